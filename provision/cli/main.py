@@ -1,0 +1,71 @@
+"""The `provision` command: a thin click layer over the library.
+
+Each subcommand lives in its own module and only parses options, calls the library, renders
+output and maps errors to exit codes (1 user error, 3 bug, 130 interrupted).
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+from tempfile import gettempdir
+
+import click
+
+from provision import __version__
+from provision.cli import demo, render, schema, validate
+from provision.errors import InventoryError, ProvisionError
+
+EPILOG = """\b
+Examples:
+  provision validate -i examples/dalian
+  provision render -i examples/dalian --school dl-zs-h024 --out out/
+  provision schema --out .schemas/
+"""
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EPILOG)
+@click.version_option(__version__, prog_name="provision")
+def cli() -> None:
+    """Provision and audit school security systems as code.
+
+    A city's inventory (city.yaml + schools/<id>.yaml) says which cameras, alarm panels,
+    LED boards, recorders and network gear each school has; provision validates it, renders
+    device configs, and pushes and audits them.
+    """
+
+
+cli.add_command(validate.command)
+cli.add_command(render.command)
+cli.add_command(schema.command)
+cli.add_command(demo.command)
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
+    except InventoryError as exc:
+        click.echo(f"error: {exc}", err=True)
+        for problem in exc.problems[:50]:
+            click.echo(f"  {problem.format()}", err=True)
+        sys.exit(1)
+    except ProvisionError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except Exception:
+        log = Path(gettempdir()) / "provision-crash.log"
+        log.write_text(traceback.format_exc())
+        click.echo(f"provision hit a bug; details in {log}", err=True)
+        sys.exit(3)

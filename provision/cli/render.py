@@ -1,0 +1,38 @@
+"""provision render: the configs each selected school's devices should have."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from provision.cli.options import inventory_option, selection, selector_options
+from provision.render import render_selection, write_rendered
+
+
+@click.command("render")
+@inventory_option
+@selector_options
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
+              help="Write files under OUT/<school>/ instead of printing them.")
+def command(inventory: str, out: Path | None, **selectors: tuple[str, ...]) -> None:
+    """Render device configs from templates: uplink switch CLI per platform (huawei,
+    cisco_ios, hp_comware), each camera's ONVIF settings and each LED board's messages.
+
+    The inventory must validate first. Rendering is deterministic: the same inventory gives
+    the same bytes. Nothing is written unless every file rendered.
+
+    \b
+    Examples:
+      provision render -i examples/dalian --school dl-zs-h024
+      provision render -i examples/dalian --tier kindergarten --out out/
+    """
+    rendered = render_selection(inventory, selection(**selectors))
+    if out is None:
+        for school_id, files in rendered.items():
+            for name, text in files.items():
+                click.echo(f"### {school_id}/{name}")
+                click.echo(text, nl=False)
+        return
+    written = write_rendered(rendered, out)
+    click.echo(f"wrote {written} file(s) for {len(rendered)} school(s) under {out}/", err=True)

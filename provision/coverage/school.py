@@ -1,0 +1,49 @@
+"""Coverage of a school's zones from its inventory: the bridge from the model to geometry.
+
+Validate calls it with every planned camera; verify calls it with only the cameras that are
+live, aimed as planned and unobstructed, so both answer the same question the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from provision.coverage.footprint import CameraView
+from provision.coverage.zones import ZoneCoverage, area_coverage
+from provision.inventory.model import Camera, School
+
+# Ratios are areas of polygons approximating arcs: allow this much below a target.
+TOLERANCE = 1e-3
+
+
+def camera_view(camera: Camera) -> CameraView:
+    mount = camera.mount
+    return CameraView(
+        name=camera.name,
+        x=mount.x,
+        y=mount.y,
+        height_m=mount.height,
+        heading_deg=mount.heading,
+        tilt_deg=mount.tilt,
+        hfov_deg=camera.hfov_deg,
+        width_px=camera.video.width,
+        height_px=camera.video.height,
+    )
+
+
+def school_coverage(
+    school: School, cameras: Iterable[Camera] | None = None
+) -> dict[str, ZoneCoverage]:
+    """Coverage of every zone by `cameras` (default: all the school's cameras), by zone id."""
+    chosen = list(school.cameras if cameras is None else cameras)
+    result: dict[str, ZoneCoverage] = {}
+    for area in school.areas:
+        views = [camera_view(c) for c in chosen if c.area == area.id]
+        zones = [(z.id, z.polygon, z.dori) for z in area.zones]
+        for cov in area_coverage(zones, views, area.walls):
+            result[cov.zone_id] = cov
+    return result
+
+
+def meets(ratio: float, target: float) -> bool:
+    return ratio + TOLERANCE >= target

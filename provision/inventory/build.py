@@ -1,0 +1,290 @@
+"""Turn schema-valid YAML data into the typed model, applying inherited defaults.
+
+Values a school may inherit (video settings, lens, credentials, VLANs, test intervals, LED
+sizes) are merged here: city → district → tier → school defaults → the device itself. A value
+that is missing after the merge is reported at the device that needed it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from provision.coverage.optics import hfov_from_lens
+from provision.inventory import model as m
+from provision.inventory.merge import deep_merge
+from provision.inventory.secrets import SecretRef
+from provision.inventory.yamlsource import SourceDoc
+
+DEFAULT_TILT = -15.0
+DEFAULT_DORI = "observe"
+DEFAULT_TEST_INTERVAL_H = 24
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+VIDEO_FIELDS = ("resolution", "codec", "fps", "gop", "bitrate_kbps")
+
+
+class Missing(Exception):
+    """A value needed after inheritance is set nowhere; carries the path of the device."""
+
+    def __init__(self, path: m.YamlPath, what: str) -> None:
+        super().__init__(what)
+        self.path = path
+
+
+def _secret(value: str | None) -> SecretRef | None:
+    return SecretRef.parse(value) if value else None
+
+
+def _credentials(raw: dict[str, Any] | None) -> m.Credentials | None:
+    if not raw or "username" not in raw:
+        return None
+    return m.Credentials(raw["username"], _secret(raw.get("password")))
+
+
+def _points(raw: list[list[float]]) -> tuple[m.Point, ...]:
+    return tuple((float(x), float(y)) for x, y in raw)
+
+
+def build_precinct(raw: dict[str, Any]) -> m.Precinct:
+    vp, ac = raw["video_platform"], raw["alarm_center"]
+    host, _, port = ac["receiver"].rpartition(":")
+    return m.Precinct(
+        id=raw["id"],
+        name=raw.get("name", raw["id"]),
+        district=raw["district"],
+        subnet=raw.get("subnet"),
+        video_platform=m.VideoPlatform(
+            vp["kind"], vp["api"], _secret(vp.get("secret")), vp.get("app", "school"), vp.get("rtsp")
+        ),
+        alarm_center=m.AlarmCenter(
+            host, int(port), ac.get("receiver_number", "1"), ac.get("line", "1"), ac.get("api")
+        ),
+    )
+
+
+def build_city(doc: SourceDoc, root: str) -> m.City:
+    raw = doc.data
+    tiers = {}
+    for tier, spec in raw["tiers"].items():
+        std = spec["standard"]
+        tiers[tier] = m.TierStandard(
+            tier=tier,
+            coverage=m.CoverageTarget(std["coverage"]["critical"], std["coverage"]["required"]),
+            retention_days=std["retention_days"],
+            one_button_alarms=std.get("one_button_alarms", 0),
+            led_boards=std.get("led_boards", 0),
+            patrols_per_day=std.get("patrols_per_day", 0),
+            police_room=std.get("police_room", False),
+        )
+    return m.City(
+        id=raw["city"],
+        name=raw.get("name", raw["city"]),
+        root=root,
+        admin_code=raw.get("admin_code", "000000"),
+        precincts={p["id"]: build_precinct(p) for p in raw["precincts"]},
+        districts={k: (v or {}).get("name", k) for k, v in raw["districts"].items()},
+        tiers=tiers,
+        led_templates=dict(raw.get("led_templates", {})),
+    )
+
+
+def school_defaults(city_raw: dict[str, Any], school_raw: dict[str, Any]) -> dict[str, Any]:
+    """The defaults a school inherits: city, then its district, then its tier, then its own."""
+    district = (city_raw.get("districts") or {}).get(school_raw.get("district"), {}) or {}
+    tier = (city_raw.get("tiers") or {}).get(school_raw.get("tier"), {}) or {}
+    merged = deep_merge(
+        city_raw.get("defaults", {}),
+        district.get("defaults", {}),
+        tier.get("defaults", {}),
+        school_raw.get("defaults", {}),
+    )
+    return merged or {}
+
+
+def _camera(
+    raw: dict[str, Any], path: m.YamlPath, d: dict[str, Any], school_name: str
+) -> m.Camera:
+    cam_d = d.get("camera", {})
+    video = deep_merge(cam_d.get("video", {}), raw.get("video", {})) or {}
+    for key in VIDEO_FIELDS:
+        if key not in video:
+            raise Missing(path, f"video.{key} is set neither on the camera nor in any defaults")
+    lens = raw.get("lens") or cam_d.get("lens")
+    if not lens:
+        raise Missing(path, "lens is set neither on the camera nor in any defaults")
+    hfov = lens.get("hfov_deg") or hfov_from_lens(lens["focal_mm"], lens["sensor_width_mm"])
+    width, height = (int(v) for v in video["resolution"].split("x"))
+    mount = raw["mount"]
+    creds = raw.get("credentials") or d.get("credentials", {}).get("camera")
+    return m.Camera(
+        name=raw["name"],
+        host=raw["host"],
+        path=path,
+        credentials=_credentials(creds),
+        area=raw["area"],
+        mount=m.Mount(
+            mount["x"], mount["y"], mount["height"], mount["heading"], mount.get("tilt", DEFAULT_TILT)
+        ),
+        hfov_deg=float(hfov),
+        video=m.Video(
+            width, height, video["codec"], video["fps"], video["gop"], video["bitrate_kbps"]
+        ),
+        osd=raw.get("osd", school_name),
+        forward=bool(raw.get("forward", cam_d.get("forward", False))),
+        model=raw.get("model", ""),
+        recorder=raw.get("recorder"),
+        gb28181_id=raw.get("gb28181_id"),
+    )
+
+
+def _areas(raw_site: dict[str, Any]) -> tuple[m.Area, ...]:
+    areas = []
+    for i, a in enumerate(raw_site["areas"]):
+        apath: m.YamlPath = ("site", "areas", i)
+        zones = tuple(
+            m.Zone(
+                id=z["id"],
+                area=a["id"],
+                kind=z["kind"],
+                importance=z["importance"],
+                dori=z.get("dori", DEFAULT_DORI),
+                polygon=_points(z["polygon"]),
+                name=z.get("name", z["id"]),
+                path=(*apath, "zones", j),
+            )
+            for j, z in enumerate(a["zones"])
+        )
+        areas.append(
+            m.Area(
+                id=a["id"],
+                name=a.get("name", a["id"]),
+                building=a.get("building"),
+                floor=a.get("floor"),
+                outdoor=bool(a.get("outdoor", False)),
+                outline=_points(a["outline"]) if "outline" in a else None,
+                walls=tuple(_points(w) for w in a.get("walls", [])),
+                zones=zones,
+                path=apath,
+            )
+        )
+    return tuple(areas)
+
+
+def _network(raw: dict[str, Any], d: dict[str, Any]) -> m.Network:
+    net = raw["network"]
+    vlans = deep_merge(d.get("network", {}).get("vlans", {}), net.get("vlans", {})) or {}
+    for key in ("management", "video", "alarm"):
+        if key not in vlans:
+            raise Missing(("network",), f"vlans.{key} is set neither here nor in any defaults")
+    net_creds = d.get("credentials", {}).get("network")
+    switches = tuple(
+        m.Switch(
+            name=s["name"],
+            host=s["host"],
+            path=("network", "switches", i),
+            credentials=_credentials(s.get("credentials") or net_creds),
+            platform=s["platform"],
+            model=s.get("model", ""),
+        )
+        for i, s in enumerate(net["switches"])
+    )
+    up = net["uplink"]
+    return m.Network(
+        vlans=m.Vlans(vlans["management"], vlans["video"], vlans["alarm"]),
+        subnets=dict(net["subnets"]),
+        switches=switches,
+        uplink=m.Uplink(up["switch"], up["interface"], up["bandwidth_mbps"], up["precinct_subnet"]),
+    )
+
+
+def build_school(raw: dict[str, Any], d: dict[str, Any], file: str) -> m.School:
+    """Build one school; raises Missing for a value needed after inheritance."""
+    creds = d.get("credentials", {})
+    cameras = tuple(
+        _camera(c, ("cameras", i), d, raw["name"]) for i, c in enumerate(raw.get("cameras", []))
+    )
+    recorders = tuple(
+        m.Recorder(
+            name=r["name"],
+            host=r["host"],
+            path=("recorders", i),
+            credentials=_credentials(creds.get("camera")),
+            disks_tb=tuple(float(x) for x in r["disks_tb"]),
+            model=r.get("model", ""),
+        )
+        for i, r in enumerate(raw.get("recorders", []))
+    )
+    alarm_d = d.get("alarm", {})
+    alarms = tuple(
+        m.AlarmPanel(
+            name=a["name"],
+            host=a["host"],
+            path=("alarms", i),
+            credentials=_credentials(a.get("credentials") or creds.get("alarm")),
+            account=a["account"].upper(),
+            zone=a["zone"],
+            test_interval_h=a.get(
+                "test_interval_h", alarm_d.get("test_interval_h", DEFAULT_TEST_INTERVAL_H)
+            ),
+            key=_secret(a.get("key")),
+        )
+        for i, a in enumerate(raw.get("alarms", []))
+    )
+    boards = []
+    for i, b in enumerate(raw.get("led_boards", [])):
+        size = b.get("size") or d.get("led_board", {}).get("size")
+        if not size:
+            raise Missing(("led_boards", i), "size is set neither on the board nor in any defaults")
+        boards.append(
+            m.LedBoard(
+                name=b["name"],
+                host=b["host"],
+                path=("led_boards", i),
+                credentials=_credentials(b.get("credentials") or creds.get("led")),
+                lines=size["lines"],
+                chars_per_line=size["chars_per_line"],
+                messages=tuple(m.LedMessage(x.get("text"), x.get("template")) for x in b["messages"]),
+                zone=b.get("zone"),
+            )
+        )
+    per = raw["site"].get("perimeter")
+    perimeter = (
+        m.Perimeter(
+            boundary=_points(per["boundary"]),
+            strict_m=per.get("strict_m", 50.0),
+            control_m=per.get("control_m", 200.0),
+            strict_managed_by=tuple(per.get("strict_managed_by", [])),
+            control_managed_by=tuple(per.get("control_managed_by", [])),
+        )
+        if per
+        else None
+    )
+    sec = raw.get("security", {})
+    return m.School(
+        id=raw["id"],
+        name=raw["name"],
+        tier=raw["tier"],
+        district=raw["district"],
+        precinct=raw["precinct"],
+        students=raw.get("students", 0),
+        file=file,
+        areas=_areas(raw["site"]),
+        perimeter=perimeter,
+        network=_network(raw, d),
+        cameras=cameras,
+        recorders=recorders,
+        alarms=alarms,
+        led_boards=tuple(boards),
+        security=m.Security(
+            police_room=sec.get("police_room", False),
+            police_room_phone=sec.get("police_room_phone", ""),
+            gate_staffed_24h=sec.get("gate_staffed_24h", False),
+            guards=dict(sec.get("guards", {})),
+            equipment=dict(sec.get("equipment", {})),
+            patrols_per_day=sec.get("patrols_per_day", 0),
+            patrol_times=tuple(sec.get("patrol_times", [])),
+        ),
+        ntp=tuple(d.get("ntp", [])),
+        timezone=d.get("timezone", DEFAULT_TIMEZONE),
+        operator=_credentials(creds.get("camera_operator")),
+        auditor=_credentials(creds.get("camera_auditor")),
+    )

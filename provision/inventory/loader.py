@@ -1,0 +1,126 @@
+"""Load a city directory: city.yaml plus schools/<id>.yaml, checked against the schemas.
+
+Loading never stops at the first problem: every file is parsed and schema-checked, every
+school that is valid enough is built, and all problems come back together.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from provision.diagnostics import Location, Problem, Severity
+from provision.errors import InventoryError
+from provision.inventory import build
+from provision.inventory.model import City, School
+from provision.inventory.yamlsource import SourceDoc, load_yaml
+from provision.schemas import schema_problems
+
+CITY_FILE = "city.yaml"
+SCHOOLS_DIR = "schools"
+
+
+@dataclass(slots=True)
+class Inventory:
+    """A loaded city with the parsed source of every file, for locating problems."""
+
+    root: Path
+    city: City | None
+    city_doc: SourceDoc
+    docs: dict[str, SourceDoc] = field(default_factory=dict)  # school id → its file
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def schools(self) -> list[School]:
+        return self.city.schools if self.city else []
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.is_error for p in self.problems)
+
+
+def _display(path: Path) -> str:
+    """Paths relative to the working directory when possible: what a person would type."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # pragma: no cover - another drive on Windows
+        return str(path)
+
+
+def school_files(root: Path) -> list[Path]:
+    return sorted((root / SCHOOLS_DIR).glob("*.yaml")) + sorted(
+        (root / SCHOOLS_DIR).glob("*.yml")
+    )
+
+
+def load_inventory(root: str | Path, only: set[str] | None = None) -> Inventory:
+    """Parse, schema-check and build a city. `only` limits which school files are read."""
+    root = Path(root)
+    city_path = root / CITY_FILE
+    if not city_path.is_file():
+        raise InventoryError(
+            f"{_display(root)} is not a city inventory: {CITY_FILE} not found "
+            f"(expected {CITY_FILE} and {SCHOOLS_DIR}/<id>.yaml)"
+        )
+    city_doc = load_yaml(city_path, _display(city_path))
+    inv = Inventory(root, None, city_doc, problems=list(city_doc.problems))
+    if city_doc.data is not None and not isinstance(city_doc.data, dict):
+        inv.problems.append(city_doc.problem((), "city.yaml must be a mapping", "schema-type"))
+    elif city_doc.data is not None:
+        city_schema = list(schema_problems("city", city_doc))
+        inv.problems += city_schema
+        if not city_schema and not city_doc.problems:
+            inv.city = build.build_city(city_doc, str(root))
+    for path in school_files(root):
+        if only is not None and path.stem not in only:
+            continue
+        school = _load_school(inv, path)
+        if school is not None and inv.city is not None:
+            inv.city.schools.append(school)
+    return inv
+
+
+def _load_school(inv: Inventory, path: Path) -> School | None:
+    doc = load_yaml(path, _display(path))
+    inv.problems += doc.problems
+    if doc.data is None:
+        return None
+    if not isinstance(doc.data, dict):
+        inv.problems.append(doc.problem((), "a school file must be a mapping", "schema-type"))
+        return None
+    found = list(schema_problems("school", doc))
+    inv.problems += found
+    school_id = doc.data.get("id")
+    if isinstance(school_id, str) and school_id != path.stem:
+        inv.problems.append(
+            doc.problem(
+                ("id",), f"id {school_id!r} does not match the file name {path.name}", "id-mismatch"
+            )
+        )
+    if found or doc.problems or inv.city is None:
+        return None
+    if school_id in inv.docs:
+        first = inv.docs[school_id].file
+        inv.problems.append(
+            doc.problem(("id",), f"school id {school_id!r} is also used by {first}", "duplicate-id")
+        )
+        return None
+    inv.docs[school_id] = doc
+    defaults = build.school_defaults(inv.city_doc.data, doc.data)
+    try:
+        return build.build_school(doc.data, defaults, doc.file)
+    except build.Missing as exc:
+        inv.problems.append(doc.problem(exc.path, str(exc), "missing-value"))
+        return None
+
+
+def require_valid(inv: Inventory) -> Inventory:
+    """Raise with every error when the inventory cannot be used to touch devices."""
+    errors = [p for p in inv.problems if p.severity is Severity.ERROR]
+    if errors:
+        raise InventoryError(f"the inventory has {len(errors)} error(s); run provision validate", errors)
+    return inv
+
+
+__all__ = ["Inventory", "Location", "load_inventory", "require_valid", "school_files"]

@@ -1,0 +1,284 @@
+"""The typed inventory the rest of the code uses, built from schema-valid, merged YAML.
+
+Every object keeps `path`, its YAML path in the school file, so a semantic problem found
+later can point at the exact file, line and column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+from provision.inventory.secrets import SecretRef
+
+Point = tuple[float, float]
+YamlPath = tuple[str | int, ...]
+Importance = Literal["critical", "required", "optional"]
+TIERS = ("high", "middle", "primary", "kindergarten")
+DEVICE_KINDS = ("camera", "switch", "recorder", "alarm", "led_board")
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    username: str
+    password: SecretRef | None
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    name: str
+    host: str
+    path: YamlPath
+    credentials: Credentials | None
+
+    kind = "device"
+
+
+@dataclass(frozen=True, slots=True)
+class Mount:
+    x: float
+    y: float
+    height: float
+    heading: float
+    tilt: float
+
+
+@dataclass(frozen=True, slots=True)
+class Video:
+    width: int
+    height: int
+    codec: str
+    fps: int
+    gop: int
+    bitrate_kbps: int
+
+    @property
+    def resolution(self) -> str:
+        return f"{self.width}x{self.height}"
+
+
+@dataclass(frozen=True, slots=True)
+class Camera(Device):
+    area: str
+    mount: Mount
+    hfov_deg: float
+    video: Video
+    osd: str
+    forward: bool
+    model: str = ""
+    recorder: str | None = None
+    gb28181_id: str | None = None
+    kind = "camera"
+
+
+@dataclass(frozen=True, slots=True)
+class Switch(Device):
+    platform: str  # the netmiko device type
+    model: str = ""
+    kind = "switch"
+
+
+@dataclass(frozen=True, slots=True)
+class Recorder(Device):
+    disks_tb: tuple[float, ...]
+    model: str = ""
+    kind = "recorder"
+
+    @property
+    def capacity_tb(self) -> float:
+        return sum(self.disks_tb)
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmPanel(Device):
+    account: str
+    zone: str
+    test_interval_h: int
+    key: SecretRef | None = None
+    kind = "alarm"
+
+
+@dataclass(frozen=True, slots=True)
+class LedMessage:
+    text: str | None = None
+    template: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LedBoard(Device):
+    lines: int
+    chars_per_line: int
+    messages: tuple[LedMessage, ...]
+    zone: str | None = None
+    kind = "led_board"
+
+
+@dataclass(frozen=True, slots=True)
+class Zone:
+    id: str
+    area: str
+    kind: str
+    importance: Importance
+    dori: str
+    polygon: tuple[Point, ...]
+    name: str
+    path: YamlPath
+
+
+@dataclass(frozen=True, slots=True)
+class Area:
+    id: str
+    name: str
+    building: str | None
+    floor: int | None
+    outdoor: bool
+    outline: tuple[Point, ...] | None
+    walls: tuple[tuple[Point, ...], ...]
+    zones: tuple[Zone, ...]
+    path: YamlPath
+
+
+@dataclass(frozen=True, slots=True)
+class Perimeter:
+    boundary: tuple[Point, ...]
+    strict_m: float
+    control_m: float
+    strict_managed_by: tuple[str, ...]
+    control_managed_by: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Uplink:
+    switch: str
+    interface: str
+    bandwidth_mbps: float
+    precinct_subnet: str
+
+
+@dataclass(frozen=True, slots=True)
+class Vlans:
+    management: int
+    video: int
+    alarm: int
+
+
+@dataclass(frozen=True, slots=True)
+class Network:
+    vlans: Vlans
+    subnets: dict[str, str]
+    switches: tuple[Switch, ...]
+    uplink: Uplink
+
+
+@dataclass(frozen=True, slots=True)
+class Security:
+    police_room: bool = False
+    police_room_phone: str = ""
+    gate_staffed_24h: bool = False
+    guards: dict[str, int] = field(default_factory=dict)
+    equipment: dict[str, int] = field(default_factory=dict)
+    patrols_per_day: int = 0
+    patrol_times: tuple[str, ...] = ()
+
+    @property
+    def guard_count(self) -> int:
+        return self.guards.get("professional", 0) + self.guards.get("patrol_staff", 0)
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageTarget:
+    critical: float
+    required: float
+
+
+@dataclass(frozen=True, slots=True)
+class TierStandard:
+    tier: str
+    coverage: CoverageTarget
+    retention_days: int
+    one_button_alarms: int = 0
+    led_boards: int = 0
+    patrols_per_day: int = 0
+    police_room: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class VideoPlatform:
+    kind: str
+    api: str
+    secret: SecretRef | None
+    app: str
+    rtsp: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmCenter:
+    host: str
+    port: int
+    receiver_number: str
+    line: str
+    api: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Precinct:
+    id: str
+    name: str
+    district: str
+    subnet: str | None
+    video_platform: VideoPlatform
+    alarm_center: AlarmCenter
+
+
+@dataclass(frozen=True, slots=True)
+class School:
+    id: str
+    name: str
+    tier: str
+    district: str
+    precinct: str
+    students: int
+    file: str
+    areas: tuple[Area, ...]
+    perimeter: Perimeter | None
+    network: Network
+    cameras: tuple[Camera, ...]
+    recorders: tuple[Recorder, ...]
+    alarms: tuple[AlarmPanel, ...]
+    led_boards: tuple[LedBoard, ...]
+    security: Security
+    ntp: tuple[str, ...]
+    timezone: str
+    operator: Credentials | None = None
+    auditor: Credentials | None = None
+
+    def devices(self) -> Iterator[Device]:
+        yield from self.network.switches
+        yield from self.cameras
+        yield from self.recorders
+        yield from self.alarms
+        yield from self.led_boards
+
+    def zones(self) -> Iterator[Zone]:
+        for area in self.areas:
+            yield from area.zones
+
+
+@dataclass(slots=True)
+class City:
+    id: str
+    name: str
+    root: str
+    admin_code: str
+    precincts: dict[str, Precinct]
+    districts: dict[str, str]
+    tiers: dict[str, TierStandard]
+    led_templates: dict[str, str]
+    schools: list[School] = field(default_factory=list)
+
+    def school(self, school_id: str) -> School:
+        for school in self.schools:
+            if school.id == school_id:
+                return school
+        raise KeyError(school_id)

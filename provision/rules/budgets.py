@@ -1,0 +1,52 @@
+"""The uplink must carry every forwarded feed; the recorders must keep the tier's days."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from provision.diagnostics import Problem
+from provision.inventory.loader import Inventory
+from provision.sizing import UPLINK_HEADROOM, forwarded_mbps, retention_days
+
+
+def check(inv: Inventory) -> Iterator[Problem]:
+    if inv.city is None:
+        return
+    for school in inv.city.schools:
+        doc = inv.docs[school.id]
+        uplink = school.network.uplink
+        need = forwarded_mbps(school.cameras)
+        if need > uplink.bandwidth_mbps:
+            count = sum(c.forward for c in school.cameras)
+            msg = (
+                f"{count} forwarded feed(s) need {need:.1f} Mbit/s with "
+                f"{UPLINK_HEADROOM - 1:.0%} headroom, above the uplink's "
+                f"{uplink.bandwidth_mbps:g} Mbit/s"
+            )
+            yield doc.problem(("network", "uplink", "bandwidth_mbps"), msg, "uplink-bandwidth")
+        tier = inv.city.tiers.get(school.tier)
+        if tier is None or not school.cameras:
+            continue
+        if not school.recorders:
+            msg = f"{len(school.cameras)} camera(s) but no recorder to keep their video"
+            yield doc.problem(("cameras",), msg, "no-recorder")
+            continue
+        # Cameras naming a recorder are checked against it; the rest share all recorders.
+        groups: dict[str | None, int] = {}
+        for cam in school.cameras:
+            groups[cam.recorder] = groups.get(cam.recorder, 0) + cam.video.bitrate_kbps
+        checks = [(None, sum(r.capacity_tb for r in school.recorders), sum(groups.values()))]
+        checks += [
+            (r, r.capacity_tb, groups[r.name]) for r in school.recorders if r.name in groups
+        ]
+        for recorder, capacity, kbps in checks:
+            days = retention_days(capacity, kbps)
+            if days >= tier.retention_days:
+                continue
+            which = f"recorder {recorder.name!r}" if recorder else "the recorders"
+            msg = (
+                f"{which} hold {days:.1f} days at {kbps / 1000:.1f} Mbit/s "
+                f"({capacity:g} TB); the {school.tier} standard asks for {tier.retention_days}"
+            )
+            path = (*recorder.path, "disks_tb") if recorder else ("recorders",)
+            yield doc.problem(path, msg, "retention")

@@ -1,0 +1,203 @@
+"""Jinja2 templates per device kind and platform, rendered safely and reproducibly.
+
+Templates live in `templates/<kind>/<platform>.j2`. StrictUndefined makes a missing variable
+an error naming it (as cookiecutter does). Every value written into a device command line
+passes `cli_value`: a newline, control character or CLI separator in it would let inventory
+text become a second command, so such a value is refused, never rendered.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from datetime import datetime
+from functools import cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+
+from provision.errors import TemplateError
+from provision.inventory.model import Camera, City, LedBoard, School, Switch
+
+SWITCH_PLATFORMS = ("huawei", "cisco_ios", "hp_comware")
+CLI_SAFE = re.compile(r"^[A-Za-z0-9._:/,-]*$")
+TEXT_UNSAFE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+# A fixed instant, so the rendered UTC offset never depends on the day we render.
+_OFFSET_AT = datetime(2026, 1, 15, 12, 0)
+
+
+def cli_value(value: Any) -> str:
+    """Finalize hook for CLI templates: refuse anything that could split a command."""
+    if isinstance(value, bool) or value is None:
+        raise TemplateError(f"refusing to render {value!r} into a device command")
+    text = str(value)
+    if not CLI_SAFE.match(text):
+        bad = next(ch for ch in text if not CLI_SAFE.match(ch))
+        raise TemplateError(
+            f"refusing to render {text!r} into a device command: character {bad!r} is not "
+            "allowed (only letters, digits and . _ : / , -)"
+        )
+    return text
+
+
+def text_value(value: Any) -> str:
+    text = "" if value is None else str(value)
+    if TEXT_UNSAFE.search(text):
+        raise TemplateError(f"refusing to render {text!r}: it contains a control character")
+    return text
+
+
+@cache
+def _env(cli: bool) -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("provision", "templates"),
+        undefined=jinja2.StrictUndefined,
+        finalize=cli_value if cli else text_value,
+        keep_trailing_newline=True,
+        autoescape=False,
+        trim_blocks=False,
+    )
+
+
+def _render(name: str, cli: bool, **context: Any) -> str:
+    try:
+        return _env(cli).get_template(name).render(**context)
+    except jinja2.UndefinedError as exc:
+        raise TemplateError(f"{name}: {exc.message}") from exc
+    except jinja2.TemplateNotFound as exc:
+        raise TemplateError(f"no template {exc.name}") from exc
+    except TemplateError as exc:
+        raise TemplateError(f"{name}: {exc}") from exc
+
+
+def _net(cidr: str) -> dict[str, str]:
+    net = ipaddress.ip_network(cidr, strict=False)
+    return {
+        "network": str(net.network_address),
+        "netmask": str(net.netmask),
+        "wildcard": str(net.hostmask),
+        "gateway": str(next(net.hosts())),
+    }
+
+
+def timezone_facts(name: str) -> dict[str, str]:
+    zone = ZoneInfo(name)
+    offset = zone.utcoffset(_OFFSET_AT) or (_OFFSET_AT - _OFFSET_AT)
+    minutes = int(offset.total_seconds() // 60)
+    sign, minutes = ("add", minutes) if minutes >= 0 else ("minus", -minutes)
+    hours, mins = divmod(minutes, 60)
+    return {
+        "abbrev": zone.tzname(_OFFSET_AT) or "UTC",
+        "sign": sign,
+        "offset": f"{hours:02d}:{mins:02d}:00",
+        "hours": str(hours if sign == "add" else -hours),
+        "minutes": str(mins),
+    }
+
+
+def switch_context(city: City, school: School, switch: Switch) -> dict[str, Any]:
+    vlans = school.network.vlans
+    subnets = school.network.subnets
+    uplink = school.network.uplink
+    precinct = city.precincts[school.precinct]
+    svis = [
+        {"vlan": getattr(vlans, role), "address": _net(subnets[role])["gateway"], **_net(subnets[role])}
+        for role in ("management", "video", "alarm")
+    ]
+    return {
+        "sysname": f"{school.id}-{switch.name}",
+        "vlans": vlans,
+        "vlan_roles": [(role, getattr(vlans, role)) for role in ("management", "video", "alarm")],
+        "svis": svis,
+        "precinct": _net(uplink.precinct_subnet),
+        "video": _net(subnets["video"]),
+        "management": _net(subnets["management"]),
+        # Only the switch that carries the uplink routes the VLANs and guards the precinct link.
+        "uplink": {"interface": uplink.interface, "description": f"uplink-to-precinct-{precinct.id}"}
+        if switch.name == uplink.switch
+        else None,
+        "ntp": list(school.ntp),
+        "timezone": timezone_facts(school.timezone),
+    }
+
+
+def render_switch(city: City, school: School, switch: Switch) -> str:
+    """The config lines for one switch; only the uplink switch carries uplink and ACLs."""
+    if switch.platform not in SWITCH_PLATFORMS:
+        raise TemplateError(
+            f"no switch template for platform {switch.platform!r}; "
+            f"valid: {', '.join(SWITCH_PLATFORMS)}"
+        )
+    return _render(f"switch/{switch.platform}.j2", True, **switch_context(city, school, switch))
+
+
+def stream_name(school: School, camera: Camera) -> str:
+    return f"{school.id}-{camera.name}"
+
+
+def render_camera(city: City, school: School, camera: Camera) -> str:
+    users = [
+        {"username": c.username, "level": level, "password": str(c.password)}
+        for c, level in ((school.operator, "Operator"), (school.auditor, "User"))
+        if c is not None
+    ]
+    return _render(
+        "camera/onvif.j2",
+        False,
+        school=school,
+        camera=camera,
+        hostname=f"{school.id}-{camera.name}",
+        ntp=list(school.ntp),
+        timezone=school.timezone,
+        users=users,
+        precinct=city.precincts[school.precinct],
+        stream=stream_name(school, camera),
+    )
+
+
+def led_template_names(city: City) -> list[str]:
+    builtin = [n.removeprefix("led/").removesuffix(".j2") for n in _env(False).list_templates()]
+    return sorted({n for n in builtin if "/" not in n} | set(city.led_templates))
+
+
+def led_messages(city: City, school: School, board: LedBoard) -> list[str]:
+    """The literal text of each message, templates rendered with the school's facts."""
+    out = []
+    for message in board.messages:
+        if message.text is not None:
+            out.append(text_value(message.text))
+            continue
+        name = message.template or ""
+        if name in city.led_templates:
+            try:
+                tmpl = _env(False).from_string(city.led_templates[name])
+                text = tmpl.render(school=school, city=city)
+            except jinja2.TemplateError as exc:
+                raise TemplateError(f"LED template {name!r}: {exc}") from exc
+        else:
+            text = _render(f"led/{name}.j2", False, school=school, city=city)
+        out.append(text.strip())
+    return out
+
+
+def render_led_board(city: City, school: School, board: LedBoard) -> str:
+    return _render(
+        "led_board/messages.j2",
+        False,
+        school=school,
+        board=board,
+        messages=led_messages(city, school, board),
+    )
+
+
+def render_school(city: City, school: School) -> dict[str, str]:
+    """Every rendered file of a school, by relative path, in a stable order."""
+    files: dict[str, str] = {}
+    for switch in school.network.switches:
+        files[f"switch/{switch.name}.cfg"] = render_switch(city, school, switch)
+    for camera in school.cameras:
+        files[f"camera/{camera.name}.yaml"] = render_camera(city, school, camera)
+    for board in school.led_boards:
+        files[f"led_board/{board.name}.txt"] = render_led_board(city, school, board)
+    return files
