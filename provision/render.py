@@ -6,9 +6,9 @@ import os
 import tempfile
 from pathlib import Path
 
+from provision.errors import InventoryError
 from provision.inventory.loader import require_valid
 from provision.inventory.selectors import Selection
-from provision.errors import InventoryError
 from provision.templates import render_school
 from provision.validate import validate
 

@@ -62,22 +62,29 @@ def city_doc() -> dict[str, Any]:
         if kind == "zlmediakit":
             platform["secret"] = _secret("PROVISION_ZLM_SECRET")
         platform.update(app="school", rtsp=f"10.200.{p}.10:554")
-        precincts.append({
-            "id": pid,
-            "name": name,
-            "district": district,
-            "subnet": f"10.200.{p}.0/24",
-            "video_platform": platform,
-            "alarm_center": {
-                "receiver": f"10.200.{p}.20:12128",
-                "receiver_number": "1",
-                "line": "1",
-                "api": f"http://10.200.{p}.20:8081",
-            },
-        })
-    standard = {"coverage": {"critical": 1.0, "required": 0.95}, "retention_days": 30,
-                "one_button_alarms": 1, "led_boards": 1, "patrols_per_day": 5,
-                "police_room": True}
+        precincts.append(
+            {
+                "id": pid,
+                "name": name,
+                "district": district,
+                "subnet": f"10.200.{p}.0/24",
+                "video_platform": platform,
+                "alarm_center": {
+                    "receiver": f"10.200.{p}.20:12128",
+                    "receiver_number": "1",
+                    "line": "1",
+                    "api": f"http://10.200.{p}.20:8081",
+                },
+            }
+        )
+    standard = {
+        "coverage": {"critical": 1.0, "required": 0.95},
+        "retention_days": 30,
+        "one_button_alarms": 1,
+        "led_boards": 1,
+        "patrols_per_day": 5,
+        "police_room": True,
+    }
     kg = {**standard, "coverage": {"critical": 1.0, "required": 1.0}, "led_boards": 0}
     return {
         "city": "dalian",
@@ -96,14 +103,22 @@ def city_doc() -> dict[str, Any]:
                     "username": "auditor",
                     "password": _secret("PROVISION_CAMERA_AUDITOR_PASSWORD"),
                 },
-                "network": {"username": "netops", "password": _secret("PROVISION_NETWORK_PASSWORD")},
+                "network": {
+                    "username": "netops",
+                    "password": _secret("PROVISION_NETWORK_PASSWORD"),
+                },
                 "alarm": {"username": "admin", "password": _secret("PROVISION_ALARM_PASSWORD")},
                 "led": {"username": "admin", "password": _secret("PROVISION_LED_PASSWORD")},
             },
             "network": {"vlans": {"management": 10, "video": 20, "alarm": 30}},
             "camera": {
-                "video": {"resolution": "2560x1440", "codec": "H.265", "fps": 25, "gop": 50,
-                          "bitrate_kbps": DEFAULT_BITRATE_KBPS},
+                "video": {
+                    "resolution": "2560x1440",
+                    "codec": "H.265",
+                    "fps": 25,
+                    "gop": 50,
+                    "bitrate_kbps": DEFAULT_BITRATE_KBPS,
+                },
                 "lens": {"focal_mm": 4.0, "sensor_width_mm": 5.57},
                 "forward": False,
             },
@@ -133,8 +148,14 @@ def _disks(cameras: list[dict[str, Any]], days: int) -> list[float]:
 
 
 def school_doc(
-    index: int, school_id: str, name: str, tier: str, district: str, precinct: str,
-    platform: str, rng: random.Random,
+    index: int,
+    school_id: str,
+    name: str,
+    tier: str,
+    district: str,
+    precinct: str,
+    platform: str,
+    rng: random.Random,
 ) -> dict[str, Any]:
     """One school: site plan, cameras, network, alarms, LED board and security facts.
 
@@ -142,7 +163,9 @@ def school_doc(
     for r = management, video, alarm; room for 2,816 schools.
     """
     second, third = 20 + index // 64, (index % 64) * 4
-    net = {role: f"10.{second}.{third + r}" for r, role in enumerate(("management", "video", "alarm"))}
+    net = {
+        role: f"10.{second}.{third + r}" for r, role in enumerate(("management", "video", "alarm"))
+    }
     site_spec, cameras = site(tier)
     for i, camera in enumerate(cameras):
         camera["host"] = f"{net['video']}.{11 + i}"
@@ -171,31 +194,52 @@ def school_doc(
             },
         },
         "cameras": ordered,
-        "recorders": [{"name": "nvr-1", "host": f"{net['video']}.2",
-                       "disks_tb": _disks(ordered, 30)}],
+        "recorders": [
+            {"name": "nvr-1", "host": f"{net['video']}.2", "disks_tb": _disks(ordered, 30)}
+        ],
         "alarms": [
-            {"name": "gate-sos", "kind": "one_button", "host": f"{net['alarm']}.5",
-             "account": f"{index + 1:04X}1", "zone": "gate-passage"},
-            {"name": "teach-sos", "kind": "one_button", "host": f"{net['alarm']}.6",
-             "account": f"{index + 1:04X}2", "zone": "corridor-1f"},
+            {
+                "name": "gate-sos",
+                "kind": "one_button",
+                "host": f"{net['alarm']}.5",
+                "account": f"{index + 1:04X}1",
+                "zone": "gate-passage",
+            },
+            {
+                "name": "teach-sos",
+                "kind": "one_button",
+                "host": f"{net['alarm']}.6",
+                "account": f"{index + 1:04X}2",
+                "zone": "corridor-1f",
+            },
         ],
     }
     if tier != "kindergarten":
-        doc["led_boards"] = [{
-            "name": "gate-led",
-            "host": f"{net['alarm']}.8",
-            "zone": "gate-plaza",
-            "messages": [{"template": "patrol_notice"}, {"template": "strict_zone"},
-                         {"template": "police_room"}],
-        }]
+        doc["led_boards"] = [
+            {
+                "name": "gate-led",
+                "host": f"{net['alarm']}.8",
+                "zone": "gate-plaza",
+                "messages": [
+                    {"template": "patrol_notice"},
+                    {"template": "strict_zone"},
+                    {"template": "police_room"},
+                ],
+            }
+        ]
     doc["security"] = {
         "police_room": True,
         "police_room_phone": f"0411-8{rng.randint(1000000, 9999999)}",
         "gate_staffed_24h": True,
-        "guards": {"professional": required_guards(students), "patrol_staff": 4,
-                   "volunteers": 28},
-        "equipment": {"baton": 6, "restraint_fork": 4, "pepper_spray": 6,
-                      "stab_proof_gloves": 6, "stab_proof_vest": 6, "anti_ram_barrier": 2},
+        "guards": {"professional": required_guards(students), "patrol_staff": 4, "volunteers": 28},
+        "equipment": {
+            "baton": 6,
+            "restraint_fork": 4,
+            "pepper_spray": 6,
+            "stab_proof_gloves": 6,
+            "stab_proof_vest": 6,
+            "anti_ram_barrier": 2,
+        },
         "patrols_per_day": len(PATROL_TIMES),
         "patrol_times": list(PATROL_TIMES),
     }
@@ -208,8 +252,14 @@ SHOWCASE = (
     ("dl-zs-h024", "大连市第二十四中学", "high", "zhongshan", "nanshajie", "huawei"),
     ("dl-xg-m016", "大连市第十六中学", "middle", "xigang", "renminguangchang", "cisco_ios"),
     ("dl-zs-p007", "大连市中山区东港小学", "primary", "zhongshan", "nanshajie", "hp_comware"),
-    ("dl-xg-k003", "大连市西岗区实验幼儿园", "kindergarten", "xigang", "renminguangchang",
-     "huawei"),
+    (
+        "dl-xg-k003",
+        "大连市西岗区实验幼儿园",
+        "kindergarten",
+        "xigang",
+        "renminguangchang",
+        "huawei",
+    ),
 )
 
 
@@ -223,8 +273,16 @@ def generated_schools(count: int) -> list[tuple[str, str, str, str, str, str]]:
         abbr, dname = DISTRICTS[district]
         precinct = [p[0] for p in PRECINCTS if p[2] == district][(k // 16) % 2]
         sid = f"dl-{abbr}-{TIER_LETTER[tier]}{k + 1:04d}"
-        out.append((sid, f"大连市{dname}第{k + 1}{TIER_SUFFIX[tier]}", tier, district, precinct,
-                    PLATFORMS[k % 3]))
+        out.append(
+            (
+                sid,
+                f"大连市{dname}第{k + 1}{TIER_SUFFIX[tier]}",
+                tier,
+                district,
+                precinct,
+                PLATFORMS[k % 3],
+            )
+        )
     return out
 
 
@@ -234,10 +292,12 @@ class _Dumper(yaml.SafeDumper):
 
 def _flow_list(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.Node:
     flat = all(not isinstance(x, dict | list) for x in data)
-    points = all(isinstance(x, list) and all(not isinstance(y, dict | list) for y in x)
-                 for x in data)
-    return dumper.represent_sequence("tag:yaml.org,2002:seq", data,
-                                     flow_style=bool(data) and (flat or points))
+    points = all(
+        isinstance(x, list) and all(not isinstance(y, dict | list) for y in x) for x in data
+    )
+    return dumper.represent_sequence(
+        "tag:yaml.org,2002:seq", data, flow_style=bool(data) and (flat or points)
+    )
 
 
 def _flow_dict(dumper: yaml.SafeDumper, data: dict[str, Any]) -> yaml.Node:
@@ -259,15 +319,23 @@ def write_city(out: Path, count: int | None = None, seed: int = 2026) -> list[Pa
     schools = list(SHOWCASE) if count is None else generated_schools(count)
     (out / "schools").mkdir(parents=True, exist_ok=True)
     paths = [out / "city.yaml"]
-    paths[0].write_text(dump(city_doc(), "../../provision/schemas/city.schema.json"
-                             if count is None else "city.schema.json"), encoding="utf-8")
+    paths[0].write_text(
+        dump(
+            city_doc(),
+            "../../provision/schemas/city.schema.json" if count is None else "city.schema.json",
+        ),
+        encoding="utf-8",
+    )
     for index, spec in enumerate(schools):
         rng = random.Random(f"{seed}-{spec[0]}")
         offset = 900 if count is None else 0  # showcase addresses stay clear of generated ones
         doc = school_doc(index + offset, *spec, rng=rng)
         path = out / "schools" / f"{spec[0]}.yaml"
-        ref = ("../../../provision/schemas/school.schema.json" if count is None
-               else "../school.schema.json")
+        ref = (
+            "../../../provision/schemas/school.schema.json"
+            if count is None
+            else "../school.schema.json"
+        )
         path.write_text(dump(doc, ref), encoding="utf-8")
         paths.append(path)
     return paths

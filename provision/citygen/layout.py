@@ -14,8 +14,8 @@ from typing import Any
 
 Pt = list[float]
 
-WIDE = {"hfov_deg": 100}  # 2.8 mm class lens, for corners of small rooms
-TELE = {"focal_mm": 8.0, "sensor_width_mm": 5.57}  # for the face-capture view of the gate
+WIDE: dict[str, float] = {"hfov_deg": 100}  # 2.8 mm class lens, for corners of small rooms
+TELE: dict[str, float] = {"focal_mm": 8.0, "sensor_width_mm": 5.57}  # for the face-capture view of the gate
 
 
 @dataclass(frozen=True)
@@ -43,8 +43,16 @@ def zone(zid: str, kind: str, importance: str, dori: str, poly: list[Pt]) -> dic
     return {"id": zid, "kind": kind, "importance": importance, "dori": dori, "polygon": poly}
 
 
-def cam(name: str, area: str, x: float, y: float, h: float, heading: float, tilt: float,
-        lens: dict[str, float] | None = None) -> dict[str, Any]:
+def cam(
+    name: str,
+    area: str,
+    x: float,
+    y: float,
+    h: float,
+    heading: float,
+    tilt: float,
+    lens: dict[str, float] | None = None,
+) -> dict[str, Any]:
     out: dict[str, Any] = {
         "name": name,
         "area": area,
@@ -76,10 +84,12 @@ def teaching_floor(n: int, length: float, bx: float = 10, by: float = 20) -> tup
         "walls": walls,
         "zones": [
             zone(f"corridor-{n}f", "corridor", "critical", "observe", rect(bx, by, x1, by + 3)),
-            zone(f"stair-w-{n}f", "stairwell", "critical", "recognise",
-                 rect(bx - 4, by, bx, by + 6)),
-            zone(f"stair-e-{n}f", "stairwell", "critical", "recognise",
-                 rect(x1, by, x1 + 4, by + 6)),
+            zone(
+                f"stair-w-{n}f", "stairwell", "critical", "recognise", rect(bx - 4, by, bx, by + 6)
+            ),
+            zone(
+                f"stair-e-{n}f", "stairwell", "critical", "recognise", rect(x1, by, x1 + 4, by + 6)
+            ),
         ],
     }
     mid = bx + length / 2

@@ -1,7 +1,7 @@
 """The `provision` command: a thin click layer over the library.
 
 Each subcommand lives in its own module and only parses options, calls the library, renders
-output and maps errors to exit codes (1 user error, 3 bug, 130 interrupted).
+output and maps errors to exit codes in one place (1 user error, 3 bug, 130 interrupted).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import sys
 import traceback
 from pathlib import Path
 from tempfile import gettempdir
+from typing import Any
 
 import click
 
@@ -25,7 +26,37 @@ Examples:
 """
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EPILOG)
+class ProvisionGroup(click.Group):
+    """Maps library errors to messages and exit codes for every subcommand."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except InventoryError as exc:
+            click.echo(f"error: {exc}", err=True)
+            for problem in exc.problems[:50]:
+                click.echo(f"  {problem.format()}", err=True)
+            if len(exc.problems) > 50:
+                click.echo(f"  ... and {len(exc.problems) - 50} more", err=True)
+            ctx.exit(1)
+        except ProvisionError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(1)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            ctx.exit(130)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception:
+            log = Path(gettempdir()) / "provision-crash.log"
+            log.write_text(traceback.format_exc(), encoding="utf-8")
+            click.echo(f"provision hit a bug; details in {log}", err=True)
+            ctx.exit(3)
+
+
+@click.group(
+    cls=ProvisionGroup, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EPILOG
+)
 @click.version_option(__version__, prog_name="provision")
 def cli() -> None:
     """Provision and audit school security systems as code.
@@ -43,29 +74,4 @@ cli.add_command(demo.command)
 
 
 def main() -> None:
-    try:
-        cli.main(standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
-        sys.exit(130)
-    except InventoryError as exc:
-        click.echo(f"error: {exc}", err=True)
-        for problem in exc.problems[:50]:
-            click.echo(f"  {problem.format()}", err=True)
-        sys.exit(1)
-    except ProvisionError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
-    except Exception:
-        log = Path(gettempdir()) / "provision-crash.log"
-        log.write_text(traceback.format_exc())
-        click.echo(f"provision hit a bug; details in {log}", err=True)
-        sys.exit(3)
+    sys.exit(cli.main(prog_name="provision"))

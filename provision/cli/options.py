@@ -40,6 +40,10 @@ def selector_options(func: F) -> F:
     return func
 
 
-def selection(schools: tuple[str, ...], districts: tuple[str, ...], tiers: tuple[str, ...],
-              precincts: tuple[str, ...]) -> Selection:
+def selection(
+    schools: tuple[str, ...],
+    districts: tuple[str, ...],
+    tiers: tuple[str, ...],
+    precincts: tuple[str, ...],
+) -> Selection:
     return Selection(tuple(schools), tuple(districts), tuple(tiers), tuple(precincts))

@@ -13,8 +13,12 @@ from provision.render import render_selection, write_rendered
 @click.command("render")
 @inventory_option
 @selector_options
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
-              help="Write files under OUT/<school>/ instead of printing them.")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write files under OUT/<school>/ instead of printing them.",
+)
 def command(inventory: str, out: Path | None, **selectors: tuple[str, ...]) -> None:
     """Render device configs from templates: uplink switch CLI per platform (huawei,
     cisco_ios, hp_comware), each camera's ONVIF settings and each LED board's messages.

@@ -10,10 +10,18 @@ from provision.schemas import SCHEMA_FILES, schema_text
 
 
 @click.command("schema")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-              help="Directory to write common/city/school .schema.json into.")
-@click.option("--kind", type=click.Choice(["city", "school", "common"]), default="school",
-              show_default=True, help="Which schema to print when --out is not given.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory to write common/city/school .schema.json into.",
+)
+@click.option(
+    "--kind",
+    type=click.Choice(["city", "school", "common"]),
+    default="school",
+    show_default=True,
+    help="Which schema to print when --out is not given.",
+)
 def command(out: Path | None, kind: str) -> None:
     """Print or write the JSON Schemas (Draft 2020-12) of city.yaml and school files.
 

@@ -13,8 +13,14 @@ from provision.validate import validate
 
 @click.command("validate")
 @inventory_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="Output format.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
 def command(inventory: str, fmt: str, strict: bool) -> None:
     """Check a city inventory against its schemas and rules; touches no device.

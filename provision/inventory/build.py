@@ -53,7 +53,11 @@ def build_precinct(raw: dict[str, Any]) -> m.Precinct:
         district=raw["district"],
         subnet=raw.get("subnet"),
         video_platform=m.VideoPlatform(
-            vp["kind"], vp["api"], _secret(vp.get("secret")), vp.get("app", "school"), vp.get("rtsp")
+            vp["kind"],
+            vp["api"],
+            _secret(vp.get("secret")),
+            vp.get("app", "school"),
+            vp.get("rtsp"),
         ),
         alarm_center=m.AlarmCenter(
             host, int(port), ac.get("receiver_number", "1"), ac.get("line", "1"), ac.get("api")
@@ -100,9 +104,7 @@ def school_defaults(city_raw: dict[str, Any], school_raw: dict[str, Any]) -> dic
     return merged or {}
 
 
-def _camera(
-    raw: dict[str, Any], path: m.YamlPath, d: dict[str, Any], school_name: str
-) -> m.Camera:
+def _camera(raw: dict[str, Any], path: m.YamlPath, d: dict[str, Any], school_name: str) -> m.Camera:
     cam_d = d.get("camera", {})
     video = deep_merge(cam_d.get("video", {}), raw.get("video", {})) or {}
     for key in VIDEO_FIELDS:
@@ -122,7 +124,11 @@ def _camera(
         credentials=_credentials(creds),
         area=raw["area"],
         mount=m.Mount(
-            mount["x"], mount["y"], mount["height"], mount["heading"], mount.get("tilt", DEFAULT_TILT)
+            mount["x"],
+            mount["y"],
+            mount["height"],
+            mount["heading"],
+            mount.get("tilt", DEFAULT_TILT),
         ),
         hfov_deg=float(hfov),
         video=m.Video(
@@ -242,7 +248,9 @@ def build_school(raw: dict[str, Any], d: dict[str, Any], file: str) -> m.School:
                 credentials=_credentials(b.get("credentials") or creds.get("led")),
                 lines=size["lines"],
                 chars_per_line=size["chars_per_line"],
-                messages=tuple(m.LedMessage(x.get("text"), x.get("template")) for x in b["messages"]),
+                messages=tuple(
+                    m.LedMessage(x.get("text"), x.get("template")) for x in b["messages"]
+                ),
                 zone=b.get("zone"),
             )
         )

@@ -30,6 +30,9 @@ class Inventory:
     city_doc: SourceDoc
     docs: dict[str, SourceDoc] = field(default_factory=dict)  # school id → its file
     problems: list[Problem] = field(default_factory=list)
+    # Schools built although their file broke the schema, so that one run still reports
+    # their semantic problems; rules that trip over their odd values skip them.
+    tainted: set[str] = field(default_factory=set)
 
     @property
     def schools(self) -> list[School]:
@@ -49,9 +52,7 @@ def _display(path: Path) -> str:
 
 
 def school_files(root: Path) -> list[Path]:
-    return sorted((root / SCHOOLS_DIR).glob("*.yaml")) + sorted(
-        (root / SCHOOLS_DIR).glob("*.yml")
-    )
+    return sorted((root / SCHOOLS_DIR).glob("*.yaml")) + sorted((root / SCHOOLS_DIR).glob("*.yml"))
 
 
 def load_inventory(root: str | Path, only: set[str] | None = None) -> Inventory:
@@ -98,7 +99,7 @@ def _load_school(inv: Inventory, path: Path) -> School | None:
                 ("id",), f"id {school_id!r} does not match the file name {path.name}", "id-mismatch"
             )
         )
-    if found or doc.problems or inv.city is None:
+    if doc.problems or inv.city is None or not isinstance(school_id, str):
         return None
     if school_id in inv.docs:
         first = inv.docs[school_id].file
@@ -106,20 +107,30 @@ def _load_school(inv: Inventory, path: Path) -> School | None:
             doc.problem(("id",), f"school id {school_id!r} is also used by {first}", "duplicate-id")
         )
         return None
-    inv.docs[school_id] = doc
-    defaults = build.school_defaults(inv.city_doc.data, doc.data)
     try:
-        return build.build_school(doc.data, defaults, doc.file)
+        defaults = build.school_defaults(inv.city_doc.data, doc.data)
+        school = build.build_school(doc.data, defaults, doc.file)
     except build.Missing as exc:
-        inv.problems.append(doc.problem(exc.path, str(exc), "missing-value"))
+        if not found:
+            inv.problems.append(doc.problem(exc.path, str(exc), "missing-value"))
         return None
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+        if not found:
+            raise  # a schema-valid file must always build: this is a bug
+        return None  # too broken to build; its schema problems say why
+    inv.docs[school_id] = doc
+    if found:
+        inv.tainted.add(school_id)
+    return school
 
 
 def require_valid(inv: Inventory) -> Inventory:
     """Raise with every error when the inventory cannot be used to touch devices."""
     errors = [p for p in inv.problems if p.severity is Severity.ERROR]
-    if errors:
-        raise InventoryError(f"the inventory has {len(errors)} error(s); run provision validate", errors)
+    if errors or inv.tainted:
+        raise InventoryError(
+            f"the inventory has {len(errors)} error(s); run provision validate", errors
+        )
     return inv
 
 

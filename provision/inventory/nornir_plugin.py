@@ -38,7 +38,7 @@ def city_to_nornir(city: City, schools: list[School]) -> Inventory:
     hosts, groups = Hosts(), Groups()
     for school in schools:
         parents = [
-            _group(groups, f"school:{school.id}", name=school.name),
+            _group(groups, f"school:{school.id}", title=school.name),
             _group(groups, f"district:{school.district}"),
             _group(groups, f"tier:{school.tier}"),
             _group(groups, f"precinct:{school.precinct}"),

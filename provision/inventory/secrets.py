@@ -40,5 +40,7 @@ class SecretRef:
         """The secret's value; call only at the moment a device is contacted."""
         value = (os.environ if env is None else env).get(self.name)
         if not value:
-            raise SecretError(f"secret {self} is not set: export {self.name} before contacting devices")
+            raise SecretError(
+                f"secret {self} is not set: export {self.name} before contacting devices"
+            )
         return value

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from provision.diagnostics import Problem
 from provision.inventory.loader import Inventory
+from provision.inventory.model import Recorder
 from provision.sizing import UPLINK_HEADROOM, forwarded_mbps, retention_days
 
 
@@ -35,14 +36,16 @@ def check(inv: Inventory) -> Iterator[Problem]:
         groups: dict[str | None, int] = {}
         for cam in school.cameras:
             groups[cam.recorder] = groups.get(cam.recorder, 0) + cam.video.bitrate_kbps
-        checks = [(None, sum(r.capacity_tb for r in school.recorders), sum(groups.values()))]
-        checks += [
-            (r, r.capacity_tb, groups[r.name]) for r in school.recorders if r.name in groups
+        checks: list[tuple[Recorder | None, float, int]] = [
+            (None, sum(r.capacity_tb for r in school.recorders), sum(groups.values()))
         ]
+        checks += [(r, r.capacity_tb, groups[r.name]) for r in school.recorders if r.name in groups]
         for recorder, capacity, kbps in checks:
             days = retention_days(capacity, kbps)
             if days >= tier.retention_days:
                 continue
+            if recorder is None and len(school.recorders) == 1:
+                recorder = school.recorders[0]
             which = f"recorder {recorder.name!r}" if recorder else "the recorders"
             msg = (
                 f"{which} hold {days:.1f} days at {kbps / 1000:.1f} Mbit/s "

@@ -18,6 +18,8 @@ def check(inv: Inventory) -> Iterator[Problem]:
             if area.outline is not None and (why := polygon_problem(area.outline)):
                 yield doc.problem((*area.path, "outline"), f"outline {why}", "bad-polygon")
             for zone in area.zones:
+                if len(zone.polygon) < 3:
+                    continue  # the schema already says so
                 if why := polygon_problem(zone.polygon):
                     yield doc.problem((*zone.path, "polygon"), f"zone polygon {why}", "bad-polygon")
         per = school.perimeter

@@ -19,7 +19,9 @@ def check(inv: Inventory) -> Iterator[Problem]:
     for school in inv.city.schools:
         doc = inv.docs[school.id]
         names: dict[str, Device] = {}
-        subnets = {k: ipaddress.ip_network(v, strict=False) for k, v in school.network.subnets.items()}
+        subnets = {
+            k: ipaddress.ip_network(v, strict=False) for k, v in school.network.subnets.items()
+        }
         for device in school.devices():
             if device.name in names:
                 first = doc.where(names[device.name].path)
@@ -30,9 +32,7 @@ def check(inv: Inventory) -> Iterator[Problem]:
             if device.host in owners:
                 other_school, other = owners[device.host]
                 where = inv.docs[other_school].where((*other.path, "host"))
-                msg = (
-                    f"address {device.host} is also used by {other_school}/{other.name} ({where})"
-                )
+                msg = f"address {device.host} is also used by {other_school}/{other.name} ({where})"
                 yield doc.problem((*device.path, "host"), msg, "duplicate-address")
             else:
                 owners[device.host] = (school.id, device)

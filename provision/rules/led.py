@@ -8,7 +8,7 @@ from provision.diagnostics import Problem
 from provision.errors import TemplateError
 from provision.inventory.loader import Inventory
 from provision.sizing import display_width
-from provision.templates import led_template_names, led_messages
+from provision.templates import led_messages, led_template_names
 
 
 def check(inv: Inventory) -> Iterator[Problem]:

@@ -35,18 +35,40 @@ def schema(name: str) -> dict[str, Any]:
 
 
 @cache
-def _registry() -> Registry:
+def registry() -> Registry:
+    """The schemas as a referencing registry, for validating them as published."""
     return Registry().with_resources(
         (name, Resource.from_contents(schema(name))) for name in SCHEMA_FILES
     )
 
 
+def _inline(node: Any, file: str) -> Any:
+    """Replace every $ref by the definition it points to (our schemas are not recursive).
+
+    Resolving references costs a registry lookup per use, per value, per file; inlined once,
+    the same checks run about twice as fast. Sibling keywords of a $ref (descriptions, a
+    tighter maxLength) are kept on top of the definition.
+    """
+    if isinstance(node, list):
+        return [_inline(item, file) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if "$ref" in node:
+        target_file, _, pointer = node["$ref"].partition("#")
+        target_file = target_file or file
+        target: Any = schema(target_file)
+        for part in pointer.strip("/").split("/"):
+            target = target[part]
+        siblings = {k: v for k, v in node.items() if k != "$ref"}
+        return {**_inline(target, target_file), **_inline(siblings, file)}
+    return {k: _inline(v, file) for k, v in node.items() if k != "$defs"}
+
+
 @cache
 def validator(kind: str) -> Draft202012Validator:
-    """The compiled validator for 'city' or 'school'."""
-    return Draft202012Validator(
-        schema(f"{kind}.schema.json"), registry=_registry(), format_checker=FormatChecker()
-    )
+    """The compiled validator for 'city' or 'school', with references inlined."""
+    name = f"{kind}.schema.json"
+    return Draft202012Validator(_inline(schema(name), name), format_checker=FormatChecker())
 
 
 def _message(error: ValidationError) -> str:

@@ -21,7 +21,7 @@ from provision.errors import TemplateError
 from provision.inventory.model import Camera, City, LedBoard, School, Switch
 
 SWITCH_PLATFORMS = ("huawei", "cisco_ios", "hp_comware")
-CLI_SAFE = re.compile(r"^[A-Za-z0-9._:/,-]*$")
+CLI_SAFE = re.compile(r"[A-Za-z0-9._:/,-]*")
 TEXT_UNSAFE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 # A fixed instant, so the rendered UTC offset never depends on the day we render.
 _OFFSET_AT = datetime(2026, 1, 15, 12, 0)
@@ -32,8 +32,8 @@ def cli_value(value: Any) -> str:
     if isinstance(value, bool) or value is None:
         raise TemplateError(f"refusing to render {value!r} into a device command")
     text = str(value)
-    if not CLI_SAFE.match(text):
-        bad = next(ch for ch in text if not CLI_SAFE.match(ch))
+    if not CLI_SAFE.fullmatch(text):
+        bad = next(ch for ch in text if not CLI_SAFE.fullmatch(ch))
         raise TemplateError(
             f"refusing to render {text!r} into a device command: character {bad!r} is not "
             "allowed (only letters, digits and . _ : / , -)"
@@ -102,7 +102,11 @@ def switch_context(city: City, school: School, switch: Switch) -> dict[str, Any]
     uplink = school.network.uplink
     precinct = city.precincts[school.precinct]
     svis = [
-        {"vlan": getattr(vlans, role), "address": _net(subnets[role])["gateway"], **_net(subnets[role])}
+        {
+            "vlan": getattr(vlans, role),
+            "address": _net(subnets[role])["gateway"],
+            **_net(subnets[role]),
+        }
         for role in ("management", "video", "alarm")
     ]
     return {
@@ -114,7 +118,10 @@ def switch_context(city: City, school: School, switch: Switch) -> dict[str, Any]
         "video": _net(subnets["video"]),
         "management": _net(subnets["management"]),
         # Only the switch that carries the uplink routes the VLANs and guards the precinct link.
-        "uplink": {"interface": uplink.interface, "description": f"uplink-to-precinct-{precinct.id}"}
+        "uplink": {
+            "interface": uplink.interface,
+            "description": f"uplink-to-precinct-{precinct.id}",
+        }
         if switch.name == uplink.switch
         else None,
         "ntp": list(school.ntp),

@@ -1,0 +1,77 @@
+"""Inheritance city → district → tier → school → device, secrets, selectors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from provision.citygen import dump
+from provision.errors import InventoryError, SecretError
+from provision.inventory.loader import load_inventory
+from provision.inventory.merge import deep_merge
+from provision.inventory.secrets import SecretRef
+from provision.inventory.selectors import Selection
+
+
+def test_deep_merge_later_layers_win_lists_replace_inputs_untouched() -> None:
+    city = {"video": {"fps": 25, "gop": 50}, "ntp": ["a", "b"]}
+    school = {"video": {"fps": 15}, "ntp": ["c"]}
+    assert deep_merge(city, None, school) == {"video": {"fps": 15, "gop": 50}, "ntp": ["c"]}
+    assert city == {"video": {"fps": 25, "gop": 50}, "ntp": ["a", "b"]}
+
+
+def test_values_inherit_through_every_level(city_copy: Path) -> None:
+    school_file = city_copy / "schools" / "dl-xg-m016.yaml"
+    doc = yaml.safe_load(school_file.read_text(encoding="utf-8"))
+    doc["defaults"] = {"camera": {"video": {"fps": 20}}}
+    doc["cameras"][0]["video"] = {"gop": 40}
+    school_file.write_text(dump(doc, "x.json"), encoding="utf-8")
+    city = load_inventory(city_copy).city
+    assert city is not None
+    high = city.school("dl-zs-h024")
+    middle = city.school("dl-xg-m016")
+    assert high.ntp == ("10.0.0.1",)  # city default
+    assert middle.ntp == ("10.0.0.2", "10.0.0.1")  # xigang district default
+    assert high.alarms[0].test_interval_h == 12  # high tier default
+    assert middle.alarms[0].test_interval_h == 24  # city default
+    first, second = middle.cameras[0], middle.cameras[1]
+    assert (first.video.fps, first.video.gop, first.video.codec) == (20, 40, "H.265")
+    assert (second.video.fps, second.video.gop) == (20, 50)  # school default, city gop
+    assert high.cameras[0].video.fps == 25
+
+
+def test_secret_refs_never_show_their_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PV_TEST_SECRET", "hunter2")
+    ref = SecretRef.parse("${PV_TEST_SECRET}")
+    assert ref.resolve() == "hunter2"
+    assert "hunter2" not in f"{ref} {ref!r} {[ref]}"
+    monkeypatch.delenv("PV_TEST_SECRET")
+    with pytest.raises(SecretError, match="PV_TEST_SECRET"):
+        ref.resolve()
+
+
+def test_loaded_city_holds_references_not_values(
+    example_city: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PROVISION_CAMERA_PASSWORD", "s3cret-camera")
+    city = load_inventory(example_city).city
+    assert city is not None
+    creds = city.schools[0].cameras[0].credentials
+    assert creds is not None and creds.password == SecretRef("PROVISION_CAMERA_PASSWORD")
+    assert "s3cret-camera" not in repr(city)
+
+
+def test_selectors(example_city: Path) -> None:
+    city = load_inventory(example_city).city
+    assert city is not None
+    ids = lambda sel: [s.id for s in sel.apply(city)]  # noqa: E731
+    assert ids(Selection(tiers=("kindergarten",))) == ["dl-xg-k003"]
+    assert ids(Selection(districts=("xigang",))) == ["dl-xg-k003", "dl-xg-m016"]
+    assert ids(Selection(precincts=("nanshajie",), tiers=("high",))) == ["dl-zs-h024"]
+    assert len(ids(Selection())) == 4
+    with pytest.raises(InventoryError, match="no school dl-none"):
+        Selection(schools=("dl-none",)).apply(city)
+    with pytest.raises(InventoryError, match=r"valid: .*zhongshan"):
+        Selection(districts=("atlantis",)).apply(city)
