@@ -154,5 +154,6 @@ def test_duplicate_keys_and_yaml_errors_are_reported_not_raised(city_copy: Path)
 
 
 def test_a_missing_city_file_is_a_clear_error(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["validate", "-i", str(tmp_path)], standalone_mode=False)
-    assert result.exception is not None and "city.yaml not found" in str(result.exception)
+    result = CliRunner().invoke(cli, ["validate", "-i", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "city.yaml not found" in result.output and "Traceback" not in result.output
