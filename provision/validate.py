@@ -1,13 +1,27 @@
-"""`provision validate` as a library call: schema and semantic problems of a city, all at once."""
+"""`provision validate` as a library call: schema and semantic problems of a city, all at once.
+
+A city is validated school by school: each school's file is parsed, checked against the
+schema, built and put through the school rules independently of the others, so large cities
+are split into shares and checked on every core; the city rules (unique addresses across
+schools) then run once over the whole.
+"""
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from provision.diagnostics import Problem
-from provision.inventory.loader import Inventory, load_inventory
-from provision.rules import run_rules
+from provision.diagnostics import Problem, sort_key
+from provision.inventory.loader import Inventory, load_inventory, school_files
+from provision.inventory.model import School
+from provision.inventory.yamlsource import SourceDoc, YamlPath
+from provision.rules import CITY_RULES, SCHOOL_RULES, run_rules
+
+# Below this many schools a process pool costs more than it saves.
+PARALLEL_MIN_SCHOOLS = 40
 
 
 @dataclass(slots=True)
@@ -27,9 +41,64 @@ class ValidationResult:
         return not self.errors and not (strict and self.warnings)
 
 
-def validate(root: str | Path, only: set[str] | None = None) -> ValidationResult:
-    """Load a city and run every rule; never raises for problems in the inventory itself."""
-    inv = load_inventory(root, only=only)
-    problems = list(inv.problems)
-    problems += run_rules(inv)
-    return ValidationResult(inv, problems)
+def default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    """Drop repeats: shares each see city.yaml, and a secret is reported once, where first used."""
+    seen_secrets: set[str] = set()
+    out = []
+    for problem in sorted(dict.fromkeys(problems), key=sort_key):
+        if problem.code == "secret-unset":
+            if problem.message in seen_secrets:
+                continue
+            seen_secrets.add(problem.message)
+        out.append(problem)
+    return out
+
+
+def _device_paths(school: School) -> list[YamlPath]:
+    return [(*d.path, field) for d in school.devices() for field in ("host", "name")]
+
+
+def _validate_share(
+    root: str, names: list[str]
+) -> tuple[list[School], list[Problem], set[str], dict[str, SourceDoc]]:
+    """Worker: load and check one share of the schools; send back what the city rules need."""
+    inv = load_inventory(root, only=set(names))
+    problems = inv.problems + run_rules(inv, SCHOOL_RULES)
+    docs = {s.id: inv.docs[s.id].detached(_device_paths(s)) for s in inv.schools}
+    return inv.schools, problems, inv.tainted, docs
+
+
+def validate(
+    root: str | Path, only: set[str] | None = None, workers: int | None = None
+) -> ValidationResult:
+    """Load a city and run every rule; never raises for problems in the inventory itself.
+
+    `workers` processes check shares of the schools (default: one per core; 1 = in-process).
+    """
+    names = [p.stem for p in school_files(Path(root)) if only is None or p.stem in only]
+    workers = default_workers() if workers is None else workers
+    if workers <= 1 or len(names) < PARALLEL_MIN_SCHOOLS:
+        inv = load_inventory(root, only=only)
+        problems = inv.problems + run_rules(inv, SCHOOL_RULES)
+    else:
+        inv = load_inventory(root, only=set())  # city.yaml alone
+        problems = list(inv.problems)
+        # Several shares per worker keep both cores busy to the end.
+        size = max(1, len(names) // (workers * 4))
+        shares = [names[i : i + size] for i in range(0, len(names), size)]
+        ctx = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+        with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+            for schools, found, tainted, docs in pool.map(
+                _validate_share, [str(root)] * len(shares), shares
+            ):
+                if inv.city is not None:
+                    inv.city.schools.extend(schools)
+                inv.docs.update(docs)
+                inv.tainted |= tainted
+                problems += found
+    problems += run_rules(inv, CITY_RULES)
+    return ValidationResult(inv, _dedupe(problems))

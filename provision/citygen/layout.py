@@ -15,7 +15,10 @@ from typing import Any
 Pt = list[float]
 
 WIDE: dict[str, float] = {"hfov_deg": 100}  # 2.8 mm class lens, for corners of small rooms
-TELE: dict[str, float] = {"focal_mm": 8.0, "sensor_width_mm": 5.57}  # for the face-capture view of the gate
+TELE: dict[str, float] = {
+    "focal_mm": 8.0,
+    "sensor_width_mm": 5.57,
+}  # for the face-capture view of the gate
 
 
 @dataclass(frozen=True)

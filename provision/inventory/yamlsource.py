@@ -43,6 +43,17 @@ class SourceDoc:
     data: Any = None
     root: yaml.Node | None = None
     problems: list[Problem] = field(default_factory=list)
+    # Positions kept after the node graph is dropped (see `detached`), by path.
+    index: dict[YamlPath, tuple[int, int]] | None = None
+
+    def detached(self, paths: list[YamlPath]) -> SourceDoc:
+        """A light copy that still locates `paths` (and their ancestors): what a worker
+        process sends back instead of the whole node graph."""
+        index = {}
+        for path in paths:
+            loc = self.where(path)
+            index[path] = (loc.line, loc.column)
+        return SourceDoc(self.file, index=index)
 
     def _nodes(self, path: YamlPath) -> tuple[yaml.Node | None, yaml.Node | None]:
         """(key node, value node) of the deepest existing prefix of `path`."""
@@ -93,6 +104,11 @@ class SourceDoc:
     def where(self, path: YamlPath, *, key: bool = False) -> Location:
         """Position of the value at `path` (or of its key), else of its nearest ancestor."""
         if self.root is None:
+            probe = tuple(path)
+            while self.index and probe:
+                if probe in self.index:
+                    return Location(self.file, *self.index[probe])
+                probe = probe[:-1]
             return Location(self.file, 1, 1)
         key_node, node = self._nodes(path)
         target = key_node if key and key_node is not None else node

@@ -1,7 +1,9 @@
 """Semantic rules: what a schema cannot say, checked before any device is touched.
 
 Each rule is a function from the loaded inventory to problems, kept in its own small module
-and listed in RULES, so adding a rule is one function and one line.
+and listed here, so adding a rule is one function and one line. School rules look at one
+school at a time (so they can run in parallel on shares of the city); city rules need every
+school at once and run after them.
 """
 
 from __future__ import annotations
@@ -11,11 +13,11 @@ from dataclasses import replace
 
 from provision.diagnostics import Problem
 from provision.inventory.loader import Inventory
-from provision.rules import budgets, coverage, geometry, identity, led, references, secrets
+from provision.rules import budgets, city, coverage, geometry, identity, led, references, secrets
 
 Rule = Callable[[Inventory], Iterator[Problem]]
 
-RULES: dict[str, Rule] = {
+SCHOOL_RULES: dict[str, Rule] = {
     "references": references.check,
     "identity": identity.check,
     "geometry": geometry.check,
@@ -23,6 +25,10 @@ RULES: dict[str, Rule] = {
     "led": led.check,
     "secrets": secrets.check,
     "coverage": coverage.check,
+}
+CITY_RULES: dict[str, Rule] = {
+    "addresses": city.unique_addresses,
+    "precincts": city.precinct_districts,
 }
 
 
@@ -32,11 +38,9 @@ def _without_tainted(inv: Inventory) -> Inventory:
     return replace(inv, city=city)
 
 
-def run_rules(inv: Inventory, names: list[str] | None = None) -> list[Problem]:
+def run_rules(inv: Inventory, rules: dict[str, Rule]) -> list[Problem]:
     problems: list[Problem] = []
-    for name, rule in RULES.items():
-        if names is not None and name not in names:
-            continue
+    for rule in rules.values():
         try:
             problems.extend(rule(inv))
         except Exception:

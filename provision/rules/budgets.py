@@ -46,9 +46,9 @@ def check(inv: Inventory) -> Iterator[Problem]:
                 continue
             if recorder is None and len(school.recorders) == 1:
                 recorder = school.recorders[0]
-            which = f"recorder {recorder.name!r}" if recorder else "the recorders"
+            which = f"recorder {recorder.name!r} holds" if recorder else "the recorders hold"
             msg = (
-                f"{which} hold {days:.1f} days at {kbps / 1000:.1f} Mbit/s "
+                f"{which} {days:.1f} days at {kbps / 1000:.1f} Mbit/s "
                 f"({capacity:g} TB); the {school.tier} standard asks for {tier.retention_days}"
             )
             path = (*recorder.path, "disks_tb") if recorder else ("recorders",)

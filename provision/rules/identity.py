@@ -1,4 +1,4 @@
-"""Device names are unique within a school; device addresses are unique across the city."""
+"""Device names are unique within a school, and each device sits in its VLAN's subnet."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ SUBNET_OF_KIND = {"camera": "video", "recorder": "video", "alarm": "alarm", "led
 def check(inv: Inventory) -> Iterator[Problem]:
     if inv.city is None:
         return
-    owners: dict[str, tuple[str, Device]] = {}
     for school in inv.city.schools:
         doc = inv.docs[school.id]
         names: dict[str, Device] = {}
@@ -29,13 +28,6 @@ def check(inv: Inventory) -> Iterator[Problem]:
                 yield doc.problem((*device.path, "name"), msg, "duplicate-name")
             else:
                 names[device.name] = device
-            if device.host in owners:
-                other_school, other = owners[device.host]
-                where = inv.docs[other_school].where((*other.path, "host"))
-                msg = f"address {device.host} is also used by {other_school}/{other.name} ({where})"
-                yield doc.problem((*device.path, "host"), msg, "duplicate-address")
-            else:
-                owners[device.host] = (school.id, device)
             subnet_name = SUBNET_OF_KIND.get(device.kind)
             if subnet_name and ipaddress.ip_address(device.host) not in subnets[subnet_name]:
                 msg = (

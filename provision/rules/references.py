@@ -10,7 +10,7 @@ from provision.inventory.loader import Inventory
 from provision.templates import led_template_names
 
 
-def _unknown(kind: str, name: str, valid: Iterable[str]) -> str:
+def unknown(kind: str, name: str, valid: Iterable[str]) -> str:
     valid = sorted(valid)
     close = difflib.get_close_matches(name, valid, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
@@ -22,21 +22,14 @@ def check(inv: Inventory) -> Iterator[Problem]:
     city = inv.city
     if city is None:
         return
-    for i, precinct in enumerate(inv.city_doc.data.get("precincts", [])):
-        if precinct["district"] not in city.districts:
-            yield inv.city_doc.problem(
-                ("precincts", i, "district"),
-                _unknown("district", precinct["district"], city.districts),
-                "unknown-reference",
-            )
     templates = led_template_names(city)
     for school in city.schools:
         doc = inv.docs[school.id]
         if school.district not in city.districts:
-            msg = _unknown("district", school.district, city.districts)
+            msg = unknown("district", school.district, city.districts)
             yield doc.problem(("district",), msg, "unknown-reference")
         if school.precinct not in city.precincts:
-            msg = _unknown("precinct", school.precinct, city.precincts)
+            msg = unknown("precinct", school.precinct, city.precincts)
             yield doc.problem(("precinct",), msg, "unknown-reference")
         areas = {a.id for a in school.areas}
         zones = {z.id for z in school.zones()}
@@ -52,25 +45,25 @@ def check(inv: Inventory) -> Iterator[Problem]:
         for cam in school.cameras:
             if cam.area not in areas:
                 yield doc.problem(
-                    (*cam.path, "area"), _unknown("area", cam.area, areas), "unknown-reference"
+                    (*cam.path, "area"), unknown("area", cam.area, areas), "unknown-reference"
                 )
             if cam.recorder and cam.recorder not in {r.name for r in school.recorders}:
-                msg = _unknown("recorder", cam.recorder, [r.name for r in school.recorders])
+                msg = unknown("recorder", cam.recorder, [r.name for r in school.recorders])
                 yield doc.problem((*cam.path, "recorder"), msg, "unknown-reference")
         for alarm in school.alarms:
             if alarm.zone not in zones:
-                msg = _unknown("zone", alarm.zone, zones)
+                msg = unknown("zone", alarm.zone, zones)
                 yield doc.problem((*alarm.path, "zone"), msg, "unknown-reference")
         for board in school.led_boards:
             if board.zone and board.zone not in zones:
-                msg = _unknown("zone", board.zone, zones)
+                msg = unknown("zone", board.zone, zones)
                 yield doc.problem((*board.path, "zone"), msg, "unknown-reference")
             for j, message in enumerate(board.messages):
                 if message.template and message.template not in templates:
-                    msg = _unknown("LED template", message.template, templates)
+                    msg = unknown("LED template", message.template, templates)
                     path = (*board.path, "messages", j, "template")
                     yield doc.problem(path, msg, "unknown-reference")
         switches = {s.name for s in school.network.switches}
         if school.network.uplink.switch not in switches:
-            msg = _unknown("switch", school.network.uplink.switch, switches)
+            msg = unknown("switch", school.network.uplink.switch, switches)
             yield doc.problem(("network", "uplink", "switch"), msg, "unknown-reference")
