@@ -1,0 +1,414 @@
+"""The police precinct's alarm-receiving centre, simulated: a SIA DC-09 receiver over TCP that
+stores every accepted event in SQLite before it ACKs, plus a JSON API the audit reads.
+
+The order "store, then ACK" is the whole point of an alarm receiver: the ACK tells the panel it
+may forget the event, so an ACKed event that is not yet durable is a lost alarm.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sqlite3
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from provision.lab.faults import Faults
+from provision.lab.http import HttpServer, Request, Response, nodelay
+from provision.protocols import dc09
+
+# ANSI/SIA DC-09-2013 §5.5.1.8 (time stamp) with §5.5.3.2 (NAK): the receiver rejects a message
+# whose timestamp lies outside +20/-40 s of its own clock, i.e. at most 20 s ahead of it or 40 s
+# behind it (transit and retry delay make "behind" the larger side). pysiaalarm's default
+# allowed_timeband=(40, 20) is the same window; the "-20/+40" reading would accept stale replays.
+# The standard requires the test for encrypted messages; like pysiaalarm we apply it to every
+# message that carries a timestamp, so a panel with a wrong clock shows even when unencrypted.
+MAX_BEHIND_S = 40.0
+MAX_AHEAD_S = 20.0
+# Errors that mean the bytes were damaged in transit: DC-09 test C.2.3.5 requires the receiver
+# not to answer a frame with a bad CRC; the panel's ACK timer then resends it.
+SILENT_ERRORS = frozenset({"framing", "length", "crc"})
+
+
+def iso_ms(epoch: float) -> str:
+    return (
+        datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    )
+
+
+def _epoch(text: str, name: str) -> float:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ValueError(f"{name}: {text!r} is not an ISO 8601 time") from exc
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
+def _key_bytes(key: bytes | str) -> bytes:
+    raw = bytes.fromhex(key) if isinstance(key, str) else key
+    if len(raw) not in (16, 24, 32):
+        raise ValueError("an AES key is 16, 24 or 32 bytes")
+    return raw
+
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY, account TEXT NOT NULL, protocol TEXT NOT NULL, seq INTEGER NOT NULL,
+    receiver TEXT, line TEXT NOT NULL, qualifier INTEGER, code TEXT NOT NULL, partition TEXT,
+    zone TEXT, data TEXT NOT NULL, panel_timestamp TEXT, received_at TEXT NOT NULL,
+    received_epoch REAL NOT NULL, is_test INTEGER NOT NULL, encrypted INTEGER NOT NULL,
+    peer TEXT NOT NULL, dedup_key TEXT NOT NULL, last_seen_epoch REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS events_dedup ON events (dedup_key, last_seen_epoch);
+CREATE INDEX IF NOT EXISTS events_account ON events (account, received_epoch);
+CREATE TABLE IF NOT EXISTS heartbeats (
+    id INTEGER PRIMARY KEY, account TEXT NOT NULL, protocol TEXT NOT NULL, seq INTEGER NOT NULL,
+    receiver TEXT, line TEXT NOT NULL, panel_timestamp TEXT, received_at TEXT NOT NULL,
+    received_epoch REAL NOT NULL, encrypted INTEGER NOT NULL, peer TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS heartbeats_account ON heartbeats (account, received_epoch);
+"""
+EVENT_COLUMNS = (
+    "id, account, code, qualifier, zone, partition, protocol, seq, receiver, line, received_at,"
+    " panel_timestamp, is_test, encrypted"
+)
+HEARTBEAT_COLUMNS = "id, account, protocol, seq, receiver, line, received_at, panel_timestamp"
+T = TypeVar("T")
+
+
+class EventStore:
+    """SQLite behind one worker thread (`call`), so an fsync never stalls the event loop that
+    also runs thousands of other lab devices.
+
+    WAL with synchronous=FULL: in WAL mode NORMAL skips the fsync at commit, so a power cut
+    could lose the last events after their ACKs went out; FULL syncs the WAL on every commit,
+    which is the durability an ACK promises. WAL still lets the API read while a write runs.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._pool: ThreadPoolExecutor | None = None
+        self._db: sqlite3.Connection | None = None
+
+    async def call(self, fn: Callable[..., T], *args: Any) -> T:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="alarm-db")
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+
+    async def shut(self) -> None:
+        """Close the database and end the worker thread."""
+        await self.call(self.close)
+        if self._pool is not None:
+            self._pool.shutdown(wait=False)
+            self._pool = None
+
+    def open(self) -> None:
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        db.executescript(SCHEMA)
+        self._db = db
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise RuntimeError("event store is not open")
+        return self._db
+
+    def add_event(self, row: dict[str, Any], window_s: float) -> tuple[int, bool]:
+        """(row id, True when `row` repeats an event last seen within `window_s`).
+
+        The window slides with every repeat, so a panel that keeps retrying through a long
+        stretch of lost ACKs still gets one row, while the window itself can stay short.
+        """
+        now = row["last_seen_epoch"] = row["received_epoch"]
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            seen = self.db.execute(
+                "SELECT id FROM events WHERE dedup_key = ? AND last_seen_epoch >= ? LIMIT 1",
+                (row["dedup_key"], now - window_s),
+            ).fetchone()
+            if seen is None:
+                return self.insert("events", row), False
+            self.db.execute("UPDATE events SET last_seen_epoch = ? WHERE id = ?", (now, seen[0]))
+            return seen[0], True
+
+    def insert(self, table: str, row: dict[str, Any]) -> int:
+        names, marks = ", ".join(row), ", ".join(f":{name}" for name in row)
+        cur = self.db.execute(f"INSERT INTO {table} ({names}) VALUES ({marks})", row)
+        return int(cur.lastrowid or 0)
+
+    def query(self, table: str, filters: dict[str, Any], newest: bool = False) -> list[dict]:
+        where, args = [], []
+        for name, clause in (
+            ("account", "account = ?"),
+            ("code", "code = ?"),
+            ("since", "received_epoch >= ?"),
+            ("until", "received_epoch < ?"),
+        ):
+            if name in filters and (table == "events" or name != "code"):
+                where.append(clause)
+                args.append(filters[name])
+        columns = EVENT_COLUMNS if table == "events" else HEARTBEAT_COLUMNS
+        sql = f"SELECT {columns} FROM {table}" + (f" WHERE {' AND '.join(where)}" if where else "")
+        sql += f" ORDER BY id {'DESC' if newest else ''} LIMIT ?"
+        rows = [dict(r) for r in self.db.execute(sql, [*args, filters.get("limit", 1000)])]
+        for row in rows:
+            row.update({flag: bool(row[flag]) for flag in ("is_test", "encrypted") if flag in row})
+        return rows
+
+    def accounts(self) -> list[dict[str, Any]]:
+        sql = (
+            "SELECT account, COUNT(*) AS events, MAX(received_at) AS last_event_at,"
+            " (SELECT MAX(received_at) FROM heartbeats h WHERE h.account = e.account)"
+            " AS last_heartbeat_at FROM events e GROUP BY account ORDER BY account"
+        )
+        return [dict(r) for r in self.db.execute(sql)]
+
+    def counts(self) -> dict[str, int]:
+        count = "SELECT COUNT(*) FROM "
+        return {t: self.db.execute(count + t).fetchone()[0] for t in ("events", "heartbeats")}
+
+
+def _row(frame: dc09.Frame, received: float, peer: str) -> dict[str, Any]:
+    """The columns events and heartbeats share."""
+    return {
+        "account": frame.account or "",
+        "protocol": frame.token,
+        "seq": frame.seq,
+        "receiver": frame.receiver,
+        "line": frame.line,
+        "panel_timestamp": frame.timestamp.isoformat().replace("+00:00", "Z")
+        if frame.timestamp
+        else None,
+        "received_at": iso_ms(received),
+        "received_epoch": received,
+        "encrypted": frame.encrypted,
+        "peer": peer,
+    }
+
+
+class AlarmCenter:
+    def __init__(
+        self,
+        name: str,
+        host: str,
+        *,
+        faults: Faults,
+        db_path: str,
+        dc09_port: int = 12128,
+        api_port: int = 8081,
+        keys: dict[str, bytes | str] | None = None,
+        dedup_window_s: float = 300.0,  # > a panel's longest gap between two retries
+    ) -> None:
+        self.name, self.host, self.faults = name, host, faults
+        self.dc09_port = dc09_port
+        self.dedup_window_s = dedup_window_s
+        self.store = EventStore(db_path)
+        self.api = HttpServer(host, api_port, self._handle_api, faults)
+        self._keys = {acct.upper(): _key_bytes(key) for acct, key in (keys or {}).items()}
+        self._server: asyncio.Server | None = None
+        self._conns: set[asyncio.StreamWriter] = set()
+        self.counters: Counter[str] = Counter()
+
+    # -- lifecycle -------------------------------------------------------------------------
+    async def start(self) -> None:
+        await self.store.call(self.store.open)
+        if not (self.faults.refuse or self.faults.dead):
+            await self.api.start()
+        await self._sync_receiver()
+
+    async def stop(self) -> None:
+        await self._close_receiver()
+        await self.api.stop()
+        await self.store.shut()
+
+    async def sync_faults(self) -> None:
+        """receiver_down closes only the DC-09 listener; refuse/dead close the API too."""
+        await self.api.sync_faults()
+        await self._sync_receiver()
+
+    def endpoints(self) -> dict[str, int]:
+        return {"dc09": self.dc09_port, "http": self.api.port}
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "host": self.host,
+            "endpoints": self.endpoints(),
+            "receiver_listening": self._server is not None,
+            "encrypted_accounts": sorted(self._keys),
+            "dedup_window_s": self.dedup_window_s,
+            "counters": dict(self.counters),
+            "faults": self.faults.active(),
+        }
+
+    def set_key(self, account: str, key: bytes | str | None) -> None:
+        if key is None:
+            self._keys.pop(account.upper(), None)
+        else:
+            self._keys[account.upper()] = _key_bytes(key)
+
+    async def _sync_receiver(self) -> None:
+        down = self.faults.receiver_down or self.faults.refuse or self.faults.dead
+        if down:
+            await self._close_receiver()
+        elif self._server is None:
+            self._server = await asyncio.start_server(
+                self._serve_dc09, self.host, self.dc09_port, reuse_address=True
+            )
+            self.dc09_port = self._server.sockets[0].getsockname()[1]
+
+    async def _close_receiver(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        for writer in list(self._conns):  # a receiver that goes down drops its links too
+            writer.close()
+        self._conns.clear()
+
+    # -- DC-09 -----------------------------------------------------------------------------
+    async def _serve_dc09(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nodelay(writer)
+        self._conns.add(writer)
+        peer = writer.get_extra_info("peername")
+        peer_text = f"{peer[0]}:{peer[1]}" if peer else ""
+        frames = dc09.FrameReassembler()
+        try:
+            while chunk := await reader.read(4096):
+                for raw in frames.feed(chunk):
+                    if self.faults.timeout:
+                        continue  # hung receiver: reads the line, never processes or answers
+                    reply = await self._answer(raw, peer_text)
+                    if reply is None:
+                        continue
+                    if self.faults.drop_acks:
+                        self.counters["responses_dropped"] += 1
+                        continue
+                    if self.faults.latency_ms:
+                        await asyncio.sleep(self.faults.latency_ms / 1000)
+                    writer.write(reply)
+                    await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            self._conns.discard(writer)
+            writer.close()
+
+    async def _answer(self, raw: bytes, peer: str) -> bytes | None:
+        """The response to one frame, after the event is stored; None to stay silent."""
+        self.counters["frames"] += 1
+        received = time.time()
+        now = datetime.fromtimestamp(received, UTC)
+        try:
+            frame = dc09.decode(raw, self._keys)
+            if frame.token not in dc09.EVENT_TOKENS:
+                raise dc09.Dc09Error("format", f"a receiver does not take {frame.token}", frame)
+            event = None if frame.token == dc09.NULL else dc09.parse_event(frame)
+        except dc09.Dc09Error as exc:
+            self.counters[f"rejected_{exc.reason}"] += 1
+            if exc.reason in SILENT_ERRORS:
+                return None
+            self.counters["duh_sent"] += 1
+            return dc09.encode(dc09.duh_for(exc.header))
+        if not self._timestamp_ok(frame, received):
+            self.counters["nak_sent"] += 1
+            return dc09.encode(dc09.nak_frame(now))
+        row = _row(frame, received, peer)
+        try:
+            if event is None:
+                await self.store.call(self.store.insert, "heartbeats", row)
+                self.counters["heartbeats"] += 1
+            else:
+                # A retry repeats seq and data (DC-09 5.5.1.5) but carries a fresh timestamp: it
+                # has to, to stay inside the window above. So the timestamp is not in the key.
+                key = (frame.token, row["account"], frame.receiver, frame.line, frame.seq)
+                row |= {
+                    "account": event.account or row["account"],
+                    "qualifier": event.qualifier,
+                    "code": event.code,
+                    "partition": event.partition,
+                    "zone": event.zone,
+                    "data": frame.data,
+                    "is_test": event.is_test,
+                    "dedup_key": repr((*key, frame.data, frame.extended)),
+                }
+                _id, duplicate = await self.store.call(
+                    self.store.add_event, row, self.dedup_window_s
+                )
+                self.counters["duplicates" if duplicate else "events"] += 1
+        except Exception:  # not stored means no ACK: the panel will resend
+            self.counters["store_errors"] += 1
+            return None
+        self.counters["ack_sent"] += 1
+        key_bytes = self._keys.get(frame.account or "") if frame.encrypted else None
+        return dc09.encode(dc09.ack_for(frame, now), key_bytes)
+
+    @staticmethod
+    def _timestamp_ok(frame: dc09.Frame, received: float) -> bool:
+        if frame.timestamp is None:
+            return not frame.encrypted  # 5.5.1.8: required when encrypted, optional otherwise
+        ahead = frame.timestamp.timestamp() - received
+        # The wire format has whole seconds, so a timestamp is up to 1 s behind its moment.
+        return -MAX_BEHIND_S - 1 <= ahead <= MAX_AHEAD_S
+
+    # -- JSON API --------------------------------------------------------------------------
+    async def _handle_api(self, req: Request) -> Response:
+        if req.method != "GET":
+            return Response.json({"error": "method not allowed"}, 405)
+        path = req.path.rstrip("/")
+        try:
+            if path == "/api/health":
+                return Response.json(await self._health())
+            if path in ("/api/events", "/api/heartbeats"):
+                filters = self._filters(req.query)
+                table = "events" if path == "/api/events" else "heartbeats"
+                return Response.json(await self.store.call(self.store.query, table, filters))
+            if path == "/api/accounts":
+                return Response.json(await self.store.call(self.store.accounts))
+            last = re.fullmatch(r"/api/accounts/([0-9A-Fa-f]{3,16})/last", path)
+            if last:
+                account = last[1].upper()
+                one = {"account": account, "limit": 1}
+                events = await self.store.call(self.store.query, "events", one, True)
+                beats = await self.store.call(self.store.query, "heartbeats", one, True)
+                if not events and not beats:
+                    return Response.json({"error": f"nothing received from {account}"}, 404)
+                body = {"account": account, "event": events[0] if events else None}
+                body["heartbeat"] = beats[0] if beats else None
+                return Response.json(body)
+        except ValueError as exc:
+            return Response.json({"error": str(exc)}, 400)
+        return Response.json({"error": f"no such endpoint {req.path}"}, 404)
+
+    async def _health(self) -> dict[str, Any]:
+        return {
+            "status": "ok",
+            "receiver_listening": self._server is not None,
+            "stored": await self.store.call(self.store.counts),
+            "counters": dict(self.counters),
+        }
+
+    @staticmethod
+    def _filters(query: dict[str, str]) -> dict[str, Any]:
+        filters: dict[str, Any] = {}
+        if query.get("account"):
+            filters["account"] = query["account"].upper()
+        if query.get("code"):
+            filters["code"] = query["code"].upper()
+        for name in ("since", "until"):
+            if query.get(name):
+                filters[name] = _epoch(query[name], name)
+        if query.get("limit"):
+            if not query["limit"].isdigit() or not 1 <= int(query["limit"]) <= 10000:
+                raise ValueError("limit: an integer from 1 to 10000")
+            filters["limit"] = int(query["limit"])
+        return filters

@@ -1,0 +1,66 @@
+"""Faults a lab device can be told to show, switchable at run time.
+
+Every simulator holds one `Faults` object and consults it on each request, so a test (or the
+demo) flips a flag through the lab API and the very next exchange shows the symptom a real
+client would see from a real broken device.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+FAULT_KINDS = (
+    "latency_ms",  # added delay before every answer
+    "timeout",  # accept the connection, never answer
+    "refuse",  # close the listener: connection refused
+    "auth_failure",  # reject every credential
+    "soap_fault",  # operation names that answer with a SOAP fault (camera)
+    "ssh_drop",  # drop the SSH session in the middle of a command (switch)
+    "obstructed",  # snapshot is a uniform grey frame (camera)
+    "rtsp_down",  # RTSP server refuses (camera)
+    "drop_acks",  # alarm centre swallows frames without ACK (alarm centre)
+    "receiver_down",  # alarm centre not listening (alarm centre)
+    "dead",  # the device is powered off: every listener refuses
+)
+
+
+@dataclass(slots=True)
+class Faults:
+    latency_ms: int = 0
+    timeout: bool = False
+    refuse: bool = False
+    auth_failure: bool = False
+    soap_fault: list[str] = field(default_factory=list)
+    ssh_drop: bool = False
+    obstructed: bool = False
+    rtsp_down: bool = False
+    drop_acks: bool = False
+    receiver_down: bool = False
+    dead: bool = False
+
+    def update(self, changes: dict[str, Any]) -> None:
+        """Apply a partial update; an unknown fault name is an error listing the valid ones."""
+        known = {f.name for f in fields(self)}
+        for key, value in changes.items():
+            if key not in known:
+                raise ValueError(f"unknown fault {key!r}; valid faults: {', '.join(FAULT_KINDS)}")
+            if key == "soap_fault":
+                value = [value] if isinstance(value, str) else list(value or [])
+            elif key == "latency_ms":
+                value = int(value)
+            else:
+                value = bool(value)
+            setattr(self, key, value)
+
+    def clear(self) -> None:
+        for f in fields(self):
+            setattr(
+                self,
+                f.name,
+                [] if f.name == "soap_fault" else (0 if f.name == "latency_ms" else False),
+            )
+
+    def active(self) -> dict[str, Any]:
+        """Only the faults that are switched on, for status listings."""
+        return {k: v for k, v in asdict(self).items() if v}

@@ -1,0 +1,1 @@
+"""Wire protocols the toolkit speaks itself (RTSP/RTP/SDP), shared by the lab and the CLI."""
