@@ -1,0 +1,371 @@
+"""RTSP 1.0 server (RFC 2326) for lab devices: cameras serve the test clip, the platform relays.
+
+Real players (ffmpeg/ffprobe, VLC, ZLMediaKit, the toolkit's own client) must work against it,
+so it speaks the real protocol: OPTIONS, DESCRIBE (SDP + Content-Base), SETUP with RTP over the
+RTSP connection (`RTP/AVP/TCP;interleaved=0-1`) or UDP unicast (`client_port=`), PLAY with
+RTP-Info, PAUSE, TEARDOWN and GET/SET_PARAMETER keep-alives; 404 for an unknown path, 454 for
+an unknown session, 461 for a transport it cannot do.
+
+Cost model: an idle server is one listening socket. A playing session is one task pulling
+batches from its `RtpSubscription` (which does the pacing) and writing them out; it stops on
+TEARDOWN, PAUSE or disconnect. UDP sockets are bound only when a client first asks for UDP.
+
+Construct as `RtspServer(host, port, faults, resolve)`: `resolve(path)` maps a request path such
+as "/Streaming/Channels/101" (no query string) to a `StreamSource`, or None for 404. Port 0 binds
+an ephemeral port, readable from `.port` after `start()`. Faults: `rtsp_down`/`dead` close the
+listener and drop every connection (call `sync_faults()` after flipping them; a connection that
+sends a request while the fault is on is dropped at once); `latency_ms` delays every answer;
+`timeout` reads requests and never answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import struct
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from provision.lab.faults import Faults
+from provision.lab.http import nodelay
+from provision.protocols.rtsp import RtspMessage, bind_udp_pair, read_message
+from provision.protocols.sdp import MediaDescription, build_sdp
+
+
+class RtpSubscription(Protocol):
+    """One viewer's packet stream. Iterating yields batches (lists) of complete RTP packets, paced
+    by the source; it ends when the source does. `first_seq`/`first_rtptime` feed RTP-Info."""
+
+    ssrc: int
+    first_seq: int
+    first_rtptime: int
+
+    def __aiter__(self) -> AsyncIterator[list[bytes]]: ...
+
+    async def __anext__(self) -> list[bytes]: ...
+
+    def close(self) -> None: ...
+
+
+class StreamSource(Protocol):
+    """Something playable: the clip (`provision.lab.media.ClipSource`) or a relay."""
+
+    def sdp_media(self) -> MediaDescription: ...
+
+    def subscribe(self) -> RtpSubscription: ...
+
+
+Resolver = Callable[[str], "StreamSource | None"]
+
+REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    404: "Not Found",
+    454: "Session Not Found",
+    455: "Method Not Valid in This State",
+    461: "Unsupported Transport",
+    500: "Internal Server Error",
+    501: "Not Implemented",
+}
+PUBLIC = "OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER"
+SESSION_TIMEOUT_S = 60
+_INTERLEAVED = struct.Struct("!BBH")  # '$', channel, length
+
+
+@dataclass(eq=False)
+class _Connection:
+    writer: asyncio.StreamWriter
+    peer_host: str
+    sessions: set[str] = field(default_factory=set)
+
+
+@dataclass(eq=False)
+class _Session:
+    id: str
+    source: StreamSource
+    track_url: str
+    conn: _Connection
+    channel: int | None  # interleaved RTP channel when RTP rides the RTSP connection
+    udp_dest: tuple[str, int] | None  # client's RTP address otherwise
+    subscription: RtpSubscription | None = None
+    pump: asyncio.Task[None] | None = None
+
+
+@dataclass(slots=True)
+class _Reply:
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    start: _Session | None = None  # a session whose RTP starts once this reply is written
+
+
+class RtspServer:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        faults: Faults,
+        resolve: Resolver,
+        *,
+        server_name: str = "provision-lab-rtsp",
+    ) -> None:
+        self.host, self.port, self.faults, self.resolve = host, port, faults, resolve
+        self.server_name = server_name
+        self._server: asyncio.Server | None = None
+        self._conns: set[_Connection] = set()
+        self._sessions: dict[str, _Session] = {}
+        self._udp: tuple[asyncio.DatagramTransport, asyncio.DatagramTransport] | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(
+            self._serve, self.host, self.port, reuse_address=True
+        )
+        if self.port == 0:
+            self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        """Close the listener and drop every client, as a powered-off device would."""
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        for session in list(self._sessions.values()):
+            self._end(session)
+        for conn in list(self._conns):
+            conn.writer.close()
+        self._conns.clear()
+        for transport in self._udp or ():
+            transport.close()
+        self._udp = None
+
+    async def sync_faults(self) -> None:
+        """Open or close the listener to match the rtsp_down/dead faults."""
+        if self._down() and self.listening:
+            await self.stop()
+        elif not self._down() and not self.listening:
+            await self.start()
+
+    @property
+    def listening(self) -> bool:
+        return self._server is not None
+
+    @property
+    def sessions(self) -> int:
+        return len(self._sessions)
+
+    @property
+    def playing(self) -> int:
+        return sum(1 for s in self._sessions.values() if s.pump and not s.pump.done())
+
+    def url(self, path: str) -> str:
+        return f"rtsp://{self.host}:{self.port}{path}"
+
+    def _down(self) -> bool:
+        return self.faults.rtsp_down or self.faults.dead
+
+    # -- connection --------------------------------------------------------------------------
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nodelay(writer)
+        peer = writer.get_extra_info("peername")
+        conn = _Connection(writer, peer[0] if peer else self.host)
+        self._conns.add(conn)
+        try:
+            while True:
+                msg = await read_message(reader)
+                if not isinstance(msg, RtspMessage):
+                    continue  # interleaved RTCP receiver reports, blank keep-alive lines
+                if self._down():
+                    break  # the service died under this client
+                if self.faults.timeout:
+                    continue  # read everything, answer nothing
+                if self.faults.latency_ms:
+                    await asyncio.sleep(self.faults.latency_ms / 1000)
+                try:
+                    reply = await self._handle(conn, msg)
+                except Exception:  # a resolver/source bug must not kill the connection task
+                    reply = _Reply(500)
+                writer.write(self._encode(reply, msg.headers.get("cseq", "0")))
+                if reply.start is not None:  # RTP only after the PLAY answer is on the wire
+                    reply.start.pump = asyncio.create_task(self._pump(reply.start))
+                await writer.drain()
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
+            pass
+        except ValueError:  # garbage framing (e.g. a bad Content-Length)
+            pass
+        finally:
+            for sid in list(conn.sessions):
+                if sid in self._sessions:
+                    self._end(self._sessions[sid])
+            self._conns.discard(conn)
+            writer.close()
+
+    def _encode(self, reply: _Reply, cseq: str) -> bytes:
+        lines = [
+            f"RTSP/1.0 {reply.status} {REASONS.get(reply.status, 'Error')}",
+            f"CSeq: {cseq}",
+            f"Server: {self.server_name}",
+            f"Date: {formatdate(usegmt=True)}",
+        ]
+        lines += [f"{k}: {v}" for k, v in reply.headers.items()]
+        if reply.body:
+            lines += ["Content-Type: application/sdp", f"Content-Length: {len(reply.body)}"]
+        return ("\r\n".join(lines) + "\r\n\r\n").encode() + reply.body
+
+    async def _handle(self, conn: _Connection, msg: RtspMessage) -> _Reply:
+        parts = msg.start_line.split(" ")
+        if len(parts) != 3 or not parts[2].startswith("RTSP/") or "cseq" not in msg.headers:
+            return _Reply(400)
+        method, url = parts[0].upper(), parts[1]
+        if method == "OPTIONS":
+            return _Reply(200, {"Public": PUBLIC})
+        if method == "DESCRIBE":
+            return self._describe(url)
+        if method == "SETUP":
+            return await self._setup(conn, url, msg.headers)
+        if method not in ("PLAY", "PAUSE", "TEARDOWN", "GET_PARAMETER", "SET_PARAMETER"):
+            return _Reply(501, {"Public": PUBLIC})
+        sid = msg.headers.get("session", "").split(";")[0].strip()
+        session = self._sessions.get(sid)
+        if session is None and (sid or method in ("PLAY", "PAUSE", "TEARDOWN")):
+            return _Reply(454)
+        if session is None:  # a session-less keep-alive
+            return _Reply(200)
+        headers = {"Session": f"{sid};timeout={SESSION_TIMEOUT_S}"}
+        if method == "PLAY":
+            return self._play(session, headers)
+        if method in ("PAUSE", "TEARDOWN"):
+            self._stop_rtp(session)
+            if method == "TEARDOWN":
+                self._end(session)
+        return _Reply(200, headers)
+
+    # -- methods -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _path(url: str) -> str:
+        return urlsplit(url).path or "/"
+
+    def _describe(self, url: str) -> _Reply:
+        source = self.resolve(self._path(url))
+        if source is None:
+            return _Reply(404)
+        sdp = build_sdp(
+            [source.sdp_media()],
+            origin_host=self.host,
+            session_id=random.getrandbits(31),
+            session_name="Media Presentation",
+        )
+        parts = urlsplit(url)
+        base = f"{parts.scheme}://{parts.netloc}{parts.path}"
+        return _Reply(200, {"Content-Base": base.rstrip("/") + "/"}, sdp.encode())
+
+    def _resolve_track(self, path: str) -> StreamSource | None:
+        """A SETUP URL is the stream URL plus the track's control ("trackID=0")."""
+        source = self.resolve(path)
+        if source is None and "/" in path.rstrip("/"):
+            source = self.resolve(path.rstrip("/").rsplit("/", 1)[0] or "/")
+        return source
+
+    async def _setup(self, conn: _Connection, url: str, headers: dict[str, str]) -> _Reply:
+        source = self._resolve_track(self._path(url))
+        if source is None:
+            return _Reply(404)
+        chosen = _choose_transport(headers.get("transport", ""))
+        if chosen is None:
+            return _Reply(461)
+        sid = headers.get("session", "").split(";")[0].strip()
+        if sid and sid not in self._sessions:
+            return _Reply(454)
+        if sid and self._sessions[sid].pump is not None:
+            return _Reply(455)  # one track per session, and it is already playing
+        if not sid:
+            sid = f"{random.getrandbits(32):08X}"
+            while sid in self._sessions:
+                sid = f"{random.getrandbits(32):08X}"
+        kind, port = chosen
+        if kind == "tcp":
+            transport = f"RTP/AVP/TCP;unicast;interleaved={port}-{port + 1}"
+            session = _Session(sid, source, url, conn, port, None)
+        else:
+            if self._udp is None:
+                self._udp = await bind_udp_pair(self.host)
+            server_port = self._udp[0].get_extra_info("sockname")[1]
+            transport = (
+                f"RTP/AVP;unicast;client_port={port}-{port + 1};"
+                f"server_port={server_port}-{server_port + 1}"
+            )
+            session = _Session(sid, source, url, conn, None, (conn.peer_host, port))
+        self._sessions[sid] = session
+        conn.sessions.add(sid)
+        return _Reply(
+            200, {"Transport": transport, "Session": f"{sid};timeout={SESSION_TIMEOUT_S}"}
+        )
+
+    def _play(self, session: _Session, headers: dict[str, str]) -> _Reply:
+        start = None
+        if session.subscription is None:
+            session.subscription = session.source.subscribe()
+            start = session
+        sub = session.subscription
+        headers["Range"] = "npt=0.000-"
+        headers["RTP-Info"] = (
+            f"url={session.track_url};seq={sub.first_seq};rtptime={sub.first_rtptime}"
+        )
+        return _Reply(200, headers, start=start)
+
+    # -- RTP ---------------------------------------------------------------------------------
+
+    async def _pump(self, session: _Session) -> None:
+        """Forward the subscription's packets until it ends or the session stops."""
+        sub, writer = session.subscription, session.conn.writer
+        assert sub is not None
+        try:
+            async for batch in sub:
+                if session.channel is not None:
+                    ch = session.channel
+                    writer.write(b"".join(_INTERLEAVED.pack(0x24, ch, len(p)) + p for p in batch))
+                    await writer.drain()
+                elif self._udp is not None and session.udp_dest is not None:
+                    for packet in batch:
+                        self._udp[0].sendto(packet, session.udp_dest)
+        except ConnectionError:
+            return
+        finally:
+            sub.close()
+        writer.close()  # the source ended (e.g. a relay lost its camera): let the viewer know
+
+    def _stop_rtp(self, session: _Session) -> None:
+        if session.pump is not None:
+            session.pump.cancel()
+            session.pump = None
+        if session.subscription is not None:
+            session.subscription.close()
+            session.subscription = None
+
+    def _end(self, session: _Session) -> None:
+        self._stop_rtp(session)
+        self._sessions.pop(session.id, None)
+        session.conn.sessions.discard(session.id)
+
+
+def _choose_transport(header: str) -> tuple[str, int] | None:
+    """Pick the first unicast RTP transport we can do: ("tcp", channel) or ("udp", client port)."""
+    for option in header.split(","):
+        parts = [p.strip() for p in option.split(";")]
+        profile = parts[0].upper()
+        params = dict(p.partition("=")[::2] for p in parts[1:])
+        if "multicast" in params or profile not in ("RTP/AVP", "RTP/AVP/UDP", "RTP/AVP/TCP"):
+            continue
+        try:
+            if profile == "RTP/AVP/TCP":
+                return "tcp", int(params.get("interleaved", "0").split("-")[0])
+            if "client_port" in params:
+                return "udp", int(params["client_port"].split("-")[0])
+        except ValueError:
+            continue
+    return None
