@@ -6,6 +6,7 @@ output and maps errors to exit codes in one place (1 user error, 3 bug, 130 inte
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 import click
 
 from provision import __version__
-from provision.cli import demo, render, schema, validate
+from provision.cli import demo, lab, render, schema, validate
 from provision.errors import InventoryError, ProvisionError
 
 EPILOG = """\b
@@ -71,7 +72,13 @@ cli.add_command(validate.command)
 cli.add_command(render.command)
 cli.add_command(schema.command)
 cli.add_command(demo.command)
+cli.add_command(lab.command)
 
 
 def main() -> None:
-    sys.exit(cli.main(prog_name="provision"))
+    try:
+        sys.exit(cli.main(prog_name="provision"))
+    except BrokenPipeError:
+        # `provision lab status | head`: the reader left; say nothing more, like other tools.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(141)

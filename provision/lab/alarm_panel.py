@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from provision.lab import netmap
 from provision.lab.faults import Faults
 from provision.lab.http import HttpServer, Request, Response, basic_auth_error, nodelay
 from provision.protocols import dc09
@@ -312,7 +313,9 @@ class AlarmPanel:
         try:
             if conn is None:
                 async with asyncio.timeout(self.ack_timeout_s):
-                    conn = await asyncio.open_connection(cfg["receiver_host"], cfg["receiver_port"])
+                    conn = await asyncio.open_connection(
+                        *netmap.translate(cfg["receiver_host"], cfg["receiver_port"])
+                    )
                 nodelay(conn[1])
                 self._conn, self._frames = conn, dc09.FrameReassembler()
         except (OSError, TimeoutError) as exc:

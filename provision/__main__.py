@@ -1,0 +1,5 @@
+"""python -m provision: the same as the provision command."""
+
+from provision.cli.main import main
+
+main()
