@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from provision import __version__
-from provision.cli import demo, lab, render, schema, validate
+from provision.cli import demo, lab, render, runs, schema, validate
 from provision.errors import InventoryError, ProvisionError
 
 EPILOG = """\b
@@ -73,6 +73,10 @@ cli.add_command(render.command)
 cli.add_command(schema.command)
 cli.add_command(demo.command)
 cli.add_command(lab.command)
+cli.add_command(runs.plan_command)
+cli.add_command(runs.apply_command)
+cli.add_command(runs.rollback_command)
+cli.add_command(runs.history_command)
 
 
 def main() -> None:

@@ -5,8 +5,10 @@ Registered under the `nornir.plugins.inventory` entry point as `provision.CityIn
     InitNornir(inventory={"plugin": "provision.CityInventory",
                           "options": {"root": "examples/dalian", "schools": ["dl-zs-h001"]}})
 
-Host names are `<school>/<device>`. Groups: `school:<id>`, `district:<id>`, `tier:<tier>`,
-`precinct:<id>`, `kind:<kind>`. `platform` is the netmiko device type for network gear.
+Host names are `<school>/<device>`, plus `<school>/streams` for a school whose cameras
+forward feeds (the proxies on its precinct's video platform). Groups: `school:<id>`,
+`district:<id>`, `tier:<tier>`, `precinct:<id>`, `kind:<kind>`. `platform` is the netmiko
+device type for network gear and the platform kind (zlmediakit, mediamtx) for streams.
 Passwords stay unresolved references in `data["credentials"]`: they are read from the
 environment only by the task that contacts the device.
 """
@@ -14,6 +16,7 @@ environment only by the task that contacts the device.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from nornir.core.inventory import Defaults, Group, Groups, Host, Hosts, Inventory, ParentGroups
 
@@ -61,6 +64,16 @@ def city_to_nornir(city: City, schools: list[School]) -> Inventory:
                     "device": device,
                     "credentials": device.credentials,
                 },
+            )
+        if any(c.forward for c in school.cameras):
+            video = city.precincts[school.precinct].video_platform
+            name = f"{school.id}/streams"
+            hosts[name] = Host(
+                name=name,
+                hostname=urlsplit(video.api).hostname,
+                platform=video.kind,
+                groups=ParentGroups([*parents, _group(groups, "kind:streams")]),
+                data={"school": school.id, "kind": "streams", "device": None, "credentials": None},
             )
     return Inventory(hosts=hosts, groups=groups, defaults=Defaults(data={"city": city}))
 

@@ -1,0 +1,308 @@
+"""provision plan / apply / rollback / history: converge school devices with the inventory."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import sys
+import threading
+import time
+from collections import ChainMap
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+
+from provision.cli.options import inventory_option, selection, selector_options
+from provision.drivers.connect import Connector, LabConnector
+from provision.errors import ProvisionError
+from provision.journal import Journal
+from provision.lab.state import lab_dir, require_state
+from provision.planfile import load_plan, save_plan
+from provision.reports.runs import to_json, to_markdown, to_text
+from provision.runs import DEFAULT_WORKERS, RunReport
+from provision.runs import apply as apply_run
+from provision.runs import plan as plan_run
+from provision.runs import rollback as rollback_run
+from provision.tasks.converge import DeviceOutcome
+
+FORMATS = {"text": to_text, "json": to_json, "markdown": to_markdown}
+
+
+def _read_secrets(path: str) -> dict[str, str]:
+    """NAME=VALUE lines; a file others can read is refused, since it holds passwords."""
+    mode = os.stat(path).st_mode
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise ProvisionError(
+            f"{path} is readable by others (mode {stat.filemode(mode)}); chmod 600 {path}"
+        )
+    values = {}
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, sep, value = line.removeprefix("export ").partition("=")
+        if not sep:
+            raise ProvisionError(f"{path}:{number}: expected NAME=VALUE")
+        values[name.strip()] = value.strip().strip("'\"")
+    return values
+
+
+def connector(lab: bool, secrets: str | None, timeout: float) -> Connector:
+    env = ChainMap(_read_secrets(secrets), os.environ) if secrets else os.environ
+    if lab:
+        require_state(lab_dir())  # a clear error when no lab runs
+        return LabConnector(timeout=timeout, env=env)
+    return Connector(timeout=timeout, env=env)
+
+
+class ProgressBar:
+    """devices done / total and failures, redrawn in place on a terminal; silent otherwise."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self.done = self.failed = 0
+        self.total = 0
+        self._lock = threading.Lock()
+
+    def start(self, total: int) -> None:
+        self.total = total
+
+    def __call__(self, outcome: DeviceOutcome) -> None:
+        if not self.enabled:
+            return
+        with self._lock:
+            self.done += 1
+            self.failed += outcome.status in ("failed", "unreachable", "stale")
+            width = 30
+            filled = int(width * self.done / self.total) if self.total else width
+            sys.stderr.write(
+                f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/"
+                f"{self.total or '?'} devices, {self.failed} failed "
+            )
+            sys.stderr.flush()
+
+    def finish(self) -> None:
+        if self.enabled and self.done:
+            sys.stderr.write("\n")
+
+
+def _emit(report: RunReport, fmt: str, verbose: bool = False) -> None:
+    text = to_text(report, verbose) if fmt == "text" else FORMATS[fmt](report)
+    click.echo(text.rstrip("\n"))
+
+
+common = [
+    click.option("--lab", is_flag=True, help="Talk to the running lab instead of the field."),
+    click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(list(FORMATS)),
+        default="text",
+        show_default=True,
+        help="Report format.",
+    ),
+    click.option(
+        "--secrets",
+        type=click.Path(dir_okay=False, exists=True),
+        help="File of NAME=VALUE secrets (mode 600), read before the environment.",
+    ),
+    click.option(
+        "--workers",
+        type=click.IntRange(1, 64),
+        default=DEFAULT_WORKERS,
+        show_default=True,
+        help="Devices worked on at once.",
+    ),
+    click.option(
+        "--timeout",
+        type=float,
+        default=10.0,
+        show_default=True,
+        help="Seconds per device operation.",
+    ),
+]
+
+
+def with_common(func: Callable[..., None]) -> Callable[..., None]:
+    for opt in reversed(common):
+        func = opt(func)
+    return func
+
+
+@click.command("plan")
+@inventory_option
+@selector_options
+@with_common
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Save the plan (JSON) for `provision apply PLAN_FILE`.",
+)
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 0 no changes, 1 error, 2 changes (as terraform).",
+)
+@click.option("-v", "--verbose", is_flag=True, help="List unchanged devices too.")
+def plan_command(
+    inventory: str,
+    lab: bool,
+    fmt: str,
+    secrets: str | None,
+    workers: int,
+    timeout: float,
+    out: Path | None,
+    detailed_exitcode: bool,
+    verbose: bool,
+    **selectors: tuple[str, ...],
+) -> None:
+    """Show what apply would change on every selected device, before → after; writes nothing.
+
+    \b
+    Examples:
+      provision plan -i examples/dalian --lab --detailed-exitcode
+      provision plan -i inventory --school dl-zs-h024 --out plan.json
+      provision plan -i inventory --format markdown > plan.md   # for a pull request
+    """
+    progress = ProgressBar(fmt == "text")
+    report = plan_run(
+        inventory, selection(**selectors), connector(lab, secrets, timeout), workers, progress
+    )
+    progress.finish()
+    if out:
+        save_plan(report, out)
+    _emit(report, fmt, verbose)
+    if report.failed:
+        sys.exit(1)
+    sys.exit(2 if detailed_exitcode and report.changed else 0)
+
+
+@click.command("apply")
+@inventory_option
+@selector_options
+@with_common
+@click.argument(
+    "plan_file", required=False, type=click.Path(dir_okay=False, exists=True, path_type=Path)
+)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option(
+    "--journal",
+    "journal_path",
+    type=click.Path(dir_okay=False),
+    help="Journal database [default: $PROVISION_JOURNAL or .provision/journal.sqlite].",
+)
+@click.option(
+    "--lock-wait",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Seconds to wait for another run's lock on a school.",
+)
+def apply_command(
+    inventory: str,
+    lab: bool,
+    fmt: str,
+    secrets: str | None,
+    workers: int,
+    timeout: float,
+    plan_file: Path | None,
+    yes: bool,
+    journal_path: str | None,
+    lock_wait: float,
+    **selectors: tuple[str, ...],
+) -> None:
+    """Converge every selected device with the inventory (or apply exactly PLAN_FILE).
+
+    The same code path as plan, with writing on. Each change is journaled before the run
+    reports success. A device that fails never stops the others; what had landed on it is
+    put back. A saved plan is refused when the inventory or a device changed since.
+
+    \b
+    Examples:
+      provision apply -i examples/dalian --lab --yes
+      provision apply -i inventory plan.json
+    """
+    saved = load_plan(plan_file) if plan_file else None
+    sel = saved.selection if saved else selection(**selectors)
+    conn = connector(lab or bool(saved and saved.lab), secrets, timeout)
+    if not yes:
+        if not sys.stdin.isatty():
+            raise ProvisionError("apply changes devices: confirm with --yes when not on a terminal")
+        click.confirm(f"Apply to the selected devices of {inventory}?", abort=True)
+    journal = Journal(journal_path)
+    progress = ProgressBar(fmt == "text")
+    try:
+        report = apply_run(inventory, sel, conn, journal, saved, workers, lock_wait, progress)
+    finally:
+        progress.finish()
+        journal.close()
+    _emit(report, fmt)
+    sys.exit(1 if report.failed else 0)
+
+
+@click.command("rollback")
+@click.argument("run_id")
+@inventory_option
+@with_common
+@click.option(
+    "--journal",
+    "journal_path",
+    type=click.Path(dir_okay=False),
+    help="Journal database [default: $PROVISION_JOURNAL or .provision/journal.sqlite].",
+)
+def rollback_command(
+    run_id: str,
+    inventory: str,
+    lab: bool,
+    fmt: str,
+    secrets: str | None,
+    workers: int,
+    timeout: float,
+    journal_path: str | None,
+) -> None:
+    """Restore the before values of every change a run applied (see `provision history`).
+
+    \b
+    Example:
+      provision rollback 20261129-193000-1a2b3c -i examples/dalian --lab
+    """
+    journal = Journal(journal_path)
+    try:
+        report = rollback_run(run_id, inventory, connector(lab, secrets, timeout), journal, workers)
+    finally:
+        journal.close()
+    _emit(report, fmt)
+    sys.exit(1 if report.failed else 0)
+
+
+@click.command("history")
+@click.option(
+    "--journal",
+    "journal_path",
+    type=click.Path(dir_okay=False),
+    help="Journal database [default: $PROVISION_JOURNAL or .provision/journal.sqlite].",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("-n", "limit", type=int, default=20, show_default=True, help="How many runs.")
+def history_command(journal_path: str | None, as_json: bool, limit: int) -> None:
+    """List recent runs of apply and rollback, newest first.
+
+    \b
+    Example:
+      provision history -n 5
+    """
+    journal = Journal(journal_path)
+    try:
+        rows = journal.runs(limit)
+    finally:
+        journal.close()
+    if as_json:
+        click.echo(json.dumps([asdict(r) for r in rows], indent=1))
+        return
+    for r in rows:
+        started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r.started))
+        counts = ", ".join(f"{v} {k}" for k, v in sorted(r.summary.items()))
+        click.echo(f"{r.run_id}  {started}  {r.status:<8} {r.command:<30} {counts}")

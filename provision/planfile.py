@@ -1,0 +1,88 @@
+"""Saved plans: what `plan --out` writes and `apply PLAN_FILE` applies exactly.
+
+A plan holds no secret: settings never carry one (drivers/base.py), and the file records the
+inventory's and each device's fingerprint so that apply can refuse a stale plan.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from provision.drivers.base import Change
+from provision.errors import ProvisionError
+from provision.inventory.selectors import Selection
+from provision.runs import RunReport
+from provision.tasks.converge import DeviceOutcome
+
+FORMAT = "provision-plan"
+VERSION = 1
+
+
+def report_to_dict(report: RunReport) -> dict[str, Any]:
+    sel = report.selection
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "command": report.command,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "inventory": report.inventory,
+        "inventory_digest": report.inventory_digest,
+        "selection": {
+            "schools": list(sel.schools),
+            "districts": list(sel.districts),
+            "tiers": list(sel.tiers),
+            "precincts": list(sel.precincts),
+        },
+        "lab": report.lab,
+        "run_id": report.run_id,
+        "summary": report.counts(),
+        "devices": [o.to_dict() for o in report.outcomes],
+    }
+
+
+def save_plan(report: RunReport, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(report_to_dict(report), fh, ensure_ascii=False, indent=1)
+    os.replace(tmp, path)
+
+
+def load_plan(path: Path) -> RunReport:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ProvisionError(f"{path}: not a readable plan file: {exc}") from exc
+    if raw.get("format") != FORMAT or raw.get("version") != VERSION:
+        raise ProvisionError(f"{path}: not a {FORMAT} v{VERSION} file")
+    sel = raw["selection"]
+    report = RunReport(
+        "plan",
+        raw["inventory"],
+        raw["inventory_digest"],
+        Selection(
+            tuple(sel["schools"]),
+            tuple(sel["districts"]),
+            tuple(sel["tiers"]),
+            tuple(sel["precincts"]),
+        ),
+        lab=bool(raw.get("lab")),
+    )
+    for d in raw["devices"]:
+        report.outcomes.append(
+            DeviceOutcome(
+                d["device"],
+                d["kind"],
+                d["status"],
+                [Change.from_dict(c) for c in d["changes"]],
+                d.get("error"),
+                [Change.from_dict(c) for c in d.get("rolled_back", [])],
+                d.get("state_digest", ""),
+            )
+        )
+    return report

@@ -1,0 +1,1 @@
+"""Reports are pure functions from results to text, JSON, Markdown (and later JUnit, HTML)."""
