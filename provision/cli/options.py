@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import click
@@ -40,10 +40,30 @@ def selector_options(func: F) -> F:
     return func
 
 
+class NothingSelected(Exception):
+    """The selectors match no school: not an error, nothing to do."""
+
+
+def changed_since_option(func: F) -> F:
+    return click.option(
+        "--changed-since",
+        metavar="GIT_REF",
+        help="Only schools whose file, or whose inherited defaults, changed since GIT_REF.",
+    )(func)
+
+
 def selection(
-    schools: tuple[str, ...],
-    districts: tuple[str, ...],
-    tiers: tuple[str, ...],
-    precincts: tuple[str, ...],
+    selectors: Mapping[str, tuple[str, ...]], changed_since: str | None = None, inventory: str = "."
 ) -> Selection:
+    """The Selection the selector options (and --changed-since) describe."""
+    schools = tuple(selectors.get("schools", ()))
+    districts, tiers = selectors.get("districts", ()), selectors.get("tiers", ())
+    precincts = selectors.get("precincts", ())
+    if changed_since:
+        from provision.inventory.changes import changed_schools
+
+        changed = changed_schools(inventory, changed_since)
+        schools = tuple(sorted(changed & set(schools)) if schools else sorted(changed))
+        if not schools:  # an empty pick must select nothing, not everything
+            raise NothingSelected(f"no school changed since {changed_since}")
     return Selection(tuple(schools), tuple(districts), tuple(tiers), tuple(precincts))

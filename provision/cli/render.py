@@ -31,7 +31,7 @@ def command(inventory: str, out: Path | None, **selectors: tuple[str, ...]) -> N
       provision render -i examples/dalian --school dl-zs-h024
       provision render -i examples/dalian --tier kindergarten --out out/
     """
-    rendered = render_selection(inventory, selection(**selectors))
+    rendered = render_selection(inventory, selection(selectors))
     if out is None:
         for school_id, files in rendered.items():
             for name, text in files.items():

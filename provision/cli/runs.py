@@ -15,7 +15,13 @@ from pathlib import Path
 
 import click
 
-from provision.cli.options import inventory_option, selection, selector_options
+from provision.cli.options import (
+    NothingSelected,
+    changed_since_option,
+    inventory_option,
+    selection,
+    selector_options,
+)
 from provision.drivers.connect import Connector, LabConnector
 from provision.errors import ProvisionError
 from provision.journal import Journal
@@ -135,6 +141,7 @@ def with_common(func: Callable[..., None]) -> Callable[..., None]:
 @click.command("plan")
 @inventory_option
 @selector_options
+@changed_since_option
 @with_common
 @click.option(
     "--out",
@@ -157,6 +164,7 @@ def plan_command(
     out: Path | None,
     detailed_exitcode: bool,
     verbose: bool,
+    changed_since: str | None,
     **selectors: tuple[str, ...],
 ) -> None:
     """Show what apply would change on every selected device, before → after; writes nothing.
@@ -167,10 +175,13 @@ def plan_command(
       provision plan -i inventory --school dl-zs-h024 --out plan.json
       provision plan -i inventory --format markdown > plan.md   # for a pull request
     """
+    try:
+        sel = selection(selectors, changed_since, inventory)
+    except NothingSelected as exc:
+        click.echo(f"{exc}: nothing to plan")
+        sys.exit(0)
     progress = ProgressBar(fmt == "text")
-    report = plan_run(
-        inventory, selection(**selectors), connector(lab, secrets, timeout), workers, progress
-    )
+    report = plan_run(inventory, sel, connector(lab, secrets, timeout), workers, progress)
     progress.finish()
     if out:
         save_plan(report, out)
@@ -183,6 +194,7 @@ def plan_command(
 @click.command("apply")
 @inventory_option
 @selector_options
+@changed_since_option
 @with_common
 @click.argument(
     "plan_file", required=False, type=click.Path(dir_okay=False, exists=True, path_type=Path)
@@ -212,6 +224,7 @@ def apply_command(
     yes: bool,
     journal_path: str | None,
     lock_wait: float,
+    changed_since: str | None,
     **selectors: tuple[str, ...],
 ) -> None:
     """Converge every selected device with the inventory (or apply exactly PLAN_FILE).
@@ -226,7 +239,15 @@ def apply_command(
       provision apply -i inventory plan.json
     """
     saved = load_plan(plan_file) if plan_file else None
-    sel = saved.selection if saved else selection(**selectors)
+    try:
+        sel = (
+            saved.selection
+            if saved
+            else selection(selectors, changed_since=changed_since, inventory=inventory)
+        )
+    except NothingSelected as exc:
+        click.echo(f"{exc}: nothing to apply")
+        sys.exit(0)
     conn = connector(lab or bool(saved and saved.lab), secrets, timeout)
     if not yes:
         if not sys.stdin.isatty():

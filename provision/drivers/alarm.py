@@ -1,0 +1,129 @@
+"""The one-button alarm panel: where it reports (the precinct's DC-09 receiver) and as whom.
+
+The panel's HTTP JSON API (GET/PUT /api/config, HTTP Basic) takes partial updates all or
+nothing, so `apply` sends every change in one PUT: either all of them land or none does, which
+keeps rollback simple. The receiver is written as the inventory names it (the precinct's
+address, not the lab's): the panel opens that connection itself, and in the lab the lab's
+network routes it.
+
+The AES key is write-only: the panel only says whether encryption is on. A key the inventory
+sets is represented by its reference ("${PROVISION_ALARM_KEY}"); the value is resolved through
+the connector only for the PUT that writes it and never appears in settings or errors.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from provision.drivers.base import Change, Driver, Settings, Target
+from provision.drivers.http import HttpClient, endpoint
+from provision.errors import DeviceError, SecretError
+from provision.inventory.model import AlarmPanel
+from provision.inventory.secrets import SecretRef
+
+API_PORT = 80  # the inventory gives panels no port; the connector routes this one
+# Settings that map 1:1 to fields of the panel's config.
+PLAIN_SETTINGS = (
+    "receiver_host",
+    "receiver_port",
+    "account",
+    "receiver_number",
+    "line_number",
+    "test_interval_h",
+)
+ENCRYPTION = "encryption"
+# Encryption is on with a key the inventory does not name: we cannot know or restore it.
+FOREIGN_KEY = "(on, with a key not named by the inventory)"
+
+
+class AlarmPanelDriver(Driver):
+    kind = "alarm"
+
+    def __init__(self, target: Target) -> None:
+        super().__init__(target)
+        if not isinstance(target.device, AlarmPanel):
+            raise TypeError(f"{type(self).__name__} needs an AlarmPanel, got {target.device!r}")
+        self.panel: AlarmPanel = target.device
+        self.label = f"{target.school.id}/{self.panel.name}"
+        self._client: HttpClient | None = None
+
+    def desired(self) -> Settings:
+        centre = self.target.city.precincts[self.target.school.precinct].alarm_center
+        # The panel stores hex fields upper-case; asking for what it will echo keeps the
+        # second diff empty.
+        return {
+            "receiver_host": centre.host,
+            "receiver_port": centre.port,
+            "account": self.panel.account.upper(),
+            "receiver_number": centre.receiver_number.upper(),
+            "line_number": centre.line.upper(),
+            "test_interval_h": self.panel.test_interval_h,
+            ENCRYPTION: str(self.panel.key) if self.panel.key is not None else None,
+        }
+
+    def read(self) -> Settings:
+        config = self._api().json("GET", "/api/config", "read config")
+        if not isinstance(config, dict):
+            raise DeviceError(f"{self.label}: read config failed: expected a JSON object")
+        settings: Settings = {name: config.get(name) for name in PLAIN_SETTINGS}
+        settings[ENCRYPTION] = self._observed_encryption(config.get("encryption"))
+        return settings
+
+    def _observed_encryption(self, on: Any) -> str | None:
+        if not on:
+            return None
+        return str(self.panel.key) if self.panel.key is not None else FOREIGN_KEY
+
+    def apply(self, changes: list[Change]) -> None:
+        if not changes:
+            return
+        body: dict[str, Any] = {}
+        client = self._api()
+        for change in changes:  # in order: a later change of the same setting wins
+            if change.setting in PLAIN_SETTINGS:
+                body[change.setting] = change.after
+            elif change.setting == ENCRYPTION:
+                # Writing a key turns encryption on; writing null turns it off.
+                key = self._key_for(change.after)
+                if key is not None:
+                    client.hide(key)
+                body["key"] = key
+            else:
+                raise DeviceError(
+                    f"{self.label}: write config failed: an alarm panel has no setting "
+                    f"{change.setting!r}"
+                )
+        client.json("PUT", "/api/config", "write config", json=body)
+
+    def _key_for(self, wanted: Any) -> str | None:
+        if wanted is None:
+            return None
+        if wanted == FOREIGN_KEY:
+            raise DeviceError(
+                f"{self.label}: write config failed: cannot restore an encryption key that the "
+                "inventory does not name (it was never read from the panel)"
+            )
+        try:
+            ref = SecretRef.parse(str(wanted))
+        except SecretError as exc:
+            raise DeviceError(f"{self.label}: write config failed: encryption: {exc}") from None
+        return self.target.connector.secret(ref)
+
+    def _api(self) -> HttpClient:
+        if self._client is None:
+            creds = self.panel.credentials
+            connector = self.target.connector
+            username = creds.username if creds is not None else "admin"
+            password = connector.secret(creds.password if creds is not None else None)
+            self._client = HttpClient(
+                self.label,
+                endpoint(connector, self.panel.host, API_PORT),
+                timeout=connector.timeout,
+                auth=(username, password),
+            )
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None

@@ -1,0 +1,153 @@
+"""One small HTTP client per device for the drivers that speak JSON over HTTP.
+
+It keeps what every such driver needs in one place: a timeout on every request, TLS
+verification on by default, the device's auth, and every failure (refused, silent, 401, a 4xx
+with the device's reason, an answer that is not JSON) turned into a `DeviceError` that names the
+device and the operation. Secret values the client sends are scrubbed from every message it
+raises, so a device that echoes a request back cannot leak a password into a plan or a log.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import quote, quote_plus, urlsplit
+
+import requests
+
+from provision.drivers.connect import Connector
+from provision.errors import DeviceError
+
+_ERRNO = re.compile(r"\[Errno -?\d+\] [^'\")\]]+")
+_SHOWN_BODY = 200  # characters of a device's error answer worth putting in a message
+
+
+class HttpError(DeviceError):
+    """A device's HTTP API failed; `status` is the HTTP status when there was an answer."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def endpoint(connector: Connector, host: str, port: int, scheme: str = "http") -> str:
+    """The base URL of a device's API at its inventory address, routed by the connector."""
+    address, routed_port = connector.address(host, port)
+    if ":" in address:  # an IPv6 literal needs brackets in a URL
+        address = f"[{address}]"
+    return f"{scheme}://{address}:{routed_port}"
+
+
+def endpoint_from_url(connector: Connector, url: str) -> str:
+    """`endpoint` for an API the inventory gives as a URL (scheme, host, port, path prefix)."""
+    parts = urlsplit(url)
+    if not parts.hostname:
+        raise DeviceError(f"API URL {url!r} names no host")
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    base = endpoint(connector, parts.hostname, port, parts.scheme or "http")
+    return base + parts.path.rstrip("/")
+
+
+class HttpClient:
+    """A keep-alive session to one device API; every call has a timeout and maps errors."""
+
+    def __init__(
+        self,
+        label: str,
+        base_url: str,
+        *,
+        timeout: float,
+        auth: tuple[str, str] | None = None,
+        verify: bool | str = True,
+        secrets: Iterable[str] = (),
+    ) -> None:
+        self.label, self.base_url, self.timeout = label, base_url.rstrip("/"), timeout
+        self.session = requests.Session()
+        # Device traffic stays on the school/precinct network: a web proxy from the
+        # environment must not carry it, and ~/.netrc must not replace the device's auth.
+        self.session.trust_env = False
+        self.session.verify = verify
+        self.session.auth = auth
+        self._secrets: set[str] = set()
+        self.hide(*secrets)
+        if auth is not None:
+            self.hide(auth[1])
+
+    def hide(self, *secrets: str) -> None:
+        """Values to scrub from every message this client raises (as sent and URL-encoded)."""
+        for secret in secrets:
+            if secret:
+                self._secrets |= {secret, quote(secret, safe=""), quote_plus(secret)}
+
+    def redact(self, text: str) -> str:
+        for secret in sorted(self._secrets, key=len, reverse=True):  # longest first
+            text = text.replace(secret, "***")
+        return text
+
+    def fail(self, operation: str, reason: str, status: int | None = None) -> HttpError:
+        return HttpError(self.redact(f"{self.label}: {operation} failed: {reason}"), status)
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        operation: str,
+        *,
+        expect: Iterable[int] = (200,),
+        read_timeout: float | None = None,
+        **kwargs: Any,
+    ) -> requests.Response:
+        """One request; any transport failure or unexpected status raises `HttpError`.
+
+        `read_timeout` is for calls the device answers only after work of its own (a platform
+        that first pulls the camera); connecting is always bounded by the connector's timeout.
+        """
+        timeout = (self.timeout, read_timeout or self.timeout)
+        try:
+            resp = self.session.request(method, self.base_url + path, timeout=timeout, **kwargs)
+        except requests.Timeout:
+            raise self.fail(operation, f"no answer within {timeout[1]:g} s") from None
+        except requests.ConnectionError as exc:
+            raise self.fail(
+                operation, f"cannot connect to {self.base_url}: {_cause(exc)}"
+            ) from None
+        except requests.RequestException as exc:
+            raise self.fail(operation, f"{type(exc).__name__}: {exc}") from None
+        if resp.status_code not in tuple(expect):
+            raise self.fail(operation, _status_reason(resp), resp.status_code)
+        return resp
+
+    def json(self, method: str, path: str, operation: str, **kwargs: Any) -> Any:
+        resp = self.call(method, path, operation, **kwargs)
+        try:
+            return resp.json()
+        except ValueError:
+            shown = resp.text[:_SHOWN_BODY]
+            raise self.fail(operation, f"the answer is not JSON: {shown!r}") from None
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def _cause(exc: Exception) -> str:
+    """The OS-level reason (e.g. "[Errno 111] Connection refused"), not urllib3's repr chain."""
+    found = _ERRNO.search(str(exc))
+    return found.group(0).strip() if found else type(exc).__name__
+
+
+def _status_reason(resp: requests.Response) -> str:
+    if resp.status_code in (401, 403):
+        return f"authentication failed (HTTP {resp.status_code}): check the device's credentials"
+    detail = resp.text[:_SHOWN_BODY].strip()
+    try:
+        body = resp.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):  # the device's own reason, whichever key it uses
+        detail = str(body.get("error") or body.get("msg") or body.get("message") or detail)
+        if "field" in body and not detail.startswith(str(body["field"])):
+            detail = f"{detail} (field {body['field']!r})"
+        elif "index" in body:
+            detail = f"{detail} (item {body['index']})"
+    return f"HTTP {resp.status_code}: {detail}" if detail else f"HTTP {resp.status_code}"

@@ -1,0 +1,70 @@
+"""The LED message board at the school gate: the messages it cycles through.
+
+The board's API (GET/PUT /api/messages, HTTP Basic) replaces the whole list at once, so the
+list is one setting: a plan shows the old and new lists side by side, and rollback puts the
+old list back in one write. The board itself refuses a message wider than its matrix; that
+refusal comes back as a DeviceError naming the message.
+"""
+
+from __future__ import annotations
+
+from provision.drivers.base import Change, Driver, Settings, Target
+from provision.drivers.http import HttpClient, endpoint
+from provision.errors import DeviceError
+from provision.inventory.model import LedBoard
+from provision.templates import led_messages
+
+API_PORT = 80  # the inventory gives boards no port; the connector routes this one
+MESSAGES = "messages"
+
+
+class LedBoardDriver(Driver):
+    kind = "led_board"
+
+    def __init__(self, target: Target) -> None:
+        super().__init__(target)
+        if not isinstance(target.device, LedBoard):
+            raise TypeError(f"{type(self).__name__} needs a LedBoard, got {target.device!r}")
+        self.board: LedBoard = target.device
+        self.label = f"{target.school.id}/{self.board.name}"
+        self._client: HttpClient | None = None
+
+    def desired(self) -> Settings:
+        return {MESSAGES: led_messages(self.target.city, self.target.school, self.board)}
+
+    def read(self) -> Settings:
+        body = self._api().json("GET", "/api/messages", "read messages")
+        messages = body.get(MESSAGES) if isinstance(body, dict) else None
+        if not isinstance(messages, list):
+            raise DeviceError(f"{self.label}: read messages failed: no message list in the answer")
+        return {MESSAGES: messages}
+
+    def apply(self, changes: list[Change]) -> None:
+        for change in changes:
+            if change.setting != MESSAGES:
+                raise DeviceError(
+                    f"{self.label}: write messages failed: a LED board has no setting "
+                    f"{change.setting!r}"
+                )
+            # Removing the setting leaves the board blank rather than on its factory text.
+            wanted = list(change.after) if change.after is not None else []
+            self._api().json("PUT", "/api/messages", "write messages", json={MESSAGES: wanted})
+
+    def _api(self) -> HttpClient:
+        if self._client is None:
+            creds = self.board.credentials
+            connector = self.target.connector
+            username = creds.username if creds is not None else "admin"
+            password = connector.secret(creds.password if creds is not None else None)
+            self._client = HttpClient(
+                self.label,
+                endpoint(connector, self.board.host, API_PORT),
+                timeout=connector.timeout,
+                auth=(username, password),
+            )
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
