@@ -40,8 +40,9 @@ def test_nothing_changed_selects_nothing(city_copy: Path) -> None:
 def test_a_school_file_edit_selects_that_school(city_copy: Path) -> None:
     repo = _repo(city_copy)
     path = repo / "schools" / "dl-zs-p007.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("students: ", "students: 1"),
-                    encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("students: ", "students: 1"), encoding="utf-8"
+    )
     assert changed_schools(repo, "HEAD") == {"dl-zs-p007"}
 
 

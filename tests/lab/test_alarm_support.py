@@ -4,38 +4,14 @@ polling with a deadline."""
 
 from __future__ import annotations
 
-import asyncio
 import socket
-import threading
-import time
-from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from typing import TypeVar
+
+from labsupport import LabLoop, wait_until
 
 T = TypeVar("T")
 
-
-class LabLoop:
-    """An asyncio loop in a daemon thread, as the lab process runs it; tests call into it."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self._thread.start()
-
-    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 10) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
-
-    def call(self, fn: Callable[[], T]) -> T:
-        """Run a plain function on the loop thread (device state is not thread-safe)."""
-
-        async def wrapper() -> T:
-            return fn()
-
-        return self.run(wrapper())
-
-    def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(5)
+__all__ = ["LabLoop", "wait_until"]
 
 
 def bitwise_crc(text: str | bytes) -> str:
@@ -52,18 +28,6 @@ def bitwise_crc(text: str | bytes) -> str:
 def literal_frame(message: str) -> bytes:
     """<LF> CRC 0LLL message <CR>, computed here rather than by the codec under test."""
     return f"\n{bitwise_crc(message)}{len(message):04X}{message}\r".encode("ascii")
-
-
-def wait_until(predicate: Callable[[], T], timeout: float = 5.0, what: str = "condition") -> T:
-    """Poll observable state until `predicate` is truthy; fail with `what` at the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.005)
 
 
 class Dc09Client:

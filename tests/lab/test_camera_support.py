@@ -3,19 +3,17 @@ thread, a raw SOAP client with WS-Security, and the ONVIF XSD compiled for valid
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import copy
 import os
-import threading
 import uuid
-from collections.abc import Coroutine
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
 import requests
+from labsupport import LabLoop as BaseLabLoop
 from lxml import etree
 
 from provision.lab.camera import Camera
@@ -27,16 +25,8 @@ NS = {"env": SOAP_ENV, "tds": NS_TDS, "trt": NS_TRT, "tt": NS_TT}
 XS = "http://www.w3.org/2001/XMLSchema"
 
 
-class LabLoop:
-    """An asyncio loop in a daemon thread, as the lab process runs it; tests call into it."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self._thread.start()
-
-    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 10) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+class LabLoop(BaseLabLoop):
+    """The shared lab loop, plus a shortcut to start a camera on it."""
 
     def camera(self, name: str = "cam", host: str = "127.0.0.1", **kwargs: Any) -> Camera:
         kwargs.setdefault("faults", Faults())
@@ -45,10 +35,6 @@ class LabLoop:
         cam = Camera(name, host, **kwargs)
         self.run(cam.start())
         return cam
-
-    def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(5)
 
 
 def wsdl_dir() -> str:

@@ -7,13 +7,13 @@ import asyncio
 import json
 import shutil
 import subprocess
-import threading
-import time
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Iterator
 from typing import Any, TypeVar
 
 import pytest
 import requests
+from labsupport import LabLoop as Lab
+from labsupport import wait_until
 
 from provision.lab.faults import Faults
 from provision.lab.media import ClipSource
@@ -24,31 +24,6 @@ from provision.protocols.rtsp import RtspPull, probe
 T = TypeVar("T")
 CAMERA_PATH = "/Streaming/Channels/101"
 KEY = "__defaultVhost__/school/cam01"
-
-
-class Lab:
-    """The lab's event loop in a background thread."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-
-    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 10.0) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
-
-    def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
-        self.loop.close()
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Poll observable state (an API answer) until it holds, failing at the deadline."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached before the deadline"
-        time.sleep(0.02)
 
 
 @pytest.fixture

@@ -3,12 +3,9 @@ project's templates send, and a lab event loop in a background thread."""
 
 from __future__ import annotations
 
-import asyncio
-import threading
-from collections.abc import Coroutine
-from typing import Any, TypeVar
+from labsupport import LabLoop
 
-T = TypeVar("T")
+__all__ = ["SAMPLES", "LabLoop"]
 
 SAMPLES = {
     "huawei": """\
@@ -117,19 +114,3 @@ def missing_sample_lines(platform: str, output: str) -> list[str]:
         for line in SAMPLES[platform].splitlines()
         if line not in shown and " " + line not in shown
     ]
-
-
-class LabLoop:
-    """An asyncio loop in a daemon thread, as the lab process runs it; tests call into it."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self._thread.start()
-
-    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 10) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
-
-    def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(5)
