@@ -244,8 +244,18 @@ def _polygonal(geom: BaseGeometry) -> BaseGeometry:
     return MultiPolygon(polys) if len(polys) > 1 else (polys[0] if polys else Polygon())
 
 
-def footprint_from_segments(cam: CameraView, dori: str, segs: NDArray[np.float64]) -> BaseGeometry:
-    """:func:`footprint` with the walls already flattened by :func:`wall_segments`."""
+def footprint_from_segments(
+    cam: CameraView,
+    dori: str,
+    segs: NDArray[np.float64],
+    regions: dict[str, BaseGeometry | None] | None = None,
+) -> BaseGeometry:
+    """:func:`footprint` with the walls already flattened by :func:`wall_segments`.
+
+    `regions` caches, per camera, what it sees past the walls out to its longest DORI range,
+    so a camera's footprints at several levels share one line-of-sight sweep: the region is
+    star-shaped from the camera, so clipping it by a shorter sector gives the same result.
+    """
     vfov = cam.vfov_deg
     radius = min(
         optics.dori_range_m(cam.width_px, cam.hfov_deg, dori),
@@ -260,11 +270,26 @@ def footprint_from_segments(cam: CameraView, dori: str, segs: NDArray[np.float64
     reach = float(np.hypot(ring[:, 0], ring[:, 1]).max())
     seen = view
     if len(segs):
-        # The sector is star-shaped from the camera, so a wall that misses it hides none of it.
-        shapely.prepare(view)
-        segs = segs[shapely.intersects(view, shapely.linestrings(segs))]
         start = cam.heading_deg - cam.hfov_deg / 2.0
-        region = _visible_region(np.array([cam.x, cam.y]), segs, start, cam.hfov_deg, 2 * reach)
+        if regions is not None and cam.name in regions:
+            region = regions[cam.name]
+        else:
+            # Reach far enough for the longest level (detect), so every level can reuse the
+            # region; the walls considered must then be those within that longest reach.
+            longest = max(reach, 1.01 * optics.dori_range_m(cam.width_px, cam.hfov_deg, "detect"))
+            outer = (
+                view
+                if longest <= reach
+                else sector(cam.x, cam.y, longest, cam.heading_deg, cam.hfov_deg)
+            )
+            # The sector is star-shaped from the camera: a wall that misses it hides nothing.
+            shapely.prepare(outer)
+            near = segs[shapely.intersects(outer, shapely.linestrings(segs))]
+            region = _visible_region(
+                np.array([cam.x, cam.y]), near, start, cam.hfov_deg, 2 * longest
+            )
+            if regions is not None:
+                regions[cam.name] = region
         if region is not None:
             seen = shapely.intersection(view, region)
     if blind > _MIN_BLIND_M:

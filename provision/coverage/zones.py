@@ -196,6 +196,7 @@ def area_coverage(
         by_level.setdefault(dori, []).append(shape)
     segs = wall_segments(walls)
     footprints: dict[str, dict[str, BaseGeometry]] = {}
+    regions: dict[str, BaseGeometry | None] = {}  # one line-of-sight sweep per camera
     for dori, targets in by_level.items():
         footprints[dori] = {}
         for cam in cameras:
@@ -203,7 +204,7 @@ def area_coverage(
             # past 1.001 × the DORI range (the area-preserving arc's vertices), so 1.01 is safe.
             reach = 1.01 * dori_range_m(cam.width_px, cam.hfov_deg, dori)
             if min(shapely.distance(targets, Point(cam.x, cam.y))) <= reach:
-                footprints[dori][cam.name] = footprint_from_segments(cam, dori, segs)
+                footprints[dori][cam.name] = footprint_from_segments(cam, dori, segs, regions)
     return [
         coverage_of_zone(zone_id, shape, footprints[dori], min_blind_spot_m2)
         for (zone_id, _, dori), shape in zip(zones, shapes, strict=True)

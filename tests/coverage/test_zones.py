@@ -130,9 +130,9 @@ def test_area_coverage_computes_each_needed_footprint_once(
     calls: list[tuple[str, str]] = []
     real = zones_mod.footprint_from_segments
 
-    def counting(cam: CameraView, dori: str, segs: object) -> object:
+    def counting(cam: CameraView, dori: str, segs: object, regions: object = None) -> object:
         calls.append((cam.name, dori))
-        return real(cam, dori, segs)  # type: ignore[arg-type]
+        return real(cam, dori, segs, regions)  # type: ignore[arg-type]
 
     monkeypatch.setattr(zones_mod, "footprint_from_segments", counting)
     cams = [corner_cam("sw", range_m=5.0), corner_cam("ne", 10.0, 10.0, 225.0, range_m=5.0)]
@@ -244,3 +244,17 @@ def test_adding_a_wall_never_raises_coverage(
     (before,) = area_coverage([("z", as_zone(zone), "observe")], cams, ws)
     (after,) = area_coverage([("z", as_zone(zone), "observe")], cams, [*ws, *wall])
     assert after.covered_m2 <= before.covered_m2 + 1e-9
+
+
+def test_sharing_one_sight_sweep_across_levels_changes_no_result() -> None:
+    """Footprints at several DORI levels reuse each camera's line-of-sight region; the result
+    must equal footprints computed one by one."""
+    walls = [[(3.0, 2.0), (3.0, 8.0)], [(6.0, 0.0), (6.0, 4.0), (8.0, 4.0)]]
+    cams = [corner_cam("sw", range_m=40.0), corner_cam("ne", 10.0, 10.0, 225.0, range_m=40.0)]
+    zones = [(f"room-{level}", ROOM, level) for level in ("identify", "observe", "detect")]
+    shared = area_coverage(zones, cams, walls)
+    for cov, (_, polygon, level) in zip(shared, zones, strict=True):
+        alone = {c.name: footprint(c, level, walls) for c in cams}
+        assert cov.covered_m2 == pytest.approx(
+            coverage_of_zone(cov.zone_id, polygon, alone).covered_m2, rel=1e-9
+        )
