@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import signal
-import subprocess
 import sys
-import time
 import urllib.request
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import click
 
-from provision.cli.options import inventory_option, selector_options
+from provision.cli.options import inventory_option, selection, selector_options
 from provision.errors import ProvisionError
-from provision.lab.state import lab_dir, pid_alive, read_state, require_state, state_path
-
-START_TIMEOUT_S = 300.0
-STOP_TIMEOUT_S = 30.0
+from provision.lab.process import daemon_args, start_lab, stop_lab
+from provision.lab.state import lab_dir, require_state
 
 state_dir_option = click.option(
     "--state-dir",
@@ -92,55 +85,19 @@ def up(
       provision lab up -i examples/dalian --tier kindergarten --faults faults.yaml
     """
     directory = lab_dir(state_dir)
-    running = read_state(directory)
-    if running:
-        raise ProvisionError(
-            f"a lab is already running (pid {running['pid']}); `provision lab down` first"
-        )
-    args = [
-        sys.executable,
-        "-m",
-        "provision.lab.daemon",
-        "--inventory",
-        inventory,
-        "--state-dir",
-        str(directory),
-    ]
-    if faults:
-        args += ["--faults", faults]
-    for name, values in selectors.items():
-        for value in values:
-            args += [f"--{name[:-1]}", value]  # --schools → --school, ...: the daemon's flags
+    sel = selection(selectors)
     if foreground:
+        args = daemon_args(inventory, directory, sel, faults)
         os.execv(sys.executable, args)
-    directory.mkdir(parents=True, exist_ok=True)
-    log = directory / "lab.log"
-    with log.open("w", encoding="utf-8") as out:
-        proc = subprocess.Popen(
-            args,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while True:
-        state = read_state(directory)
-        if state and state["pid"] == proc.pid:
-            break
-        if proc.poll() is not None or time.monotonic() > deadline:
-            if proc.poll() is None:
-                proc.kill()
-            tail = log.read_text(encoding="utf-8").strip().splitlines()[-10:]
-            raise ProvisionError("the lab did not start:\n  " + "\n  ".join(tail))
-        time.sleep(0.1)
+    state = start_lab(inventory, directory, sel, faults)
     kinds = Counter(d["kind"] for d in state["devices"].values())
     schools = {d["school"] for d in state["devices"].values() if d["school"]}
     click.echo(
-        f"lab up (pid {proc.pid}): {sum(kinds.values())} devices for {len(schools)} "
+        f"lab up (pid {state['pid']}): {sum(kinds.values())} devices for {len(schools)} "
         f"school(s) in {state['start_seconds']:.1f}s: "
         + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
     )
+    log = directory / "lab.log"
     click.echo(f"control API {state['control']}; log {log}; `provision lab status` lists them")
 
 
@@ -214,28 +171,5 @@ def down(state_dir: str | None) -> None:
     Example:
       provision lab down
     """
-    directory = lab_dir(state_dir)
-    state = read_state(directory)
-    if state is None:
-        click.echo("no lab is running")
-        return
-    pid = int(state["pid"])
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + STOP_TIMEOUT_S
-    while pid_alive(pid) and time.monotonic() < deadline:
-        _reap(pid)
-        time.sleep(0.05)
-    if pid_alive(pid):
-        os.kill(pid, signal.SIGKILL)
-        click.echo(f"lab (pid {pid}) did not stop in {STOP_TIMEOUT_S:.0f}s; killed it")
-    state_path(directory).unlink(missing_ok=True)
-    click.echo(f"lab stopped (pid {pid})")
-
-
-def _reap(pid: int) -> None:
-    """Collect the lab if it is our own child (a test that started it), so it is not a zombie."""
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)
-
-
-__all__ = ["Path", "command"]
+    pid = stop_lab(lab_dir(state_dir))
+    click.echo("no lab is running" if pid is None else f"lab stopped (pid {pid})")

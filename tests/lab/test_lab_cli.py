@@ -32,10 +32,12 @@ def _alive(pid: int) -> bool:
 
 def test_up_status_fault_down_leaves_nothing_behind(tmp_path: Path) -> None:
     state = str(tmp_path / "lab")
-    up = provision("lab", "up", "-i", str(EXAMPLE), "--tier", "kindergarten", "--state-dir", state)
-    assert "devices for 1 school(s)" in up.stdout
-    pid = json.loads((tmp_path / "lab" / "state.json").read_text())["pid"]
     try:
+        up = provision(
+            "lab", "up", "-i", str(EXAMPLE), "--tier", "kindergarten", "--state-dir", state
+        )
+        assert "devices for 1 school(s)" in up.stdout
+        pid = json.loads((tmp_path / "lab" / "state.json").read_text())["pid"]
         again = provision("lab", "up", "-i", str(EXAMPLE), "--state-dir", state, check=False)
         assert again.returncode == 1 and "already running" in again.stderr
         devices = json.loads(provision("lab", "status", "--json", "--state-dir", state).stdout)
