@@ -96,5 +96,14 @@ class Driver(ABC):
         ]
         return changes
 
+    def identity(self) -> dict[str, Any]:
+        """Model, serial and firmware as the device reports them (verify records them)."""
+        return {}
+
+    def inspect(self) -> dict[str, Any]:
+        """Live facts beyond settings that audits need (e.g. whether a camera's picture is
+        obstructed). Read-only, like everything verify calls."""
+        return {}
+
     def close(self) -> None:  # noqa: B027 - optional hook: drivers without sessions skip it
         """Release connections (called once per device per run)."""

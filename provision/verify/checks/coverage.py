@@ -1,0 +1,148 @@
+"""The coverage self-test: is every zone really watched, at its DORI level, right now?
+
+Planned coverage (geometry alone) is what validate checks. Here only cameras that answer and
+whose picture is not obstructed count, at the resolution they are really set to, so a camera
+that is down, covered or turned down to 720p opens blind spots exactly where it should.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from shapely.geometry import Polygon
+
+from provision.coverage import footprint
+from provision.coverage.school import camera_view, meets, school_coverage
+from provision.inventory.model import Camera, City, School
+from provision.verify.gather import DeviceState
+from provision.verify.model import FAIL, PASS, CheckResult, Finding
+
+OK, OFFLINE, OBSTRUCTED, MISCONFIGURED = "ok", "offline", "obstructed", "misconfigured"
+
+
+def camera_states(school: School, states: dict[str, DeviceState]) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for cam in school.cameras:
+        state = states.get(cam.name)
+        if state is None or not state.reachable:
+            why = (state.error or "no answer") if state else "not checked"
+            out[cam.name] = {"state": OFFLINE, "detail": why}
+            continue
+        snapshot = state.facts.get("snapshot", {})
+        if snapshot.get("uniform"):
+            out[cam.name] = {
+                "state": OBSTRUCTED,
+                "detail": "picture is uniform (stddev "
+                f"{snapshot.get('stddev', 0):.1f}): lens covered or camera blind",
+            }
+            continue
+        live = state.settings.get("encoder.main.resolution")
+        if live and live != cam.video.resolution:
+            out[cam.name] = {
+                "state": MISCONFIGURED,
+                "detail": f"resolution {live}, planned {cam.video.resolution}",
+            }
+            continue
+        out[cam.name] = {"state": OK, "detail": ""}
+    return out
+
+
+def _as_live(cam: Camera, state: DeviceState | None) -> Camera:
+    """The camera at the resolution it really streams, which sets its DORI ranges."""
+    live = state.settings.get("encoder.main.resolution") if state else None
+    if not live or live == cam.video.resolution:
+        return cam
+    width, height = (int(v) for v in str(live).split("x"))
+    return replace(cam, video=replace(cam.video, width=width, height=height))
+
+
+def check(school: School, city: City, states: dict[str, DeviceState]) -> CheckResult:
+    tier = city.tiers[school.tier]
+    cams = camera_states(school, states)
+    live = [
+        _as_live(c, states.get(c.name))
+        for c in school.cameras
+        if cams[c.name]["state"] in (OK, MISCONFIGURED)
+    ]
+    planned = school_coverage(school)
+    effective = school_coverage(school, live)
+    areas = {a.id: a for a in school.areas}
+    lost = [c for c in school.cameras if cams[c.name]["state"] != OK]
+    findings: list[Finding] = []
+    zones: dict[str, Any] = {}
+    for zone in school.zones():
+        eff, plan = effective[zone.id], planned[zone.id]
+        spots: list[dict[str, Any]] = []
+        for spot in eff.blind_spots:
+            shape = Polygon(spot.polygon)
+            would = [
+                c.name
+                for c in lost
+                if footprint(camera_view(c), zone.dori, areas[zone.area].walls).intersects(shape)
+            ]
+            spots.append(
+                {
+                    "area_m2": round(spot.area_m2, 2),
+                    "centroid": list(spot.centroid),
+                    "polygon": [list(p) for p in spot.polygon],
+                    "would_be_covered_by": would,
+                }
+            )
+        zones[zone.id] = {
+            "area": zone.area,
+            "importance": zone.importance,
+            "dori": zone.dori,
+            "planned_ratio": round(plan.ratio, 4),
+            "effective_ratio": round(eff.ratio, 4),
+            "blind_spots": spots,
+        }
+        if zone.importance == "optional":
+            continue
+        target = getattr(tier.coverage, zone.importance)
+        if meets(eff.ratio, target):
+            findings.append(
+                Finding(
+                    zone.id, PASS, f"{zone.importance} zone covered {eff.ratio:.1%} at {zone.dori}"
+                )
+            )
+            continue
+        where = "; ".join(
+            f"blind spot {s['area_m2']:.1f} m² at ({s['centroid'][0]:.1f}, {s['centroid'][1]:.1f})"
+            + (
+                f" that {', '.join(s['would_be_covered_by'])} would cover"
+                if s["would_be_covered_by"]
+                else ""
+            )
+            for s in spots[:3]
+        )
+        findings.append(
+            Finding(
+                zone.id,
+                FAIL,
+                f"{zone.importance} zone covered {eff.ratio:.1%} at {zone.dori} "
+                f"(planned {plan.ratio:.1%}, target {target:.0%}): {where}",
+                {"area": zone.area},
+            )
+        )
+    for name, info in cams.items():
+        if info["state"] != OK:
+            findings.append(
+                Finding(
+                    name,
+                    FAIL if info["state"] != MISCONFIGURED else PASS,
+                    f"camera {info['state']}: {info['detail']}",
+                )
+            )
+    failing = sum(f.verdict == FAIL and f.subject in zones for f in findings)
+    summary = (
+        f"{failing} zone(s) below target; {len(lost)} camera(s) not fully usable"
+        if failing or lost
+        else "every critical and required zone meets its target"
+    )
+    evidence = {
+        "targets": {"critical": tier.coverage.critical, "required": tier.coverage.required},
+        "cameras": cams,
+        "zones": zones,
+    }
+    return CheckResult.of("coverage", findings, summary, evidence)

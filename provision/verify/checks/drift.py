@@ -1,0 +1,34 @@
+"""What differs between the inventory and the devices: plan's comparison, read-only."""
+
+from __future__ import annotations
+
+from provision.inventory.model import School
+from provision.verify.gather import DeviceState
+from provision.verify.model import ERROR, FAIL, PASS, CheckResult, Finding
+
+
+def check(school: School, states: dict[str, DeviceState]) -> CheckResult:
+    findings = []
+    for name, state in sorted(states.items()):
+        if not state.reachable:
+            findings.append(Finding(name, ERROR, f"not read: {state.error}"))
+        elif state.changes:
+            detail = "; ".join(c.describe() for c in state.changes[:5])
+            more = f" (+{len(state.changes) - 5} more)" if len(state.changes) > 5 else ""
+            findings.append(
+                Finding(
+                    name,
+                    FAIL,
+                    f"{len(state.changes)} setting(s) drifted: {detail}{more}",
+                    {"changes": [c.to_dict() for c in state.changes]},
+                )
+            )
+        else:
+            findings.append(Finding(name, PASS, "as the inventory says"))
+    drifted = sum(bool(s.changes) for s in states.values())
+    evidence = {
+        "devices": {
+            n: [c.to_dict() for c in s.changes] for n, s in sorted(states.items()) if s.changes
+        }
+    }
+    return CheckResult.of("drift", findings, f"{drifted} device(s) drifted", evidence)

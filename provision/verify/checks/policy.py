@@ -1,0 +1,71 @@
+"""The tier's model-site standard and GB/T 29315 staffing, against the school's facts."""
+
+from __future__ import annotations
+
+from provision.inventory.model import City, School
+from provision.standards import MIN_PATROLS_PER_DAY, required_guards
+from provision.verify.model import FAIL, PASS, WARN, CheckResult, Finding
+
+
+def check(
+    school: School,
+    city: City,
+    coverage: CheckResult | None = None,
+    budgets: CheckResult | None = None,
+) -> CheckResult:
+    std = city.tiers[school.tier]
+    sec = school.security
+    rules: list[tuple[str, bool, str]] = [
+        (
+            "one_button_alarms",
+            len(school.alarms) >= std.one_button_alarms,
+            f"{len(school.alarms)} one-button alarm(s); the {school.tier} standard asks for "
+            f"{std.one_button_alarms}",
+        ),
+        (
+            "led_boards",
+            len(school.led_boards) >= std.led_boards,
+            f"{len(school.led_boards)} LED board(s); the standard asks for {std.led_boards}",
+        ),
+        (
+            "police_room",
+            sec.police_room or not std.police_room,
+            "police room built to standard" if sec.police_room else "no police room",
+        ),
+        (
+            "patrols",
+            sec.patrols_per_day >= max(std.patrols_per_day, MIN_PATROLS_PER_DAY),
+            f"{sec.patrols_per_day} patrols a day; at least "
+            f"{max(std.patrols_per_day, MIN_PATROLS_PER_DAY)} required",
+        ),
+        (
+            "guards",
+            sec.guard_count >= required_guards(school.students),
+            f"{sec.guard_count} guard(s) for {school.students} students; GB/T 29315 asks for "
+            f"{required_guards(school.students)}",
+        ),
+        (
+            "gate_staffed_24h",
+            sec.gate_staffed_24h,
+            "gate room staffed around the clock"
+            if sec.gate_staffed_24h
+            else "gate room not staffed around the clock",
+        ),
+    ]
+    findings = [Finding(name, PASS if ok else FAIL, msg) for name, ok, msg in rules]
+    for name, result in (("coverage_targets", coverage), ("retention_days", budgets)):
+        if result is None:
+            findings.append(Finding(name, WARN, "not checked in this run"))
+        else:
+            findings.append(
+                Finding(
+                    name,
+                    PASS if result.verdict == PASS else FAIL,
+                    f"{result.check} check: {result.summary}",
+                )
+            )
+    failed = [f.subject for f in findings if f.verdict == FAIL]
+    summary = "meets the standard" if not failed else f"short of: {', '.join(failed)}"
+    return CheckResult.of(
+        "policy", findings, summary, {"rules": {f.subject: f.verdict for f in findings}}
+    )

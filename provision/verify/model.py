@@ -1,0 +1,132 @@
+"""What verify finds: a verdict per school and check, with the evidence behind it.
+
+The JSON form of these objects is the documented, stable output of `verify --format json`
+(see `to_dict`); every other report format is rendered from them.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+PASS, WARN, FAIL, ERROR = "pass", "warn", "fail", "error"
+ORDER = {PASS: 0, WARN: 1, FAIL: 2, ERROR: 3}
+CHECKS = ("reachability", "drift", "streams", "coverage", "alarm", "budgets", "policy")
+
+
+def worst(verdicts: list[str]) -> str:
+    return max(verdicts, key=ORDER.__getitem__, default=PASS)
+
+
+@dataclass(slots=True)
+class Finding:
+    """One thing a check looked at: a device, a zone, a stream, a rule."""
+
+    subject: str
+    verdict: str
+    message: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "subject": self.subject,
+            "verdict": self.verdict,
+            "message": self.message,
+            "data": self.data,
+        }
+
+
+@dataclass(slots=True)
+class CheckResult:
+    check: str
+    verdict: str
+    summary: str
+    findings: list[Finding] = field(default_factory=list)
+    evidence: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @classmethod
+    def of(
+        cls,
+        check: str,
+        findings: list[Finding],
+        summary: str,
+        evidence: dict[str, Any] | None = None,
+    ) -> CheckResult:
+        return cls(check, worst([f.verdict for f in findings]), summary, findings, evidence or {})
+
+    @property
+    def failures(self) -> list[Finding]:
+        return [f for f in self.findings if f.verdict in (FAIL, ERROR)]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "check": self.check,
+            "verdict": self.verdict,
+            "summary": self.summary,
+            "seconds": round(self.seconds, 3),
+            "evidence": self.evidence,
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+@dataclass(slots=True)
+class SchoolReport:
+    school: str
+    name: str
+    tier: str
+    district: str
+    precinct: str
+    checks: list[CheckResult] = field(default_factory=list)
+
+    @property
+    def verdict(self) -> str:
+        return worst([c.verdict for c in self.checks])
+
+    def check(self, name: str) -> CheckResult | None:
+        return next((c for c in self.checks if c.check == name), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "school": self.school,
+            "name": self.name,
+            "tier": self.tier,
+            "district": self.district,
+            "precinct": self.precinct,
+            "verdict": self.verdict,
+            "checks": [c.to_dict() for c in self.checks],
+        }
+
+
+@dataclass(slots=True)
+class CityReport:
+    city: str
+    inventory: str
+    checks: tuple[str, ...]
+    lab: bool = False
+    started: float = field(default_factory=time.time)
+    seconds: float = 0.0
+    schools: list[SchoolReport] = field(default_factory=list)
+
+    @property
+    def verdict(self) -> str:
+        return worst([s.verdict for s in self.schools])
+
+    def to_dict(self) -> dict[str, Any]:
+        counts: dict[str, int] = {}
+        for school in self.schools:
+            counts[school.verdict] = counts.get(school.verdict, 0) + 1
+        return {
+            "format": "provision-verify",
+            "version": 1,
+            "city": self.city,
+            "inventory": self.inventory,
+            "lab": self.lab,
+            "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.started)),
+            "seconds": round(self.seconds, 3),
+            "checks": list(self.checks),
+            "verdict": self.verdict,
+            "schools_by_verdict": counts,
+            "schools": [s.to_dict() for s in self.schools],
+        }

@@ -1,0 +1,159 @@
+"""The alarm self-test: press "test" on every panel and time the 601 at the precinct.
+
+Each panel is told to send a DC-09 Contact ID 601 (manual test; the centre records it as a
+test, not an alarm). The centre's event API must show it for that account within the
+threshold; the latency is the centre's receive time minus the moment we asked (the two clocks
+are NTP-synchronised in the field and the same clock in the lab). The periodic 602 is
+checked against the panel's interval where the centre's history has one.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from provision.drivers.connect import Connector
+from provision.inventory.model import AlarmPanel, City, School
+from provision.verify.gather import DeviceState
+from provision.verify.model import FAIL, PASS, WARN, CheckResult, Finding
+
+DEFAULT_THRESHOLD_S = 10.0
+POLL_S = 0.1
+
+
+def _iso(epoch: float) -> str:
+    return (
+        datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    )
+
+
+def _epoch(iso: str) -> float:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+
+
+class _Centre:
+    def __init__(self, city: City, school: School, connector: Connector) -> None:
+        api = city.precincts[school.precinct].alarm_center.api
+        if not api:
+            raise ValueError(f"precinct {school.precinct} has no alarm centre API in city.yaml")
+        url = urlsplit(api)
+        host, port = connector.address(url.hostname or "", url.port or 80)
+        self.base = f"{url.scheme}://{host}:{port}"
+        self.timeout = connector.timeout
+
+    def events(self, account: str, code: str, since: float | None = None) -> list[dict[str, Any]]:
+        params = {"account": account, "code": code}
+        if since is not None:
+            params["since"] = _iso(since)
+        reply = requests.get(f"{self.base}/api/events", params=params, timeout=self.timeout)
+        reply.raise_for_status()
+        data = reply.json()
+        return data if isinstance(data, list) else data.get("events", [])
+
+
+def _press_test(panel: AlarmPanel, connector: Connector) -> None:
+    host, port = connector.address(panel.host, 80)
+    creds = panel.credentials
+    auth = (creds.username, connector.secret(creds.password)) if creds else None
+    reply = requests.post(f"http://{host}:{port}/api/test", auth=auth, timeout=connector.timeout)
+    if reply.status_code >= 400:
+        raise RuntimeError(f"the panel refused the test: HTTP {reply.status_code}")
+
+
+def _one(
+    panel: AlarmPanel,
+    centre: _Centre | None,
+    connector: Connector,
+    threshold: float,
+    state: DeviceState | None,
+) -> tuple[Finding, dict[str, Any]]:
+    info: dict[str, Any] = {
+        "account": panel.account,
+        "received": False,
+        "latency_s": None,
+        "error": None,
+        "periodic": {"interval_h": panel.test_interval_h, "last_602": None},
+    }
+    try:
+        if centre is None:
+            raise RuntimeError("no alarm centre API to confirm receipt")
+        asked = time.time()
+        _press_test(panel, connector)
+        deadline = time.monotonic() + threshold
+        got: list[dict[str, Any]] = []
+        while not got and time.monotonic() < deadline:
+            try:
+                got = centre.events(panel.account, "601", since=asked - 1)
+            except requests.RequestException as exc:
+                info["error"] = f"alarm centre API: {exc}"
+            if not got:
+                time.sleep(POLL_S)  # polling the centre's record, bounded by the threshold
+        if not got:
+            why = info["error"] or "the centre recorded no 601 from this account"
+            info["error"] = f"no receipt within {threshold:g} s: {why}"
+            return Finding(panel.name, FAIL, info["error"], info), info
+        info["received"], info["error"] = True, None
+        info["latency_s"] = round(max(0.0, _epoch(got[0]["received_at"]) - asked), 3)
+        periodic = centre.events(panel.account, "602")
+        if periodic:
+            last = max(_epoch(e["received_at"]) for e in periodic)
+            info["periodic"]["last_602"] = _iso(last)
+            if time.time() - last > panel.test_interval_h * 3600 * 1.1:
+                msg = (
+                    f"601 received in {info['latency_s']} s, but the last periodic test is "
+                    f"older than the {panel.test_interval_h} h interval"
+                )
+                return Finding(panel.name, FAIL, msg, info), info
+        interval = state.settings.get("test_interval_h") if state and state.reachable else None
+        msg = f"601 received in {info['latency_s']} s"
+        if not periodic:
+            return Finding(
+                panel.name,
+                WARN,
+                msg + "; no periodic test (602) in the centre's "
+                f"history yet (interval {interval or panel.test_interval_h} h)",
+                info,
+            ), info
+        return Finding(panel.name, PASS, msg, info), info
+    except Exception as exc:  # one panel's failure is its finding, never the run's
+        info["error"] = str(exc) or type(exc).__name__
+        return Finding(panel.name, FAIL, info["error"], info), info
+
+
+def check(
+    school: School,
+    city: City,
+    connector: Connector,
+    states: dict[str, DeviceState],
+    threshold: float = DEFAULT_THRESHOLD_S,
+) -> CheckResult:
+    if not school.alarms:
+        return CheckResult.of(
+            "alarm",
+            [Finding("alarms", FAIL, "the school has no alarm panel")],
+            "no one-button alarm",
+            {"threshold_s": threshold, "panels": {}},
+        )
+    try:
+        centre: _Centre | None = _Centre(city, school, connector)
+    except ValueError:
+        centre = None
+    with ThreadPoolExecutor(max_workers=len(school.alarms)) as pool:
+        done = list(
+            pool.map(
+                lambda p: _one(p, centre, connector, threshold, states.get(p.name)), school.alarms
+            )
+        )
+    findings = [f for f, _ in done]
+    panels = {p.name: info for p, (_, info) in zip(school.alarms, done, strict=True)}
+    latencies = [i["latency_s"] for i in panels.values() if i["latency_s"] is not None]
+    received = sum(i["received"] for i in panels.values())
+    summary = f"{received}/{len(panels)} test alarms reached the precinct" + (
+        f", slowest {max(latencies):.2f} s" if latencies else ""
+    )
+    return CheckResult.of("alarm", findings, summary, {"threshold_s": threshold, "panels": panels})

@@ -1,0 +1,107 @@
+"""The streams self-test: every forwarded feed is online at the precinct and really plays.
+
+The platform's own API must list the stream as online, and its re-served RTSP URL must answer
+DESCRIBE with a valid SDP and deliver RTP packets, measured with our RTSP client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import requests
+
+from provision.drivers.connect import Connector
+from provision.inventory.model import City, School
+from provision.protocols.rtsp import probe
+from provision.templates import stream_name
+from provision.verify.model import FAIL, PASS, CheckResult, Finding
+
+PROBE_PACKETS = 10
+
+
+def _online(city: City, school: School, connector: Connector, name: str) -> tuple[bool, str]:
+    """Ask the platform whether it has the stream live (ZLMediaKit or MediaMTX API)."""
+    vp = city.precincts[school.precinct].video_platform
+    url = urlsplit(vp.api)
+    host, port = connector.address(url.hostname or "", url.port or 80)
+    base = f"{url.scheme}://{host}:{port}"
+    if vp.kind == "zlmediakit":
+        params = {
+            "secret": connector.secret(vp.secret),
+            "schema": "rtsp",
+            "vhost": "__defaultVhost__",
+            "app": vp.app,
+            "stream": name,
+        }
+        reply = requests.get(
+            f"{base}/index/api/getMediaList", params=params, timeout=connector.timeout
+        )
+        data = reply.json()
+        if data.get("code") != 0:
+            return False, f"platform answered code {data.get('code')}: {data.get('msg')}"
+        return bool(data.get("data")), "" if data.get("data") else "not in getMediaList"
+    reply = requests.get(
+        f"{base}/v3/paths/get/{quote(f'{vp.app}/{name}', safe='/')}", timeout=connector.timeout
+    )
+    if reply.status_code == 404:
+        return False, "no such path at the platform"
+    ready = bool(reply.json().get("ready"))
+    return ready, "" if ready else "path exists but is not ready (source not pulled)"
+
+
+def _relay_url(city: City, school: School, connector: Connector, name: str) -> str:
+    vp = city.precincts[school.precinct].video_platform
+    rtsp = vp.rtsp or f"{urlsplit(vp.api).hostname}:554"
+    host, _, port = rtsp.rpartition(":")
+    host, lab_port = connector.address(host, int(port))
+    return f"rtsp://{host}:{lab_port}/{vp.app}/{name}"
+
+
+def _one(
+    city: City, school: School, connector: Connector, camera: str, name: str
+) -> tuple[Finding, dict[str, Any]]:
+    info: dict[str, Any] = {
+        "camera": camera,
+        "online": False,
+        "url": None,
+        "packets": 0,
+        "first_packet_ms": None,
+        "error": None,
+    }
+    try:
+        online, why = _online(city, school, connector, name)
+        info["online"] = online
+        if not online:
+            info["error"] = why
+            return Finding(name, FAIL, f"not online at the precinct: {why}", info), info
+        url = info["url"] = _relay_url(city, school, connector, name)
+        result = asyncio.run(probe(url, packets=PROBE_PACKETS, timeout=connector.timeout))
+        info["packets"] = result.packets
+        latency = result.first_packet_latency_s
+        info["first_packet_ms"] = round(latency * 1000, 1) if latency is not None else None
+        codec = result.description.codec
+        return Finding(
+            name,
+            PASS,
+            f"online; {codec} {result.packets} RTP packets from the precinct's relay",
+            info,
+        ), info
+    except Exception as exc:  # one stream's failure is its finding
+        info["error"] = str(exc) or type(exc).__name__
+        return Finding(name, FAIL, f"relay does not play: {info['error']}", info), info
+
+
+def check(school: School, city: City, connector: Connector) -> CheckResult:
+    forwarded = [c for c in school.cameras if c.forward]
+    results = [_one(city, school, connector, c.name, stream_name(school, c)) for c in forwarded]
+    findings = [f for f, _ in results]
+    streams = {f.subject: info for f, info in results}
+    live = sum(f.verdict == PASS for f in findings)
+    return CheckResult.of(
+        "streams",
+        findings,
+        f"{live}/{len(forwarded)} forwarded feeds play at the precinct",
+        {"streams": streams},
+    )
