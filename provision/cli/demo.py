@@ -1,17 +1,47 @@
-"""provision demo: the main job on the example city, showing what each step did."""
+"""provision demo: the main job, end to end, on the built-in lab.
+
+Starts the lab for the example city with three faults a real city has on any given day (an
+obstructed camera, a dead alarm panel, a feed the precinct cannot pull), then validates,
+plans, applies and verifies, writes the HTML report, says what failed and why, and stops the
+lab. Everything it writes stays under --out.
+"""
 
 from __future__ import annotations
 
-import sys
+import os
 import time
 from pathlib import Path
 
 import click
+import yaml
 
+from provision.cli.verify import render
 from provision.diagnostics import problems_to_text
+from provision.drivers.connect import LabConnector
 from provision.inventory.selectors import Selection
-from provision.render import render_selection, write_rendered
+from provision.journal import Journal
+from provision.lab.process import start_lab, stop_lab
+from provision.reports.runs import summary_line
+from provision.reports.verify import to_text
+from provision.runs import apply, plan
 from provision.validate import validate
+from provision.verify import verify
+from provision.verify.model import ERROR, FAIL
+
+DEMO_FAULTS = {
+    "dl-zs-h024/gate-face": {"obstructed": True},
+    "dl-zs-p007/teach-sos": {"dead": True},
+    "dl-xg-k003/gate-plaza-w": {"rtsp_down": True},
+}
+
+
+def _step(text: str) -> float:
+    click.secho(f"== {text}", bold=True)
+    return time.perf_counter()
+
+
+def _done(started: float, text: str) -> None:
+    click.echo(f"   {text} ({time.perf_counter() - started:.1f}s)")
 
 
 @click.command("demo")
@@ -30,33 +60,90 @@ from provision.validate import validate
     type=click.Path(file_okay=False, path_type=Path),
     help="Where to write results.",
 )
-def command(inventory: str, out: Path) -> None:
-    """Run the main job on the example city: validate it, then render every school's configs.
+@click.option("--no-faults", is_flag=True, help="Start the lab without the demo's faults.")
+def command(inventory: str, out: Path, no_faults: bool) -> None:
+    """Run the main job on the built-in lab: lab up (with a few faults), validate, plan,
+    apply, verify, HTML report, lab down.
 
     \b
     Example:
       provision demo -i examples/dalian --out out/demo
     """
-    started = time.perf_counter()
-    click.echo(f"== validate {inventory}")
+    begun = time.perf_counter()
+    out = out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    # The demo keeps its lab, journal and locks to itself, away from the user's own.
+    os.environ["PROVISION_LOCK_DIR"] = str(out / "locks")
+    faults_file = out / "faults.yaml"
+    faults_file.write_text(yaml.safe_dump({} if no_faults else DEMO_FAULTS), encoding="utf-8")
+
+    t = _step(f"validate {inventory}")
     result = validate(inventory)
-    if result.problems:
+    if result.errors:
         click.echo(problems_to_text(result.problems))
+        raise SystemExit(1)
     schools = result.inventory.schools
-    devices = sum(1 for s in schools for _ in s.devices())
-    click.echo(
-        f"   {len(schools)} schools, {devices} devices: {'valid' if result.ok() else 'INVALID'}"
+    _done(
+        t,
+        f"{len(schools)} schools, {sum(1 for s in schools for _ in s.devices())} devices,"
+        f" {len(result.warnings)} warning(s), no errors",
     )
-    if not result.ok():
-        sys.exit(1)
-    click.echo(f"== render every school into {out}/")
-    written = write_rendered(render_selection(inventory, Selection()), out)
-    for school in schools:
-        tiers = f"{school.tier:<12} {school.district:<10} {school.precinct:<12}"
-        counts = (
-            f"{len(school.cameras):>3} cameras {len(school.alarms)} alarms "
-            f"{len(school.led_boards)} LED"
+
+    t = _step("lab up: every device and precinct service, simulated over its real protocol")
+    lab_dir = out / "lab"
+    state = start_lab(inventory, lab_dir, Selection(), str(faults_file))
+    os.environ["PROVISION_LAB_DIR"] = str(lab_dir)
+    try:
+        _done(
+            t,
+            f"{len(state['devices'])} lab devices; faults: "
+            + (
+                ", ".join(f"{d} {next(iter(f))}" for d, f in DEMO_FAULTS.items())
+                if not no_faults
+                else "none"
+            ),
         )
-        click.echo(f"   {school.id:<14} {tiers} {counts}")
-    click.echo(f"   {written} files written in {time.perf_counter() - started:.1f}s")
-    click.echo(f"== done: look at {out}/<school>/switch/*.cfg for the uplink configs")
+        _run(inventory, out)
+    finally:
+        t = _step("lab down")
+        stop_lab(lab_dir)
+        _done(t, "stopped")
+    click.echo(f"demo finished in {time.perf_counter() - begun:.0f}s")
+
+
+def _run(inventory: str, out: Path) -> None:
+    conn = LabConnector(timeout=10.0)
+    t = _step("plan: read every device, compare with the inventory")
+    planned = plan(inventory, Selection(), conn)
+    _done(t, summary_line(planned))
+
+    t = _step("apply: converge every device, journaled")
+    journal = Journal(out / "journal.sqlite")
+    try:
+        applied = apply(inventory, Selection(), conn, journal)
+    finally:
+        journal.close()
+    _done(t, f"{summary_line(applied)}; run {applied.run_id}")
+    for o in applied.failed:
+        click.echo(f"   ! {o.device}: {o.error}")
+
+    t = _step("verify: coverage and alarm self-tests, streams, drift, budgets, policy")
+    report = verify(inventory, Selection(), conn)
+    html = out / "report.html"
+    html.write_text(render(report, "html", inventory), encoding="utf-8")
+    (out / "report.json").write_text(render(report, "json", inventory), encoding="utf-8")
+    _done(t, f"{len(report.schools)} schools audited")
+    click.echo(to_text(report))
+    failed = [
+        (s, c, f)
+        for s in report.schools
+        for c in s.checks
+        for f in c.failures
+        if c.verdict in (FAIL, ERROR)
+    ]
+    click.secho(f"\nReport: {html}", bold=True)
+    click.echo(
+        f"{len(failed)} finding(s) failed; each is one of the faults the demo set:"
+        if failed
+        else "every check passed"
+    )

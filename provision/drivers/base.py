@@ -59,6 +59,11 @@ class Driver(ABC):
     """One device kind's read → diff → apply contract. Instances serve one device."""
 
     kind: ClassVar[str]
+    # Whether a failed apply puts back what had landed. True for devices whose settings go
+    # together (a camera's encoder, a switch config). A driver whose settings stand alone
+    # (one stream proxy per camera) sets False: one camera the platform cannot pull must
+    # not take the school's other feeds off the precinct's screens.
+    rollback_on_failure: ClassVar[bool] = True
 
     def __init__(self, target: Target) -> None:
         self.target = target

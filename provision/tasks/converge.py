@@ -135,7 +135,10 @@ def _converge(driver: Driver, outcome: DeviceOutcome, ctx: RunContext) -> None:
     except Exception as exc:
         outcome.status = FAILED
         outcome.error = _error(exc)
-        _roll_back(driver, current, changes, outcome, ctx)
+        if driver.rollback_on_failure:
+            _roll_back(driver, current, changes, outcome, ctx)
+        else:
+            _keep_landed(driver, current, changes, outcome, ctx)
         return
     after = driver.read()
     landed = [c for c in changes if after.get(c.setting) == c.after]
@@ -148,21 +151,28 @@ def _converge(driver: Driver, outcome: DeviceOutcome, ctx: RunContext) -> None:
     outcome.status = CHANGED
 
 
+def _landed(
+    driver: Driver, before: Settings, changes: list[Change], outcome: DeviceOutcome
+) -> list[Change] | None:
+    """The changes a failed apply did make, from a fresh read (None: could not read)."""
+    try:
+        now = driver.read()
+    except Exception as exc:
+        outcome.error = f"{outcome.error}; could not re-read the device: {_error(exc)}"
+        return None
+    return [
+        c for c in changes if now.get(c.setting) == c.after and before.get(c.setting) != c.after
+    ]
+
+
 def _roll_back(
     driver: Driver, before: Settings, changes: list[Change], outcome: DeviceOutcome, ctx: RunContext
 ) -> None:
     """Put back what landed before the failure, newest first; journal both halves."""
-    try:
-        now = driver.read()
-    except Exception as exc:
-        outcome.error = f"{outcome.error}; could not re-read to roll back: {_error(exc)}"
-        return
-    landed = [
-        c for c in changes if now.get(c.setting) == c.after and before.get(c.setting) != c.after
-    ]
-    _journal(ctx, outcome, landed, "applied")
+    landed = _landed(driver, before, changes, outcome)
     if not landed:
         return
+    _journal(ctx, outcome, landed, "applied")
     undo = [c.reversed() for c in reversed(landed)]
     try:
         driver.apply(undo)
@@ -171,6 +181,13 @@ def _roll_back(
         return
     outcome.rolled_back = undo
     _journal(ctx, outcome, undo, "rolled_back")
+
+
+def _keep_landed(
+    driver: Driver, before: Settings, changes: list[Change], outcome: DeviceOutcome, ctx: RunContext
+) -> None:
+    """Settings that stand alone: journal what landed and leave it in place."""
+    _journal(ctx, outcome, _landed(driver, before, changes, outcome) or [], "applied")
 
 
 def _journal(ctx: RunContext, outcome: DeviceOutcome, changes: list[Change], what: str) -> None:

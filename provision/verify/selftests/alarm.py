@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import requests
 
 from provision.drivers.connect import Connector
+from provision.errors import ProvisionError
 from provision.inventory.model import AlarmPanel, City, School
 from provision.verify.gather import DeviceState
 from provision.verify.model import FAIL, PASS, WARN, CheckResult, Finding
@@ -56,13 +57,48 @@ class _Centre:
         return data if isinstance(data, list) else data.get("events", [])
 
 
+def _reason(exc: Exception) -> str:
+    text = str(exc)
+    for known in ("Connection refused", "No route to host", "timed out", "Name or service"):
+        if known in text:
+            return known.lower()
+    return text
+
+
 def _press_test(panel: AlarmPanel, connector: Connector) -> None:
     host, port = connector.address(panel.host, 80)
     creds = panel.credentials
     auth = (creds.username, connector.secret(creds.password)) if creds else None
-    reply = requests.post(f"http://{host}:{port}/api/test", auth=auth, timeout=connector.timeout)
+    try:
+        reply = requests.post(
+            f"http://{host}:{port}/api/test", auth=auth, timeout=connector.timeout
+        )
+    except requests.ConnectionError as exc:
+        raise RuntimeError(f"the panel does not answer at {panel.host}: {_reason(exc)}") from exc
+    except requests.Timeout as exc:
+        raise RuntimeError(f"the panel did not answer within {connector.timeout:g} s") from exc
     if reply.status_code >= 400:
         raise RuntimeError(f"the panel refused the test: HTTP {reply.status_code}")
+
+
+def _panel_says(panel: AlarmPanel, connector: Connector) -> str:
+    """What the panel reports about its link, to say why a test alarm did not arrive."""
+    host, port = connector.address(panel.host, 80)
+    creds = panel.credentials
+    try:
+        auth = (creds.username, connector.secret(creds.password)) if creds else None
+        reply = requests.get(
+            f"http://{host}:{port}/api/status", auth=auth, timeout=connector.timeout
+        )
+        status = reply.json()
+    except (requests.RequestException, ValueError, ProvisionError):
+        return ""  # the panel's own view is a hint; its absence is no error
+    parts = []
+    if status.get("queue_length"):
+        parts.append(f"{status['queue_length']} event(s) queued at the panel")
+    if status.get("last_error"):
+        parts.append(f"last error: {status['last_error']}")
+    return "; ".join(parts)
 
 
 def _one(
@@ -95,7 +131,10 @@ def _one(
                 time.sleep(POLL_S)  # polling the centre's record, bounded by the threshold
         if not got:
             why = info["error"] or "the centre recorded no 601 from this account"
-            info["error"] = f"no receipt within {threshold:g} s: {why}"
+            hint = _panel_says(panel, connector)
+            info["error"] = f"no receipt within {threshold:g} s: {why}" + (
+                f" ({hint})" if hint else ""
+            )
             return Finding(panel.name, FAIL, info["error"], info), info
         info["received"], info["error"] = True, None
         info["latency_s"] = round(max(0.0, _epoch(got[0]["received_at"]) - asked), 3)

@@ -1,0 +1,66 @@
+"""What verify asks a camera beyond its settings: who it is, and whether it can see.
+
+A camera can answer ONVIF, hold every planned setting and still watch nothing: the lens
+covered, sprayed or turned to a wall. Its snapshot tells: a blinded camera returns a uniform
+or near-uniform picture, so the spread of grey levels is a cheap, robust test.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import requests
+from PIL import Image, ImageStat
+from requests.auth import HTTPBasicAuth, HTTPDigestAuth
+
+from provision.drivers.connect import Connector
+from provision.drivers.onvif_client import OnvifSession
+from provision.drivers.onvif_wsdl import child, text
+from provision.errors import DeviceError
+
+# Grey-level standard deviation below which a picture counts as uniform. A real scene, even
+# a dark corridor at night, spreads well above 5; a covered lens or a blank wall stays near 0.
+UNIFORM_STDDEV = 4.0
+
+
+def identity(session: OnvifSession) -> dict[str, Any]:
+    info = session.device("GetDeviceInformation")
+    return {
+        "manufacturer": text(info, "Manufacturer"),
+        "model": text(info, "Model"),
+        "firmware": text(info, "FirmwareVersion"),
+        "serial": text(info, "SerialNumber"),
+    }
+
+
+def snapshot(
+    session: OnvifSession, profile_token: str, connector: Connector, username: str, password: str
+) -> dict[str, Any]:
+    """Fetch the profile's snapshot and judge it: {"uniform", "stddev", "width", "height"}."""
+    answer = session.media("GetSnapshotUri", ProfileToken=profile_token)
+    media_uri = child(answer, "MediaUri")
+    uri = text(media_uri, "Uri") if media_uri is not None else None
+    if not uri:
+        raise DeviceError(f"{session.label}: GetSnapshotUri gave no URI")
+    url = requests.utils.urlparse(uri)
+    host, port = connector.address(url.hostname or "", url.port or 80)
+    target = url._replace(netloc=f"{host}:{port}").geturl()
+    reply = requests.get(target, auth=HTTPBasicAuth(username, password), timeout=connector.timeout)
+    if reply.status_code == 401 and "digest" in reply.headers.get("WWW-Authenticate", "").lower():
+        reply = requests.get(
+            target, auth=HTTPDigestAuth(username, password), timeout=connector.timeout
+        )
+    if reply.status_code != 200:
+        raise DeviceError(f"{session.label}: snapshot HTTP {reply.status_code}")
+    try:
+        image = Image.open(io.BytesIO(reply.content)).convert("L")
+    except OSError as exc:
+        raise DeviceError(f"{session.label}: snapshot is not an image: {exc}") from exc
+    stddev = float(ImageStat.Stat(image).stddev[0])
+    return {
+        "uniform": stddev < UNIFORM_STDDEV,
+        "stddev": round(stddev, 2),
+        "width": image.width,
+        "height": image.height,
+    }
