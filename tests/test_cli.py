@@ -65,14 +65,6 @@ def test_schema_command_writes_schemas_that_validate_the_examples(
         assert not list(validator.iter_errors(load_yaml(school).data))
 
 
-def test_demo_validates_and_renders_the_example_city(tmp_path: Path, example_city: Path) -> None:
-    out = tmp_path / "demo"
-    result = CliRunner().invoke(cli, ["demo", "-i", str(example_city), "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    assert "4 schools" in result.output and "valid" in result.output
-    assert (out / "dl-xg-m016" / "switch" / "core.cfg").read_text().startswith("hostname ")
-
-
 def test_a_bug_is_exit_3_with_a_log_not_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
     import provision.cli.validate as validate_cmd
 

@@ -38,11 +38,15 @@ FORMATS = {"text": to_text, "json": to_json, "markdown": to_markdown}
 
 
 def _read_secrets(path: str) -> dict[str, str]:
-    """NAME=VALUE lines; a file others can read is refused, since it holds passwords."""
+    """NAME=VALUE lines (`export` and quotes allowed). A file others can read holds passwords
+    anyone on the machine can take: say so loudly, every time."""
     mode = os.stat(path).st_mode
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise ProvisionError(
-            f"{path} is readable by others (mode {stat.filemode(mode)}); chmod 600 {path}"
+        click.secho(
+            f"warning: {path} is readable by others (mode {stat.filemode(mode)}); "
+            f"run chmod 600 {path}",
+            fg="red",
+            err=True,
         )
     values = {}
     for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):

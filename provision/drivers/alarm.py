@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from provision.drivers.base import Change, Driver, Settings, Target
-from provision.drivers.http import HttpClient, endpoint
+from provision.drivers.http import HttpClient, basic_auth_client
 from provision.errors import DeviceError, SecretError
 from provision.inventory.model import AlarmPanel
 from provision.inventory.secrets import SecretRef
@@ -36,7 +36,7 @@ ENCRYPTION = "encryption"
 FOREIGN_KEY = "(on, with a key not named by the inventory)"
 
 
-class AlarmPanelDriver(Driver):
+class AlarmDriver(Driver):
     kind = "alarm"
 
     def __init__(self, target: Target) -> None:
@@ -111,15 +111,12 @@ class AlarmPanelDriver(Driver):
 
     def _api(self) -> HttpClient:
         if self._client is None:
-            creds = self.panel.credentials
-            connector = self.target.connector
-            username = creds.username if creds is not None else "admin"
-            password = connector.secret(creds.password if creds is not None else None)
-            self._client = HttpClient(
+            self._client = basic_auth_client(
                 self.label,
-                endpoint(connector, self.panel.host, API_PORT),
-                timeout=connector.timeout,
-                auth=(username, password),
+                self.target.connector,
+                self.panel.host,
+                API_PORT,
+                self.panel.credentials,
             )
         return self._client
 

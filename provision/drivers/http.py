@@ -18,6 +18,7 @@ import requests
 
 from provision.drivers.connect import Connector
 from provision.errors import DeviceError
+from provision.inventory.model import Credentials
 
 _ERRNO = re.compile(r"\[Errno -?\d+\] [^'\")\]]+")
 _SHOWN_BODY = 200  # characters of a device's error answer worth putting in a message
@@ -128,6 +129,20 @@ class HttpClient:
 
     def close(self) -> None:
         self.session.close()
+
+
+def basic_auth_client(
+    label: str, connector: Connector, host: str, port: int, credentials: Credentials | None
+) -> HttpClient:
+    """A client to a device's HTTP API with Basic auth, its password resolved right now."""
+    username = credentials.username if credentials is not None else "admin"
+    password = connector.secret(credentials.password if credentials is not None else None)
+    return HttpClient(
+        label,
+        endpoint(connector, host, port),
+        timeout=connector.timeout,
+        auth=(username, password),
+    )
 
 
 def _cause(exc: Exception) -> str:

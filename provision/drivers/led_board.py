@@ -9,7 +9,7 @@ refusal comes back as a DeviceError naming the message.
 from __future__ import annotations
 
 from provision.drivers.base import Change, Driver, Settings, Target
-from provision.drivers.http import HttpClient, endpoint
+from provision.drivers.http import HttpClient, basic_auth_client
 from provision.errors import DeviceError
 from provision.inventory.model import LedBoard
 from provision.templates import led_messages
@@ -52,15 +52,12 @@ class LedBoardDriver(Driver):
 
     def _api(self) -> HttpClient:
         if self._client is None:
-            creds = self.board.credentials
-            connector = self.target.connector
-            username = creds.username if creds is not None else "admin"
-            password = connector.secret(creds.password if creds is not None else None)
-            self._client = HttpClient(
+            self._client = basic_auth_client(
                 self.label,
-                endpoint(connector, self.board.host, API_PORT),
-                timeout=connector.timeout,
-                auth=(username, password),
+                self.target.connector,
+                self.board.host,
+                API_PORT,
+                self.board.credentials,
             )
         return self._client
 

@@ -195,9 +195,10 @@ class RtspConnection:
     async def open(self, timeout: float) -> None:
         where = f"{self.host}:{self.port}"
         try:
-            reader, writer = await asyncio.wait_for(
-                asyncio.open_connection(self.host, self.port), timeout
-            )
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel that races
+            # with completion, and a pull that ignores stop() hangs the platform API for good.
+            async with asyncio.timeout(timeout):
+                reader, writer = await asyncio.open_connection(self.host, self.port)
         except TimeoutError:
             raise RtspTimeout(f"connect to {where} timed out", url=self.url) from None
         except ConnectionRefusedError as exc:
@@ -284,7 +285,8 @@ class RtspConnection:
         self._pending[cseq] = fut
         try:
             self._writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
-            return await asyncio.wait_for(fut, timeout)
+            async with asyncio.timeout(timeout):  # not wait_for: see open()
+                return await fut
         except TimeoutError:
             raise RtspTimeout(f"no answer within {timeout:g}s", url=url, method=method) from None
         except RtspError as exc:
@@ -511,7 +513,8 @@ class RtspPull:
 
     async def wait_first_packet(self, timeout: float) -> None:
         try:
-            await asyncio.wait_for(self.first_packet.wait(), timeout)
+            async with asyncio.timeout(timeout):  # not wait_for: see RtspConnection.open()
+                await self.first_packet.wait()
         except TimeoutError:
             raise RtspTimeout(f"no RTP within {timeout:g}s of PLAY", url=self.url) from None
 

@@ -92,11 +92,13 @@ def panel_sim(env: None, loop: Loop) -> Iterator[PanelSim]:
     loop.run(sim.stop())
 
 
-def target(city: City, sim: PanelSim, key: SecretRef | None = None, timeout: float = 5) -> Target:
+def target(
+    city: City, sim: PanelSim, key: SecretRef | None = None, timeout: float = 5, **panel_fields: Any
+) -> Target:
     school: School = city.school(SCHOOL)
     panel = school.alarms[0]
     assert isinstance(panel, AlarmPanel)
-    panel = dataclasses.replace(panel, key=key)
+    panel = dataclasses.replace(panel, key=key, **panel_fields)
     routes = {(panel.host, 80): ("127.0.0.1", sim.api.port)}
     return Target(city, school, panel, RoutedConnector(timeout=timeout, routes=routes))
 
@@ -153,6 +155,15 @@ def test_drift_by_hand_is_exactly_one_change(city: City, panel_sim: PanelSim) ->
     hand = requests.put(url, json={"account": "abcd"}, auth=("admin", PASSWORD), timeout=5)
     assert hand.ok
     assert driver.diff(driver.read(), driver.desired()) == [Change("account", "ABCD", "03851")]
+
+
+def test_a_lower_case_account_converges_as_the_panel_echoes_it(
+    city: City, panel_sim: PanelSim
+) -> None:
+    driver = AlarmDriver(target(city, panel_sim, account="03a5f"))
+    driver.apply(driver.diff(driver.read(), driver.desired()))
+    assert device_config(panel_sim)["account"] == "03A5F"
+    assert driver.diff(driver.read(), driver.desired()) == []
 
 
 def test_key_is_written_from_the_environment_and_shown_as_its_reference(
@@ -229,4 +240,3 @@ def test_unreachable_and_silent_panels_fail_within_the_timeout(
     loop.run(panel_sim.sync_faults())
     with pytest.raises(DeviceError, match=r"read config failed: cannot connect to .*refused"):
         AlarmDriver(target(city, panel_sim)).read()
-

@@ -1,0 +1,106 @@
+"""MediaMTX's control API (v3) as a `StreamPlatform`.
+
+A proxy is a path named "<app>/<stream>" whose source is the camera's RTSP URL. `replace`
+creates or overwrites a path in one call (and keeps the running pull when the source did not
+change), so re-pointing needs no delete. Unlike ZLMediaKit, MediaMTX accepts a path without
+trying the camera and keeps retrying in the background, so after writing paths we watch the
+runtime state until each is ready, or report the ones that are not within the timeout: a
+forwarded feed that never arrives is what provisioning exists to catch.
+
+Not supported: the API's own authentication (MediaMTX's authInternalUsers); a platform that
+asks for it answers 401, which surfaces as a DeviceError.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+from provision.drivers.connect import Connector
+from provision.drivers.http import HttpClient, endpoint_from_url
+from provision.drivers.platforms import StreamPlatform
+from provision.inventory.model import VideoPlatform
+
+PAGE_SIZE = 100
+READY_POLL_S = 0.05
+
+
+class MediaMtxPlatform(StreamPlatform):
+    kind = "mediamtx"
+
+    def __init__(self, platform: VideoPlatform, connector: Connector, label: str) -> None:
+        super().__init__(platform, connector, label)
+        self.client = HttpClient(
+            label, endpoint_from_url(connector, platform.api), timeout=connector.timeout
+        )
+
+    def _path(self, stream: str) -> str:
+        return quote(f"{self.app}/{stream}", safe="/")
+
+    def list_proxies(self) -> dict[str, str]:
+        prefix = f"{self.app}/"
+        found: dict[str, str] = {}
+        page, pages = 0, 1
+        while page < pages:
+            body = self.client.json(
+                "GET",
+                "/v3/config/paths/list",
+                "list proxies",
+                params={"itemsPerPage": PAGE_SIZE, "page": page},
+            )
+            if not isinstance(body, dict) or not isinstance(body.get("items"), list):
+                raise self.client.fail("list proxies", "unexpected answer: no items")
+            for conf in body["items"]:
+                name = str(conf.get("name", ""))
+                if name.startswith(prefix):
+                    found[name[len(prefix) :]] = str(conf.get("source", ""))
+            pages = int(body.get("pageCount") or 0)
+            page += 1
+        return found
+
+    def add_proxies(self, proxies: Mapping[str, str]) -> dict[str, str]:
+        for stream, url in proxies.items():
+            self.client.json(
+                "POST",
+                f"/v3/config/paths/replace/{self._path(stream)}",
+                f"add proxy {stream}",
+                json={"source": url},
+            )
+        return self._wait_ready(list(proxies))
+
+    def _wait_ready(self, streams: list[str]) -> dict[str, str]:
+        """Poll the runtime state of the paths just written until all are ready or the
+        connector's timeout passes; the ones still not ready, with why."""
+        deadline = time.monotonic() + self.connector.timeout
+        waiting = list(streams)
+        while waiting:
+            waiting = [s for s in waiting if not self._ready(s)]
+            if not waiting or time.monotonic() >= deadline:
+                break
+            time.sleep(READY_POLL_S)
+        reason = f"the platform has not pulled it within {self.connector.timeout:g} s"
+        return {stream: reason for stream in waiting}
+
+    def _ready(self, stream: str) -> bool:
+        operation = f"check proxy {stream}"
+        resp = self.client.call(
+            "GET", f"/v3/paths/get/{self._path(stream)}", operation, expect=(200, 404)
+        )
+        if resp.status_code == 404:  # not in the runtime yet: not ready
+            return False
+        try:
+            state: Any = resp.json()
+        except ValueError:
+            raise self.client.fail(operation, "the answer is not JSON") from None
+        return isinstance(state, dict) and bool(state.get("ready"))
+
+    def remove_proxy(self, stream: str) -> None:
+        # 404: already gone, which is what we want.
+        self.client.call(
+            "DELETE",
+            f"/v3/config/paths/delete/{self._path(stream)}",
+            f"remove proxy {stream}",
+            expect=(200, 404),
+        )

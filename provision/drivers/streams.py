@@ -1,0 +1,181 @@
+"""Stream forwarding: the school's key camera feeds as proxies on the precinct's video platform.
+
+A school-level target (no device): for every camera the inventory marks `forward: true`, the
+precinct's platform (ZLMediaKit or MediaMTX) holds a proxy named by `stream_name` that pulls
+the camera's main stream. Settings are `proxy/<stream>` → the source URL without credentials.
+
+The platform needs the camera's read-only credentials in the URL it pulls. They are resolved
+through the connector and put into the request to the platform only; URLs read back are
+stripped of userinfo before they become settings, and failure messages are scrubbed, so no
+password reaches a plan, the journal or a log.
+
+The school owns the proxies under the precinct's app whose names start with "<school id>-":
+stale ones (a camera no longer forwarded) are removed; other schools' proxies are never
+read into our settings and never touched.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from provision.drivers.base import Change, Driver, Settings, Target
+from provision.drivers.platforms import StreamPlatform, open_platform
+from provision.errors import DeviceError
+from provision.inventory.model import Camera, Credentials
+from provision.templates import stream_name
+
+PREFIX = "proxy/"
+MAIN_STREAM_PATH = "/Streaming/Channels/101"
+RTSP_PORT = 554
+_USERINFO_IN_URL = re.compile(r"(rtsps?://)[^/@\s]*@")
+
+
+class StreamPullError(DeviceError):
+    """The platform took the request but could not pull these streams (stream → why)."""
+
+    def __init__(self, message: str, streams: dict[str, str]) -> None:
+        super().__init__(message)
+        self.streams = streams
+
+
+def camera_source(camera: Camera) -> str:
+    """The camera's main stream at its inventory address, as the platform will pull it."""
+    host = f"[{camera.host}]" if ":" in camera.host else camera.host
+    return f"rtsp://{host}:{RTSP_PORT}{MAIN_STREAM_PATH}"
+
+
+def strip_userinfo(url: str) -> str:
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
+def with_userinfo(url: str, username: str, password: str) -> str:
+    parts = urlsplit(strip_userinfo(url))
+    userinfo = f"{quote(username, safe='')}:{quote(password, safe='')}"
+    return urlunsplit(parts._replace(netloc=f"{userinfo}@{parts.netloc}"))
+
+
+class StreamsDriver(Driver):
+    kind = "streams"
+    # Each proxy stands alone: one camera the platform cannot pull must not take the school's
+    # other feeds off the precinct's screens by rolling them back.
+    rollback_on_failure = False
+
+    def __init__(self, target: Target) -> None:
+        super().__init__(target)
+        school, city = target.school, target.city
+        precinct = city.precincts[school.precinct]
+        self.video = precinct.video_platform
+        self.label = f"{school.id} streams on {precinct.id} {self.video.kind}"
+        self.prefix = f"{school.id}-"
+        # A school whose id extends ours ("x-1" and "x-1-annex") shares our prefix; its
+        # streams are not ours however they are named.
+        self._longer_ids = tuple(
+            f"{other.id}-"
+            for other in city.schools
+            if other.id != school.id and other.id.startswith(self.prefix)
+        )
+        self._cameras = {stream_name(school, cam): cam for cam in school.cameras}
+        self._platform: StreamPlatform | None = None
+
+    def desired(self) -> Settings:
+        return {
+            PREFIX + name: camera_source(cam) for name, cam in self._cameras.items() if cam.forward
+        }
+
+    def owns(self, setting: str) -> bool:
+        return setting.startswith(PREFIX) and self._ours(setting[len(PREFIX) :])
+
+    def _ours(self, stream: str) -> bool:
+        return stream.startswith(self.prefix) and not stream.startswith(self._longer_ids)
+
+    def read(self) -> Settings:
+        proxies = self._open().list_proxies()
+        return {
+            PREFIX + stream: strip_userinfo(url)
+            for stream, url in sorted(proxies.items())
+            if self._ours(stream)
+        }
+
+    def apply(self, changes: list[Change]) -> None:
+        if not changes:
+            return
+        streams = [self._stream_of(change) for change in changes]  # refuse before any write
+        platform = self._open()
+        current = {s: strip_userinfo(u) for s, u in platform.list_proxies().items()}
+        to_add: dict[str, str] = {}
+        for stream, change in zip(streams, changes, strict=True):
+            to_add.pop(stream, None)  # a later change of the same stream wins
+            if change.after is None:
+                if stream in current:
+                    platform.remove_proxy(stream)
+                    del current[stream]
+            elif current.get(stream) != change.after:  # already pulling that source: leave it
+                to_add[stream] = str(change.after)
+        if not to_add:
+            return
+        failed = platform.add_proxies(
+            {stream: self._authenticated(stream, url) for stream, url in to_add.items()}
+        )
+        if failed:
+            why = {s: platform.client.redact(_scrub(r)) for s, r in sorted(failed.items())}
+            message = (
+                f"{self.label}: add proxy failed for {len(failed)} of {len(to_add)} stream(s) "
+                f"(the others were added): " + "; ".join(f"{s}: {r}" for s, r in why.items())
+            )
+            raise StreamPullError(message, why)
+
+    def _stream_of(self, change: Change) -> str:
+        """The stream a change names; refuses anything outside this school's namespace, so a
+        bad journal or change list can never touch another school's proxies."""
+        stream = change.setting[len(PREFIX) :] if change.setting.startswith(PREFIX) else ""
+        if not self._ours(stream):
+            raise DeviceError(
+                f"{self.label}: apply failed: {change.setting!r} is not a proxy of this school "
+                f"(expected {PREFIX}{self.prefix}...)"
+            )
+        if change.after is not None and not str(change.after).startswith(("rtsp://", "rtsps://")):
+            raise DeviceError(
+                f"{self.label}: add proxy {stream} failed: source {change.after!r} is not an "
+                "rtsp:// URL"
+            )
+        return stream
+
+    def _authenticated(self, stream: str, url: str) -> str:
+        """The source URL with the camera's read-only credentials, for the platform only."""
+        creds = self._credentials_for(stream, url)
+        if creds is None:
+            return url
+        assert self._platform is not None
+        password = self.target.connector.secret(creds.password)
+        self._platform.hide(password)
+        return with_userinfo(url, creds.username, password)
+
+    def _credentials_for(self, stream: str, url: str) -> Credentials | None:
+        # The school's auditor is a view-only account on every camera: prefer it, so the
+        # platform never holds an admin password.
+        if self.target.school.auditor is not None:
+            return self.target.school.auditor
+        camera = self._cameras.get(stream)
+        if camera is None:  # a stale proxy being restored: find its camera by address
+            host = urlsplit(url).hostname
+            camera = next((c for c in self._cameras.values() if c.host == host), None)
+        return camera.credentials if camera is not None else None
+
+    def _open(self) -> StreamPlatform:
+        if self._platform is None:
+            self._platform = open_platform(self.video, self.target.connector, self.label)
+        return self._platform
+
+    def close(self) -> None:
+        if self._platform is not None:
+            self._platform.close()
+            self._platform = None
+
+
+def _scrub(text: str) -> str:
+    """Platforms quote the source URL in pull errors; keep the address, drop the userinfo."""
+    return _USERINFO_IN_URL.sub(r"\1", text)

@@ -1,0 +1,230 @@
+"""Both precinct platform drivers (ZLMediaKit, MediaMTX) behind one interface, against the lab
+platform on ephemeral loopback ports pulling real RTSP from clip-serving cameras."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import threading
+import time
+from collections.abc import Callable, Coroutine, Iterator, Mapping
+from typing import Any, TypeVar
+
+import pytest
+import requests
+
+from provision.drivers.connect import Connector
+from provision.drivers.platforms import StreamPlatform, open_platform
+from provision.errors import DeviceError
+from provision.inventory.model import VideoPlatform
+from provision.inventory.secrets import SecretRef
+from provision.lab.faults import Faults
+from provision.lab.media import ClipSource
+from provision.lab.platform import VideoPlatform as PlatformSim
+from provision.lab.rtsp_server import RtspServer
+
+T = TypeVar("T")
+SECRET = "SENTINEL-zlm-secret-c0ffee"
+CAMERA_PASSWORD = "SENTINEL-cam:pass/@word"  # characters that must be escaped in a URL
+CAMERA_PATH = "/Streaming/Channels/101"
+API_HOST = "10.200.9.10"
+APIS = {"zlmediakit": 8080, "mediamtx": 9997}
+
+
+class Loop:
+    """The simulators' asyncio loop in a background thread, as the lab process runs it."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(10)
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+        self.loop.close()
+
+
+@dataclasses.dataclass(frozen=True)
+class RoutedConnector(Connector):
+    """The field connector with inventory addresses routed to simulators on ephemeral ports."""
+
+    routes: Mapping[tuple[str, int], tuple[str, int]] = dataclasses.field(default_factory=dict)
+
+    def address(self, host: str, port: int) -> tuple[str, int]:
+        return self.routes[(host, port)]
+
+
+@dataclasses.dataclass
+class Rig:
+    loop: Loop
+    sim: PlatformSim
+    cameras: list[RtspServer]
+
+    def source(self, index: int, password: str = CAMERA_PASSWORD) -> str:
+        from urllib.parse import quote
+
+        port = self.cameras[index].port
+        return f"rtsp://auditor:{quote(password, safe='')}@127.0.0.1:{port}{CAMERA_PATH}"
+
+    def connector(self, timeout: float = 5.0) -> RoutedConnector:
+        ports = self.sim.endpoints()
+        routes = {
+            (API_HOST, APIS["zlmediakit"]): ("127.0.0.1", ports["zlm_api"]),
+            (API_HOST, APIS["mediamtx"]): ("127.0.0.1", ports["mediamtx_api"]),
+        }
+        return RoutedConnector(timeout=timeout, routes=routes)
+
+    def set_faults(self, server: Any, faults: Faults, **changes: Any) -> None:
+        faults.update(changes)
+        self.loop.run(server.sync_faults())
+
+
+@pytest.fixture
+def rig(monkeypatch: pytest.MonkeyPatch) -> Iterator[Rig]:
+    monkeypatch.setenv("PROVISION_TEST_ZLM_SECRET", SECRET)
+    loop = Loop()
+    clip = ClipSource()
+
+    async def start() -> Rig:
+        sim = PlatformSim(
+            "precinct",
+            "127.0.0.1",
+            faults=Faults(),
+            secret=SECRET,
+            api_port=0,
+            mediamtx_port=0,
+            rtsp_port=0,
+            pull_timeout=2.0,
+            reconnect_delay=(0.05, 0.05, 0.2),
+            mediamtx_retry_pause=0.2,
+        )
+        await sim.start()
+        cameras = [RtspServer("127.0.0.1", 0, Faults(), {CAMERA_PATH: clip}.get) for _ in "abc"]
+        for camera in cameras:
+            await camera.start()
+        return Rig(loop, sim, cameras)
+
+    built = loop.run(start())
+    yield built
+    for camera in built.cameras:
+        loop.run(camera.stop())
+    loop.run(built.sim.stop())
+    loop.close()
+
+
+def model(kind: str) -> VideoPlatform:
+    secret = SecretRef("PROVISION_TEST_ZLM_SECRET") if kind == "zlmediakit" else None
+    return VideoPlatform(kind, f"http://{API_HOST}:{APIS[kind]}", secret, "school", None)
+
+
+def platform(rig: Rig, kind: str, timeout: float = 5.0) -> StreamPlatform:
+    return open_platform(model(kind), rig.connector(timeout), f"test {kind}")
+
+
+def pulled(rig: Rig, kind: str) -> set[str]:
+    """Streams the platform is really receiving, asked through its own API."""
+    ports = rig.sim.endpoints()
+    if kind == "zlmediakit":
+        url = f"http://127.0.0.1:{ports['zlm_api']}/index/api/getMediaList"
+        media = requests.get(url, params={"secret": SECRET}, timeout=5).json().get("data", [])
+        return {m["stream"] for m in media if m["app"] == "school"}
+    url = f"http://127.0.0.1:{ports['mediamtx_api']}/v3/paths/list"
+    items = requests.get(url, timeout=5).json()["items"]
+    return {p["name"].removeprefix("school/") for p in items if p["ready"]}
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached before the deadline"
+        time.sleep(0.02)
+
+
+KINDS = pytest.mark.parametrize("kind", ["zlmediakit", "mediamtx"])
+
+
+@KINDS
+def test_list_add_repoint_remove(rig: Rig, kind: str) -> None:
+    api = platform(rig, kind)
+    assert api.list_proxies() == {}  # ZLM's empty answer has no "data" at all
+    wanted = {"x-1-gate": rig.source(0), "x-1-yard": rig.source(1)}
+    assert api.add_proxies(wanted) == {}
+    assert api.list_proxies() == wanted  # as given, credentials included: caller strips
+    wait_until(lambda: pulled(rig, kind) == {"x-1-gate", "x-1-yard"})
+
+    assert api.add_proxies({"x-1-gate": rig.source(2)}) == {}  # re-point
+    assert api.list_proxies() == {"x-1-gate": rig.source(2), "x-1-yard": rig.source(1)}
+    wait_until(lambda: rig.cameras[2].sessions == 1 and rig.cameras[0].sessions == 0)
+
+    api.remove_proxy("x-1-yard")
+    api.remove_proxy("x-1-yard")  # already gone: fine
+    assert api.list_proxies() == {"x-1-gate": rig.source(2)}
+    wait_until(lambda: pulled(rig, kind) == {"x-1-gate"})
+    api.close()
+
+
+@KINDS
+def test_a_camera_that_cannot_be_pulled_is_reported_and_the_others_added(
+    rig: Rig, kind: str
+) -> None:
+    down = rig.cameras[1]
+    rig.set_faults(down, down.faults, rtsp_down=True)
+    api = platform(rig, kind, timeout=0.5)
+    failed = api.add_proxies({"x-1-gate": rig.source(0), "x-1-yard": rig.source(1)})
+    assert list(failed) == ["x-1-yard"]
+    if kind == "zlmediakit":  # ZLM tried at once, said why, and kept nothing
+        assert "refused" in failed["x-1-yard"]
+        assert set(api.list_proxies()) == {"x-1-gate"}
+    else:  # MediaMTX keeps the path and retries: it is not ready within the timeout
+        assert failed["x-1-yard"] == "the platform has not pulled it within 0.5 s"
+        assert set(api.list_proxies()) == {"x-1-gate", "x-1-yard"}
+    assert CAMERA_PASSWORD not in repr(failed)
+    assert pulled(rig, kind) == {"x-1-gate"}
+
+
+def test_zlm_wrong_secret_is_a_device_error_without_the_secret(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PROVISION_TEST_ZLM_SECRET", "SENTINEL-wrong-secret")
+    with pytest.raises(DeviceError) as failure:
+        platform(rig, "zlmediakit").list_proxies()
+    assert str(failure.value) == (
+        "test zlmediakit: list proxies failed: authentication failed (code -100): "
+        "check the platform secret"
+    )
+    with pytest.raises(DeviceError, match="add proxy x-1-gate failed: authentication"):
+        platform(rig, "zlmediakit").add_proxies({"x-1-gate": rig.source(0)})
+
+
+@KINDS
+def test_an_unreachable_platform_is_a_device_error(rig: Rig, kind: str) -> None:
+    rig.set_faults(rig.sim, rig.sim.faults, refuse=True)
+    with pytest.raises(DeviceError, match=rf"test {kind}: list proxies failed: cannot connect"):
+        platform(rig, kind).list_proxies()
+
+
+def test_mediamtx_list_reads_every_page_and_only_the_app(rig: Rig) -> None:
+    base = f"http://127.0.0.1:{rig.sim.endpoints()['mediamtx_api']}/v3/config/paths/add"
+    with requests.Session() as http:
+        for i in range(130):  # "publisher" paths: configured, nothing to pull
+            assert http.post(f"{base}/school/x-{i:03d}", json={}, timeout=5).ok
+        assert http.post(f"{base}/other/x-000", json={}, timeout=5).ok
+    found = platform(rig, "mediamtx").list_proxies()
+    assert sorted(found) == [f"x-{i:03d}" for i in range(130)]
+    assert set(found.values()) == {"publisher"}
+
+
+def test_a_platform_echoing_a_source_url_cannot_leak_the_camera_password(rig: Rig) -> None:
+    api = platform(rig, "mediamtx")
+    api.hide(CAMERA_PASSWORD)  # as the streams driver does before sending a source URL
+    bad = rig.source(0).replace("rtsp://", "ftp://")  # MediaMTX quotes a bad source back
+    with pytest.raises(DeviceError) as failure:
+        api.add_proxies({"x-1-gate": bad})
+    message = str(failure.value)
+    assert message.startswith("test mediamtx: add proxy x-1-gate failed: HTTP 400: invalid source")
+    assert "ftp://auditor:***@127.0.0.1" in message
+    assert "SENTINEL" not in message

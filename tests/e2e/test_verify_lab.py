@@ -1,0 +1,169 @@
+"""verify on the lab after apply, as an auditor runs it: all pass, then each fault found."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from junitparser import Error, Failure, JUnitXml
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "dalian"
+SCHOOL = "dl-xg-k003"  # kindergarten: every zone must be fully covered
+
+
+class Env:
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.env = {
+            **os.environ,
+            "PROVISION_LAB_DIR": str(tmp / "lab"),
+            "PROVISION_JOURNAL": str(tmp / "journal.sqlite"),
+            "PROVISION_LOCK_DIR": str(tmp / "locks"),
+        }
+
+    def run(self, *args: str, ok: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            [sys.executable, "-m", "provision", *args],
+            capture_output=True,
+            text=True,
+            env=self.env,
+            cwd=self.tmp,
+            timeout=300,
+        )
+        assert done.returncode in ok, f"{args}: exit {done.returncode}\n{done.stdout}{done.stderr}"
+        return done
+
+    def verify(self, *extra: str, ok: tuple[int, ...] = (0, 2)) -> tuple[int, dict[str, Any]]:
+        done = self.run(
+            "verify",
+            "-i",
+            str(EXAMPLE),
+            "--school",
+            SCHOOL,
+            "--lab",
+            "--format",
+            "json",
+            *extra,
+            ok=ok,
+        )
+        return done.returncode, json.loads(done.stdout)
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
+    env = Env(tmp_path_factory.mktemp("verify"))
+    env.run("lab", "up", "-i", str(EXAMPLE), "--school", SCHOOL)
+    try:
+        env.run("apply", "-i", str(EXAMPLE), "--school", SCHOOL, "--lab", "--yes")
+        yield env
+    finally:
+        env.run("lab", "down")
+
+
+def _check(report: dict[str, Any], name: str) -> dict[str, Any]:
+    [school] = report["schools"]
+    return next(c for c in school["checks"] if c["check"] == name)
+
+
+def test_after_apply_every_check_passes(lab: Env) -> None:
+    code, report = lab.verify()
+    assert code == 0, [
+        (c["check"], c["summary"])
+        for c in report["schools"][0]["checks"]
+        if c["verdict"] not in ("pass", "warn")
+    ]
+    assert report["verdict"] in ("pass", "warn")
+    assert {c["check"] for c in report["schools"][0]["checks"]} == set(report["checks"])
+    reach = _check(report, "reachability")["evidence"]["devices"]
+    assert all(
+        d["reachable"] and d["identity"].get("serial")
+        for d in reach.values()
+        if d["kind"] == "camera"
+    )
+    alarm = _check(report, "alarm")["evidence"]
+    assert all(
+        p["received"] and p["latency_s"] < alarm["threshold_s"] for p in alarm["panels"].values()
+    )
+    streams = _check(report, "streams")["evidence"]["streams"]
+    assert streams and all(s["online"] and s["packets"] > 0 for s in streams.values())
+
+
+def test_an_obstructed_camera_opens_a_named_blind_spot(lab: Env) -> None:
+    victim = f"{SCHOOL}/gate-face"
+    lab.run("lab", "fault", victim, "obstructed=true")
+    try:
+        code, report = lab.verify("--checks", "coverage")
+        text = lab.run(
+            "verify",
+            "-i",
+            str(EXAMPLE),
+            "--school",
+            SCHOOL,
+            "--lab",
+            "--checks",
+            "coverage",
+            ok=(2,),
+        ).stdout
+    finally:
+        lab.run("lab", "fault", victim, "--clear")
+    assert code == 2
+    coverage = _check(report, "coverage")
+    assert coverage["evidence"]["cameras"]["gate-face"]["state"] == "obstructed"
+    passage = coverage["evidence"]["zones"]["gate-passage"]
+    assert passage["effective_ratio"] < passage["planned_ratio"] == 1.0
+    [spot] = passage["blind_spots"][:1]
+    assert spot["area_m2"] > 1 and spot["would_be_covered_by"] == ["gate-face"]
+    # the text report names the camera, the zone and the blind spot's area
+    assert "gate-face" in text and "gate-passage" in text and f"{spot['area_m2']:.1f} m²" in text
+
+
+def test_alarm_centre_down_fails_the_alarm_test_clearly_and_others_still_run(lab: Env) -> None:
+    centre = "precinct/renminguangchang/alarm_center"
+    lab.run("lab", "fault", centre, "receiver_down=true")
+    try:
+        code, report = lab.verify("--alarm-threshold", "2")
+    finally:
+        lab.run("lab", "fault", centre, "--clear")
+    assert code == 2
+    alarm = _check(report, "alarm")
+    assert alarm["verdict"] == "fail"
+    for panel in alarm["evidence"]["panels"].values():
+        assert not panel["received"] and "no receipt within 2 s" in panel["error"]
+        assert "queued at the panel" in panel["error"]
+    others = {c["check"]: c["verdict"] for c in report["schools"][0]["checks"]}
+    assert others["coverage"] == "pass" and others["streams"] == "pass"
+
+
+def test_junit_report_loads_in_a_junit_parser(lab: Env, tmp_path: Path) -> None:
+    out = tmp_path / "verify.xml"
+    lab.run(
+        "verify",
+        "-i",
+        str(EXAMPLE),
+        "--school",
+        SCHOOL,
+        "--lab",
+        "--format",
+        "junit",
+        "--out",
+        str(out),
+    )
+    xml = JUnitXml.fromfile(str(out))
+    cases = [case for suite in xml for case in suite]
+    assert len(cases) == 7  # one school × seven checks
+    assert {c.name for c in cases} == {
+        "reachability",
+        "drift",
+        "streams",
+        "coverage",
+        "alarm",
+        "budgets",
+        "policy",
+    }
+    assert not any(isinstance(r, Failure | Error) for c in cases for r in c.result)
