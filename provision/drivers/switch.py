@@ -1,0 +1,355 @@
+"""The uplink switch driver: render the template, compare with the running config, send only
+the difference, save. Spoken over SSH with netmiko's own platform drivers (huawei, cisco_ios,
+hp_comware); settings and their CLI forms live in `switch_config`.
+
+Ownership: a line on the switch that the template does not have is removed only inside the
+top-level sections the template defines completely (its ACLs and QoS objects); everywhere else
+(the uplink interface included) only the lines the template names are managed, because a real
+switch carries hundreds of lines that are not ours.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import paramiko
+from netmiko import BaseConnection, ConnectHandler
+from netmiko.exceptions import NetmikoBaseException
+
+from provision.drivers.base import Change, Driver, Settings, Target
+from provision.drivers.switch_config import (
+    DIALECTS,
+    ERROR,
+    ConfigLine,
+    Dialect,
+    decode_key,
+    encode_key,
+    find_section,
+    flatten,
+    parse_config,
+)
+from provision.errors import DeviceError
+from provision.inventory.model import Switch
+from provision.templates import render_switch
+
+SSH_PORT = 22
+SAVE_TIMEOUT_S = 60.0  # writing flash takes longer than one command on real switches
+# Failures of the device or the transport; anything else is a bug and is left alone.
+TRANSPORT_ERRORS = (OSError, EOFError, ValueError, paramiko.SSHException, NetmikoBaseException)
+
+
+class SwitchError(DeviceError):
+    """A switch refused a line, dropped the session, or could not be reached or logged into."""
+
+
+# --- planning: changes -> configuration-mode lines (pure) ----------------------------------------
+
+
+@dataclass(slots=True)
+class Step:
+    order: float
+    path: tuple[str, ...]  # the sections to be in
+    lines: list[str]
+    subject: str  # the line the change is about
+    opens: bool = False  # the step's line enters a section (a section being created)
+
+
+def _positions(keys: list[str]) -> tuple[dict[str, int], dict[tuple[str, ...], int]]:
+    """Where each desired key, and each section path, first appears in the template."""
+    by_key = {key: i for i, key in enumerate(keys)}
+    by_path: dict[tuple[str, ...], int] = {}
+    for key, i in by_key.items():
+        segments = decode_key(key)
+        for n in range(1, len(segments) + 1):
+            by_path.setdefault(segments[:n], i)
+    return by_key, by_path
+
+
+def _step(dialect: Dialect, change: Change, segments: tuple[str, ...], order: float) -> Step:
+    path, leaf = segments[:-1], segments[-1]
+    value = change.before if change.after is None else change.after
+    line = leaf if value is True else value
+    if not isinstance(line, str):
+        raise ValueError(f"{change.setting}: value {value!r} is not a config line")
+    dialect.check_safe(line)
+    if value is not True and dialect.setting_name(line) != leaf:
+        raise ValueError(f"{change.setting}: value {value!r} does not belong to this setting")
+    section = value is True and dialect.is_section(line)
+    if section and dialect.is_implicit(line):
+        raise ValueError(f"{change.setting}: {line!r} is not created or deleted by its own line")
+    if change.after is None:
+        undo = dialect.undo_section if section else dialect.undo_leaf
+        return Step(order, path, [(undo if value is True else dialect.undo_single)(line)], line)
+    first = dialect.vlans_to_drop(change.before, line) if isinstance(change.before, str) else []
+    return Step(order, path, [*first, line], line, opens=section)
+
+
+def _rewrite_ordered(
+    dialect: Dialect,
+    section: ConfigLine,
+    added: list[Step],
+    removed: set[str],
+    rank: dict[str, int],
+    path: tuple[str, ...],
+) -> list[str]:
+    """IOS ACL entries print without sequence numbers and new ones are appended, so to get the
+    template's order, rewrite the section from the first entry that is out of place. The tail
+    is taken out from its end: every list in between is a prefix of the old one (plus the
+    implicit deny), never more permissive than before or after."""
+    kept = [c.text for c in section.children if c.text not in removed]
+    entries = list(dict.fromkeys(kept + [s.subject for s in added]))
+    place = {e: rank.get(encode_key((*path, e))) for e in entries}
+    ranked = sorted((e for e in entries if place[e] is not None), key=lambda e: place[e] or 0)
+    target = ranked + [e for e in entries if place[e] is None]  # others keep their turn, last
+    start = next((i for i, (a, b) in enumerate(zip(kept, target, strict=False)) if a != b), None)
+    start = min(len(kept), len(target)) if start is None else start
+    return [dialect.undo_leaf(e) for e in reversed(kept[start:])] + target[start:]
+
+
+def plan_lines(
+    dialect: Dialect,
+    changes: list[Change],
+    desired_keys: list[str],
+    current: list[ConfigLine] | None = None,
+) -> list[str]:
+    """The configuration-mode lines that make the switch hold every change's `after`.
+
+    Removals go first, in reverse template order (an interface lets go of an ACL before the ACL
+    is deleted; nothing is typed inside a section being deleted), so a numbered ACL rule being
+    rewritten is taken out before its new text goes in; then additions and replacements in
+    template order (an ACL exists before an interface applies it). Lines the template does not
+    have are ordered beside their section. `current` (the parsed running config) is needed
+    only when an existing IOS ACL gains entries.
+    """
+    by_key, by_path = _positions(desired_keys)
+    removals: list[Step] = []
+    additions: list[Step] = []
+    deleted: set[tuple[str, ...]] = set()
+    for i, change in enumerate(c for c in changes if c.before != c.after):
+        segments = decode_key(change.setting)
+        order = float(by_key.get(change.setting, len(by_key) + i))
+        if change.setting not in by_key:
+            near = [
+                segments[:n] for n in range(len(segments) - 1, 0, -1) if segments[:n] in by_path
+            ]
+            order = by_path[near[0]] + 0.5 if near else order
+        step = _step(dialect, change, segments, order)
+        (additions if change.after is not None else removals).append(step)
+        if change.after is None and change.before is True and dialect.is_section(segments[-1]):
+            deleted.add(segments)
+    removals = [
+        s for s in removals if not any(s.path[:n] in deleted for n in range(1, len(s.path) + 1))
+    ]
+    removals.sort(key=lambda s: -s.order)
+    additions.sort(key=lambda s: s.order)
+    steps = list(removals)
+    rewritten: dict[tuple[str, ...], Step] = {}
+    for step in additions:
+        section = find_section(current, step.path) if current and step.path else None
+        if section is None or not dialect.is_ordered(step.path[-1]):
+            steps.append(step)
+            continue
+        if step.path not in rewritten:
+            added = [s for s in additions if s.path == step.path]
+            removed = {s.subject for s in removals if s.path == step.path}
+            lines = _rewrite_ordered(dialect, section, added, removed, by_key, step.path)
+            rewritten[step.path] = Step(step.order, step.path, lines, step.subject)
+            steps.append(rewritten[step.path])
+    return _navigate(dialect, steps)
+
+
+def _navigate(dialect: Dialect, steps: list[Step]) -> list[str]:
+    """Enter each step's sections (leaving those it is not in), type its lines, go back up."""
+    lines: list[str] = []
+    here: tuple[str, ...] = ()
+    for step in steps:
+        common = 0
+        while common < min(len(here), len(step.path)) and here[common] == step.path[common]:
+            common += 1
+        lines += [dialect.exit_word] * (len(here) - common)
+        lines += step.path[common:]
+        lines += step.lines
+        here = (*step.path, step.subject) if step.opens else step.path
+    return lines + [dialect.exit_word] * len(here)
+
+
+# --- the driver -----------------------------------------------------------------------------------
+
+
+class SwitchDriver(Driver):
+    kind = "switch"
+
+    def __init__(self, target: Target) -> None:
+        super().__init__(target)
+        if not isinstance(target.device, Switch):
+            raise TypeError(f"the switch driver needs a Switch, got {target.device!r}")
+        self.switch: Switch = target.device
+        self.name = f"{target.school.id}/{self.switch.name}"
+        dialect = DIALECTS.get(self.switch.platform)
+        if dialect is None:
+            raise SwitchError(f"{self.name}: no switch driver for {self.switch.platform!r}")
+        self.dialect = dialect
+        self._conn: BaseConnection | None = None
+        self._password = ""  # only to scrub it from error texts; never shown
+        self._desired: Settings | None = None
+        self._owned: set[str] | None = None
+
+    # --- contract -------------------------------------------------------------------------------
+
+    def desired(self) -> Settings:
+        if self._desired is None:
+            text = render_switch(self.target.city, self.target.school, self.switch)
+            self._desired = flatten(parse_config(text, self.dialect), self.dialect)
+        return dict(self._desired)
+
+    def owns(self, setting: str) -> bool:
+        try:
+            top = decode_key(setting)[0]
+        except ValueError:
+            return False
+        return self.dialect.identity(top) in self._owned_sections()
+
+    def read(self) -> Settings:
+        current = flatten(self._running_config(), self.dialect)
+        settings: Settings = {key: current.get(key) for key in self.desired()}
+        settings.update({k: v for k, v in current.items() if k not in settings and self.owns(k)})
+        return settings
+
+    def apply(self, changes: list[Change]) -> None:
+        changes = [c for c in changes if c.before != c.after]
+        if not changes:
+            return
+        # IOS ACLs gaining entries are rewritten from the running config (see plan_lines).
+        adds = any(c.after is not None for c in changes)
+        current = self._running_config() if adds and self.dialect.ordered else None
+        try:
+            lines = plan_lines(self.dialect, changes, list(self.desired()), current)
+        except ValueError as exc:
+            raise SwitchError(f"{self.name}: apply refused: {exc}") from None
+        with self._guard("apply"):
+            conn = self._session()
+            self._type(conn, self.dialect.enter_config, self.dialect.config_prompt)
+            for line in lines:
+                self._type(conn, line, self.dialect.config_prompt)
+            self._type(conn, self.dialect.leave_config, self.dialect.exec_prompt)
+            if any(self.dialect.setting_name(line) in ("sysname", "hostname") for line in lines):
+                conn.set_base_prompt()  # netmiko finds its prompt by the old name otherwise
+        self._save()
+
+    def close(self) -> None:
+        self._drop(logout=True)
+
+    # --- helpers --------------------------------------------------------------------------------
+
+    def _owned_sections(self) -> set[str]:
+        if self._owned is None:
+            tops = {decode_key(key)[0] for key in self.desired()}
+            self._owned = {self.dialect.identity(t) for t in tops if self.dialect.is_owned(t)}
+        return self._owned
+
+    def _running_config(self) -> list[ConfigLine]:
+        with self._guard("read running config"):
+            conn = self._session()
+            text = conn.send_command(
+                self.dialect.show_running, read_timeout=self.target.connector.timeout
+            )
+        return parse_config(str(text), self.dialect)
+
+    def _type(self, conn: BaseConnection, line: str, prompt: str) -> None:
+        """One line, then wait for the prompt; the switch's own error text stops the run."""
+        output = conn.send_command(
+            line,
+            expect_string=prompt,
+            strip_prompt=False,
+            strip_command=False,
+            cmd_verify=conn.global_cmd_verify is not False,  # Comware: netmiko can't verify
+            read_timeout=self.target.connector.timeout,
+        )
+        error = ERROR.search(str(output))
+        if error:
+            raise SwitchError(
+                f"{self.name}: apply: the switch refused {line!r}: {error.group(0).strip()}"
+            )
+
+    def _save(self) -> None:
+        with self._guard("save config"):
+            conn = self._session()
+            conn.read_timeout_override = max(self.target.connector.timeout, SAVE_TIMEOUT_S)
+            try:
+                output = str(conn.save_config())
+            finally:
+                conn.read_timeout_override = self.target.connector.timeout
+            if self.dialect.platform == "hp_comware":  # netmiko saves from system-view, stays
+                self._type(conn, self.dialect.leave_config, self.dialect.exec_prompt)
+        error = ERROR.search(output)
+        if error or not self.dialect.save_ok.search(output):
+            detail = error.group(0).strip() if error else "no confirmation in its answer"
+            raise SwitchError(f"{self.name}: save config failed: {detail}")
+
+    def _session(self) -> BaseConnection:
+        if self._conn is not None:
+            return self._conn
+        connector = self.target.connector
+        host, port = connector.address(self.switch.host, SSH_PORT)
+        creds = self.switch.credentials
+        password = connector.secret(creds.password if creds else None)
+        self._password = password
+        t = connector.timeout
+        conn = ConnectHandler(
+            device_type=self.switch.platform,
+            host=host,
+            port=port,
+            username=creds.username if creds else "admin",
+            password=password,
+            secret=password,  # IOS enable, when the login lands in user EXEC
+            conn_timeout=t,
+            auth_timeout=t,
+            banner_timeout=t,
+            timeout=t,
+            read_timeout_override=t,  # netmiko's own fixed waits (10 s echo checks) too
+            use_keys=False,
+            allow_agent=False,
+            fast_cli=True,
+        )
+        self._conn = conn
+        if self.dialect.platform == "cisco_ios" and not conn.check_enable_mode():
+            conn.enable()
+        return conn
+
+    def _drop(self, *, logout: bool = False) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        with contextlib.suppress(*TRANSPORT_ERRORS):
+            if logout:  # we are never left in config mode, so one word ends the login
+                conn.write_channel(self.dialect.exit_word + conn.RETURN)
+            # Closed first: netmiko's own cleanup probes for config mode by waiting for 2 s of
+            # silence, and on a dead session for its timeout.
+            conn.paramiko_cleanup()
+        conn.disconnect()  # the rest of netmiko's teardown (it ignores the closed channel)
+
+    @contextlib.contextmanager
+    def _guard(self, operation: str) -> Iterator[None]:
+        """Device and transport failures become SwitchError naming the device and operation;
+        the session is dropped (a dead or half-configured one is not reused)."""
+        try:
+            yield
+        except SwitchError:
+            self._drop()
+            raise
+        except TRANSPORT_ERRORS as exc:
+            transport = getattr(getattr(self._conn, "remote_conn", None), "transport", None)
+            closed = transport is not None and not transport.is_active()
+            self._drop()
+            text = " ".join(str(exc).split()) or "no detail"
+            if closed:  # netmiko only sees silence until its timeout; say what happened
+                text += " (the switch closed the SSH session)"
+            if self._password:
+                text = text.replace(self._password, "***")
+            host, port = self.target.connector.address(self.switch.host, SSH_PORT)
+            raise SwitchError(
+                f"{self.name} ({self.switch.platform} at {host}:{port}): {operation} failed: "
+                f"{type(exc).__name__}: {text}"
+            ) from None
