@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from provision.drivers.base import Change, Driver, Settings, Target
-from provision.drivers.http import HttpClient, basic_auth_client
+from provision.drivers.http import HttpClient, basic_auth_client, device_info
 from provision.errors import DeviceError, SecretError
 from provision.inventory.model import AlarmPanel
 from provision.inventory.secrets import SecretRef
@@ -119,6 +119,9 @@ class AlarmDriver(Driver):
                 self.panel.credentials,
             )
         return self._client
+
+    def identity(self) -> dict[str, Any]:
+        return device_info(self._api())
 
     def close(self) -> None:
         if self._client is not None:

@@ -166,3 +166,11 @@ def _status_reason(resp: requests.Response) -> str:
         elif "index" in body:
             detail = f"{detail} (item {body['index']})"
     return f"HTTP {resp.status_code}: {detail}" if detail else f"HTTP {resp.status_code}"
+
+
+def device_info(client: HttpClient) -> dict[str, Any]:
+    """Model, serial and firmware from a device's /api/info (panels and LED boards)."""
+    info = client.json("GET", "/api/info", "read identity")
+    if not isinstance(info, dict):
+        return {}
+    return {key: info.get(key) for key in ("model", "serial", "firmware")}

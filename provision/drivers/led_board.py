@@ -8,8 +8,10 @@ refusal comes back as a DeviceError naming the message.
 
 from __future__ import annotations
 
+from typing import Any
+
 from provision.drivers.base import Change, Driver, Settings, Target
-from provision.drivers.http import HttpClient, basic_auth_client
+from provision.drivers.http import HttpClient, basic_auth_client, device_info
 from provision.errors import DeviceError
 from provision.inventory.model import LedBoard
 from provision.templates import led_messages
@@ -60,6 +62,9 @@ class LedBoardDriver(Driver):
                 self.board.credentials,
             )
         return self._client
+
+    def identity(self) -> dict[str, Any]:
+        return device_info(self._api())
 
     def close(self) -> None:
         if self._client is not None:

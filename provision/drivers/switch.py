@@ -11,8 +11,10 @@ switch carries hundreds of lines that are not ours.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import paramiko
 from netmiko import BaseConnection, ConnectHandler
@@ -178,6 +180,14 @@ def _navigate(dialect: Dialect, steps: list[Step]) -> list[str]:
 # --- the driver -----------------------------------------------------------------------------------
 
 
+# What `show version` / `display version` say, across IOS, VRP and Comware.
+VERSION_FIELDS = {
+    "model": re.compile(r"Model number\s*:\s*(\S+)|HUAWEI (\S+) Routing Switch|H3C (\S+) uptime"),
+    "serial": re.compile(r"(?i)serial number\s*:?\s*(\S+)"),
+    "firmware": re.compile(r"Version ([^,\s]+(?:, Release \S+)?)"),
+}
+
+
 class SwitchDriver(Driver):
     kind = "switch"
 
@@ -237,6 +247,18 @@ class SwitchDriver(Driver):
             if any(self.dialect.setting_name(line) in ("sysname", "hostname") for line in lines):
                 conn.set_base_prompt()  # netmiko finds its prompt by the old name otherwise
         self._save()
+
+    def identity(self) -> dict[str, Any]:
+        """Model, serial and software as `show version` / `display version` print them."""
+        command = "show version" if self.dialect.platform == "cisco_ios" else "display version"
+        with self._guard("read version"):
+            text = str(
+                self._session().send_command(command, read_timeout=self.target.connector.timeout)
+            )
+        found = {key: rx.search(text) for key, rx in VERSION_FIELDS.items()}
+        return {
+            key: next((g for g in m.groups() if g), None) if m else None for key, m in found.items()
+        }
 
     def close(self) -> None:
         self._drop(logout=True)
