@@ -51,8 +51,13 @@ async def run_lab(city_dir: Path, idle_s: float) -> dict[str, float]:
     await lab.start()
     start_s = time.perf_counter() - started
     sockets = sum(len(d.sim.endpoints()) for d in lab.devices.values())
-    stats = {"devices": len(lab.devices), "sockets": sockets, "start_s": start_s,
-             "rss_mib": rss_mib() - base, "idle_cpu": await idle_cpu(idle_s)}
+    stats = {
+        "devices": len(lab.devices),
+        "sockets": sockets,
+        "start_s": start_s,
+        "rss_mib": rss_mib() - base,
+        "idle_cpu": await idle_cpu(idle_s),
+    }
     await lab.stop()
     return stats
 
@@ -72,8 +77,13 @@ async def run_floor(sockets: int, idle_s: float) -> dict[str, float]:
         host = f"127.9.{i // 250}.{i % 250 + 1}"
         servers.append(await asyncio.start_server(nothing, host, 8000))
     start_s = time.perf_counter() - started
-    stats = {"devices": 0, "sockets": sockets, "start_s": start_s,
-             "rss_mib": rss_mib() - base, "idle_cpu": await idle_cpu(idle_s)}
+    stats = {
+        "devices": 0,
+        "sockets": sockets,
+        "start_s": start_s,
+        "rss_mib": rss_mib() - base,
+        "idle_cpu": await idle_cpu(idle_s),
+    }
     for server in servers:
         server.close()
     return stats
@@ -98,23 +108,59 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         city = Path(tmp) / "city"
         write_city(city, args.schools)
-        lab = json.loads(subprocess.run(
-            [sys.executable, __file__, "--mode", "lab", "--city", str(city),
-             "--idle", str(args.idle)], check=True, capture_output=True, text=True).stdout)
-    floor = json.loads(subprocess.run(
-        [sys.executable, __file__, "--mode", "floor", "--sockets", str(lab["sockets"]),
-         "--idle", str(args.idle)], check=True, capture_output=True, text=True).stdout)
+        lab = json.loads(
+            subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--mode",
+                    "lab",
+                    "--city",
+                    str(city),
+                    "--idle",
+                    str(args.idle),
+                ],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+        )
+    floor = json.loads(
+        subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--mode",
+                "floor",
+                "--sockets",
+                str(lab["sockets"]),
+                "--idle",
+                str(args.idle),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    )
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"lab of a generated {args.schools}-school city: {lab['devices']:.0f} devices, "
-          f"{lab['sockets']:.0f} listening sockets, one process")
+    print(
+        f"lab of a generated {args.schools}-school city: {lab['devices']:.0f} devices, "
+        f"{lab['sockets']:.0f} listening sockets, one process"
+    )
     print(f"{'':<26}{'start s':>9}{'RSS MiB':>10}{'KiB/device':>12}{'idle CPU %':>12}")
-    print(f"{'lab (real protocols)':<26}{lab['start_s']:>9.2f}{lab['rss_mib']:>10.1f}"
-          f"{lab['rss_mib'] * 1024 / lab['devices']:>12.1f}{lab['idle_cpu'] * 100:>12.2f}")
-    print(f"{'floor (bare listeners)':<26}{floor['start_s']:>9.2f}{floor['rss_mib']:>10.1f}"
-          f"{'':>12}{floor['idle_cpu'] * 100:>12.2f}")
-    print(f"ratio lab/floor: start {lab['start_s'] / floor['start_s']:.1f}x, "
-          f"memory {lab['rss_mib'] / max(floor['rss_mib'], 0.1):.1f}x; "
-          f"peak RSS of any child {peak:.0f} MiB")
+    print(
+        f"{'lab (real protocols)':<26}{lab['start_s']:>9.2f}{lab['rss_mib']:>10.1f}"
+        f"{lab['rss_mib'] * 1024 / lab['devices']:>12.1f}{lab['idle_cpu'] * 100:>12.2f}"
+    )
+    print(
+        f"{'floor (bare listeners)':<26}{floor['start_s']:>9.2f}{floor['rss_mib']:>10.1f}"
+        f"{'':>12}{floor['idle_cpu'] * 100:>12.2f}"
+    )
+    print(
+        f"ratio lab/floor: start {lab['start_s'] / floor['start_s']:.1f}x, "
+        f"memory {lab['rss_mib'] / max(floor['rss_mib'], 0.1):.1f}x; "
+        f"peak RSS of any child {peak:.0f} MiB"
+    )
 
 
 if __name__ == "__main__":
