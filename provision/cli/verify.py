@@ -35,6 +35,27 @@ def render(report: CityReport, fmt: str, inventory: str) -> str:
     }[fmt](report)
 
 
+SUFFIXES = {
+    ".html": "html",
+    ".htm": "html",
+    ".xml": "junit",
+    ".json": "json",
+    ".md": "markdown",
+    ".txt": "text",
+}
+
+
+def _format_of(path: Path) -> str:
+    try:
+        return SUFFIXES[path.suffix.lower()]
+    except KeyError:
+        raise click.BadParameter(
+            f"{path}: cannot tell the report format from {path.suffix or 'no suffix'!r}; use "
+            + ", ".join(SUFFIXES),
+            param_hint="--out",
+        ) from None
+
+
 @click.command("verify")
 @inventory_option
 @selector_options
@@ -48,8 +69,11 @@ def render(report: CityReport, fmt: str, inventory: str) -> str:
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option(
     "--out",
+    "outs",
+    multiple=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the report to a file (the text summary still goes to the terminal).",
+    help="Write a report file; its format follows the suffix (.html, .xml = JUnit, .json, "
+    ".md, .txt). Repeatable: one run, several reports.",
 )
 @click.option(
     "--secrets",
@@ -78,7 +102,7 @@ def command(
     lab: bool,
     checks_text: str | None,
     fmt: str,
-    out: Path | None,
+    outs: tuple[Path, ...],
     secrets: str | None,
     workers: int,
     timeout: float,
@@ -95,32 +119,31 @@ def command(
     \b
     Examples:
       provision verify -i examples/dalian --lab
-      provision verify -i inventory --checks coverage,alarm --format html --out report.html
-      provision verify -i inventory --format junit --out verify.xml     # for CI
+      provision verify -i inventory --checks coverage,alarm --out report.html
+      provision verify -i inventory --out verify.xml --out report.html   # CI: JUnit + HTML
     """
     checks = parse_checks(checks_text)
+    targets = [(path, _format_of(path)) for path in outs]
     conn = connector(lab, secrets, timeout)
     total = [0]
 
     def progress(school: SchoolReport) -> None:
         total[0] += 1
-        if fmt == "text" and out is None and sys.stderr.isatty():
+        if fmt == "text" and not outs and sys.stderr.isatty():
             sys.stderr.write(f"\r{total[0]} school(s) verified ")
             sys.stderr.flush()
 
     report = verify(
         inventory, selection(selectors), conn, checks, workers, alarm_threshold, on_school=progress
     )
-    if total[0] and sys.stderr.isatty() and fmt == "text" and out is None:
+    if total[0] and sys.stderr.isatty() and fmt == "text" and not outs:
         sys.stderr.write("\n")
-    text = render(report, fmt, inventory)
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
-        click.echo(reports.to_text(report))
-        click.echo(f"{fmt} report written to {out}")
-    else:
-        click.echo(text.rstrip("\n"))
+    for path, kind in targets:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(render(report, kind, inventory), encoding="utf-8")
+    click.echo(render(report, fmt, inventory).rstrip("\n"))
+    for path, kind in targets:
+        click.echo(f"{kind} report written to {path}", err=True)
     failed = any(c.verdict in (FAIL, ERROR) for s in report.schools for c in s.checks)
     if not report.schools:
         raise ProvisionError("no school selected")

@@ -149,8 +149,6 @@ def test_junit_report_loads_in_a_junit_parser(lab: Env, tmp_path: Path) -> None:
         "--school",
         SCHOOL,
         "--lab",
-        "--format",
-        "junit",
         "--out",
         str(out),
     )
