@@ -24,11 +24,11 @@ SCHOOL = "dl-xg-k003"
 
 
 @pytest.fixture(scope="module")
-def running() -> Iterator[tuple[LabLoop, Lab, ControlApi]]:
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LabLoop, Lab, ControlApi]]:
     city = load_inventory(EXAMPLE).city
     assert city is not None
     loop = LabLoop()
-    lab = Lab(city, Selection(schools=(SCHOOL,)).apply(city), Path("/tmp/provision-lab-test"))
+    lab = Lab(city, Selection(schools=(SCHOOL,)).apply(city), tmp_path_factory.mktemp("lab"))
     lab.build()
     control = ControlApi(lab)
     loop.run(lab.start())
