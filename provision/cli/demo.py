@@ -26,7 +26,7 @@ from provision.reports.verify import to_text
 from provision.runs import apply, plan
 from provision.validate import validate
 from provision.verify import verify
-from provision.verify.model import ERROR, FAIL
+from provision.verify.model import CityReport
 
 DEMO_FAULTS = {
     "dl-zs-h024/gate-face": {"obstructed": True},
@@ -134,16 +134,33 @@ def _run(inventory: str, out: Path) -> None:
     (out / "report.json").write_text(render(report, "json", inventory), encoding="utf-8")
     _done(t, f"{len(report.schools)} schools audited")
     click.echo(to_text(report))
-    failed = [
-        (s, c, f)
-        for s in report.schools
-        for c in s.checks
-        for f in c.failures
-        if c.verdict in (FAIL, ERROR)
-    ]
     click.secho(f"\nReport: {html}", bold=True)
-    click.echo(
-        f"{len(failed)} finding(s) failed; each is one of the faults the demo set:"
-        if failed
-        else "every check passed"
-    )
+    _explain(report)
+
+
+def _explain(report: CityReport) -> None:
+    """Tie each failure back to the fault the demo set, and say if anything else failed."""
+    failures = [
+        (s.school, c.check, f) for s in report.schools for c in s.checks for f in c.failures
+    ]
+    explained: set[int] = set()
+    click.secho("What the demo broke, and what verify found:", bold=True)
+    for device, faults in DEMO_FAULTS.items():
+        school, name = device.split("/", 1)
+        hits = [
+            (i, check, f)
+            for i, (sid, check, f) in enumerate(failures)
+            # policy restates the other checks' verdicts for the school
+            if sid == school and (name in f.subject or name in f.message or check == "policy")
+        ]
+        explained |= {i for i, _, _ in hits}
+        click.echo(f"  {device} ({', '.join(faults)}):")
+        for _, check, finding in hits:
+            click.echo(f"    {check}: {finding.subject}: {finding.message}")
+    rest = [(sid, check, f) for i, (sid, check, f) in enumerate(failures) if i not in explained]
+    if rest:
+        click.secho("Other failures:", bold=True)
+        for sid, check, finding in rest:
+            click.echo(f"  {sid} {check}: {finding.subject}: {finding.message}")
+    else:
+        click.echo("Everything else passed.")

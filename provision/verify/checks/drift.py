@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from provision.inventory.model import School
 from provision.verify.gather import DeviceState
-from provision.verify.model import ERROR, FAIL, PASS, CheckResult, Finding
+from provision.verify.model import FAIL, PASS, CheckResult, Finding
 
 
 def check(school: School, states: dict[str, DeviceState]) -> CheckResult:
     findings = []
     for name, state in sorted(states.items()):
         if not state.reachable:
-            findings.append(Finding(name, ERROR, f"not read: {state.error}"))
+            findings.append(Finding(name, FAIL, f"not read: {state.error}"))
         elif state.changes:
             detail = "; ".join(c.describe() for c in state.changes[:5])
             more = f" (+{len(state.changes) - 5} more)" if len(state.changes) > 5 else ""

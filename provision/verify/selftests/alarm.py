@@ -21,7 +21,7 @@ from provision.drivers.connect import Connector
 from provision.errors import ProvisionError
 from provision.inventory.model import AlarmPanel, City, School
 from provision.verify.gather import DeviceState
-from provision.verify.model import FAIL, PASS, WARN, CheckResult, Finding
+from provision.verify.model import FAIL, PASS, CheckResult, Finding
 
 DEFAULT_THRESHOLD_S = 10.0
 POLL_S = 0.1
@@ -48,7 +48,9 @@ class _Centre:
         self.timeout = connector.timeout
 
     def events(self, account: str, code: str, since: float | None = None) -> list[dict[str, Any]]:
-        params = {"account": account, "code": code}
+        params = {"account": account}
+        if code:
+            params["code"] = code
         if since is not None:
             params["since"] = _iso(since)
         reply = requests.get(f"{self.base}/api/events", params=params, timeout=self.timeout)
@@ -101,6 +103,33 @@ def _panel_says(panel: AlarmPanel, connector: Connector) -> str:
     return "; ".join(parts)
 
 
+def _periodic(
+    panel: AlarmPanel, centre: _Centre, state: DeviceState | None, info: dict[str, Any]
+) -> tuple[str, str]:
+    """Did a 602 arrive within the panel's interval? Judged only where the centre has heard
+    the panel for longer than one interval: a panel configured an hour ago owes no daily test."""
+    interval_h = (
+        state.settings.get("test_interval_h") if state and state.reachable else None
+    ) or panel.test_interval_h
+    info["periodic"]["interval_h"] = interval_h
+    window = interval_h * 3600 * 1.1  # a little grace for the panel's own clock
+    periodic = centre.events(panel.account, "602")
+    if periodic:
+        last = max(_epoch(e["received_at"]) for e in periodic)
+        info["periodic"]["last_602"] = _iso(last)
+        if time.time() - last <= window:
+            return PASS, f"last periodic test {(time.time() - last) / 3600:.1f} h ago"
+        return FAIL, f"the last periodic test is older than the {interval_h} h interval"
+    heard = [_epoch(e["received_at"]) for e in centre.events(panel.account, "")]
+    since = time.time() - min(heard) if heard else 0.0
+    if since <= window:
+        return PASS, (
+            f"no periodic test due yet: the centre has heard this panel for "
+            f"{since / 60:.0f} min, the interval is {interval_h} h"
+        )
+    return FAIL, f"no periodic test (602) in {since / 3600:.1f} h of the centre's history"
+
+
 def _one(
     panel: AlarmPanel,
     centre: _Centre | None,
@@ -138,27 +167,10 @@ def _one(
             return Finding(panel.name, FAIL, info["error"], info), info
         info["received"], info["error"] = True, None
         info["latency_s"] = round(max(0.0, _epoch(got[0]["received_at"]) - asked), 3)
-        periodic = centre.events(panel.account, "602")
-        if periodic:
-            last = max(_epoch(e["received_at"]) for e in periodic)
-            info["periodic"]["last_602"] = _iso(last)
-            if time.time() - last > panel.test_interval_h * 3600 * 1.1:
-                msg = (
-                    f"601 received in {info['latency_s']} s, but the last periodic test is "
-                    f"older than the {panel.test_interval_h} h interval"
-                )
-                return Finding(panel.name, FAIL, msg, info), info
-        interval = state.settings.get("test_interval_h") if state and state.reachable else None
-        msg = f"601 received in {info['latency_s']} s"
-        if not periodic:
-            return Finding(
-                panel.name,
-                WARN,
-                msg + "; no periodic test (602) in the centre's "
-                f"history yet (interval {interval or panel.test_interval_h} h)",
-                info,
-            ), info
-        return Finding(panel.name, PASS, msg, info), info
+        verdict, note = _periodic(panel, centre, state, info)
+        return Finding(
+            panel.name, verdict, f"601 received in {info['latency_s']} s; {note}", info
+        ), info
     except Exception as exc:  # one panel's failure is its finding, never the run's
         info["error"] = str(exc) or type(exc).__name__
         return Finding(panel.name, FAIL, info["error"], info), info
