@@ -10,6 +10,7 @@ are configured with inventory addresses, exactly as in the field; `translate` is
 from __future__ import annotations
 
 import ipaddress
+import os
 from collections.abc import Callable
 from urllib.parse import urlsplit, urlunsplit
 
@@ -29,7 +30,9 @@ def lab_address(host: str) -> str:
 
 
 def lab_port(port: int) -> int:
-    return LAB_PORTS.get(port, port)
+    """The lab port for an inventory port. PROVISION_LAB_PORT_OFFSET shifts every port, so two
+    labs of the same inventory (two engineers, two test runs) can share one machine."""
+    return LAB_PORTS.get(port, port) + int(os.environ.get("PROVISION_LAB_PORT_OFFSET") or 0)
 
 
 def install(mapping: Callable[[str, int], tuple[str, int]] | None) -> None:
@@ -59,6 +62,8 @@ def translate_url(url: str) -> str:
 def lab_route(host: str, port: int) -> tuple[str, int]:
     """The standard lab mapping: inventory address and port → lab address and port."""
     try:
+        if ipaddress.IPv4Address(host).is_loopback:
+            return host, port  # already a lab address (e.g. a URI a lab device handed out)
         return lab_address(host), lab_port(port)
     except ValueError:  # a DNS name: leave it
         return host, port

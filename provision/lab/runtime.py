@@ -174,8 +174,8 @@ class Lab:
         # A MediaMTX precinct serves its API where the inventory says; the ZLMediaKit API
         # that the same simulator also offers moves out of its way.
         mediamtx = vp.kind == "mediamtx"
-        zlm_port = 18080 if mediamtx else netmap.lab_port(api_port)
-        mediamtx_port = api_port if mediamtx else 9997
+        zlm_port = netmap.lab_port(18080 if mediamtx else api_port)
+        mediamtx_port = netmap.lab_port(api_port if mediamtx else 9997)
         self._add(
             f"precinct/{pid}/video_platform",
             "video_platform",
@@ -203,8 +203,8 @@ class Lab:
                 f"{pid}-alarm-center",
                 netmap.lab_address(ac.host),
                 db_path=str(self.data_dir / f"{pid}.sqlite"),
-                dc09_port=ac.port,
-                api_port=centre_api,
+                dc09_port=netmap.lab_port(ac.port),
+                api_port=netmap.lab_port(centre_api),
             ),
         )
 
