@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
-import stat
 import sys
 import threading
 import time
-from collections import ChainMap
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
 import click
 
+from provision.cli.connect import connector
 from provision.cli.options import (
     NothingSelected,
     changed_since_option,
@@ -22,10 +20,8 @@ from provision.cli.options import (
     selection,
     selector_options,
 )
-from provision.drivers.connect import Connector, LabConnector
 from provision.errors import ProvisionError
 from provision.journal import Journal
-from provision.lab.state import lab_dir, require_state
 from provision.planfile import load_plan, save_plan
 from provision.reports.runs import to_json, to_markdown, to_text
 from provision.runs import DEFAULT_WORKERS, RunReport
@@ -35,37 +31,6 @@ from provision.runs import rollback as rollback_run
 from provision.tasks.converge import DeviceOutcome
 
 FORMATS = {"text": to_text, "json": to_json, "markdown": to_markdown}
-
-
-def _read_secrets(path: str) -> dict[str, str]:
-    """NAME=VALUE lines (`export` and quotes allowed). A file others can read holds passwords
-    anyone on the machine can take: say so loudly, every time."""
-    mode = os.stat(path).st_mode
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        click.secho(
-            f"warning: {path} is readable by others (mode {stat.filemode(mode)}); "
-            f"run chmod 600 {path}",
-            fg="red",
-            err=True,
-        )
-    values = {}
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        name, sep, value = line.removeprefix("export ").partition("=")
-        if not sep:
-            raise ProvisionError(f"{path}:{number}: expected NAME=VALUE")
-        values[name.strip()] = value.strip().strip("'\"")
-    return values
-
-
-def connector(lab: bool, secrets: str | None, timeout: float) -> Connector:
-    env = ChainMap(_read_secrets(secrets), os.environ) if secrets else os.environ
-    if lab:
-        require_state(lab_dir())  # a clear error when no lab runs
-        return LabConnector(timeout=timeout, env=env)
-    return Connector(timeout=timeout, env=env)
 
 
 class ProgressBar:

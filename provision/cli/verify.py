@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
+from provision.cli.connect import connector
 from provision.cli.options import inventory_option, selection, selector_options
-from provision.cli.runs import connector
 from provision.errors import ProvisionError
 from provision.reports import verify as reports
 from provision.runs import DEFAULT_WORKERS
