@@ -1,0 +1,426 @@
+"""The camera driver: a school camera's ONVIF settings, read, diffed and applied.
+
+Settings (flat; see base.py), with the ONVIF call that changes each:
+
+    hostname                   "dl-xg-k003-gate-face"         SetHostname
+    ntp                        ["10.0.0.2", "10.0.0.1"]       SetNTP (manual servers, DHCP off)
+    clock.source               "NTP" (or "Manual")            SetSystemDateAndTime
+    clock.timezone             "CST-8" (POSIX TZ)             SetSystemDateAndTime
+    encoder.main.resolution    "2560x1440"                    one SetVideoEncoderConfiguration
+    encoder.main.codec         "H.265"                        for all five encoder fields
+    encoder.main.fps           25
+    encoder.main.gop           50
+    encoder.main.bitrate_kbps  2048
+    osd                        "大连市西岗区实验幼儿园 gate-face" CreateOSD / SetOSD / DeleteOSD
+    users.<name>               {"level": "Operator"}          CreateUsers / SetUser / DeleteUsers
+
+Desired values are those `templates/camera/onvif.j2` renders (same model fields; a test holds
+the two together). `clock.source` is "NTP" when the school names NTP servers, since servers a
+camera does not use keep nothing on time; `clock.timezone` is the school's IANA zone as the
+POSIX string cameras take (DST rules are not carried). The main stream is the encoder of the
+first media profile that has one, as cameras list them. Cameras (and the lab) report H.265
+as "H265" inside Media1's H264-shaped configuration; settings say "H.264"/"H.265" as the
+inventory does.
+
+Accounts: the school's operator (level Operator) and auditor (User) are created with their
+passwords from the connector, logged in as `camera.credentials`. A password cannot be read
+back from a camera, so drift in a password is NOT detectable: only an account's existence and
+level are compared. `users.<name>` is reported for every account on the camera; only the
+operator and auditor are wanted, and no other account is removed by a plan (a rollback removes
+an account its run created).
+
+`apply` works from the device's state as last read in this session (or reads it first), so
+each ONVIF call carries all fields of its configuration, and any list of changes, including
+reversed ones, is applied call by call in the order the changes first name each call.
+For verify, `identity()` is GetDeviceInformation and `inspect()` the main profile's snapshot
+as camera_audit judges it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from lxml import etree
+
+from provision.drivers.base import Change, Driver, Settings, Target
+from provision.drivers.onvif_client import OnvifSession
+from provision.drivers.onvif_wsdl import child, children, integer, text
+from provision.errors import DeviceError
+from provision.inventory.model import Camera
+from provision.templates import timezone_facts
+
+ONVIF_PORT = 80
+LEVELS = ("Administrator", "Operator", "User")
+ENCODER = "encoder.main."
+ENCODER_FIELDS = ("resolution", "codec", "fps", "gop", "bitrate_kbps")
+_CODEC_FROM_DEVICE = {"H264": "H.264", "H265": "H.265", "MPEG4": "MPEG-4"}
+_CODEC_TO_DEVICE = {v: k for k, v in _CODEC_FROM_DEVICE.items()}
+_RESOLUTION = re.compile(r"([1-9][0-9]{1,4})x([1-9][0-9]{1,4})")
+
+
+def posix_timezone(name: str) -> str:
+    """The POSIX TZ of an IANA zone, e.g. Asia/Shanghai → CST-8 (POSIX counts hours west of
+    UTC, so east is negative)."""
+    facts = timezone_facts(name)
+    abbrev = facts["abbrev"] if facts["abbrev"].isalpha() else "UTC"  # e.g. "+08": no name
+    hours, minutes = (int(part) for part in facts["offset"].split(":")[:2])
+    if hours == minutes == 0:
+        return f"{abbrev}0"
+    sign = "-" if facts["sign"] == "add" else ""
+    return f"{abbrev}{sign}{hours}" + (f":{minutes:02d}" if minutes else "")
+
+
+@dataclass(slots=True)
+class _Seen:
+    """The raw configurations last read in this session; a part is None once it is stale."""
+
+    clock: etree._Element | None = None  # tt:SystemDateAndTime
+    profile: etree._Element | None = None  # the main media profile
+    source: str | None = None  # its video source configuration (encoder changes keep it)
+    osds: list[etree._Element] | None = None
+    users: dict[str, str] | None = None  # name → level
+
+
+class CameraDriver(Driver):
+    kind = "camera"
+
+    def __init__(self, target: Target) -> None:
+        super().__init__(target)
+        if not isinstance(target.device, Camera):
+            raise TypeError(f"CameraDriver needs a camera, not {target.device!r}")
+        self.camera = target.device
+        self.label = f"{target.school.id}/{self.camera.name}"
+        self._onvif: OnvifSession | None = None
+        self._seen = _Seen()
+
+    # --- the contract -------------------------------------------------------------------------
+
+    def desired(self) -> Settings:
+        school, cam, video = self.target.school, self.camera, self.camera.video
+        want: Settings = {
+            "hostname": f"{school.id}-{cam.name}",  # as render_camera's `hostname`
+            "ntp": list(school.ntp),
+            "clock.timezone": posix_timezone(school.timezone),
+            ENCODER + "resolution": video.resolution,
+            ENCODER + "codec": video.codec,
+            ENCODER + "fps": video.fps,
+            ENCODER + "gop": video.gop,
+            ENCODER + "bitrate_kbps": video.bitrate_kbps,
+            "osd": cam.osd or None,
+        }
+        if school.ntp:
+            want["clock.source"] = "NTP"
+        for creds, level in ((school.operator, "Operator"), (school.auditor, "User")):
+            if creds is not None:
+                want[f"users.{creds.username}"] = {"level": level}
+        return want
+
+    def read(self) -> Settings:
+        onvif = self._session()
+        seen = self._seen = _Seen()
+        seen.clock = child(onvif.system_date_and_time(), "SystemDateAndTime")
+        hostname = text(onvif.device("GetHostname"), "HostnameInformation", "Name")
+        ntp = child(onvif.device("GetNTP"), "NTPInformation")
+        self._profile()
+        self._osds()
+        self._users()
+        settings: Settings = {
+            "hostname": hostname or "",
+            "ntp": [_host_address(h) for h in children(ntp, "NTPManual")],
+            "clock.source": text(seen.clock, "DateTimeType"),
+            "clock.timezone": text(seen.clock, "TimeZone", "TZ"),
+            **_encoder_settings(child(seen.profile, "VideoEncoderConfiguration")),
+            "osd": _osd_text(seen.osds[0]) if seen.osds else None,
+        }
+        settings.update({f"users.{n}": {"level": lvl} for n, lvl in (seen.users or {}).items()})
+        return settings
+
+    def apply(self, changes: list[Change]) -> None:
+        calls: dict[str, dict[str, Any]] = {}  # ONVIF call → {setting: after}, first-named first
+        for change in changes:
+            call = self._check(change.setting, change.after)
+            calls.setdefault(call, {})[change.setting] = change.after
+        onvif = self._session()
+        try:
+            for call, values in calls.items():
+                getattr(self, f"_set_{call}")(onvif, values)
+        except BaseException:
+            self._seen = _Seen()  # unknown what landed: read afresh next time
+            raise
+
+    def identity(self) -> dict[str, Any]:
+        """Manufacturer, model, firmware and serial, from GetDeviceInformation."""
+        from provision.drivers import camera_audit  # PIL and requests: verify only
+
+        return camera_audit.identity(self._session())
+
+    def inspect(self) -> dict[str, Any]:
+        """{"snapshot": {"uniform", "stddev", ...}}: whether the main stream shows anything."""
+        from provision.drivers import camera_audit
+
+        creds, connector = self.camera.credentials, self.target.connector
+        password = connector.secret(creds.password if creds else None)
+        self._session().hide(password)
+        token = str(self._profile().get("token") or "")
+        user = creds.username if creds else "admin"
+        shot = camera_audit.snapshot(self._session(), token, connector, user, password)
+        return {"snapshot": shot}
+
+    def close(self) -> None:
+        if self._onvif is not None:
+            self._onvif.close()
+            self._onvif = None
+
+    # --- applying, one ONVIF call per group ---------------------------------------------------
+
+    def _set_hostname(self, onvif: OnvifSession, values: dict[str, Any]) -> None:
+        onvif.device("SetHostname", Name=values["hostname"])
+
+    def _set_ntp(self, onvif: OnvifSession, values: dict[str, Any]) -> None:
+        servers = [_network_host(a) for a in values["ntp"] or []]
+        onvif.device("SetNTP", FromDHCP=False, NTPManual=servers)
+        onvif.clock_may_have_changed()
+
+    def _set_clock(self, onvif: OnvifSession, values: dict[str, Any]) -> None:
+        clock = self._seen.clock
+        if clock is None:
+            clock = child(onvif.system_date_and_time(), "SystemDateAndTime")
+        source = values.get("clock.source") or text(clock, "DateTimeType") or "Manual"
+        tz = values.get("clock.timezone") or text(clock, "TimeZone", "TZ")
+        onvif.device(
+            "SetSystemDateAndTime",
+            DateTimeType=source,
+            DaylightSavings=text(clock, "DaylightSavings") == "true",
+            TimeZone={"TZ": tz} if tz else None,
+        )
+        self._seen.clock = None
+        onvif.clock_may_have_changed()
+
+    def _set_encoder(self, onvif: OnvifSession, values: dict[str, Any]) -> None:
+        encoder = child(self._profile(), "VideoEncoderConfiguration")
+        if encoder is None:
+            raise DeviceError(f"{self.label}: the main profile has no video encoder")
+        config = _encoder_request(encoder)
+        for setting, value in values.items():
+            name = setting.removeprefix(ENCODER)
+            if name == "resolution":
+                width, height = value.split("x")  # checked against _RESOLUTION
+                config["Resolution"] = {"Width": int(width), "Height": int(height)}
+            elif name == "codec":
+                config["Encoding"] = _CODEC_TO_DEVICE.get(value, value)
+            elif name == "fps":
+                config.setdefault("RateControl", {})["FrameRateLimit"] = value
+            elif name == "bitrate_kbps":
+                config.setdefault("RateControl", {})["BitrateLimit"] = value
+            else:  # gop: cameras take it in the H264 element for H.265 too
+                config.setdefault("H264", {"H264Profile": "Main"})["GovLength"] = value
+        onvif.media("SetVideoEncoderConfiguration", Configuration=config, ForcePersistence=True)
+        self._seen.profile = None
+
+    def _set_osd(self, onvif: OnvifSession, values: dict[str, Any]) -> None:
+        wanted, osds = values["osd"], self._osds()
+        if wanted is None:
+            for osd in osds:
+                onvif.media("DeleteOSD", OSDToken=osd.get("token"))
+        else:
+            source = self._video_source()
+            position = text(osds[0], "Position", "Type") if osds else None
+            osd = {
+                "token": osds[0].get("token") if osds else "",  # the camera names a new one
+                "VideoSourceConfigurationToken": source,
+                "Type": "Text",
+                "Position": {"Type": position or "UpperLeft"},
+                "TextString": {"Type": "Plain", "PlainText": wanted},
+            }
+            onvif.media("SetOSD" if osds else "CreateOSD", OSD=osd)
+        self._seen.osds = None
+
+    def _set_users(self, onvif: OnvifSession, values: dict[str, Any]) -> None:
+        current = self._users()
+        wanted = {setting.removeprefix("users."): want for setting, want in values.items()}
+        gone = [name for name, want in wanted.items() if want is None and name in current]
+        new: list[dict[str, str]] = []
+        changed: list[dict[str, str]] = []
+        for name, want in wanted.items():
+            if want is None or current.get(name) == want["level"]:
+                continue
+            password = self._password_of(name)
+            onvif.hide(password)
+            user = {"Username": name, "Password": password, "UserLevel": want["level"]}
+            (changed if name in current else new).append(user)
+        if gone:
+            onvif.device("DeleteUsers", Username=gone)
+        if new:
+            onvif.device("CreateUsers", User=new)
+        if changed:
+            onvif.device("SetUser", User=changed)
+        self._seen.users = None
+
+    # --- what the camera holds now ------------------------------------------------------------
+
+    def _session(self) -> OnvifSession:
+        if self._onvif is None:
+            connector, creds = self.target.connector, self.camera.credentials
+            self._onvif = OnvifSession(
+                self.label,
+                connector.address(self.camera.host, ONVIF_PORT),
+                creds.username if creds else "admin",
+                connector.secret(creds.password if creds else None),
+                timeout=connector.timeout,
+            )
+        return self._onvif
+
+    def _profile(self) -> etree._Element:
+        if self._seen.profile is None:
+            profiles = list(children(self._session().media("GetProfiles"), "Profiles"))
+            main = next(
+                (p for p in profiles if child(p, "VideoEncoderConfiguration") is not None), None
+            )
+            if main is None:
+                raise DeviceError(f"{self.label}: no media profile with a video encoder")
+            self._seen.profile = main
+        return self._seen.profile
+
+    def _video_source(self) -> str:
+        if self._seen.source is None:
+            source = child(self._profile(), "VideoSourceConfiguration")
+            if source is None or not source.get("token"):
+                raise DeviceError(f"{self.label}: the main profile has no video source for OSD")
+            self._seen.source = str(source.get("token"))
+        return self._seen.source
+
+    def _osds(self) -> list[etree._Element]:
+        if self._seen.osds is None:
+            answer = self._session().media("GetOSDs", ConfigurationToken=self._video_source())
+            self._seen.osds = [o for o in children(answer, "OSDs") if _osd_text(o) is not None]
+        return self._seen.osds
+
+    def _users(self) -> dict[str, str]:
+        if self._seen.users is None:
+            answer = self._session().device("GetUsers")
+            self._seen.users = {
+                text(u, "Username") or "": text(u, "UserLevel") or ""
+                for u in children(answer, "User")
+            }
+        return self._seen.users
+
+    def _password_of(self, username: str) -> str:
+        school = self.target.school
+        for creds in (school.operator, school.auditor):
+            if creds is not None and creds.username == username:
+                return self.target.connector.secret(creds.password)
+        raise DeviceError(
+            f"{self.label}: cannot create or change camera user {username!r}: the inventory "
+            "gives no password for it (only the school's operator and auditor are managed)"
+        )
+
+    def _check(self, setting: str, value: Any) -> str:
+        """The ONVIF call a change belongs to, once its value is one the camera can take."""
+        call = _call_of(setting)
+        if not call or not _valid(setting, value):
+            problem = "no such camera setting" if not call else "not a value for it"
+            raise DeviceError(f"{self.label}: cannot apply {setting} = {value!r}: {problem}")
+        return call
+
+
+def _call_of(setting: str) -> str:
+    """The ONVIF call group that sets `setting` ("" for a setting this driver does not have)."""
+    if setting in ("hostname", "ntp", "osd"):
+        return setting
+    if setting in ("clock.source", "clock.timezone"):
+        return "clock"
+    if setting.startswith(ENCODER) and setting.removeprefix(ENCODER) in ENCODER_FIELDS:
+        return "encoder"
+    return "users" if setting.startswith("users.") and len(setting) > len("users.") else ""
+
+
+def _valid(setting: str, value: Any) -> bool:
+    if setting.startswith("users."):
+        return value is None or (isinstance(value, dict) and value.get("level") in LEVELS)
+    if setting == "ntp":
+        return value is None or (isinstance(value, list) and all(isinstance(a, str) for a in value))
+    if setting == "osd":
+        return value is None or isinstance(value, str)
+    if setting == "clock.source":
+        return value in ("NTP", "Manual")
+    field = setting.removeprefix(ENCODER)
+    if field == "resolution":
+        return isinstance(value, str) and _RESOLUTION.fullmatch(value) is not None
+    if field in ("fps", "gop", "bitrate_kbps"):
+        return type(value) is int and value > 0
+    return isinstance(value, str) and bool(value)  # hostname, clock.timezone, codec
+
+
+def _encoder_settings(enc: etree._Element | None) -> Settings:
+    rate = child(enc, "RateControl")
+    width, height = integer(enc, "Resolution", "Width"), integer(enc, "Resolution", "Height")
+    codec = text(enc, "Encoding")
+    gop = integer(enc, "H264", "GovLength") or integer(enc, "MPEG4", "GovLength")
+    return {
+        ENCODER + "resolution": f"{width}x{height}" if width and height else None,
+        ENCODER + "codec": _CODEC_FROM_DEVICE.get(codec or "", codec),
+        ENCODER + "fps": integer(rate, "FrameRateLimit"),
+        ENCODER + "gop": gop,
+        ENCODER + "bitrate_kbps": integer(rate, "BitrateLimit"),
+    }
+
+
+def _encoder_request(enc: etree._Element) -> dict[str, Any]:
+    """The configuration as read, as zeep takes it: Set replaces the whole configuration, so
+    every field the camera reported goes back unchanged unless a change names it."""
+    config: dict[str, Any] = {
+        "token": enc.get("token"),
+        "Name": text(enc, "Name"),
+        "UseCount": integer(enc, "UseCount") or 0,
+        "Encoding": text(enc, "Encoding"),
+        "Resolution": {
+            "Width": integer(enc, "Resolution", "Width"),
+            "Height": integer(enc, "Resolution", "Height"),
+        },
+        "Quality": float(text(enc, "Quality") or 0),
+        "SessionTimeout": text(enc, "SessionTimeout"),
+    }
+    if (rate := child(enc, "RateControl")) is not None:
+        config["RateControl"] = {
+            name: integer(rate, name)
+            for name in ("FrameRateLimit", "EncodingInterval", "BitrateLimit")
+        }
+    for codec, profile in (("H264", "H264Profile"), ("MPEG4", "Mpeg4Profile")):
+        if (part := child(enc, codec)) is not None:
+            config[codec] = {"GovLength": integer(part, "GovLength"), profile: text(part, profile)}
+    if (multicast := child(enc, "Multicast")) is not None:
+        address = child(multicast, "Address")
+        config["Multicast"] = {
+            "Address": {
+                name: text(address, name) for name in ("Type", "IPv4Address", "IPv6Address")
+            },
+            "Port": integer(multicast, "Port") or 0,
+            "TTL": integer(multicast, "TTL") or 0,
+            "AutoStart": text(multicast, "AutoStart") == "true",
+        }
+    return config
+
+
+def _osd_text(osd: etree._Element) -> str | None:
+    """The plain text of a text OSD; None for image or date/time overlays."""
+    if text(osd, "Type") != "Text" or text(osd, "TextString", "Type") != "Plain":
+        return None
+    return text(osd, "TextString", "PlainText") or ""
+
+
+def _host_address(host: etree._Element) -> str:
+    kind = text(host, "Type")
+    name = {"IPv4": "IPv4Address", "IPv6": "IPv6Address"}.get(kind or "", "DNSname")
+    return text(host, name) or ""
+
+
+def _network_host(address: str) -> dict[str, str]:
+    try:
+        version = ipaddress.ip_address(address).version
+    except ValueError:
+        return {"Type": "DNS", "DNSname": address}
+    kind = f"IPv{version}"
+    return {"Type": kind, f"{kind}Address": address}
