@@ -38,6 +38,8 @@ class LabLoop:
     def close(self) -> None:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(5)
+        if not self._thread.is_alive():
+            self.loop.close()
 
 
 def wait_until(predicate: Callable[[], T], timeout: float = 5.0, what: str = "condition") -> T:

@@ -3,19 +3,17 @@ through the field connector with sentinel secrets in the environment."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import threading
-from collections.abc import Coroutine, Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 import requests
+from driversupport import LabLoop, RoutedConnector
 
 from provision.drivers.alarm import FOREIGN_KEY, AlarmDriver
 from provision.drivers.base import Change, Target
-from provision.drivers.connect import Connector
 from provision.errors import DeviceError
 from provision.inventory.loader import load_inventory
 from provision.inventory.model import AlarmPanel, City, School
@@ -32,34 +30,6 @@ KEY_VAR = "PROVISION_TEST_ALARM_KEY"
 T = TypeVar("T")
 
 
-class Loop:
-    """The simulators' asyncio loop in a background thread, as the lab process runs it."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-
-    def run(self, coro: Coroutine[Any, Any, T]) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(10)
-
-    def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
-        self.loop.close()
-
-
-@dataclasses.dataclass(frozen=True)
-class RoutedConnector(Connector):
-    """The field connector (secrets from the environment) with inventory addresses routed to
-    simulators on ephemeral ports; an address nobody routed is a test bug, not a fallback."""
-
-    routes: Mapping[tuple[str, int], tuple[str, int]] = dataclasses.field(default_factory=dict)
-
-    def address(self, host: str, port: int) -> tuple[str, int]:
-        return self.routes[(host, port)]
-
-
 @pytest.fixture(scope="module")
 def city() -> City:
     loaded = load_inventory(EXAMPLE).city
@@ -74,14 +44,14 @@ def env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def loop() -> Iterator[Loop]:
-    running = Loop()
+def loop() -> Iterator[LabLoop]:
+    running = LabLoop()
     yield running
     running.close()
 
 
 @pytest.fixture
-def panel_sim(env: None, loop: Loop) -> Iterator[PanelSim]:
+def panel_sim(env: None, loop: LabLoop) -> Iterator[PanelSim]:
     async def start() -> PanelSim:
         sim = PanelSim("gate-sos", "127.0.0.1", faults=Faults(), api_port=0, password=PASSWORD)
         await sim.start()
@@ -231,7 +201,7 @@ def test_wrong_password_and_refused_auth_are_device_errors_without_the_secret(
 
 
 def test_unreachable_and_silent_panels_fail_within_the_timeout(
-    city: City, panel_sim: PanelSim, loop: Loop
+    city: City, panel_sim: PanelSim, loop: LabLoop
 ) -> None:
     panel_sim.faults.update({"timeout": True})
     with pytest.raises(DeviceError, match=r"gate-sos: read config failed: no answer within 0.3 s"):

@@ -3,18 +3,15 @@ through the field connector with a sentinel password in the environment."""
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
-import threading
-from collections.abc import Coroutine, Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import pytest
 import requests
+from driversupport import LabLoop, RoutedConnector
 
 from provision.drivers.base import Change, Target
-from provision.drivers.connect import Connector
 from provision.drivers.led_board import LedBoardDriver
 from provision.errors import DeviceError
 from provision.inventory.loader import load_inventory
@@ -28,33 +25,6 @@ PASSWORD = "SENTINEL-led-password-91c2"
 T = TypeVar("T")
 
 
-class Loop:
-    """The simulators' asyncio loop in a background thread, as the lab process runs it."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-
-    def run(self, coro: Coroutine[Any, Any, T]) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(10)
-
-    def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
-        self.loop.close()
-
-
-@dataclasses.dataclass(frozen=True)
-class RoutedConnector(Connector):
-    """The field connector with inventory addresses routed to simulators on ephemeral ports."""
-
-    routes: Mapping[tuple[str, int], tuple[str, int]] = dataclasses.field(default_factory=dict)
-
-    def address(self, host: str, port: int) -> tuple[str, int]:
-        return self.routes[(host, port)]
-
-
 @pytest.fixture(scope="module")
 def city() -> City:
     loaded = load_inventory(EXAMPLE).city
@@ -65,7 +35,7 @@ def city() -> City:
 @pytest.fixture
 def board_sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[BoardSim]:
     monkeypatch.setenv("PROVISION_LED_PASSWORD", PASSWORD)
-    loop = Loop()
+    loop = LabLoop()
 
     async def start() -> BoardSim:
         sim = BoardSim("gate-led", "127.0.0.1", faults=Faults(), api_port=0, password=PASSWORD)

@@ -3,17 +3,15 @@ platform on ephemeral loopback ports pulling real RTSP from clip-serving cameras
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import threading
 import time
-from collections.abc import Callable, Coroutine, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import pytest
 import requests
+from driversupport import LabLoop, RoutedConnector
 
-from provision.drivers.connect import Connector
 from provision.drivers.platforms import StreamPlatform, open_platform
 from provision.errors import DeviceError
 from provision.inventory.model import VideoPlatform
@@ -31,36 +29,9 @@ API_HOST = "10.200.9.10"
 APIS = {"zlmediakit": 8080, "mediamtx": 9997}
 
 
-class Loop:
-    """The simulators' asyncio loop in a background thread, as the lab process runs it."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-
-    def run(self, coro: Coroutine[Any, Any, T]) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(10)
-
-    def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
-        self.loop.close()
-
-
-@dataclasses.dataclass(frozen=True)
-class RoutedConnector(Connector):
-    """The field connector with inventory addresses routed to simulators on ephemeral ports."""
-
-    routes: Mapping[tuple[str, int], tuple[str, int]] = dataclasses.field(default_factory=dict)
-
-    def address(self, host: str, port: int) -> tuple[str, int]:
-        return self.routes[(host, port)]
-
-
 @dataclasses.dataclass
 class Rig:
-    loop: Loop
+    loop: LabLoop
     sim: PlatformSim
     cameras: list[RtspServer]
 
@@ -86,7 +57,7 @@ class Rig:
 @pytest.fixture
 def rig(monkeypatch: pytest.MonkeyPatch) -> Iterator[Rig]:
     monkeypatch.setenv("PROVISION_TEST_ZLM_SECRET", SECRET)
-    loop = Loop()
+    loop = LabLoop()
     clip = ClipSource()
 
     async def start() -> Rig:

@@ -10,19 +10,17 @@ precinct running at the same time would otherwise hold those addresses.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import threading
 import time
-from collections.abc import Callable, Coroutine, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 import requests
+from driversupport import LabLoop, RoutedConnector
 
 from provision.drivers.base import Change, Target
-from provision.drivers.connect import Connector
 from provision.drivers.streams import StreamPullError, StreamsDriver
 from provision.errors import DeviceError
 from provision.inventory.loader import load_inventory
@@ -43,36 +41,9 @@ KINDS = pytest.mark.parametrize("kind", sorted(SCHOOLS))
 T = TypeVar("T")
 
 
-class Loop:
-    """The lab's asyncio loop in a background thread, as the lab process runs it."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-
-    def run(self, coro: Coroutine[Any, Any, T]) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(15)
-
-    def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
-        self.loop.close()
-
-
-@dataclasses.dataclass(frozen=True)
-class RoutedConnector(Connector):
-    """The field connector with inventory addresses routed to simulators on ephemeral ports."""
-
-    routes: Mapping[tuple[str, int], tuple[str, int]] = dataclasses.field(default_factory=dict)
-
-    def address(self, host: str, port: int) -> tuple[str, int]:
-        return self.routes[(host, port)]
-
-
 @dataclasses.dataclass
 class Rig:
-    loop: Loop
+    loop: LabLoop
     city: City
     platforms: dict[str, PlatformSim]  # by kind
     cameras: dict[str, RtspServer]  # by inventory address
@@ -96,7 +67,7 @@ def running() -> Iterator[Rig]:
         env.setenv("PROVISION_ZLM_SECRET", ZLM_SECRET)
         city = load_inventory(EXAMPLE).city
         assert city is not None
-        loop = Loop()
+        loop = LabLoop()
         rig = loop.run(_start(loop, city))
         # The platform pulls cameras at their inventory addresses: route those to the lab's
         # cameras, and anything else to a port where nothing listens (fail fast, stay local).
@@ -111,7 +82,7 @@ def running() -> Iterator[Rig]:
         loop.close()
 
 
-async def _start(loop: Loop, city: City) -> Rig:
+async def _start(loop: LabLoop, city: City) -> Rig:
     clip = ClipSource()
     platforms: dict[str, PlatformSim] = {}
     cameras: dict[str, RtspServer] = {}
