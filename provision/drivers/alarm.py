@@ -15,13 +15,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from provision.drivers.base import Change, Driver, Settings, Target
-from provision.drivers.http import HttpClient, basic_auth_client, device_info
+from provision.drivers.base import Change, Settings, Target
+from provision.drivers.device_api import DeviceApiDriver
 from provision.errors import DeviceError, SecretError
 from provision.inventory.model import AlarmPanel
 from provision.inventory.secrets import SecretRef
 
-API_PORT = 80  # the inventory gives panels no port; the connector routes this one
 # Settings that map 1:1 to fields of the panel's config.
 PLAIN_SETTINGS = (
     "receiver_host",
@@ -36,7 +35,7 @@ ENCRYPTION = "encryption"
 FOREIGN_KEY = "(on, with a key not named by the inventory)"
 
 
-class AlarmDriver(Driver):
+class AlarmDriver(DeviceApiDriver):
     kind = "alarm"
 
     def __init__(self, target: Target) -> None:
@@ -44,8 +43,6 @@ class AlarmDriver(Driver):
         if not isinstance(target.device, AlarmPanel):
             raise TypeError(f"{type(self).__name__} needs an AlarmPanel, got {target.device!r}")
         self.panel: AlarmPanel = target.device
-        self.label = f"{target.school.id}/{self.panel.name}"
-        self._client: HttpClient | None = None
 
     def desired(self) -> Settings:
         centre = self.target.city.precincts[self.target.school.precinct].alarm_center
@@ -108,22 +105,3 @@ class AlarmDriver(Driver):
         except SecretError as exc:
             raise DeviceError(f"{self.label}: write config failed: encryption: {exc}") from None
         return self.target.connector.secret(ref)
-
-    def _api(self) -> HttpClient:
-        if self._client is None:
-            self._client = basic_auth_client(
-                self.label,
-                self.target.connector,
-                self.panel.host,
-                API_PORT,
-                self.panel.credentials,
-            )
-        return self._client
-
-    def identity(self) -> dict[str, Any]:
-        return device_info(self._api())
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None

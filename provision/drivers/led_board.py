@@ -8,19 +8,16 @@ refusal comes back as a DeviceError naming the message.
 
 from __future__ import annotations
 
-from typing import Any
-
-from provision.drivers.base import Change, Driver, Settings, Target
-from provision.drivers.http import HttpClient, basic_auth_client, device_info
+from provision.drivers.base import Change, Settings, Target
+from provision.drivers.device_api import DeviceApiDriver
 from provision.errors import DeviceError
 from provision.inventory.model import LedBoard
 from provision.templates import led_messages
 
-API_PORT = 80  # the inventory gives boards no port; the connector routes this one
 MESSAGES = "messages"
 
 
-class LedBoardDriver(Driver):
+class LedBoardDriver(DeviceApiDriver):
     kind = "led_board"
 
     def __init__(self, target: Target) -> None:
@@ -28,8 +25,6 @@ class LedBoardDriver(Driver):
         if not isinstance(target.device, LedBoard):
             raise TypeError(f"{type(self).__name__} needs a LedBoard, got {target.device!r}")
         self.board: LedBoard = target.device
-        self.label = f"{target.school.id}/{self.board.name}"
-        self._client: HttpClient | None = None
 
     def desired(self) -> Settings:
         return {MESSAGES: led_messages(self.target.city, self.target.school, self.board)}
@@ -51,22 +46,3 @@ class LedBoardDriver(Driver):
             # Removing the setting leaves the board blank rather than on its factory text.
             wanted = list(change.after) if change.after is not None else []
             self._api().json("PUT", "/api/messages", "write messages", json={MESSAGES: wanted})
-
-    def _api(self) -> HttpClient:
-        if self._client is None:
-            self._client = basic_auth_client(
-                self.label,
-                self.target.connector,
-                self.board.host,
-                API_PORT,
-                self.board.credentials,
-            )
-        return self._client
-
-    def identity(self) -> dict[str, Any]:
-        return device_info(self._api())
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
