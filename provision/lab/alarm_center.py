@@ -11,7 +11,7 @@ import asyncio
 import re
 import sqlite3
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -32,6 +32,9 @@ MAX_AHEAD_S = 20.0
 # Errors that mean the bytes were damaged in transit: DC-09 test C.2.3.5 requires the receiver
 # not to answer a frame with a bad CRC; the panel's ACK timer then resends it.
 SILENT_ERRORS = frozenset({"framing", "length", "crc"})
+# How often a listening receiver records that it is alive: after a crash, the de-dup windows
+# are paused from the last mark, so this bounds how much of the window a crash can add.
+ALIVE_TICK_S = 10.0
 
 
 def iso_ms(epoch: float) -> str:
@@ -69,6 +72,8 @@ CREATE TABLE IF NOT EXISTS heartbeats (
     receiver TEXT, line TEXT NOT NULL, panel_timestamp TEXT, received_at TEXT NOT NULL,
     received_epoch REAL NOT NULL, encrypted INTEGER NOT NULL, peer TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS heartbeats_account ON heartbeats (account, received_epoch);
+CREATE TABLE IF NOT EXISTS receiver_clock (
+    id INTEGER PRIMARY KEY CHECK (id = 1), alive_epoch REAL NOT NULL);
 """
 EVENT_COLUMNS = (
     "id, account, code, qualifier, zone, partition, protocol, seq, receiver, line, received_at,"
@@ -76,6 +81,8 @@ EVENT_COLUMNS = (
 )
 HEARTBEAT_COLUMNS = "id, account, protocol, seq, receiver, line, received_at, panel_timestamp"
 T = TypeVar("T")
+Stored = tuple[int, bool]  # (row id, True when the row repeats an event already stored)
+MAX_BATCH = 1000  # rows per transaction: bounds how long one commit holds the others
 
 
 class EventStore:
@@ -123,23 +130,62 @@ class EventStore:
             raise RuntimeError("event store is not open")
         return self._db
 
-    def add_event(self, row: dict[str, Any], window_s: float) -> tuple[int, bool]:
-        """(row id, True when `row` repeats an event last seen within `window_s`).
-
-        The window slides with every repeat, so a panel that keeps retrying through a long
-        stretch of lost ACKs still gets one row, while the window itself can stay short.
-        """
-        now = row["last_seen_epoch"] = row["received_epoch"]
+    def write(self, batch: list[tuple[str, dict[str, Any]]], window_s: float) -> list[Stored]:
+        """Store (table, row) pairs in ONE transaction, so one fsync covers the whole batch;
+        for each, (row id, True when it repeats an event already stored)."""
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
-            seen = self.db.execute(
-                "SELECT id FROM events WHERE dedup_key = ? AND last_seen_epoch >= ? LIMIT 1",
-                (row["dedup_key"], now - window_s),
-            ).fetchone()
-            if seen is None:
-                return self.insert("events", row), False
-            self.db.execute("UPDATE events SET last_seen_epoch = ? WHERE id = ?", (now, seen[0]))
-            return seen[0], True
+            self.mark_alive(max(row["received_epoch"] for _, row in batch))
+            return [
+                self._add_event(row, window_s)
+                if table == "events"
+                else (self.insert(table, row), False)
+                for table, row in batch
+            ]
+
+    def _add_event(self, row: dict[str, Any], window_s: float) -> Stored:
+        """A repeat is an event with the same key last seen within `window_s`.
+
+        The window slides with every repeat, so a panel that keeps retrying through a long
+        stretch of lost ACKs still gets one row, while the window itself can stay short. It
+        counts only time the receiver was listening (see `resume`).
+        """
+        now = row["last_seen_epoch"] = row["received_epoch"]
+        seen = self.db.execute(
+            "SELECT id FROM events WHERE dedup_key = ? AND last_seen_epoch >= ? LIMIT 1",
+            (row["dedup_key"], now - window_s),
+        ).fetchone()
+        if seen is None:
+            return self.insert("events", row), False
+        self.db.execute("UPDATE events SET last_seen_epoch = ? WHERE id = ?", (now, seen[0]))
+        return seen[0], True
+
+    def mark_alive(self, now: float) -> None:
+        """Record that the receiver was listening at `now` (durable with the next commit)."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO receiver_clock (id, alive_epoch) VALUES (1, ?)", (now,)
+        )
+
+    def resume(self, now: float, window_s: float) -> float:
+        """Pause the de-dup windows over the time the receiver was not listening; the gap.
+
+        A panel retries an event whose ACK it never got (the centre died after the commit)
+        as soon as the centre is back, however long that took. Measured in wall time, a
+        restart after more than `window_s` would store that retry a second time; so the
+        windows still open when the receiver last ran are moved on by the gap.
+        """
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            last = self.db.execute("SELECT alive_epoch FROM receiver_clock").fetchone()
+            gap = max(0.0, now - last[0]) if last else 0.0  # a clock set back: no gap
+            if gap:
+                self.db.execute(
+                    "UPDATE events SET last_seen_epoch = last_seen_epoch + ?"
+                    " WHERE last_seen_epoch >= ?",
+                    (gap, last[0] - window_s),
+                )
+            self.mark_alive(now)
+        return gap
 
     def insert(self, table: str, row: dict[str, Any]) -> int:
         names, marks = ", ".join(row), ", ".join(f":{name}" for name in row)
@@ -178,6 +224,46 @@ class EventStore:
         return {t: self.db.execute(count + t).fetchone()[0] for t in ("events", "heartbeats")}
 
 
+class GroupCommit:
+    """Rows from every connection go to the store in batches: whatever arrived while the
+    previous commit was syncing is written by the next, in one transaction.
+
+    One fsync per event made a burst (a city's panels at once, or their retries after a
+    centre restart) queue behind the disk: 50 panels waited ~50 fsyncs for each ACK, and on
+    a slow disk long enough for their ACK timers to fire and pile retries on top. A row's
+    ACK still waits for the commit that holds it; an idle centre writes at once.
+    """
+
+    def __init__(self, store: EventStore, window_s: float) -> None:
+        self.store, self.window_s = store, window_s
+        self._pending: list[tuple[str, dict[str, Any], asyncio.Future[Stored]]] = []
+        self._writer: asyncio.Task[None] | None = None
+        self.batches = 0
+
+    async def write(self, table: str, row: dict[str, Any]) -> Stored:
+        done: asyncio.Future[Stored] = asyncio.get_running_loop().create_future()
+        self._pending.append((table, row, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._drain())
+        return await done
+
+    async def _drain(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+            rows = [(table, row) for table, row, _ in batch]
+            try:
+                results = await self.store.call(self.store.write, rows, self.window_s)
+            except Exception as exc:  # nothing of the batch is stored: none of it is ACKed
+                for *_, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+                continue
+            self.batches += 1
+            for (*_, done), result in zip(batch, results, strict=True):
+                if not done.done():  # its connection may have gone meanwhile
+                    done.set_result(result)
+
+
 def _row(frame: dc09.Frame, received: float, peer: str) -> dict[str, Any]:
     """The columns events and heartbeats share."""
     return {
@@ -211,13 +297,24 @@ class AlarmCenter:
     ) -> None:
         self.name, self.host, self.faults = name, host, faults
         self.dc09_port = dc09_port
-        self.dedup_window_s = dedup_window_s
         self.store = EventStore(db_path)
+        self.commits = GroupCommit(self.store, dedup_window_s)
         self.api = HttpServer(host, api_port, self._handle_api, faults)
         self._keys = {acct.upper(): _key_bytes(key) for acct, key in (keys or {}).items()}
         self._server: asyncio.Server | None = None
         self._conns: set[asyncio.StreamWriter] = set()
+        self._clock: asyncio.Task[None] | None = None
+        self.resumed_after_s = 0.0  # how long the receiver was not listening before it last began
         self.counters: Counter[str] = Counter()
+        self.ack_latencies: deque[float] = deque(maxlen=10_000)  # s, frame read → ACK ready
+
+    @property
+    def dedup_window_s(self) -> float:
+        return self.commits.window_s
+
+    @dedup_window_s.setter
+    def dedup_window_s(self, seconds: float) -> None:
+        self.commits.window_s = seconds
 
     # -- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
@@ -247,6 +344,7 @@ class AlarmCenter:
             "receiver_listening": self._server is not None,
             "encrypted_accounts": sorted(self._keys),
             "dedup_window_s": self.dedup_window_s,
+            "resumed_after_s": self.resumed_after_s,
             "counters": dict(self.counters),
             "faults": self.faults.active(),
         }
@@ -266,8 +364,25 @@ class AlarmCenter:
                 self._serve_dc09, self.host, self.dc09_port, reuse_address=True
             )
             self.dc09_port = self._server.sockets[0].getsockname()[1]
+            gap = await self.store.call(self.store.resume, time.time(), self.dedup_window_s)
+            self.resumed_after_s = round(gap, 3)
+            self._clock = asyncio.create_task(self._keep_clock(), name=f"{self.name}-clock")
+
+    async def _keep_clock(self) -> None:
+        """Mark the receiver alive while it listens, so a crash's gap is known to a tick."""
+        tick = min(ALIVE_TICK_S, self.dedup_window_s / 4)
+        while True:
+            await asyncio.sleep(tick)
+            try:
+                await self.store.call(self.store.mark_alive, time.time())
+            except sqlite3.Error:  # a busy disk: the next tick (or event) marks it
+                self.counters["clock_errors"] += 1
 
     async def _close_receiver(self) -> None:
+        if self._clock is not None:
+            self._clock.cancel()
+            await asyncio.gather(self._clock, return_exceptions=True)
+            self._clock = None
         if self._server is not None:
             self._server.close()
             self._server = None
@@ -306,7 +421,7 @@ class AlarmCenter:
     async def _answer(self, raw: bytes, peer: str) -> bytes | None:
         """The response to one frame, after the event is stored; None to stay silent."""
         self.counters["frames"] += 1
-        received = time.time()
+        started, received = time.perf_counter(), time.time()
         now = datetime.fromtimestamp(received, UTC)
         try:
             frame = dc09.decode(raw, self._keys)
@@ -325,7 +440,7 @@ class AlarmCenter:
         row = _row(frame, received, peer)
         try:
             if event is None:
-                await self.store.call(self.store.insert, "heartbeats", row)
+                await self.commits.write("heartbeats", row)
                 self.counters["heartbeats"] += 1
             else:
                 # A retry repeats seq and data (DC-09 5.5.1.5) but carries a fresh timestamp: it
@@ -341,14 +456,13 @@ class AlarmCenter:
                     "is_test": event.is_test,
                     "dedup_key": repr((*key, frame.data, frame.extended)),
                 }
-                _id, duplicate = await self.store.call(
-                    self.store.add_event, row, self.dedup_window_s
-                )
+                _id, duplicate = await self.commits.write("events", row)
                 self.counters["duplicates" if duplicate else "events"] += 1
         except Exception:  # not stored means no ACK: the panel will resend
             self.counters["store_errors"] += 1
             return None
         self.counters["ack_sent"] += 1
+        self.ack_latencies.append(time.perf_counter() - started)
         key_bytes = self._keys.get(frame.account or "") if frame.encrypted else None
         return dc09.encode(dc09.ack_for(frame, now), key_bytes)
 
@@ -367,7 +481,7 @@ class AlarmCenter:
         path = req.path.rstrip("/")
         try:
             if path == "/api/health":
-                return Response.json(await self._health())
+                return Response.json(await self._health(req.query.get("samples") == "1"))
             if path in ("/api/events", "/api/heartbeats"):
                 filters = self._filters(req.query)
                 table = "events" if path == "/api/events" else "heartbeats"
@@ -389,12 +503,22 @@ class AlarmCenter:
             return Response.json({"error": str(exc)}, 400)
         return Response.json({"error": f"no such endpoint {req.path}"}, 404)
 
-    async def _health(self) -> dict[str, Any]:
+    async def _health(self, samples: bool = False) -> dict[str, Any]:
+        """`samples`: also every store→ACK latency kept (ms), to pool across restarts."""
+        latencies_ms = sorted(round(s * 1000, 3) for s in self.ack_latencies)
+        latency: dict[str, Any] = {"count": len(latencies_ms)}
+        if latencies_ms:
+            for name, q in (("p50", 0.50), ("p99", 0.99), ("max", 1.0)):
+                latency[name] = latencies_ms[min(len(latencies_ms) - 1, int(q * len(latencies_ms)))]
+        if samples:
+            latency["samples"] = latencies_ms
         return {
             "status": "ok",
             "receiver_listening": self._server is not None,
             "stored": await self.store.call(self.store.counts),
             "counters": dict(self.counters),
+            "commits": self.commits.batches,  # fewer than events stored: group commit at work
+            "ack_latency_ms": latency,
         }
 
     @staticmethod

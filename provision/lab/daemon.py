@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import difflib
 import os
+import shutil
 import signal
 import sys
 import time
@@ -48,7 +49,11 @@ async def serve(args: argparse.Namespace) -> None:
     selection = Selection(
         tuple(args.school), tuple(args.district), tuple(args.tier), tuple(args.precinct)
     )
-    lab = Lab(inv.city, selection.apply(inv.city), Path(args.state_dir) / "data")
+    # A lab starts from factory state, alarm history included: a centre database left by an
+    # earlier lab would take the new panels' first events (sequence 1 again) for retries.
+    data = Path(args.state_dir) / "data"
+    shutil.rmtree(data, ignore_errors=True)
+    lab = Lab(inv.city, selection.apply(inv.city), data)
     lab.build()
     faults = read_faults_file(Path(args.faults), lab) if args.faults else {}
     started = time.perf_counter()
