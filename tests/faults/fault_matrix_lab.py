@@ -1,0 +1,273 @@
+"""Support for the fault matrix (no tests here): a one-school city small enough to converge in
+seconds, an in-process lab of it, and the real CLI run against that lab.
+
+The lab runs on a `LabLoop` thread in this process, so starting one per fault costs a fraction
+of a second; the commands are the `provision` CLI invoked in-process (click's runner), so exit
+codes, JSON reports and the journal are exactly what an integrator gets from a shell.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from labsupport import LabLoop
+
+from provision.cli.main import cli
+from provision.inventory.loader import load_inventory
+from provision.inventory.selectors import Selection
+from provision.lab.cli.base import SwitchConfig
+from provision.lab.runtime import Lab
+from provision.lab.state import state_path, write_state
+from provision.lab.switch import Switch
+
+T = TypeVar("T")
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "dalian"
+SCHOOL = "dl-xg-k003"  # kindergarten: one huawei switch, two panels, no LED board
+SWITCH = f"{SCHOOL}/core"
+# The gate area alone: three forwarded cameras that fully cover its two critical zones, so
+# the tier's real coverage targets still hold and an obstructed camera opens a real blind spot.
+KEEP_AREAS = ("gate",)
+TIMEOUT_S = 2.0  # per device operation (--timeout): a hung device costs seconds, not minutes
+ALARM_THRESHOLD_S = 2.0  # --alarm-threshold: a lab 601 arrives in milliseconds
+SCENARIO_DEADLINE_S = 90.0  # four commands taking longer than this have hung
+
+
+def small_city(dest: Path) -> Path:
+    """A copy of the example city holding one school trimmed to its gate area."""
+    (dest / "schools").mkdir(parents=True)
+    shutil.copy(EXAMPLE / "city.yaml", dest / "city.yaml")
+    school = yaml.safe_load((EXAMPLE / "schools" / f"{SCHOOL}.yaml").read_text("utf-8"))
+    areas = [a for a in school["site"]["areas"] if a["id"] in KEEP_AREAS]
+    school["site"]["areas"] = areas
+    school["cameras"] = [c for c in school["cameras"] if c["area"] in KEEP_AREAS]
+    for panel in school["alarms"]:  # their zones went with the teaching building
+        panel["zone"] = areas[0]["zones"][0]["id"]
+    text = yaml.safe_dump(school, allow_unicode=True, sort_keys=False)
+    (dest / "schools" / f"{SCHOOL}.yaml").write_text(text, "utf-8")
+    return dest
+
+
+@dataclass(slots=True)
+class Observed:
+    """What one command did, as its user sees it."""
+
+    command: str
+    exit_code: int
+    report: dict[str, Any]  # the command's JSON report ({} when it printed none)
+    stderr: str
+    seconds: float
+    new_runs: list[str] = field(default_factory=list)  # statuses of runs it added to the journal
+    journal: dict[str, set[str]] = field(default_factory=dict)  # device -> outcomes of its rows
+
+    def statuses(self) -> dict[str, str]:
+        """plan/apply: device -> status."""
+        return {d["device"]: d["status"] for d in self.report.get("devices", [])}
+
+    def verdicts(self) -> dict[str, str]:
+        """verify: check -> verdict for the one school."""
+        [school] = self.report["schools"]
+        return {c["check"]: c["verdict"] for c in school["checks"]}
+
+    def messages(self) -> list[str]:
+        """The problems the report states: device errors and rollbacks (plan/apply), findings
+        that do not pass (verify). The text report prints these same strings."""
+        if "schools" in self.report:
+            return [
+                f"{c['check']}: {f['subject']}: {f['message']}"
+                for s in self.report["schools"]
+                for c in s["checks"]
+                for f in c["findings"]
+                if f["verdict"] != "pass"
+            ]
+        out = []
+        for d in self.report.get("devices", []):
+            if d["error"]:
+                out.append(f"{d['device']}: {d['error']}")
+            if d["rolled_back"]:
+                out.append(f"{d['device']}: rolled back {len(d['rolled_back'])} change(s)")
+        return out
+
+
+class FaultLab:
+    """One fresh lab of the small city, with the CLI pointed at it (`--lab`)."""
+
+    def __init__(self, root: Path, work: Path) -> None:
+        self.root = root
+        city = load_inventory(root).city
+        assert city is not None
+        self.city = city
+        self.loop = LabLoop()
+        self.lab = Lab(city, Selection(schools=(SCHOOL,)).apply(city), work / "lab-data")
+        self.journal = work / "journal.sqlite"
+        self.env = {
+            "PROVISION_LAB_DIR": str(work / "lab"),
+            "PROVISION_LOCK_DIR": str(work / "locks"),
+            "PROVISION_JOURNAL": str(self.journal),
+        }
+
+    def start(self, switch: SwitchConfig | None = None) -> None:
+        """Start every device at factory settings, or the switch at `switch` when given."""
+        self.lab.build()
+        if switch is not None:
+            config = self.switch().config
+            config.running, config.saved = switch.running.copy(), switch.saved.copy()
+        self.loop.run(self.lab.start())
+        # `--lab` commands look for a live lab's state file; this process is that lab.
+        write_state(
+            Path(self.env["PROVISION_LAB_DIR"]),
+            {
+                "pid": os.getpid(),
+                "inventory": str(self.root),
+                "started_at": time.time(),
+                "devices": {d.id: d.status() for d in self.lab.devices.values()},
+            },
+        )
+
+    def stop(self) -> None:
+        state_path(Path(self.env["PROVISION_LAB_DIR"])).unlink(missing_ok=True)
+        try:
+            self.loop.run(self.lab.stop())
+        finally:
+            self.loop.close()
+
+    def switch(self) -> Switch:
+        return cast(Switch, self.lab.devices[SWITCH].sim)
+
+    def fault(self, device: str, changes: dict[str, Any] | None) -> None:
+        """Switch faults on `device` (None clears them); the next exchange shows them."""
+        self.loop.run(self.lab.set_faults(device, changes))
+
+    # --- commands -------------------------------------------------------------------------
+
+    def _run(self, command: str, *args: str) -> Observed:
+        """The CLI in-process, with the journal's runs before and after it."""
+        before = set(journal_runs(self.journal))
+        started = time.perf_counter()
+        with pytest.MonkeyPatch.context() as patch:
+            for name, value in self.env.items():
+                patch.setenv(name, value)
+            result = CliRunner().invoke(cli, [command, *args])
+        seconds = time.perf_counter() - started
+        stderr = result.stderr
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            stderr += "".join(traceback.format_exception(result.exception))
+        runs = journal_runs(self.journal)
+        added = [runs[r] for r in runs if r not in before]
+        observed = Observed(command, result.exit_code, _json(result.stdout), stderr, seconds, added)
+        run_id = observed.report.get("run_id")
+        if command == "apply" and run_id:
+            observed.journal = journal_rows(self.journal, run_id)
+        return observed
+
+    def _common(self) -> list[str]:
+        return ["-i", str(self.root), "--school", SCHOOL, "--lab", "--timeout", f"{TIMEOUT_S:g}"]
+
+    def plan(self) -> Observed:
+        return self._run("plan", *self._common(), "--format", "json", "--detailed-exitcode")
+
+    def apply(self) -> Observed:
+        return self._run("apply", *self._common(), "--format", "json", "--yes")
+
+    def verify(self) -> Observed:
+        threshold = f"{ALARM_THRESHOLD_S:g}"
+        return self._run(
+            "verify", *self._common(), "--format", "json", "--alarm-threshold", threshold
+        )
+
+
+def managed_hosts(root: Path) -> set[str]:
+    """The hosts plan and apply work on: the school's devices and its stream proxies."""
+    city = load_inventory(root).city
+    assert city is not None
+    school = city.school(SCHOOL)
+    names = {f"{SCHOOL}/{d.name}" for d in school.devices() if d.kind != "recorder"}
+    return names | {f"{SCHOOL}/streams"}
+
+
+def _json(text: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def journal_runs(path: Path) -> dict[str, str]:
+    """run id -> status of every run in the journal (none before the first apply)."""
+    if not path.exists():
+        return {}
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        return dict(db.execute("SELECT run_id, status FROM runs").fetchall())
+
+
+def journal_rows(path: Path, run_id: str) -> dict[str, set[str]]:
+    """device -> the outcomes ("applied", "rolled_back", ...) of its rows in one run."""
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        rows = db.execute("SELECT device, outcome FROM changes WHERE run_id = ?", (run_id,))
+        out: dict[str, set[str]] = {}
+        for device, outcome in rows.fetchall():
+            out.setdefault(device, set()).add(outcome)
+    return out
+
+
+def within(deadline_s: float, what: str, work: Callable[[], T]) -> T:
+    """Run `work` in a daemon thread; a hang fails the test instead of freezing the suite."""
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = work()
+        except BaseException as exc:  # handed to the waiting test
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, daemon=True, name=what)
+    thread.start()
+    thread.join(deadline_s)
+    if thread.is_alive():
+        pytest.fail(f"{what} did not finish within {deadline_s:g} s: a hang", pytrace=False)
+    if "error" in box:
+        raise box["error"]
+    return cast(T, box["value"])
+
+
+@dataclass(slots=True)
+class Scenario:
+    observed: dict[str, Observed]  # command -> what it did
+    switch: SwitchConfig  # the switch's configuration when the lab stopped
+
+
+def run_scenario(
+    root: Path, work: Path, lab_id: str, fault: dict[str, Any], switch: SwitchConfig | None
+) -> Scenario:
+    """plan and apply with the fault on, from factory settings (the switch from `switch` if
+    given); then verify with the fault on, the school converged, so that only the fault can fail
+    a check (when apply failed under the fault, a clean apply without it converges first)."""
+    lab = FaultLab(root, work)
+    try:
+        lab.start(switch)
+        lab.fault(lab_id, fault)
+        seen = {"plan": lab.plan(), "apply": lab.apply()}
+        if seen["apply"].exit_code != 0:
+            lab.fault(lab_id, None)
+            converge = lab.apply()
+            if converge.exit_code != 0:
+                problems = "\n".join(converge.messages()) or converge.stderr
+                raise AssertionError(f"the school did not converge without the fault:\n{problems}")
+            lab.fault(lab_id, fault)
+        seen["verify"] = lab.verify()
+        return Scenario(seen, lab.switch().config)
+    finally:
+        lab.stop()

@@ -1,0 +1,261 @@
+"""The fault matrix: every lab fault kind × plan, apply and verify, expected outcomes as data.
+
+Each fault gets its own lab of a one-school city (`fault_matrix_lab.small_city`): plan and apply
+run with the fault on from factory settings; verify runs with it on again once a clean apply has
+converged the school. The commands are the real CLI (`--lab --timeout 2 --format json`,
+verify `--alarm-threshold 2`). A cell names the devices that do not converge (or the checks that
+do not pass) with their status, the exit code, a phrase of the report and, for apply, what the
+journal holds for the failing devices; everything not named must converge or pass.
+
+Cells where today's behaviour is wrong carry a `Bug`: they are strict xfails, failing only in
+the fields the bug names. `docs/fault-matrix.md` is rendered from MATRIX by
+`tools/fault_matrix_doc.py`; `test_the_committed_doc_is_current` keeps the two together.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from fault_matrix_lab import (
+    SCENARIO_DEADLINE_S,
+    Observed,
+    Scenario,
+    managed_hosts,
+    run_scenario,
+    small_city,
+    within,
+)
+from fault_matrix_model import COMMANDS, Bug, Expect, Fault, KnownBug, Row, hold
+
+from provision.lab.faults import FAULT_KINDS
+
+CENTRE = "precinct/renminguangchang/alarm_center"
+PLATFORM = "precinct/renminguangchang/video_platform"
+FAIL, UNREACHABLE, FAILED = "fail", "unreachable", "failed"
+
+MATRIX: tuple[Row, ...] = (
+    Row(
+        Fault("latency_ms", "gate-face", 100, "a slow link: every answer 100 ms late"),
+        plan=Expect(2),
+        apply=Expect(0),
+        verify=Expect(0),
+    ),
+    Row(
+        Fault("timeout", "gate-plaza-e", True, "a hung camera: accepts, never answers"),
+        plan=Expect(1, {"gate-plaza-e": UNREACHABLE}, says="no answer within 2 s"),
+        apply=Expect(
+            1,
+            {"gate-plaza-e": UNREACHABLE, "streams": FAILED},
+            says="gate-plaza-e: the platform has not pulled it within 2 s",
+            journal={"streams": ("applied",)},
+        ),
+        verify=Expect(
+            2,
+            {
+                "reachability": FAIL,
+                "drift": FAIL,
+                "streams": FAIL,
+                "coverage": FAIL,
+                "policy": FAIL,
+            },
+            says="that gate-plaza-e would cover",
+        ),
+    ),
+    Row(
+        Fault("refuse", PLATFORM, True, "the precinct video platform's API and RTSP are down"),
+        plan=Expect(1, {"streams": UNREACHABLE}, says="Connection refused"),
+        apply=Expect(1, {"streams": UNREACHABLE}, says="Connection refused"),
+        verify=Expect(
+            2,
+            {"reachability": FAIL, "drift": FAIL, "streams": FAIL},
+            says="Connection refused",
+            never_says="HTTPConnectionPool",
+            bug=Bug(
+                ("never_says",),
+                "verify's streams check words a refused platform API as 'relay does not play: "
+                "HTTPConnectionPool(host='127.200.3.10', port=...): Max retries exceeded ...': "
+                "the relay was never tried, and the text is urllib3's, with the lab address",
+            ),
+        ),
+    ),
+    Row(
+        Fault("auth_failure", "core", True, "the switch rejects the inventory's credentials"),
+        plan=Expect(1, {"core": UNREACHABLE}, says="Authentication to device failed"),
+        apply=Expect(1, {"core": UNREACHABLE}, says="Authentication to device failed"),
+        verify=Expect(
+            2, {"reachability": FAIL, "drift": FAIL}, says="Authentication to device failed"
+        ),
+    ),
+    Row(
+        Fault("soap_fault", "gate-face", ["CreateUsers"], "the camera faults one ONVIF call"),
+        plan=Expect(2),
+        apply=Expect(
+            1,
+            {"gate-face": FAILED},
+            says="ONVIF CreateUsers failed: SOAP fault",
+            journal={"gate-face": ("applied", "not_applied", "rolled_back")},
+        ),
+        verify=Expect(0),  # verify only reads: a fault on a setter is invisible to it
+    ),
+    Row(
+        Fault("ssh_drop", "core", True, "the switch drops SSH on the first config line"),
+        plan=Expect(2),  # reading is not configuring: the session holds
+        apply=Expect(
+            1,
+            {"core": FAILED},
+            says="the switch closed the SSH session",
+            never_says="cmd_verify",
+            journal={"core": ("not_applied",)},
+            bug=Bug(
+                ("never_says",),
+                "the switch driver leads with netmiko's advice 'Command echo verification can "
+                "potentially be disabled by setting either cmd_verify=False ...' for a session "
+                "the switch closed; only the note after it says what happened",
+            ),
+        ),
+        verify=Expect(0),
+    ),
+    Row(
+        Fault("obstructed", "gate-face", True, "the gate camera's lens is covered"),
+        plan=Expect(2),
+        apply=Expect(0),
+        verify=Expect(
+            2,
+            {"coverage": FAIL, "policy": FAIL},
+            says="blind spot 12.0 m² at (26.0, -0.5) that gate-face would cover",
+        ),
+    ),
+    Row(
+        Fault("rtsp_down", "gate-face", True, "the camera's RTSP server is down, ONVIF up"),
+        plan=Expect(2),
+        apply=Expect(
+            1,
+            {"streams": FAILED},
+            says="gate-face: the platform has not pulled it within 2 s",
+            journal={"streams": ("applied",)},
+        ),
+        verify=Expect(2, {"streams": FAIL}, says="path exists but is not ready"),
+    ),
+    Row(
+        Fault("drop_acks", CENTRE, True, "the alarm centre stores events but never ACKs"),
+        plan=Expect(2),
+        apply=Expect(0),
+        verify=Expect(
+            2,
+            {"alarm": FAIL},
+            says="queued at the panel",
+            bug=Bug(
+                ("exit_code", "failing", "says"),
+                "the alarm self-test passes once the centre has stored the 601, though the panel "
+                "never gets its ACK: the 601 stays at the head of the panel's queue (its status "
+                "says queue_length 1) and every later event waits behind it, so the next verify "
+                "fails ('2 event(s) queued at the panel') and a real 120 panic would not arrive",
+            ),
+        ),
+    ),
+    Row(
+        Fault("receiver_down", CENTRE, True, "the alarm centre's DC-09 receiver is down"),
+        plan=Expect(2),
+        apply=Expect(0),  # apply configures panels; whether they reach the centre is verify's
+        verify=Expect(2, {"alarm": FAIL}, says="1 event(s) queued at the panel"),
+    ),
+    Row(
+        Fault("dead", "teach-sos", True, "an alarm panel is powered off"),
+        plan=Expect(1, {"teach-sos": UNREACHABLE}, says="Connection refused"),
+        apply=Expect(1, {"teach-sos": UNREACHABLE}, says="Connection refused"),
+        verify=Expect(
+            2,
+            {"reachability": FAIL, "drift": FAIL, "alarm": FAIL},
+            says="the panel does not answer at 10.34.30.6: connection refused",
+        ),
+    ),
+)
+# The one lab whose switch starts at factory settings: the switch's apply types ~50 lines over
+# netmiko (~2 s), which the other labs would repeat for nothing; they start from its result.
+FACTORY_SWITCH = "ssh_drop"
+ROWS = {row.fault.kind: row for row in MATRIX}
+
+
+def _cells() -> Iterator[object]:
+    for row in MATRIX:
+        for command in COMMANDS:
+            bug = row.expect(command).bug
+            marks = (
+                [pytest.mark.xfail(strict=True, raises=KnownBug, reason=bug.reason)] if bug else []
+            )
+            yield pytest.param(
+                row.fault.kind, command, id=f"{row.fault.kind}-{command}", marks=marks
+            )
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return small_city(tmp_path_factory.mktemp("fault-matrix") / "city")
+
+
+@pytest.fixture(scope="module")
+def scenario(
+    city: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[str], dict[str, Observed]]:
+    """fault kind -> what plan, apply and verify did; each fault's lab runs once."""
+    seen: dict[str, Scenario] = {}
+
+    def run(kind: str) -> Scenario:
+        if kind not in seen:
+            fault = ROWS[kind].fault
+            switch = None if kind == FACTORY_SWITCH else run(FACTORY_SWITCH).switch
+            work = tmp_path_factory.mktemp(kind)
+            seen[kind] = within(
+                SCENARIO_DEADLINE_S,
+                f"the {kind} scenario",
+                lambda: run_scenario(city, work, fault.lab_id, {kind: fault.value}, switch),
+            )
+        return seen[kind]
+
+    return lambda kind: run(kind).observed
+
+
+def test_every_fault_kind_has_one_row_in_the_labs_order() -> None:
+    assert [row.fault.kind for row in MATRIX] == list(FAULT_KINDS)
+
+
+@pytest.mark.parametrize(("kind", "command"), list(_cells()))
+def test_cell(
+    kind: str, command: str, scenario: Callable[[str], dict[str, Observed]], city: Path
+) -> None:
+    observed = scenario(kind)[command]
+    # What holds in every cell, whatever the fault: no crash, a report, the journal kept.
+    assert observed.exit_code != 3 and "Traceback" not in observed.stderr, observed.stderr
+    assert observed.report, f"{command} printed no JSON report: {observed.stderr}"
+    if command in ("plan", "apply"):
+        assert set(observed.statuses()) == managed_hosts(city), observed.statuses()
+    if command == "apply":
+        assert observed.new_runs == ["failed" if observed.exit_code else "ok"], observed.new_runs
+        for device, status in observed.statuses().items():
+            if status == "changed":
+                assert observed.journal.get(device) == {"applied"}, (device, observed.journal)
+    else:
+        assert observed.new_runs == [], f"{command} recorded a run in the journal"
+    hold(ROWS[kind].expect(command), observed)
+
+
+def _doc_tool() -> ModuleType:
+    path = Path(__file__).resolve().parents[2] / "tools" / "fault_matrix_doc.py"
+    spec = importlib.util.spec_from_file_location("fault_matrix_doc", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_committed_doc_is_current() -> None:
+    tool = _doc_tool()
+    committed = tool.DOC.read_text("utf-8") if tool.DOC.exists() else ""
+    assert committed == tool.render(MATRIX), (
+        f"{tool.DOC} is out of date with MATRIX: regenerate it with "
+        "`.venv/bin/python tools/fault_matrix_doc.py`"
+    )
