@@ -74,12 +74,6 @@ MATRIX: tuple[Row, ...] = (
             {"reachability": FAIL, "drift": FAIL, "streams": FAIL},
             says="Connection refused",
             never_says="HTTPConnectionPool",
-            bug=Bug(
-                ("never_says",),
-                "verify's streams check words a refused platform API as 'relay does not play: "
-                "HTTPConnectionPool(host='127.200.3.10', port=...): Max retries exceeded ...': "
-                "the relay was never tried, and the text is urllib3's, with the lab address",
-            ),
         ),
     ),
     Row(
@@ -148,13 +142,6 @@ MATRIX: tuple[Row, ...] = (
             2,
             {"alarm": FAIL},
             says="queued at the panel",
-            bug=Bug(
-                ("exit_code", "failing", "says"),
-                "the alarm self-test passes once the centre has stored the 601, though the panel "
-                "never gets its ACK: the 601 stays at the head of the panel's queue (its status "
-                "says queue_length 1) and every later event waits behind it, so the next verify "
-                "fails ('2 event(s) queued at the panel') and a real 120 panic would not arrive",
-            ),
         ),
     ),
     Row(

@@ -67,7 +67,8 @@ def _reason(exc: Exception) -> str:
     return text
 
 
-def _press_test(panel: AlarmPanel, connector: Connector) -> None:
+def _press_test(panel: AlarmPanel, connector: Connector) -> Any:
+    """Ask the panel to send a 601; the panel's id for that event (if it says)."""
     host, port = connector.address(panel.host, 80)
     creds = panel.credentials
     auth = (creds.username, connector.secret(creds.password)) if creds else None
@@ -81,10 +82,14 @@ def _press_test(panel: AlarmPanel, connector: Connector) -> None:
         raise RuntimeError(f"the panel did not answer within {connector.timeout:g} s") from exc
     if reply.status_code >= 400:
         raise RuntimeError(f"the panel refused the test: HTTP {reply.status_code}")
+    try:
+        return reply.json().get("event_id")
+    except (ValueError, AttributeError):
+        return None
 
 
-def _panel_says(panel: AlarmPanel, connector: Connector) -> str:
-    """What the panel reports about its link, to say why a test alarm did not arrive."""
+def _panel_status(panel: AlarmPanel, connector: Connector) -> dict[str, Any]:
+    """The panel's own view of its link ({} when it cannot tell)."""
     host, port = connector.address(panel.host, 80)
     creds = panel.credentials
     try:
@@ -94,13 +99,33 @@ def _panel_says(panel: AlarmPanel, connector: Connector) -> str:
         )
         status = reply.json()
     except (requests.RequestException, ValueError, ProvisionError):
-        return ""  # the panel's own view is a hint; its absence is no error
+        return {}  # the panel's own view is a hint; its absence is no error
+    return status if isinstance(status, dict) else {}
+
+
+def _panel_says(panel: AlarmPanel, connector: Connector) -> str:
+    """What the panel reports about its link, to say why a test alarm did not arrive."""
+    status = _panel_status(panel, connector)
     parts = []
     if status.get("queue_length"):
         parts.append(f"{status['queue_length']} event(s) queued at the panel")
     if status.get("last_error"):
         parts.append(f"last error: {status['last_error']}")
     return "; ".join(parts)
+
+
+def _acked(panel: AlarmPanel, connector: Connector, event_id: Any, deadline: float) -> bool:
+    """Did the panel get the centre's ACK for its test? A centre that stores events but never
+    ACKs leaves the event at the head of the panel's queue, and every later one (a real panic
+    too) waits behind it: receipt alone is not enough."""
+    while True:
+        status = _panel_status(panel, connector)
+        queued = status.get("queued_event_ids")
+        if not status or queued is None or event_id is None or event_id not in queued:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(POLL_S)  # polling the panel's own record, bounded by the threshold
 
 
 def _periodic(
@@ -148,7 +173,7 @@ def _one(
         if centre is None:
             raise RuntimeError("no alarm centre API to confirm receipt")
         asked = time.time()
-        _press_test(panel, connector)
+        event_id = _press_test(panel, connector)
         deadline = time.monotonic() + threshold
         got: list[dict[str, Any]] = []
         while not got and time.monotonic() < deadline:
@@ -167,6 +192,14 @@ def _one(
             return Finding(panel.name, FAIL, info["error"], info), info
         info["received"], info["error"] = True, None
         info["latency_s"] = round(max(0.0, _epoch(got[0]["received_at"]) - asked), 3)
+        if not _acked(panel, connector, event_id, deadline):
+            hint = _panel_says(panel, connector)
+            info["error"] = (
+                f"the centre recorded the 601 but the panel got no ACK within "
+                f"{threshold:g} s ({hint or 'the test is still queued'}): later "
+                "events, a real panic too, wait behind it"
+            )
+            return Finding(panel.name, FAIL, info["error"], info), info
         verdict, note = _periodic(panel, centre, state, info)
         return Finding(
             panel.name, verdict, f"601 received in {info['latency_s']} s; {note}", info

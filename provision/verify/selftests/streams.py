@@ -71,7 +71,13 @@ def _one(
         "error": None,
     }
     try:
-        online, why = _online(city, school, connector, name)
+        try:
+            online, why = _online(city, school, connector, name)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            api = urlsplit(city.precincts[school.precinct].video_platform.api).netloc
+            why = "connection refused" if "refused" in str(exc) else "no answer in time"
+            info["error"] = f"the platform API does not answer at {api}: {why}"
+            return Finding(name, FAIL, info["error"], info), info
         info["online"] = online
         if not online:
             info["error"] = why
