@@ -1,22 +1,27 @@
 """The journal: every change of every run, written durably before a run reports success.
 
-SQLite in WAL mode with synchronous=FULL: a change that was reported applied survives a power
-cut. One row per run and one per change (device, setting, before, after, time, outcome), so
-`provision rollback RUN` can restore the before values and `provision history` can list runs.
-Values are settings as drivers report them: never a secret (see drivers/base.py).
+SQLite in WAL mode with synchronous=FULL: a row that was written survives a power cut or a
+SIGKILL. One row per run and one per change (device, setting, before, after, time, outcome),
+so `provision rollback RUN` can restore the before values and `provision history` can list
+runs. A device's changes are written as "pending" (the intent) before the device is touched,
+and settled in one transaction once it has been read back: after a crash, a device's rows are
+either all pending (it was in flight; what landed is unknown) or all settled. Values are
+settings as drivers report them: never a secret (see drivers/base.py).
 """
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import json
 import os
+import socket
 import sqlite3
 import threading
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +29,13 @@ from provision.drivers.base import Change
 from provision.errors import ProvisionError
 
 DEFAULT_PATH = ".provision/journal.sqlite"
+
+# Outcomes of a change row. PENDING: written before the device is touched; the others replace
+# it once the device has been read back (NOT_APPLIED: intended, did not land).
+PENDING, APPLIED, NOT_APPLIED, ROLLED_BACK = "pending", "applied", "not_applied", "rolled_back"
+# Run statuses besides ok/failed: RUNNING while its process works; INTERRUPTED when stopped by
+# a signal, or found RUNNING after its process is gone (killed, crashed, power cut).
+RUNNING, INTERRUPTED = "running", "interrupted"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -37,6 +49,8 @@ CREATE TABLE IF NOT EXISTS changes (
 );
 CREATE INDEX IF NOT EXISTS changes_run ON changes(run_id, device);
 """
+# Added after the first release: journals written before then gain them on open.
+RUN_COLUMNS = {"pid": "INTEGER", "host": "TEXT"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +63,8 @@ class RunRow:
     status: str
     user: str
     summary: dict[str, Any]
+    pid: int | None = None
+    host: str = ""
 
 
 def journal_path(path: str | Path | None = None) -> Path:
@@ -65,6 +81,10 @@ class Journal:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(SCHEMA)
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(runs)")}
+        for name, sql_type in RUN_COLUMNS.items():
+            if name not in have:
+                self._db.execute(f"ALTER TABLE runs ADD COLUMN {name} {sql_type}")
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -74,9 +94,18 @@ class Journal:
         run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]
         with self._lock:
             self._db.execute(
-                "INSERT INTO runs (run_id, command, inventory, started, status, user)"
-                " VALUES (?, ?, ?, ?, 'running', ?)",
-                (run_id, command, inventory, time.time(), _user()),
+                "INSERT INTO runs (run_id, command, inventory, started, status, user, pid, host)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    run_id,
+                    command,
+                    inventory,
+                    time.time(),
+                    RUNNING,
+                    _user(),
+                    os.getpid(),
+                    socket.gethostname(),
+                ),
             )
         return run_id
 
@@ -107,6 +136,29 @@ class Journal:
             )
             self._db.execute("COMMIT")
 
+    def intend(self, run_id: str, device: str, kind: str, changes: list[Change]) -> None:
+        """Before a device is touched: its changes as pending rows, synced on return."""
+        self.record(run_id, device, kind, changes, PENDING)
+
+    def settle(self, run_id: str, device: str, landed: list[Change]) -> None:
+        """After a device was read back: its pending rows become applied (the settings in
+        `landed`) or not_applied, all in one transaction, so a crash never leaves a device
+        half settled."""
+        names = [(run_id, device, c.setting) for c in landed]
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.executemany(
+                "UPDATE changes SET outcome = 'applied' WHERE run_id = ? AND device = ?"
+                " AND setting = ? AND outcome = 'pending'",
+                names,
+            )
+            self._db.execute(
+                "UPDATE changes SET outcome = 'not_applied' WHERE run_id = ? AND device = ?"
+                " AND outcome = 'pending'",
+                (run_id, device),
+            )
+            self._db.execute("COMMIT")
+
     def finish_run(self, run_id: str, status: str, summary: dict[str, Any]) -> None:
         with self._lock:
             self._db.execute(
@@ -115,16 +167,40 @@ class Journal:
             )
 
     def runs(self, limit: int = 50) -> list[RunRow]:
+        """Newest first. A run still marked running whose process is gone is reported (and
+        from then on recorded) as interrupted, with the count of its devices by outcome."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT run_id, command, inventory, started, finished, status, user, summary"
-                " FROM runs ORDER BY started DESC LIMIT ?",
+                "SELECT run_id, command, inventory, started, finished, status, user, summary,"
+                " pid, host FROM runs ORDER BY started DESC LIMIT ?",
                 (limit,),
             ).fetchall()
-        return [
-            RunRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6] or "", json.loads(r[7] or "{}"))
-            for r in rows
-        ]
+        return [self._mark_if_abandoned(_run_row(r)) for r in rows]
+
+    def _mark_if_abandoned(self, run: RunRow) -> RunRow:
+        if run.status != RUNNING or not _abandoned(run):
+            return run
+        summary = self.device_outcomes(run.run_id)
+        # Recorded, so that a later process reusing the pid cannot make it look alive; a
+        # journal this user may only read still lists it as interrupted.
+        with self._lock, contextlib.suppress(sqlite3.OperationalError):
+            self._db.execute(
+                "UPDATE runs SET status = ?, summary = ? WHERE run_id = ? AND status = ?",
+                (INTERRUPTED, json.dumps(summary), run.run_id, RUNNING),
+            )
+        return replace(run, status=INTERRUPTED, summary=summary)
+
+    def device_outcomes(self, run_id: str) -> dict[str, int]:
+        """Devices of a run by how far they got: in flight (pending rows) or settled."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT device, MAX(outcome = 'pending') FROM changes WHERE run_id = ?"
+                " GROUP BY device",
+                (run_id,),
+            ).fetchall()
+        in_flight = sum(1 for _, pending in rows if pending)
+        counts = {"in flight": in_flight, "finished": len(rows) - in_flight}
+        return {k: v for k, v in counts.items() if v}
 
     def run(self, run_id: str) -> RunRow:
         for row in self.runs(limit=100000):
@@ -134,14 +210,69 @@ class Journal:
 
     def applied(self, run_id: str) -> Iterator[tuple[str, str, Change]]:
         """(device, kind, change) of every change a run applied, in the order applied."""
+        yield from self._changes(run_id, APPLIED)
+
+    def pending(self, run_id: str) -> Iterator[tuple[str, str, Change]]:
+        """(device, kind, change) a run meant to make on devices it was still working on when
+        it died: whether each landed is unknown until the device is read again."""
+        yield from self._changes(run_id, PENDING)
+
+    def _changes(self, run_id: str, outcome: str) -> Iterator[tuple[str, str, Change]]:
         with self._lock:
             rows = self._db.execute(
                 "SELECT device, kind, setting, before, after FROM changes"
-                " WHERE run_id = ? AND outcome = 'applied' ORDER BY id",
-                (run_id,),
+                " WHERE run_id = ? AND outcome = ? ORDER BY id",
+                (run_id, outcome),
             ).fetchall()
         for device, kind, setting, before, after in rows:
             yield device, kind, Change(setting, json.loads(before), json.loads(after))
+
+
+def _run_row(r: Any) -> RunRow:
+    return RunRow(
+        run_id=r[0],
+        command=r[1],
+        inventory=r[2],
+        started=r[3],
+        finished=r[4],
+        status=r[5],
+        user=r[6] or "",
+        summary=json.loads(r[7] or "{}"),
+        pid=r[8],
+        host=r[9] or "",
+    )
+
+
+def _abandoned(run: RunRow) -> bool:
+    """Whether the process that ran a run is gone. Only a process on this machine can be
+    checked; runs from before pids were recorded, or from other hosts, stay as they are."""
+    if run.pid is None or run.host != socket.gethostname():
+        return False
+    return not _process_alive(run.pid, run.started)
+
+
+def _process_alive(pid: int, started: float) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process: it exists
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        fields = stat.rsplit(")", 1)[1].split()
+        if fields[0] == "Z":
+            return False  # killed, not yet reaped by its parent
+        # The pid was reused if its process began after the run had started.
+        ticks = int(fields[19])
+        boot = next(
+            float(line.split()[1])
+            for line in Path("/proc/stat").read_text().splitlines()
+            if line.startswith("btime ")
+        )
+        return boot + ticks / os.sysconf("SC_CLK_TCK") <= started + 1.0
+    except (OSError, ValueError, IndexError, StopIteration):
+        return True  # no /proc (macOS): the pid exists, assume it is ours
 
 
 def _user() -> str:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import signal
 import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -24,11 +25,11 @@ from provision.errors import ProvisionError
 from provision.journal import Journal
 from provision.planfile import load_plan, save_plan
 from provision.reports.runs import to_json, to_markdown, to_text
-from provision.runs import DEFAULT_WORKERS, RunReport
+from provision.runs import DEFAULT_WORKERS, RunReport, Stop, stop_on_signals
 from provision.runs import apply as apply_run
 from provision.runs import plan as plan_run
 from provision.runs import rollback as rollback_run
-from provision.tasks.converge import DeviceOutcome
+from provision.tasks.converge import NOT_STARTED, DeviceOutcome
 
 FORMATS = {"text": to_text, "json": to_json, "markdown": to_markdown}
 
@@ -65,8 +66,26 @@ class ProgressBar:
 
 
 def _emit(report: RunReport, fmt: str, verbose: bool = False) -> None:
-    text = to_text(report, verbose) if fmt == "text" else FORMATS[fmt](report)
+    if fmt == "text":  # devices a stop left untouched are counted once, by _exit_interrupted
+        started = [o for o in report.outcomes if o.status != NOT_STARTED]
+        text = to_text(dataclasses.replace(report, outcomes=started), verbose)
+    else:
+        text = FORMATS[fmt](report)
     click.echo(text.rstrip("\n"))
+
+
+def _exit_interrupted(report: RunReport, stop: Stop, again: str) -> None:
+    """After a stop request: what finished, what did not start, how to go on; exit 128+sig."""
+    total, skipped, failed = len(report.outcomes), len(report.not_started), len(report.failed)
+    click.echo(
+        f"interrupted by {signal.Signals(stop.signum).name}: {total - skipped} of {total}"
+        f" device(s) finished ({failed} failed), {skipped} not started and left untouched.\n"
+        "Devices being written when it came were finished and journaled, not cut off.\n"
+        f"To finish, run the same `{again}` again: finished devices show no changes.\n"
+        f"To undo this run: provision rollback {report.run_id}",
+        err=True,
+    )
+    sys.exit(128 + stop.signum)
 
 
 common = [
@@ -99,6 +118,14 @@ common = [
         help="Seconds per device operation.",
     ),
 ]
+
+
+journal_option = click.option(
+    "--journal",
+    "journal_path",
+    type=click.Path(dir_okay=False),
+    help="Journal database [default: $PROVISION_JOURNAL or .provision/journal.sqlite].",
+)
 
 
 def with_common(func: Callable[..., None]) -> Callable[..., None]:
@@ -150,8 +177,12 @@ def plan_command(
         click.echo(f"{exc}: nothing to plan")
         sys.exit(0)
     progress = ProgressBar(fmt == "text")
-    report = plan_run(inventory, sel, connector(lab, secrets, timeout), workers, progress)
-    progress.finish()
+    try:
+        with stop_on_signals() as stop:
+            conn = connector(lab, secrets, timeout)
+            report = plan_run(inventory, sel, conn, workers, progress, stop)
+    finally:
+        progress.finish()
     if out:
         save_plan(report, out)
     _emit(report, fmt, verbose)
@@ -169,12 +200,7 @@ def plan_command(
     "plan_file", required=False, type=click.Path(dir_okay=False, exists=True, path_type=Path)
 )
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@click.option(
-    "--journal",
-    "journal_path",
-    type=click.Path(dir_okay=False),
-    help="Journal database [default: $PROVISION_JOURNAL or .provision/journal.sqlite].",
-)
+@journal_option
 @click.option(
     "--lock-wait",
     type=float,
@@ -225,11 +251,16 @@ def apply_command(
     journal = Journal(journal_path)
     progress = ProgressBar(fmt == "text")
     try:
-        report = apply_run(inventory, sel, conn, journal, saved, workers, lock_wait, progress)
+        with stop_on_signals() as stop:
+            report = apply_run(
+                inventory, sel, conn, journal, saved, workers, lock_wait, progress, stop
+            )
     finally:
         progress.finish()
         journal.close()
     _emit(report, fmt)
+    if report.interrupted:
+        _exit_interrupted(report, stop, "provision apply" + (f" {plan_file}" if saved else ""))
     sys.exit(1 if report.failed else 0)
 
 
@@ -237,12 +268,7 @@ def apply_command(
 @click.argument("run_id")
 @inventory_option
 @with_common
-@click.option(
-    "--journal",
-    "journal_path",
-    type=click.Path(dir_okay=False),
-    help="Journal database [default: $PROVISION_JOURNAL or .provision/journal.sqlite].",
-)
+@journal_option
 def rollback_command(
     run_id: str,
     inventory: str,
@@ -261,20 +287,19 @@ def rollback_command(
     """
     journal = Journal(journal_path)
     try:
-        report = rollback_run(run_id, inventory, connector(lab, secrets, timeout), journal, workers)
+        with stop_on_signals() as stop:
+            conn = connector(lab, secrets, timeout)
+            report = rollback_run(run_id, inventory, conn, journal, workers, stop=stop)
     finally:
         journal.close()
     _emit(report, fmt)
+    if report.interrupted:
+        _exit_interrupted(report, stop, f"provision rollback {run_id}")
     sys.exit(1 if report.failed else 0)
 
 
 @click.command("history")
-@click.option(
-    "--journal",
-    "journal_path",
-    type=click.Path(dir_okay=False),
-    help="Journal database [default: $PROVISION_JOURNAL or .provision/journal.sqlite].",
-)
+@journal_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("-n", "limit", type=int, default=20, show_default=True, help="How many runs.")
 def history_command(journal_path: str | None, as_json: bool, limit: int) -> None:
@@ -290,7 +315,7 @@ def history_command(journal_path: str | None, as_json: bool, limit: int) -> None
     finally:
         journal.close()
     if as_json:
-        click.echo(json.dumps([asdict(r) for r in rows], indent=1))
+        click.echo(json.dumps([dataclasses.asdict(r) for r in rows], indent=1))
         return
     for r in rows:
         started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r.started))

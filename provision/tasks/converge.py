@@ -1,9 +1,11 @@
 """The one Nornir task behind plan, apply and rollback: read → diff → apply → read again.
 
-Plan is this task with dry_run: it reads and diffs, and never writes. Apply writes the
-changes, re-reads to verify them, journals them, and on failure re-reads and puts back what
-had landed (where the device allows). Every device failure becomes a failed result for that
-device only; the other devices carry on.
+Plan is this task with dry_run: it reads and diffs, and never writes. Apply journals its
+intent (the changes as pending, synced), writes the changes, re-reads to verify them and
+settles the journal rows, and on failure re-reads and puts back what had landed (where the
+device allows). Every device failure becomes a failed result for that device only; the other
+devices carry on. Once the run's stop event is set (Ctrl-C), a device not yet being written
+is left alone ("not started"); one being written is finished and journaled.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +30,7 @@ from provision.journal import Journal
 
 UNCHANGED, CHANGED, PLANNED = "unchanged", "changed", "would change"
 FAILED, UNREACHABLE, STALE = "failed", "unreachable", "stale"
+NOT_STARTED = "not started"  # the run was stopped before this device was written to
 
 
 @dataclass(slots=True)
@@ -69,7 +73,15 @@ class RunContext:
     planned: dict[str, DeviceOutcome] | None = None
     # Rollback: exactly these changes per device, no diff.
     forced: dict[str, list[Change]] | None = None
+    # Rollback of devices a run died working on: put back these before values (setting ->
+    # value, newest intent first) wherever the device, read again, differs from them.
+    restore: dict[str, dict[str, Any]] | None = None
     on_done: Callable[[DeviceOutcome], None] | None = None
+    # Set from a signal handler: devices not yet being written to are not started.
+    stop: threading.Event | None = None
+
+    def stopping(self) -> bool:
+        return self.stop is not None and self.stop.is_set()
 
 
 def _error(exc: BaseException) -> str:
@@ -84,6 +96,9 @@ def _error(exc: BaseException) -> str:
 def converge(task: Task, ctx: RunContext) -> Result:
     host = task.host
     kind = host.data["kind"]
+    if ctx.stopping():
+        # The threaded runner starts every queued host even after Ctrl-C: say so, touch nothing.
+        return Result(host, result=DeviceOutcome(host.name, kind, NOT_STARTED))
     school = ctx.city.school(host.data["school"])
     outcome = DeviceOutcome(host.name, kind, UNCHANGED)
     driver: Driver | None = None
@@ -109,8 +124,8 @@ def _converge(driver: Driver, outcome: DeviceOutcome, ctx: RunContext) -> None:
     current = driver.read()
     outcome.state_digest = state_digest(current)
     outcome.status = "read"
-    if ctx.forced is not None:
-        changes = ctx.forced.get(outcome.device, [])
+    if ctx.forced is not None or ctx.restore is not None:
+        changes = _rollback_changes(outcome.device, current, ctx)
     elif ctx.planned is not None:
         planned = ctx.planned.get(outcome.device)
         if planned is None:
@@ -130,6 +145,13 @@ def _converge(driver: Driver, outcome: DeviceOutcome, ctx: RunContext) -> None:
     if ctx.dry_run:
         outcome.status = PLANNED
         return
+    if ctx.stopping():
+        # Stopped while this device was being read: nothing was written yet, leave it so.
+        outcome.status, outcome.changes = NOT_STARTED, []
+        return
+    # Intent first, synced: if the process dies from here on, the journal says this device
+    # was in flight, and rollback knows what to check.
+    _journal_intent(ctx, outcome, changes)
     try:
         driver.apply(changes)
     except Exception as exc:
@@ -140,15 +162,32 @@ def _converge(driver: Driver, outcome: DeviceOutcome, ctx: RunContext) -> None:
         else:
             _keep_landed(driver, current, changes, outcome, ctx)
         return
-    after = driver.read()
+    try:
+        after = driver.read()
+    except Exception as exc:
+        # Written but not verified: the rows stay pending, as after a crash, so rollback
+        # re-reads the device rather than trusting either value.
+        outcome.status = FAILED
+        outcome.error = f"applied, but could not read it back to verify: {_error(exc)}"
+        return
     landed = [c for c in changes if after.get(c.setting) == c.after]
-    _journal(ctx, outcome, landed, "applied")
+    _settle(ctx, outcome, landed)
     missed = [c for c in changes if after.get(c.setting) != c.after]
     if missed:
         outcome.status = FAILED
         outcome.error = "not held after apply: " + "; ".join(c.describe() for c in missed)
         return
     outcome.status = CHANGED
+
+
+def _rollback_changes(device: str, current: Settings, ctx: RunContext) -> list[Change]:
+    """The changes of a rollback: the reversed changes the run applied, then the before
+    values of the changes it was making when it died, where the device differs from them."""
+    changes = list((ctx.forced or {}).get(device, []))
+    for setting, before in (ctx.restore or {}).get(device, {}).items():
+        if current.get(setting) != before:
+            changes.append(Change(setting, current.get(setting), before))
+    return changes
 
 
 def _landed(
@@ -170,9 +209,11 @@ def _roll_back(
 ) -> None:
     """Put back what landed before the failure, newest first; journal both halves."""
     landed = _landed(driver, before, changes, outcome)
+    if landed is None:
+        return  # unknown: the rows stay pending, for rollback to re-read
+    _settle(ctx, outcome, landed)
     if not landed:
         return
-    _journal(ctx, outcome, landed, "applied")
     undo = [c.reversed() for c in reversed(landed)]
     try:
         driver.apply(undo)
@@ -187,7 +228,19 @@ def _keep_landed(
     driver: Driver, before: Settings, changes: list[Change], outcome: DeviceOutcome, ctx: RunContext
 ) -> None:
     """Settings that stand alone: journal what landed and leave it in place."""
-    _journal(ctx, outcome, _landed(driver, before, changes, outcome) or [], "applied")
+    landed = _landed(driver, before, changes, outcome)
+    if landed is not None:
+        _settle(ctx, outcome, landed)
+
+
+def _journal_intent(ctx: RunContext, outcome: DeviceOutcome, changes: list[Change]) -> None:
+    if ctx.journal is not None and ctx.run_id is not None:
+        ctx.journal.intend(ctx.run_id, outcome.device, outcome.kind, changes)
+
+
+def _settle(ctx: RunContext, outcome: DeviceOutcome, landed: list[Change]) -> None:
+    if ctx.journal is not None and ctx.run_id is not None:
+        ctx.journal.settle(ctx.run_id, outcome.device, landed)
 
 
 def _journal(ctx: RunContext, outcome: DeviceOutcome, changes: list[Change], what: str) -> None:
