@@ -23,7 +23,7 @@ from provision.journal import Journal
 from provision.lab.process import start_lab, stop_lab
 from provision.reports.runs import summary_line
 from provision.reports.verify import to_text
-from provision.runs import apply, plan
+from provision.runs import apply, plan, stop_on_signals
 from provision.validate import validate
 from provision.verify import verify
 from provision.verify.model import CityReport
@@ -120,7 +120,8 @@ def _run(inventory: str, out: Path) -> None:
     t = _step("apply: converge every device, journaled")
     journal = Journal(out / "journal.sqlite")
     try:
-        applied = apply(inventory, Selection(), conn, journal)
+        with stop_on_signals() as stop:  # Ctrl-C finishes the devices in flight, then stops
+            applied = apply(inventory, Selection(), conn, journal, stop=stop)
     finally:
         journal.close()
     _done(t, f"{summary_line(applied)}; run {applied.run_id}")

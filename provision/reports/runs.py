@@ -6,9 +6,25 @@ import json
 
 from provision.planfile import report_to_dict
 from provision.runs import RunReport
-from provision.tasks.converge import CHANGED, FAILED, PLANNED, STALE, UNCHANGED, UNREACHABLE
+from provision.tasks.converge import (
+    CHANGED,
+    FAILED,
+    NOT_STARTED,
+    PLANNED,
+    STALE,
+    UNCHANGED,
+    UNREACHABLE,
+)
 
-MARK = {PLANNED: "~", CHANGED: "~", UNCHANGED: "=", FAILED: "!", UNREACHABLE: "!", STALE: "!"}
+MARK = {
+    PLANNED: "~",
+    CHANGED: "~",
+    UNCHANGED: "=",
+    FAILED: "!",
+    UNREACHABLE: "!",
+    STALE: "!",
+    NOT_STARTED: "-",
+}
 
 
 def summary_line(report: RunReport) -> str:
@@ -18,7 +34,7 @@ def summary_line(report: RunReport) -> str:
         f"{counts.get(PLANNED, 0) + counts.get(CHANGED, 0)} {verb}",
         f"{counts.get(UNCHANGED, 0)} unchanged",
     ]
-    for status in (FAILED, UNREACHABLE, STALE):
+    for status in (FAILED, UNREACHABLE, STALE, NOT_STARTED):
         if counts.get(status):
             parts.append(f"{counts[status]} {status}")
     return ", ".join(parts)
