@@ -1,18 +1,35 @@
 """How commands reach devices: the field or the lab, with secrets from the environment or a
-file. One place, so every command that contacts devices behaves the same."""
+file, HTTPS trust from --ca-bundle/--insecure and SSH host keys from known_hosts. One place, so
+every command that contacts devices behaves the same."""
 
 from __future__ import annotations
 
 import os
 import stat
+import warnings
 from collections import ChainMap
 from pathlib import Path
+from typing import Any
 
 import click
 
-from provision.drivers.connect import Connector, LabConnector
+from provision.cli.options import TRANSPORT
+from provision.drivers.connect import (
+    DEFAULT_KNOWN_HOSTS,
+    KNOWN_HOSTS_ENV,
+    Connector,
+    LabConnector,
+    forget_host_key,
+    known_hosts_name,
+    parse_address,
+)
 from provision.errors import ProvisionError
 from provision.lab.state import lab_dir, require_state
+
+INSECURE_WARNING = (
+    "warning: --insecure: HTTPS certificates of device and platform APIs are NOT verified; "
+    "anyone on the network path can read and change this run's traffic, passwords included"
+)
 
 
 def _read_secrets(path: str) -> dict[str, str]:
@@ -38,9 +55,74 @@ def _read_secrets(path: str) -> dict[str, str]:
     return values
 
 
+def tls_verify() -> bool | str:
+    """What the current command's --ca-bundle/--insecure ask for (requests' `verify`)."""
+    ctx = click.get_current_context(silent=True)
+    chosen: dict[str, Any] = ctx.meta.get(TRANSPORT, {}) if ctx is not None else {}
+    ca_bundle, insecure = chosen.get("ca_bundle"), chosen.get("insecure")
+    if ca_bundle and insecure:
+        raise click.UsageError("--ca-bundle and --insecure contradict each other: pick one")
+    if insecure:
+        click.secho(INSECURE_WARNING, fg="red", err=True)
+        # One loud warning per run, above; not urllib3's again for every request.
+        from urllib3.exceptions import InsecureRequestWarning
+
+        warnings.simplefilter("ignore", InsecureRequestWarning)
+        return False
+    return str(ca_bundle) if ca_bundle else True
+
+
 def connector(lab: bool, secrets: str | None, timeout: float) -> Connector:
     env = ChainMap(_read_secrets(secrets), os.environ) if secrets else os.environ
+    verify = tls_verify()
     if lab:
         require_state(lab_dir())  # a clear error when no lab runs
-        return LabConnector(timeout=timeout, env=env)
-    return Connector(timeout=timeout, env=env)
+        return LabConnector(timeout=timeout, env=env, verify=verify)
+    return Connector(timeout=timeout, env=env, verify=verify)
+
+
+@click.group("hostkey")
+def hostkey_command() -> None:
+    """SSH host keys of the switches: recorded on first contact, enforced from then on.
+
+    The field's keys are in .provision/known_hosts (or $PROVISION_KNOWN_HOSTS), the running
+    lab's in its state directory. A switch that offers another key is refused; after checking
+    that the change is expected (a replaced switch, a regenerated key), forget the old key and
+    the next connection records the new one.
+
+    \b
+    Examples:
+      provision hostkey forget 10.34.17.2
+      provision hostkey forget '[127.34.17.2]:5222' --lab
+    """
+
+
+@hostkey_command.command("forget")
+@click.argument("address")
+@click.option("--lab", is_flag=True, help="The running lab's known_hosts instead of the field's.")
+@click.option(
+    "--known-hosts",
+    "known_hosts",
+    type=click.Path(dir_okay=False),
+    help=f"The file [default: ${KNOWN_HOSTS_ENV} or {DEFAULT_KNOWN_HOSTS}].",
+)
+def forget_command(address: str, lab: bool, known_hosts: str | None) -> None:
+    """Forget the recorded host key of ADDRESS, as the error named it.
+
+    ADDRESS is host (port 22), host:port or [host]:port.
+
+    \b
+    Example:
+      provision hostkey forget 10.34.17.2
+    """
+    conn = LabConnector(known_hosts=known_hosts) if lab else Connector(known_hosts=known_hosts)
+    path = conn.known_hosts_file()
+    host, port = parse_address(address)
+    removed = forget_host_key(path, host, port)
+    name = known_hosts_name(host, port)
+    if not removed:
+        raise ProvisionError(f"{path} has no key for {name}")
+    click.echo(
+        f"forgot {removed} key(s) of {name} in {path}; the next connection records the key "
+        "the switch offers then"
+    )

@@ -67,3 +67,44 @@ def selection(
         if not schools:  # an empty pick must select nothing, not everything
             raise NothingSelected(f"no school changed since {changed_since}")
     return Selection(tuple(schools), tuple(districts), tuple(tiers), tuple(precincts))
+
+
+TRANSPORT = "provision.transport"  # where transport_options leave their values in ctx.meta
+
+
+def _keep_for_connector(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    ctx.meta.setdefault(TRANSPORT, {})[param.name] = value
+    return value
+
+
+def transport_options(func: F) -> F:
+    """--ca-bundle and --insecure for every command that contacts devices.
+
+    The values go to the click context, not to the command's arguments, and `connector()`
+    reads them there: a command gains them with this one decorator, its signature unchanged.
+    """
+    for opt in reversed(
+        [
+            click.option(
+                "--ca-bundle",
+                "ca_bundle",
+                type=click.Path(exists=True, dir_okay=False),
+                envvar="PROVISION_CA_BUNDLE",
+                expose_value=False,
+                callback=_keep_for_connector,
+                help="PEM file of the CAs that sign the HTTPS certificates of device and "
+                "platform APIs [default: $PROVISION_CA_BUNDLE, else certifi's public CAs].",
+            ),
+            click.option(
+                "--insecure",
+                "insecure",
+                is_flag=True,
+                expose_value=False,
+                callback=_keep_for_connector,
+                help="Do not verify HTTPS certificates (a test bench only: anyone on the path "
+                "can read and change the traffic, passwords included). Warns on every run.",
+            ),
+        ]
+    ):
+        func = opt(func)
+    return func

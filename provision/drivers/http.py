@@ -1,10 +1,11 @@
 """One small HTTP client per device for the drivers that speak JSON over HTTP.
 
 It keeps what every such driver needs in one place: a timeout on every request, TLS
-verification on by default, the device's auth, and every failure (refused, silent, 401, a 4xx
-with the device's reason, an answer that is not JSON) turned into a `DeviceError` that names the
-device and the operation. Secret values the client sends are scrubbed from every message it
-raises, so a device that echoes a request back cannot leak a password into a plan or a log.
+verification as the connector says (on by default), the device's auth, and every failure
+(refused, silent, an untrusted certificate, 401, a 4xx with the device's reason, an answer that
+is not JSON) turned into a `DeviceError` that names the device and the operation. Secret values
+the client sends are scrubbed from every message it raises, so a device that echoes a request
+back cannot leak a password into a plan or a log.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from provision.errors import DeviceError
 from provision.inventory.model import Credentials
 
 _ERRNO = re.compile(r"\[Errno -?\d+\] [^'\")\]]+")
+_TLS_REASON = re.compile(r"certificate verify failed: ([^'\")(]+)|(hostname '[^']+' doesn't match)")
+_SSL_ERROR = re.compile(r"\[SSL[^\]]*\][^'\")(]*")
 _SHOWN_BODY = 200  # characters of a device's error answer worth putting in a message
 
 
@@ -32,26 +35,41 @@ class HttpError(DeviceError):
         self.status = status
 
 
-def endpoint(connector: Connector, host: str, port: int, scheme: str = "http") -> str:
+class Endpoint(str):
+    """A device API's base URL that also carries the connector's TLS setting (`verify`), so a
+    client built from it checks certificates as this run was told to, whoever builds it."""
+
+    verify: bool | str
+
+    def __new__(cls, url: str, verify: bool | str = True) -> Endpoint:
+        self = super().__new__(cls, url)
+        self.verify = verify
+        return self
+
+
+def endpoint(connector: Connector, host: str, port: int, scheme: str = "http") -> Endpoint:
     """The base URL of a device's API at its inventory address, routed by the connector."""
     address, routed_port = connector.address(host, port)
     if ":" in address:  # an IPv6 literal needs brackets in a URL
         address = f"[{address}]"
-    return f"{scheme}://{address}:{routed_port}"
+    return Endpoint(f"{scheme}://{address}:{routed_port}", connector.verify)
 
 
-def endpoint_from_url(connector: Connector, url: str) -> str:
+def endpoint_from_url(connector: Connector, url: str) -> Endpoint:
     """`endpoint` for an API the inventory gives as a URL (scheme, host, port, path prefix)."""
     parts = urlsplit(url)
     if not parts.hostname:
         raise DeviceError(f"API URL {url!r} names no host")
     port = parts.port or (443 if parts.scheme == "https" else 80)
     base = endpoint(connector, parts.hostname, port, parts.scheme or "http")
-    return base + parts.path.rstrip("/")
+    return Endpoint(base + parts.path.rstrip("/"), base.verify)
 
 
 class HttpClient:
-    """A keep-alive session to one device API; every call has a timeout and maps errors."""
+    """A keep-alive session to one device API; every call has a timeout and maps errors.
+
+    TLS verification is `verify` when given, else the setting an `Endpoint` carries, else on.
+    """
 
     def __init__(
         self,
@@ -60,15 +78,16 @@ class HttpClient:
         *,
         timeout: float,
         auth: tuple[str, str] | None = None,
-        verify: bool | str = True,
+        verify: bool | str | None = None,
         secrets: Iterable[str] = (),
     ) -> None:
         self.label, self.base_url, self.timeout = label, base_url.rstrip("/"), timeout
         self.session = requests.Session()
         # Device traffic stays on the school/precinct network: a web proxy from the
-        # environment must not carry it, and ~/.netrc must not replace the device's auth.
+        # environment must not carry it, and ~/.netrc must not replace the device's auth
+        # (nor REQUESTS_CA_BUNDLE the trust the connector was given).
         self.session.trust_env = False
-        self.session.verify = verify
+        self.session.verify = verify if verify is not None else getattr(base_url, "verify", True)
         self.session.auth = auth
         self._secrets: set[str] = set()
         self.hide(*secrets)
@@ -109,6 +128,8 @@ class HttpClient:
             resp = self.session.request(method, self.base_url + path, timeout=timeout, **kwargs)
         except requests.Timeout:
             raise self.fail(operation, f"no answer within {timeout[1]:g} s") from None
+        except requests.exceptions.SSLError as exc:  # before ConnectionError, its base class
+            raise self.fail(operation, self._untrusted(exc)) from None
         except requests.ConnectionError as exc:
             raise self.fail(
                 operation, f"cannot connect to {self.base_url}: {_cause(exc)}"
@@ -118,6 +139,22 @@ class HttpClient:
         if resp.status_code not in tuple(expect):
             raise self.fail(operation, _status_reason(resp), resp.status_code)
         return resp
+
+    def _untrusted(self, exc: requests.exceptions.SSLError) -> str:
+        """Why TLS failed and what to do: the CA to trust, never a silent downgrade."""
+        found = _TLS_REASON.search(str(exc))
+        if not found:  # a handshake failure, not a trust decision: show what the TLS layer said
+            said = _SSL_ERROR.search(str(exc))
+            detail = said.group(0).strip() if said else _cause(exc)
+            return f"TLS handshake with {self.base_url} failed: {detail}"
+        reason = next(g for g in found.groups() if g)
+        verify = self.session.verify
+        trusted = f"the CAs in {verify}" if isinstance(verify, str) else "the default CAs"
+        return (
+            f"TLS certificate of {self.base_url} is not trusted ({reason.strip()}; checked "
+            f"against {trusted}): give the CA that signed it with --ca-bundle FILE (or, only "
+            "for a test bench, --insecure)"
+        )
 
     def json(self, method: str, path: str, operation: str, **kwargs: Any) -> Any:
         resp = self.call(method, path, operation, **kwargs)

@@ -21,6 +21,7 @@ from netmiko import BaseConnection, ConnectHandler
 from netmiko.exceptions import NetmikoBaseException
 
 from provision.drivers.base import Change, Driver, Settings, Target
+from provision.drivers.connect import changed_host_key, host_key_changed_message
 from provision.drivers.switch_config import (
     DIALECTS,
     ERROR,
@@ -318,6 +319,7 @@ class SwitchDriver(Driver):
         creds = self.switch.credentials
         password = connector.secret(creds.password if creds else None)
         self._password = password
+        known_hosts = connector.trust_host_key(host, port)
         t = connector.timeout
         conn = ConnectHandler(
             device_type=self.switch.platform,
@@ -334,6 +336,12 @@ class SwitchDriver(Driver):
             use_keys=False,
             allow_agent=False,
             fast_cli=True,
+            # The key recorded on first use (or deliberately accepted) and no other: a switch
+            # that offers another is refused before the password is sent.
+            ssh_strict=True,
+            system_host_keys=False,
+            alt_host_keys=True,
+            alt_key_file=str(known_hosts),
         )
         self._conn = conn
         if self.dialect.platform == "cisco_ios" and not conn.check_enable_mode():
@@ -362,6 +370,12 @@ class SwitchDriver(Driver):
             self._drop()
             raise
         except TRANSPORT_ERRORS as exc:
+            host, port = self.target.connector.address(self.switch.host, SSH_PORT)
+            if (changed := changed_host_key(exc)) is not None:
+                self._drop()
+                raise SwitchError(
+                    host_key_changed_message(self.target.connector, self.name, host, port, changed)
+                ) from None
             transport = getattr(getattr(self._conn, "remote_conn", None), "transport", None)
             closed = transport is not None and not transport.is_active()
             self._drop()
@@ -370,7 +384,6 @@ class SwitchDriver(Driver):
                 text += " (the switch closed the SSH session)"
             if self._password:
                 text = text.replace(self._password, "***")
-            host, port = self.target.connector.address(self.switch.host, SSH_PORT)
             raise SwitchError(
                 f"{self.name} ({self.switch.platform} at {host}:{port}): {operation} failed: "
                 f"{type(exc).__name__}: {text}"
