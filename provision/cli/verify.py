@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from provision.cli.connect import connector
 from provision.cli.options import inventory_option, selection, selector_options
@@ -15,6 +16,7 @@ from provision.runs import DEFAULT_WORKERS
 from provision.verify import parse_checks, verify
 from provision.verify.model import CHECKS, ERROR, FAIL, CityReport, SchoolReport
 from provision.verify.selftests.alarm import DEFAULT_THRESHOLD_S
+from provision.verify.stream import SCHOOLS_FILE, RunDir
 
 FORMATS = ("text", "json", "junit", "markdown", "html")
 
@@ -85,7 +87,35 @@ def _format_of(path: Path) -> str:
     type=click.IntRange(1, 64),
     default=DEFAULT_WORKERS,
     show_default=True,
-    help="Devices and schools worked on at once.",
+    help="Device operations at once (per process with --dask), split between schools in "
+    "flight and devices within a school. Device I/O waits on the network, but parsing SOAP "
+    "answers is CPU work under one GIL: on 2 cores more than ~20 threads contend more than "
+    "they overlap; use --dask to use more cores or machines.",
+)
+@click.option(
+    "--run-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write each school's report to DIR/schools.jsonl as it finishes (and DIR/run.json); "
+    "the reports are built from it at the end. An interrupted run keeps what finished.",
+)
+@click.option(
+    "--resume",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    metavar="DIR",
+    help="Continue the run in DIR: skip the schools it holds, verify the rest. Inventory, "
+    "checks, selectors and threshold default to the run's own.",
+)
+@click.option(
+    "--dask",
+    metavar="ADDRESS",
+    help="Dispatch schools to the Dask scheduler at ADDRESS (tcp://host:8786), or 'local' "
+    "for a LocalCluster of this machine's cores. Workers read secrets from their own "
+    "environment.",
+)
+@click.option(
+    "--worker-inventory",
+    metavar="PATH",
+    help="With --dask: the inventory's path on the workers [default: its absolute path here].",
 )
 @click.option(
     "--timeout", type=float, default=10.0, show_default=True, help="Seconds per device operation."
@@ -105,6 +135,10 @@ def command(
     outs: tuple[Path, ...],
     secrets: str | None,
     workers: int,
+    run_dir: Path | None,
+    resume: Path | None,
+    dask: str | None,
+    worker_inventory: str | None,
     timeout: float,
     alarm_threshold: float,
     **selectors: tuple[str, ...],
@@ -121,7 +155,24 @@ def command(
       provision verify -i examples/dalian --lab
       provision verify -i inventory --checks coverage,alarm --out report.html
       provision verify -i inventory --out verify.xml --out report.html   # CI: JUnit + HTML
+      provision verify -i inventory --run-dir runs/2025-06 --out report.html
+      provision verify --resume runs/2025-06 --out report.html   # after an interruption
+      provision verify -i /srv/inventory --dask tcp://scheduler:8786 --run-dir runs/city
     """
+    if resume is not None:
+        if run_dir is not None and run_dir.resolve() != resume.resolve():
+            raise click.UsageError("--run-dir and --resume name different directories")
+        run_dir = resume
+        inventory, checks_text, alarm_threshold, lab = _from_run(
+            resume, inventory, checks_text, alarm_threshold, lab, selectors
+        )
+    if dask is not None and secrets is not None:
+        raise click.UsageError(
+            "--secrets is not sent to Dask workers: export the secrets in each worker's "
+            "environment instead"
+        )
+    if worker_inventory is not None and dask is None:
+        raise click.UsageError("--worker-inventory needs --dask")
     checks = parse_checks(checks_text)
     targets = [(path, _format_of(path)) for path in outs]
     conn = connector(lab, secrets, timeout)
@@ -134,10 +185,26 @@ def command(
             sys.stderr.flush()
 
     report = verify(
-        inventory, selection(selectors), conn, checks, workers, alarm_threshold, on_school=progress
+        inventory,
+        selection(selectors),
+        conn,
+        checks,
+        workers,
+        alarm_threshold,
+        on_school=progress,
+        run_dir=run_dir,
+        resume=resume is not None,
+        dask=dask,
+        worker_inventory=worker_inventory,
     )
     if total[0] and sys.stderr.isatty() and fmt == "text" and not outs:
         sys.stderr.write("\n")
+    if run_dir is not None:
+        click.echo(
+            f"{total[0]} school(s) verified in this session; "
+            f"{len(report.schools)} in {run_dir / SCHOOLS_FILE}",
+            err=True,
+        )
     for path, kind in targets:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(render(report, kind, inventory), encoding="utf-8")
@@ -148,3 +215,29 @@ def command(
     if not report.schools:
         raise ProvisionError("no school selected")
     sys.exit(2 if failed else 0)
+
+
+def _from_run(
+    run_dir: Path,
+    inventory: str,
+    checks_text: str | None,
+    threshold: float,
+    lab: bool,
+    selectors: dict[str, tuple[str, ...]],
+) -> tuple[str, str | None, float, bool]:
+    """Options a resumed run takes from its run.json unless given; given ones must agree
+    (verify compares them and refuses a different run)."""
+    info = RunDir(run_dir).read_info()
+    given = click.get_current_context().get_parameter_source
+    if given("inventory") == ParameterSource.DEFAULT:
+        inventory = info.inventory
+    if given("checks_text") == ParameterSource.DEFAULT:
+        checks_text = ",".join(info.checks)
+    if given("alarm_threshold") == ParameterSource.DEFAULT:
+        threshold = info.threshold
+    if not any(selectors.values()):
+        for name in selectors:
+            selectors[name] = getattr(info.selection, name)
+    done = len(RunDir(run_dir).done())
+    click.echo(f"resuming {run_dir}: {done} school(s) already verified", err=True)
+    return inventory, checks_text, threshold, lab or info.lab

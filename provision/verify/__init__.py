@@ -1,77 +1,51 @@
 """`provision verify` as a library call: audit the selected schools, read-only.
 
-Device state is gathered once for all schools (Nornir, threaded), then each school's checks run
-in parallel; a check that breaks becomes that check's "error" verdict for that school only.
-Verify changes no setting: the only things it makes happen are a 601 test alarm per panel and
-a short RTSP play of each forwarded feed.
+Each school is one unit of work (`school.audit_school`: gather its devices, run its checks),
+run on threads here (`runner`) or on Dask workers (`dask_runner`). With a run directory
+(`stream`) each finished school is on disk at once and nothing keeps the finished reports in
+memory; the CityReport is read back from the directory at the end, and an interrupted run is
+resumed where it stopped. Without one, reports are kept in memory as before.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from provision.drivers.connect import Connector
 from provision.errors import ProvisionError
-from provision.inventory.model import City, School
+from provision.inventory.model import School
 from provision.inventory.selectors import Selection
-from provision.runs import DEFAULT_WORKERS, load_for_run
-from provision.verify.checks import budgets, coverage, drift, policy, reachability
-from provision.verify.gather import DeviceState, gather
-from provision.verify.model import CHECKS, ERROR, CheckResult, CityReport, SchoolReport
-from provision.verify.selftests import alarm, streams
+from provision.runs import DEFAULT_WORKERS, inventory_digest, load_for_run
+from provision.verify.model import CHECKS, CityReport, SchoolReport, format_started
+from provision.verify.runner import run_local
+from provision.verify.school import NEEDS_STATE, audit_school, parse_checks, verify_school
+from provision.verify.selftests import alarm
+from provision.verify.stream import RunDir, RunInfo
 
-NEEDS_STATE = {"reachability", "drift", "coverage", "budgets", "alarm"}
-
-
-def parse_checks(text: str | None) -> tuple[str, ...]:
-    if not text:
-        return CHECKS
-    chosen = tuple(c.strip() for c in text.split(",") if c.strip())
-    unknown = [c for c in chosen if c not in CHECKS]
-    if unknown:
-        raise ProvisionError(f"unknown check(s) {', '.join(unknown)}; valid: {', '.join(CHECKS)}")
-    return chosen
+__all__ = [
+    "NEEDS_STATE",
+    "SchoolsNotVerified",
+    "audit_school",
+    "parse_checks",
+    "verify",
+    "verify_school",
+]
 
 
-def _timed(name: str, run: Callable[[], CheckResult]) -> CheckResult:
-    started = time.perf_counter()
-    try:
-        result = run()
-    except Exception as exc:  # the check itself broke: say so, run the others
-        result = CheckResult(name, ERROR, f"the check could not run: {exc}")
-    result.seconds = time.perf_counter() - started
-    return result
+class SchoolsNotVerified(ProvisionError):
+    """Schools that could not be verified at all (not a failed check: a broken run)."""
 
-
-def verify_school(
-    city: City,
-    school: School,
-    connector: Connector,
-    checks: tuple[str, ...],
-    states: dict[str, DeviceState],
-    threshold: float,
-) -> SchoolReport:
-    report = SchoolReport(school.id, school.name, school.tier, school.district, school.precinct)
-    results: dict[str, CheckResult] = {}
-    plan: dict[str, Callable[[], CheckResult]] = {
-        "reachability": lambda: reachability.check(school, states),
-        "drift": lambda: drift.check(school, states),
-        "streams": lambda: streams.check(school, city, connector),
-        "coverage": lambda: coverage.check(school, city, states),
-        "alarm": lambda: alarm.check(school, city, connector, states, threshold),
-        "budgets": lambda: budgets.check(school, city, states),
-        "policy": lambda: policy.check(
-            school, city, results.get("coverage"), results.get("budgets")
-        ),
-    }
-    for name in CHECKS:  # policy last: it reads the coverage and budget verdicts
-        if name in checks:
-            results[name] = _timed(name, plan[name])
-    report.checks = [results[name] for name in CHECKS if name in results]
-    return report
+    def __init__(self, failures: dict[str, str], run_dir: Path | None) -> None:
+        lines = [f"  {school}: {why}" for school, why in sorted(failures.items())]
+        hint = (
+            f"\nwhat finished is kept in {run_dir}; `--resume {run_dir}` verifies the rest"
+            if run_dir
+            else ""
+        )
+        super().__init__(f"{len(failures)} school(s) not verified:\n" + "\n".join(lines) + hint)
+        self.failures = failures
 
 
 def verify(
@@ -82,24 +56,94 @@ def verify(
     workers: int = DEFAULT_WORKERS,
     threshold: float = alarm.DEFAULT_THRESHOLD_S,
     on_school: Callable[[SchoolReport], None] | None = None,
+    *,
+    run_dir: str | Path | None = None,
+    resume: bool = False,
+    dask: str | None = None,
+    worker_inventory: str | None = None,
 ) -> CityReport:
-    started = time.perf_counter()
+    """Verify the selected schools. `run_dir`: stream each school's report to
+    DIR/schools.jsonl (`resume`: continue the run there, skipping the schools it holds).
+    `dask`: a scheduler address, or "local" for a LocalCluster; `worker_inventory` is the
+    inventory's path on the workers when it is not `root`'s absolute path.
+    `on_school` is called in the calling thread as each newly verified school finishes."""
+    session_started, clock = time.time(), time.perf_counter()
     city, schools = load_for_run(root, selection)
-    report = CityReport(city.id, str(root), checks, lab=connector.lab)
-    states = (
-        gather(city, schools, connector, workers)
-        if NEEDS_STATE & set(checks)
-        else {s.id: {} for s in schools}
-    )
+    if not schools:
+        raise ProvisionError("no school selected")
+    if resume and run_dir is None:
+        raise ProvisionError("resume needs a run directory")
+    order = [s.id for s in schools]
+    report = CityReport(city.id, str(root), tuple(checks), lab=connector.lab)
 
-    def one(school: School) -> SchoolReport:
-        result = verify_school(city, school, connector, checks, states[school.id], threshold)
-        if on_school:
-            on_school(result)
-        return result
+    def dispatch(todo: list[School], on_done: Callable[[SchoolReport], None]) -> dict[str, str]:
+        def finished(school: SchoolReport) -> None:
+            on_done(school)
+            if on_school:
+                on_school(school)
 
-    # Schools wait mostly on the network (alarm receipts, stream plays): overlap them.
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(schools)))) as pool:
-        report.schools = list(pool.map(one, schools))
-    report.seconds = time.perf_counter() - started
+        if dask is None:
+            return run_local(city, todo, connector, checks, threshold, workers, finished)
+        from provision.verify.dask_runner import WorkerJob, run_dask
+
+        inventory = worker_inventory or str(Path(root).resolve())
+        job = WorkerJob.of(inventory, tuple(checks), threshold, connector, workers)
+        return run_dask(dask, job, Path(root), todo, finished)
+
+    if run_dir is None:
+        kept: list[SchoolReport] = []
+        failures = dispatch(schools, kept.append)
+        position = {school_id: n for n, school_id in enumerate(order)}
+        report.schools = sorted(kept, key=lambda s: position[s.school])
+        report.started, report.seconds = session_started, time.perf_counter() - clock
+    else:
+        run = RunDir(run_dir)
+        wanted = RunInfo(
+            str(Path(root).resolve()),
+            city.id,
+            inventory_digest(Path(root), schools),
+            tuple(checks),
+            selection,
+            threshold,
+            connector.lab,
+            session_started,
+        )
+        with run.writing():
+            info = _open_run(run, wanted, resume)
+            done = run.done()
+            try:
+                # run.append: each school is on disk before anyone else hears of it
+                failures = dispatch([s for s in schools if s.id not in done], run.append)
+            finally:  # an interrupted session still counts the time it spent
+                info.sessions.append(
+                    {
+                        "started": format_started(session_started),
+                        "seconds": round(time.perf_counter() - clock, 3),
+                    }
+                )
+                run.write_info(info)
+            report.schools = run.reports(order)
+        report.started, report.seconds = info.started, info.seconds
+    if failures:
+        raise SchoolsNotVerified(failures, Path(run_dir) if run_dir is not None else None)
     return report
+
+
+def _open_run(run: RunDir, wanted: RunInfo, resume: bool) -> RunInfo:
+    """The run to continue (resume: it must be the same run) or a new one in an unused DIR."""
+    if resume:
+        info = run.read_info()
+        differences = info.differences(wanted)
+        if differences:
+            raise ProvisionError(
+                f"{run.path} is a different run; start a new one in another directory:\n  "
+                + "\n  ".join(differences)
+            )
+        return info
+    if run.exists() or run.done():
+        raise ProvisionError(
+            f"{run.path} already holds a verify run: `--resume {run.path}` continues it, "
+            "or give another directory"
+        )
+    run.write_info(wanted)
+    return wanted

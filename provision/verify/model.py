@@ -6,6 +6,7 @@ The JSON form of these objects is the documented, stable output of `verify --for
 
 from __future__ import annotations
 
+import calendar
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +36,10 @@ class Finding:
             "message": self.message,
             "data": self.data,
         }
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Finding:
+        return cls(raw["subject"], raw["verdict"], raw["message"], dict(raw.get("data") or {}))
 
 
 @dataclass(slots=True)
@@ -70,6 +75,17 @@ class CheckResult:
             "findings": [f.to_dict() for f in self.findings],
         }
 
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> CheckResult:
+        return cls(
+            raw["check"],
+            raw["verdict"],
+            raw["summary"],
+            [Finding.from_dict(f) for f in raw.get("findings", ())],
+            dict(raw.get("evidence") or {}),
+            float(raw.get("seconds", 0.0)),
+        )
+
 
 @dataclass(slots=True)
 class SchoolReport:
@@ -98,6 +114,18 @@ class SchoolReport:
             "checks": [c.to_dict() for c in self.checks],
         }
 
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> SchoolReport:
+        """The inverse of `to_dict` (its "verdict" is derived, so it is not read back)."""
+        return cls(
+            raw["school"],
+            raw["name"],
+            raw["tier"],
+            raw["district"],
+            raw["precinct"],
+            [CheckResult.from_dict(c) for c in raw.get("checks", ())],
+        )
+
 
 @dataclass(slots=True)
 class CityReport:
@@ -123,10 +151,37 @@ class CityReport:
             "city": self.city,
             "inventory": self.inventory,
             "lab": self.lab,
-            "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.started)),
+            "started": format_started(self.started),
             "seconds": round(self.seconds, 3),
             "checks": list(self.checks),
             "verdict": self.verdict,
             "schools_by_verdict": counts,
             "schools": [s.to_dict() for s in self.schools],
         }
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> CityReport:
+        """The inverse of `to_dict`: a saved `verify --format json` report, read back."""
+        if raw.get("format") != "provision-verify":
+            raise ValueError("not a provision-verify report (its 'format' field differs)")
+        return cls(
+            raw["city"],
+            raw["inventory"],
+            tuple(raw["checks"]),
+            bool(raw.get("lab", False)),
+            parse_started(raw["started"]),
+            float(raw.get("seconds", 0.0)),
+            [SchoolReport.from_dict(s) for s in raw.get("schools", ())],
+        )
+
+
+STARTED_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def format_started(epoch: float) -> str:
+    return time.strftime(STARTED_FORMAT, time.gmtime(epoch))
+
+
+def parse_started(text: str) -> float:
+    """Epoch seconds of a "started" timestamp as `to_dict` writes it (UTC, whole seconds)."""
+    return float(calendar.timegm(time.strptime(text, STARTED_FORMAT)))

@@ -1,0 +1,55 @@
+"""One lab of the example city for the scale tests (the `lab` fixture, exposed by conftest):
+applied, with two faults a city has on any given day, so verify finds passes and failures
+alike."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from provision.drivers.connect import LabConnector
+from provision.inventory.selectors import Selection
+from provision.journal import Journal
+from provision.lab.process import start_lab, stop_lab
+from provision.runs import apply
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "dalian"
+OBSTRUCTED = "dl-xg-k003/gate-face"  # coverage fails at this kindergarten's gate
+SLOW_PRECINCT = "nanshajie"  # its alarm centre is down: dl-zs-h024 and dl-zs-p007 wait
+FAULTS = f"""
+{OBSTRUCTED}: {{obstructed: true}}
+precinct/{SLOW_PRECINCT}/alarm_center: {{receiver_down: true}}
+"""
+
+
+@dataclass(frozen=True)
+class Lab:
+    tmp: Path
+    env: dict[str, str]
+
+
+@pytest.fixture(scope="package")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    tmp = tmp_path_factory.mktemp("scale-lab")
+    (tmp / "faults.yaml").write_text(FAULTS, encoding="utf-8")
+    env = {
+        "PROVISION_LAB_DIR": str(tmp / "lab"),
+        "PROVISION_LOCK_DIR": str(tmp / "locks"),
+        "PROVISION_JOURNAL": str(tmp / "journal.sqlite"),
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
+        start_lab(str(EXAMPLE), tmp / "lab", Selection(), str(tmp / "faults.yaml"))
+        try:
+            journal = Journal()
+            try:
+                apply(EXAMPLE, Selection(), LabConnector(), journal)
+            finally:
+                journal.close()
+            yield Lab(tmp, env)
+        finally:
+            stop_lab(tmp / "lab")
