@@ -33,3 +33,9 @@ def city_copy(tmp_path: Path) -> Path:
     dest = tmp_path / "city"
     shutil.copytree(EXAMPLE, dest)
     return dest
+
+
+@pytest.fixture(autouse=True)
+def _private_known_hosts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Host keys learned by a test stay with that test, never in the repository's .provision/."""
+    monkeypatch.setenv("PROVISION_KNOWN_HOSTS", str(tmp_path / "known_hosts"))

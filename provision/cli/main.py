@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from provision import __version__
-from provision.cli import demo, lab, render, runs, schema, validate, verify
+from provision.cli import connect, demo, lab, render, runs, schema, validate, verify
 from provision.errors import InventoryError, ProvisionError
 
 EPILOG = """\b
@@ -78,6 +78,7 @@ cli.add_command(runs.apply_command)
 cli.add_command(runs.rollback_command)
 cli.add_command(runs.history_command)
 cli.add_command(verify.command)
+cli.add_command(connect.hostkey_command)
 
 
 def main() -> None:

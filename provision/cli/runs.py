@@ -20,6 +20,7 @@ from provision.cli.options import (
     inventory_option,
     selection,
     selector_options,
+    transport_options,
 )
 from provision.errors import ProvisionError
 from provision.journal import Journal
@@ -139,6 +140,7 @@ def with_common(func: Callable[..., None]) -> Callable[..., None]:
 @selector_options
 @changed_since_option
 @with_common
+@transport_options
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -196,6 +198,7 @@ def plan_command(
 @selector_options
 @changed_since_option
 @with_common
+@transport_options
 @click.argument(
     "plan_file", required=False, type=click.Path(dir_okay=False, exists=True, path_type=Path)
 )
@@ -268,6 +271,7 @@ def apply_command(
 @click.argument("run_id")
 @inventory_option
 @with_common
+@transport_options
 @journal_option
 def rollback_command(
     run_id: str,

@@ -9,7 +9,12 @@ import click
 from click.core import ParameterSource
 
 from provision.cli.connect import connector
-from provision.cli.options import inventory_option, selection, selector_options
+from provision.cli.options import (
+    inventory_option,
+    selection,
+    selector_options,
+    transport_options,
+)
 from provision.errors import ProvisionError
 from provision.reports import verify as reports
 from provision.runs import DEFAULT_WORKERS
@@ -61,6 +66,7 @@ def _format_of(path: Path) -> str:
 @click.command("verify")
 @inventory_option
 @selector_options
+@transport_options
 @click.option("--lab", is_flag=True, help="Audit the running lab instead of the field.")
 @click.option(
     "--checks",

@@ -46,11 +46,19 @@ def snapshot(
     url = requests.utils.urlparse(uri)
     host, port = connector.address(url.hostname or "", url.port or 80)
     target = url._replace(netloc=f"{host}:{port}").geturl()
-    reply = requests.get(target, auth=HTTPBasicAuth(username, password), timeout=connector.timeout)
-    if reply.status_code == 401 and "digest" in reply.headers.get("WWW-Authenticate", "").lower():
-        reply = requests.get(
-            target, auth=HTTPDigestAuth(username, password), timeout=connector.timeout
+    with requests.Session() as http:
+        http.trust_env = False  # device traffic never goes through an environment proxy
+        http.verify = connector.verify
+        reply = http.get(
+            target, auth=HTTPBasicAuth(username, password), timeout=connector.timeout
         )
+        if (
+            reply.status_code == 401
+            and "digest" in reply.headers.get("WWW-Authenticate", "").lower()
+        ):
+            reply = http.get(
+                target, auth=HTTPDigestAuth(username, password), timeout=connector.timeout
+            )
     if reply.status_code != 200:
         raise DeviceError(f"{session.label}: snapshot HTTP {reply.status_code}")
     try:

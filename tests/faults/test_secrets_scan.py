@@ -59,10 +59,6 @@ WITH_LOGGING = (
     "from provision.cli.main import main\n"
     "main()\n"
 )
-ZLM_SECRET_IN_QUERY = (
-    "provision/verify/selftests/streams.py sends the ZLMediaKit secret in getMediaList's query "
-    "string, and urllib3 logs every request's URL at DEBUG (so does any error quoting it)"
-)
 
 
 @dataclass(frozen=True)
@@ -205,15 +201,7 @@ def _forms(name: str) -> list[bytes]:
     return [value.encode()] + [base64.b64encode(f"{u}:{value}".encode()) for u in USERNAMES]
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=ZLM_SECRET_IN_QUERY))
-        if name == "PROVISION_ZLM_SECRET"
-        else name
-        for name in SENTINELS
-    ],
-)
+@pytest.mark.parametrize("name", list(SENTINELS))
 def test_no_secret_in_any_output_written_file_or_log(scan: Scan, name: str) -> None:
     forms = _forms(name)
     leaks = [

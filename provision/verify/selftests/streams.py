@@ -21,7 +21,9 @@ from provision.verify.model import FAIL, PASS, CheckResult, Finding
 PROBE_PACKETS = 10
 
 
-def _online(city: City, school: School, connector: Connector, name: str) -> tuple[bool, str]:
+def _online(
+    city: City, school: School, connector: Connector, session: requests.Session, name: str
+) -> tuple[bool, str]:
     """Ask the platform whether it has the stream live (ZLMediaKit or MediaMTX API)."""
     vp = city.precincts[school.precinct].video_platform
     url = urlsplit(vp.api)
@@ -35,14 +37,15 @@ def _online(city: City, school: School, connector: Connector, name: str) -> tupl
             "app": vp.app,
             "stream": name,
         }
-        reply = requests.get(
-            f"{base}/index/api/getMediaList", params=params, timeout=connector.timeout
+        # The secret goes in a form body, never in a URL that logs and errors would quote.
+        reply = session.post(
+            f"{base}/index/api/getMediaList", data=params, timeout=connector.timeout
         )
         data = reply.json()
         if data.get("code") != 0:
             return False, f"platform answered code {data.get('code')}: {data.get('msg')}"
         return bool(data.get("data")), "" if data.get("data") else "not in getMediaList"
-    reply = requests.get(
+    reply = session.get(
         f"{base}/v3/paths/get/{quote(f'{vp.app}/{name}', safe='/')}", timeout=connector.timeout
     )
     if reply.status_code == 404:
@@ -60,7 +63,12 @@ def _relay_url(city: City, school: School, connector: Connector, name: str) -> s
 
 
 def _one(
-    city: City, school: School, connector: Connector, camera: str, name: str
+    city: City,
+    school: School,
+    connector: Connector,
+    session: requests.Session,
+    camera: str,
+    name: str,
 ) -> tuple[Finding, dict[str, Any]]:
     info: dict[str, Any] = {
         "camera": camera,
@@ -72,7 +80,7 @@ def _one(
     }
     try:
         try:
-            online, why = _online(city, school, connector, name)
+            online, why = _online(city, school, connector, session, name)
         except (requests.ConnectionError, requests.Timeout) as exc:
             api = urlsplit(city.precincts[school.precinct].video_platform.api).netloc
             why = "connection refused" if "refused" in str(exc) else "no answer in time"
@@ -101,7 +109,14 @@ def _one(
 
 def check(school: School, city: City, connector: Connector) -> CheckResult:
     forwarded = [c for c in school.cameras if c.forward]
-    results = [_one(city, school, connector, c.name, stream_name(school, c)) for c in forwarded]
+    # One keep-alive session per school to its precinct's platform API, not one per feed.
+    with requests.Session() as session:
+        session.trust_env = False  # device traffic never goes through an environment proxy
+        session.verify = connector.verify
+        results = [
+            _one(city, school, connector, session, c.name, stream_name(school, c))
+            for c in forwarded
+        ]
     findings = [f for f, _ in results]
     streams = {f.subject: info for f, info in results}
     live = sum(f.verdict == PASS for f in findings)
