@@ -18,8 +18,8 @@ demo: $(STAMP)
 test: $(STAMP) lint typecheck unit
 
 lint: $(STAMP)
-	$(BIN)/ruff check provision tests bench examples
-	$(BIN)/ruff format --check provision tests bench examples
+	$(BIN)/ruff check provision tests bench examples tools
+	$(BIN)/ruff format --check provision tests bench examples tools
 
 typecheck: $(STAMP)
 	$(BIN)/mypy provision
