@@ -49,9 +49,7 @@ def snapshot(
     with requests.Session() as http:
         http.trust_env = False  # device traffic never goes through an environment proxy
         http.verify = connector.verify
-        reply = http.get(
-            target, auth=HTTPBasicAuth(username, password), timeout=connector.timeout
-        )
+        reply = http.get(target, auth=HTTPBasicAuth(username, password), timeout=connector.timeout)
         if (
             reply.status_code == 401
             and "digest" in reply.headers.get("WWW-Authenticate", "").lower()
