@@ -1,0 +1,307 @@
+#!/usr/bin/env python3
+"""Benchmark: verify generated 45- and 450-school cities on sharded labs, locally and on Dask.
+
+    .venv/bin/python bench/city.py                   # 45 and 450 schools, local + Dask (~10 min)
+    .venv/bin/python bench/city.py --sizes 12 45     # quicker
+    .venv/bin/python bench/city.py --no-dask         # the local runner only
+
+Each city gets one lab started as `provision lab up` starts it (`start_lab(shards=None)`: as
+many processes as keep each within 15,000 listening sockets, split by district). Its alarm
+panels are configured first, so the alarm self-test times real DC-09 deliveries; the other
+devices stay at factory settings, so drift and coverage find plenty: the cost measured is
+verify's own, whatever the verdicts. Each verify runs in a child process so its CPU and peak
+memory are its own, not the labs'. The Dask run verifies the largest city on a LocalCluster of
+two worker processes started before the clock; its CPU is the client's plus the workers'.
+
+Prints devices/s, CPU per device and peak memory per process (the verify process, each Dask
+worker, each lab shard), then the ratios between sizes and runners against the aims: CPU per
+device within 1.2x from the smallest to the largest city, the verify process's peak memory
+flat in the number of schools, the Dask run within 1.3x of the local run's throughput.
+A benchmark: nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+DASK_WORKERS = 2
+VERIFY_WORKERS = 20
+ALARM_THRESHOLD_S = 10.0  # generous: the labs share two cores with verify
+CPU_AIM, MEMORY_AIM, DASK_AIM = 1.2, 1.25, 1.3
+
+
+# --- in the verify child process ----------------------------------------------------------------
+
+
+def _rss_mib() -> float:
+    with open("/proc/self/status", encoding="ascii") as fh:
+        line = next(x for x in fh if x.startswith("VmRSS:"))
+    return int(line.split()[1]) / 1024
+
+
+def _usage() -> dict[str, float]:
+    """This process's CPU seconds and peak RSS (MiB); also what each Dask worker reports."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return {"cpu_s": own.ru_utime + own.ru_stime, "peak_mib": own.ru_maxrss / 1024}
+
+
+def _summarise(report: Any) -> dict[str, Any]:
+    devices = [
+        device
+        for school in report.schools
+        for check in school.checks
+        if check.check == "reachability"
+        for device in check.evidence.get("devices", {}).values()
+    ]
+    down = [f"{d['kind']}: {d['error']}" for d in devices if not d["reachable"]]
+    return {"schools": len(report.schools), "devices": len(devices), "unreachable": down}
+
+
+def run_verify(city_dir: Path, runner: str, workers: int) -> dict[str, Any]:
+    from provision.drivers.connect import LabConnector
+    from provision.inventory.selectors import Selection
+    from provision.verify import verify
+
+    in_run = [0.0]  # the process's RSS as schools finish: what streaming keeps bounded
+
+    def sample(_school: Any) -> None:
+        in_run[0] = max(in_run[0], _rss_mib())
+
+    def audit(dask: str | None) -> Any:
+        # As a city-wide audit runs: each school streamed to a run directory as it finishes.
+        kwargs: dict[str, Any] = {"dask": dask} if dask else {}
+        with tempfile.TemporaryDirectory() as run_dir:
+            return verify(
+                city_dir,
+                Selection(),
+                LabConnector(),
+                workers=workers,
+                threshold=ALARM_THRESHOLD_S,
+                on_school=sample,
+                run_dir=Path(run_dir) / "run",
+                **kwargs,
+            )
+
+    if runner == "local":
+        before, wall = _usage(), time.perf_counter()
+        report = audit(None)
+        wall, after = time.perf_counter() - wall, _usage()
+        return {
+            **_summarise(report),
+            "wall_s": wall,
+            "cpu_s": after["cpu_s"] - before["cpu_s"],
+            "peaks": {"verify": after["peak_mib"], "verify in run": in_run[0]},
+        }
+    from distributed import Client, LocalCluster
+
+    try:
+        from provision.verify.dask_runner import SCHOOLS_PER_LOCAL_WORKER as threads
+    except ImportError:
+        threads = 10
+    started = time.perf_counter()
+    with (
+        LocalCluster(
+            n_workers=DASK_WORKERS,
+            threads_per_worker=threads,
+            processes=True,
+            dashboard_address=None,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        cluster_s = time.perf_counter() - started
+        workers_before = client.run(_usage)
+        before, wall = _usage(), time.perf_counter()
+        report = audit(cluster.scheduler_address)
+        wall, after = time.perf_counter() - wall, _usage()
+        workers_after = client.run(_usage)
+    worker_cpu = sum(workers_after[w]["cpu_s"] - workers_before[w]["cpu_s"] for w in workers_after)
+    peaks = {"dask client": after["peak_mib"], "dask client in run": in_run[0]}
+    peaks |= {f"dask worker {n}": w["peak_mib"] for n, w in enumerate(workers_after.values())}
+    return {
+        **_summarise(report),
+        "wall_s": wall,
+        "cpu_s": after["cpu_s"] - before["cpu_s"] + worker_cpu,
+        "cluster_start_s": cluster_s,
+        "peaks": peaks,
+    }
+
+
+# --- in the benchmark process -------------------------------------------------------------------
+
+
+def configure_alarms(city_dir: Path) -> int:
+    """Point every panel at its precinct's receiver, so the alarm self-test has real work."""
+    from provision.drivers.alarm import AlarmDriver
+    from provision.drivers.base import Target
+    from provision.drivers.connect import LabConnector
+    from provision.inventory.loader import load_inventory
+
+    city = load_inventory(city_dir).city
+    assert city is not None
+    targets = [Target(city, s, panel, LabConnector()) for s in city.schools for panel in s.alarms]
+
+    def configure(target: Target) -> None:
+        driver = AlarmDriver(target)
+        try:
+            driver.apply(driver.diff(driver.read(), driver.desired()))
+        finally:
+            driver.close()
+
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(configure, targets))
+    return len(targets)
+
+
+def lab_peaks(state: dict[str, Any]) -> dict[str, float]:
+    """Peak RSS (VmHWM, MiB) of each lab process so far."""
+    shards = state.get("shards") or [{"shard": 0, "pid": state["pid"]}]
+    peaks = {}
+    for shard in shards:
+        status = Path(f"/proc/{shard['pid']}/status").read_text(encoding="ascii")
+        line = next(x for x in status.splitlines() if x.startswith("VmHWM:"))
+        peaks[f"lab shard {shard['shard']}"] = int(line.split()[1]) / 1024
+    return peaks
+
+
+def child(city: Path, runner: str, workers: int) -> dict[str, Any]:
+    out = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--run",
+            str(city),
+            "--runner",
+            runner,
+            "--workers",
+            str(workers),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def measure(size: int, runners: list[str], workers: int) -> dict[str, dict[str, Any]]:
+    from provision.citygen import write_city
+    from provision.inventory.selectors import Selection
+    from provision.lab.process import start_lab, stop_lab_processes
+
+    rows: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        city, lab = Path(tmp) / "city", Path(tmp) / "lab"
+        write_city(city, size)
+        started = time.perf_counter()
+        try:
+            state = start_lab(str(city), lab, Selection(), shards=None)
+            lab_s = time.perf_counter() - started
+            panels = configure_alarms(city)
+            print(
+                f"{size} schools: lab of {len(state.get('shards') or [state])} process(es), "
+                f"{len(state['devices'])} devices up in {lab_s:.1f}s; {panels} panels set",
+                file=sys.stderr,
+                flush=True,
+            )
+            for runner in runners:
+                rows[runner] = child(city, runner, workers)
+                print(f"  {runner}: {rows[runner]['wall_s']:.1f}s", file=sys.stderr, flush=True)
+            shards = lab_peaks(state)
+        finally:
+            stop_lab_processes(lab)
+    for row in rows.values():
+        row["shards"] = len(shards)
+        row["peaks"] |= shards
+    return rows
+
+
+def print_results(rows: dict[tuple[int, str], dict[str, Any]]) -> None:
+    print(
+        f"{'run':<12}{'schools':>8}{'devices':>9}{'down':>6}{'labs':>6}{'wall s':>9}"
+        f"{'devices/s':>11}{'CPU ms/dev':>12}"
+    )
+    for (size, runner), r in rows.items():
+        print(
+            f"{runner + ' ' + str(size):<12}{r['schools']:>8}{r['devices']:>9}"
+            f"{len(r['unreachable']):>6}{r['shards']:>6}{r['wall_s']:>9.1f}"
+            f"{r['devices'] / r['wall_s']:>11.1f}{r['cpu_s'] / r['devices'] * 1000:>12.2f}"
+        )
+    print("peak memory per process (MiB):")
+    for (size, runner), r in rows.items():
+        peaks = ", ".join(f"{name} {mib:.0f}" for name, mib in r["peaks"].items())
+        print(f"  {runner} {size}: {peaks}")
+    for (size, runner), r in rows.items():
+        for why in r["unreachable"][:5]:
+            print(f"  {runner} {size}: a device did not answer: {why[:200]}")
+    local = {size: r for (size, runner), r in rows.items() if runner == "local"}
+    if len(local) >= 2:
+        small, large = local[min(local)], local[max(local)]
+        cpu = (large["cpu_s"] / large["devices"]) / (small["cpu_s"] / small["devices"])
+        mem = large["peaks"]["verify in run"] / small["peaks"]["verify in run"]
+        end = large["peaks"]["verify"] / small["peaks"]["verify"]
+        print(
+            f"ratio {max(local)}/{min(local)} schools ({max(local) / min(local):.0f}x): CPU per "
+            f"device {cpu:.2f}x (aim <= {CPU_AIM}x: {'met' if cpu <= CPU_AIM else 'NOT met'}); "
+            f"verify memory while verifying {mem:.2f}x (aim flat, <= {MEMORY_AIM}x: "
+            f"{'met' if mem <= MEMORY_AIM else 'NOT met'}); its peak with the final report "
+            f"read back {end:.2f}x"
+        )
+    for (size, runner), r in rows.items():
+        if runner == "dask" and size in local:
+            slower = (local[size]["devices"] / local[size]["wall_s"]) / (r["devices"] / r["wall_s"])
+            cpu = (r["cpu_s"] / r["devices"]) / (local[size]["cpu_s"] / local[size]["devices"])
+            print(
+                f"dask/local at {size} schools: local throughput {slower:.2f}x Dask's (aim <= "
+                f"{DASK_AIM}x: {'met' if slower <= DASK_AIM else 'NOT met'}); CPU per device "
+                f"{cpu:.2f}x; cluster of {DASK_WORKERS} workers started in "
+                f"{r['cluster_start_s']:.1f}s (not in the wall time)"
+            )
+
+
+def dask_available() -> str | None:
+    """Why verify cannot run on Dask here, or None when it can."""
+    import inspect
+
+    from provision.verify import verify
+
+    if "dask" not in inspect.signature(verify).parameters:
+        return "provision.verify.verify has no `dask` parameter yet (verify --dask)"
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        return "the `distributed` package is not installed"
+    return None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[45, 450])
+    parser.add_argument("--workers", type=int, default=VERIFY_WORKERS)
+    parser.add_argument("--no-dask", action="store_true", help="skip the Dask run")
+    parser.add_argument("--run", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--runner", choices=["local", "dask"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.run:
+        print(json.dumps(run_verify(args.run, args.runner, args.workers)))
+        return
+    if not args.no_dask and (why := dask_available()):
+        sys.exit(f"bench/city.py: cannot run the Dask part: {why}; use --no-dask")
+    rows: dict[tuple[int, str], dict[str, Any]] = {}
+    for size in sorted(args.sizes):
+        runners = ["local"] + (["dask"] if size == max(args.sizes) and not args.no_dask else [])
+        for runner, row in measure(size, runners, args.workers).items():
+            rows[size, runner] = row
+    print_results(rows)
+
+
+if __name__ == "__main__":
+    main()
