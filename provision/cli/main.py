@@ -48,6 +48,8 @@ class ProvisionGroup(click.Group):
             ctx.exit(130)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
+        except BrokenPipeError:
+            raise  # the reader went away (`| head`): main() ends quietly
         except Exception:
             log = Path(gettempdir()) / "provision-crash.log"
             log.write_text(traceback.format_exc(), encoding="utf-8")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from provision.lab.state import pid_alive
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "dalian"
 
@@ -20,14 +21,6 @@ def provision(*args: str, check: bool = True) -> subprocess.CompletedProcess[str
     if check and result.returncode != 0:
         raise AssertionError(f"provision {' '.join(args)}: {result.stdout}{result.stderr}")
     return result
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def test_up_status_fault_down_leaves_nothing_behind(tmp_path: Path) -> None:
@@ -57,7 +50,7 @@ def test_up_status_fault_down_leaves_nothing_behind(tmp_path: Path) -> None:
     finally:
         down = provision("lab", "down", "--state-dir", state)
     assert f"lab stopped (pid {pid})" in down.stdout
-    assert not _alive(pid)
+    assert not pid_alive(pid)
     assert not (tmp_path / "lab" / "state.json").exists()
     assert "no lab is running" in provision("lab", "down", "--state-dir", state).stdout
 
