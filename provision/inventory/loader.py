@@ -114,7 +114,7 @@ def _load_school(inv: Inventory, path: Path) -> School | None:
         if not found:
             inv.problems.append(doc.problem(exc.path, str(exc), "missing-value"))
         return None
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+    except Exception:
         if not found:
             raise  # a schema-valid file must always build: this is a bug
         return None  # too broken to build; its schema problems say why

@@ -6,10 +6,17 @@ no arbitrary tags), bound what aliases may expand to (a "billion laughs" documen
 error, not an outage), build plain values with a safe constructor that reports duplicate
 keys, and keep the node graph: a value's line and column are looked up only when a problem
 needs them, so valid files (the common case) pay nothing for locations.
+
+Whatever the bytes, reading a file never raises: text that is not UTF-8, control
+characters, numbers too long to be numbers, NaN, `!!int abc` all become located problems.
 """
 
 from __future__ import annotations
 
+import bisect
+import math
+import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +24,7 @@ from typing import Any
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 
-from provision.diagnostics import Location, Problem, Severity, format_path
+from provision.diagnostics import Location, Problem, Severity, format_path, quote
 
 try:  # libyaml is ~10x faster; fall back to the pure-Python parser where it is absent
     from yaml import CSafeLoader as _Loader
@@ -26,13 +33,12 @@ except ImportError:  # pragma: no cover
 
 MAX_NODES = 2_000_000  # values in one file once aliases are expanded
 MAX_DEPTH = 64
+MAX_FILE_BYTES = 16 * 1024 * 1024  # a school file is ~20 kB; 16 MB is not an inventory
+MAX_NUMBER_CHARS = 100  # longer numerals overflow floats (and Python's int parser)
+MAX_DUPLICATE_REPORTS = 50  # per file: a generated file could repeat one key 100,000 times
 
 YamlPath = tuple[str | int, ...]
 MERGE_TAG = "tag:yaml.org,2002:merge"
-
-
-def _mark(node: yaml.Node) -> tuple[int, int]:
-    return node.start_mark.line + 1, node.start_mark.column + 1
 
 
 @dataclass(slots=True)
@@ -45,6 +51,12 @@ class SourceDoc:
     problems: list[Problem] = field(default_factory=list)
     # Positions kept after the node graph is dropped (see `detached`), by path.
     index: dict[YamlPath, tuple[int, int]] | None = None
+    # The text parsed, to turn libyaml's marks into the lines an editor shows (see position).
+    text: str = ""
+    line_starts: list[int] | None = None  # where each line of `text` starts, once needed
+    # Values already reported while reading (a NaN, a 500-digit number): the schema would
+    # only repeat "None is not a number" about them.
+    invalid_paths: set[YamlPath] = field(default_factory=set)
 
     def detached(self, paths: list[YamlPath]) -> SourceDoc:
         """A light copy that still locates `paths` (and their ancestors): what a worker
@@ -55,19 +67,25 @@ class SourceDoc:
             index[path] = (loc.line, loc.column)
         return SourceDoc(self.file, index=index)
 
+    def position(self, index: int) -> tuple[int, int]:
+        """(line, column) from 1 of a character index (a libyaml mark's), in the lines an
+        editor shows: libyaml's own lines also break at NEL, LS and PS, and put "end of
+        stream" past the last line of a file without a final newline."""
+        if self.line_starts is None:
+            self.line_starts = [0, *(m.end() for m in re.finditer("\n", self.text))]
+        index = max(0, min(index, len(self.text)))
+        line = bisect.bisect_right(self.line_starts, index)
+        return line, index - self.line_starts[line - 1] + 1
+
+    def located(self, node: yaml.Node) -> Location:
+        return Location(self.file, *self.position(node.start_mark.index))
+
     def _nodes(self, path: YamlPath) -> tuple[yaml.Node | None, yaml.Node | None]:
         """(key node, value node) of the deepest existing prefix of `path`."""
         node, key = self.root, None
         for part in path:
             if isinstance(node, yaml.MappingNode):
-                found = next(
-                    (
-                        (k, v)
-                        for k, v in reversed(node.value)
-                        if isinstance(k, yaml.ScalarNode) and k.value == str(part)
-                    ),
-                    None,
-                )
+                found = next(((k, v) for k, v in reversed(node.value) if _key_is(k, part)), None)
                 if found is None:
                     break
                 key, node = found
@@ -85,20 +103,19 @@ class SourceDoc:
         seen: set[int] = set()
         while stack:
             node, path = stack.pop()
+            if node is target:
+                return path
             if id(node) in seen:
                 continue
             seen.add(id(node))
             if isinstance(node, yaml.MappingNode):
                 for k, v in node.value:
                     sub = (*path, str(k.value))
-                    if k is target or v is target:
+                    if k is target:
                         return sub
                     stack.append((v, sub))
             elif isinstance(node, yaml.SequenceNode):
-                for i, v in enumerate(node.value):
-                    if v is target:
-                        return (*path, i)
-                    stack.append((v, (*path, i)))
+                stack.extend((v, (*path, i)) for i, v in enumerate(node.value))
         return ()
 
     def where(self, path: YamlPath, *, key: bool = False) -> Location:
@@ -109,10 +126,18 @@ class SourceDoc:
                 if probe in self.index:
                     return Location(self.file, *self.index[probe])
                 probe = probe[:-1]
-            return Location(self.file, 1, 1)
+            return Location(self.file)
         key_node, node = self._nodes(path)
         target = key_node if key and key_node is not None else node
-        return Location(self.file, *_mark(target)) if target else Location(self.file, 1, 1)
+        return self.located(target) if target else Location(self.file)
+
+    def error(self, code: str, message: str, at: yaml.Node | Location | None = None) -> None:
+        """Record an error found while reading, at a node (with its path) or a location."""
+        if isinstance(at, yaml.Node):
+            loc, path = self.located(at), format_path(self.path_of(at))
+        else:
+            loc, path = at or Location(self.file), ""
+        self.problems.append(Problem(Severity.ERROR, code, message, loc, path))
 
     def problem(
         self, path: YamlPath, message: str, code: str, *, warning: bool = False, key: bool = False
@@ -121,44 +146,95 @@ class SourceDoc:
         return Problem(sev, code, message, self.where(path, key=key), format_path(path))
 
 
+def _key_is(node: yaml.Node, part: object) -> bool:
+    """Whether a key node is the key `part` of the data: "1" as written for a str, and
+    for a key YAML made a number, boolean or null (`1:`, `true:`, `~:`) that value."""
+    if not isinstance(node, yaml.ScalarNode):
+        return False
+    if isinstance(part, str):
+        return bool(node.value == part)
+    try:
+        value = SafeConstructor().construct_object(node)
+    except (yaml.YAMLError, ValueError, KeyError, TypeError):
+        return False
+    return type(value) is type(part) and bool(value == part)
+
+
 class _Constructor(SafeConstructor):
-    """SafeConstructor that reports duplicate keys instead of keeping the last one."""
+    """SafeConstructor that reports duplicate keys instead of keeping the last one, and
+    values no inventory holds (NaN, 500-digit numbers) instead of building them."""
 
     def __init__(self, doc: SourceDoc) -> None:
         super().__init__()
         self.doc = doc
+        # Each mapping's own keys, taken before a merge key (`<<: *base`) splices the keys
+        # it brings in: those may be overridden, only the mapping's own may not repeat.
+        self.own_keys: dict[int, list[yaml.Node]] = {}
+        self.duplicates = 0
+
+    def _bad_value(self, node: yaml.Node, message: str) -> None:
+        self.doc.invalid_paths.add(self.doc.path_of(node))
+        self.doc.error("yaml-value", message, node)
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ArithmeticError, LookupError, TypeError, ValueError) as exc:  # `!!int ''`
+            tag = node.tag.rpartition(":")[2]
+            raise ConstructorError(
+                None, None, f"{quote(node.value)} is not a valid {tag}", node.start_mark
+            ) from exc
+
+    def flatten_mapping(self, node: yaml.MappingNode) -> None:
+        self.own_keys.setdefault(id(node), [k for k, _ in node.value if k.tag != MERGE_TAG])
+        super().flatten_mapping(node)
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        if not isinstance(node, yaml.MappingNode):  # `!!map [1, 2]`, `!!set [1]`
+            tag, found = node.tag.rpartition(":")[2], node.id
+            msg = f"!!{tag} needs a mapping, found a {found}"
+            raise ConstructorError(None, None, msg, node.start_mark)
         self.flatten_mapping(node)
-        seen: dict[str, yaml.Node] = {}
         for key_node, _ in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
                 raise ConstructorError(
                     None, None, "mapping keys must be plain scalars", key_node.start_mark
                 )
+        seen: dict[str, yaml.Node] = {}
+        for key_node in self.own_keys[id(node)]:
             key = key_node.value  # the key as written; cheaper than constructing it twice
-            if key in seen:
-                line = seen[key].start_mark.line + 1
-                self.doc.problems.append(
-                    Problem(
-                        Severity.ERROR,
-                        "duplicate-key",
-                        f"duplicate key {key!r} (first defined at line {line})",
-                        Location(self.doc.file, *_mark(key_node)),
-                        format_path(self.doc.path_of(key_node)),
-                    )
-                )
-            seen.setdefault(key, key_node)
+            first = seen.setdefault(key, key_node)
+            if first is not key_node and self.duplicates < MAX_DUPLICATE_REPORTS:
+                self.duplicates += 1
+                line = self.doc.position(first.start_mark.index)[0]
+                msg = f"duplicate key {quote(key)} (first defined at line {line})"
+                self.doc.error("duplicate-key", msg, key_node)
         return super().construct_mapping(node, deep=deep)
 
     def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> str:  # type: ignore[override]
         # YAML turns 2026-09-01 into a date; the schema speaks strings.
         return str(self.construct_scalar(node))
 
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int | None:  # type: ignore[override]
+        if len(node.value) > MAX_NUMBER_CHARS:
+            self._bad_value(node, f"a number of {len(node.value):,} characters is not a value")
+            return None
+        return super().construct_yaml_int(node)
 
-_Constructor.add_constructor(  # type: ignore[type-var]
-    "tag:yaml.org,2002:timestamp", _Constructor.construct_yaml_timestamp
-)
+    def construct_yaml_float(self, node: yaml.ScalarNode) -> float | None:  # type: ignore[override]
+        value = super().construct_yaml_float(node)
+        if not math.isfinite(value):
+            self._bad_value(node, f"{node.value} is not a finite number")
+            return None
+        return value
+
+
+for _tag, _method in (
+    ("timestamp", _Constructor.construct_yaml_timestamp),
+    ("int", _Constructor.construct_yaml_int),
+    ("float", _Constructor.construct_yaml_float),
+):
+    _Constructor.add_constructor(f"tag:yaml.org,2002:{_tag}", _method)  # type: ignore[type-var]
 
 
 def _expanded_size(root: yaml.Node) -> int:
@@ -184,68 +260,68 @@ def _expanded_size(root: yaml.Node) -> int:
     return size(root, 0)
 
 
+def _syntax_error(doc: SourceDoc, exc: yaml.YAMLError) -> None:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    where = Location(doc.file, *doc.position(mark.index)) if mark else None
+    what = getattr(exc, "problem", None) or getattr(exc, "context", None) or "invalid YAML"
+    if isinstance(exc, yaml.reader.ReaderError):  # a control character, e.g. NUL
+        # libyaml counts this offset in UTF-8 bytes, the pure-Python reader in characters.
+        chars = exc.position
+        if _Loader is not yaml.SafeLoader:
+            chars = len(doc.text.encode("utf-8")[: exc.position].decode("utf-8", "ignore"))
+        where = Location(doc.file, *doc.position(chars))
+        what = f"character {exc.character!r} is not allowed in YAML ({exc.reason})"
+    doc.error("yaml-syntax", what, where)
+
+
 def parse_yaml(text: str, file: str) -> SourceDoc:
     """Parse one YAML document; problems are collected on the result, never raised."""
-    doc = SourceDoc(file)
+    text = text.removeprefix("\ufeff")  # a BOM is no character of the first line
+    doc = SourceDoc(file, text=text)
     try:
         node = yaml.compose(text, Loader=_Loader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        loc = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file)
-        what = exc.problem or exc.context or "invalid YAML"
-        doc.problems.append(Problem(Severity.ERROR, "yaml-syntax", what, loc))
-        return doc
-    except yaml.YAMLError as exc:  # e.g. several documents in one file
-        doc.problems.append(Problem(Severity.ERROR, "yaml-syntax", str(exc), Location(file)))
-        return doc
-    except RecursionError:
-        doc.problems.append(
-            Problem(Severity.ERROR, "yaml-too-big", "nesting too deep", Location(file))
-        )
-        return doc
-    if node is None:
-        doc.data = {}
-        return doc
-    doc.root = node
-    try:
         # Aliases need anchors: only a document with '&' can expand beyond its own size.
-        too_big = "&" in text and _expanded_size(node) > MAX_NODES
-    except RecursionError:
-        too_big = True
-    if too_big:
-        doc.problems.append(
-            Problem(
-                Severity.ERROR,
-                "yaml-too-big",
-                f"document expands to more than {MAX_NODES:,} values through aliases (an alias "
-                "bomb?) or nests more than {MAX_DEPTH} levels deep",
-                Location(file, *_mark(node)),
-            )
-        )
-        return doc
-    try:
-        doc.data = _Constructor(doc).construct_document(node)
-    except RecursionError:
-        doc.problems.append(
-            Problem(Severity.ERROR, "yaml-too-big", "nesting too deep", Location(file))
-        )
-    except ConstructorError as exc:
+        if node is not None and "&" in text and _expanded_size(node) > MAX_NODES:
+            msg = f"expands to more than {MAX_NODES:,} values through aliases (an alias bomb?)"
+            doc.error("yaml-too-big", msg, doc.located(node))
+            return doc
+        doc.root = node
+        doc.data = {} if node is None else _Constructor(doc).construct_document(node)
+    except ConstructorError as exc:  # a tag we do not build: !!python/..., !custom, !!int x
         mark = exc.problem_mark
-        loc = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file)
-        doc.problems.append(
-            Problem(Severity.ERROR, "yaml-tag", f"unsupported YAML: {exc.problem}", loc)
-        )
+        where = Location(file, *doc.position(mark.index)) if mark else None
+        doc.error("yaml-tag", f"unsupported YAML: {exc.problem}", where)
+    except yaml.YAMLError as exc:  # syntax, control characters, several documents
+        _syntax_error(doc, exc)
+    except RecursionError:  # anchors and aliases past MAX_DEPTH, or Python's own limit
+        doc.error("yaml-too-big", "nests too deep to read")
+    return doc
+
+
+def _unreadable(name: str, code: str, message: str, line: int = 1, column: int = 1) -> SourceDoc:
+    doc = SourceDoc(name)
+    doc.error(code, message, Location(name, line, column))
     return doc
 
 
 def load_yaml(path: Path, display: str | None = None) -> SourceDoc:
     name = display or str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # a directory named x.yaml, a FIFO
+            return _unreadable(name, "yaml-read", "not a regular file")
+        if info.st_size > MAX_FILE_BYTES:
+            limit = MAX_FILE_BYTES // (1024 * 1024)
+            return _unreadable(name, "yaml-too-big", f"file is larger than {limit} MB")
+        raw = path.read_bytes()
+    except OSError as exc:  # no permission, gone since it was listed
+        return _unreadable(name, "yaml-read", f"cannot read: {exc.strerror or exc}")
+    try:
+        # Universal newlines, as open() reads text: a lone CR ends a line, CRLF is one break.
+        text = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     except UnicodeDecodeError as exc:
-        doc = SourceDoc(name)
-        doc.problems.append(
-            Problem(Severity.ERROR, "yaml-encoding", f"not UTF-8: {exc.reason}", Location(name))
-        )
-        return doc
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
+        return _unreadable(name, "yaml-encoding", f"not UTF-8: {exc.reason}", line, column)
     return parse_yaml(text, name)

@@ -13,7 +13,17 @@ from dataclasses import replace
 
 from provision.diagnostics import Problem
 from provision.inventory.loader import Inventory
-from provision.rules import budgets, city, coverage, geometry, identity, led, references, secrets
+from provision.rules import (
+    budgets,
+    city,
+    clock,
+    coverage,
+    geometry,
+    identity,
+    led,
+    references,
+    secrets,
+)
 
 Rule = Callable[[Inventory], Iterator[Problem]]
 
@@ -24,6 +34,7 @@ SCHOOL_RULES: dict[str, Rule] = {
     "budgets": budgets.check,
     "led": led.check,
     "secrets": secrets.check,
+    "clock": clock.check,
     "coverage": coverage.check,
 }
 CITY_RULES: dict[str, Rule] = {
@@ -35,7 +46,8 @@ CITY_RULES: dict[str, Rule] = {
 def _without_tainted(inv: Inventory) -> Inventory:
     assert inv.city is not None
     city = replace(inv.city, schools=[s for s in inv.city.schools if s.id not in inv.tainted])
-    return replace(inv, city=city)
+    docs = {k: doc for k, doc in inv.docs.items() if k not in inv.tainted}
+    return replace(inv, city=city, docs=docs)
 
 
 def run_rules(inv: Inventory, rules: dict[str, Rule]) -> list[Problem]:

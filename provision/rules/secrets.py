@@ -9,15 +9,18 @@ from provision.inventory.loader import Inventory
 from provision.inventory.secrets import REF
 
 
-def _refs(data: object, path: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple, str]]:
-    if isinstance(data, dict):
-        for key, value in data.items():
-            yield from _refs(value, (*path, key))
-    elif isinstance(data, list):
-        for i, value in enumerate(data):
-            yield from _refs(value, (*path, i))
-    elif isinstance(data, str) and (match := REF.match(data)):
-        yield path, match.group(1)
+def _refs(data: object) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """(path, variable) of every ${VAR} string, in document order; iterative, because a
+    file that broke the schema may nest a thousand levels deep."""
+    stack: list[tuple[tuple[str | int, ...], object]] = [((), data)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend(((*path, k), v) for k, v in reversed(node.items()))
+        elif isinstance(node, list):
+            stack.extend(((*path, i), v) for i, v in reversed(list(enumerate(node))))
+        elif isinstance(node, str) and (match := REF.match(node)):
+            yield path, match.group(1)
 
 
 def check(inv: Inventory, env: dict[str, str] | None = None) -> Iterator[Problem]:

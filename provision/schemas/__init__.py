@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Iterator
 from functools import cache
 from importlib import resources
 from typing import Any
 
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import Draft202012Validator, FormatChecker, validators
 from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
 
-from provision.diagnostics import Problem
+from provision.diagnostics import Problem, printable, quote
 from provision.inventory.yamlsource import SourceDoc
 
 SCHEMA_FILES = ("common.schema.json", "city.schema.json", "school.schema.json")
@@ -64,47 +65,133 @@ def _inline(node: Any, file: str) -> Any:
     return {k: _inline(v, file) for k, v in node.items() if k != "$defs"}
 
 
+# Lengths and counts are bounded in the schemas; this bounds the report: past this many
+# schema problems in one file (a list of 100,000 wrong items), the rest are summed up.
+MAX_SCHEMA_PROBLEMS = 200
+TYPE_NAMES = {
+    "integer": "an integer",
+    "number": "a number",
+    "string": "a string (text)",
+    "object": "a mapping (key: value)",
+    "array": "a list",
+    "boolean": "true or false",
+    "null": "empty",
+}
+
+
+@cache
+def _python_pattern(pattern: str) -> re.Pattern[str]:
+    """The regex as JSON Schema (ECMA-262) means it: there `$` ends the text, while
+    Python's `$` also matches before a final newline, so "core\\n" passed `^[a-z]+$`."""
+    escapes = len(pattern[:-1]) - len(pattern[:-1].rstrip("\\"))
+    if pattern.endswith("$") and escapes % 2 == 0:  # an anchor, not a literal \$
+        pattern = pattern[:-1] + r"\Z"
+    return re.compile(pattern)
+
+
+def _pattern(
+    validator: Draft202012Validator, patrn: str, instance: Any, schema: dict[str, Any]
+) -> Iterator[ValidationError]:
+    if validator.is_type(instance, "string") and not _python_pattern(patrn).search(instance):
+        yield ValidationError(f"{quote(instance)} does not match {patrn!r}")
+
+
+_Validator = validators.extend(Draft202012Validator, {"pattern": _pattern})
+
+
 @cache
 def validator(kind: str) -> Draft202012Validator:
     """The compiled validator for 'city' or 'school', with references inlined."""
     name = f"{kind}.schema.json"
-    return Draft202012Validator(_inline(schema(name), name), format_checker=FormatChecker())
+    compiled: Draft202012Validator = _Validator(
+        _inline(schema(name), name), format_checker=FormatChecker()
+    )
+    return compiled
+
+
+def _type_names(types: Any) -> str:
+    names = [types] if isinstance(types, str) else list(types)
+    return " or ".join(TYPE_NAMES.get(t, t) for t in names)
+
+
+def _bound_message(error: ValidationError) -> str | None:
+    """Messages for size and range limits, quoting the value briefly."""
+    value, limit, kind = error.instance, error.validator_value, error.validator
+    if kind in ("minItems", "maxItems") and isinstance(value, list):
+        bound = "at least" if kind == "minItems" else "at most"
+        return f"has {len(value):,} item(s); {bound} {limit} expected"
+    if kind in ("minProperties", "maxProperties") and isinstance(value, dict):
+        bound = "at least" if kind == "minProperties" else "at most"
+        return f"has {len(value):,} entries; {bound} {limit} expected"
+    if kind in ("minLength", "maxLength") and isinstance(value, str):
+        bound = "at least" if kind == "minLength" else "at most"
+        return f"{quote(value)} has {len(value):,} characters; {bound} {limit} allowed"
+    ranges = {
+        "minimum": "is below the minimum of",
+        "maximum": "is above the maximum of",
+        "exclusiveMinimum": "must be greater than",
+        "exclusiveMaximum": "must be less than",
+    }
+    if kind in ranges:
+        return f"{quote(value)} {ranges[kind]} {limit}"
+    return None
 
 
 def _message(error: ValidationError) -> str:
     desc = error.schema.get("description") if isinstance(error.schema, dict) else None
-    if error.validator in ("oneOf", "anyOf") and error.context:
-        inner = _message(best_match(error.context))
-        return f"{inner}; expected: {desc}" if desc else inner
-    if error.validator in ("minItems", "maxItems") and isinstance(error.instance, list):
-        bound = "at least" if error.validator == "minItems" else "at most"
-        return f"has {len(error.instance)} item(s); {bound} {error.validator_value} expected"
+    if error.validator in ("oneOf", "anyOf"):
+        if error.context:
+            inner = _message(best_match(error.context))
+            return f"{inner}; expected: {desc}" if desc else inner
+        return f"fits more than one of the allowed forms; expected: {desc or 'exactly one'}"
+    if error.validator == "type":
+        return f"{quote(error.instance)} is not {_type_names(error.validator_value)}"
+    if (bound := _bound_message(error)) is not None:
+        return bound
     if error.validator == "pattern":
-        return f"{error.instance!r} is not valid here: {desc or 'wrong format'}"
+        return f"{quote(error.instance)} is not valid here: {desc or 'wrong format'}"
     if error.validator == "format":
-        return f"{error.instance!r} is not a valid {error.validator_value}"
+        return f"{quote(error.instance)} is not a valid {error.validator_value}"
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
         allowed = sorted((error.schema.get("properties") or {}).keys())
-        extra = [k for k in error.instance if k not in allowed]
         hints = []
-        for key in extra:
+        for key in _extra_keys(error)[:5]:
+            if not isinstance(key, str):  # `1:`, `true:`, `~:` are not text to YAML
+                what = "null" if key is None else type(key).__name__
+                hints.append(f"{quote(key)} (YAML reads this key as {what}; quote it for text)")
+                continue
             close = difflib.get_close_matches(key, allowed, n=1)
-            hints.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+            hints.append(quote(key) + (f" (did you mean {close[0]!r}?)" if close else ""))
         return f"unknown field {', '.join(hints)}; allowed: {', '.join(allowed)}"
     if error.validator == "enum":
         valid = ", ".join(str(v) for v in error.validator_value)
-        return f"{error.instance!r} is not one of the valid values: {valid}"
-    return error.message
+        return f"{quote(error.instance)} is not one of the valid values: {valid}"
+    return printable(error.message, 300)
+
+
+def _extra_keys(error: ValidationError) -> list[Any]:
+    allowed = (error.schema.get("properties") or {}).keys()
+    return [k for k in error.instance if k not in allowed]
 
 
 def schema_problems(kind: str, doc: SourceDoc) -> Iterator[Problem]:
     """Every schema violation of a parsed document, located in its file."""
+    reported = 0
     for error in validator(kind).iter_errors(doc.data):
         path = tuple(error.absolute_path)
-        key = False
-        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-            allowed = (error.schema.get("properties") or {}).keys()
-            extra = [k for k in error.instance if k not in allowed]
+        if path in doc.invalid_paths:
+            continue  # reading the file already said what is wrong with this value
+        if reported == MAX_SCHEMA_PROBLEMS:
+            msg = f"more schema problems in this file; the first {MAX_SCHEMA_PROBLEMS} are shown"
+            yield doc.problem((), msg, "schema-more")
+            return
+        reported += 1
+        key, message = False, _message(error)
+        if "propertyNames" in error.relative_schema_path:
+            # The offending key itself, e.g. a district named 1 or "Zhong Shan".
+            path, key, message = (*path, error.instance), True, f"key {message}"
+        elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            extra = _extra_keys(error)
             if extra:
                 path, key = (*path, extra[0]), True
-        yield doc.problem(path, _message(error), f"schema-{error.validator}", key=key)
+        yield doc.problem(path, message, f"schema-{error.validator}", key=key)

@@ -3,7 +3,13 @@
 Templates live in `templates/<kind>/<platform>.j2`. StrictUndefined makes a missing variable
 an error naming it (as cookiecutter does). Every value written into a device command line
 passes `cli_value`: a newline, control character or CLI separator in it would let inventory
-text become a second command, so such a value is refused, never rendered.
+text become a second command, so such a value is refused, never rendered. Text for people
+(OSD, LED messages) passes `text_value`, also inside `tojson`. The schemas refuse the same
+values at validate time; these refusals hold for a model that never went through them.
+
+A city's own LED templates come from the inventory, so they are inventory text too: they
+run sandboxed, may only read the school's facts (no calls, no `set`, no macros, one loop),
+and their output is cut off past the longest text a board could show.
 """
 
 from __future__ import annotations
@@ -16,15 +22,38 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
+from jinja2 import nodes
+from jinja2.sandbox import SandboxedEnvironment
+from jinja2.utils import htmlsafe_json_dumps
 
 from provision.errors import TemplateError
 from provision.inventory.model import Camera, City, LedBoard, School, Switch
 
 SWITCH_PLATFORMS = ("huawei", "cisco_ios", "hp_comware")
 CLI_SAFE = re.compile(r"[A-Za-z0-9._:/,-]*")
-TEXT_UNSAFE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+# Controls (C0, DEL, C1), line and paragraph separators, bidi overrides and isolates.
+TEXT_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+CLI_MAX = 128  # one word of a command: a sysname is two 63-character identifiers
+TEXT_MAX = 2048  # the largest board shows 16 lines of 128 cells
 # A fixed instant, so the rendered UTC offset never depends on the day we render.
 _OFFSET_AT = datetime(2026, 1, 15, 12, 0)
+# What a city LED template may use: facts, tests and filters that do not multiply text.
+CITY_TEMPLATE_FILTERS = {
+    *("default", "d", "join", "upper", "lower", "title", "capitalize", "trim", "length"),
+    *("count", "first", "last", "int", "float", "round", "abs", "string", "list", "sort"),
+    *("unique", "min", "max", "sum", "reverse"),
+}
+# Calls (methods, macros, lipsum, range), `set` (a = a ~ a doubles per line), 'x' * 10**9,
+# '%999999999s' % x, and other files: unbounded work or reach beyond the school's facts.
+CITY_TEMPLATE_FORBIDDEN = (
+    *(nodes.Call, nodes.Macro, nodes.CallBlock, nodes.Assign, nodes.AssignBlock),
+    *(nodes.Mul, nodes.Pow, nodes.Mod, nodes.Import, nodes.FromImport, nodes.Include),
+    nodes.Extends,
+)
+
+
+def _short(text: str) -> str:
+    return repr(text) if len(text) <= 60 else repr(text[:57]) + "..."
 
 
 def cli_value(value: Any) -> str:
@@ -35,22 +64,49 @@ def cli_value(value: Any) -> str:
     if not CLI_SAFE.fullmatch(text):
         bad = next(ch for ch in text if not CLI_SAFE.fullmatch(ch))
         raise TemplateError(
-            f"refusing to render {text!r} into a device command: character {bad!r} is not "
-            "allowed (only letters, digits and . _ : / , -)"
+            f"refusing to render {_short(text)} into a device command: character {bad!r} is "
+            "not allowed (only letters, digits and . _ : / , -)"
+        )
+    if len(text) > CLI_MAX:
+        raise TemplateError(
+            f"refusing to render {_short(text)} into a device command: {len(text)} characters, "
+            f"at most {CLI_MAX}"
         )
     return text
 
 
 def text_value(value: Any) -> str:
+    """Finalize hook for text templates: no control characters, line breaks or bidi
+    overrides (text reaches OSDs and boards as one line), and no more than a board shows."""
     text = "" if value is None else str(value)
-    if TEXT_UNSAFE.search(text):
-        raise TemplateError(f"refusing to render {text!r}: it contains a control character")
+    if bad := TEXT_UNSAFE.search(text):
+        raise TemplateError(
+            f"refusing to render {_short(text)}: it contains the control character {bad.group()!r}"
+        )
+    if len(text) > TEXT_MAX:
+        raise TemplateError(
+            f"refusing to render {len(text)} characters of text; at most {TEXT_MAX}"
+        )
     return text
+
+
+def safe_tojson(value: Any) -> str:
+    """`tojson` that refuses what `text_value` refuses in any string of `value`: JSON would
+    escape a newline in an OSD, but the camera would still receive it."""
+
+    def checked(item: Any) -> Any:
+        if isinstance(item, str):
+            return text_value(item)
+        if isinstance(item, dict):
+            return {checked(k): checked(v) for k, v in item.items()}
+        return [checked(v) for v in item] if isinstance(item, list | tuple) else item
+
+    return str(htmlsafe_json_dumps(checked(value), sort_keys=True))
 
 
 @cache
 def _env(cli: bool) -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.PackageLoader("provision", "templates"),
         undefined=jinja2.StrictUndefined,
         finalize=cli_value if cli else text_value,
@@ -58,6 +114,49 @@ def _env(cli: bool) -> jinja2.Environment:
         autoescape=False,
         trim_blocks=False,
     )
+    env.filters["tojson"] = safe_tojson
+    return env
+
+
+@cache
+def _city_env() -> SandboxedEnvironment:
+    env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, finalize=text_value)
+    env.globals.clear()  # range, lipsum, cycler, joiner, namespace
+    return env
+
+
+def _city_template(name: str, source: str) -> jinja2.Template:
+    """A city's LED template, refused unless it only reads facts (see CITY_TEMPLATE_*)."""
+    env = _city_env()
+    tree = env.parse(source)
+    for node in tree.find_all(CITY_TEMPLATE_FORBIDDEN):
+        raise TemplateError(
+            f"LED template {name!r}: {type(node).__name__.lower()} is not allowed in city "
+            "templates (they may only show the school's facts)"
+        )
+    for loop in tree.find_all(nodes.For):
+        if any(True for _ in loop.find_all(nodes.For)):
+            raise TemplateError(f"LED template {name!r}: loops may not be nested")
+    for used in tree.find_all(nodes.Filter):
+        if used.name not in CITY_TEMPLATE_FILTERS:
+            raise TemplateError(f"LED template {name!r}: filter {used.name!r} is not allowed")
+    return env.from_string(tree)
+
+
+def _render_city_template(name: str, source: str, **context: Any) -> str:
+    """Rendered piece by piece, stopping past TEXT_MAX: a loop cannot run up gigabytes."""
+    try:
+        out, size = [], 0
+        for piece in _city_template(name, source).generate(**context):
+            out.append(piece)
+            size += len(piece)
+            if size > TEXT_MAX:
+                raise TemplateError(f"LED template {name!r}: text longer than {TEXT_MAX}")
+        return "".join(out)
+    except jinja2.TemplateError as exc:  # syntax, undefined names, the sandbox's refusals
+        raise TemplateError(f"LED template {name!r}: {exc}") from exc
+    except RecursionError as exc:  # pragma: no cover - nothing recursive is allowed
+        raise TemplateError(f"LED template {name!r}: nests too deep") from exc
 
 
 def _render(name: str, cli: bool, **context: Any) -> str:
@@ -82,7 +181,10 @@ def _net(cidr: str) -> dict[str, str]:
 
 
 def timezone_facts(name: str) -> dict[str, str]:
-    zone = ZoneInfo(name)
+    try:
+        zone = ZoneInfo(name)
+    except (KeyError, ValueError, OSError) as exc:  # not found, malformed, name too long
+        raise TemplateError(f"unknown time zone {_short(name)}") from exc
     offset = zone.utcoffset(_OFFSET_AT) or (_OFFSET_AT - _OFFSET_AT)
     minutes = int(offset.total_seconds() // 60)
     sign, minutes = ("add", minutes) if minutes >= 0 else ("minus", -minutes)
@@ -177,14 +279,14 @@ def led_messages(city: City, school: School, board: LedBoard) -> list[str]:
             continue
         name = message.template or ""
         if name in city.led_templates:
-            try:
-                tmpl = _env(False).from_string(city.led_templates[name])
-                text = tmpl.render(school=school, city=city)
-            except jinja2.TemplateError as exc:
-                raise TemplateError(f"LED template {name!r}: {exc}") from exc
+            source = city.led_templates[name]
+            text = _render_city_template(name, source, school=school, city=city)
         else:
             text = _render(f"led/{name}.j2", False, school=school, city=city)
-        out.append(text.strip())
+        try:
+            out.append(text_value(text.strip()))  # the template's own text counts too
+        except TemplateError as exc:
+            raise TemplateError(f"LED template {name!r}: {exc}") from exc
     return out
 
 
