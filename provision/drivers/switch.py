@@ -379,12 +379,14 @@ class SwitchDriver(Driver):
             transport = getattr(getattr(self._conn, "remote_conn", None), "transport", None)
             closed = transport is not None and not transport.is_active()
             self._drop()
-            text = " ".join(str(exc).split()) or "no detail"
-            if closed:  # netmiko only sees silence until its timeout; say what happened
-                text += " (the switch closed the SSH session)"
+            if closed:
+                # netmiko only sees silence until its timeout, then advises on cmd_verify:
+                # that is not what happened, so say what did.
+                text = "the switch closed the SSH session"
+            else:
+                text = f"{type(exc).__name__}: {' '.join(str(exc).split()) or 'no detail'}"
             if self._password:
                 text = text.replace(self._password, "***")
             raise SwitchError(
-                f"{self.name} ({self.switch.platform} at {host}:{port}): {operation} failed: "
-                f"{type(exc).__name__}: {text}"
+                f"{self.name} ({self.switch.platform} at {host}:{port}): {operation} failed: {text}"
             ) from None

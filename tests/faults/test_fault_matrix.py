@@ -29,7 +29,7 @@ from fault_matrix_lab import (
     small_city,
     within,
 )
-from fault_matrix_model import COMMANDS, Bug, Expect, Fault, KnownBug, Row, hold
+from fault_matrix_model import COMMANDS, Expect, Fault, KnownBug, Row, hold
 
 from provision.lab.faults import FAULT_KINDS
 
@@ -104,12 +104,6 @@ MATRIX: tuple[Row, ...] = (
             says="the switch closed the SSH session",
             never_says="cmd_verify",
             journal={"core": ("not_applied",)},
-            bug=Bug(
-                ("never_says",),
-                "the switch driver leads with netmiko's advice 'Command echo verification can "
-                "potentially be disabled by setting either cmd_verify=False ...' for a session "
-                "the switch closed; only the note after it says what happened",
-            ),
         ),
         verify=Expect(0),
     ),
