@@ -7,6 +7,7 @@ live, aimed as planned and unobstructed, so both answer the same question the sa
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from provision.coverage.footprint import CameraView
 from provision.coverage.zones import ZoneCoverage, area_coverage
@@ -31,6 +32,19 @@ def camera_view(camera: Camera) -> CameraView:
     )
 
 
+def _distinct(views: list[CameraView]) -> list[CameraView]:
+    """Footprints are keyed by camera name; two cameras an inventory gave one name (the
+    identity rule reports that) still both watch, so the second gets a distinct key."""
+    seen: dict[str, int] = {}
+    out = []
+    for view in views:
+        seen[view.name] = seen.get(view.name, 0) + 1
+        out.append(
+            view if seen[view.name] == 1 else replace(view, name=f"{view.name}#{seen[view.name]}")
+        )
+    return out
+
+
 def school_coverage(
     school: School, cameras: Iterable[Camera] | None = None
 ) -> dict[str, ZoneCoverage]:
@@ -38,7 +52,7 @@ def school_coverage(
     chosen = list(school.cameras if cameras is None else cameras)
     result: dict[str, ZoneCoverage] = {}
     for area in school.areas:
-        views = [camera_view(c) for c in chosen if c.area == area.id]
+        views = _distinct([camera_view(c) for c in chosen if c.area == area.id])
         zones = [(z.id, z.polygon, z.dori) for z in area.zones]
         for cov in area_coverage(zones, views, area.walls):
             result[cov.zone_id] = cov

@@ -118,6 +118,13 @@ def test_line_breaks_the_regex_dollar_let_through_are_refused(
     assert ("schema-pattern", path) in errors(city_with(tmp_path, replace(old, new)))
 
 
+def test_two_cameras_with_one_name_are_reported_not_raised(tmp_path: Path) -> None:
+    # The identity rule reported it, then the coverage rule raised "duplicate camera names"
+    # (a school with no other error is not skipped as broken).
+    problems = city_with(tmp_path, replace("name: gate-plaza-w", "name: gate-face"))
+    assert errors(problems) == [("duplicate-name", "cameras[1].name")]
+
+
 def test_an_unknown_time_zone_fails_validate_not_render(tmp_path: Path) -> None:
     problems = city_with(
         tmp_path, replace("timezone: Asia/Shanghai", "timezone: Asia/Nowhere"), CITY_FILE
