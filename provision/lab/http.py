@@ -102,7 +102,7 @@ class HttpServer:
     """Serve `handler` on (host, port), honouring the owner's `Faults`.
 
     `refuse`/`dead` close the listening socket (clients see connection refused) and
-    `restart_if_needed` reopens it when the fault clears, on the same address.
+    `sync_faults` reopens it when the fault clears, on the same address.
     """
 
     def __init__(self, host: str, port: int, handler: Handler, faults: Faults) -> None:

@@ -3,7 +3,8 @@
 Provisioning code drives real switches with netmiko over SSH; this lets it drive a lab switch
 the same way, unmodified. One asyncio process holds ~100 of these, so a switch costs a
 listening socket, one accept coroutine and its config tree; the SSH host key is generated once
-per process and shared (clients here don't pin keys).
+per process and shared: a lab restart offers a new key, which is why `--lab` keeps its
+known_hosts in the lab's state directory.
 
 The accept loop is ours rather than `asyncssh.listen`, because the `timeout` fault needs to
 accept TCP and then say nothing (asyncssh sends its version banner the moment it takes over a
