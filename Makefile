@@ -20,6 +20,7 @@ test: $(STAMP) lint typecheck unit
 lint: $(STAMP)
 	$(BIN)/ruff check provision tests bench examples tools
 	$(BIN)/ruff format --check provision tests bench examples tools
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(STAMP)
 	$(BIN)/mypy provision

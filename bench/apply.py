@@ -48,9 +48,9 @@ from lxml import etree
 
 from provision.drivers.base import Change, Driver, Settings, Target
 from provision.drivers.camera import CameraDriver
-from provision.drivers.connect import LabConnector
 from provision.inventory.loader import load_inventory
 from provision.inventory.model import Camera, City, School
+from provision.lab.connector import LabConnector
 
 Pair = tuple[School, Camera]
 WAYS = ("provision", "floor", "naive")

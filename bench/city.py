@@ -67,8 +67,8 @@ def _summarise(report: Any) -> dict[str, Any]:
 
 
 def run_verify(city_dir: Path, runner: str, workers: int) -> dict[str, Any]:
-    from provision.drivers.connect import LabConnector
     from provision.inventory.selectors import Selection
+    from provision.lab.connector import LabConnector
     from provision.verify import verify
 
     in_run = [0.0]  # the process's RSS as schools finish: what streaming keeps bounded
@@ -142,8 +142,8 @@ def configure_alarms(city_dir: Path) -> int:
     """Point every panel at its precinct's receiver, so the alarm self-test has real work."""
     from provision.drivers.alarm import AlarmDriver
     from provision.drivers.base import Target
-    from provision.drivers.connect import LabConnector
     from provision.inventory.loader import load_inventory
+    from provision.lab.connector import LabConnector
 
     city = load_inventory(city_dir).city
     assert city is not None

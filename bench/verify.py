@@ -31,8 +31,8 @@ SOCKETS_PER_SHARD = 15000
 def configure_alarms(city_dir: Path) -> int:
     from provision.drivers.alarm import AlarmDriver
     from provision.drivers.base import Target
-    from provision.drivers.connect import LabConnector
     from provision.inventory.loader import load_inventory
+    from provision.lab.connector import LabConnector
 
     city = load_inventory(city_dir).city
     assert city is not None
@@ -47,8 +47,8 @@ def configure_alarms(city_dir: Path) -> int:
 
 
 def run_verify(city_dir: Path, workers: int) -> None:
-    from provision.drivers.connect import LabConnector
     from provision.inventory.selectors import Selection
+    from provision.lab.connector import LabConnector
     from provision.verify import verify
 
     wall, cpu = time.perf_counter(), time.process_time()

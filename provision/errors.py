@@ -6,6 +6,8 @@ device. Only bad input (inventory, schema, template) and bugs do.
 
 from __future__ import annotations
 
+import traceback
+
 
 class ProvisionError(Exception):
     """Base of every error this package raises on purpose."""
@@ -29,3 +31,14 @@ class SecretError(ProvisionError):
 
 class DeviceError(ProvisionError):
     """A device answered wrongly or not at all (turned into a failed result per device)."""
+
+
+def describe_error(exc: BaseException) -> str:
+    """A device's failure in one line. Our errors and the transport's say what happened; any
+    other exception is a bug in a driver: the device still fails alone, and the text says
+    where the bug is."""
+    if isinstance(exc, ProvisionError | OSError | TimeoutError):
+        return str(exc) or type(exc).__name__
+    frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    where = f" at {frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}" if frame else ""
+    return f"internal error {type(exc).__name__}: {exc}{where}"

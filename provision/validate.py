@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from provision.diagnostics import Problem, sort_key
+from provision.errors import InventoryError
 from provision.inventory.loader import Inventory, load_inventory, school_files
-from provision.inventory.model import School
-from provision.inventory.yamlsource import SourceDoc, YamlPath
+from provision.inventory.model import City, School
+from provision.inventory.selectors import Selection
 from provision.rules import CITY_RULES, SCHOOL_RULES, run_rules
+from provision.yamlsource import SourceDoc, YamlPath
 
 # Below this many schools a process pool costs more than it saves.
 PARALLEL_MIN_SCHOOLS = 40
@@ -102,3 +104,16 @@ def validate(
                 problems += found
     problems += run_rules(inv, CITY_RULES)
     return ValidationResult(inv, _dedupe(problems))
+
+
+def load_valid(root: str | Path, selection: Selection) -> tuple[City, list[School]]:
+    """The validated city and the selected schools, for a command that will contact devices;
+    refuses an inventory with errors before any device is touched."""
+    result = validate(root, only=set(selection.schools) or None)
+    if result.errors:
+        raise InventoryError(
+            f"{root} has {len(result.errors)} error(s); no device was touched", result.errors
+        )
+    city = result.inventory.city
+    assert city is not None
+    return city, selection.apply(city)

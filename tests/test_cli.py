@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from jsonschema import Draft202012Validator
 
 from provision.cli.main import cli
-from provision.inventory.yamlsource import load_yaml
 from provision.schemas import SCHEMA_FILES, registry, schema
+from provision.yamlsource import load_yaml
 
 
 def test_every_command_explains_itself_with_an_example() -> None:

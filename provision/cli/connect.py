@@ -18,12 +18,12 @@ from provision.drivers.connect import (
     DEFAULT_KNOWN_HOSTS,
     KNOWN_HOSTS_ENV,
     Connector,
-    LabConnector,
     forget_host_key,
     known_hosts_name,
     parse_address,
 )
 from provision.errors import ProvisionError
+from provision.lab.connector import LabConnector
 from provision.lab.state import lab_dir, require_state
 
 INSECURE_WARNING = (

@@ -17,13 +17,14 @@ import yaml
 
 from provision.cli.verify import render
 from provision.diagnostics import problems_to_text
-from provision.drivers.connect import LabConnector
+from provision.engine.journal import Journal
+from provision.engine.runs import apply, plan
+from provision.engine.signals import stop_on_signals
 from provision.inventory.selectors import Selection
-from provision.journal import Journal
+from provision.lab.connector import LabConnector
 from provision.lab.process import start_lab, stop_lab
 from provision.reports.runs import summary_line
 from provision.reports.verify import to_text
-from provision.runs import apply, plan, stop_on_signals
 from provision.validate import validate
 from provision.verify import verify
 from provision.verify.model import CityReport

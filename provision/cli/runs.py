@@ -22,15 +22,17 @@ from provision.cli.options import (
     selector_options,
     transport_options,
 )
+from provision.engine.journal import Journal
+from provision.engine.nornir_run import DEFAULT_WORKERS
+from provision.engine.outcome import DeviceOutcome, Status
+from provision.engine.planfile import load_plan, save_plan
+from provision.engine.runs import RunReport
+from provision.engine.runs import apply as apply_run
+from provision.engine.runs import plan as plan_run
+from provision.engine.runs import rollback as rollback_run
+from provision.engine.signals import Stop, stop_on_signals
 from provision.errors import ProvisionError
-from provision.journal import Journal
-from provision.planfile import load_plan, save_plan
 from provision.reports.runs import to_json, to_markdown, to_text
-from provision.runs import DEFAULT_WORKERS, RunReport, Stop, stop_on_signals
-from provision.runs import apply as apply_run
-from provision.runs import plan as plan_run
-from provision.runs import rollback as rollback_run
-from provision.tasks.converge import NOT_STARTED, DeviceOutcome
 
 FORMATS = {"text": to_text, "json": to_json, "markdown": to_markdown}
 
@@ -52,7 +54,7 @@ class ProgressBar:
             return
         with self._lock:
             self.done += 1
-            self.failed += outcome.status in ("failed", "unreachable", "stale")
+            self.failed += outcome.status.failed
             width = 30
             filled = int(width * self.done / self.total) if self.total else width
             sys.stderr.write(
@@ -68,7 +70,7 @@ class ProgressBar:
 
 def _emit(report: RunReport, fmt: str, verbose: bool = False) -> None:
     if fmt == "text":  # devices a stop left untouched are counted once, by _exit_interrupted
-        started = [o for o in report.outcomes if o.status != NOT_STARTED]
+        started = [o for o in report.outcomes if o.status != Status.NOT_STARTED]
         text = to_text(dataclasses.replace(report, outcomes=started), verbose)
     else:
         text = FORMATS[fmt](report)

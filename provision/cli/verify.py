@@ -15,9 +15,9 @@ from provision.cli.options import (
     selector_options,
     transport_options,
 )
+from provision.engine.nornir_run import DEFAULT_WORKERS
 from provision.errors import ProvisionError
 from provision.reports import verify as reports
-from provision.runs import DEFAULT_WORKERS
 from provision.verify import parse_checks, verify
 from provision.verify.model import CHECKS, ERROR, FAIL, CityReport, SchoolReport
 from provision.verify.selftests.alarm import DEFAULT_THRESHOLD_S

@@ -7,20 +7,20 @@ validator and the audit reports can use it offline.
 from __future__ import annotations
 
 from provision.coverage.footprint import CameraView, footprint, sector
-from provision.coverage.optics import (
-    DORI_PPM,
-    dori_range_m,
-    far_ground_limit_m,
-    hfov_from_lens,
-    near_blind_radius_m,
-    vfov_from_hfov,
-)
 from provision.coverage.zones import (
     BlindSpot,
     ZoneCoverage,
     area_coverage,
     coverage_of_zone,
     polygon_problem,
+)
+from provision.optics import (
+    DORI_PPM,
+    dori_range_m,
+    far_ground_limit_m,
+    hfov_from_lens,
+    near_blind_radius_m,
+    vfov_from_hfov,
 )
 
 __all__ = [

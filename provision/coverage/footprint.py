@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
-from provision.coverage import optics
+from provision import optics
 
 __all__ = ["CameraView", "footprint", "sector"]
 

@@ -19,7 +19,7 @@ from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
 from provision.coverage.footprint import CameraView, Walls, footprint_from_segments, wall_segments
-from provision.coverage.optics import DORI_PPM, dori_range_m
+from provision.optics import DORI_PPM, dori_range_m
 
 __all__ = [
     "BlindSpot",

@@ -1,5 +1,6 @@
-"""How drivers reach devices: the field (inventory addresses, secrets from the environment)
-or the lab (`--lab`: loopback addresses derived from the inventory, lab credentials).
+"""How drivers reach devices: the `Connector` contract and the field's connector (inventory
+addresses, secrets from the environment). The lab's connector (`provision.lab.connector`)
+implements the same contract; nothing here knows of it.
 
 Drivers never build addresses, read secrets or decide whom to trust themselves; they ask the
 connector, so one code path serves both, and the lab is exercised exactly as the field would be.
@@ -24,9 +25,6 @@ from typing import IO, TYPE_CHECKING
 
 from provision.errors import DeviceError, SecretError
 from provision.inventory.secrets import SecretRef
-from provision.lab import netmap
-from provision.lab.credentials import lab_secret
-from provision.lab.state import lab_dir, read_state
 
 if TYPE_CHECKING:  # paramiko (and its crypto) is imported only by commands that use SSH
     import paramiko
@@ -86,53 +84,6 @@ class Connector:
         path = self.known_hosts_file()
         explicit = "" if path == Path(DEFAULT_KNOWN_HOSTS) else f" --known-hosts {quote(str(path))}"
         return f"provision hostkey forget {quote(known_hosts_name(host, port))}{explicit}"
-
-
-@dataclass(frozen=True)
-class LabConnector(Connector):
-    """`--lab`: every inventory address is routed to its simulator on loopback.
-
-    Host keys go to the lab's own known_hosts (in its state directory), kept per lab process:
-    a restarted lab has new keys, and that must not look like an attack on the field's file.
-    """
-
-    @property
-    def lab(self) -> bool:
-        return True
-
-    def address(self, host: str, port: int) -> tuple[str, int]:
-        return netmap.lab_route(host, port)
-
-    def secret(self, ref: SecretRef | None) -> str:
-        # The lab's rule (the variable when set, else the lab default), with the variable
-        # looked up where this run's secrets are: the environment or a --secrets file.
-        if ref is not None and (value := self.env.get(ref.name)):
-            return value
-        return lab_secret(ref) if ref is not None else "admin"
-
-    def known_hosts_file(self) -> Path:
-        return Path(self.known_hosts) if self.known_hosts else lab_dir() / "known_hosts"
-
-    def trust_host_key(self, host: str, port: int) -> Path:
-        if not self.known_hosts:
-            keep_only_for(self.known_hosts_file(), f"# host keys of the lab {_lab_identity()}")
-        return super().trust_host_key(host, port)
-
-    def forget_command(self, host: str, port: int) -> str:
-        if self.known_hosts:
-            return super().forget_command(host, port)
-        return f"provision hostkey forget {quote(known_hosts_name(host, port))} --lab"
-
-
-def _lab_identity() -> str:
-    """Which lab processes (hence which host keys) the running lab is."""
-    state = read_state(lab_dir())
-    if state is None:  # no state file: the lab runs inside this process (tests)
-        return f"in process {os.getpid()}"
-    shards = ",".join(str(shard["pid"]) for shard in state.get("shards", []))
-    return f"pid {state['pid']} started {state.get('started_at')}" + (
-        f" shards {shards}" if shards else ""
-    )
 
 
 # --- SSH host keys: trust on first use, then enforce --------------------------------------------

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from provision.coverage.optics import hfov_from_lens
 from provision.inventory import model as m
 from provision.inventory.merge import deep_merge
 from provision.inventory.secrets import SecretRef
-from provision.inventory.yamlsource import SourceDoc
+from provision.optics import hfov_from_lens
+from provision.yamlsource import SourceDoc
 
 DEFAULT_TILT = -15.0
 DEFAULT_DORI = "observe"

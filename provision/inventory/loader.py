@@ -6,6 +6,7 @@ school that is valid enough is built, and all problems come back together.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,8 +15,8 @@ from provision.diagnostics import Location, Problem, Severity
 from provision.errors import InventoryError
 from provision.inventory import build
 from provision.inventory.model import City, School
-from provision.inventory.yamlsource import SourceDoc, load_yaml
 from provision.schemas import schema_problems
+from provision.yamlsource import SourceDoc, load_yaml
 
 CITY_FILE = "city.yaml"
 SCHOOLS_DIR = "schools"
@@ -53,6 +54,17 @@ def _display(path: Path) -> str:
 
 def school_files(root: Path) -> list[Path]:
     return sorted((root / SCHOOLS_DIR).glob("*.yaml")) + sorted((root / SCHOOLS_DIR).glob("*.yml"))
+
+
+def inventory_digest(root: Path, schools: list[School]) -> str:
+    """Fingerprint of city.yaml and the selected schools' files: a saved plan or a verify run
+    made from other bytes is stale."""
+    digest = hashlib.sha256((root / CITY_FILE).read_bytes())
+    wanted = {s.id for s in schools}
+    for path in school_files(root):
+        if path.stem in wanted:
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:20]
 
 
 def load_inventory(root: str | Path, only: set[str] | None = None) -> Inventory:

@@ -6,9 +6,7 @@ a secret cannot leak into output, plans, logs or the journal by accident.
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from provision.errors import SecretError
@@ -32,15 +30,3 @@ class SecretRef:
 
     def __repr__(self) -> str:
         return f"SecretRef({self.name!r})"
-
-    def is_set(self, env: Mapping[str, str] | None = None) -> bool:
-        return bool((os.environ if env is None else env).get(self.name))
-
-    def resolve(self, env: Mapping[str, str] | None = None) -> str:
-        """The secret's value; call only at the moment a device is contacted."""
-        value = (os.environ if env is None else env).get(self.name)
-        if not value:
-            raise SecretError(
-                f"secret {self} is not set: export {self.name} before contacting devices"
-            )
-        return value

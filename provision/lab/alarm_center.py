@@ -349,12 +349,6 @@ class AlarmCenter:
             "faults": self.faults.active(),
         }
 
-    def set_key(self, account: str, key: bytes | str | None) -> None:
-        if key is None:
-            self._keys.pop(account.upper(), None)
-        else:
-            self._keys[account.upper()] = _key_bytes(key)
-
     async def _sync_receiver(self) -> None:
         down = self.faults.receiver_down or self.faults.refuse or self.faults.dead
         if down:

@@ -25,7 +25,7 @@ from urllib.parse import unquote
 from provision.lab.http import Request, Response
 
 if TYPE_CHECKING:
-    from provision.lab.platform import PulledStream, VideoPlatform
+    from provision.lab.relay import PulledStream, StreamPuller
 
 # conf.Path fields (a representative subset) with MediaMTX's defaults.
 PATH_DEFAULTS: dict[str, Any] = {
@@ -143,7 +143,7 @@ class MtxPath:
 
 
 class MediaMtxApi:
-    def __init__(self, platform: VideoPlatform) -> None:
+    def __init__(self, platform: StreamPuller) -> None:
         self.platform = platform
         self.paths: dict[str, MtxPath] = {}
 

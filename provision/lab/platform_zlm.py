@@ -26,7 +26,7 @@ from urllib.parse import parse_qs, urlsplit
 from provision.lab.http import Request, Response
 
 if TYPE_CHECKING:
-    from provision.lab.platform import PulledStream, VideoPlatform
+    from provision.lab.relay import PulledStream, StreamPuller
 
 DEFAULT_VHOST = "__defaultVhost__"
 SUCCESS, OTHER_FAILED, AUTH_FAILED, INVALID_ARGS = 0, -1, -100, -300
@@ -84,7 +84,7 @@ class ZlmProxy:
 
 
 class ZlmApi:
-    def __init__(self, platform: VideoPlatform) -> None:
+    def __init__(self, platform: StreamPuller) -> None:
         self.platform = platform
         self.proxies: dict[str, ZlmProxy] = {}
         self.routes = {

@@ -24,7 +24,6 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 ADM_CID, SIA_DCS, NULL = "ADM-CID", "SIA-DCS", "NULL"
 ACK, NAK, DUH, RSP = "ACK", "NAK", "DUH", "RSP"
 EVENT_TOKENS = frozenset({ADM_CID, SIA_DCS, NULL})
-RESPONSE_TOKENS = frozenset({ACK, NAK, DUH, RSP})
 MAX_MESSAGE = 0x0FFF  # the length field is "0LLL": three hex digits
 MAX_FRAME = MAX_MESSAGE + 10  # + LF, CRC, length, CR
 TIMESTAMP_FORMAT = "%H:%M:%S,%m-%d-%Y"

@@ -4,26 +4,18 @@ from __future__ import annotations
 
 import json
 
-from provision.planfile import report_to_dict
-from provision.runs import RunReport
-from provision.tasks.converge import (
-    CHANGED,
-    FAILED,
-    NOT_STARTED,
-    PLANNED,
-    STALE,
-    UNCHANGED,
-    UNREACHABLE,
-)
+from provision.engine.outcome import Status
+from provision.engine.planfile import report_to_dict
+from provision.engine.runs import RunReport
 
 MARK = {
-    PLANNED: "~",
-    CHANGED: "~",
-    UNCHANGED: "=",
-    FAILED: "!",
-    UNREACHABLE: "!",
-    STALE: "!",
-    NOT_STARTED: "-",
+    Status.PLANNED: "~",
+    Status.CHANGED: "~",
+    Status.UNCHANGED: "=",
+    Status.FAILED: "!",
+    Status.UNREACHABLE: "!",
+    Status.STALE: "!",
+    Status.NOT_STARTED: "-",
 }
 
 
@@ -31,10 +23,10 @@ def summary_line(report: RunReport) -> str:
     counts = report.counts()
     verb = "to change" if report.command == "plan" else "changed"
     parts = [
-        f"{counts.get(PLANNED, 0) + counts.get(CHANGED, 0)} {verb}",
-        f"{counts.get(UNCHANGED, 0)} unchanged",
+        f"{counts.get(Status.PLANNED, 0) + counts.get(Status.CHANGED, 0)} {verb}",
+        f"{counts.get(Status.UNCHANGED, 0)} unchanged",
     ]
-    for status in (FAILED, UNREACHABLE, STALE, NOT_STARTED):
+    for status in (Status.FAILED, Status.UNREACHABLE, Status.STALE, Status.NOT_STARTED):
         if counts.get(status):
             parts.append(f"{counts[status]} {status}")
     return ", ".join(parts)
@@ -47,7 +39,7 @@ def to_text(report: RunReport, verbose: bool = False) -> str:
         + (f", run {report.run_id}" if report.run_id else "")
     ]
     for o in report.outcomes:
-        if o.status == UNCHANGED and not verbose:
+        if o.status == Status.UNCHANGED and not verbose:
             continue
         head = f"{MARK.get(o.status, '?')} {o.device} ({o.kind}): {o.status}"
         lines.append(head + (f": {o.error}" if o.error else ""))

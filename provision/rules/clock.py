@@ -13,8 +13,8 @@ from provision.diagnostics import Problem
 from provision.errors import TemplateError
 from provision.inventory.loader import Inventory
 from provision.inventory.model import School
-from provision.inventory.yamlsource import SourceDoc, YamlPath
 from provision.templates import cli_value, timezone_facts
+from provision.yamlsource import SourceDoc, YamlPath
 
 
 def _get(data: Any, path: YamlPath) -> Any:

@@ -19,7 +19,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
 
 from provision.diagnostics import Problem, printable, quote
-from provision.inventory.yamlsource import SourceDoc
+from provision.yamlsource import SourceDoc
 
 SCHEMA_FILES = ("common.schema.json", "city.schema.json", "school.schema.json")
 

@@ -14,10 +14,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from provision.drivers.connect import Connector
+from provision.engine.nornir_run import DEFAULT_WORKERS
 from provision.errors import ProvisionError
+from provision.inventory.loader import inventory_digest
 from provision.inventory.model import School
 from provision.inventory.selectors import Selection
-from provision.runs import DEFAULT_WORKERS, inventory_digest, load_for_run
+from provision.validate import load_valid
 from provision.verify.model import CHECKS, CityReport, SchoolReport, format_started
 from provision.verify.runner import run_local
 from provision.verify.school import NEEDS_STATE, audit_school, parse_checks, verify_school
@@ -68,7 +70,7 @@ def verify(
     inventory's path on the workers when it is not `root`'s absolute path.
     `on_school` is called in the calling thread as each newly verified school finishes."""
     session_started, clock = time.time(), time.perf_counter()
-    city, schools = load_for_run(root, selection)
+    city, schools = load_valid(root, selection)
     if not schools:
         raise ProvisionError("no school selected")
     if resume and run_dir is None:

@@ -27,7 +27,7 @@ from provision.errors import InventoryError, ProvisionError
 from provision.inventory.loader import CITY_FILE, school_files
 from provision.inventory.model import School
 from provision.inventory.selectors import Selection
-from provision.runs import load_for_run
+from provision.validate import load_valid
 from provision.verify.model import SchoolReport
 from provision.verify.runner import OnDone, describe, split_workers
 from provision.verify.school import audit_school
@@ -96,7 +96,7 @@ def audit_on_worker(job: WorkerJob, school_id: str, digest: str) -> dict[str, An
             f"worker {machine}: its copy of {root} differs from the client's for "
             f"{school_id} (city.yaml or schools/{school_id}.yaml): sync it and resume"
         )
-    city, schools = load_for_run(root, Selection(schools=(school_id,)))
+    city, schools = load_valid(root, Selection(schools=(school_id,)))
     connector = job.connector(**job.settings)
     _, per_school = split_workers(job.workers, _worker_threads())
     report = audit_school(city, schools[0], connector, job.checks, job.threshold, per_school)

@@ -10,16 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from nornir.core import Nornir
 from nornir.core.task import Result, Task
-from nornir.plugins.runners import ThreadedRunner
 
 from provision.drivers.base import Change, Settings, Target
 from provision.drivers.connect import Connector
-from provision.drivers.registry import UNMANAGED, driver_class
+from provision.drivers.registry import driver_class
+from provision.engine.nornir_run import run_task, task_results
+from provision.errors import describe_error
 from provision.inventory.model import City, School
-from provision.inventory.nornir_plugin import city_to_nornir
-from provision.tasks.converge import _error
 
 
 @dataclass(slots=True)
@@ -51,13 +49,13 @@ def gather_device(task: Task, city: City, connector: Connector) -> Result:
         state.identity = driver.identity()
         state.facts = driver.inspect()
     except Exception as exc:  # one device's failure is recorded, never raised
-        state.error = _error(exc)
+        state.error = describe_error(exc)
     finally:
         if driver is not None:
             try:
                 driver.close()
             except Exception as exc:  # closing must not hide the state
-                state.error = state.error or _error(exc)
+                state.error = state.error or describe_error(exc)
     return Result(host, result=state, failed=not state.reachable)
 
 
@@ -65,14 +63,11 @@ def gather(
     city: City, schools: list[School], connector: Connector, workers: int
 ) -> dict[str, dict[str, DeviceState]]:
     """Device states by school id, then by device name."""
-    inventory = city_to_nornir(city, schools)
-    for name in [n for n, h in inventory.hosts.items() if h.data["kind"] in UNMANAGED]:
-        del inventory.hosts[name]
-    nr = Nornir(inventory=inventory, runner=ThreadedRunner(num_workers=workers))
-    results = nr.run(task=gather_device, city=city, connector=connector)
+    results = run_task(
+        city, schools, gather_device, workers=workers, city=city, connector=connector
+    )
     out: dict[str, dict[str, DeviceState]] = {s.id: {} for s in schools}
-    for multi in results.values():
-        state: DeviceState = multi[0].result
+    for state in task_results(results):
         school_id, name = state.device.split("/", 1)
         out[school_id][name] = state
     return out

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from shapely.geometry import LineString, Point, Polygon, box
 
 from provision.coverage.footprint import CameraView, footprint, sector
-from provision.coverage.optics import dori_range_m, far_ground_limit_m
+from provision.optics import dori_range_m, far_ground_limit_m
 
 ROOM = box(0, 0, 10, 10)
 

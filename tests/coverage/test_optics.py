@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from provision.coverage.optics import (
+from provision.optics import (
     DORI_PPM,
     dori_range_m,
     far_ground_limit_m,

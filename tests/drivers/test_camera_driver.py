@@ -18,7 +18,7 @@ from labsupport import LabLoop
 
 from provision.drivers.base import Change, Settings, Target
 from provision.drivers.camera import CameraDriver, posix_timezone
-from provision.drivers.connect import Connector, LabConnector
+from provision.drivers.connect import Connector
 from provision.drivers.onvif_wsdl import wsdl_dir
 from provision.errors import DeviceError
 from provision.inventory.loader import load_inventory
@@ -26,6 +26,7 @@ from provision.inventory.model import Camera as CameraSpec
 from provision.inventory.model import City
 from provision.inventory.selectors import Selection
 from provision.lab.camera import Camera
+from provision.lab.connector import LabConnector
 from provision.lab.faults import Faults
 from provision.lab.runtime import Lab
 from provision.templates import render_camera

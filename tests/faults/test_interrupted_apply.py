@@ -25,7 +25,7 @@ import pytest
 import yaml
 from labsupport import wait_until
 
-from provision.journal import Journal
+from provision.engine.journal import Journal
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "dalian"
 SCHOOL = "dl-xg-m016"
@@ -235,7 +235,8 @@ def test_history_tells_a_run_whose_process_died_from_one_still_running(tmp_path:
     path = tmp_path / "journal.sqlite"
     # a run started by a process that then died without finishing it (as under SIGKILL)
     code = (
-        f"from provision.journal import Journal as J; print(J({str(path)!r}).start_run('a', 'x'))"
+        "from provision.engine.journal import Journal as J;"
+        f" print(J({str(path)!r}).start_run('a', 'x'))"
     )
     dead = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     journal = Journal(path)

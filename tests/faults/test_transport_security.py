@@ -37,7 +37,7 @@ from provision.cli.connect import INSECURE_WARNING, connector, hostkey_command
 from provision.cli.main import ProvisionGroup
 from provision.cli.options import transport_options
 from provision.drivers.base import Target
-from provision.drivers.connect import Connector, LabConnector, learn_host_key
+from provision.drivers.connect import Connector, learn_host_key
 from provision.drivers.http import HttpClient, HttpError, endpoint
 from provision.drivers.platforms.mediamtx import MediaMtxPlatform
 from provision.drivers.switch import SwitchDriver, SwitchError
@@ -46,6 +46,7 @@ from provision.inventory.loader import load_inventory
 from provision.inventory.model import Switch
 from provision.inventory.selectors import Selection
 from provision.lab import switch as lab_switch
+from provision.lab.connector import LabConnector
 from provision.lab.faults import Faults
 from provision.lab.process import start_lab, stop_lab
 

@@ -20,10 +20,10 @@ from provision.errors import TemplateError
 from provision.inventory import yamlsource
 from provision.inventory.loader import load_inventory
 from provision.inventory.model import City
-from provision.inventory.yamlsource import parse_yaml
 from provision.schemas import SCHEMA_FILES, schema
 from provision.templates import led_messages, timezone_facts
 from provision.validate import validate
+from provision.yamlsource import parse_yaml
 
 KG = "dl-xg-k003"
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from provision.inventory.yamlsource import parse_yaml
+from provision.yamlsource import parse_yaml
 
 
 def test_values_and_their_locations() -> None:

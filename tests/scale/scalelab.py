@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from provision.drivers.connect import LabConnector
+from provision.engine.journal import Journal
+from provision.engine.runs import apply
 from provision.inventory.selectors import Selection
-from provision.journal import Journal
+from provision.lab.connector import LabConnector
 from provision.lab.process import start_lab, stop_lab
-from provision.runs import apply
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "dalian"
 OBSTRUCTED = "dl-xg-k003/gate-face"  # coverage fails at this kindergarten's gate

@@ -19,8 +19,8 @@ from distributed import Client, LocalCluster, get_task_stream
 from distributed.diagnostics.plugin import WorkerPlugin
 from scalelab import EXAMPLE, Lab
 
-from provision.drivers.connect import LabConnector
 from provision.inventory.selectors import Selection
+from provision.lab.connector import LabConnector
 from provision.verify import SchoolsNotVerified, verify
 
 THRESHOLD = 1.0  # the slow precinct's schools wait this long for their test alarms

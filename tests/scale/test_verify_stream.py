@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 
 import provision.verify as verify_module
-from provision.drivers.connect import LabConnector
 from provision.errors import ProvisionError
 from provision.inventory.model import City, School
 from provision.inventory.selectors import Selection
-from provision.runs import load_for_run
+from provision.lab.connector import LabConnector
+from provision.validate import load_valid
 from provision.verify import SchoolsNotVerified, verify
 from provision.verify import runner as runner_module
 from provision.verify.model import (
@@ -82,7 +82,7 @@ def lines(path: Path) -> list[str]:
 
 
 def test_reports_round_trip_through_their_dicts() -> None:
-    city, schools = load_for_run(EXAMPLE, Selection())
+    city, schools = load_valid(EXAMPLE, Selection())
     report = CityReport(city.id, "inv", ("policy",), lab=True, started=1_700_000_000, seconds=2.5)
     report.schools = [fake_report(s, "x" * 10) for s in schools]
     report.schools[0].checks[0].seconds = 0.25
@@ -109,7 +109,7 @@ def test_each_school_is_on_disk_before_anyone_hears_of_it(tmp_path: Path, audit:
 
 
 def load_schools() -> list[School]:
-    return load_for_run(EXAMPLE, Selection())[1]
+    return load_valid(EXAMPLE, Selection())[1]
 
 
 def test_an_interrupted_run_keeps_what_finished_and_resume_does_only_the_rest(
@@ -182,9 +182,9 @@ def test_another_run_is_not_mixed_into_a_run_directory(tmp_path: Path, audit: Fa
 def test_memory_stays_bounded_by_the_schools_in_flight(
     tmp_path: Path, audit: FakeAudit, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    city, schools = load_for_run(EXAMPLE, Selection())
+    city, schools = load_valid(EXAMPLE, Selection())
     many = [replace(schools[n % 4], id=f"school-{n:03d}") for n in range(96)]
-    monkeypatch.setattr(verify_module, "load_for_run", lambda *_: (city, many))
+    monkeypatch.setattr(verify_module, "load_valid", lambda *_: (city, many))
     audit.payload = "x" * 400_000  # 96 schools x 400 kB: ~38 MB if the reports were kept
     in_use: list[int] = []
     tracemalloc.start()

@@ -1,57 +1,34 @@
 """plan, apply and rollback as library calls: one code path, dry-run or not.
 
-Each selected device becomes a Nornir host; the converge task runs on all of them with the
-threaded runner (device I/O waits on the network, so threads overlap it; beyond ~20 workers
-the 2-core machines this runs on lose more to contention than they gain).
-
-Stopping early (Ctrl-C, SIGTERM from a CI runner): `stop_on_signals` turns the first signal
-into a stop request while devices may be in flight. Devices being written to finish (or are
-put back) and are journaled; devices not yet written to are "not started"; the run is
-journaled as interrupted. A second signal exits at once, as a crash would: the journal's
-pending rows then say which devices were in flight.
+Each selected device runs the converge task (`engine.converge`) through `run_task`, the one
+Nornir run this package and verify share. Stopping early (Ctrl-C, SIGTERM from a CI runner) is
+`engine.signals`: devices being written to finish (or are put back) and are journaled; devices
+not yet written to are "not started"; the run is journaled as interrupted.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import os
-import signal
 import threading
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 from typing import Any, Protocol, runtime_checkable
-
-from nornir.core import Nornir
-from nornir.plugins.runners import ThreadedRunner
 
 from provision.drivers.base import Change
 from provision.drivers.connect import Connector
-from provision.drivers.registry import UNMANAGED
+from provision.engine.converge import RunContext, converge
+from provision.engine.journal import INTERRUPTED, Journal
+from provision.engine.locks import school_locks
+from provision.engine.nornir_run import DEFAULT_WORKERS, run_task, task_results
+from provision.engine.outcome import DeviceOutcome, Status
+from provision.engine.signals import Stop
 from provision.errors import InventoryError
-from provision.inventory.loader import school_files
+from provision.inventory.loader import inventory_digest
 from provision.inventory.model import City, School
-from provision.inventory.nornir_plugin import city_to_nornir
 from provision.inventory.selectors import Selection
-from provision.journal import INTERRUPTED, Journal
-from provision.locks import school_locks
-from provision.tasks.converge import (
-    CHANGED,
-    FAILED,
-    NOT_STARTED,
-    PLANNED,
-    STALE,
-    UNREACHABLE,
-    DeviceOutcome,
-    RunContext,
-    converge,
-)
-from provision.validate import validate
+from provision.validate import load_valid
 
-DEFAULT_WORKERS = 20
+__all__ = ["DEFAULT_WORKERS", "Progress", "RunReport", "apply", "plan", "rollback"]
 
 
 @dataclass(slots=True)
@@ -66,80 +43,19 @@ class RunReport:
     interrupted: bool = False  # stopped by a signal: some devices may be NOT_STARTED
 
     def counts(self) -> dict[str, int]:
-        return dict(Counter(o.status for o in self.outcomes))
+        return {str(status): n for status, n in Counter(o.status for o in self.outcomes).items()}
 
     @property
     def failed(self) -> list[DeviceOutcome]:
-        return [o for o in self.outcomes if o.status in (FAILED, UNREACHABLE, STALE)]
+        return [o for o in self.outcomes if o.status.failed]
 
     @property
     def changed(self) -> list[DeviceOutcome]:
-        return [o for o in self.outcomes if o.status in (CHANGED, PLANNED)]
+        return [o for o in self.outcomes if o.status.changed]
 
     @property
     def not_started(self) -> list[DeviceOutcome]:
-        return [o for o in self.outcomes if o.status == NOT_STARTED]
-
-
-@dataclass(slots=True)
-class Stop:
-    """A request to stop a run early, set by the handler `stop_on_signals` installs."""
-
-    event: threading.Event = field(default_factory=threading.Event)
-    signum: int = 0
-    # True while devices may be in flight: a signal then sets `event` and the run winds down.
-    # Outside (validating, waiting for a lock) nothing is in flight: it interrupts at once.
-    armed: bool = False
-    run_id: str | None = None  # for the words said on a second signal
-
-    @contextlib.contextmanager
-    def arming(self) -> Iterator[None]:
-        self.armed = True
-        try:
-            yield
-        finally:
-            self.armed = False
-
-
-@contextlib.contextmanager
-def stop_on_signals(signums: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM)) -> Iterator[Stop]:
-    """Handle SIGINT/SIGTERM for one run (call from the main thread, as a CLI does)."""
-    stop = Stop()
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        if stop.event.is_set():
-            os.write(2, b"\nquitting now" + _in_flight_hint(stop.run_id).encode() + b"\n")
-            os._exit(128 + signum)
-        stop.signum = signum
-        if not stop.armed:
-            raise KeyboardInterrupt
-        stop.event.set()
-        os.write(
-            2,
-            b"\nstopping: devices being worked on are finished, no new device starts"
-            b" (signal again to quit at once)\n",
-        )
-
-    if threading.current_thread() is not threading.main_thread():
-        yield stop  # signals are delivered to the main thread only: nothing to install
-        return
-    # A signal ignored by whoever started us (nohup, a shell's background job) stays ignored.
-    wanted = [s for s in signums if signal.getsignal(s) is not signal.SIG_IGN]
-    previous: dict[int, Any] = {s: signal.signal(s, handler) for s in wanted}
-    try:
-        yield stop
-    finally:
-        for signum, old in previous.items():
-            signal.signal(signum, old)
-
-
-def _in_flight_hint(run_id: str | None) -> str:
-    if run_id is None:
-        return ""  # no journaled run (plan, or not yet started): nothing was being written
-    return (
-        f": devices in flight stay pending in the journal; `provision rollback {run_id}`"
-        " re-reads them and puts back what they had"
-    )
+        return [o for o in self.outcomes if o.status == Status.NOT_STARTED]
 
 
 @runtime_checkable
@@ -150,29 +66,6 @@ class Progress(Protocol):
     def __call__(self, outcome: DeviceOutcome) -> None: ...
 
 
-def inventory_digest(root: Path, schools: list[School]) -> str:
-    """Fingerprint of city.yaml and the selected schools' files: a saved plan made from other
-    bytes is stale."""
-    digest = hashlib.sha256((root / "city.yaml").read_bytes())
-    wanted = {s.id for s in schools}
-    for path in school_files(root):
-        if path.stem in wanted:
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()[:20]
-
-
-def load_for_run(root: str | Path, selection: Selection) -> tuple[City, list[School]]:
-    """The validated city and the selected schools; refuses an inventory with errors."""
-    result = validate(root, only=set(selection.schools) or None)
-    if result.errors:
-        raise InventoryError(
-            f"{root} has {len(result.errors)} error(s); no device was touched", result.errors
-        )
-    city = result.inventory.city
-    assert city is not None
-    return city, selection.apply(city)
-
-
 def _run(
     city: City,
     schools: list[School],
@@ -180,17 +73,12 @@ def _run(
     workers: int,
     devices: set[str] | None = None,
 ) -> list[DeviceOutcome]:
-    inventory = city_to_nornir(city, schools)
-    for name in list(inventory.hosts):
-        host = inventory.hosts[name]
-        if host.data["kind"] in UNMANAGED or (devices is not None and name not in devices):
-            del inventory.hosts[name]
-    if isinstance(ctx.on_done, Progress):
-        ctx.on_done.start(len(inventory.hosts))
-    nr = Nornir(inventory=inventory, runner=ThreadedRunner(num_workers=workers))
-    results = nr.run(task=converge, ctx=ctx)
-    outcomes = [multi[0].result for multi in results.values()]
-    return sorted(outcomes, key=lambda o: o.device)
+    """The converge task on the devices; each device's outcome, sorted by device."""
+    on_start = ctx.on_done.start if isinstance(ctx.on_done, Progress) else None
+    results = run_task(
+        city, schools, converge, workers=workers, devices=devices, on_start=on_start, ctx=ctx
+    )
+    return task_results(results)
 
 
 def plan(
@@ -202,7 +90,7 @@ def plan(
     stop: Stop | None = None,
 ) -> RunReport:
     """Read every selected device and say what apply would change; writes nothing."""
-    city, schools = load_for_run(root, selection)
+    city, schools = load_valid(root, selection)
     report = RunReport(
         "plan", str(root), inventory_digest(Path(root), schools), selection, lab=connector.lab
     )
@@ -227,7 +115,7 @@ def apply(
     stop: Stop | None = None,
 ) -> RunReport:
     """Converge the selected devices (or apply exactly a saved plan), journaling each change."""
-    city, schools = load_for_run(root, selection)
+    city, schools = load_valid(root, selection)
     digest = inventory_digest(Path(root), schools)
     if saved_plan is not None and saved_plan.inventory_digest != digest:
         raise InventoryError(
@@ -278,7 +166,7 @@ def _refuse_stale(
     outcomes = _run(city, schools, ctx, workers, set(planned))
     if ctx.stopping():
         raise KeyboardInterrupt  # only devices were read: nothing to wind down
-    stale = [o for o in outcomes if o.status != PLANNED]
+    stale = [o for o in outcomes if o.status != Status.PLANNED]
     if stale:
         lines = [f"{o.device}: {o.error or o.status}" for o in stale]
         raise InventoryError("the plan is stale; nothing was applied:\n  " + "\n  ".join(lines))
@@ -305,7 +193,7 @@ def rollback(
     for device, _kind, change in reversed(list(journal.pending(original.run_id))):
         restore.setdefault(device, {})[change.setting] = change.before
     sel = Selection(schools=tuple(sorted({d.split("/", 1)[0] for d in [*forced, *restore]})))
-    city, schools = load_for_run(root, sel)
+    city, schools = load_valid(root, sel)
     digest = inventory_digest(Path(root), schools)
     report = RunReport("rollback", str(root), digest, sel, lab=connector.lab)
     stop = stop or Stop()

@@ -22,6 +22,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +31,18 @@ from provision.errors import ProvisionError
 
 DEFAULT_PATH = ".provision/journal.sqlite"
 
-# Outcomes of a change row. PENDING: written before the device is touched; the others replace
-# it once the device has been read back (NOT_APPLIED: intended, did not land).
-PENDING, APPLIED, NOT_APPLIED, ROLLED_BACK = "pending", "applied", "not_applied", "rolled_back"
+
+class Row(StrEnum):
+    """Outcome of a change row. PENDING: written before the device is touched; APPLIED or
+    NOT_APPLIED (intended, did not land) replace it once the device has been read back;
+    ROLLED_BACK rows are the undo a failed apply wrote."""
+
+    PENDING = "pending"
+    APPLIED = "applied"
+    NOT_APPLIED = "not_applied"
+    ROLLED_BACK = "rolled_back"
+
+
 # Run statuses besides ok/failed: RUNNING while its process works; INTERRUPTED when stopped by
 # a signal, or found RUNNING after its process is gone (killed, crashed, power cut).
 RUNNING, INTERRUPTED = "running", "interrupted"
@@ -110,7 +120,7 @@ class Journal:
         return run_id
 
     def record(
-        self, run_id: str, device: str, kind: str, changes: list[Change], outcome: str
+        self, run_id: str, device: str, kind: str, changes: list[Change], outcome: Row
     ) -> None:
         """Record changes of one device in one transaction (committed and synced on return)."""
         now = time.time()
@@ -138,7 +148,7 @@ class Journal:
 
     def intend(self, run_id: str, device: str, kind: str, changes: list[Change]) -> None:
         """Before a device is touched: its changes as pending rows, synced on return."""
-        self.record(run_id, device, kind, changes, PENDING)
+        self.record(run_id, device, kind, changes, Row.PENDING)
 
     def settle(self, run_id: str, device: str, landed: list[Change]) -> None:
         """After a device was read back: its pending rows become applied (the settings in
@@ -148,14 +158,13 @@ class Journal:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             self._db.executemany(
-                "UPDATE changes SET outcome = 'applied' WHERE run_id = ? AND device = ?"
-                " AND setting = ? AND outcome = 'pending'",
-                names,
+                "UPDATE changes SET outcome = ? WHERE run_id = ? AND device = ?"
+                " AND setting = ? AND outcome = ?",
+                [(Row.APPLIED, *name, Row.PENDING) for name in names],
             )
             self._db.execute(
-                "UPDATE changes SET outcome = 'not_applied' WHERE run_id = ? AND device = ?"
-                " AND outcome = 'pending'",
-                (run_id, device),
+                "UPDATE changes SET outcome = ? WHERE run_id = ? AND device = ? AND outcome = ?",
+                (Row.NOT_APPLIED, run_id, device, Row.PENDING),
             )
             self._db.execute("COMMIT")
 
@@ -194,9 +203,8 @@ class Journal:
         """Devices of a run by how far they got: in flight (pending rows) or settled."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT device, MAX(outcome = 'pending') FROM changes WHERE run_id = ?"
-                " GROUP BY device",
-                (run_id,),
+                "SELECT device, MAX(outcome = ?) FROM changes WHERE run_id = ? GROUP BY device",
+                (Row.PENDING, run_id),
             ).fetchall()
         in_flight = sum(1 for _, pending in rows if pending)
         counts = {"in flight": in_flight, "finished": len(rows) - in_flight}
@@ -210,14 +218,14 @@ class Journal:
 
     def applied(self, run_id: str) -> Iterator[tuple[str, str, Change]]:
         """(device, kind, change) of every change a run applied, in the order applied."""
-        yield from self._changes(run_id, APPLIED)
+        yield from self._changes(run_id, Row.APPLIED)
 
     def pending(self, run_id: str) -> Iterator[tuple[str, str, Change]]:
         """(device, kind, change) a run meant to make on devices it was still working on when
         it died: whether each landed is unknown until the device is read again."""
-        yield from self._changes(run_id, PENDING)
+        yield from self._changes(run_id, Row.PENDING)
 
-    def _changes(self, run_id: str, outcome: str) -> Iterator[tuple[str, str, Change]]:
+    def _changes(self, run_id: str, outcome: Row) -> Iterator[tuple[str, str, Change]]:
         with self._lock:
             rows = self._db.execute(
                 "SELECT device, kind, setting, before, after FROM changes"

@@ -11,12 +11,9 @@ is left alone ("not started"); one being written is finished and journaled.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import threading
-import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from nornir.core.task import Result, Task
@@ -24,42 +21,10 @@ from nornir.core.task import Result, Task
 from provision.drivers.base import Change, Driver, Settings, Target
 from provision.drivers.connect import Connector
 from provision.drivers.registry import driver_class
-from provision.errors import ProvisionError
+from provision.engine.journal import Journal, Row
+from provision.engine.outcome import DeviceOutcome, Status, state_digest
+from provision.errors import describe_error
 from provision.inventory.model import City
-from provision.journal import Journal
-
-UNCHANGED, CHANGED, PLANNED = "unchanged", "changed", "would change"
-FAILED, UNREACHABLE, STALE = "failed", "unreachable", "stale"
-NOT_STARTED = "not started"  # the run was stopped before this device was written to
-
-
-@dataclass(slots=True)
-class DeviceOutcome:
-    device: str
-    kind: str
-    status: str
-    changes: list[Change] = field(default_factory=list)
-    error: str | None = None
-    rolled_back: list[Change] = field(default_factory=list)
-    state_digest: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "device": self.device,
-            "kind": self.kind,
-            "status": self.status,
-            "changes": [c.to_dict() for c in self.changes],
-            "error": self.error,
-            "rolled_back": [c.to_dict() for c in self.rolled_back],
-            "state_digest": self.state_digest,
-        }
-
-
-def state_digest(settings: Settings) -> str:
-    """A fingerprint of what a device held when it was read: a saved plan is stale if the
-    device no longer holds exactly this."""
-    text = json.dumps(settings, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 @dataclass(slots=True)
@@ -84,30 +49,21 @@ class RunContext:
         return self.stop is not None and self.stop.is_set()
 
 
-def _error(exc: BaseException) -> str:
-    if isinstance(exc, ProvisionError | OSError | TimeoutError):
-        return str(exc) or type(exc).__name__
-    # Anything else is a bug in a driver: keep the device's failure, show where.
-    frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
-    where = f" at {frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}" if frame else ""
-    return f"internal error {type(exc).__name__}: {exc}{where}"
-
-
 def converge(task: Task, ctx: RunContext) -> Result:
     host = task.host
     kind = host.data["kind"]
     if ctx.stopping():
         # The threaded runner starts every queued host even after Ctrl-C: say so, touch nothing.
-        return Result(host, result=DeviceOutcome(host.name, kind, NOT_STARTED))
+        return Result(host, result=DeviceOutcome(host.name, kind, Status.NOT_STARTED))
     school = ctx.city.school(host.data["school"])
-    outcome = DeviceOutcome(host.name, kind, UNCHANGED)
+    outcome = DeviceOutcome(host.name, kind, Status.UNCHANGED)
     driver: Driver | None = None
     try:
         driver = driver_class(kind)(Target(ctx.city, school, host.data["device"], ctx.connector))
         _converge(driver, outcome, ctx)
     except Exception as exc:  # a device's failure is its own, never the run's
-        outcome.status = UNREACHABLE if outcome.status == UNCHANGED else FAILED
-        outcome.error = _error(exc)
+        outcome.status = Status.UNREACHABLE if outcome.status == Status.UNCHANGED else Status.FAILED
+        outcome.error = describe_error(exc)
     finally:
         if driver is not None:
             # Closing a dead session must not mask the device's outcome.
@@ -115,24 +71,24 @@ def converge(task: Task, ctx: RunContext) -> Result:
                 driver.close()
         if ctx.on_done:
             ctx.on_done(outcome)
-    failed = outcome.status in (FAILED, UNREACHABLE, STALE)
     diff = "\n".join(c.describe() for c in outcome.changes)
-    return Result(host, result=outcome, changed=outcome.status == CHANGED, diff=diff, failed=failed)
+    changed = outcome.status == Status.CHANGED
+    return Result(host, result=outcome, changed=changed, diff=diff, failed=outcome.status.failed)
 
 
 def _converge(driver: Driver, outcome: DeviceOutcome, ctx: RunContext) -> None:
     current = driver.read()
     outcome.state_digest = state_digest(current)
-    outcome.status = "read"
+    outcome.status = Status.READ
     if ctx.forced is not None or ctx.restore is not None:
         changes = _rollback_changes(outcome.device, current, ctx)
     elif ctx.planned is not None:
         planned = ctx.planned.get(outcome.device)
         if planned is None:
-            outcome.status = UNCHANGED
+            outcome.status = Status.UNCHANGED
             return
         if planned.state_digest != outcome.state_digest:
-            outcome.status = STALE
+            outcome.status = Status.STALE
             outcome.error = "the device changed since the plan was made; plan again"
             return
         changes = planned.changes
@@ -140,14 +96,14 @@ def _converge(driver: Driver, outcome: DeviceOutcome, ctx: RunContext) -> None:
         changes = driver.diff(current, driver.desired())
     outcome.changes = changes
     if not changes:
-        outcome.status = UNCHANGED
+        outcome.status = Status.UNCHANGED
         return
     if ctx.dry_run:
-        outcome.status = PLANNED
+        outcome.status = Status.PLANNED
         return
     if ctx.stopping():
         # Stopped while this device was being read: nothing was written yet, leave it so.
-        outcome.status, outcome.changes = NOT_STARTED, []
+        outcome.status, outcome.changes = Status.NOT_STARTED, []
         return
     # Intent first, synced: if the process dies from here on, the journal says this device
     # was in flight, and rollback knows what to check.
@@ -155,8 +111,8 @@ def _converge(driver: Driver, outcome: DeviceOutcome, ctx: RunContext) -> None:
     try:
         driver.apply(changes)
     except Exception as exc:
-        outcome.status = FAILED
-        outcome.error = _error(exc)
+        outcome.status = Status.FAILED
+        outcome.error = describe_error(exc)
         if driver.rollback_on_failure:
             _roll_back(driver, current, changes, outcome, ctx)
         else:
@@ -167,17 +123,17 @@ def _converge(driver: Driver, outcome: DeviceOutcome, ctx: RunContext) -> None:
     except Exception as exc:
         # Written but not verified: the rows stay pending, as after a crash, so rollback
         # re-reads the device rather than trusting either value.
-        outcome.status = FAILED
-        outcome.error = f"applied, but could not read it back to verify: {_error(exc)}"
+        outcome.status = Status.FAILED
+        outcome.error = f"applied, but could not read it back to verify: {describe_error(exc)}"
         return
     landed = [c for c in changes if after.get(c.setting) == c.after]
     _settle(ctx, outcome, landed)
     missed = [c for c in changes if after.get(c.setting) != c.after]
     if missed:
-        outcome.status = FAILED
+        outcome.status = Status.FAILED
         outcome.error = "not held after apply: " + "; ".join(c.describe() for c in missed)
         return
-    outcome.status = CHANGED
+    outcome.status = Status.CHANGED
 
 
 def _rollback_changes(device: str, current: Settings, ctx: RunContext) -> list[Change]:
@@ -197,7 +153,7 @@ def _landed(
     try:
         now = driver.read()
     except Exception as exc:
-        outcome.error = f"{outcome.error}; could not re-read the device: {_error(exc)}"
+        outcome.error = f"{outcome.error}; could not re-read the device: {describe_error(exc)}"
         return None
     return [
         c for c in changes if now.get(c.setting) == c.after and before.get(c.setting) != c.after
@@ -218,10 +174,10 @@ def _roll_back(
     try:
         driver.apply(undo)
     except Exception as exc:
-        outcome.error = f"{outcome.error}; rollback failed: {_error(exc)}"
+        outcome.error = f"{outcome.error}; rollback failed: {describe_error(exc)}"
         return
     outcome.rolled_back = undo
-    _journal(ctx, outcome, undo, "rolled_back")
+    _journal(ctx, outcome, undo, Row.ROLLED_BACK)
 
 
 def _keep_landed(
@@ -243,6 +199,6 @@ def _settle(ctx: RunContext, outcome: DeviceOutcome, landed: list[Change]) -> No
         ctx.journal.settle(ctx.run_id, outcome.device, landed)
 
 
-def _journal(ctx: RunContext, outcome: DeviceOutcome, changes: list[Change], what: str) -> None:
+def _journal(ctx: RunContext, outcome: DeviceOutcome, changes: list[Change], what: Row) -> None:
     if ctx.journal is not None and ctx.run_id is not None and changes:
         ctx.journal.record(ctx.run_id, outcome.device, outcome.kind, changes, what)

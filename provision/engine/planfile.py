@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from provision.drivers.base import Change
+from provision.engine.outcome import DeviceOutcome, Status
+from provision.engine.runs import RunReport
 from provision.errors import ProvisionError
 from provision.inventory.selectors import Selection
-from provision.runs import RunReport
-from provision.tasks.converge import DeviceOutcome
 
 FORMAT = "provision-plan"
 VERSION = 1
@@ -73,16 +73,22 @@ def load_plan(path: Path) -> RunReport:
         ),
         lab=bool(raw.get("lab")),
     )
-    for d in raw["devices"]:
-        report.outcomes.append(
-            DeviceOutcome(
-                d["device"],
-                d["kind"],
-                d["status"],
-                [Change.from_dict(c) for c in d["changes"]],
-                d.get("error"),
-                [Change.from_dict(c) for c in d.get("rolled_back", [])],
-                d.get("state_digest", ""),
-            )
-        )
+    try:
+        report.outcomes = [_outcome(d) for d in raw["devices"]]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ProvisionError(
+            f"{path}: not a valid plan file ({type(exc).__name__}: {exc})"
+        ) from None
     return report
+
+
+def _outcome(d: dict[str, Any]) -> DeviceOutcome:
+    return DeviceOutcome(
+        d["device"],
+        d["kind"],
+        Status(d["status"]),
+        [Change.from_dict(c) for c in d["changes"]],
+        d.get("error"),
+        [Change.from_dict(c) for c in d.get("rolled_back", [])],
+        d.get("state_digest", ""),
+    )

@@ -1,0 +1,52 @@
+"""The one place a task runs over a city's devices with Nornir: plan, apply, rollback and
+verify's gathering all come through here.
+
+Each selected device becomes a Nornir host (`inventory.nornir_plugin`); devices with nothing
+to manage are dropped; the task runs on the threaded runner (device I/O waits on the network,
+so threads overlap it; beyond ~20 workers the 2-core machines this runs on lose more to
+contention than they gain). What comes back is Nornir's own `AggregatedResult`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from nornir.core import Nornir
+from nornir.core.task import AggregatedResult
+from nornir.plugins.runners import ThreadedRunner
+
+from provision.drivers.registry import UNMANAGED
+from provision.inventory.model import City, School
+from provision.inventory.nornir_plugin import city_to_nornir
+
+DEFAULT_WORKERS = 20
+
+
+def run_task(
+    city: City,
+    schools: list[School],
+    task: Callable[..., Any],
+    /,
+    *,
+    workers: int = DEFAULT_WORKERS,
+    devices: set[str] | None = None,
+    on_start: Callable[[int], None] | None = None,
+    **params: Any,
+) -> AggregatedResult:
+    """Run `task(task, **params)` on every managed device of `schools` (only the hosts named
+    in `devices`, "<school>/<device>", when given). `on_start` hears how many will run."""
+    inventory = city_to_nornir(city, schools)
+    for name in list(inventory.hosts):
+        host = inventory.hosts[name]
+        if host.data["kind"] in UNMANAGED or (devices is not None and name not in devices):
+            del inventory.hosts[name]
+    if on_start is not None:
+        on_start(len(inventory.hosts))
+    nr = Nornir(inventory=inventory, runner=ThreadedRunner(num_workers=workers))
+    return nr.run(task=task, **params)
+
+
+def task_results(results: AggregatedResult) -> list[Any]:
+    """The value each host's task returned (its first Result), in host order."""
+    return [results[name][0].result for name in sorted(results)]
