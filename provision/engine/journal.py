@@ -77,6 +77,18 @@ class RunRow:
     host: str = ""
 
 
+class JournalError(ProvisionError):
+    """The journal file is not a readable, writable provision journal."""
+
+    def __init__(self, path: Path, exc: BaseException) -> None:
+        what = " ".join(str(exc).split()) or type(exc).__name__
+        super().__init__(
+            f"{path}: the journal cannot be used ({what}). Nothing was changed. If the file is "
+            f"damaged, move it aside (mv {path} {path}.damaged) and run again: a new journal "
+            "starts empty, and rollback of earlier runs needs the old one"
+        )
+
+
 def journal_path(path: str | Path | None = None) -> Path:
     return Path(path or os.environ.get("PROVISION_JOURNAL") or DEFAULT_PATH)
 
@@ -86,23 +98,38 @@ class Journal:
 
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = journal_path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(SCHEMA)
-        have = {row[1] for row in self._db.execute("PRAGMA table_info(runs)")}
-        for name, sql_type in RUN_COLUMNS.items():
-            if name not in have:
-                self._db.execute(f"ALTER TABLE runs ADD COLUMN {name} {sql_type}")
         self._lock = threading.Lock()
+        with self._guard():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(SCHEMA)
+            have = {row[1] for row in self._db.execute("PRAGMA table_info(runs)")}
+            for name, sql_type in RUN_COLUMNS.items():
+                if name not in have:
+                    self._db.execute(f"ALTER TABLE runs ADD COLUMN {name} {sql_type}")
+
+    @contextlib.contextmanager
+    def _guard(self) -> Iterator[None]:
+        """A journal that cannot be read or written is the user's file to fix, said in one
+        line naming it; never a traceback (and, before a run, no device is touched)."""
+        try:
+            yield
+        except (sqlite3.DatabaseError, json.JSONDecodeError, OSError) as exc:
+            raise JournalError(self.path, exc) from None
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        with self._lock, self._guard():
+            yield
 
     def close(self) -> None:
         self._db.close()
 
     def start_run(self, command: str, inventory: str) -> str:
         run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]
-        with self._lock:
+        with self._locked():
             self._db.execute(
                 "INSERT INTO runs (run_id, command, inventory, started, status, user, pid, host)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -137,7 +164,7 @@ class Journal:
             )
             for c in changes
         ]
-        with self._lock:
+        with self._locked():
             self._db.execute("BEGIN IMMEDIATE")
             self._db.executemany(
                 "INSERT INTO changes (run_id, device, kind, setting, before, after, at, outcome)"
@@ -155,7 +182,7 @@ class Journal:
         `landed`) or not_applied, all in one transaction, so a crash never leaves a device
         half settled."""
         names = [(run_id, device, c.setting) for c in landed]
-        with self._lock:
+        with self._locked():
             self._db.execute("BEGIN IMMEDIATE")
             self._db.executemany(
                 "UPDATE changes SET outcome = ? WHERE run_id = ? AND device = ?"
@@ -169,7 +196,7 @@ class Journal:
             self._db.execute("COMMIT")
 
     def finish_run(self, run_id: str, status: str, summary: dict[str, Any]) -> None:
-        with self._lock:
+        with self._locked():
             self._db.execute(
                 "UPDATE runs SET finished = ?, status = ?, summary = ? WHERE run_id = ?",
                 (time.time(), status, json.dumps(summary), run_id),
@@ -178,13 +205,14 @@ class Journal:
     def runs(self, limit: int = 50) -> list[RunRow]:
         """Newest first. A run still marked running whose process is gone is reported (and
         from then on recorded) as interrupted, with the count of its devices by outcome."""
-        with self._lock:
+        with self._locked():
             rows = self._db.execute(
                 "SELECT run_id, command, inventory, started, finished, status, user, summary,"
                 " pid, host FROM runs ORDER BY started DESC LIMIT ?",
                 (limit,),
             ).fetchall()
-        return [self._mark_if_abandoned(_run_row(r)) for r in rows]
+        with self._guard():
+            return [self._mark_if_abandoned(_run_row(r)) for r in rows]
 
     def _mark_if_abandoned(self, run: RunRow) -> RunRow:
         if run.status != RUNNING or not _abandoned(run):
@@ -192,7 +220,7 @@ class Journal:
         summary = self.device_outcomes(run.run_id)
         # Recorded, so that a later process reusing the pid cannot make it look alive; a
         # journal this user may only read still lists it as interrupted.
-        with self._lock, contextlib.suppress(sqlite3.OperationalError):
+        with self._locked(), contextlib.suppress(sqlite3.OperationalError):
             self._db.execute(
                 "UPDATE runs SET status = ?, summary = ? WHERE run_id = ? AND status = ?",
                 (INTERRUPTED, json.dumps(summary), run.run_id, RUNNING),
@@ -201,7 +229,7 @@ class Journal:
 
     def device_outcomes(self, run_id: str) -> dict[str, int]:
         """Devices of a run by how far they got: in flight (pending rows) or settled."""
-        with self._lock:
+        with self._locked():
             rows = self._db.execute(
                 "SELECT device, MAX(outcome = ?) FROM changes WHERE run_id = ? GROUP BY device",
                 (Row.PENDING, run_id),
@@ -226,14 +254,18 @@ class Journal:
         yield from self._changes(run_id, Row.PENDING)
 
     def _changes(self, run_id: str, outcome: Row) -> Iterator[tuple[str, str, Change]]:
-        with self._lock:
+        with self._locked():
             rows = self._db.execute(
                 "SELECT device, kind, setting, before, after FROM changes"
                 " WHERE run_id = ? AND outcome = ? ORDER BY id",
                 (run_id, outcome),
             ).fetchall()
-        for device, kind, setting, before, after in rows:
-            yield device, kind, Change(setting, json.loads(before), json.loads(after))
+        with self._guard():
+            changes = [
+                (device, kind, Change(setting, json.loads(before), json.loads(after)))
+                for device, kind, setting, before, after in rows
+            ]
+        yield from changes
 
 
 def _run_row(r: Any) -> RunRow:
