@@ -21,6 +21,7 @@ from provision.engine.journal import INTERRUPTED, Journal
 from provision.engine.locks import school_locks
 from provision.engine.nornir_run import DEFAULT_WORKERS, run_task, task_results
 from provision.engine.outcome import DeviceOutcome, Status
+from provision.engine.replan import plan_differences
 from provision.engine.signals import Stop
 from provision.errors import InventoryError
 from provision.inventory.loader import inventory_digest
@@ -124,9 +125,11 @@ def apply(
     report = RunReport("apply", str(root), digest, selection, lab=connector.lab)
     stop = stop or Stop()  # without signal handlers: never set
     with school_locks([s.id for s in schools], wait_s=lock_wait), stop.arming():
-        if saved_plan is not None:
-            _refuse_stale(city, schools, connector, saved_plan, workers, stop.event)
-        planned = {o.device: o for o in saved_plan.changed} if saved_plan else None
+        planned = (
+            _replan_as_saved(city, schools, connector, saved_plan, workers, stop.event)
+            if saved_plan is not None
+            else None
+        )
         ctx = RunContext(city, connector, dry_run=False, planned=planned, on_done=progress)
         devices = set(planned) if planned is not None else None
         _journaled_run(report, journal, "apply", ctx, schools, workers, devices, stop)
@@ -152,24 +155,28 @@ def _journaled_run(
     journal.finish_run(report.run_id, status, report.counts())
 
 
-def _refuse_stale(
+def _replan_as_saved(
     city: City,
     schools: list[School],
     connector: Connector,
     saved: RunReport,
     workers: int,
     stop: threading.Event,
-) -> None:
-    """Before touching anything, check every planned device still holds what was planned."""
-    planned = {o.device: o for o in saved.changed}
-    ctx = RunContext(city, connector, dry_run=True, planned=planned, stop=stop)
-    outcomes = _run(city, schools, ctx, workers, set(planned))
+) -> dict[str, DeviceOutcome]:
+    """Plan again, read-only, and refuse unless the saved plan is exactly that plan: a plan
+    file edited by hand, or made before the devices or the inventory changed, applies
+    nothing. Returns the devices to change, as planned now (the same changes)."""
+    ctx = RunContext(city, connector, dry_run=True, stop=stop)
+    fresh = _run(city, schools, ctx, workers)
     if ctx.stopping():
         raise KeyboardInterrupt  # only devices were read: nothing to wind down
-    stale = [o for o in outcomes if o.status != Status.PLANNED]
-    if stale:
-        lines = [f"{o.device}: {o.error or o.status}" for o in stale]
-        raise InventoryError("the plan is stale; nothing was applied:\n  " + "\n  ".join(lines))
+    differences = plan_differences(saved.outcomes, fresh)
+    if differences:
+        raise InventoryError(
+            "the plan is stale: it is not what the inventory and the devices give now, so "
+            "nothing was applied; plan again and review that plan:\n  " + "\n  ".join(differences)
+        )
+    return {o.device: o for o in fresh if o.status.changed}
 
 
 def rollback(

@@ -210,3 +210,38 @@ def test_no_secret_appears_in_output_plans_journal_or_lab_log(lab: Env) -> None:
         assert not leaks, (
             f"{value} leaked into {[str(files[i]) if i < len(files) else i for i in leaks]}"
         )
+
+
+def _edit_plan(path: Path, edit: str) -> Path:
+    """A copy of a saved plan with one hand edit of the kind a careless or hostile user makes."""
+    plan = json.loads(path.read_text())
+    [device] = [d for d in plan["devices"] if d["changes"]]
+    if edit == "after":
+        device["changes"][0]["after"] = "PWNED"
+    elif edit == "before":
+        device["changes"][0]["before"] = "something-else"
+    elif edit == "drop changes":
+        device["changes"] = []
+    elif edit == "other school":
+        plan["devices"].append({**device, "device": "dl-zs-h024/gate-face"})
+    edited = path.with_name(f"edited-{edit.replace(' ', '-')}.json")
+    edited.write_text(json.dumps(plan))
+    return edited
+
+
+@pytest.mark.parametrize("edit", ["after", "before", "drop changes", "other school"])
+def test_a_hand_edited_saved_plan_applies_nothing(lab: Env, edit: str) -> None:
+    cam = _camera_client(lab, "play-sw")
+    cam.devicemgmt.SetHostname({"Name": "drifted"})
+    saved = lab.tmp / f"reviewed-{edit.replace(' ', '-')}.json"
+    _plan(lab, "--out", str(saved))
+    done = lab.run(
+        "apply", "-i", str(EXAMPLE), "--lab", "--yes", str(_edit_plan(saved, edit)), ok=(1,)
+    )
+    assert "stale" in done.stderr
+    named = "dl-zs-h024/gate-face" if edit == "other school" else f"{SCHOOL}/play-sw"
+    assert named in done.stderr
+    assert cam.devicemgmt.GetHostname().Name == "drifted"  # nothing was applied
+    # The reviewed plan itself still applies, exactly.
+    lab.run("apply", "-i", str(EXAMPLE), "--lab", "--yes", str(saved))
+    assert cam.devicemgmt.GetHostname().Name == f"{SCHOOL}-play-sw"
