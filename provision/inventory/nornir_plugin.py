@@ -9,6 +9,8 @@ Host names are `<school>/<device>`, plus `<school>/streams` for a school whose c
 forward feeds (the proxies on its precinct's video platform). Groups: `school:<id>`,
 `district:<id>`, `tier:<tier>`, `precinct:<id>`, `kind:<kind>`. `platform` is the netmiko
 device type for network gear and the platform kind (zlmediakit, mediamtx) for streams.
+`data["protocol"]` is what, with `data["kind"]`, picks the driver: the device's protocol, and
+for streams the platform kind again (each platform has its own API).
 Passwords stay unresolved references in `data["credentials"]`: they are read from the
 environment only by the task that contacts the device.
 """
@@ -61,6 +63,7 @@ def city_to_nornir(city: City, schools: list[School]) -> Inventory:
                 data={
                     "school": school.id,
                     "kind": device.kind,
+                    "protocol": device.protocol,
                     "device": device,
                     "credentials": device.credentials,
                 },
@@ -73,7 +76,13 @@ def city_to_nornir(city: City, schools: list[School]) -> Inventory:
                 hostname=urlsplit(video.api).hostname,
                 platform=video.kind,
                 groups=ParentGroups([*parents, _group(groups, "kind:streams")]),
-                data={"school": school.id, "kind": "streams", "device": None, "credentials": None},
+                data={
+                    "school": school.id,
+                    "kind": "streams",
+                    "protocol": video.kind,
+                    "device": None,
+                    "credentials": None,
+                },
             )
     return Inventory(hosts=hosts, groups=groups, defaults=Defaults(data={"city": city}))
 
