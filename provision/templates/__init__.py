@@ -1,7 +1,8 @@
 """Jinja2 templates per device kind and platform, rendered safely and reproducibly.
 
-Templates live in `templates/<kind>/<platform>.j2`. StrictUndefined makes a missing variable
-an error naming it (as cookiecutter does). Every value written into a device command line
+Templates live in `templates/<kind>/<platform>.j2`; cameras have none: their settings are
+computed once, in `camera_settings`, and printed as they are. StrictUndefined makes a missing
+variable an error naming it (as cookiecutter does). Every value written into a device command line
 passes `cli_value`: a newline, control character or CLI separator in it would let inventory
 text become a second command, so such a value is refused, never rendered. Text for people
 (OSD, LED messages) passes `text_value`, also inside `tojson`. The schemas refuse the same

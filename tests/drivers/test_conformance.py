@@ -205,7 +205,7 @@ def test_desired_is_pure(rig: Rig) -> None:
 @per_driver
 def test_read_after_apply_is_desired_and_a_second_apply_changes_nothing(rig: Rig) -> None:
     driver = rig.driver()
-    before, changes = _converge(driver)
+    _, changes = _converge(driver)
     assert changes, "a factory device should need work"
     desired, after = driver.desired(), driver.read()
     assert {name: after.get(name) for name in desired} == desired
