@@ -31,7 +31,7 @@ import re
 from typing import Any
 
 from provision.inventory.model import VIDEO_FIELDS, Camera, Credentials, School
-from provision.templates import safe_tojson, timezone_facts
+from provision.templates import safe_tojson, text_value, timezone_facts
 
 MAIN_ENCODER = "encoder.main."
 ENCODER_FIELDS = VIDEO_FIELDS  # the main encoder's settings are the inventory's video fields
@@ -107,7 +107,8 @@ def render_settings(school: School, camera: Camera, forward: dict[str, Any]) -> 
     """The settings as YAML (each value JSON-quoted, refused if it holds a control character),
     then where the camera's feed is forwarded, which the streams driver configures."""
     lines = [
-        f"# {school.id}/{camera.name} - desired camera settings, whichever protocol sets them",
+        f"# {text_value(school.id)}/{text_value(camera.name)} - desired camera settings, "
+        "whichever protocol sets them",
         "# (accounts are compared by level: a password cannot be read back)",
         "settings:",
     ]
