@@ -11,8 +11,10 @@ from provision.citygen import dump
 from provision.errors import InventoryError, SecretError
 from provision.inventory.loader import load_inventory
 from provision.inventory.merge import deep_merge
+from provision.inventory.model import VIDEO_FIELDS
 from provision.inventory.secrets import SecretRef
 from provision.inventory.selectors import Selection
+from provision.schemas import schema
 
 
 def test_deep_merge_later_layers_win_lists_replace_inputs_untouched() -> None:
@@ -115,3 +117,9 @@ def test_one_hostname_rule_names_devices_on_the_network(example_city: Path) -> N
     school = city.school("dl-xg-k003")
     assert school.hostname("gate-face") == "dl-xg-k003-gate-face"
     assert school.hostname("gate-face").startswith(school.hostname_prefix)
+
+
+def test_the_schema_video_fields_are_the_models() -> None:
+    """One list of encoder fields: the schema, the model and the camera settings agree."""
+    video = schema("common.schema.json")["$defs"]["video"]
+    assert tuple(video["properties"]) == VIDEO_FIELDS
