@@ -49,7 +49,6 @@ from provision.templates.camera_settings import (
 )
 
 ONVIF_PORT = 80
-ENCODER = MAIN_ENCODER
 _CODEC_FROM_DEVICE = {"H264": "H.264", "H265": "H.265", "MPEG4": "MPEG-4"}
 _CODEC_TO_DEVICE = {v: k for k, v in _CODEC_FROM_DEVICE.items()}
 
@@ -169,7 +168,7 @@ class CameraDriver(Driver):
             raise DeviceError(f"{self.label}: the main profile has no video encoder")
         config = _encoder_request(encoder)
         for setting, value in values.items():
-            name = setting.removeprefix(ENCODER)
+            name = setting.removeprefix(MAIN_ENCODER)
             if name == "resolution":
                 width, height = value.split("x")  # checked by is_valid_value
                 config["Resolution"] = {"Width": int(width), "Height": int(height)}
@@ -295,7 +294,7 @@ def _call_of(setting: str) -> str:
         return setting
     if setting in ("clock.source", "clock.timezone"):
         return "clock"
-    return "encoder" if setting.startswith(ENCODER) else "users"
+    return "encoder" if setting.startswith(MAIN_ENCODER) else "users"
 
 
 def _encoder_settings(enc: etree._Element | None) -> Settings:
@@ -304,11 +303,11 @@ def _encoder_settings(enc: etree._Element | None) -> Settings:
     codec = text(enc, "Encoding")
     gop = integer(enc, "H264", "GovLength") or integer(enc, "MPEG4", "GovLength")
     return {
-        ENCODER + "resolution": f"{width}x{height}" if width and height else None,
-        ENCODER + "codec": _CODEC_FROM_DEVICE.get(codec or "", codec),
-        ENCODER + "fps": integer(rate, "FrameRateLimit"),
-        ENCODER + "gop": gop,
-        ENCODER + "bitrate_kbps": integer(rate, "BitrateLimit"),
+        MAIN_ENCODER + "resolution": f"{width}x{height}" if width and height else None,
+        MAIN_ENCODER + "codec": _CODEC_FROM_DEVICE.get(codec or "", codec),
+        MAIN_ENCODER + "fps": integer(rate, "FrameRateLimit"),
+        MAIN_ENCODER + "gop": gop,
+        MAIN_ENCODER + "bitrate_kbps": integer(rate, "BitrateLimit"),
     }
 
 
