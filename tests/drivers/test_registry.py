@@ -165,3 +165,15 @@ def test_validate_accepts_a_protocol_an_installed_package_serves(
 ) -> None:
     _set_protocol(city_copy, "isapi")
     assert [p for p in validate(city_copy).errors if p.code == "unknown-driver"] == []
+
+
+def test_a_protocol_inherited_from_defaults_is_one_error_per_school(city_copy: Path) -> None:
+    city_file = city_copy / "city.yaml"
+    doc = yaml.safe_load(city_file.read_text(encoding="utf-8"))
+    doc["defaults"]["camera"]["protocol"] = "isapi"
+    city_file.write_text(dump(doc, "x.json"), encoding="utf-8")
+    problems = [p for p in validate(city_copy).errors if p.code == "unknown-driver"]
+    assert len(problems) == len(list((city_copy / "schools").glob("*.yaml")))
+    for problem in problems:
+        assert "inherited from defaults by" in problem.message
+        assert "camera/onvif" in problem.message and problem.location.line > 1
