@@ -44,7 +44,7 @@ def entry_point_name(key: DriverKey) -> str:
 
 
 def _entry_points() -> metadata.EntryPoints:
-    """The one place installed packages are asked for drivers (tests patch it)."""
+    """The one place installed packages are asked for drivers."""
     return metadata.entry_points(group=ENTRY_POINT_GROUP)
 
 

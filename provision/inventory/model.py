@@ -17,6 +17,14 @@ YamlPath = tuple[str | int, ...]
 Importance = Literal["critical", "required", "optional"]
 TIERS = ("high", "middle", "primary", "kindergarten")
 DEVICE_KINDS = ("camera", "switch", "recorder", "alarm", "led_board")
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    username: str
+    password: SecretRef | None
+
+
 # The protocol a device speaks unless the inventory says otherwise; with the kind it picks the
 # driver (drivers/registry.py). Cameras: ONVIF, the one standard every vendor implements.
 # Switches: SSH to the CLI (the switch's `platform` then picks the dialect). Alarm panels and
@@ -31,12 +39,6 @@ DEFAULT_PROTOCOLS = {
 }
 # The encoder settings a camera's video carries, in the order inventories and settings name them.
 VIDEO_FIELDS = ("resolution", "codec", "fps", "gop", "bitrate_kbps")
-
-
-@dataclass(frozen=True, slots=True)
-class Credentials:
-    username: str
-    password: SecretRef | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from provision.drivers import registry
 from provision.drivers.camera import CameraDriver
 from provision.drivers.led_board import LedBoardDriver
 from provision.errors import ProvisionError
+from provision.inventory.model import DEFAULT_PROTOCOLS
 from provision.validate import validate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -116,6 +117,11 @@ def test_an_entry_point_not_named_kind_dot_protocol_is_an_error(
     monkeypatch.syspath_prepend(str(site))
     with pytest.raises(ProvisionError, match=r"'camera' .* is not named <kind>\.<protocol>"):
         registry.installed()
+
+
+def test_every_managed_kind_has_a_builtin_driver_for_its_default_protocol() -> None:
+    managed = {k: p for k, p in DEFAULT_PROTOCOLS.items() if k not in registry.UNMANAGED}
+    assert managed and all((kind, p) in registry.BUILTIN for kind, p in managed.items())
 
 
 def test_pyproject_declares_exactly_the_builtin_drivers() -> None:
