@@ -1,33 +1,23 @@
-"""The camera driver: a school camera's ONVIF settings, read, diffed and applied.
+"""The ONVIF camera driver: the camera settings vocabulary (templates/camera_settings.py) read,
+diffed and applied over ONVIF. Each setting and the ONVIF call that changes it:
 
-Settings (flat; see base.py), with the ONVIF call that changes each:
+    hostname                   SetHostname
+    ntp                        SetNTP (manual servers, DHCP off)
+    clock.source               SetSystemDateAndTime
+    clock.timezone             SetSystemDateAndTime
+    encoder.main.*             one SetVideoEncoderConfiguration for all five encoder fields
+    osd                        CreateOSD / SetOSD / DeleteOSD
+    users.<name>               CreateUsers / SetUser / DeleteUsers
 
-    hostname                   "dl-xg-k003-gate-face"         SetHostname
-    ntp                        ["10.0.0.2", "10.0.0.1"]       SetNTP (manual servers, DHCP off)
-    clock.source               "NTP" (or "Manual")            SetSystemDateAndTime
-    clock.timezone             "CST-8" (POSIX TZ)             SetSystemDateAndTime
-    encoder.main.resolution    "2560x1440"                    one SetVideoEncoderConfiguration
-    encoder.main.codec         "H.265"                        for all five encoder fields
-    encoder.main.fps           25
-    encoder.main.gop           50
-    encoder.main.bitrate_kbps  2048
-    osd                        "大连市西岗区实验幼儿园 gate-face" CreateOSD / SetOSD / DeleteOSD
-    users.<name>               {"level": "Operator"}          CreateUsers / SetUser / DeleteUsers
+The main stream is the encoder of the first media profile that has one, as cameras list
+them. Cameras (and the lab) report H.265 as "H265" inside Media1's H264-shaped
+configuration; settings say "H.264"/"H.265" as the inventory does.
 
-Desired values are those `templates/camera/onvif.j2` renders (same model fields; a test holds
-the two together). `clock.source` is "NTP" when the school names NTP servers, since servers a
-camera does not use keep nothing on time; `clock.timezone` is the school's IANA zone as the
-POSIX string cameras take (DST rules are not carried). The main stream is the encoder of the
-first media profile that has one, as cameras list them. Cameras (and the lab) report H.265
-as "H265" inside Media1's H264-shaped configuration; settings say "H.264"/"H.265" as the
-inventory does.
-
-Accounts: the school's operator (level Operator) and auditor (User) are created with their
-passwords from the connector, logged in as `camera.credentials`. A password cannot be read
-back from a camera, so drift in a password is NOT detectable: only an account's existence and
-level are compared. `users.<name>` is reported for every account on the camera; only the
-operator and auditor are wanted, and no other account is removed by a plan (a rollback removes
-an account its run created).
+Accounts: the school's operator and auditor are created with their passwords from the
+connector, logged in as `camera.credentials`. Only an account's existence and level are
+compared (a password cannot be read back). `users.<name>` is reported for every account on
+the camera; only the managed ones are wanted, and no other account is removed by a plan (a
+rollback removes an account its run created).
 
 `apply` works from the device's state as last read in this session (or reads it first), so
 each ONVIF call carries all fields of its configuration, and any list of changes, including
@@ -39,7 +29,6 @@ as camera_audit judges it.
 from __future__ import annotations
 
 import ipaddress
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,27 +39,18 @@ from provision.drivers.onvif_client import OnvifSession
 from provision.drivers.onvif_wsdl import child, children, integer, text
 from provision.errors import DeviceError
 from provision.inventory.model import Camera
-from provision.templates import timezone_facts
+from provision.templates.camera_settings import (
+    MAIN_ENCODER,
+    USERS,
+    camera_settings,
+    is_camera_setting,
+    is_valid_value,
+    managed_accounts,
+)
 
 ONVIF_PORT = 80
-LEVELS = ("Administrator", "Operator", "User")
-ENCODER = "encoder.main."
-ENCODER_FIELDS = ("resolution", "codec", "fps", "gop", "bitrate_kbps")
 _CODEC_FROM_DEVICE = {"H264": "H.264", "H265": "H.265", "MPEG4": "MPEG-4"}
 _CODEC_TO_DEVICE = {v: k for k, v in _CODEC_FROM_DEVICE.items()}
-_RESOLUTION = re.compile(r"([1-9][0-9]{1,4})x([1-9][0-9]{1,4})")
-
-
-def posix_timezone(name: str) -> str:
-    """The POSIX TZ of an IANA zone, e.g. Asia/Shanghai → CST-8 (POSIX counts hours west of
-    UTC, so east is negative)."""
-    facts = timezone_facts(name)
-    abbrev = facts["abbrev"] if facts["abbrev"].isalpha() else "UTC"  # e.g. "+08": no name
-    hours, minutes = (int(part) for part in facts["offset"].split(":")[:2])
-    if hours == minutes == 0:
-        return f"{abbrev}0"
-    sign = "-" if facts["sign"] == "add" else ""
-    return f"{abbrev}{sign}{hours}" + (f":{minutes:02d}" if minutes else "")
 
 
 @dataclass(slots=True)
@@ -99,24 +79,7 @@ class CameraDriver(Driver):
     # --- the contract -------------------------------------------------------------------------
 
     def desired(self) -> Settings:
-        school, cam, video = self.target.school, self.camera, self.camera.video
-        want: Settings = {
-            "hostname": f"{school.id}-{cam.name}",  # as render_camera's `hostname`
-            "ntp": list(school.ntp),
-            "clock.timezone": posix_timezone(school.timezone),
-            ENCODER + "resolution": video.resolution,
-            ENCODER + "codec": video.codec,
-            ENCODER + "fps": video.fps,
-            ENCODER + "gop": video.gop,
-            ENCODER + "bitrate_kbps": video.bitrate_kbps,
-            "osd": cam.osd or None,
-        }
-        if school.ntp:
-            want["clock.source"] = "NTP"
-        for creds, level in ((school.operator, "Operator"), (school.auditor, "User")):
-            if creds is not None:
-                want[f"users.{creds.username}"] = {"level": level}
-        return want
+        return camera_settings(self.target.school, self.camera)
 
     def read(self) -> Settings:
         onvif = self._session()
@@ -135,7 +98,7 @@ class CameraDriver(Driver):
             **_encoder_settings(child(seen.profile, "VideoEncoderConfiguration")),
             "osd": _osd_text(seen.osds[0]) if seen.osds else None,
         }
-        settings.update({f"users.{n}": {"level": lvl} for n, lvl in (seen.users or {}).items()})
+        settings.update({USERS + n: {"level": lvl} for n, lvl in (seen.users or {}).items()})
         return settings
 
     def apply(self, changes: list[Change]) -> None:
@@ -205,9 +168,9 @@ class CameraDriver(Driver):
             raise DeviceError(f"{self.label}: the main profile has no video encoder")
         config = _encoder_request(encoder)
         for setting, value in values.items():
-            name = setting.removeprefix(ENCODER)
+            name = setting.removeprefix(MAIN_ENCODER)
             if name == "resolution":
-                width, height = value.split("x")  # checked against _RESOLUTION
+                width, height = value.split("x")  # checked by is_valid_value
                 config["Resolution"] = {"Width": int(width), "Height": int(height)}
             elif name == "codec":
                 config["Encoding"] = _CODEC_TO_DEVICE.get(value, value)
@@ -240,7 +203,7 @@ class CameraDriver(Driver):
 
     def _set_users(self, onvif: OnvifSession, values: dict[str, Any]) -> None:
         current = self._users()
-        wanted = {setting.removeprefix("users."): want for setting, want in values.items()}
+        wanted = {setting.removeprefix(USERS): want for setting, want in values.items()}
         gone = [name for name, want in wanted.items() if want is None and name in current]
         new: list[dict[str, str]] = []
         changed: list[dict[str, str]] = []
@@ -308,9 +271,8 @@ class CameraDriver(Driver):
         return self._seen.users
 
     def _password_of(self, username: str) -> str:
-        school = self.target.school
-        for creds in (school.operator, school.auditor):
-            if creds is not None and creds.username == username:
+        for creds, _ in managed_accounts(self.target.school):
+            if creds.username == username:
                 return self.target.connector.secret(creds.password)
         raise DeviceError(
             f"{self.label}: cannot create or change camera user {username!r}: the inventory "
@@ -319,39 +281,20 @@ class CameraDriver(Driver):
 
     def _check(self, setting: str, value: Any) -> str:
         """The ONVIF call a change belongs to, once its value is one the camera can take."""
-        call = _call_of(setting)
-        if not call or not _valid(setting, value):
+        call = _call_of(setting) if is_camera_setting(setting) else ""
+        if not call or not is_valid_value(setting, value):
             problem = "no such camera setting" if not call else "not a value for it"
             raise DeviceError(f"{self.label}: cannot apply {setting} = {value!r}: {problem}")
         return call
 
 
 def _call_of(setting: str) -> str:
-    """The ONVIF call group that sets `setting` ("" for a setting this driver does not have)."""
+    """The ONVIF call group that sets a camera setting."""
     if setting in ("hostname", "ntp", "osd"):
         return setting
     if setting in ("clock.source", "clock.timezone"):
         return "clock"
-    if setting.startswith(ENCODER) and setting.removeprefix(ENCODER) in ENCODER_FIELDS:
-        return "encoder"
-    return "users" if setting.startswith("users.") and len(setting) > len("users.") else ""
-
-
-def _valid(setting: str, value: Any) -> bool:
-    if setting.startswith("users."):
-        return value is None or (isinstance(value, dict) and value.get("level") in LEVELS)
-    if setting == "ntp":
-        return value is None or (isinstance(value, list) and all(isinstance(a, str) for a in value))
-    if setting == "osd":
-        return value is None or isinstance(value, str)
-    if setting == "clock.source":
-        return value in ("NTP", "Manual")
-    field = setting.removeprefix(ENCODER)
-    if field == "resolution":
-        return isinstance(value, str) and _RESOLUTION.fullmatch(value) is not None
-    if field in ("fps", "gop", "bitrate_kbps"):
-        return type(value) is int and value > 0
-    return isinstance(value, str) and bool(value)  # hostname, clock.timezone, codec
+    return "encoder" if setting.startswith(MAIN_ENCODER) else "users"
 
 
 def _encoder_settings(enc: etree._Element | None) -> Settings:
@@ -360,11 +303,11 @@ def _encoder_settings(enc: etree._Element | None) -> Settings:
     codec = text(enc, "Encoding")
     gop = integer(enc, "H264", "GovLength") or integer(enc, "MPEG4", "GovLength")
     return {
-        ENCODER + "resolution": f"{width}x{height}" if width and height else None,
-        ENCODER + "codec": _CODEC_FROM_DEVICE.get(codec or "", codec),
-        ENCODER + "fps": integer(rate, "FrameRateLimit"),
-        ENCODER + "gop": gop,
-        ENCODER + "bitrate_kbps": integer(rate, "BitrateLimit"),
+        MAIN_ENCODER + "resolution": f"{width}x{height}" if width and height else None,
+        MAIN_ENCODER + "codec": _CODEC_FROM_DEVICE.get(codec or "", codec),
+        MAIN_ENCODER + "fps": integer(rate, "FrameRateLimit"),
+        MAIN_ENCODER + "gop": gop,
+        MAIN_ENCODER + "bitrate_kbps": integer(rate, "BitrateLimit"),
     }
 
 

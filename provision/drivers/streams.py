@@ -70,11 +70,11 @@ class StreamsDriver(Driver):
         precinct = city.precincts[school.precinct]
         self.video = precinct.video_platform
         self.label = f"{school.id} streams on {precinct.id} {self.video.kind}"
-        self.prefix = f"{school.id}-"
+        self.prefix = school.hostname_prefix
         # A school whose id extends ours ("x-1" and "x-1-annex") shares our prefix; its
         # streams are not ours however they are named.
         self._longer_ids = tuple(
-            f"{other.id}-"
+            other.hostname_prefix
             for other in city.schools
             if other.id != school.id and other.id.startswith(self.prefix)
         )

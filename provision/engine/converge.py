@@ -59,7 +59,9 @@ def converge(task: Task, ctx: RunContext) -> Result:
     outcome = DeviceOutcome(host.name, kind, Status.UNCHANGED)
     driver: Driver | None = None
     try:
-        driver = driver_class(kind)(Target(ctx.city, school, host.data["device"], ctx.connector))
+        driver = driver_class(kind, host.data["protocol"])(
+            Target(ctx.city, school, host.data["device"], ctx.connector)
+        )
         _converge(driver, outcome, ctx)
     except Exception as exc:  # a device's failure is its own, never the run's
         outcome.status = Status.UNREACHABLE if outcome.status == Status.UNCHANGED else Status.FAILED

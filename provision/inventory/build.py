@@ -1,8 +1,9 @@
 """Turn schema-valid YAML data into the typed model, applying inherited defaults.
 
 Values a school may inherit (video settings, lens, credentials, VLANs, test intervals, LED
-sizes) are merged here: city → district → tier → school defaults → the device itself. A value
-that is missing after the merge is reported at the device that needed it.
+sizes, each kind's protocol) are merged here: city → district → tier → school defaults → the
+device itself. A value that is missing after the merge is reported at the device that
+needed it.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ DEFAULT_TILT = -15.0
 DEFAULT_DORI = "observe"
 DEFAULT_TEST_INTERVAL_H = 24
 DEFAULT_TIMEZONE = "Asia/Shanghai"
-VIDEO_FIELDS = ("resolution", "codec", "fps", "gop", "bitrate_kbps")
 
 
 class Missing(Exception):
@@ -38,6 +38,13 @@ def _credentials(raw: dict[str, Any] | None) -> m.Credentials | None:
     if not raw or "username" not in raw:
         return None
     return m.Credentials(raw["username"], _secret(raw.get("password")))
+
+
+def _protocol(raw: dict[str, Any], d: dict[str, Any], kind: str) -> str:
+    """The device's own protocol, else its kind's in the defaults (under the kind's name),
+    else the kind's built-in default."""
+    inherited = (d.get(kind) or {}).get("protocol")
+    return str(raw.get("protocol") or inherited or m.DEFAULT_PROTOCOLS[kind])
 
 
 def _points(raw: list[list[float]]) -> tuple[m.Point, ...]:
@@ -107,7 +114,7 @@ def school_defaults(city_raw: dict[str, Any], school_raw: dict[str, Any]) -> dic
 def _camera(raw: dict[str, Any], path: m.YamlPath, d: dict[str, Any], school_name: str) -> m.Camera:
     cam_d = d.get("camera", {})
     video = deep_merge(cam_d.get("video", {}), raw.get("video", {})) or {}
-    for key in VIDEO_FIELDS:
+    for key in m.VIDEO_FIELDS:
         if key not in video:
             raise Missing(path, f"video.{key} is set neither on the camera nor in any defaults")
     lens = raw.get("lens") or cam_d.get("lens")
@@ -122,6 +129,7 @@ def _camera(raw: dict[str, Any], path: m.YamlPath, d: dict[str, Any], school_nam
         host=raw["host"],
         path=path,
         credentials=_credentials(creds),
+        protocol=_protocol(raw, d, "camera"),
         area=raw["area"],
         mount=m.Mount(
             mount["x"],
@@ -188,6 +196,7 @@ def _network(raw: dict[str, Any], d: dict[str, Any]) -> m.Network:
             host=s["host"],
             path=("network", "switches", i),
             credentials=_credentials(s.get("credentials") or net_creds),
+            protocol=_protocol(s, d, "switch"),
             platform=s["platform"],
             model=s.get("model", ""),
         )
@@ -214,6 +223,7 @@ def build_school(raw: dict[str, Any], d: dict[str, Any], file: str) -> m.School:
             host=r["host"],
             path=("recorders", i),
             credentials=_credentials(creds.get("camera")),
+            protocol=_protocol(r, d, "recorder"),
             disks_tb=tuple(float(x) for x in r["disks_tb"]),
             model=r.get("model", ""),
         )
@@ -226,6 +236,7 @@ def build_school(raw: dict[str, Any], d: dict[str, Any], file: str) -> m.School:
             host=a["host"],
             path=("alarms", i),
             credentials=_credentials(a.get("credentials") or creds.get("alarm")),
+            protocol=_protocol(a, d, "alarm"),
             account=a["account"].upper(),
             zone=a["zone"],
             test_interval_h=a.get(
@@ -246,6 +257,7 @@ def build_school(raw: dict[str, Any], d: dict[str, Any], file: str) -> m.School:
                 host=b["host"],
                 path=("led_boards", i),
                 credentials=_credentials(b.get("credentials") or creds.get("led")),
+                protocol=_protocol(b, d, "led_board"),
                 lines=size["lines"],
                 chars_per_line=size["chars_per_line"],
                 messages=tuple(

@@ -16,7 +16,6 @@ Point = tuple[float, float]
 YamlPath = tuple[str | int, ...]
 Importance = Literal["critical", "required", "optional"]
 TIERS = ("high", "middle", "primary", "kindergarten")
-DEVICE_KINDS = ("camera", "switch", "recorder", "alarm", "led_board")
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,14 +24,36 @@ class Credentials:
     password: SecretRef | None
 
 
+# The protocol a device speaks unless the inventory says otherwise; with the kind it picks the
+# driver (drivers/registry.py). Cameras: ONVIF, the one standard every vendor implements.
+# Switches: SSH to the CLI (the switch's `platform` then picks the dialect). Alarm panels and
+# LED boards: their HTTP JSON configuration API. Recorders are sized, not driven, so "onvif"
+# only says how they would be reached. A vendor API (Hikvision ISAPI, Dahua) is another name.
+DEFAULT_PROTOCOLS = {
+    "camera": "onvif",
+    "switch": "ssh",
+    "recorder": "onvif",
+    "alarm": "http",
+    "led_board": "http",
+}
+# The encoder settings a camera's video carries, in the order inventories and settings name them.
+VIDEO_FIELDS = ("resolution", "codec", "fps", "gop", "bitrate_kbps")
+
+
 @dataclass(frozen=True, slots=True)
 class Device:
     name: str
     host: str
     path: YamlPath
     credentials: Credentials | None
+    # Keyword-only so each kind's own fields keep their places; "" means the kind's default.
+    protocol: str = field(default="", kw_only=True)
 
     kind = "device"
+
+    def __post_init__(self) -> None:
+        if not self.protocol:  # frozen: the default is filled in once, here
+            object.__setattr__(self, "protocol", DEFAULT_PROTOCOLS.get(self.kind, ""))
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +77,10 @@ class Video:
     @property
     def resolution(self) -> str:
         return f"{self.width}x{self.height}"
+
+    def settings(self) -> dict[str, str | int]:
+        """The encoder fields by their names in VIDEO_FIELDS."""
+        return {name: getattr(self, name) for name in VIDEO_FIELDS}
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,6 +277,16 @@ class School:
     timezone: str
     operator: Credentials | None = None
     auditor: Credentials | None = None
+
+    @property
+    def hostname_prefix(self) -> str:
+        """What every name this school gives its devices on the network starts with."""
+        return f"{self.id}-"
+
+    def hostname(self, device_name: str) -> str:
+        """A device's name on the network (camera hostname, switch sysname, stream name):
+        unique city-wide because school ids are, e.g. "dl-xg-k003-gate-face"."""
+        return self.hostname_prefix + device_name
 
     def devices(self) -> Iterator[Device]:
         yield from self.network.switches

@@ -8,7 +8,10 @@ Registered under the `nornir.plugins.inventory` entry point as `provision.CityIn
 Host names are `<school>/<device>`, plus `<school>/streams` for a school whose cameras
 forward feeds (the proxies on its precinct's video platform). Groups: `school:<id>`,
 `district:<id>`, `tier:<tier>`, `precinct:<id>`, `kind:<kind>`. `platform` is the netmiko
-device type for network gear and the platform kind (zlmediakit, mediamtx) for streams.
+device type for network gear, the platform kind (zlmediakit, mediamtx) for streams, and the
+device's protocol for the rest.
+`data["protocol"]` is what, with `data["kind"]`, picks the driver: the device's protocol, and
+for streams the platform kind again (each platform has its own API).
 Passwords stay unresolved references in `data["credentials"]`: they are read from the
 environment only by the task that contacts the device.
 """
@@ -23,8 +26,6 @@ from nornir.core.inventory import Defaults, Group, Groups, Host, Hosts, Inventor
 from provision.inventory.loader import load_inventory, require_valid
 from provision.inventory.model import City, Device, School, Switch
 from provision.inventory.selectors import Selection
-
-PLATFORM_OF_KIND = {"camera": "onvif", "recorder": "onvif", "alarm": "dc09", "led_board": "led"}
 
 
 def host_name(school: School, device: Device) -> str:
@@ -47,9 +48,7 @@ def city_to_nornir(city: City, schools: list[School]) -> Inventory:
             _group(groups, f"precinct:{school.precinct}"),
         ]
         for device in school.devices():
-            platform = (
-                device.platform if isinstance(device, Switch) else PLATFORM_OF_KIND[device.kind]
-            )
+            platform = device.platform if isinstance(device, Switch) else device.protocol
             name = host_name(school, device)
             kind_group = _group(groups, f"kind:{device.kind}")
             hosts[name] = Host(
@@ -61,6 +60,7 @@ def city_to_nornir(city: City, schools: list[School]) -> Inventory:
                 data={
                     "school": school.id,
                     "kind": device.kind,
+                    "protocol": device.protocol,
                     "device": device,
                     "credentials": device.credentials,
                 },
@@ -73,7 +73,13 @@ def city_to_nornir(city: City, schools: list[School]) -> Inventory:
                 hostname=urlsplit(video.api).hostname,
                 platform=video.kind,
                 groups=ParentGroups([*parents, _group(groups, "kind:streams")]),
-                data={"school": school.id, "kind": "streams", "device": None, "credentials": None},
+                data={
+                    "school": school.id,
+                    "kind": "streams",
+                    "protocol": video.kind,
+                    "device": None,
+                    "credentials": None,
+                },
             )
     return Inventory(hosts=hosts, groups=groups, defaults=Defaults(data={"city": city}))
 

@@ -104,7 +104,7 @@ def _school_devices(school: School) -> list[tuple[str, str, str, Factory]]:
         user, password = _login(sw.credentials)
         make: Factory = partial(
             Switch,
-            f"{school.id}-{sw.name}",
+            school.hostname(sw.name),
             netmap.lab_address(sw.host),
             platform=sw.platform,
             ssh_port=netmap.lab_port(22),

@@ -18,6 +18,7 @@ from provision.rules import (
     city,
     clock,
     coverage,
+    drivers,
     geometry,
     identity,
     led,
@@ -30,6 +31,7 @@ Rule = Callable[[Inventory], Iterator[Problem]]
 SCHOOL_RULES: dict[str, Rule] = {
     "references": references.check,
     "identity": identity.check,
+    "drivers": drivers.check,
     "geometry": geometry.check,
     "budgets": budgets.check,
     "led": led.check,

@@ -1,7 +1,8 @@
 """Jinja2 templates per device kind and platform, rendered safely and reproducibly.
 
-Templates live in `templates/<kind>/<platform>.j2`. StrictUndefined makes a missing variable
-an error naming it (as cookiecutter does). Every value written into a device command line
+Templates live in `templates/<kind>/<platform>.j2`; cameras have none: their settings are
+computed once, in `camera_settings`, and printed as they are. StrictUndefined makes a missing
+variable an error naming it (as cookiecutter does). Every value written into a device command line
 passes `cli_value`: a newline, control character or CLI separator in it would let inventory
 text become a second command, so such a value is refused, never rendered. Text for people
 (OSD, LED messages) passes `text_value`, also inside `tojson`. The schemas refuse the same
@@ -212,7 +213,7 @@ def switch_context(city: City, school: School, switch: Switch) -> dict[str, Any]
         for role in ("management", "video", "alarm")
     ]
     return {
-        "sysname": f"{school.id}-{switch.name}",
+        "sysname": school.hostname(switch.name),
         "vlans": vlans,
         "vlan_roles": [(role, getattr(vlans, role)) for role in ("management", "video", "alarm")],
         "svis": svis,
@@ -242,27 +243,23 @@ def render_switch(city: City, school: School, switch: Switch) -> str:
 
 
 def stream_name(school: School, camera: Camera) -> str:
-    return f"{school.id}-{camera.name}"
+    return school.hostname(camera.name)
 
 
 def render_camera(city: City, school: School, camera: Camera) -> str:
-    users = [
-        {"username": c.username, "level": level, "password": str(c.password)}
-        for c, level in ((school.operator, "Operator"), (school.auditor, "User"))
-        if c is not None
-    ]
-    return _render(
-        "camera/onvif.j2",
-        False,
-        school=school,
-        camera=camera,
-        hostname=f"{school.id}-{camera.name}",
-        ntp=list(school.ntp),
-        timezone=school.timezone,
-        users=users,
-        precinct=city.precincts[school.precinct],
-        stream=stream_name(school, camera),
-    )
+    """The camera's settings in the one vocabulary every camera driver applies (no template:
+    the settings are computed in one place, camera_settings)."""
+    # Imported here: camera_settings takes timezone_facts and safe_tojson from this module.
+    from provision.templates.camera_settings import render_settings
+
+    forward: dict[str, Any] = {"enabled": camera.forward}
+    if camera.forward:
+        forward["platform"] = city.precincts[school.precinct].video_platform.kind
+        forward["stream"] = stream_name(school, camera)
+    try:
+        return render_settings(school, camera, forward)
+    except TemplateError as exc:
+        raise TemplateError(f"camera {school.id}/{camera.name}: {exc}") from exc
 
 
 def led_template_names(city: City) -> list[str]:

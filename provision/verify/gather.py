@@ -42,7 +42,9 @@ def gather_device(task: Task, city: City, connector: Connector) -> Result:
     school = city.school(host.data["school"])
     driver = None
     try:
-        driver = driver_class(state.kind)(Target(city, school, host.data["device"], connector))
+        driver = driver_class(state.kind, host.data["protocol"])(
+            Target(city, school, host.data["device"], connector)
+        )
         state.settings = driver.read()
         state.reachable = True
         state.changes = driver.diff(state.settings, driver.desired())

@@ -17,7 +17,7 @@ import yaml
 from labsupport import LabLoop
 
 from provision.drivers.base import Change, Settings, Target
-from provision.drivers.camera import CameraDriver, posix_timezone
+from provision.drivers.camera import CameraDriver
 from provision.drivers.connect import Connector
 from provision.drivers.onvif_wsdl import wsdl_dir
 from provision.errors import DeviceError
@@ -30,6 +30,7 @@ from provision.lab.connector import LabConnector
 from provision.lab.faults import Faults
 from provision.lab.runtime import Lab
 from provision.templates import render_camera
+from provision.templates.camera_settings import posix_timezone
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "dalian"
 SCHOOL = "dl-xg-k003"
@@ -114,22 +115,23 @@ def expected_changes(driver: CameraDriver, factory: Settings) -> list[Change]:
     ]
 
 
-def test_desired_is_what_the_camera_template_renders(city: City) -> None:
+def test_render_prints_exactly_the_settings_the_driver_applies(city: City) -> None:
     school = city.school(SCHOOL)
     for spec in school.cameras[:3]:
         rendered = yaml.safe_load(render_camera(city, school, spec))
         want = CameraDriver(Target(city, school, spec, Connector(env={}))).desired()
-        device, main = rendered["device"], rendered["media"]["main"]
-        assert want["hostname"] == device["hostname"]
-        assert want["ntp"] == device["ntp"]
-        assert want["clock.timezone"] == posix_timezone(device["timezone"]) == "CST-8"
-        assert want["encoder.main.codec"] == main["encoding"]
-        assert want["encoder.main.resolution"] == "{width}x{height}".format(**main["resolution"])
-        assert (want["encoder.main.fps"], want["encoder.main.gop"]) == (main["fps"], main["gop"])
-        assert want["encoder.main.bitrate_kbps"] == main["bitrate_kbps"]
-        assert want["osd"] == rendered["media"]["osd"]
-        users = {k.removeprefix("users."): v for k, v in want.items() if k.startswith("users.")}
-        assert users == {u["username"]: {"level": u["level"]} for u in device["users"]}
+        assert rendered["settings"] == want
+        assert want["hostname"] == school.hostname(spec.name) == f"{SCHOOL}-{spec.name}"
+        assert want["clock.timezone"] == posix_timezone(school.timezone) == "CST-8"
+        assert want["encoder.main.resolution"] == f"{spec.video.width}x{spec.video.height}"
+        assert rendered["forward"]["enabled"] is spec.forward
+
+
+def test_posix_timezone_counts_hours_west_of_utc() -> None:
+    assert posix_timezone("Asia/Shanghai") == "CST-8"
+    assert posix_timezone("Asia/Kolkata") == "IST-5:30"
+    assert posix_timezone("America/Sao_Paulo") == "UTC3"  # "-03" is no abbreviation
+    assert posix_timezone("UTC") == "UTC0"
 
 
 def test_factory_camera_plans_exactly_the_expected_changes(rig: Callable[..., Rig]) -> None:

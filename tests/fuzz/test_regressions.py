@@ -14,10 +14,10 @@ import pytest
 from click.testing import CliRunner
 from fuzz_strategies import CITY_FILE, EXAMPLE, original_text, write_city
 
+from provision import yamlsource
 from provision.cli.main import cli
 from provision.diagnostics import Problem
 from provision.errors import TemplateError
-from provision import yamlsource
 from provision.inventory.loader import load_inventory
 from provision.inventory.model import City
 from provision.schemas import SCHEMA_FILES, schema

@@ -12,8 +12,10 @@ from provision.drivers.connect import Connector
 from provision.errors import InventoryError, SecretError
 from provision.inventory.loader import load_inventory
 from provision.inventory.merge import deep_merge
+from provision.inventory.model import VIDEO_FIELDS
 from provision.inventory.secrets import SecretRef
 from provision.inventory.selectors import Selection
+from provision.schemas import schema
 
 
 def test_deep_merge_later_layers_win_lists_replace_inputs_untouched() -> None:
@@ -75,3 +77,49 @@ def test_selectors(example_city: Path) -> None:
         Selection(schools=("dl-none",)).apply(city)
     with pytest.raises(InventoryError, match=r"valid: .*zhongshan"):
         Selection(districts=("atlantis",)).apply(city)
+
+
+def test_each_kind_speaks_its_default_protocol(example_city: Path) -> None:
+    city = load_inventory(example_city).city
+    assert city is not None
+    school = city.school("dl-zs-h024")
+    assert {(d.kind, d.protocol) for d in school.devices()} == {
+        ("camera", "onvif"),
+        ("switch", "ssh"),
+        ("recorder", "onvif"),
+        ("alarm", "http"),
+        ("led_board", "http"),
+    }
+
+
+def test_protocols_inherit_through_defaults_and_the_device_wins(city_copy: Path) -> None:
+    city_file = city_copy / "city.yaml"
+    city_doc = yaml.safe_load(city_file.read_text(encoding="utf-8"))
+    city_doc["defaults"]["camera"]["protocol"] = "isapi"  # city: every camera
+    city_doc["districts"]["xigang"].setdefault("defaults", {})["switch"] = {"protocol": "netconf"}
+    city_file.write_text(dump(city_doc, "x.json"), encoding="utf-8")
+    school_file = city_copy / "schools" / "dl-xg-m016.yaml"
+    doc = yaml.safe_load(school_file.read_text(encoding="utf-8"))
+    doc["cameras"][0]["protocol"] = "dahua"
+    school_file.write_text(dump(doc, "x.json"), encoding="utf-8")
+    city = load_inventory(city_copy).city
+    assert city is not None
+    middle, high = city.school("dl-xg-m016"), city.school("dl-zs-h024")
+    assert [c.protocol for c in middle.cameras[:2]] == ["dahua", "isapi"]
+    assert {c.protocol for c in high.cameras} == {"isapi"}
+    assert {s.protocol for s in middle.network.switches} == {"netconf"}  # xigang district
+    assert {s.protocol for s in high.network.switches} == {"ssh"}  # zhongshan: built-in
+
+
+def test_one_hostname_rule_names_devices_on_the_network(example_city: Path) -> None:
+    city = load_inventory(example_city).city
+    assert city is not None
+    school = city.school("dl-xg-k003")
+    assert school.hostname("gate-face") == "dl-xg-k003-gate-face"
+    assert school.hostname("gate-face").startswith(school.hostname_prefix)
+
+
+def test_the_schema_video_fields_are_the_models() -> None:
+    """One list of encoder fields: the schema, the model and the camera settings agree."""
+    video = schema("common.schema.json")["$defs"]["video"]
+    assert tuple(video["properties"]) == VIDEO_FIELDS

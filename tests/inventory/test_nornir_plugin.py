@@ -44,3 +44,20 @@ def test_selector_options_limit_the_hosts(example_city: Path) -> None:
         logging={"enabled": False},
     )
     assert {h.data["school"] for h in nr.inventory.hosts.values()} == {"dl-zs-p007"}
+
+
+def test_hosts_carry_the_protocol_that_picks_their_driver(example_city: Path) -> None:
+    nr = InitNornir(
+        runner={"plugin": "serial"},
+        inventory={"plugin": "provision.CityInventory", "options": {"root": str(example_city)}},
+        logging={"enabled": False},
+    )
+    hosts = nr.inventory.hosts
+    assert hosts["dl-xg-m016/core"].data["protocol"] == "ssh"
+    assert hosts["dl-xg-k003/gate-face"].data["protocol"] == "onvif"
+    # Streams go to the precinct's platform, whose kind is their protocol.
+    assert hosts["dl-xg-k003/streams"].data["protocol"] == "mediamtx"
+    assert {h.data["protocol"] for n, h in hosts.items() if n.endswith("/streams")} == {
+        "mediamtx",
+        "zlmediakit",
+    }
