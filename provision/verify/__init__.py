@@ -3,10 +3,11 @@
 Each school is one unit of work (`school.audit_school`: gather its devices, run its checks),
 run on threads here (`runner`) or on Dask workers (`dask_runner`); what the schools of a run
 share is one `AuditJob`. The checks meet one contract (`contract.Check`) and are listed once,
-in `registry`. With a run directory
-(`stream`) each finished school is on disk at once and nothing keeps the finished reports in
-memory; the CityReport is read back from the directory at the end, and an interrupted run is
-resumed where it stopped. Without one, reports are kept in memory as before.
+in `registry`.
+
+With a run directory (`stream`) each finished school is on disk at once and nothing keeps the
+finished reports in memory; the CityReport is read back from the directory at the end, and an
+interrupted run is resumed where it stopped. Without one, reports are kept in memory as before.
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ from provision.inventory.model import City, School
 from provision.inventory.selectors import Selection
 from provision.runs import load_for_run
 from provision.verify.model import SchoolReport
+from provision.verify.registry import REGISTRY
 from provision.verify.runner import OnDone, describe, split_workers
 from provision.verify.school import AuditJob, audit_school
 
@@ -53,7 +54,10 @@ class WorkerJob:
     def of(cls, inventory: str, job: AuditJob) -> WorkerJob:
         """`job` for workers that read the inventory at `inventory` and reach devices as its
         connector does, with their own secrets (paths it names, such as a CA bundle, are
-        read on the workers). Workers run the default check registry."""
+        read on the workers). Workers run the default check registry: a job with another
+        cannot be sent, since a registry is code the workers would not have."""
+        if job.registry is not REGISTRY:
+            raise ProvisionError("only the default verify checks run on Dask workers")
         connector = job.connector
         settings = {f.name: getattr(connector, f.name) for f in fields(connector)}
         settings.pop("env", None)  # the secrets: each worker's own environment

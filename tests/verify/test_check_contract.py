@@ -250,3 +250,5 @@ def test_a_worker_job_is_small_carries_no_secret_and_becomes_the_same_audit(
     assert (again.checks, again.threshold, again.workers) == (("policy", "alarm"), 2.5, 4)
     assert type(again.connector) is LabConnector and again.connector.timeout == 7.0
     assert "CAM_PASSWORD" not in again.connector.env  # the worker's own environment instead
+    with pytest.raises(ProvisionError, match="only the default verify checks"):
+        WorkerJob.of("/srv/inventory", job(the_city, ("guard_roster",), WITH_ROSTER))
