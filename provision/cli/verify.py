@@ -18,8 +18,8 @@ from provision.cli.options import (
 from provision.engine.nornir_run import DEFAULT_WORKERS
 from provision.errors import ProvisionError
 from provision.reports import verify as reports
-from provision.verify import parse_checks, verify
-from provision.verify.model import CHECKS, ERROR, FAIL, CityReport, SchoolReport
+from provision.verify import CHECKS, parse_checks, verify
+from provision.verify.model import ERROR, FAIL, CityReport, SchoolReport
 from provision.verify.selftests.alarm import DEFAULT_THRESHOLD_S
 from provision.verify.stream import SCHOOLS_FILE, RunDir
 

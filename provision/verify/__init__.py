@@ -1,10 +1,13 @@
 """`provision verify` as a library call: audit the selected schools, read-only.
 
 Each school is one unit of work (`school.audit_school`: gather its devices, run its checks),
-run on threads here (`runner`) or on Dask workers (`dask_runner`). With a run directory
-(`stream`) each finished school is on disk at once and nothing keeps the finished reports in
-memory; the CityReport is read back from the directory at the end, and an interrupted run is
-resumed where it stopped. Without one, reports are kept in memory as before.
+run on threads here (`runner`) or on Dask workers (`dask_runner`); what the schools of a run
+share is one `AuditJob`. The checks meet one contract (`contract.Check`) and are listed once,
+in `registry`.
+
+With a run directory (`stream`) each finished school is on disk at once and nothing keeps the
+finished reports in memory; the CityReport is read back from the directory at the end, and an
+interrupted run is resumed where it stopped. Without one, reports are kept in memory as before.
 """
 
 from __future__ import annotations
@@ -20,14 +23,22 @@ from provision.inventory.loader import inventory_digest
 from provision.inventory.model import School
 from provision.inventory.selectors import Selection
 from provision.validate import load_valid
-from provision.verify.model import CHECKS, CityReport, SchoolReport, format_started
+from provision.verify.contract import Check, CheckContext, CheckRegistry
+from provision.verify.model import CityReport, SchoolReport, format_started
+from provision.verify.registry import CHECKS, NEEDS_STATE, REGISTRY, parse_checks
 from provision.verify.runner import run_local
-from provision.verify.school import NEEDS_STATE, audit_school, parse_checks, verify_school
+from provision.verify.school import AuditJob, audit_school, verify_school
 from provision.verify.selftests import alarm
 from provision.verify.stream import RunDir, RunInfo
 
 __all__ = [
+    "CHECKS",
     "NEEDS_STATE",
+    "REGISTRY",
+    "AuditJob",
+    "Check",
+    "CheckContext",
+    "CheckRegistry",
     "SchoolsNotVerified",
     "audit_school",
     "parse_checks",
@@ -70,13 +81,15 @@ def verify(
     inventory's path on the workers when it is not `root`'s absolute path.
     `on_school` is called in the calling thread as each newly verified school finishes."""
     session_started, clock = time.time(), time.perf_counter()
+    checks = REGISTRY.known(checks)  # a misspelt check is an error, never silently skipped
     city, schools = load_valid(root, selection)
     if not schools:
         raise ProvisionError("no school selected")
     if resume and run_dir is None:
         raise ProvisionError("resume needs a run directory")
     order = [s.id for s in schools]
-    report = CityReport(city.id, str(root), tuple(checks), lab=connector.lab)
+    report = CityReport(city.id, str(root), checks, lab=connector.lab)
+    job = AuditJob(city, connector, checks, threshold, workers)
 
     def dispatch(todo: list[School], on_done: Callable[[SchoolReport], None]) -> dict[str, str]:
         def finished(school: SchoolReport) -> None:
@@ -85,12 +98,11 @@ def verify(
                 on_school(school)
 
         if dask is None:
-            return run_local(city, todo, connector, checks, threshold, workers, finished)
+            return run_local(job, todo, finished)
         from provision.verify.dask_runner import WorkerJob, run_dask
 
         inventory = worker_inventory or str(Path(root).resolve())
-        job = WorkerJob.of(inventory, tuple(checks), threshold, connector, workers)
-        return run_dask(dask, job, Path(root), todo, finished)
+        return run_dask(dask, WorkerJob.of(inventory, job), Path(root), todo, finished)
 
     if run_dir is None:
         kept: list[SchoolReport] = []
@@ -104,7 +116,7 @@ def verify(
             str(Path(root).resolve()),
             city.id,
             inventory_digest(Path(root), schools),
-            tuple(checks),
+            checks,
             selection,
             threshold,
             connector.lab,

@@ -25,12 +25,13 @@ from typing import Any
 from provision.drivers.connect import Connector
 from provision.errors import InventoryError, ProvisionError
 from provision.inventory.loader import CITY_FILE, school_files
-from provision.inventory.model import School
+from provision.inventory.model import City, School
 from provision.inventory.selectors import Selection
 from provision.validate import load_valid
 from provision.verify.model import SchoolReport
+from provision.verify.registry import REGISTRY
 from provision.verify.runner import OnDone, describe, split_workers
-from provision.verify.school import audit_school
+from provision.verify.school import AuditJob, audit_school
 
 RETRIES = 2
 LOCAL = "local"
@@ -39,7 +40,8 @@ SCHOOLS_PER_LOCAL_WORKER = 10  # each worker process overlaps this many schools'
 
 @dataclass(frozen=True, slots=True)
 class WorkerJob:
-    """What every task needs besides its school id: small and picklable."""
+    """What every task needs besides its school id: small and picklable. The worker makes an
+    `AuditJob` of it with its own copy of the city and a connector of its own."""
 
     inventory: str  # the inventory's path as the workers see it
     checks: tuple[str, ...]
@@ -49,19 +51,22 @@ class WorkerJob:
     workers: int  # device operations at once per worker process, split among its threads
 
     @classmethod
-    def of(
-        cls,
-        inventory: str,
-        checks: tuple[str, ...],
-        threshold: float,
-        connector: Connector,
-        workers: int,
-    ) -> WorkerJob:
-        """A job whose workers reach devices as `connector` does, with their own secrets
-        (paths it names, such as a CA bundle, are read on the workers)."""
+    def of(cls, inventory: str, job: AuditJob) -> WorkerJob:
+        """`job` for workers that read the inventory at `inventory` and reach devices as its
+        connector does, with their own secrets (paths it names, such as a CA bundle, are
+        read on the workers). Workers run the default check registry: a job with another
+        cannot be sent, since a registry is code the workers would not have."""
+        if job.registry is not REGISTRY:
+            raise ProvisionError("only the default verify checks run on Dask workers")
+        connector = job.connector
         settings = {f.name: getattr(connector, f.name) for f in fields(connector)}
         settings.pop("env", None)  # the secrets: each worker's own environment
-        return cls(inventory, checks, threshold, type(connector), settings, workers)
+        return cls(inventory, job.checks, job.threshold, type(connector), settings, job.workers)
+
+    def audit_job(self, city: City, workers: int) -> AuditJob:
+        """The audit this worker runs, `workers` device operations at once per school."""
+        connector = self.connector(**self.settings)
+        return AuditJob(city, connector, self.checks, self.threshold, workers)
 
 
 def school_digests(root: Path, ids: set[str]) -> dict[str, str]:
@@ -97,10 +102,8 @@ def audit_on_worker(job: WorkerJob, school_id: str, digest: str) -> dict[str, An
             f"{school_id} (city.yaml or schools/{school_id}.yaml): sync it and resume"
         )
     city, schools = load_valid(root, Selection(schools=(school_id,)))
-    connector = job.connector(**job.settings)
     _, per_school = split_workers(job.workers, _worker_threads())
-    report = audit_school(city, schools[0], connector, job.checks, job.threshold, per_school)
-    return report.to_dict()
+    return audit_school(job.audit_job(city, per_school), schools[0]).to_dict()
 
 
 @contextmanager

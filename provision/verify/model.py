@@ -13,7 +13,6 @@ from typing import Any
 
 PASS, WARN, FAIL, ERROR = "pass", "warn", "fail", "error"
 ORDER = {PASS: 0, WARN: 1, FAIL: 2, ERROR: 3}
-CHECKS = ("reachability", "drift", "streams", "coverage", "alarm", "budgets", "policy")
 
 
 def worst(verdicts: list[str]) -> str:

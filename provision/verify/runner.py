@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import replace
 from itertools import islice
 
-from provision.drivers.connect import Connector
-from provision.inventory.model import City, School
+from provision.inventory.model import School
 from provision.verify.model import SchoolReport
-from provision.verify.school import audit_school
+from provision.verify.school import AuditJob, audit_school
 
 OnDone = Callable[[SchoolReport], None]
 
@@ -35,19 +35,13 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0][:300]}" if text else type(exc).__name__
 
 
-def run_local(
-    city: City,
-    schools: list[School],
-    connector: Connector,
-    checks: tuple[str, ...],
-    threshold: float,
-    workers: int,
-    on_done: OnDone,
-) -> dict[str, str]:
-    """Verify `schools`, calling `on_done` (in this thread) as each one finishes. Returns the
-    schools that could not be verified at all, with why (a device fault is a finding, not
-    this: this is a bug or a broken environment, and the other schools still run)."""
-    in_flight, per_school = split_workers(workers, len(schools))
+def run_local(job: AuditJob, schools: list[School], on_done: OnDone) -> dict[str, str]:
+    """Verify `schools` with `job.workers` device operations at once, calling `on_done` (in
+    this thread) as each one finishes. Returns the schools that could not be verified at all,
+    with why (a device fault is a finding, not this: this is a bug or a broken environment,
+    and the other schools still run)."""
+    in_flight, per_school = split_workers(job.workers, len(schools))
+    school_job = replace(job, workers=per_school)
     failures: dict[str, str] = {}
     pending: dict[Future[SchoolReport], str] = {}
     queue = iter(schools)
@@ -57,9 +51,7 @@ def run_local(
 
         def top_up() -> None:
             for school in islice(queue, in_flight - len(pending)):
-                future = pool.submit(
-                    audit_school, city, school, connector, checks, threshold, per_school
-                )
+                future = pool.submit(audit_school, school_job, school)
                 pending[future] = school.id
 
         try:

@@ -1,89 +1,75 @@
 """One school's audit: gather its devices, then run its checks. The unit of work that local
 threads and Dask workers both run, so a school is verified the same way wherever it runs.
 
-A check that breaks becomes that check's "error" verdict for that school only. Nothing here
-changes a setting: the only things verify makes happen are a 601 test alarm per panel and a
-short RTSP play of each forwarded feed.
+An `AuditJob` is what every school of a run shares (city, connector, the checks, the alarm
+threshold, how many device operations at once); `audit_school(job, school)` is the whole
+audit of one school. A check that breaks becomes that check's "error" verdict for that school
+only. Nothing here changes a setting: the only things verify makes happen are a 601 test alarm
+per panel and a short RTSP play of each forwarded feed.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from dataclasses import dataclass
 
 from provision.drivers.connect import Connector
-from provision.errors import ProvisionError
 from provision.inventory.model import City, School
-from provision.verify.checks import budgets, coverage, drift, policy, reachability
+from provision.verify.contract import Check, CheckContext, CheckRegistry
 from provision.verify.gather import DeviceState, gather
-from provision.verify.model import CHECKS, ERROR, CheckResult, SchoolReport
-from provision.verify.selftests import alarm, streams
-
-NEEDS_STATE = {"reachability", "drift", "coverage", "budgets", "alarm"}
-
-
-def parse_checks(text: str | None) -> tuple[str, ...]:
-    if not text:
-        return CHECKS
-    chosen = tuple(c.strip() for c in text.split(",") if c.strip())
-    unknown = [c for c in chosen if c not in CHECKS]
-    if unknown:
-        raise ProvisionError(f"unknown check(s) {', '.join(unknown)}; valid: {', '.join(CHECKS)}")
-    return chosen
+from provision.verify.model import ERROR, CheckResult, SchoolReport
+from provision.verify.registry import REGISTRY
+from provision.verify.selftests.alarm import DEFAULT_THRESHOLD_S
 
 
-def _timed(name: str, run: Callable[[], CheckResult]) -> CheckResult:
+@dataclass(frozen=True, slots=True)
+class AuditJob:
+    """What auditing any school of one run takes, besides the school."""
+
+    city: City
+    connector: Connector
+    checks: tuple[str, ...]  # names, as chosen (`registry.parse`)
+    threshold: float = DEFAULT_THRESHOLD_S  # seconds the alarm self-test waits for a receipt
+    workers: int = 1  # device operations at once; a runner splits them among its schools
+    registry: CheckRegistry = REGISTRY
+
+    @property
+    def needs_state(self) -> bool:
+        """Does any chosen check read the devices' gathered state?"""
+        return bool(self.registry.needs_state & set(self.checks))
+
+
+def _timed(check: Check, ctx: CheckContext) -> CheckResult:
     started = time.perf_counter()
     try:
-        result = run()
+        result = check.run(ctx)
     except Exception as exc:  # the check itself broke: say so, run the others
-        result = CheckResult(name, ERROR, f"the check could not run: {exc}")
+        result = CheckResult(check.name, ERROR, f"the check could not run: {exc}")
     result.seconds = time.perf_counter() - started
     return result
 
 
-def verify_school(
-    city: City,
-    school: School,
-    connector: Connector,
-    checks: tuple[str, ...],
-    states: dict[str, DeviceState],
-    threshold: float,
-) -> SchoolReport:
-    """Run the chosen checks on a school whose device states are already gathered."""
+def verify_school(job: AuditJob, school: School, states: dict[str, DeviceState]) -> SchoolReport:
+    """Run the chosen checks on a school whose device states are already gathered: each after
+    the checks it reads, the results in report order."""
     report = SchoolReport(school.id, school.name, school.tier, school.district, school.precinct)
     results: dict[str, CheckResult] = {}
-    plan: dict[str, Callable[[], CheckResult]] = {
-        "reachability": lambda: reachability.check(school, states),
-        "drift": lambda: drift.check(school, states),
-        "streams": lambda: streams.check(school, city, connector),
-        "coverage": lambda: coverage.check(school, city, states),
-        "alarm": lambda: alarm.check(school, city, connector, states, threshold),
-        "budgets": lambda: budgets.check(school, city, states),
-        "policy": lambda: policy.check(
-            school, city, results.get("coverage"), results.get("budgets")
-        ),
-    }
-    for name in CHECKS:  # policy last: it reads the coverage and budget verdicts
-        if name in checks:
-            results[name] = _timed(name, plan[name])
-    report.checks = [results[name] for name in CHECKS if name in results]
+    for check in job.registry.execution_order(job.checks):
+        earlier = {name: results[name] for name in check.after if name in results}
+        ctx = CheckContext(
+            job.city, school, job.connector, states, job.threshold, check.after, earlier
+        )
+        results[check.name] = _timed(check, ctx)
+    report.checks = [results[name] for name in job.registry.report_order(results)]
     return report
 
 
-def audit_school(
-    city: City,
-    school: School,
-    connector: Connector,
-    checks: tuple[str, ...],
-    threshold: float,
-    device_workers: int,
-) -> SchoolReport:
-    """Gather one school's devices (`device_workers` at once), then check it. Its device
-    states live only as long as this call, so memory is bounded by the schools in flight."""
+def audit_school(job: AuditJob, school: School) -> SchoolReport:
+    """Gather one school's devices (`job.workers` at once), then check it. Its device states
+    live only as long as this call, so memory is bounded by the schools in flight."""
     states = (
-        gather(city, [school], connector, device_workers).get(school.id, {})
-        if NEEDS_STATE & set(checks)
+        gather(job.city, [school], job.connector, job.workers).get(school.id, {})
+        if job.needs_state
         else {}
     )
-    return verify_school(city, school, connector, checks, states, threshold)
+    return verify_school(job, school, states)

@@ -15,7 +15,7 @@ import pytest
 
 import provision.verify as verify_module
 from provision.errors import ProvisionError
-from provision.inventory.model import City, School
+from provision.inventory.model import School
 from provision.inventory.selectors import Selection
 from provision.lab.connector import LabConnector
 from provision.validate import load_valid
@@ -30,6 +30,7 @@ from provision.verify.model import (
     SchoolReport,
 )
 from provision.verify.runner import split_workers
+from provision.verify.school import AuditJob
 from provision.verify.stream import RunDir
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "dalian"
@@ -56,7 +57,7 @@ class FakeAudit:
         self.fail, self.asked, self.lock = fail, [], threading.Lock()
         self.payload = ""
 
-    def __call__(self, city: City, school: School, *_: Any) -> SchoolReport:
+    def __call__(self, job: AuditJob, school: School) -> SchoolReport:
         with self.lock:
             self.asked.append(school.id)
         problem = self.fail(school.id)

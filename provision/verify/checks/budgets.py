@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from provision.inventory.model import Camera, City, School
+from provision.inventory.model import Camera
 from provision.sizing import forwarded_mbps, retention_days
+from provision.verify.contract import Check, CheckContext
 from provision.verify.gather import DeviceState
 from provision.verify.model import FAIL, PASS, CheckResult, Finding
 
@@ -15,7 +16,8 @@ def _live(cam: Camera, state: DeviceState | None) -> Camera:
     return replace(cam, video=replace(cam.video, bitrate_kbps=int(kbps))) if kbps else cam
 
 
-def check(school: School, city: City, states: dict[str, DeviceState]) -> CheckResult:
+def check(ctx: CheckContext) -> CheckResult:
+    school, city, states = ctx.school, ctx.city, ctx.states
     cams = [_live(c, states.get(c.name)) for c in school.cameras]
     uplink = school.network.uplink
     need = forwarded_mbps(cams)
@@ -53,3 +55,6 @@ def check(school: School, city: City, states: dict[str, DeviceState]) -> CheckRe
         f"uplink {need:.1f}/{uplink.bandwidth_mbps:g} Mbit/s, retention {days:.0f}/{target} days",
         evidence,
     )
+
+
+CHECK = Check("budgets", check, needs_state=True)

@@ -14,7 +14,8 @@ from shapely.geometry import Polygon
 
 from provision.coverage import footprint
 from provision.coverage.school import camera_view, meets, school_coverage
-from provision.inventory.model import Camera, City, School
+from provision.inventory.model import Camera, School
+from provision.verify.contract import Check, CheckContext
 from provision.verify.gather import DeviceState
 from provision.verify.model import FAIL, PASS, CheckResult, Finding
 
@@ -57,7 +58,8 @@ def _as_live(cam: Camera, state: DeviceState | None) -> Camera:
     return replace(cam, video=replace(cam.video, width=width, height=height))
 
 
-def check(school: School, city: City, states: dict[str, DeviceState]) -> CheckResult:
+def check(ctx: CheckContext) -> CheckResult:
+    school, city, states = ctx.school, ctx.city, ctx.states
     tier = city.tiers[school.tier]
     cams = camera_states(school, states)
     live = [
@@ -146,3 +148,6 @@ def check(school: School, city: City, states: dict[str, DeviceState]) -> CheckRe
         "zones": zones,
     }
     return CheckResult.of("coverage", findings, summary, evidence)
+
+
+CHECK = Check("coverage", check, needs_state=True)

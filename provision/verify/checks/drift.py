@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from provision.inventory.model import School
-from provision.verify.gather import DeviceState
+from provision.verify.contract import Check, CheckContext
 from provision.verify.model import FAIL, PASS, CheckResult, Finding
 
 
-def check(school: School, states: dict[str, DeviceState]) -> CheckResult:
+def check(ctx: CheckContext) -> CheckResult:
+    states = ctx.states
     findings = []
     for name, state in sorted(states.items()):
         if not state.reachable:
@@ -32,3 +32,6 @@ def check(school: School, states: dict[str, DeviceState]) -> CheckResult:
         }
     }
     return CheckResult.of("drift", findings, f"{drifted} device(s) drifted", evidence)
+
+
+CHECK = Check("drift", check, needs_state=True)

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from provision.inventory.model import City, School
 from provision.standards import MIN_PATROLS_PER_DAY, required_guards
+from provision.verify.contract import Check, CheckContext
 from provision.verify.model import FAIL, PASS, WARN, CheckResult, Finding
 
 
-def check(
-    school: School,
-    city: City,
-    coverage: CheckResult | None = None,
-    budgets: CheckResult | None = None,
-) -> CheckResult:
+def check(ctx: CheckContext) -> CheckResult:
+    school, city = ctx.school, ctx.city
+    coverage, budgets = ctx.earlier("coverage"), ctx.earlier("budgets")
     std = city.tiers[school.tier]
     sec = school.security
     rules: list[tuple[str, bool, str]] = [
@@ -69,3 +66,7 @@ def check(
     return CheckResult.of(
         "policy", findings, summary, {"rules": {f.subject: f.verdict for f in findings}}
     )
+
+
+# A predecessor not chosen in this run is "not checked in this run", never run for it.
+CHECK = Check("policy", check, after=("coverage", "budgets"))

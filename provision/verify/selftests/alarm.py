@@ -20,6 +20,7 @@ import requests
 from provision.drivers.connect import Connector
 from provision.errors import ProvisionError
 from provision.inventory.model import AlarmPanel, City, School
+from provision.verify.contract import Check, CheckContext
 from provision.verify.gather import DeviceState
 from provision.verify.model import FAIL, PASS, CheckResult, Finding
 
@@ -230,13 +231,9 @@ def _one(
         return Finding(panel.name, FAIL, info["error"], info), info
 
 
-def check(
-    school: School,
-    city: City,
-    connector: Connector,
-    states: dict[str, DeviceState],
-    threshold: float = DEFAULT_THRESHOLD_S,
-) -> CheckResult:
+def check(ctx: CheckContext) -> CheckResult:
+    school, city, connector, states = ctx.school, ctx.city, ctx.connector, ctx.states
+    threshold = ctx.threshold
     if not school.alarms:
         return CheckResult.of(
             "alarm",
@@ -273,3 +270,7 @@ def check(
         f", slowest {max(latencies):.2f} s" if latencies else ""
     )
     return CheckResult.of("alarm", findings, summary, {"threshold_s": threshold, "panels": panels})
+
+
+# The state it reads is the panel's test interval, to judge the periodic 602.
+CHECK = Check("alarm", check, needs_state=True)

@@ -16,6 +16,7 @@ from provision.drivers.connect import Connector
 from provision.inventory.model import City, School
 from provision.protocols.rtsp import probe
 from provision.templates import stream_name
+from provision.verify.contract import Check, CheckContext
 from provision.verify.model import FAIL, PASS, CheckResult, Finding
 
 PROBE_PACKETS = 10
@@ -107,7 +108,8 @@ def _one(
         return Finding(name, FAIL, f"relay does not play: {info['error']}", info), info
 
 
-def check(school: School, city: City, connector: Connector) -> CheckResult:
+def check(ctx: CheckContext) -> CheckResult:
+    school, city, connector = ctx.school, ctx.city, ctx.connector
     forwarded = [c for c in school.cameras if c.forward]
     # One keep-alive session per school to its precinct's platform API, not one per feed.
     with requests.Session() as session:
@@ -126,3 +128,6 @@ def check(school: School, city: City, connector: Connector) -> CheckResult:
         f"{live}/{len(forwarded)} forwarded feeds play at the precinct",
         {"streams": streams},
     )
+
+
+CHECK = Check("streams", check)
