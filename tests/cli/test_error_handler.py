@@ -4,6 +4,7 @@ returned int becomes the exit status, nested groups included."""
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
+import provision.cli
 from provision.cli.group import ProvisionGroup
 from provision.diagnostics import Location, Problem, Severity
 from provision.errors import InventoryError, ProvisionError
@@ -124,3 +126,20 @@ def test_click_reports_its_own_usage_errors_with_exit_2(runner: CliRunner) -> No
     result = runner.invoke(_probe(_raise(click.UsageError("--a and --b contradict"))), ["run"])
     assert result.exit_code == 2
     assert "--a and --b contradict" in result.stderr
+
+
+def test_no_command_decides_the_exit_status_itself() -> None:
+    """Only the group turns a code into an exit (group.py) and only main() ends the process:
+    a sys.exit in a command would bypass the handler and the returned-code contract."""
+    package = Path(provision.cli.__file__).parent
+    offenders = []
+    for module in sorted(package.rglob("*.py")):
+        if module.name in ("group.py", "main.py"):
+            continue
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            called = node.func if isinstance(node, ast.Call) else None
+            if isinstance(called, ast.Attribute) and called.attr == "exit":
+                offenders.append(f"{module.relative_to(package)}:{node.lineno}")
+            if isinstance(called, ast.Name) and called.id == "SystemExit":
+                offenders.append(f"{module.relative_to(package)}:{node.lineno}")
+    assert offenders == []
