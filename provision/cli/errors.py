@@ -52,7 +52,11 @@ def _is_environment_error(exc: BaseException) -> bool:
 
 def _report_bug() -> None:
     log = crash_log()
-    log.write_text(traceback.format_exc(), encoding="utf-8")
+    try:
+        log.write_text(traceback.format_exc(), encoding="utf-8")
+    except OSError as exc:  # a full or read-only temp dir must not turn into a second crash
+        click.echo(f"provision hit a bug; could not write its details to {log}: {exc}", err=True)
+        return
     click.echo(f"provision hit a bug; details in {log}", err=True)
 
 

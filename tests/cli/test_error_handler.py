@@ -5,6 +5,7 @@ returned int becomes the exit status, nested groups included."""
 from __future__ import annotations
 
 import ast
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -101,6 +102,16 @@ def test_a_bug_is_exit_3_with_the_traceback_in_the_crash_log_not_on_the_terminal
     assert result.stderr == f"provision hit a bug; details in {crash_log_path}\n"
     log = crash_log_path.read_text(encoding="utf-8")
     assert log.startswith("Traceback") and "RuntimeError: kaboom" in log
+
+
+def test_a_bug_whose_crash_log_cannot_be_written_is_still_exit_3_without_a_traceback(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "gone"))
+    result = runner.invoke(_probe(_raise(RuntimeError("kaboom"))), ["run"])
+    assert result.exit_code == 3
+    assert "could not write its details to" in result.stderr
+    assert "Traceback" not in result.output
 
 
 def test_an_os_error_about_no_file_is_still_a_bug(runner: CliRunner, crash_log_path: Path) -> None:
