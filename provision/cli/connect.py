@@ -14,10 +14,7 @@ from typing import Any
 import click
 
 from provision.cli.options import TRANSPORT
-from provision.drivers.connect import (
-    Connector,
-    LabConnector,
-)
+from provision.drivers.connect import Connector, LabConnector
 from provision.errors import ProvisionError
 from provision.lab.state import lab_dir, require_state
 
@@ -68,6 +65,7 @@ def tls_verify() -> bool | str:
 
 
 def connector(lab: bool, secrets: str | None, timeout: float) -> Connector:
+    """The connector a command's --lab, --secrets, --timeout, --ca-bundle and --insecure ask for."""
     env = ChainMap(_read_secrets(secrets), os.environ) if secrets else os.environ
     verify = tls_verify()
     if lab:

@@ -33,6 +33,23 @@ def _owner(state: dict[str, Any], device: str, directory: Path) -> dict[str, Any
     raise ProvisionError(f"no lab device {device!r}{hint}")
 
 
+def _fault_settings(settings: tuple[str, ...]) -> dict[str, Any]:
+    """NAME=VALUE words as the control API takes them: soap_fault a list of operations, a
+    number an int, anything else a flag (1, true, yes, on)."""
+    changes: dict[str, Any] = {}
+    for item in settings:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{item!r}: expected NAME=VALUE", param_hint="SETTINGS")
+        if name == "soap_fault":
+            changes[name] = value.split(",")
+        elif value.isdigit():
+            changes[name] = int(value)
+        else:
+            changes[name] = value.lower() in ("1", "true", "yes", "on")
+    return changes
+
+
 @click.command("fault")
 @click.argument("device")
 @click.argument("settings", nargs=-1)
@@ -56,18 +73,6 @@ def command(device: str, settings: tuple[str, ...], clear: bool, state_dir: str 
     if clear:
         result = call_control(control, "DELETE", path)
     else:
-        changes: dict[str, Any] = {}
-        for item in settings:
-            name, sep, value = item.partition("=")
-            if not sep:
-                raise click.BadParameter(f"{item!r}: expected NAME=VALUE", param_hint="SETTINGS")
-            changes[name] = (
-                value.split(",")
-                if name == "soap_fault"
-                else value.lower() in ("1", "true", "yes", "on")
-                if not value.isdigit()
-                else int(value)
-            )
-        result = call_control(control, "PUT", path, changes)
+        result = call_control(control, "PUT", path, _fault_settings(settings))
     click.echo(f"{result['id']}: faults {result['faults'] or 'none'}")
     return OK
