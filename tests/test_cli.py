@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -65,13 +66,17 @@ def test_schema_command_writes_schemas_that_validate_the_examples(
         assert not list(validator.iter_errors(load_yaml(school).data))
 
 
-def test_a_bug_is_exit_3_with_a_log_not_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_bug_is_exit_3_with_a_log_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     import provision.cli.validate as validate_cmd
 
     def boom(*_: object, **__: object) -> None:
         raise RuntimeError("kaboom")
 
     monkeypatch.setattr(validate_cmd, "validate", boom)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # this test's crash log, not /tmp's
     result = CliRunner().invoke(cli, ["validate", "-i", "."])
     assert result.exit_code == 3
     assert "provision hit a bug" in result.output and "Traceback" not in result.output
+    assert "RuntimeError: kaboom" in (tmp_path / "provision-crash.log").read_text(encoding="utf-8")

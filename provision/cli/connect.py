@@ -14,14 +14,7 @@ from typing import Any
 import click
 
 from provision.cli.options import TRANSPORT
-from provision.drivers.connect import (
-    DEFAULT_KNOWN_HOSTS,
-    KNOWN_HOSTS_ENV,
-    Connector,
-    forget_host_key,
-    known_hosts_name,
-    parse_address,
-)
+from provision.drivers.connect import Connector
 from provision.errors import ProvisionError
 from provision.lab.connector import LabConnector
 from provision.lab.state import lab_dir, require_state
@@ -73,56 +66,10 @@ def tls_verify() -> bool | str:
 
 
 def connector(lab: bool, secrets: str | None, timeout: float) -> Connector:
+    """The connector a command's --lab, --secrets, --timeout, --ca-bundle and --insecure ask for."""
     env = ChainMap(_read_secrets(secrets), os.environ) if secrets else os.environ
     verify = tls_verify()
     if lab:
         require_state(lab_dir())  # a clear error when no lab runs
         return LabConnector(timeout=timeout, env=env, verify=verify)
     return Connector(timeout=timeout, env=env, verify=verify)
-
-
-@click.group("hostkey")
-def hostkey_command() -> None:
-    """SSH host keys of the switches: recorded on first contact, enforced from then on.
-
-    The field's keys are in .provision/known_hosts (or $PROVISION_KNOWN_HOSTS), the running
-    lab's in its state directory. A switch that offers another key is refused; after checking
-    that the change is expected (a replaced switch, a regenerated key), forget the old key and
-    the next connection records the new one.
-
-    \b
-    Examples:
-      provision hostkey forget 10.34.17.2
-      provision hostkey forget '[127.34.17.2]:5222' --lab
-    """
-
-
-@hostkey_command.command("forget")
-@click.argument("address")
-@click.option("--lab", is_flag=True, help="The running lab's known_hosts instead of the field's.")
-@click.option(
-    "--known-hosts",
-    "known_hosts",
-    type=click.Path(dir_okay=False),
-    help=f"The file [default: ${KNOWN_HOSTS_ENV} or {DEFAULT_KNOWN_HOSTS}].",
-)
-def forget_command(address: str, lab: bool, known_hosts: str | None) -> None:
-    """Forget the recorded host key of ADDRESS, as the error named it.
-
-    ADDRESS is host (port 22), host:port or [host]:port.
-
-    \b
-    Example:
-      provision hostkey forget 10.34.17.2
-    """
-    conn = LabConnector(known_hosts=known_hosts) if lab else Connector(known_hosts=known_hosts)
-    path = conn.known_hosts_file()
-    host, port = parse_address(address)
-    removed = forget_host_key(path, host, port)
-    name = known_hosts_name(host, port)
-    if not removed:
-        raise ProvisionError(f"{path} has no key for {name}")
-    click.echo(
-        f"forgot {removed} key(s) of {name} in {path}; the next connection records the key "
-        "the switch offers then"
-    )

@@ -15,7 +15,8 @@ from pathlib import Path
 import click
 import yaml
 
-from provision.cli.verify import render
+from provision.cli.errors import FAILED, OK
+from provision.cli.verify_report import render
 from provision.diagnostics import problems_to_text
 from provision.engine.journal import Journal
 from provision.engine.runs import apply, plan
@@ -62,7 +63,7 @@ def _done(started: float, text: str) -> None:
     help="Where to write results.",
 )
 @click.option("--no-faults", is_flag=True, help="Start the lab without the demo's faults.")
-def command(inventory: str, out: Path, no_faults: bool) -> None:
+def command(inventory: str, out: Path, no_faults: bool) -> int:
     """Run the main job on the built-in lab: lab up (with a few faults), validate, plan,
     apply, verify, HTML report, lab down.
 
@@ -82,7 +83,7 @@ def command(inventory: str, out: Path, no_faults: bool) -> None:
     result = validate(inventory)
     if result.errors:
         click.echo(problems_to_text(result.problems))
-        raise SystemExit(1)
+        return FAILED
     schools = result.inventory.schools
     _done(
         t,
@@ -110,6 +111,7 @@ def command(inventory: str, out: Path, no_faults: bool) -> None:
         stop_lab(lab_dir)
         _done(t, "stopped")
     click.echo(f"demo finished in {time.perf_counter() - begun:.0f}s")
+    return OK
 
 
 def _run(inventory: str, out: Path) -> None:

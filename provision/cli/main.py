@@ -1,23 +1,32 @@
 """The `provision` command: a thin click layer over the library.
 
-Each subcommand lives in its own module and only parses options, calls the library, renders
-output and maps errors to exit codes in one place (1 user error, 3 bug, 130 interrupted).
+Each command lives in its own module (the lab's subcommands in cli/lab/) and only parses
+options, calls the library, renders output and returns its exit code. `ProvisionGroup` turns
+that code, or any error the command raised, into the exit status in one place
+(cli/errors.py: 1 failed, 3 bug, 130 interrupted).
 """
 
 from __future__ import annotations
 
-import os
 import sys
-import traceback
-from pathlib import Path
-from tempfile import gettempdir
-from typing import Any
 
 import click
 
 from provision import __version__
-from provision.cli import connect, demo, lab, render, runs, schema, validate, verify
-from provision.errors import InventoryError, ProvisionError
+from provision.cli import (
+    apply,
+    demo,
+    history,
+    hostkey,
+    lab,
+    plan,
+    render,
+    rollback,
+    schema,
+    validate,
+    verify,
+)
+from provision.cli.group import ProvisionGroup
 
 EPILOG = """\b
 Examples:
@@ -25,36 +34,6 @@ Examples:
   provision render -i examples/dalian --school dl-zs-h024 --out out/
   provision schema --out .schemas/
 """
-
-
-class ProvisionGroup(click.Group):
-    """Maps library errors to messages and exit codes for every subcommand."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except InventoryError as exc:
-            click.echo(f"error: {exc}", err=True)
-            for problem in exc.problems[:50]:
-                click.echo(f"  {problem.format()}", err=True)
-            if len(exc.problems) > 50:
-                click.echo(f"  ... and {len(exc.problems) - 50} more", err=True)
-            ctx.exit(1)
-        except ProvisionError as exc:
-            click.echo(f"error: {exc}", err=True)
-            ctx.exit(1)
-        except KeyboardInterrupt:
-            click.echo("Interrupted.", err=True)
-            ctx.exit(130)
-        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
-            raise
-        except BrokenPipeError:
-            raise  # the reader went away (`| head`): main() ends quietly
-        except Exception:
-            log = Path(gettempdir()) / "provision-crash.log"
-            log.write_text(traceback.format_exc(), encoding="utf-8")
-            click.echo(f"provision hit a bug; details in {log}", err=True)
-            ctx.exit(3)
 
 
 @click.group(
@@ -75,18 +54,14 @@ cli.add_command(render.command)
 cli.add_command(schema.command)
 cli.add_command(demo.command)
 cli.add_command(lab.command)
-cli.add_command(runs.plan_command)
-cli.add_command(runs.apply_command)
-cli.add_command(runs.rollback_command)
-cli.add_command(runs.history_command)
+cli.add_command(plan.command)
+cli.add_command(apply.command)
+cli.add_command(rollback.command)
+cli.add_command(history.command)
 cli.add_command(verify.command)
-cli.add_command(connect.hostkey_command)
+cli.add_command(hostkey.command)
 
 
 def main() -> None:
-    try:
-        sys.exit(cli.main(prog_name="provision"))
-    except BrokenPipeError:
-        # `provision lab status | head`: the reader left; say nothing more, like other tools.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        sys.exit(141)
+    """The console script: the exit status is the one `ProvisionGroup` chose."""
+    sys.exit(cli.main(prog_name="provision"))

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from provision.cli.errors import OK
 from provision.cli.options import inventory_option, selection, selector_options
 from provision.render import render_selection, write_rendered
 
@@ -19,7 +20,7 @@ from provision.render import render_selection, write_rendered
     type=click.Path(file_okay=False, path_type=Path),
     help="Write files under OUT/<school>/ instead of printing them.",
 )
-def command(inventory: str, out: Path | None, **selectors: tuple[str, ...]) -> None:
+def command(inventory: str, out: Path | None, **selectors: tuple[str, ...]) -> int:
     """Render device configs from templates: uplink switch CLI per platform (huawei,
     cisco_ios, hp_comware), each camera's ONVIF settings and each LED board's messages.
 
@@ -37,6 +38,7 @@ def command(inventory: str, out: Path | None, **selectors: tuple[str, ...]) -> N
             for name, text in files.items():
                 click.echo(f"### {school_id}/{name}")
                 click.echo(text, nl=False)
-        return
+        return OK
     written = write_rendered(rendered, out)
     click.echo(f"wrote {written} file(s) for {len(rendered)} school(s) under {out}/", err=True)
+    return OK

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from provision.cli.errors import OK
 from provision.schemas import SCHEMA_FILES, schema_text
 
 
@@ -22,7 +23,7 @@ from provision.schemas import SCHEMA_FILES, schema_text
     show_default=True,
     help="Which schema to print when --out is not given.",
 )
-def command(out: Path | None, kind: str) -> None:
+def command(out: Path | None, kind: str) -> int:
     """Print or write the JSON Schemas (Draft 2020-12) of city.yaml and school files.
 
     Point your editor at them; e.g. with the YAML language server, start a school file with
@@ -35,8 +36,9 @@ def command(out: Path | None, kind: str) -> None:
     """
     if out is None:
         click.echo(schema_text(f"{kind}.schema.json"), nl=False)
-        return
+        return OK
     out.mkdir(parents=True, exist_ok=True)
     for name in SCHEMA_FILES:
         (out / name).write_text(schema_text(name), encoding="utf-8")
         click.echo(f"wrote {out / name}", err=True)
+    return OK

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
+from provision.cli.errors import FAILED, OK
 from provision.cli.options import inventory_option
 from provision.diagnostics import problems_to_json, problems_to_text
 from provision.validate import validate
@@ -22,7 +21,7 @@ from provision.validate import validate
     help="Output format.",
 )
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
-def command(inventory: str, fmt: str, strict: bool) -> None:
+def command(inventory: str, fmt: str, strict: bool) -> int:
     """Check a city inventory against its schemas and rules; touches no device.
 
     Reports every problem in one run, each with file:line:column and its YAML path: schema
@@ -46,4 +45,4 @@ def command(inventory: str, fmt: str, strict: bool) -> None:
             click.echo(problems_to_text(result.problems))
         verdict = "valid" if result.ok(strict) else "INVALID"
         click.echo(f"{inventory}: {schools} school(s) checked: {verdict}", err=True)
-    sys.exit(0 if result.ok(strict) else 1)
+    return OK if result.ok(strict) else FAILED

@@ -9,58 +9,22 @@ import click
 from click.core import ParameterSource
 
 from provision.cli.connect import connector
+from provision.cli.errors import OK
 from provision.cli.options import (
     inventory_option,
     selection,
     selector_options,
     transport_options,
 )
+from provision.cli.verify_report import FORMATS, format_of, render
 from provision.engine.nornir_run import DEFAULT_WORKERS
 from provision.errors import ProvisionError
-from provision.reports import verify as reports
 from provision.verify import CHECKS, parse_checks, verify
 from provision.verify.model import ERROR, FAIL, CityReport, SchoolReport
 from provision.verify.selftests.alarm import DEFAULT_THRESHOLD_S
 from provision.verify.stream import SCHOOLS_FILE, RunDir
 
-FORMATS = ("text", "json", "junit", "markdown", "html")
-
-
-def render(report: CityReport, fmt: str, inventory: str) -> str:
-    if fmt == "html":
-        from provision.inventory.loader import load_inventory
-        from provision.reports.html import render_html
-
-        city = load_inventory(inventory).city
-        assert city is not None
-        return render_html(report, city)
-    return {
-        "text": reports.to_text,
-        "json": reports.to_json,
-        "junit": reports.to_junit,
-        "markdown": reports.to_markdown,
-    }[fmt](report)
-
-
-SUFFIXES = {
-    ".html": "html",
-    ".htm": "html",
-    ".xml": "junit",
-    ".json": "json",
-    ".md": "markdown",
-    ".txt": "text",
-}
-
-
-def _format_of(path: Path) -> str:
-    try:
-        return SUFFIXES[path.suffix.lower()]
-    except KeyError:
-        raise click.BadParameter(
-            f"{path}: cannot tell the report format from {path.suffix or 'no suffix'!r}; use "
-            + ", ".join(SUFFIXES),
-            param_hint="--out",
-        ) from None
+CHECK_FAILED = 2  # the run worked and found a problem: not the same as the run failing
 
 
 @click.command("verify")
@@ -148,7 +112,7 @@ def command(
     timeout: float,
     alarm_threshold: float,
     **selectors: tuple[str, ...],
-) -> None:
+) -> int:
     """Audit every selected school: devices answer, settings match, feeds reach the precinct,
     every zone is really watched, the one-button alarm really reaches the police and how fast,
     budgets hold and the tier's standard is met. Changes no device setting: the alarm test is a
@@ -172,15 +136,9 @@ def command(
         inventory, checks_text, alarm_threshold, lab = _from_run(
             resume, inventory, checks_text, alarm_threshold, lab, selectors
         )
-    if dask is not None and secrets is not None:
-        raise click.UsageError(
-            "--secrets is not sent to Dask workers: export the secrets in each worker's "
-            "environment instead"
-        )
-    if worker_inventory is not None and dask is None:
-        raise click.UsageError("--worker-inventory needs --dask")
+    _refuse_contradicting_dask_options(dask, secrets, worker_inventory)
     checks = parse_checks(checks_text)
-    targets = [(path, _format_of(path)) for path in outs]
+    targets = [(path, format_of(path)) for path in outs]
     conn = connector(lab, secrets, timeout)
     total = [0]
 
@@ -211,16 +169,35 @@ def command(
             f"{len(report.schools)} in {run_dir / SCHOOLS_FILE}",
             err=True,
         )
+    _print_and_write_reports(report, fmt, targets, inventory)
+    failed = any(c.verdict in (FAIL, ERROR) for s in report.schools for c in s.checks)
+    if not report.schools:
+        raise ProvisionError("no school selected")
+    return CHECK_FAILED if failed else OK
+
+
+def _refuse_contradicting_dask_options(
+    dask: str | None, secrets: str | None, worker_inventory: str | None
+) -> None:
+    if dask is not None and secrets is not None:
+        raise click.UsageError(
+            "--secrets is not sent to Dask workers: export the secrets in each worker's "
+            "environment instead"
+        )
+    if worker_inventory is not None and dask is None:
+        raise click.UsageError("--worker-inventory needs --dask")
+
+
+def _print_and_write_reports(
+    report: CityReport, fmt: str, targets: list[tuple[Path, str]], inventory: str
+) -> None:
+    """Every --out file first, then the report on stdout, then where the files went."""
     for path, kind in targets:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(render(report, kind, inventory), encoding="utf-8")
     click.echo(render(report, fmt, inventory).rstrip("\n"))
     for path, kind in targets:
         click.echo(f"{kind} report written to {path}", err=True)
-    failed = any(c.verdict in (FAIL, ERROR) for s in report.schools for c in s.checks)
-    if not report.schools:
-        raise ProvisionError("no school selected")
-    sys.exit(2 if failed else 0)
 
 
 def _from_run(

@@ -54,17 +54,29 @@ def save_plan(report: RunReport, path: Path) -> None:
 
 
 def load_plan(path: Path) -> RunReport:
+    """A saved plan, read back; a file that is not one (unreadable, not JSON, another format,
+    keys missing or of the wrong shape) is the user's mistake, said as such."""
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ProvisionError(f"{path}: not a readable plan file: {exc}") from exc
-    if raw.get("format") != FORMAT or raw.get("version") != VERSION:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ProvisionError(f"{path}: not a readable plan file: {exc}") from None
+    if not isinstance(raw, dict) or raw.get("format") != FORMAT or raw.get("version") != VERSION:
         raise ProvisionError(f"{path}: not a {FORMAT} v{VERSION} file")
+    try:
+        return _report(raw)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ProvisionError(
+            f"{path}: not a valid plan file ({type(exc).__name__}: {exc}); make it again with "
+            "`provision plan --out`"
+        ) from None
+
+
+def _report(raw: dict[str, Any]) -> RunReport:
     sel = raw["selection"]
     report = RunReport(
         "plan",
-        raw["inventory"],
-        raw["inventory_digest"],
+        str(raw["inventory"]),
+        str(raw["inventory_digest"]),
         Selection(
             tuple(sel["schools"]),
             tuple(sel["districts"]),
@@ -73,12 +85,7 @@ def load_plan(path: Path) -> RunReport:
         ),
         lab=bool(raw.get("lab")),
     )
-    try:
-        report.outcomes = [_outcome(d) for d in raw["devices"]]
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ProvisionError(
-            f"{path}: not a valid plan file ({type(exc).__name__}: {exc})"
-        ) from None
+    report.outcomes = [_outcome(d) for d in raw["devices"]]
     return report
 
 

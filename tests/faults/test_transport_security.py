@@ -33,7 +33,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from labsupport import LabLoop
 
-from provision.cli.connect import INSECURE_WARNING, connector, hostkey_command
+from provision.cli.connect import INSECURE_WARNING, connector
+from provision.cli.hostkey import command as hostkey_command
 from provision.cli.main import ProvisionGroup
 from provision.cli.options import transport_options
 from provision.drivers.base import Target

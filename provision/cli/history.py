@@ -1,0 +1,39 @@
+"""provision history: the recent runs of apply and rollback the journal holds."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+
+import click
+
+from provision.cli.errors import OK
+from provision.cli.run_options import journal_option
+from provision.engine.journal import Journal
+
+
+@click.command("history")
+@journal_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("-n", "limit", type=int, default=20, show_default=True, help="How many runs.")
+def command(journal_path: str | None, as_json: bool, limit: int) -> int:
+    """List recent runs of apply and rollback, newest first.
+
+    \b
+    Example:
+      provision history -n 5
+    """
+    journal = Journal(journal_path)
+    try:
+        rows = journal.runs(limit)
+    finally:
+        journal.close()
+    if as_json:
+        click.echo(json.dumps([dataclasses.asdict(r) for r in rows], indent=1))
+        return OK
+    for r in rows:
+        started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r.started))
+        counts = ", ".join(f"{v} {k}" for k, v in sorted(r.summary.items()))
+        click.echo(f"{r.run_id}  {started}  {r.status:<8} {r.command:<30} {counts}")
+    return OK

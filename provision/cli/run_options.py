@@ -1,0 +1,59 @@
+"""Options plan, apply and rollback share: lab or field, report format, secrets, workers,
+timeout; and the journal's location for apply, rollback and history."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from provision.cli.run_report import FORMATS
+from provision.engine.nornir_run import DEFAULT_WORKERS
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+RUN_OPTIONS = [
+    click.option("--lab", is_flag=True, help="Talk to the running lab instead of the field."),
+    click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(list(FORMATS)),
+        default="text",
+        show_default=True,
+        help="Report format.",
+    ),
+    click.option(
+        "--secrets",
+        type=click.Path(dir_okay=False, exists=True),
+        help="File of NAME=VALUE secrets (mode 600), read before the environment.",
+    ),
+    click.option(
+        "--workers",
+        type=click.IntRange(1, 64),
+        default=DEFAULT_WORKERS,
+        show_default=True,
+        help="Devices worked on at once.",
+    ),
+    click.option(
+        "--timeout",
+        type=float,
+        default=10.0,
+        show_default=True,
+        help="Seconds per device operation.",
+    ),
+]
+
+
+def run_options(func: F) -> F:
+    for opt in reversed(RUN_OPTIONS):
+        func = opt(func)
+    return func
+
+
+journal_option = click.option(
+    "--journal",
+    "journal_path",
+    type=click.Path(dir_okay=False),
+    help="Journal database [default: $PROVISION_JOURNAL or .provision/journal.sqlite].",
+)
