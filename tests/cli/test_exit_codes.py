@@ -24,8 +24,9 @@ import provision.cli.plan
 import provision.cli.rollback
 import provision.cli.verify
 from provision.cli.main import cli
-from provision.engine.outcome import DeviceOutcome
-from provision.engine.runs import RunReport, Stop
+from provision.engine.outcome import DeviceOutcome, Status
+from provision.engine.runs import RunReport
+from provision.engine.signals import Stop
 from provision.inventory.selectors import Selection
 from provision.verify.model import FAIL, PASS, CheckResult, CityReport, SchoolReport
 
@@ -35,7 +36,8 @@ SCHOOL = "dl-zs-h024"
 def _run_report(command: str, *statuses: str, interrupted: bool = False) -> RunReport:
     report = RunReport(command, "examples/dalian", "digest", Selection(), run_id="run-1")
     report.outcomes = [
-        DeviceOutcome(f"{SCHOOL}/device-{n}", "camera", status) for n, status in enumerate(statuses)
+        DeviceOutcome(f"{SCHOOL}/device-{n}", "camera", Status(status))
+        for n, status in enumerate(statuses)
     ]
     report.interrupted = interrupted
     return report
