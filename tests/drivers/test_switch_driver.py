@@ -1,10 +1,12 @@
-"""The switch driver against lab switches over real SSH (netmiko), all three platforms.
+"""The switch driver against lab switches over real SSH (netmiko), every platform.
 
 netmiko spends fixed delays per session, so each platform's whole story (plan from factory,
 apply, verify with an independent session, roll back, apply again, hand edits, re-apply) runs
 once per module in its own thread, concurrently, and the tests below assert on what each flow
-observed. Fault tests use switches of their own meanwhile. The network password is a sentinel
-set in the environment, and no returned setting, change, error or log line may contain it.
+observed. The fault stories (a refused login, a session dropped mid-apply) run meanwhile on
+switches of their own, also once per module, so every test sees them whichever tests run and
+in whatever order. The network password is a sentinel set in the environment, and no returned
+setting, change, error or log line may contain it.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from netmiko import BaseConnection, ConnectHandler
 from provision.drivers.base import Change, Settings, Target
 from provision.drivers.connect import Connector
 from provision.drivers.switch import SwitchDriver, SwitchError
-from provision.drivers.switch_config import DIALECTS, decode_key, parse_config
+from provision.drivers.switch_config import decode_key, parse_config
+from provision.drivers.switch_platforms import platform_named, platform_names
 from provision.errors import DeviceError
 from provision.inventory.loader import load_inventory
 from provision.lab.faults import Faults
@@ -36,8 +39,9 @@ from provision.templates import render_switch
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "dalian"
 CITY = load_inventory(EXAMPLE).city
 assert CITY is not None
+# The example school each platform's stories run on (its only switch is of that platform).
 SCHOOLS = {"huawei": "dl-zs-h024", "cisco_ios": "dl-xg-m016", "hp_comware": "dl-zs-p007"}
-PLATFORMS = list(SCHOOLS)
+PLATFORMS = list(platform_names())
 SECRET_VAR = "PROVISION_NETWORK_PASSWORD"
 SENTINEL = "Sentinel-pw-5d1e9c0b"
 PROMPT = r"[\]>#][ \t]*$"
@@ -105,7 +109,6 @@ class Captured(logging.Handler):
 
 
 LOGS = Captured()
-ERRORS: list[str] = []  # every exception text the fault tests saw, for the secret check
 
 
 def start_switch(lab: LabLoop, platform: str, timeout: float = 5.0) -> tuple[LabSwitch, Target]:
@@ -130,7 +133,7 @@ def engineer(sim: LabSwitch, target: Target) -> BaseConnection:
     """An independent SSH session, as a person (or an auditor) would open."""
     assert target.device is not None and target.device.credentials is not None
     return ConnectHandler(
-        device_type=sim.platform,
+        device_type=platform_named(sim.platform).device_type,
         host="127.0.0.1",
         port=sim.port,
         username=target.device.credentials.username,
@@ -139,7 +142,7 @@ def engineer(sim: LabSwitch, target: Target) -> BaseConnection:
 
 
 def type_by_hand(conn: BaseConnection, platform: str, lines: list[str]) -> None:
-    dialect = DIALECTS[platform]
+    dialect = platform_named(platform).dialect
     for line in [dialect.enter_config, *lines, dialect.leave_config]:
         out = conn.send_command(line, expect_string=PROMPT, cmd_verify=False)
         assert "rror" not in str(out) and "Invalid" not in str(out), (line, out)
@@ -201,7 +204,7 @@ def run_flow(lab: LabLoop, platform: str) -> Flow:
         flow.unchanged_by_second_apply = lab.call(sim.running_config) == converged
         lap("verify and apply again")
         person = engineer(sim, target)
-        flow.shown = str(person.send_command(DIALECTS[platform].show_running))
+        flow.shown = str(person.send_command(platform_named(platform).dialect.show_running))
         flow.saved = lab.call(sim.saved_config)
         driver.apply([c.reversed() for c in reversed(flow.plan)])
         flow.rolled_back = lab.call(sim.running_config)
@@ -260,10 +263,14 @@ def result(flows: dict[str, Future[Flow]], platform: str) -> Flow:
 # --- faults (own switches, while the flows run) --------------------------------------------------
 
 
-@pytest.mark.parametrize("platform", PLATFORMS)
-def test_auth_failure_is_a_device_error_naming_switch_and_operation(
-    lab: LabLoop, platform: str
-) -> None:
+@dataclass
+class Fault:
+    error: DeviceError
+    factory_kept: bool = True  # the running config is as before the failed apply
+    nothing_landed: bool = True  # the next plan is the one the failed apply had
+
+
+def refused_login(lab: LabLoop, platform: str) -> Fault:
     sim, target = start_switch(lab, platform)
     sim.faults.auth_failure = True
     driver = SwitchDriver(target)
@@ -273,17 +280,10 @@ def test_auth_failure_is_a_device_error_naming_switch_and_operation(
     finally:
         driver.close()
         lab.run(sim.stop())
-    ERRORS.append(str(caught.value))
-    assert isinstance(caught.value, SwitchError)
-    assert f"{SCHOOLS[platform]}/core" in str(caught.value)
-    assert "read running config failed" in str(caught.value)
-    assert "Authentication" in str(caught.value)
+    return Fault(caught.value)
 
 
-@pytest.mark.parametrize("platform", PLATFORMS)
-def test_ssh_drop_mid_apply_is_a_device_error_and_the_next_read_reconnects(
-    lab: LabLoop, platform: str
-) -> None:
+def dropped_mid_apply(lab: LabLoop, platform: str) -> Fault:
     sim, target = start_switch(lab, platform, timeout=2.0)  # the drop shows as silence
     driver = SwitchDriver(target)
     try:
@@ -293,15 +293,48 @@ def test_ssh_drop_mid_apply_is_a_device_error_and_the_next_read_reconnects(
         with pytest.raises(SwitchError) as caught:
             driver.apply(plan)
         sim.faults.ssh_drop = False
-        assert lab.call(sim.running_config) == factory
-        assert driver.diff(driver.read(), driver.desired()) == plan  # nothing landed
+        kept = lab.call(sim.running_config) == factory
+        landed = driver.diff(driver.read(), driver.desired()) != plan
     finally:
         driver.close()
         lab.run(sim.stop())
-    ERRORS.append(str(caught.value))
-    assert f"{SCHOOLS[platform]}/core" in str(caught.value)
-    assert "apply failed" in str(caught.value)
-    assert "the switch closed the SSH session" in str(caught.value)
+    return Fault(caught.value, factory_kept=kept, nothing_landed=not landed)
+
+
+FAULTS = {"refused login": refused_login, "dropped mid-apply": dropped_mid_apply}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def faults(lab: LabLoop) -> Iterator[dict[tuple[str, str], Future[Fault]]]:
+    """Every fault story on every platform, two at a time, started with the module."""
+    with ThreadPoolExecutor(2) as pool:
+        yield {
+            (name, p): pool.submit(story, lab, p)
+            for name, story in FAULTS.items()
+            for p in PLATFORMS
+        }
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_auth_failure_is_a_device_error_naming_switch_and_operation(
+    faults: dict[tuple[str, str], Future[Fault]], platform: str
+) -> None:
+    error = faults["refused login", platform].result(timeout=90).error
+    assert isinstance(error, SwitchError)
+    assert f"{SCHOOLS[platform]}/core" in str(error)
+    assert "read running config failed" in str(error)
+    assert "Authentication" in str(error)
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_ssh_drop_mid_apply_is_a_device_error_and_the_next_read_reconnects(
+    faults: dict[tuple[str, str], Future[Fault]], platform: str
+) -> None:
+    fault = faults["dropped mid-apply", platform].result(timeout=90)
+    assert fault.factory_kept and fault.nothing_landed
+    assert f"{SCHOOLS[platform]}/core" in str(fault.error)
+    assert "apply failed" in str(fault.error)
+    assert "the switch closed the SSH session" in str(fault.error)
 
 
 # --- the flows -----------------------------------------------------------------------------------
@@ -321,7 +354,7 @@ def test_plan_from_factory_lists_every_template_line(
     }
     named = {seg for key in flow.desired for seg in decode_key(key)}
     named |= {v for v in flow.desired.values() if isinstance(v, str)}
-    dialect = DIALECTS[platform]
+    dialect = platform_named(platform).dialect
     for line in rendered(platform):
         line = dialect.canonical(line)
         if line.startswith("vlan batch "):  # one setting per VLAN
@@ -366,7 +399,7 @@ def test_hand_edits_show_as_exactly_those_changes_and_are_undone(
     assert flow.left_after_hand == []
     assert HAND[platform].unrelated in flow.after_hand.splitlines()  # not ours: left alone
     if platform == "cisco_ios":  # ACL entries back in the template's order, not appended
-        tree = parse_config(flow.after_hand, DIALECTS[platform])
+        tree = parse_config(flow.after_hand, platform_named(platform).dialect)
         acl = next(n for n in tree if n.text == ACL_CISCO)
         template = rendered(platform)
         start = template.index(ACL_CISCO) + 1
@@ -382,11 +415,18 @@ def test_one_ssh_session_serves_the_driver_throughout(
 
 
 def test_the_secret_appears_in_no_setting_change_error_or_log(
-    flows: dict[str, Future[Flow]],
+    flows: dict[str, Future[Flow]], faults: dict[tuple[str, str], Future[Fault]]
 ) -> None:
     returned = [text for p in PLATFORMS for text in result(flows, p).returned]
+    errors = [str(fault.result(timeout=90).error) for fault in faults.values()]
     assert returned and os.environ[SECRET_VAR] == SENTINEL
-    assert len(ERRORS) == 2 * len(PLATFORMS)  # the fault tests ran first and recorded theirs
+    assert len(errors) == len(FAULTS) * len(PLATFORMS)
     assert any("write_channel" in line for line in LOGS.lines)  # netmiko's traffic was logged
-    for text in [*returned, *ERRORS, *LOGS.lines]:
+    for text in [*returned, *errors, *LOGS.lines]:
         assert SENTINEL not in text
+
+
+def test_every_platform_has_an_example_school_of_its_own() -> None:
+    assert sorted(SCHOOLS) == PLATFORMS
+    for platform, school_id in SCHOOLS.items():
+        assert [s.platform for s in CITY.school(school_id).network.switches] == [platform]

@@ -254,7 +254,7 @@ def test_pipes_abbreviations_and_errors() -> None:
 
 
 def test_switch_object_contract() -> None:
-    with pytest.raises(ValueError, match="huawei, cisco_ios, hp_comware"):
+    with pytest.raises(ValueError, match="cisco_ios, hp_comware, huawei"):
         Switch("x", "127.0.0.1", faults=Faults(), platform="juniper")
     sw = Switch("gate-1", "127.0.0.1", faults=Faults(), platform="hp_comware", ssh_port=0)
     state = json.loads(json.dumps(sw.state()))
