@@ -244,7 +244,7 @@ def school_doc(
 
 
 # The four showcase schools of examples/dalian: one per tier, two districts, two precincts,
-# all three switch platforms.
+# one switch platform each.
 SHOWCASE = (
     ("dl-zs-h024", "大连市第二十四中学", "high", "zhongshan", "nanshajie", "huawei"),
     ("dl-xg-m016", "大连市第十六中学", "middle", "xigang", "renminguangchang", "cisco_ios"),
@@ -255,7 +255,7 @@ SHOWCASE = (
         "kindergarten",
         "xigang",
         "renminguangchang",
-        "huawei",
+        "ruijie_os",
     ),
 )
 

@@ -40,12 +40,24 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "dalian"
 CITY = load_inventory(EXAMPLE).city
 assert CITY is not None
 # The example school each platform's stories run on (its only switch is of that platform).
-SCHOOLS = {"huawei": "dl-zs-h024", "cisco_ios": "dl-xg-m016", "hp_comware": "dl-zs-p007"}
+SCHOOLS = {
+    "huawei": "dl-zs-h024",
+    "cisco_ios": "dl-xg-m016",
+    "hp_comware": "dl-zs-p007",
+    "ruijie_os": "dl-xg-k003",
+}
+FACTORY_NAME = {
+    "huawei": "sysname HUAWEI",
+    "cisco_ios": "hostname Switch",
+    "hp_comware": "sysname H3C",
+    "ruijie_os": "hostname Ruijie",
+}
 PLATFORMS = list(platform_names())
 SECRET_VAR = "PROVISION_NETWORK_PASSWORD"
 SENTINEL = "Sentinel-pw-5d1e9c0b"
 PROMPT = r"[\]>#][ \t]*$"
 ACL_CISCO = "ip access-list extended PRECINCT-IN"
+RUIJIE_PORT = "interface GigabitEthernet 0/1"
 
 
 @dataclass(frozen=True)
@@ -83,6 +95,15 @@ HAND = {
         {"config/interface GigabitEthernet1/0/1/description":
              (None, "description uplink-to-precinct-nanshajie"),
          "config/acl advanced 3000/rule 200 permit ip": (True, None)},
+        " description printer-room",
+    ),
+    "ruijie_os": HandEdit(
+        ["interface GigabitEthernet0/1", "no description", "exit",
+         ACL_CISCO, "deny ip host 192.0.2.7 any", "exit",
+         "interface GigabitEthernet0/2", "description printer-room", "exit"],
+        {f"config/{RUIJIE_PORT}/description":
+             (None, "description uplink-to-precinct-renminguangchang"),
+         f"config/{ACL_CISCO}/deny ip host 192.0.2.7 any": (True, None)},
         " description printer-room",
     ),
 }  # fmt: skip
@@ -149,9 +170,11 @@ def type_by_hand(conn: BaseConnection, platform: str, lines: list[str]) -> None:
 
 
 def rendered(platform: str) -> list[str]:
+    """The template's lines as the switch shows them (RGOS adds a space to port names)."""
     school = CITY.school(SCHOOLS[platform])
     text = render_switch(CITY, school, school.network.switches[0])
-    return [line.strip() for line in text.splitlines() if line.strip()]
+    dialect = platform_named(platform).dialect
+    return [dialect.canonical(line.strip()) for line in text.splitlines() if line.strip()]
 
 
 def shown_lines(text: str) -> set[str]:
@@ -175,6 +198,8 @@ class Flow:
     after_hand: str = ""
     left_after_hand: list[Change] = field(default_factory=list)
     driver_logins: int = 0
+    identity: dict[str, Any] = field(default_factory=dict)
+    serial: str = ""  # the lab switch's own
     returned: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -200,6 +225,7 @@ def run_flow(lab: LabLoop, platform: str) -> Flow:
         flow.settings_after = driver.read()
         flow.left_after_apply = driver.diff(flow.settings_after, flow.desired)
         converged = lab.call(sim.running_config)
+        flow.identity, flow.serial = driver.identity(), sim.config.serial
         driver.apply(flow.plan)  # the same changes again: nothing may move
         flow.unchanged_by_second_apply = lab.call(sim.running_config) == converged
         lap("verify and apply again")
@@ -345,12 +371,10 @@ def test_plan_from_factory_lists_every_template_line(
     flows: dict[str, Future[Flow]], platform: str
 ) -> None:
     flow = result(flows, platform)
-    hostname = "config/hostname" if platform == "cisco_ios" else "config/sysname"
+    factory_name = FACTORY_NAME[platform]
     assert {c.setting: c.after for c in flow.plan} == flow.desired
     assert {c.setting: c.before for c in flow.plan if c.before is not None} == {
-        hostname: {"huawei": "sysname HUAWEI", "cisco_ios": "hostname Switch"}.get(
-            platform, "sysname H3C"
-        )
+        f"config/{factory_name.split()[0]}": factory_name
     }
     named = {seg for key in flow.desired for seg in decode_key(key)}
     named |= {v for v in flow.desired.values() if isinstance(v, str)}
@@ -405,6 +429,16 @@ def test_hand_edits_show_as_exactly_those_changes_and_are_undone(
         start = template.index(ACL_CISCO) + 1
         assert [c.text for c in acl.children] == template[start : start + len(acl.children)]
         assert template[start + len(acl.children)].startswith("ip access-list")
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_identity_has_model_serial_and_firmware(
+    flows: dict[str, Future[Flow]], platform: str
+) -> None:
+    flow = result(flows, platform)
+    assert set(flow.identity) == {"model", "serial", "firmware"}
+    assert all(flow.identity.values()), flow.identity
+    assert flow.identity["serial"] == flow.serial
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)
