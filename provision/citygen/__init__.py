@@ -14,18 +14,15 @@ from typing import Any
 import yaml
 
 from provision.citygen.layout import TIER_LAYOUTS, site
+from provision.drivers.switch_platforms import platform_named, platform_names
 from provision.sizing import USABLE_DISK_FRACTION, gb_per_day
 from provision.standards import required_guards
 
 TIER_ORDER = ("high", "middle", "primary", "kindergarten")
 TIER_LETTER = {"high": "h", "middle": "m", "primary": "p", "kindergarten": "k"}
 TIER_SUFFIX = {"high": "高级中学", "middle": "中学", "primary": "小学", "kindergarten": "幼儿园"}
-PLATFORMS = ("huawei", "cisco_ios", "hp_comware")
-UPLINK_PORT = {
-    "huawei": "GigabitEthernet0/0/1",
-    "cisco_ios": "GigabitEthernet0/1",
-    "hp_comware": "GigabitEthernet1/0/1",
-}
+# Generated schools take the switch platforms in turn, all of them: the drivers' list.
+PLATFORMS = platform_names()
 DISTRICTS = {
     "zhongshan": ("zs", "中山区"),
     "xigang": ("xg", "西岗区"),
@@ -188,7 +185,7 @@ def school_doc(
             "switches": [{"name": "core", "platform": platform, "host": f"{net['management']}.1"}],
             "uplink": {
                 "switch": "core",
-                "interface": UPLINK_PORT[platform],
+                "interface": platform_named(platform).uplink_port,
                 "bandwidth_mbps": 20,
                 "precinct_subnet": f"10.200.{1 + [p[0] for p in PRECINCTS].index(precinct)}.0/24",
             },
@@ -247,7 +244,7 @@ def school_doc(
 
 
 # The four showcase schools of examples/dalian: one per tier, two districts, two precincts,
-# all three switch platforms.
+# one switch platform each.
 SHOWCASE = (
     ("dl-zs-h024", "大连市第二十四中学", "high", "zhongshan", "nanshajie", "huawei"),
     ("dl-xg-m016", "大连市第十六中学", "middle", "xigang", "renminguangchang", "cisco_ios"),
@@ -258,7 +255,7 @@ SHOWCASE = (
         "kindergarten",
         "xigang",
         "renminguangchang",
-        "huawei",
+        "ruijie_os",
     ),
 )
 
@@ -280,7 +277,7 @@ def generated_schools(count: int) -> list[tuple[str, str, str, str, str, str]]:
                 tier,
                 district,
                 precinct,
-                PLATFORMS[k % 3],
+                PLATFORMS[k % len(PLATFORMS)],
             )
         )
     return out

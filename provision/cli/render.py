@@ -21,8 +21,9 @@ from provision.render import render_selection, write_rendered
     help="Write files under OUT/<school>/ instead of printing them.",
 )
 def command(inventory: str, out: Path | None, **selectors: tuple[str, ...]) -> int:
-    """Render device configs from templates: uplink switch CLI per platform (huawei,
-    cisco_ios, hp_comware), each camera's ONVIF settings and each LED board's messages.
+    """Render device configs from templates: each switch's CLI in its platform's syntax
+    (templates/switch/<platform>.j2), each camera's settings (the vocabulary every camera
+    protocol shares) and each LED board's messages.
 
     The inventory must validate first. Rendering is deterministic: the same inventory gives
     the same bytes. Nothing is written unless every file rendered.

@@ -1,6 +1,7 @@
 """The uplink switch driver: render the template, compare with the running config, send only
-the difference, save. Spoken over SSH with netmiko's own platform drivers (huawei, cisco_ios,
-hp_comware); settings and their CLI forms live in `switch_config`.
+the difference, save. Spoken over SSH with netmiko's own drivers; settings and their CLI forms
+live in `switch_config`, and everything one network OS does its own way (dialect, template,
+version display, enable and save quirks) in its module under `switch_platforms`.
 
 Ownership: a line on the switch that the template does not have is removed only inside the
 top-level sections the template defines completely (its ACLs and QoS objects); everywhere else
@@ -11,7 +12,6 @@ switch carries hundreds of lines that are not ours.
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +23,6 @@ from netmiko.exceptions import NetmikoBaseException
 from provision.drivers.base import Change, Driver, Settings, Target
 from provision.drivers.connect import changed_host_key, host_key_changed_message
 from provision.drivers.switch_config import (
-    DIALECTS,
     ERROR,
     ConfigLine,
     Dialect,
@@ -33,6 +32,7 @@ from provision.drivers.switch_config import (
     flatten,
     parse_config,
 )
+from provision.drivers.switch_platforms import UnknownSwitchPlatform, platform_named
 from provision.errors import DeviceError
 from provision.inventory.model import Switch
 from provision.templates import render_switch
@@ -97,10 +97,11 @@ def _rewrite_ordered(
     rank: dict[str, int],
     path: tuple[str, ...],
 ) -> list[str]:
-    """IOS ACL entries print without sequence numbers and new ones are appended, so to get the
-    template's order, rewrite the section from the first entry that is out of place. The tail
-    is taken out from its end: every list in between is a prefix of the old one (plus the
-    implicit deny), never more permissive than before or after."""
+    """Entries of an ordered section (`Dialect.ordered`: ACLs whose entries print without
+    sequence numbers) are appended when typed, so to get the template's order, rewrite the
+    section from the first entry that is out of place. The tail is taken out from its end:
+    every list in between is a prefix of the old one (plus the implicit deny), never more
+    permissive than before or after."""
     kept = [c.text for c in section.children if c.text not in removed]
     entries = list(dict.fromkeys(kept + [s.subject for s in added]))
     place = {e: rank.get(encode_key((*path, e))) for e in entries}
@@ -124,7 +125,7 @@ def plan_lines(
     rewritten is taken out before its new text goes in; then additions and replacements in
     template order (an ACL exists before an interface applies it). Lines the template does not
     have are ordered beside their section. `current` (the parsed running config) is needed
-    only when an existing IOS ACL gains entries.
+    only when an existing ordered section (see `_rewrite_ordered`) gains entries.
     """
     by_key, by_path = _positions(desired_keys)
     removals: list[Step] = []
@@ -181,14 +182,6 @@ def _navigate(dialect: Dialect, steps: list[Step]) -> list[str]:
 # --- the driver -----------------------------------------------------------------------------------
 
 
-# What `show version` / `display version` say, across IOS, VRP and Comware.
-VERSION_FIELDS = {
-    "model": re.compile(r"Model number\s*:\s*(\S+)|HUAWEI (\S+) Routing Switch|H3C (\S+) uptime"),
-    "serial": re.compile(r"(?i)serial number\s*:?\s*(\S+)"),
-    "firmware": re.compile(r"Version ([^,\s]+(?:, Release \S+)?)"),
-}
-
-
 class SwitchDriver(Driver):
     kind = "switch"
 
@@ -198,10 +191,11 @@ class SwitchDriver(Driver):
             raise TypeError(f"the switch driver needs a Switch, got {target.device!r}")
         self.switch: Switch = target.device
         self.name = f"{target.school.id}/{self.switch.name}"
-        dialect = DIALECTS.get(self.switch.platform)
-        if dialect is None:
-            raise SwitchError(f"{self.name}: no switch driver for {self.switch.platform!r}")
-        self.dialect = dialect
+        try:
+            self.platform = platform_named(self.switch.platform)
+        except UnknownSwitchPlatform as exc:
+            raise SwitchError(f"{self.name}: {exc}") from None
+        self.dialect = self.platform.dialect
         self._conn: BaseConnection | None = None
         self._password = ""  # only to scrub it from error texts; never shown
         self._desired: Settings | None = None
@@ -211,7 +205,9 @@ class SwitchDriver(Driver):
 
     def desired(self) -> Settings:
         if self._desired is None:
-            text = render_switch(self.target.city, self.target.school, self.switch)
+            text = render_switch(
+                self.target.city, self.target.school, self.switch, self.platform.template
+            )
             self._desired = flatten(parse_config(text, self.dialect), self.dialect)
         return dict(self._desired)
 
@@ -232,7 +228,7 @@ class SwitchDriver(Driver):
         changes = [c for c in changes if c.before != c.after]
         if not changes:
             return
-        # IOS ACLs gaining entries are rewritten from the running config (see plan_lines).
+        # Ordered sections gaining entries are rewritten from the running config (plan_lines).
         adds = any(c.after is not None for c in changes)
         current = self._running_config() if adds and self.dialect.ordered else None
         try:
@@ -250,16 +246,12 @@ class SwitchDriver(Driver):
         self._save()
 
     def identity(self) -> dict[str, Any]:
-        """Model, serial and software as `show version` / `display version` print them."""
-        command = "show version" if self.dialect.platform == "cisco_ios" else "display version"
+        """Model, serial and software as the platform's version display prints them."""
         with self._guard("read version"):
-            text = str(
-                self._session().send_command(command, read_timeout=self.target.connector.timeout)
+            text = self._session().send_command(
+                self.platform.version_command, read_timeout=self.target.connector.timeout
             )
-        found = {key: rx.search(text) for key, rx in VERSION_FIELDS.items()}
-        return {
-            key: next((g for g in m.groups() if g), None) if m else None for key, m in found.items()
-        }
+        return dict(self.platform.parse_version(str(text)))
 
     def close(self) -> None:
         self._drop(logout=True)
@@ -287,7 +279,7 @@ class SwitchDriver(Driver):
             expect_string=prompt,
             strip_prompt=False,
             strip_command=False,
-            cmd_verify=conn.global_cmd_verify is not False,  # Comware: netmiko can't verify
+            cmd_verify=conn.global_cmd_verify is not False,  # netmiko says where it can't
             read_timeout=self.target.connector.timeout,
         )
         error = ERROR.search(str(output))
@@ -304,7 +296,7 @@ class SwitchDriver(Driver):
                 output = str(conn.save_config())
             finally:
                 conn.read_timeout_override = self.target.connector.timeout
-            if self.dialect.platform == "hp_comware":  # netmiko saves from system-view, stays
+            if self.platform.save_stays_in_config:
                 self._type(conn, self.dialect.leave_config, self.dialect.exec_prompt)
         error = ERROR.search(output)
         if error or not self.dialect.save_ok.search(output):
@@ -322,12 +314,12 @@ class SwitchDriver(Driver):
         known_hosts = connector.trust_host_key(host, port)
         t = connector.timeout
         conn = ConnectHandler(
-            device_type=self.switch.platform,
+            device_type=self.platform.device_type,
             host=host,
             port=port,
             username=creds.username if creds else "admin",
             password=password,
-            secret=password,  # IOS enable, when the login lands in user EXEC
+            secret=password,  # `enable`, where a login lands in user EXEC
             conn_timeout=t,
             auth_timeout=t,
             banner_timeout=t,
@@ -344,8 +336,7 @@ class SwitchDriver(Driver):
             alt_key_file=str(known_hosts),
         )
         self._conn = conn
-        if self.dialect.platform == "cisco_ios" and not conn.check_enable_mode():
-            conn.enable()
+        self.platform.after_login(conn)
         return conn
 
     def _drop(self, *, logout: bool = False) -> None:

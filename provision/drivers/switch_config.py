@@ -6,7 +6,8 @@ per line, keyed by its section path: `config/interface GigabitEthernet0/0/1/desc
 the whole line of a single-valued command; a multi-valued line (an ACL rule, an NTP server,
 one VLAN of `vlan batch`) is its own key with the value True; a section line is a key with
 the value True too, so it can be created and deleted. A `Dialect` knows, per platform, which
-commands are single-valued and how each kind of line is taken back (`undo`/`no`). Pure: no I/O.
+commands are single-valued and how each kind of line is taken back (`undo`/`no`); each
+platform's own dialect lives in its module under `switch_platforms`. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from provision.drivers.base import Settings
 
@@ -25,7 +25,7 @@ ERROR = re.compile(
     r"|Wrong|Bad|Error).*|.*Unrecognized command.*)$",
     re.M,
 )
-_PORTS = r"interface \S*(?:Ethernet|GE|GigE|MEth)\S*"
+PORT_SECTIONS = r"interface \S*(?:Ethernet|GE|GigE|MEth)\S*"  # hardware: see Dialect.implicit
 _VLAN_LIST = re.compile(r"\d+(?:(?: to |-)\d+)?(?:(?:,| )\d+(?:(?: to |-)\d+)?)*")
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -52,11 +52,13 @@ class Single:
         return m.expand(self.name) if m else None
 
 
-def _singles(*specs: str, whole_line: Iterable[tuple[str, str]] = ()) -> tuple[Single, ...]:
+def singles(*specs: str, whole_line: Iterable[tuple[str, str]] = ()) -> tuple[Single, ...]:
     def bare(pattern: str) -> str:  # the literal command of "(ip address) \S+ \S+"
         m = re.match(r"\(([a-z -]+)\)", pattern)
         return m.group(1) if m else ""
 
+    """Single-valued commands of a platform: in each pattern the first group names the setting;
+    `whole_line` pairs (pattern, name) are taken back by their whole line (bindings)."""
     plain = [Single(re.compile(p), r"\1", False, bare(p)) for p in specs]
     return (*plain, *(Single(re.compile(p), n, True) for p, n in whole_line))
 
@@ -97,7 +99,9 @@ class Dialect:
     identities: tuple[tuple[re.Pattern[str], str], ...] = ()  # section line -> its name
     # Sections that exist without us get no setting of their own: ports are hardware
     # (`undo interface GigabitEthernet0/0/1` is no way to unconfigure one).
-    implicit: re.Pattern[str] = re.compile(_PORTS)
+    implicit: re.Pattern[str] = re.compile(PORT_SECTIONS)
+    # How a line may be typed -> how the device prints it (e.g. a space in a port name).
+    spellings: tuple[tuple[re.Pattern[str], str], ...] = ()
     ordered: re.Pattern[str] | None = None  # sections whose entry order matters, unnumbered
     vlan_lists: tuple[str, ...] = ()  # single-valued VLAN-list commands
     vlan_merge: bool = True  # a VLAN list adds to what is there (VRP) rather than replaces
@@ -110,8 +114,10 @@ class Dialect:
         return bool(self.noise.fullmatch(line))
 
     def canonical(self, line: str) -> str:
-        """Whitespace collapsed; VLAN lists spelt as the device prints them."""
+        """Whitespace collapsed; VLAN lists and other spellings as the device prints them."""
         line = " ".join(line.split())
+        for pattern, printed in self.spellings:
+            line = pattern.sub(printed, line)
         for head in self.vlan_lists:
             rest = line[len(head) + 1 :]
             if line.startswith(head + " ") and _VLAN_LIST.fullmatch(rest):
@@ -203,95 +209,6 @@ class Dialect:
             return []
         dropped = self.vlans_of(before) - self.vlans_of(after)
         return [f"{self.undo_word} {name} {self.format_vlans(dropped)}"] if dropped else []
-
-
-# --- platforms ----------------------------------------------------------------------------------
-# Single-valued commands: the first group names the setting (see `Single`).
-
-_BRACKET_SINGLES = (
-    r"(sysname) \S+", r"(clock timezone) .+", r"(description) .+", r"(ip address) \S+ \S+",
-    r"(shutdown)", r"(port link-type) \S+", r"(port link-mode) \S+",
-    r"(port (?:default|access) vlan) \d+", r"(port trunk pvid vlan) \d+",
-    r"(port trunk (?:allow-pass|permit) vlan) .+", r"(name) \S+",
-    r"(remark (?:dscp|8021p|local-precedence)) \S+", r"(classifier \S+) behavior .+",
-    r"(car cir) .+", r"(stp mode) \S+", r"(snmp-agent sys-info (?:location|contact)) .+",
-    r"(authentication-mode) \S+", r"(protocol inbound) \S+", r"(user privilege level) \d+",
-    r"(idle-timeout) .+", r"(dhcp select) \S+",
-)  # fmt: skip
-_IOS_SINGLES = (
-    r"(hostname) \S+", r"(clock timezone) .+", r"(description) .+", r"(ip address) \S+ \S+",
-    r"(shutdown)", r"(name) \S+", r"(switchport mode) .+", r"(switchport access vlan) \d+",
-    r"(switchport trunk native vlan) \d+", r"(switchport trunk allowed vlan) .+",
-    r"(switchport nonegotiate)", r"(spanning-tree mode) \S+", r"(spanning-tree portfast)(?: .*)?",
-    r"(speed) \S+", r"(duplex) \S+", r"(ip default-gateway) \S+", r"(ip domain-name) \S+",
-    r"(snmp-server (?:location|contact)) .+", r"(login)(?: .*)?", r"(transport input) .+",
-    r"(exec-timeout) .+",
-)  # fmt: skip
-# Bindings and marks are taken back by their whole line (`no service-policy output VIDEO-OUT`).
-_IOS_WHOLE = [
-    (r"(service-policy) (input|output) \S+", r"\1 \2"),
-    (r"(ip access-group) \S+ (in|out)", r"\1 \2"),
-    (r"(set (?:dscp|precedence|cos|ip dscp)) \S+", r"\1"), (r"(police) .+", r"\1"),
-    (r"(bandwidth) .+", r"\1"), (r"(priority)(?: .*)?", r"\1"),
-]  # fmt: skip
-
-
-def _bracket(platform: str, **specific: Any) -> Dialect:
-    """VRP and Comware (which grew out of it) share their prompts, verbs and `undo rule N`."""
-    return Dialect(
-        platform=platform, undo_word="undo", exit_word="quit", enter_config="system-view",
-        show_running="display current-configuration", leave_config="return",
-        config_prompt=r"\][ \t]*$", exec_prompt=r">[ \t]*$", save_ok=re.compile("successfully"),
-        rule_numbers=True, **specific,
-    )  # fmt: skip
-
-
-_CLASSIFIER_ID = (re.compile(r"(traffic classifier \S+) operator \S+"), r"\1")
-
-HUAWEI = _bracket(
-    "huawei",
-    singles=_singles(*_BRACKET_SINGLES, whole_line=[
-        (r"(traffic-filter (?:inbound|outbound)) acl .+", r"\1"),
-        (r"traffic-policy \S+ (inbound|outbound)", r"traffic-policy \1")]),
-    sections=re.compile(r"interface \S+|vlan \d+|acl .+|traffic (?:classifier|behavior|policy) .+"
-                        r"|user-interface .+|aaa|ospf.*|bgp .+|stp region-configuration"),
-    owned=re.compile(r"acl .+|traffic (?:classifier|behavior|policy) .+"),
-    noise=re.compile(r"!.*|return"),
-    identities=(_CLASSIFIER_ID, (re.compile(r"(acl (?:number|name) \S+) .+"), r"\1")),
-    implicit=re.compile(rf"vlan \d+|{_PORTS}"),  # a VLAN is made by `vlan batch`, shown if set
-    vlan_lists=("port trunk allow-pass vlan",), vlan_batch=True,
-)  # fmt: skip
-
-COMWARE = _bracket(
-    "hp_comware",
-    singles=_singles(*_BRACKET_SINGLES, whole_line=[
-        (r"packet-filter .+ (inbound|outbound)", r"packet-filter \1"),
-        (r"qos apply policy \S+ (inbound|outbound)", r"qos apply policy \1")]),
-    sections=re.compile(r"interface \S+|vlan \d+|acl .+|traffic (?:classifier|behavior) .+"
-                        r"|qos policy .+|line .+|user-interface .+|local-user .+|radius scheme .+"
-                        r"|domain .+|ospf.*|bgp .+"),
-    owned=re.compile(r"acl .+|traffic (?:classifier|behavior) .+|qos policy .+"),
-    noise=re.compile(r"return"),
-    identities=(_CLASSIFIER_ID,
-                (re.compile(r"(acl (?:basic|advanced|number|name) \S+) .+"), r"\1")),
-    vlan_lists=("port trunk permit vlan",),
-)  # fmt: skip
-
-CISCO_IOS = Dialect(
-    platform="cisco_ios", undo_word="no", exit_word="exit", show_running="show running-config",
-    enter_config="configure terminal", leave_config="end", config_prompt=r"\)#[ \t]*$",
-    exec_prompt=r"[^)]#[ \t]*$", save_ok=re.compile(r"\[OK\]"),
-    singles=_singles(*_IOS_SINGLES, whole_line=_IOS_WHOLE),
-    sections=re.compile(r"interface \S+|vlan \d+|ip access-list .+|class-map .+|policy-map .+"
-                        r"|class .+|line .+|router .+"),
-    owned=re.compile(r"ip access-list .+|class-map .+|policy-map .+"),
-    noise=re.compile(r"Building configuration\.\.\.|Current configuration ?: .*|end"),
-    identities=((re.compile(r"class-map (?:match-\S+ )?(\S+)"), r"class-map \1"),),
-    ordered=re.compile(r"ip access-list .+"),  # entries print without sequence numbers
-    vlan_lists=("switchport trunk allowed vlan",), vlan_merge=False,
-)  # fmt: skip
-
-DIALECTS = {d.platform: d for d in (HUAWEI, CISCO_IOS, COMWARE)}
 
 
 # --- keys ---------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""A simulated uplink switch: an SSH server whose shell is a Huawei/IOS/Comware CLI.
+"""A simulated uplink switch: an SSH server whose shell is one platform's CLI (`lab/cli`).
 
 Provisioning code drives real switches with netmiko over SSH; this lets it drive a lab switch
 the same way, unmodified. One asyncio process holds ~100 of these, so a switch costs a
@@ -22,16 +22,13 @@ from typing import Any
 
 import asyncssh
 
-from provision.lab.cli import PLATFORMS, CliSession, Reply, new_config
+from provision.lab.cli import DIALECTS, PLATFORMS, CliSession, Reply, new_config
 from provision.lab.faults import Faults
 
 log = logging.getLogger(__name__)
 
 _host_key: asyncssh.SSHKey | None = None
 
-# What each vendor's sshd says in its version banner (scanners and some audits look at it).
-SSH_VERSIONS = {"huawei": "HUAWEI-1.5", "cisco_ios": "Cisco-1.25", "hp_comware": "Comware-7.1.070"}
-SERIAL_PREFIX = {"huawei": ("2102", 16), "cisco_ios": ("FOC", 8), "hp_comware": ("219801", 14)}
 MAX_HELD = 64  # connections parked by the `timeout` fault before the oldest is let go
 
 
@@ -45,8 +42,9 @@ def host_key() -> asyncssh.SSHKey:
 
 def serial_number(name: str, platform: str) -> str:
     """Stable per device name, in the vendor's format, so audits can key on it."""
-    prefix, length = SERIAL_PREFIX[platform]
-    return prefix + hashlib.sha1(name.encode()).hexdigest().upper()[:length]
+    dialect = DIALECTS[platform]
+    digest = hashlib.sha1(name.encode()).hexdigest().upper()
+    return dialect.serial_prefix + digest[: dialect.serial_digits]
 
 
 class _Login(asyncssh.SSHServer):
@@ -78,7 +76,7 @@ class _Login(asyncssh.SSHServer):
 
 
 class Switch:
-    """One lab switch. `platform` is one of huawei, cisco_ios, hp_comware."""
+    """One lab switch. `platform` is one of `lab.cli.PLATFORMS` (the drivers' platforms)."""
 
     def __init__(
         self,
@@ -115,7 +113,7 @@ class Switch:
             self._options = asyncssh.SSHServerConnectionOptions(
                 server_factory=lambda: _Login(self),
                 server_host_keys=[host_key()],
-                server_version=SSH_VERSIONS[self.platform],
+                server_version=self.config.dialect.ssh_version,
                 process_factory=self._shell,
                 public_key_auth=False,
                 kbdint_auth=False,

@@ -30,7 +30,6 @@ from jinja2.utils import htmlsafe_json_dumps
 from provision.errors import TemplateError
 from provision.inventory.model import Camera, City, LedBoard, School, Switch
 
-SWITCH_PLATFORMS = ("huawei", "cisco_ios", "hp_comware")
 CLI_SAFE = re.compile(r"[A-Za-z0-9._:/,-]*")
 # Controls (C0, DEL, C1), line and paragraph separators, bidi overrides and isolates.
 TEXT_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
@@ -232,14 +231,25 @@ def switch_context(city: City, school: School, switch: Switch) -> dict[str, Any]
     }
 
 
-def render_switch(city: City, school: School, switch: Switch) -> str:
-    """The config lines for one switch; only the uplink switch carries uplink and ACLs."""
-    if switch.platform not in SWITCH_PLATFORMS:
+def switch_templates() -> tuple[str, ...]:
+    """The platforms that have a switch template (`switch/<platform>.j2`), sorted."""
+    names = _env(True).list_templates(filter_func=lambda n: n.startswith("switch/"))
+    return tuple(sorted(n.removeprefix("switch/").removesuffix(".j2") for n in names))
+
+
+def render_switch(city: City, school: School, switch: Switch, template: str = "") -> str:
+    """The config lines for one switch; only the uplink switch carries uplink and ACLs.
+
+    `template` is the one its platform names (`switch/<platform>.j2` when not given); the
+    platforms live with the drivers, above this package, so only the files are checked here.
+    """
+    template = template or f"switch/{switch.platform}.j2"
+    valid = switch_templates()
+    if template.removeprefix("switch/").removesuffix(".j2") not in valid:
         raise TemplateError(
-            f"no switch template for platform {switch.platform!r}; "
-            f"valid: {', '.join(SWITCH_PLATFORMS)}"
+            f"no switch template for platform {switch.platform!r}; valid: {', '.join(valid)}"
         )
-    return _render(f"switch/{switch.platform}.j2", True, **switch_context(city, school, switch))
+    return _render(template, True, **switch_context(city, school, switch))
 
 
 def stream_name(school: School, camera: Camera) -> str:

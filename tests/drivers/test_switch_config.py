@@ -9,17 +9,17 @@ from hypothesis import strategies as st
 from provision.drivers.base import Change
 from provision.drivers.switch import plan_lines
 from provision.drivers.switch_config import (
-    DIALECTS,
     ERROR,
     decode_key,
     encode_key,
     flatten,
     parse_config,
 )
+from provision.drivers.switch_platforms import platform_named
 
-HUAWEI = DIALECTS["huawei"]
-CISCO = DIALECTS["cisco_ios"]
-COMWARE = DIALECTS["hp_comware"]
+HUAWEI = platform_named("huawei").dialect
+CISCO = platform_named("cisco_ios").dialect
+COMWARE = platform_named("hp_comware").dialect
 
 HUAWEI_RUNNING = """\
 !Software Version V200R019C10SPC500

@@ -1,10 +1,12 @@
-"""The switch driver against lab switches over real SSH (netmiko), all three platforms.
+"""The switch driver against lab switches over real SSH (netmiko), every platform.
 
 netmiko spends fixed delays per session, so each platform's whole story (plan from factory,
 apply, verify with an independent session, roll back, apply again, hand edits, re-apply) runs
 once per module in its own thread, concurrently, and the tests below assert on what each flow
-observed. Fault tests use switches of their own meanwhile. The network password is a sentinel
-set in the environment, and no returned setting, change, error or log line may contain it.
+observed. The fault stories (a refused login, a session dropped mid-apply) run meanwhile on
+switches of their own, also once per module, so every test sees them whichever tests run and
+in whatever order. The network password is a sentinel set in the environment, and no returned
+setting, change, error or log line may contain it.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from netmiko import BaseConnection, ConnectHandler
 from provision.drivers.base import Change, Settings, Target
 from provision.drivers.connect import Connector
 from provision.drivers.switch import SwitchDriver, SwitchError
-from provision.drivers.switch_config import DIALECTS, decode_key, parse_config
+from provision.drivers.switch_config import decode_key, parse_config
+from provision.drivers.switch_platforms import platform_named, platform_names
 from provision.errors import DeviceError
 from provision.inventory.loader import load_inventory
 from provision.lab.faults import Faults
@@ -36,12 +39,25 @@ from provision.templates import render_switch
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "dalian"
 CITY = load_inventory(EXAMPLE).city
 assert CITY is not None
-SCHOOLS = {"huawei": "dl-zs-h024", "cisco_ios": "dl-xg-m016", "hp_comware": "dl-zs-p007"}
-PLATFORMS = list(SCHOOLS)
+# The example school each platform's stories run on (its only switch is of that platform).
+SCHOOLS = {
+    "huawei": "dl-zs-h024",
+    "cisco_ios": "dl-xg-m016",
+    "hp_comware": "dl-zs-p007",
+    "ruijie_os": "dl-xg-k003",
+}
+FACTORY_NAME = {
+    "huawei": "sysname HUAWEI",
+    "cisco_ios": "hostname Switch",
+    "hp_comware": "sysname H3C",
+    "ruijie_os": "hostname Ruijie",
+}
+PLATFORMS = list(platform_names())
 SECRET_VAR = "PROVISION_NETWORK_PASSWORD"
 SENTINEL = "Sentinel-pw-5d1e9c0b"
 PROMPT = r"[\]>#][ \t]*$"
 ACL_CISCO = "ip access-list extended PRECINCT-IN"
+RUIJIE_PORT = "interface GigabitEthernet 0/1"
 
 
 @dataclass(frozen=True)
@@ -81,6 +97,15 @@ HAND = {
          "config/acl advanced 3000/rule 200 permit ip": (True, None)},
         " description printer-room",
     ),
+    "ruijie_os": HandEdit(
+        ["interface GigabitEthernet0/1", "no description", "exit",
+         ACL_CISCO, "deny ip host 192.0.2.7 any", "exit",
+         "interface GigabitEthernet0/2", "description printer-room", "exit"],
+        {f"config/{RUIJIE_PORT}/description":
+             (None, "description uplink-to-precinct-renminguangchang"),
+         f"config/{ACL_CISCO}/deny ip host 192.0.2.7 any": (True, None)},
+        " description printer-room",
+    ),
 }  # fmt: skip
 
 
@@ -105,7 +130,6 @@ class Captured(logging.Handler):
 
 
 LOGS = Captured()
-ERRORS: list[str] = []  # every exception text the fault tests saw, for the secret check
 
 
 def start_switch(lab: LabLoop, platform: str, timeout: float = 5.0) -> tuple[LabSwitch, Target]:
@@ -130,7 +154,7 @@ def engineer(sim: LabSwitch, target: Target) -> BaseConnection:
     """An independent SSH session, as a person (or an auditor) would open."""
     assert target.device is not None and target.device.credentials is not None
     return ConnectHandler(
-        device_type=sim.platform,
+        device_type=platform_named(sim.platform).device_type,
         host="127.0.0.1",
         port=sim.port,
         username=target.device.credentials.username,
@@ -139,16 +163,18 @@ def engineer(sim: LabSwitch, target: Target) -> BaseConnection:
 
 
 def type_by_hand(conn: BaseConnection, platform: str, lines: list[str]) -> None:
-    dialect = DIALECTS[platform]
+    dialect = platform_named(platform).dialect
     for line in [dialect.enter_config, *lines, dialect.leave_config]:
         out = conn.send_command(line, expect_string=PROMPT, cmd_verify=False)
         assert "rror" not in str(out) and "Invalid" not in str(out), (line, out)
 
 
 def rendered(platform: str) -> list[str]:
+    """The template's lines as the switch shows them (RGOS adds a space to port names)."""
     school = CITY.school(SCHOOLS[platform])
     text = render_switch(CITY, school, school.network.switches[0])
-    return [line.strip() for line in text.splitlines() if line.strip()]
+    dialect = platform_named(platform).dialect
+    return [dialect.canonical(line.strip()) for line in text.splitlines() if line.strip()]
 
 
 def shown_lines(text: str) -> set[str]:
@@ -172,6 +198,8 @@ class Flow:
     after_hand: str = ""
     left_after_hand: list[Change] = field(default_factory=list)
     driver_logins: int = 0
+    identity: dict[str, Any] = field(default_factory=dict)
+    serial: str = ""  # the lab switch's own
     returned: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -197,11 +225,12 @@ def run_flow(lab: LabLoop, platform: str) -> Flow:
         flow.settings_after = driver.read()
         flow.left_after_apply = driver.diff(flow.settings_after, flow.desired)
         converged = lab.call(sim.running_config)
+        flow.identity, flow.serial = driver.identity(), sim.config.serial
         driver.apply(flow.plan)  # the same changes again: nothing may move
         flow.unchanged_by_second_apply = lab.call(sim.running_config) == converged
         lap("verify and apply again")
         person = engineer(sim, target)
-        flow.shown = str(person.send_command(DIALECTS[platform].show_running))
+        flow.shown = str(person.send_command(platform_named(platform).dialect.show_running))
         flow.saved = lab.call(sim.saved_config)
         driver.apply([c.reversed() for c in reversed(flow.plan)])
         flow.rolled_back = lab.call(sim.running_config)
@@ -260,10 +289,14 @@ def result(flows: dict[str, Future[Flow]], platform: str) -> Flow:
 # --- faults (own switches, while the flows run) --------------------------------------------------
 
 
-@pytest.mark.parametrize("platform", PLATFORMS)
-def test_auth_failure_is_a_device_error_naming_switch_and_operation(
-    lab: LabLoop, platform: str
-) -> None:
+@dataclass
+class Fault:
+    error: DeviceError
+    factory_kept: bool = True  # the running config is as before the failed apply
+    nothing_landed: bool = True  # the next plan is the one the failed apply had
+
+
+def refused_login(lab: LabLoop, platform: str) -> Fault:
     sim, target = start_switch(lab, platform)
     sim.faults.auth_failure = True
     driver = SwitchDriver(target)
@@ -273,17 +306,10 @@ def test_auth_failure_is_a_device_error_naming_switch_and_operation(
     finally:
         driver.close()
         lab.run(sim.stop())
-    ERRORS.append(str(caught.value))
-    assert isinstance(caught.value, SwitchError)
-    assert f"{SCHOOLS[platform]}/core" in str(caught.value)
-    assert "read running config failed" in str(caught.value)
-    assert "Authentication" in str(caught.value)
+    return Fault(caught.value)
 
 
-@pytest.mark.parametrize("platform", PLATFORMS)
-def test_ssh_drop_mid_apply_is_a_device_error_and_the_next_read_reconnects(
-    lab: LabLoop, platform: str
-) -> None:
+def dropped_mid_apply(lab: LabLoop, platform: str) -> Fault:
     sim, target = start_switch(lab, platform, timeout=2.0)  # the drop shows as silence
     driver = SwitchDriver(target)
     try:
@@ -293,15 +319,48 @@ def test_ssh_drop_mid_apply_is_a_device_error_and_the_next_read_reconnects(
         with pytest.raises(SwitchError) as caught:
             driver.apply(plan)
         sim.faults.ssh_drop = False
-        assert lab.call(sim.running_config) == factory
-        assert driver.diff(driver.read(), driver.desired()) == plan  # nothing landed
+        kept = lab.call(sim.running_config) == factory
+        landed = driver.diff(driver.read(), driver.desired()) != plan
     finally:
         driver.close()
         lab.run(sim.stop())
-    ERRORS.append(str(caught.value))
-    assert f"{SCHOOLS[platform]}/core" in str(caught.value)
-    assert "apply failed" in str(caught.value)
-    assert "the switch closed the SSH session" in str(caught.value)
+    return Fault(caught.value, factory_kept=kept, nothing_landed=not landed)
+
+
+FAULTS = {"refused login": refused_login, "dropped mid-apply": dropped_mid_apply}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def faults(lab: LabLoop) -> Iterator[dict[tuple[str, str], Future[Fault]]]:
+    """Every fault story on every platform, two at a time, started with the module."""
+    with ThreadPoolExecutor(2) as pool:
+        yield {
+            (name, p): pool.submit(story, lab, p)
+            for name, story in FAULTS.items()
+            for p in PLATFORMS
+        }
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_auth_failure_is_a_device_error_naming_switch_and_operation(
+    faults: dict[tuple[str, str], Future[Fault]], platform: str
+) -> None:
+    error = faults["refused login", platform].result(timeout=90).error
+    assert isinstance(error, SwitchError)
+    assert f"{SCHOOLS[platform]}/core" in str(error)
+    assert "read running config failed" in str(error)
+    assert "Authentication" in str(error)
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_ssh_drop_mid_apply_is_a_device_error_and_the_next_read_reconnects(
+    faults: dict[tuple[str, str], Future[Fault]], platform: str
+) -> None:
+    fault = faults["dropped mid-apply", platform].result(timeout=90)
+    assert fault.factory_kept and fault.nothing_landed
+    assert f"{SCHOOLS[platform]}/core" in str(fault.error)
+    assert "apply failed" in str(fault.error)
+    assert "the switch closed the SSH session" in str(fault.error)
 
 
 # --- the flows -----------------------------------------------------------------------------------
@@ -312,16 +371,14 @@ def test_plan_from_factory_lists_every_template_line(
     flows: dict[str, Future[Flow]], platform: str
 ) -> None:
     flow = result(flows, platform)
-    hostname = "config/hostname" if platform == "cisco_ios" else "config/sysname"
+    factory_name = FACTORY_NAME[platform]
     assert {c.setting: c.after for c in flow.plan} == flow.desired
     assert {c.setting: c.before for c in flow.plan if c.before is not None} == {
-        hostname: {"huawei": "sysname HUAWEI", "cisco_ios": "hostname Switch"}.get(
-            platform, "sysname H3C"
-        )
+        f"config/{factory_name.split()[0]}": factory_name
     }
     named = {seg for key in flow.desired for seg in decode_key(key)}
     named |= {v for v in flow.desired.values() if isinstance(v, str)}
-    dialect = DIALECTS[platform]
+    dialect = platform_named(platform).dialect
     for line in rendered(platform):
         line = dialect.canonical(line)
         if line.startswith("vlan batch "):  # one setting per VLAN
@@ -366,12 +423,22 @@ def test_hand_edits_show_as_exactly_those_changes_and_are_undone(
     assert flow.left_after_hand == []
     assert HAND[platform].unrelated in flow.after_hand.splitlines()  # not ours: left alone
     if platform == "cisco_ios":  # ACL entries back in the template's order, not appended
-        tree = parse_config(flow.after_hand, DIALECTS[platform])
+        tree = parse_config(flow.after_hand, platform_named(platform).dialect)
         acl = next(n for n in tree if n.text == ACL_CISCO)
         template = rendered(platform)
         start = template.index(ACL_CISCO) + 1
         assert [c.text for c in acl.children] == template[start : start + len(acl.children)]
         assert template[start + len(acl.children)].startswith("ip access-list")
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_identity_has_model_serial_and_firmware(
+    flows: dict[str, Future[Flow]], platform: str
+) -> None:
+    flow = result(flows, platform)
+    assert set(flow.identity) == {"model", "serial", "firmware"}
+    assert all(flow.identity.values()), flow.identity
+    assert flow.identity["serial"] == flow.serial
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)
@@ -382,11 +449,18 @@ def test_one_ssh_session_serves_the_driver_throughout(
 
 
 def test_the_secret_appears_in_no_setting_change_error_or_log(
-    flows: dict[str, Future[Flow]],
+    flows: dict[str, Future[Flow]], faults: dict[tuple[str, str], Future[Fault]]
 ) -> None:
     returned = [text for p in PLATFORMS for text in result(flows, p).returned]
+    errors = [str(fault.result(timeout=90).error) for fault in faults.values()]
     assert returned and os.environ[SECRET_VAR] == SENTINEL
-    assert len(ERRORS) == 2 * len(PLATFORMS)  # the fault tests ran first and recorded theirs
+    assert len(errors) == len(FAULTS) * len(PLATFORMS)
     assert any("write_channel" in line for line in LOGS.lines)  # netmiko's traffic was logged
-    for text in [*returned, *ERRORS, *LOGS.lines]:
+    for text in [*returned, *errors, *LOGS.lines]:
         assert SENTINEL not in text
+
+
+def test_every_platform_has_an_example_school_of_its_own() -> None:
+    assert sorted(SCHOOLS) == PLATFORMS
+    for platform, school_id in SCHOOLS.items():
+        assert [s.platform for s in CITY.school(school_id).network.switches] == [platform]

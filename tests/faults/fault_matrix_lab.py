@@ -35,7 +35,7 @@ from provision.lab.switch import Switch
 
 T = TypeVar("T")
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "dalian"
-SCHOOL = "dl-xg-k003"  # kindergarten: one huawei switch, two panels, no LED board
+SCHOOL = "dl-xg-k003"  # kindergarten: one ruijie_os switch, two panels, no LED board
 SWITCH = f"{SCHOOL}/core"
 # The gate area alone: three forwarded cameras that fully cover its two critical zones, so
 # the tier's real coverage targets still hold and an obstructed camera opens a real blind spot.

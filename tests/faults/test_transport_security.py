@@ -54,7 +54,7 @@ from provision.lab.process import start_lab, stop_lab
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "dalian"
 INVENTORY = load_inventory(EXAMPLE)
 CITY = INVENTORY.city
-SCHOOL = next(s for s in INVENTORY.schools if s.id == "dl-xg-k003")  # huawei, smallest
+SCHOOL = next(s for s in INVENTORY.schools if s.id == "dl-xg-k003")  # ruijie_os, smallest
 INFO = {"model": "LED-1", "serial": "S1", "firmware": "1.0"}
 PASSWORD = "S3NT1NEL-transport"
 

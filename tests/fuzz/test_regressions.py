@@ -101,8 +101,8 @@ def test_values_that_crashed_validate_are_located_problems(
     [
         # Python's `$` matches before a final newline: "core\n" passed ^[a-z0-9...]$.
         (
-            "interface: GigabitEthernet0/0/1",
-            'interface: "GigabitEthernet0/0/1\\n"',
+            "interface: GigabitEthernet0/1",
+            'interface: "GigabitEthernet0/1\\n"',
             "network.uplink.interface",
         ),
         ("switch: core,", 'switch: "core\\n",', "network.uplink.switch"),

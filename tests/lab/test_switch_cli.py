@@ -19,7 +19,7 @@ from test_switch_support import (
     missing_sample_lines,
 )
 
-from provision.lab.cli import CliSession, SwitchConfig, new_config
+from provision.lab.cli import DIALECTS, CliSession, SwitchConfig, new_config
 from provision.lab.faults import Faults
 from provision.lab.switch import Switch
 
@@ -91,15 +91,14 @@ def test_modes_and_prompts(platform: str, lines: list[str], prompts: list[str | 
 @pytest.mark.parametrize("platform", PLATFORMS)
 def test_prompt_follows_hostname(platform: str) -> None:
     _, s = login(platform)
-    head = "hostname" if platform == "cisco_ios" else "sysname"
-    typed(s, CONFIG_ENTER[platform], f"{head} gate-sw", "interface Vlan-interface1"
-          if platform == "hp_comware" else "interface Vlan1" if platform == "cisco_ios"
-          else "interface Vlanif1")  # fmt: skip
+    negate = DIALECTS[platform].undo_word
+    head = "hostname" if negate == "no" else "sysname"
+    svi = {"huawei": "Vlanif1", "cisco_ios": "Vlan1", "hp_comware": "Vlan-interface1",
+           "ruijie_os": "VLAN 1"}[platform]  # fmt: skip
+    typed(s, CONFIG_ENTER[platform], f"{head} gate-sw", f"interface {svi}")
     assert s.prompt().startswith(("gate-sw(config-if)#", "[gate-sw-Vlan"))
-    typed(s, f"undo {head}" if platform != "cisco_ios" else f"no {head}")
-    assert (
-        s.cfg.hostname == {"huawei": "HUAWEI", "cisco_ios": "Switch", "hp_comware": "H3C"}[platform]
-    )
+    typed(s, f"{negate} {head}")
+    assert s.cfg.hostname == DIALECTS[platform].default_hostname
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)
@@ -147,6 +146,19 @@ UNDO_CASES = {
          " rule 5 permit tcp source 10.200.1.0 0.0.0.255 destination 10.12.20.0 0.0.0.255 "
          "destination-port eq 554", "#", " name management"],
         [" port trunk permit vlan 10 30"],
+    ),
+    "ruijie_os": (
+        ["no ip access-list extended PRECINCT-IN", "interface GigabitEthernet0/1",
+         " no description", " switchport trunk allowed vlan remove 20",
+         " no service-policy output VIDEO-OUT", "policy-map VIDEO-OUT", " class VIDEO",
+         "  no set ip dscp 34"],
+        ["ip access-list extended PRECINCT-IN",
+         " permit tcp 10.200.1.0 0.0.0.255 10.12.20.0 0.0.0.255 eq 554",
+         " deny ip any 10.12.20.0 0.0.0.255", " permit ip any any", "!",
+         " description uplink-to-precinct-nanshajie",
+         " switchport trunk allowed vlan only 10,20,30",
+         " service-policy output VIDEO-OUT", "  set ip dscp 34"],
+        [" switchport trunk allowed vlan only 10,30"],
     ),
 }  # fmt: skip
 
@@ -220,11 +232,12 @@ def test_save_copies_running_to_saved(platform: str) -> None:
     elif platform == "hp_comware":
         assert "successfully" in s.execute("save force").text
     else:
-        assert s.execute("write memory").text == "Building configuration...\n[OK]\n"
+        word = "write" if platform == "ruijie_os" else "write memory"  # what netmiko sends
+        assert s.execute(word).text == "Building configuration...\n[OK]\n"
     assert not cfg.unsaved and cfg.saves == 1
     assert missing_sample_lines(platform, cfg.saved_text()) == []
-    saved = s.execute("display saved-configuration" if platform != "cisco_ios" else
-                      "show startup-config").text  # fmt: skip
+    saved = s.execute("display saved-configuration" if DIALECTS[platform].undo_word == "undo"
+                      else "show startup-config").text  # fmt: skip
     assert missing_sample_lines(platform, saved) == []
 
 
@@ -254,7 +267,7 @@ def test_pipes_abbreviations_and_errors() -> None:
 
 
 def test_switch_object_contract() -> None:
-    with pytest.raises(ValueError, match="huawei, cisco_ios, hp_comware"):
+    with pytest.raises(ValueError, match="cisco_ios, hp_comware, huawei, ruijie_os"):
         Switch("x", "127.0.0.1", faults=Faults(), platform="juniper")
     sw = Switch("gate-1", "127.0.0.1", faults=Faults(), platform="hp_comware", ssh_port=0)
     state = json.loads(json.dumps(sw.state()))
@@ -271,7 +284,7 @@ def test_undo_of_every_sample_line_returns_to_factory(platform: str) -> None:
     ports that existed at the factory are emptied, not deleted, as on the real boxes)."""
     cfg, s = configured(platform)
     factory = new_config(platform, serial="TEST1")
-    negate = "no" if platform == "cisco_ios" else "undo"
+    negate = DIALECTS[platform].undo_word
     tree: list[tuple[str, list]] = []  # (line, children) from the sample's indentation
     stack: list[tuple[int, list]] = [(-1, tree)]
     for raw in SAMPLES[platform].splitlines():

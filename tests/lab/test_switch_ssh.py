@@ -1,4 +1,4 @@
-"""Lab switches driven over real SSH by netmiko's own drivers (huawei, cisco_ios, hp_comware).
+"""Lab switches driven over real SSH by netmiko's own drivers, unmodified, every platform.
 
 netmiko spends its own fixed delays per session (Huawei's config-mode checks wait 2 s of
 silence each), so the three provisioning flows run concurrently in threads, once per module,
@@ -49,6 +49,10 @@ UNDO = {
                    " deny ip any 10.12.20.0 0.0.0.255": 1, "!": 1}),
     "hp_comware": (["interface GigabitEthernet1/0/1", "undo qos apply policy video-out outbound"],
                    {" qos apply policy video-out outbound": 1}),
+    "ruijie_os": (["interface GigabitEthernet0/1", "no switchport trunk allowed vlan",
+                   "no ip access-group PRECINCT-IN in"],
+                  {" switchport trunk allowed vlan only 10,20,30": 1,
+                   " ip access-group PRECINCT-IN in": 1}),
 }  # fmt: skip
 
 

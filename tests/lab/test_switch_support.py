@@ -82,23 +82,50 @@ qos policy video-out
 ntp-service unicast-server 10.0.0.1
 clock timezone CST add 08:00:00
 """,  # noqa: E501
+    "ruijie_os": """\
+hostname dl-zs-m012-core
+vlan 10
+ name management
+interface VLAN 10
+ ip address 10.12.10.1 255.255.255.0
+interface GigabitEthernet 0/1
+ description uplink-to-precinct-nanshajie
+ switchport mode trunk
+ switchport trunk allowed vlan only 10,20,30
+ service-policy output VIDEO-OUT
+ ip access-group PRECINCT-IN in
+ip access-list extended PRECINCT-IN
+ permit tcp 10.200.1.0 0.0.0.255 10.12.20.0 0.0.0.255 eq 554
+ deny ip any 10.12.20.0 0.0.0.255
+ permit ip any any
+class-map VIDEO
+ match access-group VIDEO-SRC
+policy-map VIDEO-OUT
+ class VIDEO
+  set ip dscp 34
+ntp server 10.0.0.1
+clock timezone CST +8 0
+""",
 }
 
 CONFIG_ENTER = {
     "huawei": "system-view",
     "cisco_ios": "configure terminal",
     "hp_comware": "system-view",
+    "ruijie_os": "configure terminal",
 }
-CONFIG_LEAVE = {"huawei": "return", "cisco_ios": "end", "hp_comware": "return"}
+CONFIG_LEAVE = {"huawei": "return", "cisco_ios": "end", "hp_comware": "return", "ruijie_os": "end"}
 SHOW_RUN = {
     "huawei": "display current-configuration",
     "cisco_ios": "show running-config",
     "hp_comware": "display current-configuration",
+    "ruijie_os": "show running-config",
 }
 ERROR_TEXT = {
     "huawei": "Error: Unrecognized command found at '^' position.",
     "cisco_ios": "% Invalid input detected at '^' marker.",
     "hp_comware": "% Unrecognized command found at '^' position.",
+    "ruijie_os": "% Invalid input detected at '^' marker.",
 }
 
 

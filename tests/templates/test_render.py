@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from provision.cli.main import cli
+from provision.drivers.switch_platforms import platform_names
 from provision.errors import TemplateError
 from provision.inventory.loader import load_inventory
 from provision.templates import cli_value, render_school, render_switch
@@ -51,6 +52,18 @@ def test_every_platform_and_kind_has_a_golden_file() -> None:
     assert "sysname" in configs and "hostname" in configs  # VRP/Comware and IOS
     assert "qos apply policy" in configs and "traffic-policy" in configs
     assert any(n.endswith(".txt") for n in names) and any(n.endswith(".yaml") for n in names)
+
+
+def test_every_switch_platform_has_a_golden_config(example_city: Path) -> None:
+    city = load_inventory(example_city).city
+    assert city is not None
+    golden = {
+        switch.platform
+        for school_id in SCHOOLS
+        for switch in city.school(school_id).network.switches
+        if (GOLDEN / school_id / "switch" / f"{switch.name}.cfg").is_file()
+    }
+    assert golden == set(platform_names())
 
 
 def test_rendering_twice_gives_identical_bytes(example_city: Path, tmp_path: Path) -> None:

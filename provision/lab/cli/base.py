@@ -47,8 +47,12 @@ class Frame:
 class Dialect:
     """Vendor specifics. Subclasses fill the tables and texts; see huawei.py for an example."""
 
-    platform = ""
+    platform = ""  # the switch platform's name (provision.drivers.switch_platforms)
     default_hostname = ""
+    model = ""  # what the version display names the hardware
+    ssh_version = ""  # what the vendor's sshd says in its version banner (audits look at it)
+    serial_prefix = ""  # serial numbers in the vendor's format: a fixed prefix ...
+    serial_digits = 0  # ... and this many hex digits
     undo_word = "undo"
     comment = "#"
     login_mode = "user"  # first mode after login

@@ -132,6 +132,8 @@ MODES = {
 class CiscoIos(Dialect):
     platform = "cisco_ios"
     default_hostname = HOSTNAME
+    ssh_version = "Cisco-1.25"
+    serial_prefix, serial_digits = "FOC", 8
     undo_word = "no"
     comment = "!"
     login_mode = "priv"
@@ -274,3 +276,6 @@ class CiscoIos(Dialect):
             return s.fail(Failure("unrecognized", 0), offset=1)
         reply: Reply = getattr(self, "act_" + found.rule.action)(s, found)
         return reply
+
+
+DIALECT = CiscoIos()

@@ -95,9 +95,11 @@ MODES = {
 }  # fmt: skip
 
 
-class Comware(BracketDialect):
+class HpComware(BracketDialect):
     platform = "hp_comware"
     default_hostname = HOSTNAME
+    ssh_version = "Comware-7.1.070"
+    serial_prefix, serial_digits = "219801", 14
     leaf_indent = " "
     header = ("#", " version 7.1.070, Release 6728P22")
     error_prefix = " % "
@@ -174,3 +176,6 @@ class Comware(BracketDialect):
             "The current configuration will be written to the device. Are you sure? [Y/N]:",
             confirm,
         )
+
+
+DIALECT = HpComware()

@@ -109,6 +109,8 @@ MODES = {
 class Huawei(BracketDialect):
     platform = "huawei"
     default_hostname = HOSTNAME
+    ssh_version = "HUAWEI-1.5"
+    serial_prefix, serial_digits = "2102", 16
     header = ("!Software Version V200R019C10SPC500",)
     error_prefix = "Error: "
     system_view_notice = "Enter system view, return user view with Ctrl+Z.\n"
@@ -207,3 +209,6 @@ class Huawei(BracketDialect):
                 node.line = f"{rule.text} {self.format_vlans(ids)}"
             else:
                 cfg.running.children.remove(node)
+
+
+DIALECT = Huawei()
