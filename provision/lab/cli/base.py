@@ -9,13 +9,20 @@ mode machine that walks the tables for one login is `session.CliSession`.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from provision.lab.cli.tree import Kind, Node, Resolved, Rule, Table, parse_indented, parse_vlans
-
-if TYPE_CHECKING:
-    from provision.lab.cli.session import CliSession
+from provision.lab.cli.tree import (
+    Failure,
+    Kind,
+    Node,
+    Resolved,
+    Rule,
+    Table,
+    parse_indented,
+    parse_vlans,
+)
 
 
 @dataclass(slots=True)
@@ -42,6 +49,20 @@ class Frame:
     mode: str
     node: Node | None = None  # the section this mode edits (root for system/config)
     label: str = ""  # prompt label, e.g. "GigabitEthernet0/0/1" or "vlan10"
+
+
+class Login(Protocol):
+    """What a dialect's actions use of a login (`session.CliSession` is the one there is):
+    declared here so that the dialects and the mode machine do not import each other."""
+
+    cfg: SwitchConfig
+    frames: list[Frame]
+    enable_secret: str | None
+
+    def ask(self, text: str, handler: Callable[[str], Reply], *, secret: bool = False) -> Reply: ...
+    def fail(self, failure: Failure, offset: int = 0) -> Reply: ...
+    def enter_config(self) -> None: ...
+    def piped(self, table: Table, line: str, offset: int = 0) -> Reply: ...
 
 
 class Dialect:
@@ -79,7 +100,7 @@ class Dialect:
     def format_vlans(self, ids: set[int]) -> str:
         raise NotImplementedError
 
-    def prompt(self, s: CliSession) -> str:
+    def prompt(self, s: Login) -> str:
         raise NotImplementedError
 
     def error(self, kind: str, column: int, line: str) -> str:
@@ -117,26 +138,26 @@ class Dialect:
 
     # --- generic actions; dialect tables refer to them by name ---------------------------------
 
-    def act_quit(self, s: CliSession, r: Resolved) -> Reply:
+    def act_quit(self, s: Login, r: Resolved) -> Reply:
         if len(s.frames) == 1:
             return Reply(close=True)
         s.frames.pop()
         return Reply()
 
-    def act_top(self, s: CliSession, r: Resolved) -> Reply:
+    def act_top(self, s: Login, r: Resolved) -> Reply:
         del s.frames[1:]
         return Reply()
 
-    def act_noop(self, s: CliSession, r: Resolved) -> Reply:
+    def act_noop(self, s: Login, r: Resolved) -> Reply:
         return Reply()
 
-    def act_running(self, s: CliSession, r: Resolved) -> Reply:
+    def act_running(self, s: Login, r: Resolved) -> Reply:
         return Reply(s.cfg.running_text())
 
-    def act_saved(self, s: CliSession, r: Resolved) -> Reply:
+    def act_saved(self, s: Login, r: Resolved) -> Reply:
         return Reply(s.cfg.saved_text())
 
-    def act_this(self, s: CliSession, r: Resolved) -> Reply:
+    def act_this(self, s: Login, r: Resolved) -> Reply:
         node = s.frames[-1].node
         if node is None:
             return Reply()
@@ -146,7 +167,7 @@ class Dialect:
         holder.children.append(node)
         return Reply("\n".join(self.render_body(holder)) + "\n")
 
-    def act_version(self, s: CliSession, r: Resolved) -> Reply:
+    def act_version(self, s: Login, r: Resolved) -> Reply:
         return Reply(self.version(s.cfg))
 
     def version(self, cfg: SwitchConfig) -> str:

@@ -9,8 +9,7 @@ mid-template still completes.
 
 from __future__ import annotations
 
-from provision.lab.cli.base import Dialect, Frame, Mode, Reply, SwitchConfig
-from provision.lab.cli.session import CliSession
+from provision.lab.cli.base import Dialect, Frame, Login, Mode, Reply, SwitchConfig
 from provision.lab.cli.tree import (
     IFNAME,
     VID,
@@ -167,7 +166,7 @@ class CiscoIos(Dialect):
     def format_vlans(self, ids: set[int]) -> str:
         return format_vlans_commas(ids)
 
-    def prompt(self, s: CliSession) -> str:
+    def prompt(self, s: Login) -> str:
         host, mode = s.cfg.hostname, s.frames[-1].mode
         if mode == "user":
             return f"{host}>"
@@ -208,7 +207,7 @@ class CiscoIos(Dialect):
         return ["Building configuration...", "", f"Current configuration : {size} bytes", "!",
                 *body, "end"]  # fmt: skip
 
-    def act_saved(self, s: CliSession, r: Resolved) -> Reply:
+    def act_saved(self, s: Login, r: Resolved) -> Reply:
         body = self.render_body(s.cfg.saved)
         size = sum(len(x) + 1 for x in body)
         return Reply("\n".join([f"Using {size} out of 65536 bytes", "!", *body, "end"]) + "\n")
@@ -232,11 +231,11 @@ class CiscoIos(Dialect):
             "Configuration register is 0xF\n\n"
         )
 
-    def act_configure(self, s: CliSession, r: Resolved) -> Reply:
+    def act_configure(self, s: Login, r: Resolved) -> Reply:
         s.enter_config()
         return Reply("Enter configuration commands, one per line.  End with CNTL/Z.\n")
 
-    def act_enable(self, s: CliSession, r: Resolved) -> Reply:
+    def act_enable(self, s: Login, r: Resolved) -> Reply:
         def check(answer: str) -> Reply:
             if answer != s.enable_secret:
                 return Reply("% Bad secrets\n\n")
@@ -248,15 +247,15 @@ class CiscoIos(Dialect):
             return Reply()
         return s.ask("Password: ", check, secret=True)
 
-    def act_disable(self, s: CliSession, r: Resolved) -> Reply:
+    def act_disable(self, s: Login, r: Resolved) -> Reply:
         s.frames[0] = Frame("user")
         return Reply()
 
-    def act_save(self, s: CliSession, r: Resolved) -> Reply:
+    def act_save(self, s: Login, r: Resolved) -> Reply:
         s.cfg.save()
         return Reply("Building configuration...\n[OK]\n")
 
-    def act_copy_save(self, s: CliSession, r: Resolved) -> Reply:
+    def act_copy_save(self, s: Login, r: Resolved) -> Reply:
         def destination(answer: str) -> Reply:
             if answer not in ("", "startup-config"):
                 return Reply("%Error opening flash:" + answer + " (Permission denied)\n")
@@ -264,7 +263,7 @@ class CiscoIos(Dialect):
 
         return s.ask("Destination filename [startup-config]? ", destination)
 
-    def act_do(self, s: CliSession, r: Resolved) -> Reply:
+    def act_do(self, s: Login, r: Resolved) -> Reply:
         """`do <exec command>` from any config mode, as IOS allows."""
         table = self.modes["priv"].table
         found = table.resolve(r.args.split())

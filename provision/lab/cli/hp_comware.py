@@ -8,8 +8,7 @@ prompts; the session must process pipelined input in order.
 
 from __future__ import annotations
 
-from provision.lab.cli.base import Mode, Reply, SwitchConfig
-from provision.lab.cli.session import CliSession
+from provision.lab.cli.base import Login, Mode, Reply, SwitchConfig
 from provision.lab.cli.tree import Kind, R, Resolved, Table, interface_canon
 from provision.lab.cli.vrp import (
     ACL_RULE,
@@ -150,14 +149,14 @@ class HpComware(BracketDialect):
             f"Serial number: {cfg.serial}\n"
         )
 
-    def act_save_force(self, s: CliSession, r: Resolved) -> Reply:
+    def act_save_force(self, s: Login, r: Resolved) -> Reply:
         s.cfg.save()
         return Reply(
             "Validating file. Please wait...\n"
             "Saved the current configuration to mainboard device successfully.\n"
         )
 
-    def act_save(self, s: CliSession, r: Resolved) -> Reply:
+    def act_save(self, s: Login, r: Resolved) -> Reply:
         def filename(answer: str) -> Reply:
             if answer not in ("", "flash:/startup.cfg", "startup.cfg"):
                 return Reply(" % The file name is invalid.\n")

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from provision.lab.cli.base import Mode, Reply, SwitchConfig
-from provision.lab.cli.session import CliSession
+from provision.lab.cli.base import Login, Mode, Reply, SwitchConfig
 from provision.lab.cli.tree import (
     Kind,
     Node,
@@ -157,11 +156,11 @@ class Huawei(BracketDialect):
             f"Serial number: {cfg.serial}\n"
         )
 
-    def act_paging(self, s: CliSession, r: Resolved) -> Reply:
+    def act_paging(self, s: Login, r: Resolved) -> Reply:
         return Reply("Info: The configuration takes effect on the current user terminal "
                      "interface only.\n")  # fmt: skip
 
-    def act_save(self, s: CliSession, r: Resolved) -> Reply:
+    def act_save(self, s: Login, r: Resolved) -> Reply:
         def confirm(answer: str) -> Reply:
             if answer.lower() not in ("y", "yes"):
                 return Reply()

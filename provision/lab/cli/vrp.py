@@ -7,8 +7,7 @@ Comware grew out of VRP, so the two CLIs look alike: `<name>` user view, `[name]
 
 from __future__ import annotations
 
-from provision.lab.cli.base import Dialect, Reply
-from provision.lab.cli.session import CliSession
+from provision.lab.cli.base import Dialect, Login, Reply
 from provision.lab.cli.tree import (
     IFNAME,
     VID,
@@ -99,7 +98,7 @@ class BracketDialect(Dialect):
     def format_vlans(self, ids: set[int]) -> str:
         return format_vlans_words(ids)
 
-    def prompt(self, s: CliSession) -> str:
+    def prompt(self, s: Login) -> str:
         host, frame = s.cfg.hostname, s.frames[-1]
         if frame.mode == "user":
             return f"<{host}>"
@@ -133,11 +132,11 @@ class BracketDialect(Dialect):
     def render(self, root: Node) -> list[str]:
         return [*self.header, *self.render_body(root), "return"]
 
-    def act_this(self, s: CliSession, r: Resolved) -> Reply:
+    def act_this(self, s: Login, r: Resolved) -> Reply:
         reply = super().act_this(s, r)
         return reply if reply.text.endswith("return\n") else Reply(reply.text + "return\n")
 
-    def act_system(self, s: CliSession, r: Resolved) -> Reply:
+    def act_system(self, s: Login, r: Resolved) -> Reply:
         s.enter_config()
         return Reply(self.system_view_notice)
 
