@@ -1,4 +1,5 @@
 """plan → apply → plan on the lab, as an integrator runs it: separate processes, real protocols.
+The tests are the steps of one story on one lab (marked `scenario`: they run in their order).
 
 One school (Cisco uplink, 31 cameras, LED board, two alarm panels, MediaMTX precinct) keeps the
 run short; every device kind and both halves of the lab's routing are exercised.
@@ -17,6 +18,8 @@ from typing import Any
 
 import pytest
 from onvif import ONVIFCamera
+
+pytestmark = pytest.mark.scenario
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "dalian"
 SCHOOL = "dl-xg-m016"

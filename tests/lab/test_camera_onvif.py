@@ -22,8 +22,10 @@ def lab() -> Iterator[LabLoop]:
     loop.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def cam(lab: LabLoop) -> Iterator[Camera]:
+    # A factory-fresh camera per test: a test that sets the encoder never changes what the
+    # next one reads, whatever the order.
     camera = lab.camera("gate-cam", serial="SN0001", users={"admin": ("Adm1n!", "Administrator")})
     yield camera
     lab.run(camera.stop())
@@ -33,7 +35,7 @@ def client(cam: Camera, password: str = "Adm1n!", **kwargs: object) -> ONVIFCame
     return ONVIFCamera(cam.host, cam.endpoints()["http"], "admin", password, wsdl_dir(), **kwargs)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def onvif(cam: Camera) -> ONVIFCamera:
     return client(cam)
 

@@ -31,7 +31,10 @@ class Lab:
     env: dict[str, str]
 
 
-@pytest.fixture(scope="package")
+# Module scope, not package: a package's fixtures live until the run ends when its modules
+# are not run together (tests run in random order), and this lab holds every address of the
+# example city, which other modules' labs use too.
+@pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     tmp = tmp_path_factory.mktemp("scale-lab")
     (tmp / "faults.yaml").write_text(FAULTS, encoding="utf-8")
