@@ -15,7 +15,6 @@ from driversupport import LabLoop, RoutedConnector
 from provision.drivers.alarm import FOREIGN_KEY, AlarmDriver
 from provision.drivers.base import Change, Target
 from provision.errors import DeviceError
-from provision.inventory.loader import load_inventory
 from provision.inventory.model import AlarmPanel, City, School
 from provision.inventory.secrets import SecretRef
 from provision.lab.alarm_panel import FACTORY_CONFIG
@@ -28,13 +27,6 @@ PASSWORD = "SENTINEL-alarm-password-7f3a"
 KEY = "5E17E1" + "AB" * 13  # 32 hex digits: an AES-128 key, recognisable in any text
 KEY_VAR = "PROVISION_TEST_ALARM_KEY"
 T = TypeVar("T")
-
-
-@pytest.fixture(scope="module")
-def city() -> City:
-    loaded = load_inventory(EXAMPLE).city
-    assert loaded is not None
-    return loaded
 
 
 @pytest.fixture

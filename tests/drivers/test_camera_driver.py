@@ -21,7 +21,6 @@ from provision.drivers.camera import CameraDriver
 from provision.drivers.connect import Connector
 from provision.drivers.onvif_wsdl import wsdl_dir
 from provision.errors import DeviceError
-from provision.inventory.loader import load_inventory
 from provision.inventory.model import Camera as CameraSpec
 from provision.inventory.model import City
 from provision.inventory.selectors import Selection
@@ -51,20 +50,6 @@ class RoutedConnector(Connector):
 
     def address(self, host: str, port: int) -> tuple[str, int]:
         return self.routes[(host, port)]
-
-
-@pytest.fixture(scope="module")
-def city() -> City:
-    loaded = load_inventory(EXAMPLE).city
-    assert loaded is not None
-    return loaded
-
-
-@pytest.fixture(scope="module")
-def loop() -> Iterator[LabLoop]:
-    lab = LabLoop()
-    yield lab
-    lab.close()
 
 
 Rig = tuple[CameraDriver, Camera]

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 import yaml
 
-from provision.inventory.loader import load_inventory
 from provision.inventory.model import VIDEO_FIELDS, City
 from provision.templates import render_camera
 from provision.templates.camera_settings import (
@@ -19,13 +17,6 @@ from provision.templates.camera_settings import (
 )
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "dalian"
-
-
-@pytest.fixture(scope="module")
-def city() -> City:
-    loaded = load_inventory(EXAMPLE).city
-    assert loaded is not None
-    return loaded
 
 
 def test_a_camera_wants_exactly_the_vocabulary(city: City) -> None:

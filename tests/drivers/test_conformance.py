@@ -27,7 +27,6 @@ from provision.drivers import registry
 from provision.drivers.base import Change, Driver, Settings, Target
 from provision.drivers.connect import Connector
 from provision.errors import DeviceError
-from provision.inventory.loader import load_inventory
 from provision.inventory.model import City, Device, School
 from provision.inventory.secrets import SecretRef
 from provision.lab import netmap
@@ -57,20 +56,6 @@ WRITE_FAULTS: dict[str, dict[str, Any]] = {
     "streams": {"rtsp_down": True},
 }
 DRIVERS = sorted(registry.installed())
-
-
-@pytest.fixture(scope="module")
-def city() -> City:
-    loaded = load_inventory(EXAMPLE).city
-    assert loaded is not None
-    return loaded
-
-
-@pytest.fixture(scope="module")
-def loop() -> Iterator[LabLoop]:
-    lab = LabLoop()
-    yield lab
-    lab.close()
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,6 @@ from driversupport import LabLoop, RoutedConnector
 from provision.drivers.base import Change, Target
 from provision.drivers.led_board import LedBoardDriver
 from provision.errors import DeviceError
-from provision.inventory.loader import load_inventory
 from provision.inventory.model import City, LedBoard
 from provision.lab.faults import Faults
 from provision.lab.led_board import LedBoard as BoardSim
@@ -23,13 +22,6 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "dalian"
 SCHOOL = "dl-zs-h024"
 PASSWORD = "SENTINEL-led-password-91c2"
 T = TypeVar("T")
-
-
-@pytest.fixture(scope="module")
-def city() -> City:
-    loaded = load_inventory(EXAMPLE).city
-    assert loaded is not None
-    return loaded
 
 
 @pytest.fixture

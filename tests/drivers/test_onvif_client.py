@@ -28,13 +28,6 @@ PASSWORD = "SENTINEL-onvif-admin-9d2c"
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def loop() -> Iterator[LabLoop]:
-    lab = LabLoop()
-    yield lab
-    lab.close()
-
-
 def start_camera(loop: LabLoop, name: str = "cam", **kwargs: object) -> Camera:
     cam = Camera(
         name,
