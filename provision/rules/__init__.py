@@ -22,6 +22,7 @@ from provision.rules import (
     geometry,
     identity,
     led,
+    network,
     references,
     secrets,
 )
@@ -31,6 +32,7 @@ Rule = Callable[[Inventory], Iterator[Problem]]
 SCHOOL_RULES: dict[str, Rule] = {
     "references": references.check,
     "identity": identity.check,
+    "network": network.check,
     "drivers": drivers.check,
     "geometry": geometry.check,
     "budgets": budgets.check,
@@ -41,6 +43,7 @@ SCHOOL_RULES: dict[str, Rule] = {
 }
 CITY_RULES: dict[str, Rule] = {
     "addresses": city.unique_addresses,
+    "subnets": city.unique_subnets,
     "precincts": city.precinct_districts,
 }
 

@@ -1,12 +1,15 @@
 """Rules that need the whole city at once: they run after every school is loaded.
 
-Addresses must be unique across the city (schools share the precinct network), and every
+Addresses and school subnets must be unique across the city (schools share the precinct
+network: two schools on one subnet route each other's traffic to the wrong switch), and every
 precinct must belong to a district.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterator
+from typing import Any
 
 from provision.diagnostics import Problem
 from provision.inventory.loader import Inventory
@@ -27,6 +30,33 @@ def unique_addresses(inv: Inventory) -> Iterator[Problem]:
             where = inv.docs[other_school].where((*other.path, "host"))
             msg = f"address {device.host} is also used by {other_school}/{other.name} ({where})"
             yield inv.docs[school.id].problem((*device.path, "host"), msg, "duplicate-address")
+
+
+def unique_subnets(inv: Inventory) -> Iterator[Problem]:
+    """Sorted by first address, a subnet overlaps an earlier one exactly when it starts before
+    the furthest end seen so far: one pass, not every pair (a 1,000-school city has 3,000)."""
+    if inv.city is None:
+        return
+    nets = sorted(
+        (net.version, int(net.network_address), -net.num_addresses, net, school.id, role)
+        for school in inv.city.schools
+        for role, cidr in school.network.subnets.items()
+        for net in [ipaddress.ip_network(cidr, strict=False)]
+    )
+    furthest: tuple[int, int, Any, str, str] | None = None  # version, end, net, school, role
+    for version, first, _, net, school_id, role in nets:
+        last = int(net.broadcast_address)
+        if furthest and furthest[0] == version and first <= furthest[1]:
+            _, _, other, other_school, other_role = furthest
+            if other_school != school_id:
+                msg = (
+                    f"the {role} subnet {net} overlaps {other_school}'s {other_role} subnet "
+                    f"{other}; every school needs subnets of its own"
+                )
+                path = ("network", "subnets", role)
+                yield inv.docs[school_id].problem(path, msg, "subnet-shared")
+        if not furthest or furthest[0] != version or last > furthest[1]:
+            furthest = (version, last, net, school_id, role)
 
 
 def precinct_districts(inv: Inventory) -> Iterator[Problem]:

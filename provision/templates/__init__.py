@@ -118,9 +118,27 @@ def _env(cli: bool) -> jinja2.Environment:
     return env
 
 
+# What a city template may print: text and numbers. Anything else renders as a Python repr
+# ("<built-in method format_map of str object at 0x7f...>", "[1, 2]"): bytes that differ
+# between runs or mean nothing on a gate board.
+_PRINTABLE = (str, int, float)
+
+
+def _city_value(value: Any) -> str:
+    """Finalize hook for city LED templates: `text_value`, for text and numbers only."""
+    if isinstance(value, jinja2.Undefined):
+        str(value)  # raises: undefined names, and the sandbox's refusal of unsafe attributes
+    if value is not None and not isinstance(value, _PRINTABLE):
+        raise TemplateError(
+            f"renders a {type(value).__name__} value, not text or a number "
+            "(print a field, or join a list: {{ names | join('、') }})"
+        )
+    return text_value(value)
+
+
 @cache
 def _city_env() -> SandboxedEnvironment:
-    env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, finalize=text_value)
+    env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, finalize=_city_value)
     env.globals.clear()  # range, lipsum, cycler, joiner, namespace
     return env
 
@@ -151,12 +169,32 @@ def _render_city_template(name: str, source: str, **context: Any) -> str:
             out.append(piece)
             size += len(piece)
             if size > TEXT_MAX:
-                raise TemplateError(f"LED template {name!r}: text longer than {TEXT_MAX}")
+                raise TemplateError(f"text longer than {TEXT_MAX}")
         return "".join(out)
     except jinja2.TemplateError as exc:  # syntax, undefined names, the sandbox's refusals
         raise TemplateError(f"LED template {name!r}: {exc}") from exc
     except RecursionError as exc:  # pragma: no cover - nothing recursive is allowed
         raise TemplateError(f"LED template {name!r}: nests too deep") from exc
+    except TemplateError as exc:  # a value the finalize hook refused
+        raise TemplateError(f"LED template {name!r}: {exc}") from exc
+    except Exception as exc:  # the city's own expression failed: its mistake
+        # 1/0, sorting [1, 'a'], summing cameras, int(inf): ordinary errors in the city's
+        # template, reported against it like a syntax error, never as a crash of provision.
+        raise TemplateError(
+            f"LED template {name!r} fails when rendered for school {context['school'].id}: "
+            f"{_describe(exc)}"
+        ) from exc
+
+
+def _describe(exc: Exception) -> str:
+    kinds = {
+        ZeroDivisionError: "division by zero",
+        OverflowError: "a number too large",
+        TypeError: "values of the wrong type",
+    }
+    kind = next((text for cls, text in kinds.items() if isinstance(exc, cls)), None)
+    detail = _short(str(exc)) if str(exc) else type(exc).__name__
+    return f"{kind} ({detail})" if kind else detail
 
 
 def _render(name: str, cli: bool, **context: Any) -> str:

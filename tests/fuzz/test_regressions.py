@@ -4,6 +4,7 @@ with a traceback or a wrong answer, before its fix. A few guards of limits are m
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from dataclasses import replace as with_fields
 from functools import cache
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from click.testing import CliRunner
 from fuzz_strategies import CITY_FILE, EXAMPLE, original_text, write_city
 
@@ -290,6 +292,50 @@ def led_with(template: str) -> list[str]:
 def test_city_led_templates_only_show_facts(template: str, why: str) -> None:
     with pytest.raises(TemplateError, match=why):
         led_with(template)
+
+
+@pytest.mark.parametrize(
+    ("template", "why"),
+    [
+        ("{{ 1/0 }}", "division by zero"),
+        ("{{ [1, 'a'] | sort }}", "wrong type"),
+        ("{{ school.cameras | sum }}", "wrong type"),
+        ("{{ school.cameras | min }}", "wrong type"),
+        ("{{ 'a' - 1 }}", "wrong type"),
+        ("{{ (1e308 + 1e308) | int }}", "fails when rendered"),  # Jinja folds it to `inf`
+        # A bound method's repr holds its address: different bytes on every run.
+        ("{{ ''.format_map }}", "renders a function value"),
+        ("{{ school.cameras | first }}", "renders a Camera value"),
+    ],
+)
+def test_a_city_led_template_that_fails_is_the_citys_located_mistake(
+    template: str, why: str
+) -> None:
+    with pytest.raises(TemplateError, match=f"LED template 't'.*{why}"):
+        led_with(template)
+
+
+def test_validate_and_render_report_a_failing_city_template_and_exit_1(tmp_path: Path) -> None:
+    city = tmp_path / "city"
+    shutil.copytree(EXAMPLE, city)
+    doc = yaml.safe_load((city / "city.yaml").read_text(encoding="utf-8"))
+    doc["led_templates"] = {"broken": "{{ 1/0 }}"}
+    (city / "city.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    school = city / "schools" / "dl-zs-h024.yaml"
+    source = school.read_text(encoding="utf-8")
+    assert "{template: patrol_notice}" in source
+    school.write_text(source.replace("{template: patrol_notice}", "{template: broken}", 1))
+
+    checked = CliRunner().invoke(cli, ["validate", "-i", str(city), "--format", "json"])
+    assert checked.exit_code == 1, checked.output
+    problems = json.loads(checked.stdout)["problems"]
+    located = [p for p in problems if p["code"] == "led-template"]
+    assert len(located) == 1 and "division by zero" in located[0]["message"]
+    where = located[0]["location"]
+    assert where["file"].endswith("dl-zs-h024.yaml") and where["line"] > 0
+    rendered = CliRunner().invoke(cli, ["render", "-i", str(city), "--out", str(tmp_path / "o")])
+    assert rendered.exit_code == 1, rendered.output
+    assert "division by zero" in rendered.output
 
 
 def test_a_city_led_template_still_shows_the_schools_facts() -> None:
