@@ -79,4 +79,5 @@ def test_a_bug_is_exit_3_with_a_log_not_a_traceback(
     result = CliRunner().invoke(cli, ["validate", "-i", "."])
     assert result.exit_code == 3
     assert "provision hit a bug" in result.output and "Traceback" not in result.output
-    assert "RuntimeError: kaboom" in (tmp_path / "provision-crash.log").read_text(encoding="utf-8")
+    (log,) = tmp_path.glob("provision-crash-*.log")
+    assert "RuntimeError: kaboom" in log.read_text(encoding="utf-8")

@@ -16,7 +16,7 @@ import sys
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
-from tempfile import gettempdir
+from tempfile import gettempdir, mkstemp
 
 import click
 
@@ -31,9 +31,22 @@ BROKEN_PIPE = 141  # 128 + SIGPIPE
 MAX_PROBLEMS_SHOWN = 50  # a broken city can have thousands; the first ones say what is wrong
 
 
-def crash_log() -> Path:
-    """Where a bug's traceback goes: the system temporary directory (honours $TMPDIR)."""
-    return Path(gettempdir()) / "provision-crash.log"
+CRASH_LOG_PREFIX = "provision-crash-"
+
+
+def crash_log_dir() -> Path:
+    """Where bugs' tracebacks go: the system temporary directory (honours $TMPDIR)."""
+    return Path(gettempdir())
+
+
+def write_crash_log(text: str) -> Path:
+    """A new crash log holding `text`: a unique name created exclusively, mode 600, never
+    through a symlink (mkstemp's O_EXCL), so a planted link cannot redirect it and two
+    crashes at once keep both tracebacks."""
+    fd, name = mkstemp(prefix=CRASH_LOG_PREFIX, suffix=".log", dir=crash_log_dir())
+    with os.fdopen(fd, "w", encoding="utf-8") as log:
+        log.write(text)
+    return Path(name)
 
 
 def _report_inventory_error(exc: InventoryError) -> None:
@@ -51,11 +64,11 @@ def _is_environment_error(exc: BaseException) -> bool:
 
 
 def _report_bug() -> None:
-    log = crash_log()
     try:
-        log.write_text(traceback.format_exc(), encoding="utf-8")
+        log = write_crash_log(traceback.format_exc())
     except OSError as exc:  # a full or read-only temp dir must not turn into a second crash
-        click.echo(f"provision hit a bug; could not write its details to {log}: {exc}", err=True)
+        where = crash_log_dir()
+        click.echo(f"provision hit a bug; could not write its details to {where}: {exc}", err=True)
         return
     click.echo(f"provision hit a bug; details in {log}", err=True)
 

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from crash_support import CrashLogs
 
-from provision.cli.errors import crash_log
+from provision.cli.errors import crash_log_dir
 
 
 @pytest.fixture
@@ -18,11 +19,9 @@ def runner() -> CliRunner:
 
 
 @pytest.fixture
-def crash_log_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Where this test's crash log goes; absent until a bug writes it."""
+def crash_logs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CrashLogs:
     private = tmp_path / "tmpdir"
     private.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(private))
-    path = crash_log()
-    assert path.parent == private and not path.exists()
-    return path
+    assert crash_log_dir() == private
+    return CrashLogs(private)

@@ -5,6 +5,7 @@ returned int becomes the exit status, nested groups included."""
 from __future__ import annotations
 
 import ast
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
+from crash_support import CrashLogs
 
 import provision.cli
 from provision.cli.group import ProvisionGroup
@@ -84,24 +86,39 @@ def test_an_inventory_error_lists_its_first_50_problems_and_counts_the_rest(
 
 
 def test_a_file_the_user_named_that_cannot_be_written_is_exit_1_not_a_bug(
-    runner: CliRunner, crash_log_path: Path
+    runner: CliRunner, crash_logs: CrashLogs
 ) -> None:
     denied = PermissionError(13, "Permission denied", "/srv/report.html")
     result = runner.invoke(_probe(_raise(denied)), ["run"])
     assert result.exit_code == 1
     assert "Permission denied" in result.stderr and "/srv/report.html" in result.stderr
-    assert not crash_log_path.exists()
+    assert crash_logs.written() == []
 
 
 @pytest.mark.parametrize("path", [["run"], ["inner", "run"]])
 def test_a_bug_is_exit_3_with_the_traceback_in_the_crash_log_not_on_the_terminal(
-    runner: CliRunner, crash_log_path: Path, path: list[str]
+    runner: CliRunner, crash_logs: CrashLogs, path: list[str]
 ) -> None:
     result = runner.invoke(_probe(_raise(RuntimeError("kaboom"))), path)
     assert result.exit_code == 3
-    assert result.stderr == f"provision hit a bug; details in {crash_log_path}\n"
-    log = crash_log_path.read_text(encoding="utf-8")
+    assert result.stderr == f"provision hit a bug; details in {crash_logs.only()}\n"
+    log = crash_logs.only().read_text(encoding="utf-8")
     assert log.startswith("Traceback") and "RuntimeError: kaboom" in log
+
+
+def test_crash_logs_are_private_never_follow_a_planted_link_and_never_overwrite(
+    runner: CliRunner, crash_logs: CrashLogs, tmp_path: Path
+) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me", encoding="utf-8")
+    (crash_logs.dir / "provision-crash.log").symlink_to(victim)  # the old fixed name, planted
+    for _ in range(2):
+        result = runner.invoke(_probe(_raise(RuntimeError("kaboom"))), ["run"])
+        assert result.exit_code == 3
+    assert victim.read_text(encoding="utf-8") == "keep me"
+    logs = crash_logs.written()
+    assert len(logs) == 2 and all(not log.is_symlink() for log in logs)
+    assert {stat.S_IMODE(log.stat().st_mode) for log in logs} == {0o600}
 
 
 def test_a_bug_whose_crash_log_cannot_be_written_is_still_exit_3_without_a_traceback(
@@ -114,9 +131,9 @@ def test_a_bug_whose_crash_log_cannot_be_written_is_still_exit_3_without_a_trace
     assert "Traceback" not in result.output
 
 
-def test_an_os_error_about_no_file_is_still_a_bug(runner: CliRunner, crash_log_path: Path) -> None:
+def test_an_os_error_about_no_file_is_still_a_bug(runner: CliRunner, crash_logs: CrashLogs) -> None:
     result = runner.invoke(_probe(_raise(ConnectionResetError(104, "reset"))), ["run"])
-    assert result.exit_code == 3 and crash_log_path.exists()
+    assert result.exit_code == 3 and len(crash_logs.written()) == 1
 
 
 def test_ctrl_c_is_exit_130(runner: CliRunner) -> None:
@@ -126,11 +143,11 @@ def test_ctrl_c_is_exit_130(runner: CliRunner) -> None:
 
 
 def test_a_reader_that_went_away_ends_quietly_with_141(
-    runner: CliRunner, crash_log_path: Path
+    runner: CliRunner, crash_logs: CrashLogs
 ) -> None:
     result = runner.invoke(_probe(_raise(BrokenPipeError(32, "Broken pipe"))), ["run"])
     assert result.exit_code == 141
-    assert result.stderr == "" and not crash_log_path.exists()
+    assert result.stderr == "" and crash_logs.written() == []
 
 
 def test_click_reports_its_own_usage_errors_with_exit_2(runner: CliRunner) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from crash_support import CrashLogs
 
 import provision.cli.apply
 import provision.cli.lab.status
@@ -60,11 +61,12 @@ def _broken(*_: Any, **__: Any) -> Any:
     raise RuntimeError("kaboom")
 
 
-def _assert_bug(result: Any, crash_log_path: Path) -> None:
+def _assert_bug(result: Any, crash_logs: CrashLogs) -> None:
     assert result.exit_code == 3, result.output
-    assert result.stderr.endswith(f"provision hit a bug; details in {crash_log_path}\n")
+    log = crash_logs.only()
+    assert result.stderr.endswith(f"provision hit a bug; details in {log}\n")
     assert "Traceback" not in result.output
-    assert "RuntimeError: kaboom" in crash_log_path.read_text(encoding="utf-8")
+    assert "RuntimeError: kaboom" in log.read_text(encoding="utf-8")
 
 
 @pytest.fixture
@@ -125,7 +127,7 @@ def test_demo_on_an_invalid_city_is_exit_1(
 )
 def test_a_bug_in_any_command_is_exit_3_with_a_crash_log(
     runner: CliRunner,
-    crash_log_path: Path,
+    crash_logs: CrashLogs,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     args: list[str],
@@ -134,7 +136,7 @@ def test_a_bug_in_any_command_is_exit_3_with_a_crash_log(
 ) -> None:
     monkeypatch.setattr(f"{module}.{name}", _broken)
     result = runner.invoke(cli, [a.replace("{tmp}", str(tmp_path)) for a in args])
-    _assert_bug(result, crash_log_path)
+    _assert_bug(result, crash_logs)
 
 
 def test_every_command_is_covered_by_the_bug_test() -> None:
