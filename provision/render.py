@@ -27,9 +27,12 @@ def render_selection(root: str | Path, selection: Selection) -> dict[str, dict[s
     return {s.id: render_school(inv.city, s) for s in selection.apply(inv.city)}
 
 
-def write_rendered(rendered: dict[str, dict[str, str]], out: Path) -> int:
-    """Write every file atomically (temp file + rename), so a reader never sees half a file."""
-    count = 0
+def write_rendered(rendered: dict[str, dict[str, str]], out: Path) -> tuple[int, list[Path]]:
+    """Write every file atomically (temp file + rename), so a reader never sees half a file;
+    then remove what a school's directory held from an earlier render and this one no longer
+    produces (a renamed or removed device), so OUT/<school>/ is exactly the school's configs.
+    Returns the count written and the stale files removed."""
+    count, stale = 0, []
     for school_id, files in rendered.items():
         for name, text in files.items():
             target = out / school_id / name
@@ -39,4 +42,22 @@ def write_rendered(rendered: dict[str, dict[str, str]], out: Path) -> int:
                 fh.write(text)
             os.replace(tmp, target)
             count += 1
-    return count
+        stale += _remove_stale(out / school_id, set(files))
+    return count, stale
+
+
+def _remove_stale(school_dir: Path, produced: set[str]) -> list[Path]:
+    """Files under the kinds' directories a render writes (switch/, camera/, led_board/) that
+    this render did not produce. Anything else in the directory is the user's and stays."""
+    kinds = {name.partition("/")[0] for name in produced} | set(RENDERED_KINDS)
+    stale = []
+    for kind in sorted(kinds):
+        for path in sorted((school_dir / kind).glob("*")):
+            ours = path.is_file() and not path.is_symlink()
+            if ours and f"{kind}/{path.name}" not in produced:
+                path.unlink()
+                stale.append(path)
+    return stale
+
+
+RENDERED_KINDS = ("switch", "camera", "led_board")

@@ -103,6 +103,11 @@ def validate(
                 inv.tainted |= tainted
                 problems += found
     problems += run_rules(inv, CITY_RULES)
+    if not names and only is None and inv.city is not None:
+        # A city without schools checks nothing: "valid" would tell a pipeline all is well.
+        where = Path(root) / "schools"
+        msg = f"no school files in {where}/ (each school is schools/<id>.yaml)"
+        problems.append(inv.city_doc.problem((), msg, "no-schools"))
     return ValidationResult(inv, _dedupe(problems))
 
 

@@ -18,6 +18,7 @@ from provision.cli.options import (
     selector_options,
     transport_options,
 )
+from provision.cli.param_types import LOCK_WAIT
 from provision.cli.progress_bar import ProgressBar
 from provision.cli.run_options import journal_option, run_options
 from provision.cli.run_report import failed_or_ok, print_run_report
@@ -41,7 +42,7 @@ from provision.errors import ProvisionError
 @journal_option
 @click.option(
     "--lock-wait",
-    type=float,
+    type=LOCK_WAIT,
     default=0.0,
     show_default=True,
     help="Seconds to wait for another run's lock on a school.",

@@ -36,8 +36,17 @@ def _read_secrets(path: str) -> dict[str, str]:
             fg="red",
             err=True,
         )
+    raw = Path(path).read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # The byte's position only: the bytes around it may be part of a password.
+        at_line = raw.count(b"\n", 0, exc.start) + 1
+        raise ProvisionError(
+            f"{path}:{at_line}: not UTF-8 text (byte {exc.start}); save the secrets file as UTF-8"
+        ) from exc
     values = {}
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(text.splitlines(), 1):
         line = line.strip()
         if not line or line.startswith("#"):
             continue

@@ -9,6 +9,7 @@ import time
 import click
 
 from provision.cli.errors import OK
+from provision.cli.param_types import HISTORY_LIMIT
 from provision.cli.run_options import journal_option
 from provision.engine.journal import Journal
 
@@ -16,7 +17,9 @@ from provision.engine.journal import Journal
 @click.command("history")
 @journal_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@click.option("-n", "limit", type=int, default=20, show_default=True, help="How many runs.")
+@click.option(
+    "-n", "limit", type=HISTORY_LIMIT, default=20, show_default=True, help="How many runs."
+)
 def command(journal_path: str | None, as_json: bool, limit: int) -> int:
     """List recent runs of apply and rollback, newest first.
 

@@ -40,6 +40,8 @@ def command(inventory: str, out: Path | None, **selectors: tuple[str, ...]) -> i
                 click.echo(f"### {school_id}/{name}")
                 click.echo(text, nl=False)
         return OK
-    written = write_rendered(rendered, out)
+    written, stale = write_rendered(rendered, out)
     click.echo(f"wrote {written} file(s) for {len(rendered)} school(s) under {out}/", err=True)
+    for path in stale:
+        click.echo(f"removed {path} (no device renders it any more)", err=True)
     return OK

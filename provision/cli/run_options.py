@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
+from provision.cli.param_types import DEVICE_TIMEOUT
 from provision.cli.run_report import FORMATS
 from provision.engine.nornir_run import DEFAULT_WORKERS
 
@@ -37,7 +38,7 @@ RUN_OPTIONS = [
     ),
     click.option(
         "--timeout",
-        type=float,
+        type=DEVICE_TIMEOUT,
         default=10.0,
         show_default=True,
         help="Seconds per device operation.",

@@ -16,6 +16,7 @@ from provision.cli.options import (
     selector_options,
     transport_options,
 )
+from provision.cli.param_types import ALARM_THRESHOLD, DEVICE_TIMEOUT
 from provision.cli.verify_report import FORMATS, format_of, render
 from provision.engine.nornir_run import DEFAULT_WORKERS
 from provision.errors import ProvisionError
@@ -88,11 +89,15 @@ CHECK_FAILED = 2  # the run worked and found a problem: not the same as the run 
     help="With --dask: the inventory's path on the workers [default: its absolute path here].",
 )
 @click.option(
-    "--timeout", type=float, default=10.0, show_default=True, help="Seconds per device operation."
+    "--timeout",
+    type=DEVICE_TIMEOUT,
+    default=10.0,
+    show_default=True,
+    help="Seconds per device operation.",
 )
 @click.option(
     "--alarm-threshold",
-    type=float,
+    type=ALARM_THRESHOLD,
     default=DEFAULT_THRESHOLD_S,
     show_default=True,
     help="Seconds within which a test alarm must reach the precinct.",

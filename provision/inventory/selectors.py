@@ -42,4 +42,23 @@ class Selection:
                 raise InventoryError(
                     f"unknown {what} {', '.join(unknown)}; valid: {', '.join(sorted(pool))}"
                 )
-        return [s for s in city.schools if self.matches(s)]
+        chosen = [s for s in city.schools if self.matches(s)]
+        if not chosen and not self.empty:
+            # Each selector names something real, but together they match no school: a run
+            # that checks nothing must not look like one that found nothing wrong.
+            raise InventoryError(f"no school in {city.root} matches {self.describe()}")
+        return chosen
+
+    def describe(self) -> str:
+        """The selectors as a reader says them: "school dl-xg-k003 and tier high"."""
+        parts = [
+            f"{what} {' or '.join(values)}"
+            for what, values in (
+                ("school", self.schools),
+                ("district", self.districts),
+                ("tier", self.tiers),
+                ("precinct", self.precincts),
+            )
+            if values
+        ]
+        return " and ".join(parts) or "any school"

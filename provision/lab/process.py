@@ -253,6 +253,8 @@ def _wait_ready(started: list[tuple[subprocess.Popen[bytes], Path]]) -> list[dic
                 log = (directory / "lab.log").read_text(encoding="utf-8")
                 tail = log.strip().splitlines()[-10:]
                 which = f"lab shard {number}" if len(started) > 1 else "lab"
+                if tail and tail[-1].startswith("error: "):  # the lab said why in one line
+                    raise ProvisionError(f"the {which} did not start: {tail[-1][7:]}")
                 raise ProvisionError(f"the {which} did not start:\n  " + "\n  ".join(tail))
         if len(ready) < len(started):
             time.sleep(0.1)  # polling the lab's own signal (its state file), with a deadline

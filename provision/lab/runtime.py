@@ -8,7 +8,9 @@ keeps one `Faults` per device, switchable at run time through the control API.
 from __future__ import annotations
 
 import asyncio
+import errno
 import hashlib
+import os
 import resource
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from provision.errors import ProvisionError
 from provision.inventory.model import Camera as CameraSpec
 from provision.inventory.model import City, Credentials, School
 from provision.lab import netmap
@@ -42,6 +45,21 @@ class Simulator(Protocol):
     async def sync_faults(self) -> None: ...
     def endpoints(self) -> dict[str, int]: ...
     def state(self) -> dict[str, Any]: ...
+
+
+async def _start(device: LabDevice) -> None:
+    """Start one simulator; a port someone else holds is the user's to free, said in one line."""
+    try:
+        await device.sim.start()
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        offset = int(os.environ.get("PROVISION_LAB_PORT_OFFSET") or 0)
+        raise ProvisionError(
+            f"{device.id} cannot listen on {netmap.lab_address(device.inventory_host)}: a port "
+            "it needs is already in use (another lab, or another program). Stop that, or move "
+            f"every port of this lab, e.g. PROVISION_LAB_PORT_OFFSET={offset + 1000}"
+        ) from exc
 
 
 @dataclass(slots=True)
@@ -211,9 +229,9 @@ class Lab:
     async def start(self) -> None:
         _raise_fd_limit(len(self.devices) * 4 + 256)
         netmap.install(netmap.lab_route)
-        sims = [d.sim for d in self.devices.values()]
-        for i in range(0, len(sims), START_BATCH):
-            await asyncio.gather(*(s.start() for s in sims[i : i + START_BATCH]))
+        devices = list(self.devices.values())
+        for i in range(0, len(devices), START_BATCH):
+            await asyncio.gather(*(_start(d) for d in devices[i : i + START_BATCH]))
 
     async def stop(self) -> None:
         await asyncio.gather(*(d.sim.stop() for d in self.devices.values()), return_exceptions=True)

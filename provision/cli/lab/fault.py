@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +12,11 @@ import click
 from provision.cli.errors import OK
 from provision.cli.lab.shards import down_reason, lab_processes, state_dir_option
 from provision.errors import ProvisionError
+from provision.lab.faults import Faults
 from provision.lab.process import call_control
 from provision.lab.state import lab_dir, require_state
+
+_MAX_NUMBER = 3_600_000  # an hour in milliseconds: the largest delay a lab fault needs
 
 
 def _owner(state: dict[str, Any], device: str, directory: Path) -> dict[str, Any]:
@@ -33,20 +37,42 @@ def _owner(state: dict[str, Any], device: str, directory: Path) -> dict[str, Any
     raise ProvisionError(f"no lab device {device!r}{hint}")
 
 
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
 def _fault_settings(settings: tuple[str, ...]) -> dict[str, Any]:
-    """NAME=VALUE words as the control API takes them: soap_fault a list of operations, a
-    number an int, anything else a flag (1, true, yes, on)."""
+    """NAME=VALUE words as the control API takes them, typed by the fault's own field in
+    `Faults`: a list (soap_fault) comma-separated, a number a whole number >= 0, a flag one of
+    true/false/yes/no/on/off/1/0. Anything else is refused here, before the lab is asked:
+    `latency_ms=-5` must not quietly switch nothing on."""
+    kinds = {f.name: f for f in fields(Faults)}
     changes: dict[str, Any] = {}
     for item in settings:
         name, sep, value = item.partition("=")
         if not sep:
             raise click.BadParameter(f"{item!r}: expected NAME=VALUE", param_hint="SETTINGS")
-        if name == "soap_fault":
-            changes[name] = value.split(",")
-        elif value.isdigit():
-            changes[name] = int(value)
+        if name not in kinds:
+            close = difflib.get_close_matches(name, list(kinds), n=1)
+            hint = f"did you mean {close[0]}? " if close else ""
+            raise click.BadParameter(
+                f"unknown fault {name!r}; {hint}faults: {', '.join(kinds)}", param_hint="SETTINGS"
+            )
+        default = getattr(Faults(), name)
+        if isinstance(default, list):
+            changes[name] = [v for v in value.split(",") if v]
+        elif isinstance(default, bool):
+            if value.lower() not in (*_TRUE, *_FALSE):
+                raise click.BadParameter(
+                    f"{name}={value!r}: expected true or false", param_hint="SETTINGS"
+                )
+            changes[name] = value.lower() in _TRUE
+        elif not value.isdigit() or int(value) > _MAX_NUMBER:
+            raise click.BadParameter(
+                f"{name}={value!r}: expected a whole number from 0 to {_MAX_NUMBER}",
+                param_hint="SETTINGS",
+            )
         else:
-            changes[name] = value.lower() in ("1", "true", "yes", "on")
+            changes[name] = int(value)
     return changes
 
 
@@ -67,12 +93,13 @@ def command(device: str, settings: tuple[str, ...], clear: bool, state_dir: str 
       provision lab fault precinct/nanshajie/alarm_center receiver_down=true
       provision lab fault dl-zs-h024/gate-face --clear
     """
+    changes = {} if clear else _fault_settings(settings)  # a typo is refused before any lab call
     directory = lab_dir(state_dir)
     control = _owner(require_state(directory), device, directory)["control"]
     path = f"/api/devices/{device}/faults"
     if clear:
         result = call_control(control, "DELETE", path)
     else:
-        result = call_control(control, "PUT", path, _fault_settings(settings))
+        result = call_control(control, "PUT", path, changes)
     click.echo(f"{result['id']}: faults {result['faults'] or 'none'}")
     return OK
