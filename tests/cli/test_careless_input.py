@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from provision.cli.main import cli
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "dalian"
+KINDERGARTEN = ("--school", "dl-xg-k003")
 
 
 def _run(*args: str) -> tuple[int, str]:
@@ -110,8 +111,7 @@ def test_lab_up_on_a_port_in_use_names_the_device_and_the_offset_to_use(tmp_path
     env["PROVISION_LAB_DIR"] = str(tmp_path / "lab")
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "provision", "lab", "up", "-i", str(EXAMPLE)]
-            + ["--school", "dl-xg-k003"],
+            [sys.executable, "-m", "provision", "lab", "up", "-i", str(EXAMPLE), *KINDERGARTEN],
             env=env,
             capture_output=True,
             text=True,
