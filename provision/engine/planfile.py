@@ -72,30 +72,65 @@ def load_plan(path: Path) -> RunReport:
 
 
 def _report(raw: dict[str, Any]) -> RunReport:
-    sel = raw["selection"]
+    sel = _mapping(raw["selection"], "selection")
     report = RunReport(
         "plan",
-        str(raw["inventory"]),
-        str(raw["inventory_digest"]),
-        Selection(
-            tuple(sel["schools"]),
-            tuple(sel["districts"]),
-            tuple(sel["tiers"]),
-            tuple(sel["precincts"]),
-        ),
+        _text(raw["inventory"], "inventory"),
+        _text(raw["inventory_digest"], "inventory_digest"),
+        Selection(*(_texts(sel[key], f"selection.{key}") for key in SELECTORS)),
         lab=bool(raw.get("lab")),
     )
-    report.outcomes = [_outcome(d) for d in raw["devices"]]
+    devices = raw["devices"]
+    if not isinstance(devices, list):
+        raise TypeError("devices must be a list")
+    report.outcomes = [_outcome(_mapping(d, f"devices[{i}]")) for i, d in enumerate(devices)]
+    seen: set[str] = set()
+    for outcome in report.outcomes:
+        if outcome.device in seen:
+            raise ValueError(f"device {outcome.device} is listed twice")
+        seen.add(outcome.device)
     return report
 
 
+SELECTORS = ("schools", "districts", "tiers", "precincts")
+
+
 def _outcome(d: dict[str, Any]) -> DeviceOutcome:
+    error = d.get("error")
     return DeviceOutcome(
-        d["device"],
-        d["kind"],
+        _text(d["device"], "device"),
+        _text(d["kind"], "kind"),
         Status(d["status"]),
-        [Change.from_dict(c) for c in d["changes"]],
-        d.get("error"),
-        [Change.from_dict(c) for c in d.get("rolled_back", [])],
-        d.get("state_digest", ""),
+        _changes(d["changes"], "changes"),
+        None if error is None else _text(error, "error"),
+        _changes(d.get("rolled_back", []), "rolled_back"),
+        _text(d.get("state_digest", ""), "state_digest"),
     )
+
+
+def _changes(value: Any, what: str) -> list[Change]:
+    if not isinstance(value, list):
+        raise TypeError(f"{what} must be a list")
+    changes = []
+    for i, item in enumerate(value):
+        item = _mapping(item, f"{what}[{i}]")
+        changes.append(Change(_text(item["setting"], "setting"), item["before"], item["after"]))
+    return changes
+
+
+def _mapping(value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise TypeError(f"{what} must be a mapping")
+    return value
+
+
+def _text(value: Any, what: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{what} must be text, not {type(value).__name__}")
+    return value
+
+
+def _texts(value: Any, what: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise TypeError(f"{what} must be a list of text")
+    return tuple(value)
