@@ -138,6 +138,14 @@ def _bound_message(error: ValidationError) -> str | None:
 
 
 def _message(error: ValidationError) -> str:
+    if isinstance(error.schema, dict) and error.schema.get("writeOnly"):
+        # A secret field (writeOnly in the schema): whatever is there may be a real password
+        # pasted by mistake; say what to write instead, never repeat it (CI logs, MR comments).
+        return (
+            "a secret cannot be written here literally (the value is not shown); write a "
+            "reference to an environment variable instead, e.g. '${PROVISION_CAMERA_PASSWORD}', "
+            "and set the variable, or pass --secrets FILE"
+        )
     desc = error.schema.get("description") if isinstance(error.schema, dict) else None
     if error.validator in ("oneOf", "anyOf"):
         if error.context:

@@ -157,3 +157,20 @@ def test_a_missing_city_file_is_a_clear_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["validate", "-i", str(tmp_path)])
     assert result.exit_code == 1
     assert "city.yaml not found" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("literal", ['"hunter2secret"', "12345678", '"${not a ref"'])
+def test_a_literal_secret_is_refused_without_ever_being_repeated(
+    city_copy: Path, literal: str
+) -> None:
+    city = city_copy / "city.yaml"
+    text = city.read_text(encoding="utf-8")
+    reference = "'${PROVISION_CAMERA_PASSWORD}'"
+    assert reference in text
+    city.write_text(text.replace(reference, literal, 1), encoding="utf-8")
+    for fmt in ("text", "json"):
+        result = CliRunner().invoke(cli, ["validate", "-i", str(city_copy), "--format", fmt])
+        assert result.exit_code == 1
+        assert literal.strip('"') not in result.output
+        assert "cannot be written here literally" in result.output
+        assert "${PROVISION_CAMERA_PASSWORD}" in result.output  # how to write it instead
