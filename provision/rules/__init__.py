@@ -44,6 +44,7 @@ SCHOOL_RULES: dict[str, Rule] = {
 CITY_RULES: dict[str, Rule] = {
     "addresses": city.unique_addresses,
     "subnets": city.unique_subnets,
+    "accounts": city.unique_alarm_accounts,
     "precincts": city.precinct_districts,
 }
 

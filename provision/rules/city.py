@@ -59,6 +59,32 @@ def unique_subnets(inv: Inventory) -> Iterator[Problem]:
             furthest = (version, last, net, school_id, role)
 
 
+def unique_alarm_accounts(inv: Inventory) -> Iterator[Problem]:
+    """A receiver tells panels apart by account number alone (SIA DC-09 `#acct`): two panels
+    with one account on one receiver are one panel to the centre, and a real alarm from one
+    is dispatched to the other's address."""
+    if inv.city is None:
+        return
+    owners: dict[tuple[str, int, str], tuple[str, Device]] = {}
+    for school in inv.city.schools:
+        precinct = inv.city.precincts.get(school.precinct)
+        if precinct is None:
+            continue  # the references rule reports the unknown precinct
+        centre = precinct.alarm_center
+        for panel in school.alarms:
+            key = (centre.host, centre.port, panel.account)
+            if key not in owners:
+                owners[key] = (school.id, panel)
+                continue
+            other_school, other = owners[key]
+            where = inv.docs[other_school].where((*other.path, "account"))
+            msg = (
+                f"account {panel.account} is also {other_school}/{other.name}'s ({where}) on the "
+                f"same receiver {centre.host}:{centre.port}; the centre could not tell them apart"
+            )
+            yield inv.docs[school.id].problem((*panel.path, "account"), msg, "duplicate-account")
+
+
 def precinct_districts(inv: Inventory) -> Iterator[Problem]:
     if inv.city is None:
         return

@@ -311,8 +311,12 @@ def render_camera(city: City, school: School, camera: Camera) -> str:
 
 
 def led_template_names(city: City) -> list[str]:
-    builtin = [n.removeprefix("led/").removesuffix(".j2") for n in _env(False).list_templates()]
-    return sorted({n for n in builtin if "/" not in n} | set(city.led_templates))
+    builtin = {
+        name.removeprefix("led/").removesuffix(".j2")
+        for name in _env(False).list_templates()
+        if name.startswith("led/") and name.endswith(".j2") and name.count("/") == 1
+    }
+    return sorted(builtin | set(city.led_templates))
 
 
 def led_messages(city: City, school: School, board: LedBoard) -> list[str]:

@@ -118,3 +118,14 @@ def test_overlapping_subnets_in_a_school_and_between_schools_are_refused(
         p["code"] == "subnet-overlap" and "overlaps the video subnet" in p["message"]
         for p in problems
     )
+
+
+def test_one_alarm_account_on_two_panels_of_one_receiver_is_refused(city_copy: Path) -> None:
+    def same_account(doc: dict[str, Any]) -> None:
+        doc["alarms"][1]["account"] = doc["alarms"][0]["account"]
+
+    _edit(city_copy / "schools" / f"{HIGH}.yaml", same_account)
+    problems = _problems(city_copy)
+    assert [p["code"] for p in problems] == ["duplicate-account"]
+    assert problems[0]["yaml_path"] == "alarms[1].account"
+    assert "could not tell them apart" in problems[0]["message"]
