@@ -9,6 +9,7 @@ mid-template still completes.
 
 from __future__ import annotations
 
+from provision.lab.cli import ios_show
 from provision.lab.cli.base import Dialect, Frame, Login, Mode, Reply, SwitchConfig
 from provision.lab.cli.tree import (
     IFNAME,
@@ -45,9 +46,21 @@ EXEC_COMMON = [
     A("terminal width", "noop", r"\d+"),
     A("terminal monitor", "noop"),
     A("show version", "version"),
+    A("show clock", "show_clock"),
+    A("show interfaces", "show_interfaces"),
+    A("show interfaces status", "show_interfaces_status"),
+    A("show ip interface", "show_ip_interface"),
+    A("show ip interface brief", "show_ip_interface_brief"),
+    A("show ipv6 interface", "noop"),  # no IPv6 configured: IOS prints nothing
+    A("show vlan", "show_vlan"),
+    A("show vlan brief", "show_vlan_brief"),
+    A("show vlan id", "show_vlan_id", VID),
+    A("show hosts", "show_hosts"),
     A("exit", "quit"),
     A("logout", "quit"),
 ]
+# Privileged only (IOS user EXEC has no `dir` or `show archive`).
+PRIV_SHOWS = [A("dir", "dir", r"(?:flash:/?)?"), A("show archive", "show_archive")]
 
 CONFIG = [
     R("hostname", NAME, Kind.SINGLE, tag="hostname", default=f"hostname {HOSTNAME}"),
@@ -98,6 +111,7 @@ MODES = {
         A("enable", "noop"),
         A("disable", "disable"),
         A("configure terminal", "configure"),
+        *PRIV_SHOWS,
         A("show running-config", "running"),
         A("show startup-config", "saved"),
         A("write", "save"),
@@ -230,6 +244,44 @@ class CiscoIos(Dialect):
             f"System serial number            : {cfg.serial}\n\n"
             "Configuration register is 0xF\n\n"
         )
+
+    # --- everyday displays (layouts in ios_show.py) ---------------------------------------------
+
+    image = "c2960-lanbasek9-mz.150-2.SE11.bin"
+
+    def act_show_clock(self, s: Login, r: Resolved) -> Reply:
+        return Reply(ios_show.clock_text(s.cfg))
+
+    def act_show_interfaces(self, s: Login, r: Resolved) -> Reply:
+        return Reply(ios_show.interfaces(s.cfg))
+
+    def act_show_interfaces_status(self, s: Login, r: Resolved) -> Reply:
+        return Reply(ios_show.interfaces_status(s.cfg))
+
+    def act_show_ip_interface(self, s: Login, r: Resolved) -> Reply:
+        return Reply(ios_show.ip_interface(s.cfg))
+
+    def act_show_ip_interface_brief(self, s: Login, r: Resolved) -> Reply:
+        return Reply(ios_show.ip_interface_brief(s.cfg))
+
+    def act_show_vlan(self, s: Login, r: Resolved) -> Reply:
+        return Reply(ios_show.vlan(s.cfg, brief=False))
+
+    def act_show_vlan_brief(self, s: Login, r: Resolved) -> Reply:
+        return Reply(ios_show.vlan(s.cfg, brief=True))
+
+    def act_show_vlan_id(self, s: Login, r: Resolved) -> Reply:
+        text = ios_show.vlan_id(s.cfg, int(r.args))
+        return Reply(text or f"VLAN id {int(r.args)} not found in current VLAN database\n")
+
+    def act_show_hosts(self, s: Login, r: Resolved) -> Reply:
+        return Reply(ios_show.hosts(s.cfg))
+
+    def act_dir(self, s: Login, r: Resolved) -> Reply:
+        return Reply(ios_show.directory(s.cfg, self.image))
+
+    def act_show_archive(self, s: Login, r: Resolved) -> Reply:
+        return Reply(ios_show.ARCHIVE_OFF)
 
     def act_configure(self, s: Login, r: Resolved) -> Reply:
         s.enter_config()

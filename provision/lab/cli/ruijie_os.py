@@ -13,6 +13,11 @@ fields. Named ACL entries are shown without sequence numbers (as the 10.4 guide'
 access-lists` examples print them). References: RG-S29 Series Switch RGOS Configuration Guide,
 Release 11.4(1)B12 (CLI, basic management); RG-S2900G-E Series RGOS Configuration Guide,
 Release 10.4(2b12)p1 (interfaces, VLANs, ACLs).
+
+The everyday displays other than `show version` (`show interfaces [status]`, `show ip interface
+[brief]`, `show vlan [brief|id N]`, `show clock`, `dir`) are inherited from the IOS dialect
+(`ios_show.py`) with RGOS's port names: their column layouts are IOS's, not checked against
+an RGOS capture (none was found in public parser test data).
 """
 
 from __future__ import annotations
