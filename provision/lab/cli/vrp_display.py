@@ -87,7 +87,7 @@ def huawei_dir(cfg: SwitchConfig) -> str:
     saved = len(cfg.saved_text())
     return (
         "Directory of flash:/\n\n"
-        "  Idx  Attr     Size(Byte)  Date        Time(LMT)  FileName\n"
+        "  Idx  Attr     Size(Byte)  Date        Time       FileName\n"
         "    0  -rw-     35,061,888  Jan 15 2026 08:00:00   s5720-si-v200r019c10spc500.cc\n"
         f"    1  -rw-    {saved:>11,}  Jan 15 2026 08:00:00   vrpcfg.zip\n"
         "    2  drw-              -  Jan 15 2026 08:00:00   logfile\n"
