@@ -270,7 +270,7 @@ class SwitchDriver(Driver):
     def _display(self, conn: BaseConnection, command: str) -> str:
         """A display command's answer: what the switch prints between its echo and the prompt.
 
-        netmiko's hp_comware driver turns echo checks off for the whole session (Comware has no
+        netmiko's Comware driver turns echo checks off for the whole session (Comware has no
         terminal width, so long config lines come back wrapped), and then a read ends at the
         first prompt it sees. On a slow link that is a stale one: netmiko's prompt probing
         (`find_prompt`, at login and before every command without an `expect_string`) types
