@@ -11,6 +11,7 @@ scrapli (its own venv) sends a display command to each platform it has a definit
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -47,15 +48,20 @@ CONFIG = {
 COMMANDS = {
     "cisco_ios": ("cisco_ios", ["show version", "show interfaces", "show interfaces status",
                                 "show ip interface brief", "show vlan", "show clock", "dir"]),
-    "ruijie_os": ("cisco_ios", ["show interfaces status", "show vlan", "show clock"]),
+    "ruijie_os": ("cisco_ios", ["show clock"]),  # ntc-templates has no RGOS parsers
     "hp_comware": ("hp_comware", ["display interface brief", "display clock",
                                   "display vlan brief"]),
     "huawei": ("huawei_vrp", ["display interface brief", "display vlan", "dir"]),
 }  # fmt: skip
 UNPARSED = {  # displays ntc-templates has no parser for: checked on the raw text
     "cisco_ios": ["show archive", "show running-config"],
-    # RGOS names ports with a space ("VLAN 10"), which the IOS parser splits: read raw.
-    "ruijie_os": ["show version", "show running-config", "show ip interface brief"],
+    "ruijie_os": [
+        "show version",
+        "show running-config",
+        "show ip interface brief",
+        "show interfaces status",
+        "show vlan",
+    ],
     "hp_comware": ["display version", "display vlan", "dir", "display current-configuration"],
     "huawei": ["display version", "display clock", "display current-configuration"],
 }
@@ -65,8 +71,6 @@ INVALID = {
     "hp_comware": ("display lldp neighbor-information", "% Unrecognized command found"),
     "huawei": ("display lldp neighbor brief", "Error: Unrecognized command found"),
 }
-PORT2 = {"cisco_ios": "Gi0/2", "ruijie_os": "Gi0/2", "hp_comware": "GE1/0/2",
-         "huawei": "GigabitEthernet0/0/2"}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -123,46 +127,65 @@ def row(rows: list[dict[str, Any]], **match: str) -> dict[str, Any]:
     return found[0]
 
 
+def check_cisco_ios(out: dict[str, Any]) -> None:
+    assert row(out["show ip interface brief"], interface="Vlan10")["ip_address"] == "10.12.10.1"
+    status = row(out["show interfaces status"], port="Gi0/2")
+    assert (status["name"], status["vlan_id"], status["status"]) == (
+        "gate-cam", "10", "notconnect")  # fmt: skip
+    vlan = row(out["show vlan"], vlan_id="10")
+    assert (vlan["vlan_name"], vlan["interfaces"]) == ("cameras", ["Gi0/2"])
+    assert out["show clock"][0]["year"].isdigit()
+    assert out["show version"][0]["serial"] == [_serial("cisco_ios")]
+    assert out["show version"][0]["hardware"] == ["WS-C2960G-24TC-L"]
+    port = row(out["show interfaces"], interface="GigabitEthernet0/2")
+    assert port["description"] == "gate-cam" and port["link_status"] == "down"
+    svi = row(out["show interfaces"], interface="Vlan10")
+    assert (svi["ip_address"], svi["prefix_length"]) == ("10.12.10.1", "24")
+    assert any(f["name"] == "config.text" for f in out["dir"])
+    assert "Archive feature not enabled" in out["show archive"]
+
+
+def check_ruijie_os(out: dict[str, Any]) -> None:
+    """RGOS layouts (provision/lab/cli/rgos_show.py); ntc-templates has no RGOS parsers."""
+    lines = out["show ip interface brief"].splitlines()
+    assert lines[0].split() == ["Interface", "IP-Address(Pri)", "IP-Address(Sec)", "Status",
+                                "Protocol"]  # fmt: skip
+    assert f"{'VLAN 10':<41}10.12.10.1/24" in lines[-1]
+    status = out["show interfaces status"]
+    assert re.search(r"^GigabitEthernet 0/2 +down +10 +Unknown", status, re.M)
+    assert re.search(r"^  10 cameras +STATIC +Gi0/2$", out["show vlan"], re.M)
+    assert out["show clock"][0]["year"].isdigit()
+
+
+def check_hp_comware(out: dict[str, Any]) -> None:
+    assert row(out["display interface brief"], interface="Vlan10")["main_ip"] == "10.12.10.1"
+    port = row(out["display interface brief"], interface="GE1/0/2")
+    assert (port["vlan_id"], port["description"]) == ("10", "gate-cam")
+    assert row(out["display vlan brief"], vlan_id="10")["vlan_name"] == "cameras"
+    assert "Total VLANs: 2" in out["display vlan"] and "1(default), 10" in out["display vlan"]
+    assert "startup.cfg" in out["dir"]
+    assert out["display clock"][0]["year"].isdigit()
+
+
+def check_huawei(out: dict[str, Any]) -> None:
+    port = row(out["display interface brief"], interface="GigabitEthernet0/0/2")
+    assert (port["phy"], port["protocol"]) == ("down", "down")
+    vlan = row(out["display vlan"], vlan_id="10")
+    assert vlan["vlan_description"] == "cameras" and vlan["interface"] == ["GE0/0/2"]
+    assert any(f["file_name"] == "vrpcfg.zip" for f in out["dir"])
+    assert "Time Zone(" in out["display clock"]
+
+
+CHECKS = {"cisco_ios": check_cisco_ios, "ruijie_os": check_ruijie_os,
+          "hp_comware": check_hp_comware, "huawei": check_huawei}  # fmt: skip
+
+
 @pytest.mark.parametrize("platform", list(CONFIG))
 def test_netmiko_everyday_displays_parse_to_the_switch_state(
     netmiko_outputs: dict[str, dict[str, Any]], platform: str
 ) -> None:
     out = netmiko_outputs[platform]
-    if platform == "ruijie_os":
-        assert "VLAN 10                10.12.10.1" in out["show ip interface brief"]
-    if platform in ("cisco_ios", "ruijie_os"):
-        status = row(out["show interfaces status"], port=PORT2[platform])
-        assert (status["name"], status["vlan_id"], status["status"]) == (
-            "gate-cam", "10", "notconnect")  # fmt: skip
-        vlan = row(out["show vlan"], vlan_id="10")
-        assert (vlan["vlan_name"], vlan["interfaces"]) == ("cameras", [PORT2[platform]])
-        assert out["show clock"][0]["year"].isdigit()
-    if platform == "cisco_ios":
-        brief = out["show ip interface brief"]
-        assert row(brief, interface="Vlan10")["ip_address"] == "10.12.10.1"
-        assert out["show version"][0]["serial"] == [_serial(platform)]
-        assert out["show version"][0]["hardware"] == ["WS-C2960G-24TC-L"]
-        port = row(out["show interfaces"], interface="GigabitEthernet0/2")
-        assert port["description"] == "gate-cam" and port["link_status"] == "down"
-        svi = row(out["show interfaces"], interface="Vlan10")
-        assert (svi["ip_address"], svi["prefix_length"]) == ("10.12.10.1", "24")
-        assert any(f["name"] == "config.text" for f in out["dir"])
-        assert "Archive feature not enabled" in out["show archive"]
-    if platform == "hp_comware":
-        svi = row(out["display interface brief"], interface="Vlan10")
-        assert svi["main_ip"] == "10.12.10.1"
-        port = row(out["display interface brief"], interface=PORT2[platform])
-        assert (port["vlan_id"], port["description"]) == ("10", "gate-cam")
-        assert row(out["display vlan brief"], vlan_id="10")["vlan_name"] == "cameras"
-        assert "10" in out["display vlan"] and "Total VLANs: 2" in out["display vlan"]
-        assert "startup.cfg" in out["dir"]
-    if platform == "huawei":
-        port = row(out["display interface brief"], interface=PORT2[platform])
-        assert (port["phy"], port["protocol"]) == ("down", "down")
-        vlan = row(out["display vlan"], vlan_id="10")
-        assert vlan["vlan_description"] == "cameras" and vlan["interface"] == ["GE0/0/2"]
-        assert any(f["file_name"] == "vrpcfg.zip" for f in out["dir"])
-        assert "Time Zone(" in out["display clock"]
+    CHECKS[platform](out)
     for command in UNPARSED[platform]:
         assert out[command].strip(), command
     command, marker = INVALID[platform]
