@@ -73,14 +73,16 @@ class Outcomes:
     seconds: float = 0.0
 
 
-def outcome(driver_for: SwitchDriver, verify: bool) -> str:
-    """The plan's (or verify's) changes as text, or the error without address and timings."""
-    driver = driver_for
+def outcome(driver: SwitchDriver, verify: bool) -> str:
+    """The plan's (or verify's) changes as text, or the error: device, operation and the kind
+    of failure (the exception netmiko raised). The detail after the kind is left out: for a
+    silent switch paramiko words it by whichever of its timers fires first, with or without
+    latency ("Error reading SSH protocol banner", "No existing session")."""
     try:
         changes = driver.diff(driver.read(), driver.desired())
     except DeviceError as exc:
         text = re.sub(r"127\.0\.0\.1:\d+", "ADDR", str(exc))
-        return "error: " + re.sub(r"\d+(?:\.\d+)? ?s\b", "N s", text)
+        return "error: " + re.sub(r"(failed: \w+):.*", r"\1", text, flags=re.S)
     finally:
         driver.close()
     kind = "verify" if verify else "plan"
