@@ -9,8 +9,9 @@ what NAPALM's `ios` driver (napalm/ios/ios.py, 5.x) parses out of them: get_fact
 `show hosts` ("Default domain is") and `show ip interface brief`; get_interfaces `show
 interfaces` ("is up, line protocol is", "address is", "Description:", "MTU ... BW ... Kbit");
 get_interfaces_ip `show ip interface` ("Internet address is a.b.c.d/n") and `show ipv6
-interface` (nothing on a switch without IPv6); get_vlans `show vlan all-ports`, which this
-15.0 image does not have (invalid input), then `show vlan brief` and `show vlan id N`.
+interface` (nothing on a switch without IPv6); get_vlans `show vlan all-ports`, then, on
+invalid input, `show vlan brief` and `show vlan id N`. The lab answers `all-ports` with invalid
+input (whether 15.0(2)SE has it was not checked), so NAPALM takes the second path.
 The facts come from `ports.py`; `show archive` answers "Archive feature not enabled" because
 the lab has no `archive` configuration.
 """
