@@ -4,9 +4,11 @@ Layouts follow real device captures kept as parser test data by ntc-templates
 (github.com/networktocode/ntc-templates): tests/huawei_vrp/display_vlan/huawei_vrp_display_vlan
 .raw, display_interface_brief/*.raw, dir/huawei_vrp_dir.raw; tests/hp_comware/display_clock/
 *.raw, display_interface_brief/*_release_9119P17.raw (Comware 7's "Brief information on
-interfaces in ... mode" wording), display_vlan_brief/*.raw. VRP's `display clock` (date, day,
-time zone lines) and Comware's `display vlan` summary ("Total VLANs", "The VLANs include")
-follow the S5720 and S5130 command references. The facts come from `ports.py`.
+interfaces in ... mode" wording), display_vlan_brief/*.raw. Comware's `display vlan` summary
+("Total VLANs: N", "The VLANs include:", "1(default), 99, ...") is as an HPE 5940 prints it
+in captures kept by public NETCONF client tests. VRP's `display clock` (date and time with
+offset, weekday, "Time Zone(name) : UTC+hh:mm") is written from Huawei's documented layout
+and not checked against a capture. The facts come from `ports.py`.
 """
 
 from __future__ import annotations
