@@ -27,6 +27,7 @@ import asyncssh
 
 from provision.lab.cli import DIALECTS, PLATFORMS, CliSession, Reply, new_config
 from provision.lab.faults import Faults
+from provision.lab.switch_flash import FlashServer
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +119,13 @@ class Switch:
                 server_host_keys=[host_key()],
                 server_version=self.config.dialect.ssh_version,
                 process_factory=self._shell,
+                # `scp -t flash:/...` when the dialect has an SCP server (switch_flash.py)
+                allow_scp=bool(self.config.dialect.scp_enable),
+                sftp_factory=(
+                    (lambda chan: FlashServer(chan, self.config))
+                    if self.config.dialect.scp_enable
+                    else None
+                ),
                 public_key_auth=False,
                 kbdint_auth=False,
                 line_editor=False,  # we echo ourselves, as a switch's own CLI does

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import asyncssh
 import pytest
 from labsupport import LabLoop
 from netmiko import ConnectHandler
@@ -239,6 +240,77 @@ def test_napalm_ios_getters_return_the_switch_state(switches: dict[str, Switch])
     running = got["config"]["running"]
     assert "interface Vlan10\n ip address 10.12.10.1 255.255.255.0" in running
     assert got["config"]["startup"].startswith("Using ")
+
+
+NAPALM_MERGE_SCRIPT = """
+import json, sys
+from napalm import get_network_driver
+host, port, user, password = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+device = get_network_driver("ios")(host, user, password, optional_args={
+    "port": port, "secret": password, "ssh_strict": False, "allow_agent": False,
+    "use_keys": False, "system_host_keys": False, "alt_host_keys": False})
+device.open()
+try:
+    device.load_merge_candidate(config=sys.argv[5])
+    device.commit_config()
+    print(json.dumps(device.get_config(retrieve="running")))
+finally:
+    device.close()
+"""
+
+
+def test_napalm_ios_merges_a_candidate_sent_by_scp() -> None:
+    """load_merge_candidate stages the file on flash: by SCP (once `ip scp server enable` is
+    configured), commit_config copies it into the running config and saves."""
+    python = client_venv("napalm", ["napalm>=5.1,<6"])
+    lab = LabLoop()
+    sw = Switch("interop-merge", "127.0.0.1", faults=Faults(), platform="cisco_ios",
+                ssh_port=0, username=USER, password=PASSWORD)  # fmt: skip
+    try:
+        lab.run(sw.start())
+        lab.call(lambda: type_lines(sw, ["configure terminal", "ip scp server enable", "end"]))
+        candidate = "interface GigabitEthernet0/3\n description printer-room\n"
+        args = ("127.0.0.1", str(sw.port), USER, PASSWORD, candidate)
+        running = json.loads(run_client(python, NAPALM_MERGE_SCRIPT, *args, timeout=120))
+        assert "interface GigabitEthernet0/3\n description printer-room" in running["running"]
+        assert lab.call(lambda: sw.config.flash["merge_config.txt"]) == candidate.encode()
+        assert "printer-room" in lab.call(sw.saved_config)  # commit saved it
+    finally:
+        lab.run(sw.stop())
+        lab.close()
+
+
+def test_scp_to_flash_is_refused_until_enabled() -> None:
+    lab = LabLoop()
+    sw = Switch("interop-scp", "127.0.0.1", faults=Faults(), platform="cisco_ios",
+                ssh_port=0, username=USER, password=PASSWORD)  # fmt: skip
+
+    async def upload() -> None:
+        async with (
+            asyncssh.connect(
+                "127.0.0.1", sw.port, username=USER, password=PASSWORD, known_hosts=None
+            ) as conn,
+            conn.start_sftp_client() as sftp,
+            sftp.open("flash:/notes.txt", "wb") as f,
+        ):
+            await f.write(b"hello\n")
+
+    try:
+        lab.run(sw.start())
+        with pytest.raises(asyncssh.SFTPPermissionDenied):
+            lab.run(upload())
+        lab.call(lambda: type_lines(sw, ["configure terminal", "ip scp server enable", "end"]))
+        lab.run(upload())
+        assert lab.call(lambda: sw.config.flash) == {"notes.txt": b"hello\n"}
+    finally:
+        lab.run(sw.stop())
+        lab.close()
+
+
+def type_lines(sw: Switch, lines: list[str]) -> None:
+    session = CliSession(sw.config)
+    for line in lines:
+        assert not session.execute(line).text.lstrip().startswith(("%", "^")), line
 
 
 SCRAPLI_SCRIPT = """

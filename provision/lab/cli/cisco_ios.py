@@ -5,11 +5,15 @@ netmiko's CiscoIosSSH: sends `terminal width 511` and `terminal length 0`, finds
 `configure terminal` (checks for `)#`), leaves with `end`, saves with `write mem`, logs out with
 `exit`. After each config line it waits for the old hostname or any `#`, so a `hostname` change
 mid-template still completes.
+
+Everyday displays are laid out in `ios_show.py`; flash files (`dir`, `verify /md5`, `copy`
+to and from `running-config`, SCP uploads once `ip scp server enable` is set) in
+`ios_files.py` and `lab/switch_flash.py`, as NAPALM's `ios` driver uses them.
 """
 
 from __future__ import annotations
 
-from provision.lab.cli import ios_show
+from provision.lab.cli import ios_files, ios_show
 from provision.lab.cli.base import Dialect, Frame, Login, Mode, Reply, SwitchConfig
 from provision.lab.cli.tree import (
     IFNAME,
@@ -60,7 +64,12 @@ EXEC_COMMON = [
     A("logout", "quit"),
 ]
 # Privileged only (IOS user EXEC has no `dir` or `show archive`).
-PRIV_SHOWS = [A("dir", "dir", r"(?:flash:/?)?"), A("show archive", "show_archive")]
+PRIV_SHOWS = [
+    A("dir", "dir", r"(?:flash:\S*)?"),
+    A("show archive", "show_archive"),
+    A("verify", "verify_md5", r"/md5 \S+"),
+    A("copy", "copy_file", r"\S+ \S+"),
+]
 
 CONFIG = [
     R("hostname", NAME, Kind.SINGLE, tag="hostname", default=f"hostname {HOSTNAME}"),
@@ -85,6 +94,8 @@ CONFIG = [
     R("spanning-tree mode", r"pvst|rapid-pvst|mst", Kind.SINGLE),
     R("spanning-tree extend system-id", None, Kind.SINGLE),
     R("vlan internal allocation policy", r"ascending|descending", Kind.SINGLE),
+    R("ip scp server enable", None, Kind.SINGLE),
+    R("file prompt", r"quiet|noisy|alert", Kind.SINGLE),
 ]  # fmt: skip
 
 INTERFACE = [
@@ -248,6 +259,7 @@ class CiscoIos(Dialect):
     # --- everyday displays (layouts in ios_show.py) ---------------------------------------------
 
     image = "c2960-lanbasek9-mz.150-2.SE11.bin"
+    scp_enable = "ip scp server enable"
 
     def act_show_clock(self, s: Login, r: Resolved) -> Reply:
         return Reply(ios_show.clock_text(s.cfg))
@@ -278,7 +290,22 @@ class CiscoIos(Dialect):
         return Reply(ios_show.hosts(s.cfg))
 
     def act_dir(self, s: Login, r: Resolved) -> Reply:
-        return Reply(ios_show.directory(s.cfg, self.image))
+        return Reply(ios_files.listing(s.cfg, self.image, ios_files.flash_name(r.args) or ""))
+
+    def act_verify_md5(self, s: Login, r: Resolved) -> Reply:
+        return Reply(ios_files.md5(s.cfg, r.args.split()[1]))
+
+    def act_copy_file(self, s: Login, r: Resolved) -> Reply:
+        source, dest = r.args.split()
+
+        def merge(text: str) -> list[str]:
+            """The file's lines typed in configuration mode; what IOS prints for refused ones."""
+            typist = s.fork()
+            typist.enter_config()
+            out = [typist.execute(line).text for line in text.splitlines()]
+            return [o for o in out if o.strip()]
+
+        return ios_files.copy(s, source, dest, merge)
 
     def act_show_archive(self, s: Login, r: Resolved) -> Reply:
         return Reply(ios_show.ARCHIVE_OFF)

@@ -52,6 +52,9 @@ class CliSession:
         self.question, self.question_secret = handler, secret
         return Reply(text)
 
+    def fork(self) -> CliSession:
+        return CliSession(self.cfg, enable_secret=self.enable_secret)
+
     def enter_config(self) -> None:
         self.frames.append(Frame(self.dialect.config_mode, self.cfg.running))
 
