@@ -3,7 +3,7 @@
 Layouts follow real device captures kept as parser test data by ntc-templates
 (github.com/networktocode/ntc-templates, tests/cisco_ios/: show_interfaces/*.raw,
 show_interfaces_status/*.raw, show_ip_interface_brief/*.raw, show_ip_interface/*.raw,
-show_vlan/*.raw, show_clock/*.raw, dir/*.raw, show_archive/cisco_ios_show_archive.raw) and
+show_vlan/*.raw, show_clock/*.raw, show_archive/cisco_ios_show_archive.raw) and
 what NAPALM's `ios` driver (napalm/ios/ios.py, 5.x) parses out of them: get_facts reads
 `show version` ("uptime is", "Processor board ID", "Cisco IOS Software, ", "bytes of"),
 `show hosts` ("Default domain is") and `show ip interface brief`; get_interfaces `show
@@ -12,7 +12,8 @@ get_interfaces_ip `show ip interface` ("Internet address is a.b.c.d/n") and `sho
 interface` (nothing on a switch without IPv6); get_vlans `show vlan all-ports`, then, on
 invalid input, `show vlan brief` and `show vlan id N`. The lab answers `all-ports` with invalid
 input (whether 15.0(2)SE has it was not checked), so NAPALM takes the second path.
-The facts come from `ports.py`; `show archive` answers "Archive feature not enabled" because
+The facts come from `ports.py` (`dir` and the other flash commands are in `ios_files.py`,
+after tests/cisco_ios/dir/*.raw); `show archive` answers "Archive feature not enabled" because
 the lab has no `archive` configuration.
 """
 
@@ -181,19 +182,6 @@ def hosts(cfg: SwitchConfig) -> str:
         f"Default domain is {domain or 'not set'}\n"
         "Name/address lookup uses domain service\n"
         "Name servers are 255.255.255.255\n"
-    )
-
-
-def directory(cfg: SwitchConfig, image: str) -> str:
-    saved = len(cfg.saved_text())
-    stamp = "Mar 1 1993 00:01:30 +00:00"
-    return (
-        "Directory of flash:/\n\n"
-        f"    2  -rwx    11832064  {stamp}  {image}\n"
-        f"    3  -rwx        {saved:>4}  {stamp}  config.text\n"
-        f"    4  -rwx         736  {stamp}  vlan.dat\n"
-        f"    5  -rwx        2072  {stamp}  multiple-fs\n\n"
-        "32514048 bytes total (20676096 bytes free)\n"
     )
 
 
