@@ -21,7 +21,7 @@ import pytest
 from labsupport import LabLoop
 from netmiko import ConnectHandler
 from ntc_templates.parse import parse_output
-from tooling import client_venv, run_client
+from tooling import client_venv, require_program, run_client
 
 from provision.lab.cli import CliSession
 from provision.lab.faults import Faults
@@ -336,6 +336,7 @@ SCRAPLI = {  # scrapli's definition for each platform, and a display that shows 
 
 @pytest.mark.parametrize("platform", list(SCRAPLI))
 def test_scrapli_reads_a_display(switches: dict[str, Switch], platform: str) -> None:
+    require_program("ssh", "openssh-client")  # scrapli's default transport is the ssh binary
     python = client_venv("scrapli", ["scrapli>=2024.1"])
     definition, command, expect = SCRAPLI[platform]
     sw = switches[platform]
