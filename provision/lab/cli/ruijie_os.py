@@ -102,7 +102,7 @@ class RuijieOs(ios.CiscoIos):
     def act_show_vlan(self, s: Login, r: Resolved) -> Reply:
         return Reply(rgos_show.vlan(s.cfg))
 
-    act_show_vlan_brief = act_show_vlan  # RGOS prints the one table for both
+    act_show_vlan_brief = act_show_vlan  # the same table (no RGOS capture of `brief` was found)
 
     def act_show_ip_interface_brief(self, s: Login, r: Resolved) -> Reply:
         return Reply(rgos_show.ip_interface_brief(s.cfg))
