@@ -18,7 +18,7 @@ Everyday displays: `show vlan`, `show ip interface brief` and `show interfaces s
 RGOS's own layouts (`rgos_show.py`, with the captures they follow); `show interfaces`, `show
 ip interface`, `show vlan id N`, `show clock` and `dir` are inherited from the IOS dialect
 (`ios_show.py`) with RGOS's port names, their layouts IOS's and not checked against an RGOS
-capture.
+capture; so are the flash commands and SCP to flash (`ios_files.py`, `ip scp server enable`).
 """
 
 from __future__ import annotations
