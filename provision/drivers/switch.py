@@ -12,6 +12,7 @@ switch carries hundreds of lines that are not ours.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -277,12 +278,12 @@ class SwitchDriver(Driver):
         another RETURN each time the first has not been answered within a few tens of ms, and
         the extra prompts arrive after the probe has finished, ahead of the command's answer.
         A display command is short and never wraps, so its echo is checked here whatever the
-        session's default: everything before the echo is stale, and the prompt is the exec
-        prompt (no probe). Saving is checked the same way (`_save`)."""
+        session's default: everything before the echo is stale, and the end is the exec prompt
+        line (no probe). Saving is checked the same way (`_save`)."""
         with _echo_checked(conn):
             output = conn.send_command(
                 command,
-                expect_string=self.dialect.exec_prompt,
+                expect_string=_exec_prompt_line(conn),
                 cmd_verify=True,
                 read_timeout=self.target.connector.timeout,
             )
@@ -410,3 +411,11 @@ def _echo_checked(conn: BaseConnection) -> Iterator[None]:
         yield
     finally:
         conn.global_cmd_verify = saved
+
+
+def _exec_prompt_line(conn: BaseConnection) -> str:
+    """The exec prompt as a whole last line: the switch's name (netmiko's base prompt, which
+    the driver renews after a hostname change) between at most one mark before it (`<`) and
+    one after (`#`, `>`). A line of output that merely ends in `#` or `>` (a banner, a
+    description) is not mistaken for it."""
+    return rf"(?:^|\n)\W?{re.escape(conn.base_prompt)}\W[ \t]*$"
