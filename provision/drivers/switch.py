@@ -12,6 +12,7 @@ switch carries hundreds of lines that are not ours.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -248,10 +249,8 @@ class SwitchDriver(Driver):
     def identity(self) -> dict[str, Any]:
         """Model, serial and software as the platform's version display prints them."""
         with self._guard("read version"):
-            text = self._session().send_command(
-                self.platform.version_command, read_timeout=self.target.connector.timeout
-            )
-        return dict(self.platform.parse_version(str(text)))
+            text = self._display(self._session(), self.platform.version_command)
+        return dict(self.platform.parse_version(text))
 
     def close(self) -> None:
         self._drop(logout=True)
@@ -266,11 +265,29 @@ class SwitchDriver(Driver):
 
     def _running_config(self) -> list[ConfigLine]:
         with self._guard("read running config"):
-            conn = self._session()
-            text = conn.send_command(
-                self.dialect.show_running, read_timeout=self.target.connector.timeout
+            text = self._display(self._session(), self.dialect.show_running)
+        return parse_config(text, self.dialect)
+
+    def _display(self, conn: BaseConnection, command: str) -> str:
+        """A display command's answer: what the switch prints between its echo and the prompt.
+
+        netmiko's Comware driver turns echo checks off for the whole session (Comware has no
+        terminal width, so long config lines come back wrapped), and then a read ends at the
+        first prompt it sees. On a slow link that is a stale one: netmiko's prompt probing
+        (`find_prompt`, at login and before every command without an `expect_string`) types
+        another RETURN each time the first has not been answered within a few tens of ms, and
+        the extra prompts arrive after the probe has finished, ahead of the command's answer.
+        A display command is short and never wraps, so its echo is checked here whatever the
+        session's default: everything before the echo is stale, and the end is the exec prompt
+        line (no probe). Saving is checked the same way (`_save`)."""
+        with _echo_checked(conn):
+            output = conn.send_command(
+                command,
+                expect_string=_exec_prompt_line(conn),
+                cmd_verify=True,
+                read_timeout=self.target.connector.timeout,
             )
-        return parse_config(str(text), self.dialect)
+        return str(output)
 
     def _type(self, conn: BaseConnection, line: str, prompt: str) -> None:
         """One line, then wait for the prompt; the switch's own error text stops the run."""
@@ -293,7 +310,8 @@ class SwitchDriver(Driver):
             conn = self._session()
             conn.read_timeout_override = max(self.target.connector.timeout, SAVE_TIMEOUT_S)
             try:
-                output = str(conn.save_config())
+                with _echo_checked(conn):  # `save force` is short: see `_display`
+                    output = str(conn.save_config())
             finally:
                 conn.read_timeout_override = self.target.connector.timeout
             if self.platform.save_stays_in_config:
@@ -381,3 +399,23 @@ class SwitchDriver(Driver):
             raise SwitchError(
                 f"{self.name} ({self.switch.platform} at {host}:{port}): {operation} failed: {text}"
             ) from None
+
+
+@contextlib.contextmanager
+def _echo_checked(conn: BaseConnection) -> Iterator[None]:
+    """netmiko checks command echoes inside, whatever the session's default (see `_display`):
+    a session default set by the platform's driver overrides any per-call `cmd_verify`."""
+    saved = conn.global_cmd_verify
+    conn.global_cmd_verify = None
+    try:
+        yield
+    finally:
+        conn.global_cmd_verify = saved
+
+
+def _exec_prompt_line(conn: BaseConnection) -> str:
+    """The exec prompt as a whole last line: the switch's name (netmiko's base prompt, which
+    the driver renews after a hostname change) between at most one mark before it (`<`) and
+    one after (`#`, `>`). A line of output that merely ends in `#` or `>` (a banner, a
+    description) is not mistaken for it."""
+    return rf"(?:^|\n)\W?{re.escape(conn.base_prompt)}\W[ \t]*$"

@@ -9,6 +9,9 @@ known_hosts in the lab's state directory.
 The accept loop is ours rather than `asyncssh.listen`, because the `timeout` fault needs to
 accept TCP and then say nothing (asyncssh sends its version banner the moment it takes over a
 socket); every other connection is handed to `asyncssh.run_server`.
+
+The `latency_ms` fault is a slow link (`_SlowLink`): everything the switch prints, the echo of
+what is typed included, arrives that much later, as it would over a long or congested path.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import asyncssh
 
 from provision.lab.cli import DIALECTS, PLATFORMS, CliSession, Reply, new_config
 from provision.lab.faults import Faults
+from provision.lab.switch_flash import FlashServer
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +119,13 @@ class Switch:
                 server_host_keys=[host_key()],
                 server_version=self.config.dialect.ssh_version,
                 process_factory=self._shell,
+                # `scp -t flash:/...` when the dialect has an SCP server (switch_flash.py)
+                allow_scp=bool(self.config.dialect.scp_enable),
+                sftp_factory=(
+                    (lambda chan: FlashServer(chan, self.config))
+                    if self.config.dialect.scp_enable
+                    else None
+                ),
                 public_key_auth=False,
                 kbdint_auth=False,
                 line_editor=False,  # we echo ourselves, as a switch's own CLI does
@@ -230,21 +241,15 @@ class Switch:
             log.exception("%s: CLI failed on %r", self.name, line)
             return Reply("% Internal error in the lab switch CLI\n")
 
-    async def _pause(self) -> None:
-        if self.faults.latency_ms:
-            await asyncio.sleep(self.faults.latency_ms / 1000)
-
     async def _shell(self, process: asyncssh.SSHServerProcess[str]) -> None:
         """One SSH session: echo what is typed, run complete lines, print replies and prompts."""
         self.logins += 1
         session = CliSession(self.config, enable_secret=self.enable_secret)
-        out = process.stdout
+        out = _SlowLink(process.stdout, self.faults)
         try:
             if process.command:  # `ssh switch 'display version'`: one command, then exit
-                await self._pause()
                 out.write(_crlf(self._execute(session, process.command).text))
                 return
-            await self._pause()
             out.write(_crlf(self.config.dialect.banner(self.config)) + session.prompt())
             typed, echoed, after_cr = "", 0, False
             while True:
@@ -272,7 +277,6 @@ class Switch:
                         process.channel.get_connection().abort()
                         return
                     out.write(("" if session.question_secret else line[already:]) + "\r\n")
-                    await self._pause()
                     reply = self._execute(session, line)
                     out.write(_crlf(reply.text))
                     if reply.close:
@@ -286,7 +290,49 @@ class Switch:
             log.debug("%s: session ended: %s", self.name, exc)
         finally:
             with contextlib.suppress(OSError, asyncssh.Error):
+                await out.flush()  # what is still on the slow link arrives before the close
                 process.exit(0)
+
+
+class _SlowLink:
+    """A session's output as a slow link delivers it (the `latency_ms` fault): every write
+    arrives `latency_ms` after the switch made it, in order, echo included, while the switch
+    goes on reading and answering. A link delays; it does not make the switch slower, so lines
+    typed ahead are answered back to back, not one latency apart each."""
+
+    def __init__(self, out: asyncssh.SSHWriter[str], faults: Faults) -> None:
+        self.out, self.faults = out, faults
+        self._queue: asyncio.Queue[tuple[float, str]] | None = None
+        self._delivering: asyncio.Task[None] | None = None
+
+    def write(self, text: str) -> None:
+        delay = self.faults.latency_ms / 1000
+        if self._queue is None and not delay:
+            self.out.write(text)
+            return
+        loop = asyncio.get_running_loop()
+        if self._queue is None:  # from now on everything queues, so nothing overtakes
+            self._queue = asyncio.Queue()
+            self._delivering = loop.create_task(self._deliver(self._queue))
+        self._queue.put_nowait((loop.time() + delay, text))
+
+    async def _deliver(self, queue: asyncio.Queue[tuple[float, str]]) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            due, text = await queue.get()
+            if due > loop.time():
+                await asyncio.sleep(due - loop.time())
+            with contextlib.suppress(OSError, asyncssh.Error):
+                self.out.write(text)
+            queue.task_done()
+
+    async def drain(self) -> None:
+        await self.out.drain()
+
+    async def flush(self) -> None:
+        if self._queue is not None and self._delivering is not None:
+            await self._queue.join()
+            self._delivering.cancel()
 
 
 def _crlf(text: str) -> str:

@@ -63,11 +63,14 @@ class Login(Protocol):
     def fail(self, failure: Failure, offset: int = 0) -> Reply: ...
     def enter_config(self) -> None: ...
     def piped(self, table: Table, line: str, offset: int = 0) -> Reply: ...
+    def execute(self, raw: str) -> Reply: ...
+    def fork(self) -> Login: ...  # another login on the same device (IOS `copy` types a file)
 
 
 class Dialect:
     """Vendor specifics. Subclasses fill the tables and texts; see huawei.py for an example."""
 
+    scp_enable = ""  # the config line that lets SCP write to flash ("" = no SCP server)
     platform = ""  # the switch platform's name (provision.drivers.switch_platforms)
     default_hostname = ""
     model = ""  # what the version display names the hardware
@@ -187,6 +190,8 @@ class SwitchConfig:
         self.running = parse_indented(factory, root_mode.config_table, tables)
         self.saved = self.running.copy()
         self.saves = 0
+        # Files on the device's flash (name -> bytes): what `dir`, `copy` and SCP see.
+        self.flash: dict[str, bytes] = {}
 
     @property
     def hostname(self) -> str:

@@ -5,10 +5,15 @@ netmiko's CiscoIosSSH: sends `terminal width 511` and `terminal length 0`, finds
 `configure terminal` (checks for `)#`), leaves with `end`, saves with `write mem`, logs out with
 `exit`. After each config line it waits for the old hostname or any `#`, so a `hostname` change
 mid-template still completes.
+
+Everyday displays are laid out in `ios_show.py`; flash files (`dir`, `verify /md5`, `copy`
+to and from `running-config`, SCP uploads once `ip scp server enable` is set) in
+`ios_files.py` and `lab/switch_flash.py`, as NAPALM's `ios` driver uses them.
 """
 
 from __future__ import annotations
 
+from provision.lab.cli import ios_files, ios_show
 from provision.lab.cli.base import Dialect, Frame, Login, Mode, Reply, SwitchConfig
 from provision.lab.cli.tree import (
     IFNAME,
@@ -45,8 +50,25 @@ EXEC_COMMON = [
     A("terminal width", "noop", r"\d+"),
     A("terminal monitor", "noop"),
     A("show version", "version"),
+    A("show clock", "show_clock"),
+    A("show interfaces", "show_interfaces"),
+    A("show interfaces status", "show_interfaces_status"),
+    A("show ip interface", "show_ip_interface"),
+    A("show ip interface brief", "show_ip_interface_brief"),
+    A("show ipv6 interface", "noop"),  # no IPv6 configured: IOS prints nothing
+    A("show vlan", "show_vlan"),
+    A("show vlan brief", "show_vlan_brief"),
+    A("show vlan id", "show_vlan_id", VID),
+    A("show hosts", "show_hosts"),
     A("exit", "quit"),
     A("logout", "quit"),
+]
+# Privileged only (IOS user EXEC has no `dir` or `show archive`).
+PRIV_SHOWS = [
+    A("dir", "dir", r"(?:flash:\S*)?"),
+    A("show archive", "show_archive"),
+    A("verify", "verify_md5", r"/md5 \S+"),
+    A("copy", "copy_file", r"\S+ \S+"),
 ]
 
 CONFIG = [
@@ -72,6 +94,8 @@ CONFIG = [
     R("spanning-tree mode", r"pvst|rapid-pvst|mst", Kind.SINGLE),
     R("spanning-tree extend system-id", None, Kind.SINGLE),
     R("vlan internal allocation policy", r"ascending|descending", Kind.SINGLE),
+    R("ip scp server enable", None, Kind.SINGLE),
+    R("file prompt", r"quiet|noisy|alert", Kind.SINGLE),
 ]  # fmt: skip
 
 INTERFACE = [
@@ -98,6 +122,7 @@ MODES = {
         A("enable", "noop"),
         A("disable", "disable"),
         A("configure terminal", "configure"),
+        *PRIV_SHOWS,
         A("show running-config", "running"),
         A("show startup-config", "saved"),
         A("write", "save"),
@@ -230,6 +255,60 @@ class CiscoIos(Dialect):
             f"System serial number            : {cfg.serial}\n\n"
             "Configuration register is 0xF\n\n"
         )
+
+    # --- everyday displays (layouts in ios_show.py) ---------------------------------------------
+
+    image = "c2960-lanbasek9-mz.150-2.SE11.bin"
+    scp_enable = "ip scp server enable"
+
+    def act_show_clock(self, s: Login, r: Resolved) -> Reply:
+        return Reply(ios_show.clock_text(s.cfg))
+
+    def act_show_interfaces(self, s: Login, r: Resolved) -> Reply:
+        return Reply(ios_show.interfaces(s.cfg))
+
+    def act_show_interfaces_status(self, s: Login, r: Resolved) -> Reply:
+        return Reply(ios_show.interfaces_status(s.cfg))
+
+    def act_show_ip_interface(self, s: Login, r: Resolved) -> Reply:
+        return Reply(ios_show.ip_interface(s.cfg))
+
+    def act_show_ip_interface_brief(self, s: Login, r: Resolved) -> Reply:
+        return Reply(ios_show.ip_interface_brief(s.cfg))
+
+    def act_show_vlan(self, s: Login, r: Resolved) -> Reply:
+        return Reply(ios_show.vlan(s.cfg, brief=False))
+
+    def act_show_vlan_brief(self, s: Login, r: Resolved) -> Reply:
+        return Reply(ios_show.vlan(s.cfg, brief=True))
+
+    def act_show_vlan_id(self, s: Login, r: Resolved) -> Reply:
+        text = ios_show.vlan_id(s.cfg, int(r.args))
+        return Reply(text or f"VLAN id {int(r.args)} not found in current VLAN database\n")
+
+    def act_show_hosts(self, s: Login, r: Resolved) -> Reply:
+        return Reply(ios_show.hosts(s.cfg))
+
+    def act_dir(self, s: Login, r: Resolved) -> Reply:
+        return Reply(ios_files.listing(s.cfg, self.image, ios_files.flash_name(r.args) or ""))
+
+    def act_verify_md5(self, s: Login, r: Resolved) -> Reply:
+        return Reply(ios_files.md5(s.cfg, r.args.split()[1]))
+
+    def act_copy_file(self, s: Login, r: Resolved) -> Reply:
+        source, dest = r.args.split()
+
+        def merge(text: str) -> list[str]:
+            """The file's lines typed in configuration mode; what IOS prints for refused ones."""
+            typist = s.fork()
+            typist.enter_config()
+            out = [typist.execute(line).text for line in text.splitlines()]
+            return [o for o in out if o.strip()]
+
+        return ios_files.copy(s, source, dest, merge)
+
+    def act_show_archive(self, s: Login, r: Resolved) -> Reply:
+        return Reply(ios_show.ARCHIVE_OFF)
 
     def act_configure(self, s: Login, r: Resolved) -> Reply:
         s.enter_config()

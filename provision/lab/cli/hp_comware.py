@@ -8,6 +8,7 @@ prompts; the session must process pipelined input in order.
 
 from __future__ import annotations
 
+from provision.lab.cli import vrp_display
 from provision.lab.cli.base import Login, Mode, Reply, SwitchConfig
 from provision.lab.cli.tree import Kind, R, Resolved, Table, interface_canon
 from provision.lab.cli.vrp import (
@@ -68,7 +69,8 @@ MODES = {
     "user": Mode(
         "user",
         [*EVERYWHERE, A("system-view", "system"), A("save", "save"),
-         A("save force", "save_force"), A("screen-length disable", "noop")],
+         A("save force", "save_force"), A("screen-length disable", "noop"),
+         A("dir", "dir", r"(?:flash:/?)?"), A("display vlan brief", "display_vlan_brief")],
         config=False,
     ),
     "system": Mode("system", [*SYSTEM, *EVERYWHERE, A("save", "save"),
@@ -148,6 +150,21 @@ class HpComware(BracketDialect):
             "Last reboot reason : Cold reboot\n"
             f"Serial number: {cfg.serial}\n"
         )
+
+    def act_display_vlan(self, s: Login, r: Resolved) -> Reply:
+        return Reply(vrp_display.comware_vlan(s.cfg))
+
+    def act_display_vlan_brief(self, s: Login, r: Resolved) -> Reply:
+        return Reply(vrp_display.comware_vlan_brief(s.cfg))
+
+    def act_display_interface_brief(self, s: Login, r: Resolved) -> Reply:
+        return Reply(vrp_display.comware_interface_brief(s.cfg))
+
+    def act_display_clock(self, s: Login, r: Resolved) -> Reply:
+        return Reply(vrp_display.comware_clock(s.cfg))
+
+    def act_dir(self, s: Login, r: Resolved) -> Reply:
+        return Reply(vrp_display.comware_dir(s.cfg))
 
     def act_save_force(self, s: Login, r: Resolved) -> Reply:
         s.cfg.save()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from provision.lab.cli import vrp_display
 from provision.lab.cli.base import Login, Mode, Reply, SwitchConfig
 from provision.lab.cli.tree import (
     Kind,
@@ -46,6 +47,7 @@ PORTS = [f"GigabitEthernet0/0/{n}" for n in range(1, 25)] + [
     f"XGigabitEthernet0/0/{n}" for n in range(1, 5)
 ]
 HOSTNAME = "HUAWEI"
+DIR = r"(?:flash:/?)?"
 
 SYSTEM = [
     *system_rules(HOSTNAME),
@@ -79,7 +81,7 @@ INTERFACE = [
 MODES = {
     "user": Mode(
         "user",
-        [*EVERYWHERE, A("system-view", "system"), A("save", "save"),
+        [*EVERYWHERE, A("system-view", "system"), A("save", "save"), A("dir", "dir", DIR),
          A("screen-length", "paging", r"\d+ temporary")],
         config=False,
     ),
@@ -155,6 +157,18 @@ class Huawei(BracketDialect):
             f"ES5D2T28S005 0(Master) : uptime is 0 week, 0 day, 0 hour, {minutes % 60} minute\n"
             f"Serial number: {cfg.serial}\n"
         )
+
+    def act_display_vlan(self, s: Login, r: Resolved) -> Reply:
+        return Reply(vrp_display.huawei_vlan(s.cfg))
+
+    def act_display_interface_brief(self, s: Login, r: Resolved) -> Reply:
+        return Reply(vrp_display.huawei_interface_brief(s.cfg))
+
+    def act_display_clock(self, s: Login, r: Resolved) -> Reply:
+        return Reply(vrp_display.huawei_clock(s.cfg))
+
+    def act_dir(self, s: Login, r: Resolved) -> Reply:
+        return Reply(vrp_display.huawei_dir(s.cfg))
 
     def act_paging(self, s: Login, r: Resolved) -> Reply:
         return Reply("Info: The configuration takes effect on the current user terminal "

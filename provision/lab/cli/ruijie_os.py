@@ -13,6 +13,12 @@ fields. Named ACL entries are shown without sequence numbers (as the 10.4 guide'
 access-lists` examples print them). References: RG-S29 Series Switch RGOS Configuration Guide,
 Release 11.4(1)B12 (CLI, basic management); RG-S2900G-E Series RGOS Configuration Guide,
 Release 10.4(2b12)p1 (interfaces, VLANs, ACLs).
+
+Everyday displays: `show vlan`, `show ip interface brief` and `show interfaces status` in
+RGOS's own layouts (`rgos_show.py`, with the captures they follow); `show interfaces`, `show
+ip interface`, `show vlan id N`, `show clock` and `dir` are inherited from the IOS dialect
+(`ios_show.py`) with RGOS's port names, their layouts IOS's and not checked against an RGOS
+capture; so are the flash commands and SCP to flash (`ios_files.py`, `ip scp server enable`).
 """
 
 from __future__ import annotations
@@ -20,8 +26,18 @@ from __future__ import annotations
 import re
 
 from provision.lab.cli import cisco_ios as ios
-from provision.lab.cli.base import Mode, SwitchConfig
-from provision.lab.cli.tree import IFNAME, VLIST_COMMAS, Kind, Node, R, Rule, interface_canon
+from provision.lab.cli import rgos_show
+from provision.lab.cli.base import Login, Mode, Reply, SwitchConfig
+from provision.lab.cli.tree import (
+    IFNAME,
+    VLIST_COMMAS,
+    Kind,
+    Node,
+    R,
+    Resolved,
+    Rule,
+    interface_canon,
+)
 
 HOSTNAME = "Ruijie"
 PORTS = [f"GigabitEthernet 0/{n}" for n in range(1, 25)]
@@ -82,6 +98,17 @@ class RuijieOs(ios.CiscoIos):
             rest = node.line[len(rule.text) :].strip()
             if re.fullmatch(VLIST_COMMAS, rest):
                 node.line = f"{rule.text} only {rest}"
+
+    def act_show_vlan(self, s: Login, r: Resolved) -> Reply:
+        return Reply(rgos_show.vlan(s.cfg))
+
+    act_show_vlan_brief = act_show_vlan  # the same table (no RGOS capture of `brief` was found)
+
+    def act_show_ip_interface_brief(self, s: Login, r: Resolved) -> Reply:
+        return Reply(rgos_show.ip_interface_brief(s.cfg))
+
+    def act_show_interfaces_status(self, s: Login, r: Resolved) -> Reply:
+        return Reply(rgos_show.interfaces_status(s.cfg))
 
     def version(self, cfg: SwitchConfig) -> str:
         minutes = cfg.uptime_minutes()

@@ -16,6 +16,7 @@ from provision.lab.cli.base import Frame, Mode, Reply, SwitchConfig
 from provision.lab.cli.tree import Failure, Kind, Node, Resolved, Table, identity, parse_vlans
 
 PIPE_ACTIONS = {"running", "saved", "version", "this"}
+PIPE_PREFIXES = ("show_", "display_")  # the everyday displays filter too
 
 
 Question = Callable[[str], Reply]
@@ -50,6 +51,9 @@ class CliSession:
     def ask(self, text: str, handler: Question, *, secret: bool = False) -> Reply:
         self.question, self.question_secret = handler, secret
         return Reply(text)
+
+    def fork(self) -> CliSession:
+        return CliSession(self.cfg, enable_secret=self.enable_secret)
 
     def enter_config(self) -> None:
         self.frames.append(Frame(self.dialect.config_mode, self.cfg.running))
@@ -115,7 +119,7 @@ class CliSession:
         fwords = filt.split()
         if not (
             isinstance(found, Resolved)
-            and found.rule.action in PIPE_ACTIONS
+            and (found.rule.action in PIPE_ACTIONS or found.rule.action.startswith(PIPE_PREFIXES))
             and len(fwords) >= 2
             and fwords[0].lower() in ("include", "exclude", "begin", "i", "e", "b", "inc", "exc")
         ):

@@ -32,6 +32,9 @@ EVERYWHERE = [
     A("display saved-configuration", "saved"),
     A("display version", "version"),
     A("display this", "this"),
+    A("display vlan", "display_vlan"),
+    A("display interface brief", "display_interface_brief"),
+    A("display clock", "display_clock"),
     A("quit", "quit"),
     A("return", "top"),
 ]
@@ -135,6 +138,19 @@ class BracketDialect(Dialect):
     def act_this(self, s: Login, r: Resolved) -> Reply:
         reply = super().act_this(s, r)
         return reply if reply.text.endswith("return\n") else Reply(reply.text + "return\n")
+
+    # The everyday displays; each dialect lays them out (vrp_display.py).
+    def act_display_vlan(self, s: Login, r: Resolved) -> Reply:
+        raise NotImplementedError
+
+    def act_display_interface_brief(self, s: Login, r: Resolved) -> Reply:
+        raise NotImplementedError
+
+    def act_display_clock(self, s: Login, r: Resolved) -> Reply:
+        raise NotImplementedError
+
+    def act_dir(self, s: Login, r: Resolved) -> Reply:
+        raise NotImplementedError
 
     def act_system(self, s: Login, r: Resolved) -> Reply:
         s.enter_config()
