@@ -112,6 +112,7 @@ class DahuaCamera:
     async def start(self) -> None:
         await self._http.start()
         await self._rtsp.start()
+        self.config.values["RTSP.Port"] = str(self._rtsp.port)
         await self.sync_faults()
 
     async def stop(self) -> None:

@@ -1,18 +1,21 @@
 """A Dahua camera's configuration tables, as `configManager.cgi` reads and writes them.
 
 Dahua keeps its settings in named tables ("General", "NTP", "Encode", "ChannelTitle",
-"VideoWidget", ...) addressed by flat keys such as `Encode[0].MainFormat[0].Video.FPS`.
+"VideoWidget", "RTSP", ...) addressed by flat keys such as `Encode[0].MainFormat[0].Video.FPS`.
 `getConfig&name=X` answers every key under X as `table.<key>=<value>` lines (CRLF), X being a
 table or any prefix of a key that ends at a `.` or `]`; `setConfig&<key>=<value>&...` answers
-`OK`, or `Error` when a key is unknown or a value out of range. Field names, value forms and
-ranges follow "Dahua HTTP API for IPC" V1.67 (2016): General 9.1, NTP 9.3 (`TimeZone` is an
-index into Dahua's zone table, 13 = GMT+08:00 Beijing), Encode 4.5 (MainFormat[0] the main
-stream, ExtraFormat[0] the sub stream), ChannelTitle 4.9, VideoWidget 4.10. A setConfig with
-one bad key changes nothing here (atomic); the document does not say what the camera keeps of
-the good keys of a refused request, so the lab keeps none rather than guess.
+`OK`, or `Error` when a key is unknown or a value out of range. Table and field names, value
+forms and ranges follow "Dahua HTTP API for IPC" V1.67 (2016), its General, NTP, Encode,
+ChannelTitle, VideoWidget and RTSP configuration chapters, and what live cameras answer as
+quoted by their clients (amcrest; DahuaBridge's and mockvision's Dahua tests): MainFormat[0]
+is the main stream and ExtraFormat[0] the sub stream; `NTP.TimeZone` is an index into Dahua's
+zone table (13 = GMT+08:00, Beijing); `RTSP.Port` is where amcrest builds stream URLs to (the
+lab answers its real port and does not move the listener on a write). A setConfig with one
+bad key changes nothing here (atomic): the document does not say what a camera keeps of the
+good keys of a refused request, so the lab keeps none rather than guess.
 
-The tables are exactly what a DH-IPC-HFW2441S (4 MP) offers for these settings; other tables
-a real camera has (VideoColor, MotionDetect, ...) are not simulated and answer `Error`.
+The tables hold what a DH-IPC-HFW2441S (4 MP) offers for these settings; other tables a real
+camera has (VideoColor, MotionDetect, ...) are not simulated and answer `Error`.
 """
 
 from __future__ import annotations
@@ -77,6 +80,8 @@ def factory_tables(machine_name: str) -> dict[str, tuple[str, Check]]:
         "NTP.TimeZone": ("0", _integer(0, len(TIME_ZONES) - 1)),
         "NTP.TimeZoneDesc": ("London", _text(63)),
         "NTP.UpdatePeriod": ("10", _integer(1, 65535)),
+        "RTSP.Enable": ("true", _BOOL),
+        "RTSP.Port": ("554", _integer(1, 65535)),  # the lab answers where it listens
         "ChannelTitle[0].Name": ("IPC", _text(63)),
         "VideoWidget[0].ChannelTitle.EncodeBlend": ("true", _BOOL),
         "VideoWidget[0].ChannelTitle.PreviewBlend": ("true", _BOOL),

@@ -1,6 +1,6 @@
 """A Dahua camera's accounts, as `userManager.cgi` lists and changes them.
 
-Following "Dahua HTTP API for IPC" V1.67 section 10 (User Management) and what amcrest sends
+Following "Dahua HTTP API for IPC" V1.67, its User Management chapter, and what amcrest sends
 (python-amcrest src/amcrest/user_management.py): `getUserInfoAll` answers `users[i].<field>`
 lines, `getUserInfo&name=X` answers `user.<field>` lines, `addUser&user.Name=..&user.Password=
 ..&user.Group=admin|user[&user.AuthorityList[j]=..]`, `modifyUser&name=X&user.<field>=..`,

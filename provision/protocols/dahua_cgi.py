@@ -1,10 +1,10 @@
 """The wire forms of Dahua's CGI HTTP API, shared by the Dahua driver and the lab's camera.
 
 From "Dahua HTTP API for IPC" V1.67 (2016): answers are text lines ending in CRLF; a config
-read answers `table.<key>=<value>` per key (configManager.cgi, section 3.1 and 9), a magicBox
-read one `<name>=<value>` line, a write `OK`; a refused request answers `Error` (with HTTP 400
-and a reason line, e.g. `Bad Request!`, on IPC firmware 2.6 and later). `NTP.TimeZone` is an
-index into the zone table below (section 9.3; 13 is GMT+08:00, Beijing).
+read answers `table.<key>=<value>` per key (configManager.cgi), a magicBox read one
+`<name>=<value>` line, a write `OK`; a refused request answers `Error` with a reason line
+(`Error\r\nBad Request!\r\n` with HTTP 400, as current IPC firmware answers it).
+`NTP.TimeZone` is an index into the zone table below (13 is GMT+08:00, Beijing).
 """
 
 from __future__ import annotations
