@@ -17,8 +17,11 @@ user_management.py, snapshot.py), which `tests/interop/test_dahua_amcrest.py` dr
 Every answer ends its lines with CRLF. A refused request (unknown action or table, a value out
 of range, an account the request may not change) is `400 Bad Request` with the body
 `Error\\r\\nBad Request!\\r\\n`; missing or wrong credentials are `401 Unauthorized` with a fresh
-Digest challenge (lab/dahua_auth.py); a `user`-group account changing settings or accounts is
-refused as a bad request. Faults: `auth_failure` refuses every credential; `soap_fault` lists
+Digest challenge (lab/dahua_auth.py; the 401 body, "Error Invalid Authority!", is not
+documented and no client reads it); a `user`-group account changing settings or accounts is
+refused as a bad request (the document gives no separate answer for it). Not simulated: the
+login lock after `General.LockLoginTimes` failures, which the document names but does not
+describe on the wire. Faults: `auth_failure` refuses every credential; `soap_fault` lists
 what fails with `Error` although well formed: Dahua table names ("Encode", "NTP", ...) or
 "userManager", or ONVIF operation names standing for the same tables (so the fault matrix's
 camera write fault, SetVideoEncoderConfiguration, fails a Dahua camera's Encode write too);
