@@ -43,6 +43,11 @@ PRECINCTS = (
 DEFAULT_BITRATE_KBPS = 2048
 DISK_TB = 8
 FORWARDED = ("gate-face", "gate-plaza-w", "gate-plaza-e", "play-sw")
+# Showcase cameras configured over Dahua's HTTP API rather than ONVIF: (school, camera) → model.
+DAHUA_CAMERAS = {
+    ("dl-zs-p007", "t1f-corr-w"): "DH-IPC-HFW2441S-S",
+    ("dl-zs-p007", "t1f-corr-e"): "DH-IPC-HFW2441S-S",
+}
 PATROL_TIMES = ["07:30", "11:30", "16:30", "18:00", "21:00"]
 SCHEMA_LINE = "# yaml-language-server: $schema={}\n"
 
@@ -169,6 +174,8 @@ def school_doc(
         camera["osd"] = f"{name} {camera['name']}"
         if camera["name"] in FORWARDED:
             camera["forward"] = True
+        if model := DAHUA_CAMERAS.get((school_id, camera["name"])):
+            camera.update(protocol="dahua", model=model)
     ordered = [{"name": c.pop("name"), "host": c.pop("host"), **c} for c in cameras]
     layout = TIER_LAYOUTS[tier]
     students = rng.randint(*layout.students)

@@ -26,6 +26,7 @@ from provision.lab import netmap
 from provision.lab.alarm_center import AlarmCenter
 from provision.lab.alarm_panel import AlarmPanel
 from provision.lab.camera import Camera
+from provision.lab.camera_dahua import DahuaCamera
 from provision.lab.credentials import lab_secret
 from provision.lab.faults import Faults
 from provision.lab.led_board import LedBoard
@@ -110,13 +111,32 @@ def _camera(school: School, cam: CameraSpec, *, faults: Faults) -> Camera:
     )
 
 
+def _dahua_camera(school: School, cam: CameraSpec, *, faults: Faults) -> DahuaCamera:
+    seed = _digest(f"{school.id}/{cam.name}")
+    user, password = _login(cam.credentials)
+    return DahuaCamera(
+        f"{school.id}/{cam.name}",
+        netmap.lab_address(cam.host),
+        faults=faults,
+        http_port=netmap.lab_port(80),
+        rtsp_port=netmap.lab_port(554),
+        model=cam.model or "IPC-HFW2441S-S",
+        serial=f"7L0{seed:010d}",
+        clock_offset_s=float(seed % 121 - 30),
+        users={user: (password, "admin")},
+    )
+
+
 Factory = Callable[..., Simulator]  # called with faults=Faults()
+# Cameras by the protocol provision configures them with; ONVIF cameras otherwise.
+CAMERAS: dict[str, Callable[..., Simulator]] = {"dahua": _dahua_camera}
 
 
 def _school_devices(school: School) -> list[tuple[str, str, str, Factory]]:
     """(name, kind, inventory address, factory) for every simulated device of a school."""
     out: list[tuple[str, str, str, Factory]] = [
-        (cam.name, "camera", cam.host, partial(_camera, school, cam)) for cam in school.cameras
+        (cam.name, "camera", cam.host, partial(CAMERAS.get(cam.protocol, _camera), school, cam))
+        for cam in school.cameras
     ]
     for sw in school.network.switches:
         user, password = _login(sw.credentials)

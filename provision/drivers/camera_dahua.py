@@ -1,0 +1,316 @@
+"""The Dahua camera driver: the camera settings vocabulary (templates/camera_settings.py) read,
+diffed and applied over Dahua's CGI HTTP API ("Dahua HTTP API for IPC" V1.67; Digest auth;
+the session is drivers/dahua_session.py). Each setting and the keys that hold it:
+
+    hostname                   General.MachineName
+    ntp                        NTP.Address, NTP.Enable (one server: see below)
+    clock.source               NTP.Enable (true: "NTP", false: "Manual")
+    clock.timezone             NTP.TimeZone (Dahua's zone index) and NTP.TimeZoneDesc
+    encoder.main.*             Encode[0].MainFormat[0].Video.Compression, Width and Height,
+                               FPS, GOP, BitRate (the sub stream, ExtraFormat[0], is kept)
+    osd                        ChannelTitle[0].Name shown by
+                               VideoWidget[0].ChannelTitle.EncodeBlend (None: not shown)
+    users.<name>               userManager.cgi addUser / modifyUser / deleteUser
+
+One setConfig per table, with every changed key of it, in the order changes first name each
+table; a refused setConfig changes nothing on the camera, so a failed apply leaves whole
+tables behind for the engine's rollback. Text goes UTF-8, percent-encoded, as the API wants
+(Chinese OSD included).
+
+Where the camera holds less than the vocabulary says, `desired()` asks for what it can hold
+and no more, so plan, apply and verify agree: one NTP server (the school's first), and a time
+zone as an offset (a zone index), its POSIX name kept in TimeZoneDesc so it reads back as set.
+
+Accounts: Dahua has two groups, admin and user; what a user-group account may do beyond
+watching is its authority list. Levels map as Administrator ↔ group admin, Operator ↔ group
+user with manual control (AuthManuCtr), User ↔ group user without it. As with ONVIF, only an
+account's existence and level are compared, managed accounts get their passwords from the
+connector, and no unmanaged account is removed by a plan.
+
+For verify, `identity()` reads magicBox (device type, serial, software version) and
+`inspect()` judges `/cgi-bin/snapshot.cgi` as camera_audit judges ONVIF snapshots.
+`stream_uri()` is the camera's RTSP path, `/cam/realmonitor?channel=1&subtype=0|1`.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from provision.drivers.base import Change, Driver, Settings, Target
+from provision.drivers.dahua_session import DahuaSession
+from provision.errors import DeviceError
+from provision.inventory.model import Camera
+from provision.protocols.dahua_cgi import (
+    posix_of_offset,
+    posix_offset_minutes,
+    zone_index,
+    zone_offset,
+)
+from provision.templates.camera_settings import (
+    MAIN_ENCODER,
+    USERS,
+    camera_settings,
+    is_camera_setting,
+    is_valid_value,
+    managed_accounts,
+)
+
+HTTP_PORT = 80
+RTSP_PORT = 554
+SUBTYPES = {"main": 0, "sub": 1}
+MAIN = "Encode[0].MainFormat[0].Video."
+TITLE, TITLE_SHOWN = "ChannelTitle[0].Name", "VideoWidget[0].ChannelTitle.EncodeBlend"
+CODECS = ("H.264", "H.265")
+_ENCODER_KEYS = {"codec": "Compression", "fps": "FPS", "gop": "GOP", "bitrate_kbps": "BitRate"}
+MANUAL_CONTROL = "AuthManuCtr"
+LEVEL_ACCOUNTS = {  # level → (group, authority list; None: the group's own)
+    "Administrator": ("admin", None),
+    "Operator": ("user", ("Monitor_01", "Replay_01", MANUAL_CONTROL)),
+    "User": ("user", ("Monitor_01", "Replay_01")),
+}
+
+
+class DahuaCameraDriver(Driver):
+    kind = "camera"
+
+    def __init__(self, target: Target) -> None:
+        super().__init__(target)
+        if not isinstance(target.device, Camera):
+            raise TypeError(f"DahuaCameraDriver needs a camera, not {target.device!r}")
+        self.camera = target.device
+        self.label = f"{target.school.id}/{self.camera.name}"
+        self._session: DahuaSession | None = None
+
+    # --- the contract -------------------------------------------------------------------------
+
+    def desired(self) -> Settings:
+        want = camera_settings(self.target.school, self.camera)
+        want["ntp"] = want["ntp"][:1]  # the camera holds one server
+        return want
+
+    def read(self) -> Settings:
+        cgi = self._cgi()
+        general = cgi.config("General", ("General.MachineName",))
+        ntp = cgi.config("NTP", ("NTP.Enable", "NTP.Address", "NTP.TimeZone"))
+        main = cgi.config("Encode[0].MainFormat[0]", tuple(MAIN + k for k in _MAIN_KEYS))
+        title = cgi.config("ChannelTitle", (TITLE,))
+        widget = cgi.config("VideoWidget", (TITLE_SHOWN,))
+        enabled = ntp["NTP.Enable"] == "true"
+        settings: Settings = {
+            "hostname": general["General.MachineName"],
+            "ntp": [ntp["NTP.Address"]] if enabled and ntp["NTP.Address"] else [],
+            "clock.source": "NTP" if enabled else "Manual",
+            "clock.timezone": _timezone(ntp["NTP.TimeZone"], ntp.get("NTP.TimeZoneDesc", "")),
+            **_encoder_settings(main),
+            "osd": title[TITLE] if widget[TITLE_SHOWN] == "true" else None,
+        }
+        settings.update({USERS + name: {"level": lvl} for name, lvl in self._levels().items()})
+        return settings
+
+    def apply(self, changes: list[Change]) -> None:
+        tables: dict[str, dict[str, Any]] = {}  # table → {setting: after}, first-named first
+        for change in changes:
+            tables.setdefault(self._table(change.setting, change.after), {})[change.setting] = (
+                change.after
+            )
+        cgi = self._cgi()
+        for table, values in tables.items():
+            if table == "users":
+                self._set_users(cgi, values)
+            else:
+                cgi.set_config(_KEYS_OF[table](self.label, values))
+
+    def identity(self) -> dict[str, Any]:
+        cgi = self._cgi()
+        version = cgi.magic("getSoftwareVersion")
+        return {
+            "manufacturer": "Dahua",
+            "model": cgi.magic("getDeviceType"),
+            "firmware": version.split(",")[0],
+            "serial": cgi.magic("getSerialNo"),
+        }
+
+    def inspect(self) -> dict[str, Any]:
+        """{"snapshot": {"uniform", "stddev", "width", "height"}} from /cgi-bin/snapshot.cgi."""
+        from PIL import Image, ImageStat  # verify only
+
+        from provision.drivers.camera_audit import UNIFORM_STDDEV
+
+        try:
+            image = Image.open(io.BytesIO(self._cgi().snapshot())).convert("L")
+        except OSError as exc:
+            raise DeviceError(f"{self.label}: snapshot.cgi gave no image: {exc}") from None
+        stddev = float(ImageStat.Stat(image).stddev[0])
+        shot = {"uniform": stddev < UNIFORM_STDDEV, "stddev": round(stddev, 2)}
+        return {"snapshot": {**shot, "width": image.width, "height": image.height}}
+
+    def stream_uri(self, stream: str = "main") -> str:
+        """The camera's RTSP URI of its main or sub stream, without credentials."""
+        if stream not in SUBTYPES:
+            raise DeviceError(f"{self.label}: no {stream!r} stream; a Dahua camera has main, sub")
+        return (
+            f"rtsp://{self.camera.host}:{RTSP_PORT}/cam/realmonitor"
+            f"?channel=1&subtype={SUBTYPES[stream]}"
+        )
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    # --- accounts -----------------------------------------------------------------------------
+
+    def _levels(self) -> dict[str, str]:
+        """Every account on the camera → its level."""
+        raw = self._cgi().users()
+        accounts: dict[str, tuple[str, set[str]]] = {}
+        for key, value in raw.items():
+            head, _, field = key.partition("].")
+            if field == "Name":
+                group = raw.get(f"{head}].Group", "")
+                rights = {v for k, v in raw.items() if k.startswith(f"{head}].AuthorityList[")}
+                accounts[value] = (group, rights)
+        return {name: _level(group, rights) for name, (group, rights) in accounts.items()}
+
+    def _set_users(self, cgi: DahuaSession, values: dict[str, Any]) -> None:
+        current = self._levels()
+        for setting, want in values.items():
+            name = setting.removeprefix(USERS)
+            if want is None:
+                if name in current:
+                    cgi.user_manager("deleteUser", [("name", name)])
+                continue
+            if current.get(name) == want["level"]:
+                continue
+            group, rights = LEVEL_ACCOUNTS[want["level"]]
+            listed = [(f"user.AuthorityList[{i}]", r) for i, r in enumerate(rights or ())]
+            if name in current:
+                cgi.user_manager("modifyUser", [("name", name), ("user.Group", group), *listed])
+            else:
+                account = [("user.Name", name), ("user.Password", self._password_of(name))]
+                cgi.user_manager("addUser", [*account, ("user.Group", group), *listed])
+
+    def _password_of(self, username: str) -> str:
+        for creds, _ in managed_accounts(self.target.school):
+            if creds.username == username:
+                return self.target.connector.secret(creds.password)
+        raise DeviceError(
+            f"{self.label}: cannot create camera user {username!r}: the inventory gives no "
+            "password for it (only the school's operator and auditor are managed)"
+        )
+
+    # --- plumbing -----------------------------------------------------------------------------
+
+    def _cgi(self) -> DahuaSession:
+        if self._session is None:
+            connector, creds = self.target.connector, self.camera.credentials
+            self._session = DahuaSession(
+                self.label,
+                connector.address(self.camera.host, HTTP_PORT),
+                creds.username if creds else "admin",
+                connector.secret(creds.password if creds else None),
+                timeout=connector.timeout,
+            )
+        return self._session
+
+    def _table(self, setting: str, value: Any) -> str:
+        """The table a change writes, once its value is one a Dahua camera can take."""
+        table = _table_of(setting) if is_camera_setting(setting) else ""
+        problem = "" if table else "no such camera setting"
+        if table and not is_valid_value(setting, value):
+            problem = "not a value for it"
+        elif setting == MAIN_ENCODER + "codec" and value not in CODECS:
+            problem = f"a Dahua camera encodes {' or '.join(CODECS)}"
+        elif setting == "clock.timezone" and zone_index(value) is None:
+            problem = "not an offset in Dahua's time zone table"
+        if problem:
+            raise DeviceError(f"{self.label}: cannot apply {setting} = {value!r}: {problem}")
+        return table
+
+
+_MAIN_KEYS = ("Compression", "Width", "Height", "FPS", "GOP", "BitRate")
+
+
+def _table_of(setting: str) -> str:
+    if setting in ("ntp", "clock.source", "clock.timezone"):
+        return "NTP"
+    if setting.startswith(MAIN_ENCODER):
+        return "Encode"
+    return {"hostname": "General", "osd": "ChannelTitle"}.get(setting, "users")
+
+
+def _level(group: str, rights: set[str]) -> str:
+    if group == "admin":
+        return "Administrator"
+    return "Operator" if MANUAL_CONTROL in rights else "User"
+
+
+def _timezone(index: str, description: str) -> str | None:
+    """The POSIX TZ the camera holds: the name provision wrote when it still matches the
+    zone index, else the bare offset."""
+    offset = zone_offset(index)
+    if offset is None:
+        return None
+    return description if posix_offset_minutes(description) == offset else posix_of_offset(offset)
+
+
+def _encoder_settings(main: dict[str, str]) -> Settings:
+    def number(key: str) -> int | None:
+        value = main[MAIN + key]
+        return int(value) if value.isdigit() else None
+
+    return {
+        MAIN_ENCODER + "resolution": f"{main[MAIN + 'Width']}x{main[MAIN + 'Height']}",
+        MAIN_ENCODER + "codec": main[MAIN + "Compression"],
+        MAIN_ENCODER + "fps": number("FPS"),
+        MAIN_ENCODER + "gop": number("GOP"),
+        MAIN_ENCODER + "bitrate_kbps": number("BitRate"),
+    }
+
+
+def _general_keys(_label: str, values: dict[str, Any]) -> dict[str, str]:
+    return {"General.MachineName": values["hostname"]}
+
+
+def _ntp_keys(label: str, values: dict[str, Any]) -> dict[str, str]:
+    keys: dict[str, str] = {}
+    if "ntp" in values:
+        servers = values["ntp"] or []
+        if len(servers) > 1:
+            raise DeviceError(f"{label}: a Dahua camera holds one NTP server, not {servers}")
+        keys["NTP.Enable"] = "true" if servers else "false"
+        if servers:
+            keys["NTP.Address"] = servers[0]
+    if "clock.source" in values:
+        keys["NTP.Enable"] = "true" if values["clock.source"] == "NTP" else "false"
+    if tz := values.get("clock.timezone"):
+        keys["NTP.TimeZone"] = str(zone_index(tz))
+        keys["NTP.TimeZoneDesc"] = tz
+    return keys
+
+
+def _encode_keys(_label: str, values: dict[str, Any]) -> dict[str, str]:
+    keys: dict[str, str] = {}
+    for setting, value in values.items():
+        name = setting.removeprefix(MAIN_ENCODER)
+        if name == "resolution":
+            keys[MAIN + "Width"], keys[MAIN + "Height"] = value.split("x")
+        else:
+            keys[MAIN + _ENCODER_KEYS[name]] = str(value)
+    return keys
+
+
+def _osd_keys(_label: str, values: dict[str, Any]) -> dict[str, str]:
+    text = values["osd"]
+    if text is None:
+        return {TITLE_SHOWN: "false"}
+    return {TITLE: text, TITLE_SHOWN: "true"}
+
+
+_KEYS_OF = {
+    "General": _general_keys,
+    "NTP": _ntp_keys,
+    "Encode": _encode_keys,
+    "ChannelTitle": _osd_keys,
+}

@@ -1,0 +1,232 @@
+"""A simulated Dahua IP camera: the Dahua HTTP API (CGI, Digest auth), snapshots and RTSP.
+
+Follows "Dahua HTTP API for IPC" V1.67 (2016; the API Dahua's IPC firmware 2.4xx-2.8xx and
+Amcrest's rebadged cameras speak) as the PyPI client `amcrest` 1.9 uses it
+(github.com/tchellomello/python-amcrest, src/amcrest/http.py, system.py, video.py,
+user_management.py, snapshot.py), which `tests/interop/test_dahua_amcrest.py` drives:
+
+    /cgi-bin/magicBox.cgi?action=getDeviceType|getSerialNo|getSoftwareVersion|...
+                                              `type=...`, `sn=...`, `version=...,build:...`
+    /cgi-bin/configManager.cgi?action=getConfig&name=X     `table.<key>=<value>` lines
+    /cgi-bin/configManager.cgi?action=setConfig&K=V&...    `OK`
+    /cgi-bin/userManager.cgi?action=...                    see lab/dahua_users.py
+    /cgi-bin/global.cgi?action=getCurrentTime              `result=yyyy-MM-dd HH:mm:ss`
+    /cgi-bin/snapshot.cgi[?channel=1]                      image/jpeg
+    rtsp://host:554/cam/realmonitor?channel=1&subtype=0|1  main | sub stream
+
+Every answer ends its lines with CRLF. A refused request (unknown action or table, a value out
+of range, an account the request may not change) is `400 Bad Request` with the body
+`Error\\r\\nBad Request!\\r\\n`; missing or wrong credentials are `401 Unauthorized` with a fresh
+Digest challenge (lab/dahua_auth.py; the 401 body, "Error Invalid Authority!", is not
+documented and no client reads it); a `user`-group account changing settings or accounts is
+refused as a bad request (the document gives no separate answer for it). Not simulated: the
+login lock after `General.LockLoginTimes` failures, which the document names but does not
+describe on the wire. Faults: `auth_failure` refuses every credential; `soap_fault` lists
+what fails with `Error` although well formed: Dahua table names ("Encode", "NTP", ...) or
+"userManager", or ONVIF operation names standing for the same tables (so the fault matrix's
+camera write fault, SetVideoEncoderConfiguration, fails a Dahua camera's Encode write too);
+`obstructed` greys the snapshot; latency/timeout/refuse/dead act on the HTTP listener and
+rtsp_down/dead on RTSP (call `sync_faults()` after flipping them).
+
+RTSP: the shared `RtspServer` resolves a path without its query string, so both subtypes and
+any channel reach `/cam/realmonitor` and play the shared clip; a real camera answers 404 for a
+channel it lacks.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from provision.lab.camera import shared_clip_source
+from provision.lab.dahua_auth import DigestRealm
+from provision.lab.dahua_config import MAIN_RESOLUTIONS_4MP, ConfigTables
+from provision.lab.dahua_users import GROUP_AUTHORITIES, UserError, UserTable
+from provision.lab.faults import Faults
+from provision.lab.http import HttpServer, Request, Response
+from provision.lab.rtsp_server import RtspServer, StreamSource
+from provision.lab.snapshot import snapshot_jpeg
+from provision.protocols.dahua_cgi import ERROR_BODY, format_table, zone_offset
+
+REALMONITOR = "/cam/realmonitor"
+FACTORY_USERS = {"admin": ("admin", "admin")}  # name → (password, group)
+# ONVIF operation names a fault list may use, and the Dahua table each stands for.
+_ONVIF_NAMES = {
+    "SetHostname": "General",
+    "SetNTP": "NTP",
+    "SetSystemDateAndTime": "NTP",
+    "SetVideoEncoderConfiguration": "Encode",
+    "SetOSD": "ChannelTitle",
+    "CreateOSD": "ChannelTitle",
+    "CreateUsers": "userManager",
+    "SetUser": "userManager",
+    "DeleteUsers": "userManager",
+}
+
+
+def _lines(lines: list[str]) -> Response:
+    return Response.text("".join(line + "\r\n" for line in lines))
+
+
+def _refused() -> Response:
+    return Response.text(ERROR_BODY, 400)
+
+
+class DahuaCamera:
+    """One simulated Dahua camera on `host`; `users` maps name → (password, group)."""
+
+    def __init__(
+        self,
+        name: str,
+        host: str,
+        *,
+        faults: Faults,
+        http_port: int = 80,
+        rtsp_port: int = 554,
+        model: str = "IPC-HFW2441S-S",
+        firmware: str = "2.800.0000000.25.R",
+        build: str = "2022-08-26",
+        serial: str = "7L0A1B2PAG00001",
+        users: dict[str, tuple[str, str]] | None = None,
+        clock_offset_s: float = 0.0,
+        main_resolutions: tuple[str, ...] = MAIN_RESOLUTIONS_4MP,
+    ) -> None:
+        self.name, self.host, self.faults = name, host, faults
+        self.model, self.firmware, self.build, self.serial = model, firmware, build, serial
+        self.clock_offset_s = clock_offset_s
+        self.config = ConfigTables(serial, main_resolutions)  # an unnamed unit shows its serial
+        self.users = UserTable(users or FACTORY_USERS)
+        self.realm = DigestRealm(f"Login to {serial}")
+        self._http = HttpServer(host, http_port, self._handle, faults)
+        self._rtsp = RtspServer(
+            host, rtsp_port, faults, resolve_stream, server_name="Rtsp Server/3.0"
+        )
+        self._cgi: dict[str, Callable[[Request, str], Response]] = {
+            "/cgi-bin/magicBox.cgi": self._magic_box,
+            "/cgi-bin/configManager.cgi": self._config_manager,
+            "/cgi-bin/userManager.cgi": self._user_manager,
+            "/cgi-bin/global.cgi": self._global,
+            "/cgi-bin/snapshot.cgi": self._snapshot,
+        }
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self._http.start()
+        await self._rtsp.start()
+        self.config.values["RTSP.Port"] = str(self._rtsp.port)
+        await self.sync_faults()
+
+    async def stop(self) -> None:
+        await self._http.stop()
+        await self._rtsp.stop()
+
+    async def sync_faults(self) -> None:
+        await self._http.sync_faults()
+        await self._rtsp.sync_faults()
+
+    def endpoints(self) -> dict[str, int]:
+        return {"http": self._http.port, "rtsp": self._rtsp.port}
+
+    def state(self) -> dict[str, Any]:
+        users = {
+            n: {"group": u.group, "authorities": u.authorities} for n, u in self.users.users.items()
+        }
+        return {
+            "name": self.name,
+            "host": self.host,
+            "protocol": "dahua",
+            "identity": {"model": self.model, "serial": self.serial, "firmware": self.firmware},
+            "config": dict(self.config.values),
+            "users": users,
+            "stream_uris": {
+                s: f"{self._rtsp.url(REALMONITOR)}?channel=1&subtype={s}" for s in (0, 1)
+            },
+        }
+
+    # --- HTTP ---------------------------------------------------------------------------------
+
+    async def _handle(self, req: Request) -> Response:
+        handler = self._cgi.get(req.path)
+        if handler is None or req.method not in ("GET", "POST"):
+            return Response.text("404 Not Found", 404)
+        user, stale = self.realm.check(
+            req.headers.get("authorization", ""), req.method, self.users.passwords()
+        )
+        if user is None or self.faults.auth_failure:
+            challenge = {
+                "WWW-Authenticate": self.realm.challenge(stale and not self.faults.auth_failure)
+            }
+            return Response(401, b"Error\r\nInvalid Authority!\r\n", "text/plain", challenge)
+        return handler(req, self.users.users[user].group)
+
+    def _magic_box(self, req: Request, _group: str) -> Response:
+        answers = {
+            "getDeviceType": f"type={self.model}",
+            "getSerialNo": f"sn={self.serial}",
+            "getSoftwareVersion": f"version={self.firmware},build:{self.build}",
+            "getHardwareVersion": "version=1.00",
+            "getMachineName": f"name={self.config.values['General.MachineName']}",
+            "getVendor": "vendor=Dahua",
+            "getDeviceClass": "type=IPC",
+            "getSystemInfo": f"deviceType={self.model}\r\nserialNumber={self.serial}",
+        }
+        answer = answers.get(req.query.get("action", ""))
+        return _refused() if answer is None else _lines([answer])
+
+    def _failing(self, tables: set[str]) -> bool:
+        named = {_ONVIF_NAMES.get(n, n) for n in self.faults.soap_fault}
+        return bool(named & tables)
+
+    def _config_manager(self, req: Request, group: str) -> Response:
+        action = req.query.get("action")
+        if action == "getConfig":
+            found = self.config.read(req.query.get("name", ""))
+            return _refused() if found is None else Response.text(format_table(found))
+        if action != "setConfig" or group != "admin":
+            return _refused()
+        changes = {k: v for k, v in req.query.items() if k != "action"}
+        if not changes or self._failing(self.config.tables_of(changes)):
+            return _refused()
+        return _refused() if self.config.write(changes) else _lines(["OK"])
+
+    def _user_manager(self, req: Request, group: str) -> Response:
+        action, query = req.query.get("action", ""), req.query
+        if "AuthUserMag" not in GROUP_AUTHORITIES[group]:
+            return _refused()
+        try:
+            if action == "getUserInfoAll":
+                return _lines(self.users.info_all())
+            if action == "getUserInfo":
+                return _lines(self.users.info(query.get("name", "")))
+            changes: dict[str, Callable[[], None]] = {
+                "addUser": lambda: self.users.add(query),
+                "modifyUser": lambda: self.users.modify(query),
+                "modifyPassword": lambda: self.users.modify_password(query),
+                "deleteUser": lambda: self.users.delete(query.get("name", "")),
+            }
+            change = changes.get(action)
+            if change is None or self._failing({"userManager"}):
+                return _refused()
+            change()
+        except UserError:
+            return _refused()
+        return _lines(["OK"])
+
+    def _global(self, req: Request, _group: str) -> Response:
+        if req.query.get("action") != "getCurrentTime":
+            return _refused()
+        offset = zone_offset(self.config.values["NTP.TimeZone"]) or 0
+        local = time.gmtime(time.time() + self.clock_offset_s + offset * 60)
+        return _lines([time.strftime("result=%Y-%m-%d %H:%M:%S", local)])
+
+    def _snapshot(self, req: Request, _group: str) -> Response:
+        if req.query.get("channel", "1") != "1":
+            return _refused()
+        return Response(200, snapshot_jpeg(self.faults.obstructed), "image/jpeg")
+
+
+def resolve_stream(path: str) -> StreamSource | None:
+    """Both subtypes play the shared clip (the server drops the query before resolving)."""
+    return shared_clip_source() if path == REALMONITOR else None
