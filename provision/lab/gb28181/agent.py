@@ -124,6 +124,10 @@ class DeviceAgent:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._loop
             self._loop = None
+        if self.registered_at is not None and self.server is not None:
+            # A device whose SIP settings change says goodbye first: REGISTER, Expires 0.
+            with contextlib.suppress(TimeoutError, ConnectionError, OSError):
+                await self._register(expires=0, timeout=1.0)
         for task in self._streams.values():
             task.cancel()
         self._streams.clear()
@@ -187,7 +191,7 @@ class DeviceAgent:
         ]
         return msg
 
-    def _register_message(self) -> sip.SipMessage:
+    def _register_message(self, expires: int | None = None) -> sip.SipMessage:
         server_id = str(self.settings["server_id"])
         if self.faults.sip_wrong_server_id:  # another platform's ID: same area, other serial
             server_id = server_id[:-1] + str((int(server_id[-1]) + 1) % 10)
@@ -195,20 +199,24 @@ class DeviceAgent:
         msg = self._base("REGISTER", uri, call_id=self._call_id)
         msg.headers += [
             ("Contact", f"<sip:{self.device_id}@{self.host}:{self.sip.port}>"),
-            ("Expires", str(self.settings.get("register_expiry_s", 3600))),
+            (
+                "Expires",
+                str(self.settings.get("register_expiry_s", 3600) if expires is None else expires),
+            ),
             ("X-GB-Ver", GB_VERSION.get(str(self.settings.get("edition", "2016")), "2.0")),
         ]
         return msg
 
-    async def _register(self) -> bool:
+    async def _register(self, expires: int | None = None, timeout: float = SIP_TIMEOUT_S) -> bool:
+        """REGISTER (Expires 0: unregister), answering the Digest challenge."""
         assert self.server is not None
-        msg = self._register_message()
-        answer = await self.sip.request(msg, self.server, SIP_TIMEOUT_S)
+        msg = self._register_message(expires)
+        answer = await self.sip.request(msg, self.server, timeout)
         if answer.status == 401:
             password = str(self.settings.get("password") or "")
             if self.faults.sip_wrong_password:
                 password += "-not-this-one"
-            again = self._register_message()
+            again = self._register_message(expires)
             auth = sip.authorization(
                 self.device_id,
                 password,
@@ -217,7 +225,9 @@ class DeviceAgent:
                 answer.header("WWW-Authenticate"),
             )
             again.headers.append(("Authorization", auth))
-            answer = await self.sip.request(again, self.server, SIP_TIMEOUT_S)
+            answer = await self.sip.request(again, self.server, timeout)
+        if expires == 0:
+            return answer.status == 200
         self.last_register = {"status": answer.status, "reason": answer.reason, "at": time.time()}
         if answer.status == 200:
             self.registered_at = time.time()

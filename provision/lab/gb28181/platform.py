@@ -100,6 +100,7 @@ class Gb28181Platform:
         heartbeat_s: int = 60,
         heartbeat_max_missed: int = 3,
         api_password: str = "admin",
+        api_host: str | None = None,
         sip_timeout: float = 5.0,
     ) -> None:
         self.name, self.host, self.faults = name, host, faults
@@ -109,7 +110,7 @@ class Gb28181Platform:
         self.sip_timeout = sip_timeout
         self.sip = SipEndpoint(host, sip_port, self._on_request)
         self.api = WvpApi(self, api_password)
-        self._http = HttpServer(host, api_port, self.api.handle, faults)
+        self._http = HttpServer(api_host or host, api_port, self.api.handle, faults)
         self.devices: dict[str, Registration] = {}
         self.refusals: dict[str, list[dict[str, Any]]] = {}
         self.sessions: dict[tuple[str, str], PlaySession] = {}

@@ -1,0 +1,164 @@
+"""The gb28181 verify check against a lab precinct of kind gb28181, each failure by its fault.
+
+The example city's nanshajie precinct becomes a GB/T 28181 platform and two of
+dl-zs-h024's forwarded cameras get IDs; one lab (platform, cameras, their agents) serves the
+module. Agents are configured from the inventory as if apply had written their settings.
+Each fault test switches one camera's fault, lets the agent re-register where the fault acts
+on registration, runs the check and puts everything back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from labsupport import LabLoop, wait_until
+
+from provision.inventory.loader import load_inventory
+from provision.lab.connector import LabConnector
+from provision.lab.runtime import Lab
+from provision.verify.checks import gb28181
+from provision.verify.contract import CheckContext
+from provision.verify.model import FAIL, PASS, CheckResult
+
+SCHOOL = "dl-zs-h024"
+SERVER_ID = "21020200002000000001"
+IDS = {
+    "gate-face": ("21020200111320000011", ("21020200111320000012",)),
+    "gate-plaza-w": ("21020200111320000021", ("21020200111320000022", "21020200111310000023")),
+}
+
+
+def gb_city(root: Path) -> None:
+    """Turn the copy's nanshajie precinct into a GB/T 28181 one and give two cameras IDs."""
+    city_file = root / "city.yaml"
+    city = yaml.safe_load(city_file.read_text(encoding="utf-8"))
+    codes = {"zhongshan": "210202", "xigang": "210203", "shahekou": "210204", "ganjingzi": "210211"}
+    for district, code in codes.items():
+        city["districts"][district]["admin_code"] = code
+    precinct = next(p for p in city["precincts"] if p["id"] == "nanshajie")
+    precinct["video_platform"] = {
+        "kind": "gb28181",
+        "api": "http://10.200.1.10:18080",
+        "secret": "${PROVISION_WVP_PASSWORD}",
+        "sip": {
+            "server_id": SERVER_ID,
+            "domain": SERVER_ID[:10],
+            "host": "10.200.1.10",
+            "port": 5060,
+            "password": "${PROVISION_GB28181_PASSWORD}",
+            "heartbeat_s": 1,
+            "heartbeat_max_missed": 2,
+        },
+    }
+    city_file.write_text(yaml.safe_dump(city, allow_unicode=True), encoding="utf-8")
+    school_file = root / "schools" / f"{SCHOOL}.yaml"
+    school = yaml.safe_load(school_file.read_text(encoding="utf-8"))
+    for cam in school["cameras"]:
+        if cam["name"] in IDS:
+            cam["gb28181_id"], channels = IDS[cam["name"]]
+            cam["gb28181_channels"] = list(channels)
+            cam["protocol"] = "isapi"
+    school_file.write_text(yaml.safe_dump(school, allow_unicode=True), encoding="utf-8")
+
+
+class Rig:
+    def __init__(self, root: Path, data: Path) -> None:
+        inv = load_inventory(root, only={SCHOOL})
+        assert inv.city is not None
+        self.city = inv.city
+        self.school = inv.city.school(SCHOOL)
+        self.lab = Lab(inv.city, [self.school], data)
+        self.lab.build()
+        self.loop = LabLoop()
+        self.loop.run(self.lab.start(), timeout=30)
+        self.connector = LabConnector()
+
+    def run(self) -> CheckResult:
+        ctx = CheckContext(self.city, self.school, self.connector, {}, 0.0)
+        return gb28181.check(ctx)
+
+    def finding(self, camera: str) -> Any:
+        return next(f for f in self.run().findings if f.subject == camera)
+
+    def platform(self) -> Any:
+        return self.lab.devices["precinct/nanshajie/video_platform"].sim
+
+    def registered(self, camera: str) -> bool:
+        return IDS[camera][0] in self.platform().devices
+
+    def reconfigure(self, camera: str, faults: dict[str, Any] | None) -> None:
+        """The camera's settings written again, with `faults` on (None: cleared)."""
+        dev = f"{SCHOOL}/{camera}"
+        self.loop.run(self.lab.configure_agent(dev, None))
+        self.loop.run(self.lab.set_faults(dev, faults))
+        self.loop.run(self.lab.configure_agent(dev, self.lab.agent_settings[dev]))
+
+
+@pytest.fixture(scope="module")
+def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
+    import shutil
+
+    root = tmp_path_factory.mktemp("gbcity") / "city"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "examples" / "dalian", root)
+    gb_city(root)
+    made = Rig(root, root.parent / "data")
+    wait_until(lambda: all(made.registered(c) for c in IDS), timeout=10, what="registration")
+    yield made
+    made.loop.run(made.lab.stop(), timeout=30)
+    made.loop.close()
+
+
+@pytest.fixture
+def clean(rig: Rig) -> Iterator[Rig]:
+    yield rig
+    for camera in IDS:
+        rig.reconfigure(camera, None)
+    wait_until(lambda: all(rig.registered(c) for c in IDS), timeout=10, what="re-registration")
+
+
+def test_every_camera_registered_alive_catalogued_and_playing(rig: Rig) -> None:
+    wait_until(lambda: all(rig.platform().devices[i].channels for i, _ in IDS.values()))
+    result = rig.run()
+    assert result.verdict == PASS, [f.message for f in result.findings]
+    for finding in result.findings:
+        assert "Catalog matches" in finding.message and "H264 320x180" in finding.message
+        assert finding.data["play_seconds"] < gb28181.PLAY_LIMIT_S
+
+
+def test_wrong_password_says_the_password_differs(clean: Rig) -> None:
+    clean.reconfigure("gate-face", {"sip_wrong_password": True})
+    wait_until(lambda: clean.platform().refusals.get(IDS["gate-face"][0]), what="refusal")
+    finding = clean.finding("gate-face")
+    assert finding.verdict == FAIL and "the SIP password differs" in finding.message
+
+
+def test_wrong_server_id_names_the_platforms_id_and_domain(clean: Rig) -> None:
+    clean.reconfigure("gate-face", {"sip_wrong_server_id": True})
+    wait_until(lambda: clean.platform().refusals.get(IDS["gate-face"][0]), what="refusal")
+    finding = clean.finding("gate-face")
+    assert finding.message.startswith("404")
+    assert f"server ID {SERVER_ID} / domain {SERVER_ID[:10]}" in finding.message
+
+
+def test_stopped_keepalives_are_reported_with_their_age(clean: Rig) -> None:
+    clean.loop.run(clean.lab.set_faults(f"{SCHOOL}/gate-face", {"sip_keepalive_stop": True}))
+    wait_until(lambda: clean.finding("gate-face").verdict == FAIL, timeout=8, what="offline")
+    assert "no keepalive for" in clean.finding("gate-face").message
+
+
+def test_catalog_dropping_a_channel_names_it(clean: Rig) -> None:
+    clean.loop.run(clean.lab.set_faults(f"{SCHOOL}/gate-plaza-w", {"sip_catalog_drop": True}))
+    platform, device = clean.platform(), IDS["gate-plaza-w"][0]
+    clean.loop.run(platform.query_catalog(device))
+    finding = clean.finding("gate-plaza-w")
+    assert f"Catalog lacks {IDS['gate-plaza-w'][1][1]}" in finding.message
+
+
+def test_failing_invite_is_reported(clean: Rig) -> None:
+    clean.loop.run(clean.lab.set_faults(f"{SCHOOL}/gate-face", {"sip_invite_fail": True}))
+    finding = clean.finding("gate-face")
+    assert finding.verdict == FAIL and "488" in finding.message
