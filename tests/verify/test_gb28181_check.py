@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+from gbsupport import IDS, SCHOOL, SERVER_ID, gb_city
 from labsupport import LabLoop, wait_until
 
 from provision.inventory.loader import load_inventory
@@ -23,46 +23,6 @@ from provision.lab.runtime import Lab
 from provision.verify.checks import gb28181
 from provision.verify.contract import CheckContext
 from provision.verify.model import FAIL, PASS, CheckResult
-
-SCHOOL = "dl-zs-h024"
-SERVER_ID = "21020200002000000001"
-IDS = {
-    "gate-face": ("21020200111320000011", ("21020200111320000012",)),
-    "gate-plaza-w": ("21020200111320000021", ("21020200111320000022", "21020200111310000023")),
-}
-
-
-def gb_city(root: Path) -> None:
-    """Turn the copy's nanshajie precinct into a GB/T 28181 one and give two cameras IDs."""
-    city_file = root / "city.yaml"
-    city = yaml.safe_load(city_file.read_text(encoding="utf-8"))
-    codes = {"zhongshan": "210202", "xigang": "210203", "shahekou": "210204", "ganjingzi": "210211"}
-    for district, code in codes.items():
-        city["districts"][district]["admin_code"] = code
-    precinct = next(p for p in city["precincts"] if p["id"] == "nanshajie")
-    precinct["video_platform"] = {
-        "kind": "gb28181",
-        "api": "http://10.200.1.10:18080",
-        "secret": "${PROVISION_WVP_PASSWORD}",
-        "sip": {
-            "server_id": SERVER_ID,
-            "domain": SERVER_ID[:10],
-            "host": "10.200.1.10",
-            "port": 5060,
-            "password": "${PROVISION_GB28181_PASSWORD}",
-            "heartbeat_s": 1,
-            "heartbeat_max_missed": 2,
-        },
-    }
-    city_file.write_text(yaml.safe_dump(city, allow_unicode=True), encoding="utf-8")
-    school_file = root / "schools" / f"{SCHOOL}.yaml"
-    school = yaml.safe_load(school_file.read_text(encoding="utf-8"))
-    for cam in school["cameras"]:
-        if cam["name"] in IDS:
-            cam["gb28181_id"], channels = IDS[cam["name"]]
-            cam["gb28181_channels"] = list(channels)
-            cam["protocol"] = "isapi"
-    school_file.write_text(yaml.safe_dump(school, allow_unicode=True), encoding="utf-8")
 
 
 class Rig:
