@@ -252,25 +252,27 @@ class Gb28181Platform:
     async def _registered(
         self, msg: sip.SipMessage, peer: Peer, device_id: str, expires: int
     ) -> None:
+        # Recorded before the 200 leaves, so whoever reads the 200 finds the device listed.
+        known = self.devices.get(device_id)
+        fresh = known is None or known.call_id != msg.call_id
+        if expires == 0:
+            self.devices.pop(device_id, None)
+        elif known is not None and not fresh:  # a refresh of the same registration
+            known.expires, known.registered_at, known.peer = expires, time.time(), peer
+        else:
+            self.devices[device_id] = Registration(
+                device_id, peer, msg.call_id, expires, time.time(), msg.header("X-GB-Ver")
+            )
         out = sip.response(msg, 200, "OK")
         out.headers.append(("Date", datetime.now().strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]))
         if msg.header("Contact"):
             out.headers.append(("Contact", msg.header("Contact")))
         out.headers.append(("Expires", str(expires)))
         await self.sip.send(out, peer)
-        if expires == 0:
-            self.devices.pop(device_id, None)
-            return
-        known = self.devices.get(device_id)
-        if known is not None and known.call_id == msg.call_id:  # a refresh
-            known.expires, known.registered_at, known.peer = expires, time.time(), peer
-            return
-        self.devices[device_id] = Registration(
-            device_id, peer, msg.call_id, expires, time.time(), msg.header("X-GB-Ver")
-        )
-        task = asyncio.ensure_future(self._query_quietly(device_id))
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        if expires and fresh:
+            task = asyncio.ensure_future(self._query_quietly(device_id))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
 
     async def _query_quietly(self, device_id: str) -> None:
         # A failure here is not reported: the audit's own query will name it.
