@@ -13,6 +13,19 @@ from typing import Any
 
 import yaml
 
+# The C parser and emitter when PyYAML has them: these school files are long.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+def _load(text: str) -> Any:
+    return yaml.load(text, Loader=_Loader)
+
+
+def _dump(data: Any, allow_unicode: bool = True) -> str:
+    return yaml.dump(data, Dumper=_Dumper, allow_unicode=allow_unicode)
+
+
 SCHOOL = "dl-zs-h024"
 SERVER_ID = "21020200002000000001"
 IDS = {
@@ -24,7 +37,7 @@ IDS = {
 def gb_city(root: Path) -> None:
     """Turn the copy's nanshajie precinct into a GB/T 28181 one and give two cameras IDs."""
     city_file = root / "city.yaml"
-    city = yaml.safe_load(city_file.read_text(encoding="utf-8"))
+    city = _load(city_file.read_text(encoding="utf-8"))
     codes = {"zhongshan": "210202", "xigang": "210203", "shahekou": "210204", "ganjingzi": "210211"}
     for district, code in codes.items():
         city["districts"][district]["admin_code"] = code
@@ -43,7 +56,7 @@ def gb_city(root: Path) -> None:
             "heartbeat_max_missed": 2,
         },
     }
-    city_file.write_text(yaml.safe_dump(city, allow_unicode=True), encoding="utf-8")
+    city_file.write_text(_dump(city, allow_unicode=True), encoding="utf-8")
     for name in ("dl-zs-h024", "dl-zs-p007"):  # the precinct's schools
         edit_school(root, name, _give_ids)
 
@@ -60,13 +73,13 @@ def _give_ids(school: dict[str, Any]) -> None:
 
 def edit_school(root: Path, school_id: str, change: Callable[[dict[str, Any]], None]) -> None:
     path = root / "schools" / f"{school_id}.yaml"
-    school = yaml.safe_load(path.read_text(encoding="utf-8"))
+    school = _load(path.read_text(encoding="utf-8"))
     change(school)
-    path.write_text(yaml.safe_dump(school, allow_unicode=True), encoding="utf-8")
+    path.write_text(_dump(school, allow_unicode=True), encoding="utf-8")
 
 
 def edit_city(root: Path, change: Callable[[dict[str, Any]], None]) -> None:
     path = root / "city.yaml"
-    city = yaml.safe_load(path.read_text(encoding="utf-8"))
+    city = _load(path.read_text(encoding="utf-8"))
     change(city)
-    path.write_text(yaml.safe_dump(city, allow_unicode=True), encoding="utf-8")
+    path.write_text(_dump(city, allow_unicode=True), encoding="utf-8")

@@ -39,6 +39,7 @@ class _Udp(asyncio.DatagramProtocol):
 class SipEndpoint:
     def __init__(self, host: str, port: int, handler: Handler) -> None:
         self.host, self.port, self.handler = host, port, handler
+        self._configured_port = port  # 0: any free port, picked again at each start
         self._udp: asyncio.DatagramTransport | None = None
         self._tcp: asyncio.Server | None = None
         self._conns: dict[Peer, asyncio.StreamWriter] = {}
@@ -48,14 +49,27 @@ class SipEndpoint:
         self.local_tcp_port = 0  # this side's port of its last outgoing TCP connection
 
     async def start(self, *, tcp: bool = True) -> None:
+        """Listen on UDP and (with `tcp`) TCP at one port. Port 0 picks a free UDP port; the
+        same number may be taken for TCP, so then another is picked, a few times over."""
         loop = asyncio.get_running_loop()
-        transport, _ = await loop.create_datagram_endpoint(
-            lambda: _Udp(self), local_addr=(self.host, self.port)
-        )
-        self._udp = transport
-        self.port = transport.get_extra_info("sockname")[1]
-        if tcp:
-            self._tcp = await asyncio.start_server(self._accepted, self.host, self.port)
+        wanted = self._configured_port
+        for attempt in range(8):
+            transport, _ = await loop.create_datagram_endpoint(
+                lambda: _Udp(self), local_addr=(self.host, wanted)
+            )
+            self._udp = transport
+            self.port = transport.get_extra_info("sockname")[1]
+            if not tcp:
+                return
+            try:
+                self._tcp = await asyncio.start_server(self._accepted, self.host, self.port)
+                return
+            except OSError:
+                transport.close()
+                self._udp = None
+                if wanted or attempt == 7:
+                    raise
+                await asyncio.sleep(0)
 
     async def stop(self) -> None:
         if self._udp is not None:
