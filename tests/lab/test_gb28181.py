@@ -7,14 +7,15 @@ test drives the platform through WVP-PRO's REST API with requests, as an auditor
 from __future__ import annotations
 
 import hashlib
-import shutil
 import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 from labsupport import LabLoop, wait_until
+from tooling import require_program
 
 from provision.lab.faults import Faults
 from provision.lab.gb28181 import manscdp, mpegps, sip
@@ -180,10 +181,32 @@ def test_tcp_transport_registers(registered: Rig) -> None:
     wait_until(lambda: (registered.device() or {}).get("transport") == "TCP", what="TCP")
 
 
-def test_ps_mux_decodes_with_ffprobe(tmp_path: Any) -> None:
-    ffprobe = shutil.which("ffprobe")
-    if ffprobe is None:
-        pytest.skip("ffprobe not installed (Debian package ffmpeg)")
+def ffprobe_video(path: Path) -> str:
+    ffprobe = require_program("ffprobe", "ffmpeg")
+    return subprocess.run(
+        [ffprobe, "-v", "error", "-show_entries", "stream=codec_name,width,height",
+         "-of", "csv=p=0", "-f", "mpeg", str(path)],
+        capture_output=True, text=True, check=True, timeout=30,
+    ).stdout.strip()  # fmt: skip
+
+
+def test_rtp_from_an_invite_carries_ps_that_ffprobe_decodes(
+    registered: Rig, tmp_path: Path
+) -> None:
+    assert registered.get(f"/api/play/start/{DEVICE}/{CHANNELS[0]}")["code"] == 0
+    key = (DEVICE, CHANNELS[0])
+
+    def received() -> bytes:
+        return registered.lab.call(lambda: bytes(registered.platform.sessions[key].received))
+
+    clip = load_clip()
+    wait_until(lambda: len(received()) > 20_000, what="a few frames of PS")
+    (tmp_path / "rtp.ps").write_bytes(received())
+    registered.get(f"/api/play/stop/{DEVICE}/{CHANNELS[0]}")
+    assert ffprobe_video(tmp_path / "rtp.ps") == f"h264,{clip.info.width},{clip.info.height}"
+
+
+def test_ps_mux_decodes_with_ffprobe(tmp_path: Path) -> None:
     clip, ticks = load_clip(), 9000
     data = b"".join(
         mpegps.mux_access_unit(unit, i * ticks) for i, unit in enumerate(clip.access_units)
@@ -191,12 +214,7 @@ def test_ps_mux_decodes_with_ffprobe(tmp_path: Any) -> None:
     assert mpegps.demux(data).info == clip.info
     path = tmp_path / "clip.ps"
     path.write_bytes(data)
-    out = subprocess.run(
-        [ffprobe, "-v", "error", "-show_entries", "stream=codec_name,width,height",
-         "-of", "csv=p=0", "-f", "mpeg", str(path)],
-        capture_output=True, text=True, check=True, timeout=30,
-    ).stdout  # fmt: skip
-    assert out.strip() == f"h264,{clip.info.width},{clip.info.height}"
+    assert ffprobe_video(path) == f"h264,{clip.info.width},{clip.info.height}"
 
 
 def test_manscdp_gb2312_and_utf8_round_trip() -> None:

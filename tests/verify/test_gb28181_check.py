@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from gbsupport import IDS, SCHOOL, SERVER_ID, gb_city
 from labsupport import LabLoop, wait_until
 
 from provision.inventory.loader import load_inventory
 from provision.lab.connector import LabConnector
+from provision.lab.control import ControlApi
 from provision.lab.runtime import Lab
 from provision.verify.checks import gb28181
 from provision.verify.contract import CheckContext
@@ -122,3 +124,20 @@ def test_failing_invite_is_reported(clean: Rig) -> None:
     clean.loop.run(clean.lab.set_faults(f"{SCHOOL}/gate-face", {"sip_invite_fail": True}))
     finding = clean.finding("gate-face")
     assert finding.verdict == FAIL and "488" in finding.message
+
+
+def test_the_lab_control_api_configures_an_agent_as_a_camera_would(clean: Rig) -> None:
+    control = ControlApi(clean.lab)
+    clean.loop.run(control.server.start())
+    base = f"http://127.0.0.1:{control.server.port}/api/devices/{SCHOOL}/gate-face/gb28181"
+    try:
+        bad = requests.put(base, json={"server_id": SERVER_ID}, timeout=10)
+        assert bad.status_code == 400 and "lack domain" in bad.json()["error"]
+        assert clean.registered("gate-face")  # a refused change changes nothing
+        requests.delete(base, timeout=10).raise_for_status()
+        assert not clean.registered("gate-face")  # unregistered with Expires 0
+        settings = clean.lab.agent_settings[f"{SCHOOL}/gate-face"]
+        requests.put(base, json={**settings, "channels": list(settings["channels"])}, timeout=10)
+        wait_until(lambda: clean.registered("gate-face"), what="registration")
+    finally:
+        clean.loop.run(control.server.stop())

@@ -37,6 +37,7 @@ from provision.lab.media import CLOCK_RATE, load_clip
 
 GB_VERSION = {"2016": "2.0", "2022": "3.0"}
 RETRY_S = 5.0
+REQUIRED = ("server_id", "domain", "server_address", "server_port", "device_id")
 SIP_TIMEOUT_S = 5.0
 
 
@@ -68,7 +69,11 @@ class DeviceAgent:
     # --- lifecycle ---------------------------------------------------------------------
 
     async def configure(self, settings: dict[str, Any] | None) -> None:
-        """Take new settings and restart; None (or enabled False) stops the agent."""
+        """Take new settings and restart; None (or enabled False) stops the agent. Settings
+        lacking a required name are refused (ValueError) before anything changes."""
+        lacking = [k for k in REQUIRED if settings and k not in settings]
+        if lacking:
+            raise ValueError(f"GB/T 28181 settings lack {', '.join(lacking)}")
         await self._halt()
         self.settings = dict(settings or {})
         self.registered_at, self.last_register = None, {}
