@@ -141,3 +141,13 @@ def test_the_lab_control_api_configures_an_agent_as_a_camera_would(clean: Rig) -
         wait_until(lambda: clean.registered("gate-face"), what="registration")
     finally:
         clean.loop.run(control.server.stop())
+
+
+def test_a_2022_device_on_a_2016_platform_is_named(clean: Rig) -> None:
+    dev = f"{SCHOOL}/gate-face"
+    settings = {**clean.lab.agent_settings[dev], "edition": "2022"}
+    clean.loop.run(clean.lab.configure_agent(dev, settings))
+    device = IDS["gate-face"][0]
+    wait_until(lambda: clean.platform().devices[device].gb_version == "3.0", what="re-register")
+    finding = clean.finding("gate-face")
+    assert finding.verdict == FAIL and "edition 2022 device, 2016 platform" in finding.message
