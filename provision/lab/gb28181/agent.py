@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import re
 import secrets
 import time
@@ -35,6 +36,7 @@ from provision.lab.gb28181 import manscdp, mpegps, sip
 from provision.lab.gb28181.transport import Peer, SipEndpoint
 from provision.lab.media import CLOCK_RATE, load_clip
 
+# The X-GB-Ver header a device sends with REGISTER: 2.0 for the 2016 edition, 3.0 for 2022.
 GB_VERSION = {"2016": "2.0", "2022": "3.0"}
 RETRY_S = 5.0
 REQUIRED = ("server_id", "domain", "server_address", "server_port", "device_id")
@@ -332,7 +334,7 @@ async def stream_ps(
     seq, pts = secrets.randbelow(0xFFFF), 0
     start = time.monotonic()
     try:
-        for frame in range(1_000_000_000):
+        for frame in itertools.count():
             unit = clip.access_units[frame % len(clip.access_units)]
             payloads = mpegps.rtp_payloads(mpegps.mux_access_unit(unit, pts))
             for i, payload in enumerate(payloads):

@@ -36,9 +36,9 @@ from provision.lab.gb28181 import manscdp, mpegps, sip
 from provision.lab.gb28181.rest import PlayError, WvpApi
 from provision.lab.gb28181.transport import Peer, SipEndpoint
 from provision.lab.http import HttpServer
+from provision.lab.media import split_annexb
 
 REFUSALS_KEPT = 10
-GB_VERSION = {"2016": "2.0", "2022": "3.0"}  # the X-GB-Ver header of the 2022 edition (§I)
 
 
 @dataclass(slots=True)
@@ -418,8 +418,8 @@ class Gb28181Platform:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             got = mpegps.demux(bytes(session.received))
-            if got.info is not None and b"\x00\x00\x01\x65" in got.video:
-                return got
+            if got.info is not None and any(n[0] & 0x1F == 5 for n in split_annexb(got.video)):
+                return got  # an SPS and a keyframe: a decoder can start
             await asyncio.sleep(0.05)
         return mpegps.Received()
 

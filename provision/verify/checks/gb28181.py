@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import requests
 
 from provision.errors import ProvisionError
-from provision.inventory.model import Camera, City, School, SipServer
+from provision.inventory.model import Camera, School, SipServer
 from provision.templates.gb28181_settings import registers, sip_server
 from provision.verify.contract import Check, CheckContext
 from provision.verify.model import FAIL, PASS, WARN, CheckResult, Finding
@@ -153,13 +153,13 @@ def _one(wvp: Wvp, server: SipServer, cam: Camera) -> Finding:
     return Finding(cam.name, verdict, f"{said}; Catalog matches{video}", info)
 
 
-def _registering(city: City, school: School) -> list[Camera]:
+def _registering(school: School) -> list[Camera]:
     return [c for c in school.cameras if registers(c) and c.gb28181_id]
 
 
 def check(ctx: CheckContext) -> CheckResult:
     server = sip_server(ctx.city, ctx.school)
-    cameras = _registering(ctx.city, ctx.school) if server else []
+    cameras = _registering(ctx.school) if server else []
     if server is None or not cameras:
         return CheckResult.of("gb28181", [], "no camera forwarded over GB/T 28181")
     with requests.Session() as session:
