@@ -255,6 +255,7 @@ class Gb28181Platform:
         # Recorded before the 200 leaves, so whoever reads the 200 finds the device listed.
         known = self.devices.get(device_id)
         fresh = known is None or known.call_id != msg.call_id
+        self.refusals.pop(device_id, None)  # registered now: earlier refusals explain nothing
         if expires == 0:
             self.devices.pop(device_id, None)
         elif known is not None and not fresh:  # a refresh of the same registration
