@@ -115,15 +115,14 @@ class DeviceAgent:
             return
         await self.sip.start(tcp=False)
         self._call_id = f"{secrets.token_hex(8)}@{self.host}"
-        if self.settings.get("transport", "UDP").upper() == "TCP":
-            self.server = await self.sip.connect(
-                self.settings["server_address"], int(self.settings["server_port"])
-            )
-        else:
-            self.server = Peer(
-                "UDP", self.settings["server_address"], int(self.settings["server_port"])
-            )
+        self.server = None  # the loop reaches it (over TCP: connects, again after a failure)
         self._loop = asyncio.ensure_future(self._run())
+
+    async def _reach_server(self) -> Peer:
+        address, port = self.settings["server_address"], int(self.settings["server_port"])
+        if self.settings.get("transport", "UDP").upper() == "TCP":
+            return await self.sip.connect(address, port)
+        return Peer("UDP", address, port)
 
     async def _halt(self) -> None:
         if self._loop is not None:
@@ -146,10 +145,14 @@ class DeviceAgent:
     async def _run(self) -> None:
         while True:
             try:
+                if self.server is None:
+                    self.server = await self._reach_server()
                 registered = await self._register()
             except (TimeoutError, ConnectionError, OSError) as exc:
                 self.last_register = {"status": 0, "reason": str(exc) or "no answer"}
                 registered = False
+                if self.server is not None and self.server.transport == "TCP":
+                    self.server = None  # a broken connection: open a new one next time
             if not registered:
                 await asyncio.sleep(self.retry_s)
                 continue
