@@ -13,3 +13,48 @@ def required_guards(students: int) -> int:
     if students < 1000:
         return 2
     return 3 + (students - 1000) // 500
+
+
+# --- GB/T 28181 unified coding (the 20-digit IDs devices and platforms register under) ---
+# GB/T 28181-2016 Appendix D (normative) "统一编码规则", kept by GB/T 28181-2022 (Appendix E):
+# digits 1-8 centre code (1-6 the GB/T 2260 division, 7-8 grassroots unit), 9-10 industry
+# code (Table D.2), 11-13 type code (Table D.1), 14 network identifier, 15-20 serial number.
+# The code tables below are as WVP-PRO encodes them (648540858/wvp-GB28181-pro,
+# gb28181/bean/DeviceTypeEnum.java and GbCode.java); the 2022 edition added 120-125, 140-143.
+GB28181_ID_LENGTH = 20
+GB28181_DIVISION = slice(0, 6)
+GB28181_INDUSTRY = slice(8, 10)
+GB28181_TYPE = slice(10, 13)
+GB28181_NETWORK = slice(13, 14)
+GB28181_INDUSTRY_EDUCATION = "11"  # Table D.2: 11 教育部门接入 (education department access)
+GB28181_TYPES = {
+    "111": "DVR",
+    "112": "video server",
+    "113": "encoder",
+    "114": "decoder",
+    "117": "alarm controller",
+    "118": "NVR",
+    "130": "HVR",
+    "131": "camera",
+    "132": "IP camera (IPC)",
+    "134": "alarm input device",
+    "135": "alarm output device",
+    "200": "central signalling control server (SIP server)",
+    "202": "media distribution server",
+    "209": "access gateway",
+    "215": "business group",
+    "216": "virtual organisation",
+}
+# Which type codes fit which inventory kind: a camera's own ID and its channels are 131/132;
+# an NVR (the inventory's recorder) registers as 118 (or 111 DVR / 130 HVR) with channels
+# that are the cameras behind it (131/132); the precinct's SIP server is 200.
+GB28181_TYPES_OF_KIND = {
+    "camera": ("131", "132"),
+    "recorder": ("118", "111", "130"),
+    "channel": ("131", "132"),
+    "sip_server": ("200",),
+}
+# The SIP domain is the first 10 digits of the server ID (Appendix D: the centre code plus
+# the industry code; WVP-PRO's application.yml documents sip.domain the same way).
+GB28181_DOMAIN_LENGTH = 10
+GB28181_EDITIONS = ("2016", "2022")

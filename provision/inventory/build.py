@@ -51,6 +51,26 @@ def _points(raw: list[list[float]]) -> tuple[m.Point, ...]:
     return tuple((float(x), float(y)) for x, y in raw)
 
 
+def _sip_server(raw: dict[str, Any] | None) -> m.SipServer | None:
+    if raw is None:
+        return None
+    optional = (
+        "port",
+        "transport",
+        "edition",
+        "register_expiry_s",
+        "heartbeat_s",
+        "heartbeat_max_missed",
+    )
+    return m.SipServer(
+        raw["server_id"],
+        raw["domain"],
+        raw["host"],
+        password=_secret(raw.get("password")),
+        **{k: raw[k] for k in optional if k in raw},
+    )
+
+
 def build_precinct(raw: dict[str, Any]) -> m.Precinct:
     vp, ac = raw["video_platform"], raw["alarm_center"]
     host, _, port = ac["receiver"].rpartition(":")
@@ -65,6 +85,7 @@ def build_precinct(raw: dict[str, Any]) -> m.Precinct:
             _secret(vp.get("secret")),
             vp.get("app", "school"),
             vp.get("rtsp"),
+            _sip_server(vp.get("sip")),
         ),
         alarm_center=m.AlarmCenter(
             host, int(port), ac.get("receiver_number", "1"), ac.get("line", "1"), ac.get("api")
@@ -95,6 +116,9 @@ def build_city(doc: SourceDoc, root: str) -> m.City:
         districts={k: (v or {}).get("name", k) for k, v in raw["districts"].items()},
         tiers=tiers,
         led_templates=dict(raw.get("led_templates", {})),
+        district_codes={
+            k: v["admin_code"] for k, v in raw["districts"].items() if (v or {}).get("admin_code")
+        },
     )
 
 
@@ -147,6 +171,7 @@ def _camera(raw: dict[str, Any], path: m.YamlPath, d: dict[str, Any], school_nam
         model=raw.get("model", ""),
         recorder=raw.get("recorder"),
         gb28181_id=raw.get("gb28181_id"),
+        gb28181_channels=tuple(raw.get("gb28181_channels", ())),
     )
 
 
@@ -226,6 +251,8 @@ def build_school(raw: dict[str, Any], d: dict[str, Any], file: str) -> m.School:
             protocol=_protocol(r, d, "recorder"),
             disks_tb=tuple(float(x) for x in r["disks_tb"]),
             model=r.get("model", ""),
+            gb28181_id=r.get("gb28181_id"),
+            gb28181_channels=tuple(r.get("gb28181_channels", ())),
         )
         for i, r in enumerate(raw.get("recorders", []))
     )

@@ -94,6 +94,7 @@ class Camera(Device):
     model: str = ""
     recorder: str | None = None
     gb28181_id: str | None = None
+    gb28181_channels: tuple[str, ...] = ()
     kind = "camera"
 
 
@@ -108,6 +109,8 @@ class Switch(Device):
 class Recorder(Device):
     disks_tb: tuple[float, ...]
     model: str = ""
+    gb28181_id: str | None = None  # an NVR with an ID registers with a GB/T 28181 platform
+    gb28181_channels: tuple[str, ...] = ()
     kind = "recorder"
 
     @property
@@ -229,12 +232,29 @@ class TierStandard:
 
 
 @dataclass(frozen=True, slots=True)
+class SipServer:
+    """A GB/T 28181 platform's SIP server, as the devices that register with it see it."""
+
+    server_id: str
+    domain: str
+    host: str
+    port: int = 5060
+    transport: str = "udp"
+    edition: str = "2016"
+    password: SecretRef | None = None
+    register_expiry_s: int = 3600
+    heartbeat_s: int = 60
+    heartbeat_max_missed: int = 3
+
+
+@dataclass(frozen=True, slots=True)
 class VideoPlatform:
     kind: str
     api: str
     secret: SecretRef | None
     app: str
     rtsp: str | None
+    sip: SipServer | None = None  # kind gb28181
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,6 +331,8 @@ class City:
     tiers: dict[str, TierStandard]
     led_templates: dict[str, str]
     schools: list[School] = field(default_factory=list)
+    # District id -> GB/T 2260 code, for the districts that declare one.
+    district_codes: dict[str, str] = field(default_factory=dict)
 
     def school(self, school_id: str) -> School:
         for school in self.schools:

@@ -65,8 +65,9 @@ def city_to_nornir(city: City, schools: list[School]) -> Inventory:
                     "credentials": device.credentials,
                 },
             )
-        if any(c.forward for c in school.cameras):
-            video = city.precincts[school.precinct].video_platform
+        video = city.precincts[school.precinct].video_platform
+        # Over GB/T 28181 the cameras register themselves: no platform-side streams to push.
+        if any(c.forward for c in school.cameras) and video.kind != "gb28181":
             name = f"{school.id}/streams"
             hosts[name] = Host(
                 name=name,

@@ -4,6 +4,9 @@
     GET    /api/devices/<id>/state          a device's current settings (no secrets)
     PUT    /api/devices/<id>/faults         {"obstructed": true, ...}: switch faults on/off
     DELETE /api/devices/<id>/faults         clear every fault
+    PUT    /api/devices/<id>/gb28181        {"server_id": ..., "password": "..."}: (re)configure
+                                            the device's GB/T 28181 agent (bare setting names,
+                                            the password's value); DELETE stops it
     POST   /api/shutdown                    stop the lab
 
 Device ids are Nornir host names (`<school>/<device>`) or `precinct/<id>/<service>`.
@@ -50,4 +53,17 @@ class ControlApi:
             except (ValueError, json.JSONDecodeError) as exc:
                 return Response.json({"error": str(exc)}, 400)
             return Response.json(device.status())
+        if what == "gb28181" and req.method in ("PUT", "DELETE"):
+            return await self._configure_agent(dev_id, req)
         return Response.json({"error": f"no such endpoint {req.method} {req.path}"}, 404)
+
+    async def _configure_agent(self, dev_id: str, req: Request) -> Response:
+        """What a lab camera does when its SIP settings are written (see gb28181/agent.py)."""
+        try:
+            settings = None if req.method == "DELETE" else req.json()
+            if settings is not None and not isinstance(settings, dict):
+                raise ValueError("expected a JSON object of GB/T 28181 settings")
+            await self.lab.configure_agent(dev_id, settings)
+        except (ValueError, KeyError, json.JSONDecodeError) as exc:
+            return Response.json({"error": f"bad GB/T 28181 settings: {exc}"}, 400)
+        return Response.json(self.lab.agents[dev_id].state())

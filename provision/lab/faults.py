@@ -22,6 +22,11 @@ FAULT_KINDS = (
     "drop_acks",  # alarm centre swallows frames without ACK (alarm centre)
     "receiver_down",  # alarm centre not listening (alarm centre)
     "dead",  # the device is powered off: every listener refuses
+    "sip_wrong_password",  # GB/T 28181 agent answers the Digest challenge wrongly (camera)
+    "sip_wrong_server_id",  # GB/T 28181 agent registers to another server ID (camera)
+    "sip_keepalive_stop",  # GB/T 28181 agent sends no keepalives (camera)
+    "sip_invite_fail",  # GB/T 28181 agent answers INVITE with 488 (camera)
+    "sip_catalog_drop",  # GB/T 28181 agent's Catalog lacks its last channel (camera)
 )
 
 
@@ -38,6 +43,11 @@ class Faults:
     drop_acks: bool = False
     receiver_down: bool = False
     dead: bool = False
+    sip_wrong_password: bool = False
+    sip_wrong_server_id: bool = False
+    sip_keepalive_stop: bool = False
+    sip_invite_fail: bool = False
+    sip_catalog_drop: bool = False
 
     def update(self, changes: dict[str, Any]) -> None:
         """Apply a partial update; an unknown fault name is an error listing the valid ones."""

@@ -29,9 +29,12 @@ from provision.lab.camera import Camera
 from provision.lab.camera_dahua import DahuaCamera
 from provision.lab.credentials import lab_secret
 from provision.lab.faults import Faults
+from provision.lab.gb28181.agent import DeviceAgent
+from provision.lab.gb28181.platform import Gb28181Platform
 from provision.lab.led_board import LedBoard
 from provision.lab.platform import VideoPlatform
 from provision.lab.switch import Switch
+from provision.templates.gb28181_settings import gb28181_settings, unprefixed
 
 START_BATCH = 200  # devices started concurrently; bounds the burst of bind() calls
 MODELS = ("DS-2CD2T47G2-L", "IPC-HFW3441E-AS", "PL-IPC4K-B", "DS-2CD3626G2T-IZS")
@@ -183,14 +186,38 @@ class Lab:
     schools: list[School]
     data_dir: Path
     devices: dict[str, LabDevice] = field(default_factory=dict)
+    # GB/T 28181 device agents by device id, sharing their camera's faults (see _add_agents).
+    agents: dict[str, DeviceAgent] = field(default_factory=dict)
+    agent_settings: dict[str, dict[str, Any]] = field(default_factory=dict)  # from inventory
 
     def build(self) -> None:
         """Create (not start) every simulator; factory settings, inventory-derived addresses."""
         for school in self.schools:
             for name, kind, host, make in _school_devices(school):
                 self._add(f"{school.id}/{name}", kind, school.id, host, make)
+            self._add_agents(school)
         for pid in sorted({s.precinct for s in self.schools}):
             self._add_precinct(pid)
+
+    def _add_agents(self, school: School) -> None:
+        """A GB/T 28181 agent for each lab camera its precinct's platform expects.
+
+        Until the vendor-API lab cameras write these settings themselves (when apply sets
+        them), the lab configures each agent from the inventory, as if apply had run: the
+        agent shares the camera's `Faults`, so the camera's sip_* faults act on it."""
+        for cam in school.cameras:
+            wanted = gb28181_settings(self.city, school, cam)
+            dev_id = f"{school.id}/{cam.name}"
+            if not wanted or dev_id not in self.devices:
+                continue
+            agent = DeviceAgent(
+                dev_id,
+                netmap.lab_address(cam.host),
+                faults=self.devices[dev_id].faults,
+                sip_port=netmap.lab_port(5060),
+            )
+            self.agents[dev_id] = agent
+            self.agent_settings[dev_id] = lab_agent_settings(wanted)
 
     def _add(
         self,
@@ -206,6 +233,30 @@ class Lab:
     def _add_precinct(self, pid: str) -> None:
         precinct = self.city.precincts[pid]
         vp, ac = precinct.video_platform, precinct.alarm_center
+        # A GB/T 28181 precinct runs WVP-style; the relay platform serves the others.
+        if vp.sip is not None and vp.kind == "gb28181":
+            self._add_gb28181_platform(pid)
+        else:
+            self._add_stream_platform(pid)
+        centre_api = (urlsplit(ac.api).port if ac.api else None) or 8081
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._add(
+            f"precinct/{pid}/alarm_center",
+            "alarm_center",
+            None,
+            ac.host,
+            partial(
+                AlarmCenter,
+                f"{pid}-alarm-center",
+                netmap.lab_address(ac.host),
+                db_path=str(self.data_dir / f"{pid}.sqlite"),
+                dc09_port=netmap.lab_port(ac.port),
+                api_port=netmap.lab_port(centre_api),
+            ),
+        )
+
+    def _add_stream_platform(self, pid: str) -> None:
+        vp = self.city.precincts[pid].video_platform
         api = urlsplit(vp.api)
         api_host, api_port = api.hostname or "127.0.0.1", api.port or 80
         rtsp_port = int(vp.rtsp.rpartition(":")[2]) if vp.rtsp else 554
@@ -229,22 +280,44 @@ class Lab:
                 rtsp_port=netmap.lab_port(rtsp_port),
             ),
         )
-        centre_api = (urlsplit(ac.api).port if ac.api else None) or 8081
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+
+    def _add_gb28181_platform(self, pid: str) -> None:
+        vp = self.city.precincts[pid].video_platform
+        assert vp.sip is not None
+        api = urlsplit(vp.api)
         self._add(
-            f"precinct/{pid}/alarm_center",
-            "alarm_center",
+            f"precinct/{pid}/video_platform",
+            "gb28181_platform",
             None,
-            ac.host,
+            vp.sip.host,
             partial(
-                AlarmCenter,
-                f"{pid}-alarm-center",
-                netmap.lab_address(ac.host),
-                db_path=str(self.data_dir / f"{pid}.sqlite"),
-                dc09_port=netmap.lab_port(ac.port),
-                api_port=netmap.lab_port(centre_api),
+                Gb28181Platform,
+                f"{pid}-gb28181",
+                netmap.lab_address(vp.sip.host),
+                server_id=vp.sip.server_id,
+                domain=vp.sip.domain,
+                password=lab_secret(vp.sip.password),
+                edition=vp.sip.edition,
+                sip_port=netmap.lab_port(vp.sip.port),
+                api_port=netmap.lab_port(api.port or 80),
+                api_host=netmap.lab_address(api.hostname or vp.sip.host),
+                heartbeat_s=vp.sip.heartbeat_s,
+                heartbeat_max_missed=vp.sip.heartbeat_max_missed,
+                api_password=lab_secret(vp.secret),
             ),
         )
+
+    async def configure_agent(self, dev_id: str, settings: dict[str, Any] | None) -> None:
+        """(Re)configure a device's GB/T 28181 agent: what a lab camera does when its SIP
+        settings are written. Unknown device: KeyError."""
+        agent = self.agents.get(dev_id)
+        if agent is None:
+            device = self.devices[dev_id]  # KeyError for an unknown device
+            agent = DeviceAgent(
+                dev_id, device.sim.host, faults=device.faults, sip_port=netmap.lab_port(5060)
+            )
+            self.agents[dev_id] = agent
+        await agent.configure(settings)
 
     async def start(self) -> None:
         _raise_fd_limit(len(self.devices) * 4 + 256)
@@ -252,8 +325,11 @@ class Lab:
         devices = list(self.devices.values())
         for i in range(0, len(devices), START_BATCH):
             await asyncio.gather(*(_start(d) for d in devices[i : i + START_BATCH]))
+        for dev_id, settings in self.agent_settings.items():
+            await self.agents[dev_id].configure(settings)
 
     async def stop(self) -> None:
+        await asyncio.gather(*(a.stop() for a in self.agents.values()), return_exceptions=True)
         await asyncio.gather(*(d.sim.stop() for d in self.devices.values()), return_exceptions=True)
         netmap.install(None)
 
@@ -267,7 +343,19 @@ class Lab:
         else:
             device.faults.update(changes)
         await device.sim.sync_faults()
+        if dev_id in self.agents:
+            await self.agents[dev_id].sync_faults()
         return device
+
+
+def lab_agent_settings(wanted: dict[str, Any]) -> dict[str, Any]:
+    """The inventory's GB/T 28181 settings as a lab agent takes them: bare names, the
+    password resolved the lab's way, the server at its lab address and port."""
+    settings = unprefixed(wanted)
+    settings["password"] = lab_secret(settings.get("password"))
+    settings["server_address"] = netmap.lab_address(settings["server_address"])
+    settings["server_port"] = netmap.lab_port(int(settings["server_port"]))
+    return settings
 
 
 def _raise_fd_limit(wanted: int) -> None:

@@ -19,6 +19,7 @@ from provision.rules import (
     clock,
     coverage,
     drivers,
+    gb28181,
     geometry,
     identity,
     led,
@@ -40,12 +41,15 @@ SCHOOL_RULES: dict[str, Rule] = {
     "secrets": secrets.check,
     "clock": clock.check,
     "coverage": coverage.check,
+    "gb28181": gb28181.check,
 }
 CITY_RULES: dict[str, Rule] = {
     "addresses": city.unique_addresses,
     "subnets": city.unique_subnets,
     "accounts": city.unique_alarm_accounts,
     "precincts": city.precinct_districts,
+    "gb28181_ids": gb28181.unique_ids,
+    "gb28181_servers": gb28181.sip_servers,
 }
 
 

@@ -6,7 +6,7 @@ here. The order they run in is derived from what each runs after, not from this 
 
 from __future__ import annotations
 
-from provision.verify.checks import budgets, coverage, drift, policy, reachability
+from provision.verify.checks import budgets, coverage, drift, gb28181, policy, reachability
 from provision.verify.contract import CheckRegistry
 from provision.verify.selftests import alarm, streams
 
@@ -19,6 +19,7 @@ REGISTRY = CheckRegistry(
         alarm.CHECK,
         budgets.CHECK,
         policy.CHECK,
+        gb28181.CHECK,
     )
 )
 

@@ -76,7 +76,16 @@ def job(city: City, checks: tuple[str, ...], registry: CheckRegistry = REGISTRY)
 
 
 def test_the_registry_lists_every_check_in_report_order_and_says_which_need_state() -> None:
-    assert CHECKS == ("reachability", "drift", "streams", "coverage", "alarm", "budgets", "policy")
+    assert CHECKS == (
+        "reachability",
+        "drift",
+        "streams",
+        "coverage",
+        "alarm",
+        "budgets",
+        "policy",
+        "gb28181",
+    )
     assert set(NEEDS_STATE) == {"reachability", "drift", "coverage", "budgets", "alarm"}
     # the checks run in the order reports show them: policy is already after what it reads
     assert [c.name for c in REGISTRY.execution_order(CHECKS)] == list(CHECKS)
@@ -90,7 +99,7 @@ def test_checks_parse_as_given_and_an_unknown_one_lists_the_valid_ones() -> None
         parse_checks("drift,polcy,strams")
     assert str(caught.value) == (
         "unknown check(s) polcy, strams; valid: "
-        "reachability, drift, streams, coverage, alarm, budgets, policy"
+        "reachability, drift, streams, coverage, alarm, budgets, policy, gb28181"
     )
 
 

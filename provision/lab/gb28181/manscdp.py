@@ -1,0 +1,110 @@
+"""MANSCDP XML bodies (GB/T 28181-2016 §9 and Appendix A): Keepalive, Catalog query/response.
+
+Devices send these in SIP MESSAGE bodies of type `Application/MANSCDP+xml`, most of them in
+GB2312 (the standard's examples declare it), some in UTF-8; WVP-PRO keeps a charset per device
+for that reason (`Device.charset`, default GB2312 in RegisterRequestProcessor.java). Python's
+XML parser cannot read multi-byte legacy encodings itself, so `parse` decodes the bytes with
+the declared codec first (GB18030, a superset of GB2312, so a device that strays beyond
+GB2312 still reads) and parses the text.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+
+CONTENT_TYPE = "Application/MANSCDP+xml"
+DECLARED = re.compile(rb'^\s*<\?xml[^>]*encoding\s*=\s*["\']([A-Za-z0-9_\-]+)["\'][^>]*\?>')
+CODECS = {"gb2312": "gb18030", "gbk": "gb18030", "gb18030": "gb18030", "utf-8": "utf-8"}
+
+
+class ManscdpError(ValueError):
+    """A body that is not MANSCDP XML."""
+
+
+@dataclass(frozen=True, slots=True)
+class Channel:
+    device_id: str
+    name: str
+    civil_code: str = ""
+    parent_id: str = ""
+    status: str = "ON"
+    manufacturer: str = "provision-lab"
+
+
+def encode(root: ET.Element, charset: str = "GB2312") -> bytes:
+    text = ET.tostring(root, encoding="unicode")
+    declaration = f'<?xml version="1.0" encoding="{charset}"?>\r\n'
+    return (declaration + text + "\r\n").encode(CODECS.get(charset.lower(), charset))
+
+
+def parse(body: bytes) -> ET.Element:
+    found = DECLARED.match(body)
+    charset = found.group(1).decode().lower() if found else "utf-8"
+    try:
+        text = body.decode(CODECS.get(charset, charset))
+        return ET.fromstring(re.sub(r"^\s*<\?xml[^>]*\?>", "", text))
+    except (LookupError, UnicodeDecodeError, ET.ParseError) as exc:
+        raise ManscdpError(f"not MANSCDP XML ({charset}): {exc}") from exc
+
+
+def _element(tag: str, fields: dict[str, str]) -> ET.Element:
+    root = ET.Element(tag)
+    for name, value in fields.items():
+        ET.SubElement(root, name).text = value
+    return root
+
+
+def keepalive(device_id: str, sn: int) -> ET.Element:
+    return _element(
+        "Notify", {"CmdType": "Keepalive", "SN": str(sn), "DeviceID": device_id, "Status": "OK"}
+    )
+
+
+def catalog_query(device_id: str, sn: int) -> ET.Element:
+    return _element("Query", {"CmdType": "Catalog", "SN": str(sn), "DeviceID": device_id})
+
+
+def catalog_response(device_id: str, sn: int, channels: list[Channel]) -> ET.Element:
+    root = _element(
+        "Response",
+        {"CmdType": "Catalog", "SN": str(sn), "DeviceID": device_id, "SumNum": str(len(channels))},
+    )
+    items = ET.SubElement(root, "DeviceList", Num=str(len(channels)))
+    for ch in channels:
+        item = ET.SubElement(items, "Item")
+        for name, value in (
+            ("DeviceID", ch.device_id),
+            ("Name", ch.name),
+            ("Manufacturer", ch.manufacturer),
+            ("Owner", "Owner"),
+            ("CivilCode", ch.civil_code),
+            ("Parental", "0"),
+            ("ParentID", ch.parent_id or device_id),
+            ("SafetyWay", "0"),
+            ("RegisterWay", "1"),
+            ("Secrecy", "0"),
+            ("Status", ch.status),
+        ):
+            ET.SubElement(item, name).text = value
+    return root
+
+
+def text(root: ET.Element, tag: str) -> str:
+    return (root.findtext(tag) or "").strip()
+
+
+def channels(root: ET.Element) -> list[Channel]:
+    """The channels of a Catalog response."""
+    return [
+        Channel(
+            device_id=text(item, "DeviceID"),
+            name=text(item, "Name"),
+            civil_code=text(item, "CivilCode"),
+            parent_id=text(item, "ParentID"),
+            status=text(item, "Status") or "ON",
+            manufacturer=text(item, "Manufacturer"),
+        )
+        for item in root.iter("Item")
+    ]

@@ -1,0 +1,148 @@
+"""GB/T 28181 IDs and SIP servers: what a platform would refuse or mis-file, found before apply.
+
+A device's 20-digit ID carries where it is and what it is (GB/T 28181-2016 Appendix D, the
+figures in `provision.standards`): its first 6 digits must be the school's district code
+(GB/T 2260), digits 9-10 education's industry code, digits 11-13 a type that fits the device.
+IDs must be unique city-wide (a platform keys devices and channels by ID: a second device
+under the same ID takes the first one's place). A precinct's SIP server has a type-200 ID and
+a domain equal to its first 10 digits, and only vendor APIs can carry these settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from provision import standards as std
+from provision.diagnostics import Problem
+from provision.inventory.loader import Inventory
+from provision.inventory.model import Camera, Recorder, School, YamlPath
+from provision.templates.gb28181_settings import PLATFORM_KIND, PROTOCOLS, registers, sip_server
+
+CODE = "gb28181-id"
+
+
+def _type_problem(gb_id: str, role: str) -> str | None:
+    wanted = std.GB28181_TYPES_OF_KIND[role]
+    code = gb_id[std.GB28181_TYPE]
+    if code in wanted:
+        return None
+    what = std.GB28181_TYPES.get(code, "not a type of Table D.1")
+    fits = ", ".join(f"{c} {std.GB28181_TYPES[c]}" for c in wanted)
+    return f"type code (digits 11-13) is {code} ({what}); a {role} takes {fits}"
+
+
+def id_problems(gb_id: str, role: str, district_code: str | None) -> list[str]:
+    """What is wrong with one device or channel ID, in words; [] when it is well formed."""
+    out = []
+    if district_code and gb_id[std.GB28181_DIVISION] != district_code:
+        out.append(
+            f"first 6 digits are {gb_id[std.GB28181_DIVISION]}, "
+            f"not the school's district code {district_code} (GB/T 2260)"
+        )
+    industry = gb_id[std.GB28181_INDUSTRY]
+    if industry != std.GB28181_INDUSTRY_EDUCATION:
+        out.append(
+            f"industry code (digits 9-10) is {industry}, not education's "
+            f"{std.GB28181_INDUSTRY_EDUCATION}"
+        )
+    kind_problem = _type_problem(gb_id, role)
+    if kind_problem:
+        out.append(kind_problem)
+    return out
+
+
+def _device_ids(device: Camera | Recorder) -> Iterator[tuple[str, str, YamlPath]]:
+    """(id, role, YAML path) of the device's own ID and each channel ID."""
+    if device.gb28181_id:
+        yield device.gb28181_id, device.kind, (*device.path, "gb28181_id")
+    for i, channel in enumerate(device.gb28181_channels):
+        yield channel, "channel", (*device.path, "gb28181_channels", i)
+
+
+def _registering(school: School) -> Iterator[Camera | Recorder]:
+    yield from school.cameras
+    yield from school.recorders
+
+
+def check(inv: Inventory) -> Iterator[Problem]:
+    """School rule: each device's IDs, and whether a registering device can register."""
+    if inv.city is None:
+        return
+    for school in inv.city.schools:
+        doc = inv.docs[school.id]
+        code = inv.city.district_codes.get(school.district)
+        server = sip_server(inv.city, school)
+        for device in _registering(school):
+            for gb_id, role, path in _device_ids(device):
+                for why in id_problems(gb_id, role, code):
+                    yield doc.problem(path, f"GB/T 28181 ID {gb_id}: {why}", CODE)
+            if server is None or not registers(device):
+                continue
+            if device.gb28181_id is None:
+                msg = (
+                    f"{device.kind} {device.name} is forwarded to a GB/T 28181 platform but has "
+                    "no gb28181_id"
+                )
+                yield doc.problem(device.path, msg, CODE)
+            elif not device.gb28181_channels:
+                msg = f"{device.kind} {device.name} declares no gb28181_channels for the Catalog"
+                yield doc.problem((*device.path, "gb28181_id"), msg, CODE)
+            if device.protocol not in PROTOCOLS:
+                msg = (
+                    f"{device.kind} {device.name} speaks {device.protocol}, which cannot carry "
+                    f"GB/T 28181 settings (only {', '.join(PROTOCOLS)} can)"
+                )
+                yield doc.problem(device.path, msg, "gb28181-protocol")
+        if code is None and any(d.gb28181_id for d in _registering(school)):
+            msg = (
+                f"district {school.district!r} has no admin_code in city.yaml: the GB/T 28181 "
+                "IDs' district digits cannot be checked"
+            )
+            yield doc.problem(("district",), msg, CODE, warning=True)
+
+
+def unique_ids(inv: Inventory) -> Iterator[Problem]:
+    """City rule: every device, channel and server ID is used once in the whole city."""
+    if inv.city is None:
+        return
+    seen: dict[str, str] = {}
+    for i, precinct in enumerate(inv.city_doc.data.get("precincts", [])):
+        server_id = ((precinct.get("video_platform") or {}).get("sip") or {}).get("server_id")
+        if server_id:
+            where = inv.city_doc.where(("precincts", i, "video_platform", "sip", "server_id"))
+            seen.setdefault(server_id, str(where))
+    for school in inv.city.schools:
+        doc = inv.docs[school.id]
+        for device in _registering(school):
+            for gb_id, _, path in _device_ids(device):
+                here = doc.where(path)
+                first = seen.setdefault(gb_id, str(here))
+                if first != str(here):
+                    msg = f"GB/T 28181 ID {gb_id} is also used at {first}"
+                    yield doc.problem(path, msg, "duplicate-gb28181-id")
+
+
+def sip_servers(inv: Inventory) -> Iterator[Problem]:
+    """City rule: a gb28181 precinct declares its SIP server; its ID and domain agree."""
+    if inv.city is None:
+        return
+    for i, precinct in enumerate(inv.city_doc.data.get("precincts", [])):
+        vp = precinct.get("video_platform") or {}
+        base: YamlPath = ("precincts", i, "video_platform")
+        sip = vp.get("sip")
+        if vp.get("kind") == PLATFORM_KIND and not sip:
+            msg = f"precinct {precinct.get('id')}: a gb28181 platform needs its sip server"
+            yield inv.city_doc.problem(base, msg, CODE)
+        if not sip:
+            continue
+        server_id, domain = sip["server_id"], sip["domain"]
+        problem = _type_problem(server_id, "sip_server")
+        if problem:
+            msg = f"SIP server ID {server_id}: {problem}"
+            yield inv.city_doc.problem((*base, "sip", "server_id"), msg, CODE)
+        if domain != server_id[: std.GB28181_DOMAIN_LENGTH]:
+            msg = (
+                f"SIP domain {domain} is not the first {std.GB28181_DOMAIN_LENGTH} digits of "
+                f"the server ID {server_id} ({server_id[: std.GB28181_DOMAIN_LENGTH]})"
+            )
+            yield inv.city_doc.problem((*base, "sip", "domain"), msg, CODE)

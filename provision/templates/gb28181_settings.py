@@ -1,0 +1,84 @@
+"""The GB/T 28181 access settings a camera or NVR should hold, computed once from the inventory.
+
+A forwarded camera (or an NVR with a GB/T 28181 ID) in a precinct whose platform is of kind
+`gb28181` registers with that platform's SIP server. These are the flat settings a vendor
+driver writes (Hikvision ISAPI `/ISAPI/System/Network/SIP/<id>/SIPInfo`, the fields of its SDK
+structure `NET_DVR_GBT28181_ACCESS_CFG`; Dahua's `configManager.cgi` `name=SIP` table), the
+same names `provision render` and plan print:
+
+    gb28181.enabled              True
+    gb28181.server_id            "21020200002000000001"   the platform's SIP server ID (200)
+    gb28181.domain               "2102020000"             the digest realm, server_id[:10]
+    gb28181.server_address       "10.200.8.10"
+    gb28181.server_port          5060
+    gb28181.transport            "UDP" or "TCP"
+    gb28181.edition              "2016" or "2022"
+    gb28181.device_id            "21020200111320000011"   the device's own ID
+    gb28181.channels             ("21020200111320000012",) its channels' IDs, Catalog order
+    gb28181.password             SecretRef("...")         the reference, never the value
+    gb28181.register_expiry_s    3600                     registration validity
+    gb28181.heartbeat_s          60                       keepalive interval
+    gb28181.heartbeat_max_missed 3                        keepalives missed before offline
+
+The password stays a `SecretRef` here, as every secret does: str() and JSON show the
+reference, and the connector resolves it only when the driver writes the device. Pure: no
+I/O, so plan, render and the lab agent all read the same values.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from provision.inventory.model import Camera, City, Recorder, School, SipServer
+
+PREFIX = "gb28181."
+# Vendor APIs that carry GB/T 28181 access settings. ONVIF has no such settings (its Device
+# and Media services know nothing of SIP registration), so an ONVIF camera cannot be told to
+# register: it has to be reached through its vendor API or an NVR in front of it.
+PROTOCOLS = ("isapi", "dahua")
+PLATFORM_KIND = "gb28181"
+
+
+def sip_server(city: City, school: School) -> SipServer | None:
+    """The SIP server of the school's precinct, when that precinct runs a GB/T 28181 platform."""
+    precinct = city.precincts.get(school.precinct)
+    if precinct is None or precinct.video_platform.kind != PLATFORM_KIND:
+        return None
+    return precinct.video_platform.sip
+
+
+def registers(device: Camera | Recorder) -> bool:
+    """Whether the device is meant to register with a GB/T 28181 platform: a forwarded camera,
+    or an NVR the inventory gives an ID."""
+    if isinstance(device, Camera):
+        return device.forward
+    return device.gb28181_id is not None
+
+
+def gb28181_settings(city: City, school: School, device: Camera | Recorder) -> dict[str, Any]:
+    """The device's wanted GB/T 28181 settings; {} when it does not register with a platform
+    (not forwarded, no GB/T 28181 precinct, or no ID yet: validate reports that)."""
+    server = sip_server(city, school)
+    if server is None or not registers(device) or device.gb28181_id is None:
+        return {}
+    values: dict[str, Any] = {
+        "enabled": True,
+        "server_id": server.server_id,
+        "domain": server.domain,
+        "server_address": server.host,
+        "server_port": server.port,
+        "transport": server.transport.upper(),
+        "edition": server.edition,
+        "device_id": device.gb28181_id,
+        "channels": tuple(device.gb28181_channels),
+        "password": server.password,
+        "register_expiry_s": server.register_expiry_s,
+        "heartbeat_s": server.heartbeat_s,
+        "heartbeat_max_missed": server.heartbeat_max_missed,
+    }
+    return {PREFIX + key: value for key, value in values.items()}
+
+
+def unprefixed(settings: dict[str, Any]) -> dict[str, Any]:
+    """The settings by their bare names ("server_id", ...), as the lab agent takes them."""
+    return {k.removeprefix(PREFIX): v for k, v in settings.items() if k.startswith(PREFIX)}

@@ -1,0 +1,154 @@
+"""The gb28181 verify check against a lab precinct of kind gb28181, each failure by its fault.
+
+The example city's nanshajie precinct becomes a GB/T 28181 platform and two of
+dl-zs-h024's forwarded cameras get IDs; one lab (platform, cameras, their agents) serves the
+module. Agents are configured from the inventory as if apply had written their settings.
+Each fault test switches one camera's fault, lets the agent re-register where the fault acts
+on registration, runs the check and puts everything back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from gbsupport import IDS, SCHOOL, SERVER_ID, gb_city
+from labsupport import LabLoop, wait_until
+
+from provision.inventory.loader import load_inventory
+from provision.lab.connector import LabConnector
+from provision.lab.control import ControlApi
+from provision.lab.runtime import Lab
+from provision.verify.checks import gb28181
+from provision.verify.contract import CheckContext
+from provision.verify.model import FAIL, PASS, WARN, CheckResult
+
+
+class Rig:
+    def __init__(self, root: Path, data: Path) -> None:
+        inv = load_inventory(root, only={SCHOOL})
+        assert inv.city is not None
+        self.city = inv.city
+        self.school = inv.city.school(SCHOOL)
+        self.lab = Lab(inv.city, [self.school], data)
+        self.lab.build()
+        self.loop = LabLoop()
+        self.loop.run(self.lab.start(), timeout=30)
+        self.connector = LabConnector()
+
+    def run(self) -> CheckResult:
+        ctx = CheckContext(self.city, self.school, self.connector, {}, 0.0)
+        return gb28181.check(ctx)
+
+    def finding(self, camera: str) -> Any:
+        return next(f for f in self.run().findings if f.subject == camera)
+
+    def platform(self) -> Any:
+        return self.lab.devices["precinct/nanshajie/video_platform"].sim
+
+    def registered(self, camera: str) -> bool:
+        return IDS[camera][0] in self.platform().devices
+
+    def reconfigure(self, camera: str, faults: dict[str, Any] | None) -> None:
+        """The camera's settings written again, with `faults` on (None: cleared)."""
+        dev = f"{SCHOOL}/{camera}"
+        self.loop.run(self.lab.configure_agent(dev, None))
+        self.loop.run(self.lab.set_faults(dev, faults))
+        self.loop.run(self.lab.configure_agent(dev, self.lab.agent_settings[dev]))
+
+
+@pytest.fixture(scope="module")
+def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
+    import shutil
+
+    root = tmp_path_factory.mktemp("gbcity") / "city"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "examples" / "dalian", root)
+    gb_city(root)
+    made = Rig(root, root.parent / "data")
+    wait_until(lambda: all(made.registered(c) for c in IDS), timeout=10, what="registration")
+    yield made
+    made.loop.run(made.lab.stop(), timeout=30)
+    made.loop.close()
+
+
+@pytest.fixture
+def clean(rig: Rig) -> Iterator[Rig]:
+    yield rig
+    for camera in IDS:
+        rig.reconfigure(camera, None)
+    wait_until(lambda: all(rig.registered(c) for c in IDS), timeout=10, what="re-registration")
+
+
+def test_every_camera_registered_alive_catalogued_and_playing(rig: Rig) -> None:
+    wait_until(lambda: all(rig.platform().devices[i].channels for i, _ in IDS.values()))
+    result = rig.run()
+    # WARN would only mean one keepalive late (the lab's heartbeat is 1 s on a busy machine).
+    assert result.verdict in (PASS, WARN), [f.message for f in result.findings]
+    for finding in result.findings:
+        assert "Catalog matches" in finding.message and "H264 320x180" in finding.message
+        assert finding.data["play_seconds"] < gb28181.PLAY_LIMIT_S
+
+
+def test_wrong_password_says_the_password_differs(clean: Rig) -> None:
+    clean.reconfigure("gate-face", {"sip_wrong_password": True})
+    wait_until(lambda: clean.platform().refusals.get(IDS["gate-face"][0]), what="refusal")
+    finding = clean.finding("gate-face")
+    assert finding.verdict == FAIL and "the SIP password differs" in finding.message
+
+
+def test_wrong_server_id_names_the_platforms_id_and_domain(clean: Rig) -> None:
+    clean.reconfigure("gate-face", {"sip_wrong_server_id": True})
+    wait_until(lambda: clean.platform().refusals.get(IDS["gate-face"][0]), what="refusal")
+    finding = clean.finding("gate-face")
+    assert finding.message.startswith("404")
+    assert f"server ID {SERVER_ID} / domain {SERVER_ID[:10]}" in finding.message
+
+
+def test_stopped_keepalives_are_reported_with_their_age(clean: Rig) -> None:
+    clean.loop.run(clean.lab.set_faults(f"{SCHOOL}/gate-face", {"sip_keepalive_stop": True}))
+    wait_until(lambda: clean.finding("gate-face").verdict == FAIL, timeout=8, what="offline")
+    assert "no keepalive for" in clean.finding("gate-face").message
+
+
+def test_catalog_dropping_a_channel_names_it(clean: Rig) -> None:
+    clean.loop.run(clean.lab.set_faults(f"{SCHOOL}/gate-plaza-w", {"sip_catalog_drop": True}))
+    platform, device = clean.platform(), IDS["gate-plaza-w"][0]
+    clean.loop.run(platform.query_catalog(device))
+    finding = clean.finding("gate-plaza-w")
+    assert f"Catalog lacks {IDS['gate-plaza-w'][1][1]}" in finding.message
+
+
+def test_failing_invite_is_reported(clean: Rig) -> None:
+    clean.loop.run(clean.lab.set_faults(f"{SCHOOL}/gate-face", {"sip_invite_fail": True}))
+    finding = clean.finding("gate-face")
+    assert finding.verdict == FAIL and "488" in finding.message
+
+
+def test_the_lab_control_api_configures_an_agent_as_a_camera_would(clean: Rig) -> None:
+    control = ControlApi(clean.lab)
+    clean.loop.run(control.server.start())
+    base = f"http://127.0.0.1:{control.server.port}/api/devices/{SCHOOL}/gate-face/gb28181"
+    try:
+        bad = requests.put(base, json={"server_id": SERVER_ID}, timeout=10)
+        assert bad.status_code == 400 and "lack domain" in bad.json()["error"]
+        assert clean.registered("gate-face")  # a refused change changes nothing
+        requests.delete(base, timeout=10).raise_for_status()
+        assert not clean.registered("gate-face")  # unregistered with Expires 0
+        settings = clean.lab.agent_settings[f"{SCHOOL}/gate-face"]
+        requests.put(base, json={**settings, "channels": list(settings["channels"])}, timeout=10)
+        wait_until(lambda: clean.registered("gate-face"), what="registration")
+    finally:
+        clean.loop.run(control.server.stop())
+
+
+def test_a_2022_device_on_a_2016_platform_is_named(clean: Rig) -> None:
+    dev = f"{SCHOOL}/gate-face"
+    settings = {**clean.lab.agent_settings[dev], "edition": "2022"}
+    clean.loop.run(clean.lab.configure_agent(dev, settings))
+    device = IDS["gate-face"][0]
+    wait_until(lambda: clean.platform().devices[device].gb_version == "3.0", what="re-register")
+    finding = clean.finding("gate-face")
+    assert finding.verdict == FAIL and "edition 2022 device, 2016 platform" in finding.message
