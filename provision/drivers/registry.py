@@ -34,6 +34,7 @@ BUILTIN: dict[DriverKey, str] = {
     ("led_board", "http"): "provision.drivers.led_board:LedBoardDriver",
     ("streams", "zlmediakit"): "provision.drivers.streams:StreamsDriver",
     ("streams", "mediamtx"): "provision.drivers.streams:StreamsDriver",
+    ("camera", "isapi"): "provision.drivers.camera_isapi:IsapiCameraDriver",
 }
 # Kinds in the inventory with nothing to push (recorders are sized, not configured, for now).
 UNMANAGED = ("recorder",)

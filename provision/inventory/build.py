@@ -95,6 +95,14 @@ def build_city(doc: SourceDoc, root: str) -> m.City:
         districts={k: (v or {}).get("name", k) for k, v in raw["districts"].items()},
         tiers=tiers,
         led_templates=dict(raw.get("led_templates", {})),
+        camera_models={
+            name: m.CameraModel(
+                spec["vendor"],
+                bool(spec.get("onvif_media2", False)),
+                tuple(spec.get("codecs") or ("H.264", "H.265")),
+            )
+            for name, spec in (raw.get("camera_models") or {}).items()
+        },
     )
 
 
@@ -144,9 +152,10 @@ def _camera(raw: dict[str, Any], path: m.YamlPath, d: dict[str, Any], school_nam
         ),
         osd=raw.get("osd", school_name),
         forward=bool(raw.get("forward", cam_d.get("forward", False))),
-        model=raw.get("model", ""),
+        model=raw.get("model") or cam_d.get("model", ""),
         recorder=raw.get("recorder"),
         gb28181_id=raw.get("gb28181_id"),
+        vendor=raw.get("vendor") or cam_d.get("vendor", ""),
     )
 
 

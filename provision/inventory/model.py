@@ -94,7 +94,17 @@ class Camera(Device):
     model: str = ""
     recorder: str | None = None
     gb28181_id: str | None = None
+    vendor: str = ""  # as declared (camera, then defaults); City.camera_vendor fills the gap
     kind = "camera"
+
+
+@dataclass(frozen=True, slots=True)
+class CameraModel:
+    """What one camera model can do, as the city's `camera_models` declares it."""
+
+    vendor: str
+    onvif_media2: bool = False
+    codecs: tuple[str, ...] = ("H.264", "H.265")
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,6 +321,12 @@ class City:
     tiers: dict[str, TierStandard]
     led_templates: dict[str, str]
     schools: list[School] = field(default_factory=list)
+    camera_models: dict[str, CameraModel] = field(default_factory=dict)
+
+    def camera_vendor(self, camera: Camera) -> str:
+        """The camera's maker: as declared, else as its model is listed ("" if unknown)."""
+        listed = self.camera_models.get(camera.model)
+        return camera.vendor or (listed.vendor if listed else "")
 
     def school(self, school_id: str) -> School:
         for school in self.schools:

@@ -22,7 +22,10 @@ FAULT_KINDS = (
     "drop_acks",  # alarm centre swallows frames without ACK (alarm centre)
     "receiver_down",  # alarm centre not listening (alarm centre)
     "dead",  # the device is powered off: every listener refuses
+    "api_error",  # resource paths that answer with the vendor API's error status (ISAPI camera)
 )
+
+_LIST_FAULTS = ("soap_fault", "api_error")
 
 
 @dataclass(slots=True)
@@ -38,6 +41,7 @@ class Faults:
     drop_acks: bool = False
     receiver_down: bool = False
     dead: bool = False
+    api_error: list[str] = field(default_factory=list)
 
     def update(self, changes: dict[str, Any]) -> None:
         """Apply a partial update; an unknown fault name is an error listing the valid ones."""
@@ -45,7 +49,7 @@ class Faults:
         for key, value in changes.items():
             if key not in known:
                 raise ValueError(f"unknown fault {key!r}; valid faults: {', '.join(FAULT_KINDS)}")
-            if key == "soap_fault":
+            if key in _LIST_FAULTS:
                 value = [value] if isinstance(value, str) else list(value or [])
             elif key == "latency_ms":
                 value = int(value)
@@ -58,7 +62,7 @@ class Faults:
             setattr(
                 self,
                 f.name,
-                [] if f.name == "soap_fault" else (0 if f.name == "latency_ms" else False),
+                [] if f.name in _LIST_FAULTS else (0 if f.name == "latency_ms" else False),
             )
 
     def active(self) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from provision.lab import netmap
 from provision.lab.alarm_center import AlarmCenter
 from provision.lab.alarm_panel import AlarmPanel
 from provision.lab.camera import Camera
+from provision.lab.camera_isapi import IsapiCamera
 from provision.lab.credentials import lab_secret
 from provision.lab.faults import Faults
 from provision.lab.led_board import LedBoard
@@ -75,9 +76,11 @@ def _digest(text: str) -> int:
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big")
 
 
-def _camera(school: School, cam: CameraSpec, *, faults: Faults) -> Camera:
+def _camera(school: School, cam: CameraSpec, *, faults: Faults) -> Simulator:
     seed = _digest(f"{school.id}/{cam.name}")
     user, password = _login(cam.credentials)
+    if cam.protocol == "isapi":
+        return _isapi_camera(school, cam, seed, user, password, faults)
     return Camera(
         f"{school.id}/{cam.name}",
         netmap.lab_address(cam.host),
@@ -89,6 +92,22 @@ def _camera(school: School, cam: CameraSpec, *, faults: Faults) -> Camera:
         serial=f"DL{seed:010d}",
         clock_offset_s=float(seed % 121 - 30),  # each camera's clock is off a little
         users={user: (password, "Administrator")},
+    )
+
+
+def _isapi_camera(
+    school: School, cam: CameraSpec, seed: int, user: str, password: str, faults: Faults
+) -> IsapiCamera:
+    return IsapiCamera(
+        f"{school.id}/{cam.name}",
+        netmap.lab_address(cam.host),
+        faults=faults,
+        http_port=netmap.lab_port(80),
+        rtsp_port=netmap.lab_port(554),
+        model=cam.model or "DS-2CD2T47G2-L",
+        firmware=f"V5.{seed % 8}.{seed % 5} build 2305{seed % 28 + 1:02d}",
+        clock_offset_s=float(seed % 121 - 30),
+        admin=(user, password),
     )
 
 
