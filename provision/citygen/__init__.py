@@ -43,6 +43,17 @@ PRECINCTS = (
 DEFAULT_BITRATE_KBPS = 2048
 DISK_TB = 8
 FORWARDED = ("gate-face", "gate-plaza-w", "gate-plaza-e", "play-sw")
+# Most cameras are Hikvision, configured over ISAPI (the city default); the gate's face-capture
+# camera and the playground's far corner are another maker's, reached over ONVIF only.
+CAMERA_MODEL = "DS-2CD2T47G2-L"
+UHD_CAMERA_MODEL = "DS-2CD2T87G2-L"  # the 8 MP model, for cameras that need 3840x2160
+ONVIF_CAMERAS = {"gate-face": "IPC2124LE-ADF28KM-G", "play-ne": "IPC2124LE-ADF28KM-G"}
+CAMERA_MODELS = {
+    "DS-2CD2T47G2-L": {"vendor": "hikvision", "onvif_media2": True},
+    "DS-2CD3626G2T-IZS": {"vendor": "hikvision", "onvif_media2": True},
+    "DS-2CD2T87G2-L": {"vendor": "hikvision", "onvif_media2": True},
+    "IPC2124LE-ADF28KM-G": {"vendor": "uniview", "onvif_media2": True},
+}
 PATROL_TIMES = ["07:30", "11:30", "16:30", "18:00", "21:00"]
 SCHEMA_LINE = "# yaml-language-server: $schema={}\n"
 
@@ -118,6 +129,8 @@ def city_doc() -> dict[str, Any]:
                 },
                 "lens": {"focal_mm": 4.0, "sensor_width_mm": 5.57},
                 "forward": False,
+                "protocol": "isapi",
+                "model": CAMERA_MODEL,
             },
             "alarm": {"test_interval_h": 24},
             "led_board": {"size": {"lines": 2, "chars_per_line": 16}},
@@ -129,6 +142,7 @@ def city_doc() -> dict[str, Any]:
             "ganjingzi": {"name": "甘井子区"},
         },
         "precincts": precincts,
+        "camera_models": CAMERA_MODELS,
         "tiers": {
             "high": {"standard": standard, "defaults": {"alarm": {"test_interval_h": 12}}},
             "middle": {"standard": standard},
@@ -169,6 +183,10 @@ def school_doc(
         camera["osd"] = f"{name} {camera['name']}"
         if camera["name"] in FORWARDED:
             camera["forward"] = True
+        if camera["name"] in ONVIF_CAMERAS:
+            camera.update(protocol="onvif", model=ONVIF_CAMERAS[camera["name"]])
+        elif camera.get("video", {}).get("resolution") == "3840x2160":
+            camera["model"] = UHD_CAMERA_MODEL
     ordered = [{"name": c.pop("name"), "host": c.pop("host"), **c} for c in cameras]
     layout = TIER_LAYOUTS[tier]
     students = rng.randint(*layout.students)

@@ -25,6 +25,7 @@ from lxml import etree
 from provision.lab.isapi_state import (
     BITRATE_RANGE_KBPS,
     CODECS,
+    DEFAULT_MAIN_RESOLUTIONS,
     FRAME_RATES,
     GOV_RANGE,
     LEVELS,
@@ -250,7 +251,9 @@ def put_channel(state: IsapiState, m: re.Match[str], body: bytes) -> None:
     cbr = _int(video, "constantBitRate", channel.constant_bitrate)
     vbr = _int(video, "vbrUpperCap", channel.vbr_upper_cap)
     gov = _int(video, "GovLength", channel.gov_length)
-    modes = MAIN_RESOLUTIONS if channel.id % 100 == 1 else SUB_RESOLUTIONS
+    model = state.identity.model
+    main = MAIN_RESOLUTIONS.get(model, DEFAULT_MAIN_RESOLUTIONS)
+    modes = main if channel.id % 100 == 1 else SUB_RESOLUTIONS
     low, high = BITRATE_RANGE_KBPS
     checks = (
         (codec in CODECS, f"videoCodecType {codec!r}"),

@@ -17,9 +17,14 @@ from typing import Any
 LEVELS = ("Administrator", "Operator", "Viewer")
 CODECS = ("H.264", "H.265", "MJPEG")
 QUALITY_CONTROL = ("CBR", "VBR")
-# Sensor modes a 4 MP model encodes; the sub stream tops out at 704x576 / 640x480 (D1-class),
-# as on Hikvision's DS-2CD2x4x range.
-MAIN_RESOLUTIONS = ((2560, 1440), (1920, 1080), (1280, 720))
+# Main-stream modes by model (data sheets: DS-2CD2T47G2-L 4 MP, 2688x1520 max; DS-2CD2T87G2-L
+# 8 MP, 3840x2160 max); a model not listed encodes as the 4 MP one. The sub stream tops out
+# at 704x576 (D1-class), as on Hikvision's DS-2CD2xx7G2 range.
+_MODES_4MP = ((2688, 1520), (2560, 1440), (1920, 1080), (1280, 720))
+MAIN_RESOLUTIONS = {
+    "DS-2CD2T87G2-L": ((3840, 2160), (3200, 1800), (2560, 1440), (1920, 1080), (1280, 720)),
+}
+DEFAULT_MAIN_RESOLUTIONS = _MODES_4MP
 SUB_RESOLUTIONS = ((704, 576), (640, 480), (640, 360), (320, 240))
 FRAME_RATES = range(100, 3001)  # hundredths of a frame per second: 1-30 fps
 BITRATE_RANGE_KBPS = (32, 16384)
@@ -27,7 +32,7 @@ GOV_RANGE = (1, 400)
 MAX_USERS = 32
 MAX_NTP_SERVERS = 4
 MAX_TEXT_OVERLAYS = 8
-MAX_OVERLAY_BYTES = 44  # displayText limit in bytes of UTF-8 (Chinese: 14 characters)
+MAX_OVERLAY_BYTES = 64  # the lab's displayText limit in UTF-8 bytes (firmware limits vary)
 
 
 @dataclass(slots=True, frozen=True)
