@@ -68,6 +68,7 @@ class _Seen:
 
 class CameraDriver(Driver):
     kind = "camera"
+    stream_uri_reads_device = True  # GetStreamUri: the streams driver asks it at read time
 
     def __init__(self, target: Target) -> None:
         super().__init__(target)

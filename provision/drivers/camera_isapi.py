@@ -81,6 +81,7 @@ _RESOURCE_OF = {
 
 class IsapiCameraDriver(Driver):
     kind = "camera"
+    stream_uri_reads_device = False  # Hikvision's fixed RTSP paths: known without asking
 
     def __init__(self, target: Target) -> None:
         super().__init__(target)

@@ -6,9 +6,11 @@ the camera's main stream. Settings are `proxy/<stream>` → the source URL witho
 
 The source URL is the camera's own: its driver's `stream_uri("main")` (Hikvision ISAPI and
 Dahua by their fixed RTSP paths, ONVIF by GetStreamUri), so no vendor path is written here.
-Asking an ONVIF camera is the one contact `desired` makes; a camera that cannot answer is left
-out, its existing proxy kept (not ours to remove while we cannot say what it should pull),
-and `apply` fails the streams target naming it once the other proxies are in place.
+`desired` stays pure: the URLs only a camera can tell are asked at `read` (which every plan,
+apply and verify runs first), and a forwarded camera whose URL is not known is left out of
+`desired`. One that cannot answer keeps its existing proxy (not ours to remove while we
+cannot say what it should pull), and `apply` fails the streams target naming it once the
+other proxies are in place.
 
 The platform needs the camera's read-only credentials in the URL it pulls. They are resolved
 through the connector and put into the request to the platform only; URLs read back are
@@ -47,11 +49,19 @@ class StreamPullError(DeviceError):
 
 @runtime_checkable
 class StreamSource(Protocol):
-    """What a camera driver offers the streams driver: its RTSP URL, without credentials."""
+    """What a camera driver offers the streams driver: its RTSP URL, without credentials.
+    A driver whose URL needs the camera (ONVIF's GetStreamUri) sets `stream_uri_reads_device`;
+    one that knows it from the inventory alone (vendor APIs' fixed paths) sets it False."""
 
     def stream_uri(self, stream: str = "main") -> str: ...
 
     def close(self) -> None: ...
+
+
+def reads_device(camera: Camera) -> bool:
+    """Whether the camera's driver must ask the camera for its stream URL (unknown: yes)."""
+    cls = driver_class("camera", camera.protocol)
+    return bool(getattr(cls, "stream_uri_reads_device", True))
 
 
 def camera_source(target: Target, camera: Camera) -> str:
@@ -106,35 +116,43 @@ class StreamsDriver(Driver):
         )
         self._cameras = {stream_name(school, cam): cam for cam in school.cameras}
         self._platform: StreamPlatform | None = None
-        self._sources: dict[str, str | None] = {}  # stream → the camera's URL (None: unknown)
+        self._sources: dict[str, str] = {}  # stream → the camera's URL, once known
         self._unasked: dict[str, str] = {}  # stream → why its camera could not say its URL
 
     def desired(self) -> Settings:
         want: Settings = {}
         for name, cam in self._cameras.items():
-            if cam.forward and (source := self._source(name, cam)) is not None:
+            if not cam.forward:
+                continue
+            if not reads_device(cam):
+                self._sources.setdefault(name, camera_source(self.target, cam))
+            if (source := self._sources.get(name)) is not None:
                 want[PREFIX + name] = source
         return want
 
-    def _source(self, stream: str, camera: Camera) -> str | None:
-        """The camera's URL, asked once per run; None (and why, kept) when it cannot say."""
-        if stream not in self._sources:
-            try:
-                self._sources[stream] = camera_source(self.target, camera)
-            except DeviceError as exc:
-                self._sources[stream] = None
-                self._unasked[stream] = str(exc)
-        return self._sources[stream]
+    def _ask_cameras(self) -> None:
+        """Learn the URLs only the cameras can tell (read time: desired stays pure); a camera
+        that cannot say is remembered with why."""
+        for name, cam in self._cameras.items():
+            if cam.forward and name not in self._sources and reads_device(cam):
+                try:
+                    self._sources[name] = camera_source(self.target, cam)
+                except DeviceError as exc:
+                    self._unasked[name] = str(exc)
 
     def owns(self, setting: str) -> bool:
         stream = setting[len(PREFIX) :]
-        # A camera that could not be asked for its URL keeps whatever proxy it has.
-        return setting.startswith(PREFIX) and self._ours(stream) and stream not in self._unasked
+        # A forwarded camera whose URL is not known (it could not say, or `read` has not asked
+        # it yet) keeps whatever proxy it has.
+        camera = self._cameras.get(stream)
+        unknown = camera is not None and camera.forward and stream not in self._sources
+        return setting.startswith(PREFIX) and self._ours(stream) and not unknown
 
     def _ours(self, stream: str) -> bool:
         return stream.startswith(self.prefix) and not stream.startswith(self._longer_ids)
 
     def read(self) -> Settings:
+        self._ask_cameras()
         proxies = self._open().list_proxies()
         return {
             PREFIX + stream: strip_userinfo(url)

@@ -53,9 +53,7 @@ def _line(path: Path, problem: Any) -> str:
 
 def test_h265_over_onvif_media1_is_refused_at_the_codec(city_copy: Path) -> None:
     _city(city_copy)
-    path = _camera(
-        city_copy, 1, protocol="onvif", model="ACME-MEDIA1", video={"codec": "H.265"}
-    )
+    path = _camera(city_copy, 1, protocol="onvif", model="ACME-MEDIA1", video={"codec": "H.265"})
     [problem] = _problems(city_copy)
     assert "codec: H.265" in _line(path, problem)
     assert "Media1 cannot set H.265" in problem.message and "ACME-MEDIA1" in problem.message
