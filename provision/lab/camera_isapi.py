@@ -14,9 +14,10 @@ the camera (`/ISAPI/System/deviceinfo` works).
 RTSP is the lab's shared `RtspServer` at Hikvision's paths `/Streaming/Channels/101` (main)
 and `/102` (sub), both playing the shared test clip; the snapshot is
 `/ISAPI/Streaming/channels/101/picture`. Faults: auth_failure refuses every credential,
-api_error lists resource paths (e.g. "/ISAPI/Security/users") that answer statusCode 3
-Device Error, obstructed greys the snapshot, latency/timeout/refuse/dead act on the HTTP
-listener and rtsp_down/dead on RTSP (call `sync_faults()` after flipping refuse/dead/rtsp_down).
+api_error lists resource paths ("/ISAPI/Security/users", any method) or requests
+("POST /ISAPI/Security/users") that answer statusCode 3 Device Error, obstructed greys the
+snapshot, latency/timeout/refuse/dead act on the HTTP listener and rtsp_down/dead on RTSP
+(call `sync_faults()` after flipping refuse/dead/rtsp_down).
 """
 
 from __future__ import annotations
@@ -134,8 +135,17 @@ class IsapiCamera:
             needed, handler = entry
             if not permits(self.settings.level_of(user) or "", needed):
                 raise IsapiError(403, 4, "lowPrivilege", "Invalid Operation")
-            if any(req.path.lower() == p.lower() for p in self.faults.api_error):
+            if self._faulted(req.method, req.path):
                 raise IsapiError(500, 3, "deviceError", "Device Error")
             answer = handler(self.settings, match, req.body)
             return Response(200, answer if answer is not None else response_status(req.path), XML)
         raise IsapiError(404, 4, "notSupport", "Invalid Operation")
+
+    def _faulted(self, method: str, path: str) -> bool:
+        """Whether the api_error fault names this request: "PATH" (any method) or
+        "METHOD PATH", e.g. "POST /ISAPI/Security/users"."""
+        for entry in self.faults.api_error:
+            wanted, _, where = entry.strip().rpartition(" ")
+            if where.lower() == path.lower() and wanted.upper() in ("", method):
+                return True
+        return False
