@@ -42,6 +42,7 @@ from provision.errors import DeviceError
 from provision.inventory.model import Camera
 from provision.templates.camera_settings import (
     MAIN_ENCODER,
+    RATE_CONTROL,
     USERS,
     camera_settings,
     is_camera_setting,
@@ -319,12 +320,15 @@ def inventory_rtsp_url(uri: str, host: str) -> str:
 
 
 def _call_of(setting: str) -> str:
-    """The ONVIF call group that sets a camera setting."""
+    """The ONVIF call group that sets a camera setting ("": none here; Media1's rate control
+    and the sub stream are not set by this driver)."""
     if setting in ("hostname", "ntp", "osd"):
         return setting
     if setting in ("clock.source", "clock.timezone"):
         return "clock"
-    return "encoder" if setting.startswith(MAIN_ENCODER) else "users"
+    if setting.startswith(MAIN_ENCODER) and not setting.endswith(RATE_CONTROL):
+        return "encoder"
+    return "users" if setting.startswith(USERS) else ""
 
 
 def _encoder_settings(enc: etree._Element | None) -> Settings:

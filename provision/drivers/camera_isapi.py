@@ -6,7 +6,8 @@ Each setting and the resource that holds it:
     ntp                        /ISAPI/System/time/ntpServers           NTPServer list
     clock.source               /ISAPI/System/time                      timeMode NTP | manual
     clock.timezone             /ISAPI/System/time                      timeZone "CST-8:00:00"
-    encoder.main.*             /ISAPI/Streaming/channels/101           Video (sub stream: 102)
+    encoder.main.*             /ISAPI/Streaming/channels/101           Video
+    encoder.sub.*              /ISAPI/Streaming/channels/102           Video (when wanted)
     osd                        /ISAPI/System/Video/inputs/channels/1/overlays   TextOverlay 1
     users.<name>               /ISAPI/Security/users[/<id>]            POST / PUT / DELETE
 
@@ -14,8 +15,9 @@ ISAPI replaces a resource with a PUT of the whole document, so `apply` edits the
 last read in this session (or reads it first) and sends it back with every field the camera
 reported, one PUT per resource, resources in the order the changes first name them. Values
 the camera writes its own way are translated at this edge only: frame rates in hundredths
-(`maxFrameRate` 2500 = 25 fps), the bitrate in `constantBitRate` or `vbrUpperCap` as the
-channel's `videoQualityControlType` says, time zones with seconds ("CST-8:00:00" is the POSIX
+(`maxFrameRate` 2500 = 25 fps), rate control as `videoQualityControlType`, the bitrate read
+from `constantBitRate` or `vbrUpperCap` as that says (and written to both, so a change of
+rate control in the same PUT keeps it), time zones with seconds ("CST-8:00:00" is the POSIX
 "CST-8"), the auditor's level "User" as Hikvision's "Viewer".
 
 Accounts, as in the ONVIF driver: the school's operator and auditor are created with their
@@ -47,6 +49,8 @@ from provision.errors import DeviceError
 from provision.inventory.model import Camera
 from provision.templates.camera_settings import (
     MAIN_ENCODER,
+    RATE_CONTROL,
+    SUB_ENCODER,
     USERS,
     camera_settings,
     is_camera_setting,
@@ -62,6 +66,7 @@ DEVICE_INFO = "/ISAPI/System/deviceInfo"
 TIME = "/ISAPI/System/time"
 NTP_SERVERS = "/ISAPI/System/time/ntpServers"
 MAIN_CHANNEL = f"/ISAPI/Streaming/channels/{VIDEO_INPUT}01"
+SUB_CHANNEL = f"/ISAPI/Streaming/channels/{VIDEO_INPUT}02"
 OVERLAYS = f"/ISAPI/System/Video/inputs/channels/{VIDEO_INPUT}/overlays"
 USERS_PATH = "/ISAPI/Security/users"
 SNAPSHOT = f"{MAIN_CHANNEL}/picture"
@@ -108,9 +113,11 @@ class IsapiCameraDriver(Driver):
                 (text(clock, "timeMode") or "").lower()
             ),
             "clock.timezone": posix_from_hikvision(text(clock, "timeZone") or ""),
-            **_encoder_settings(find(self._doc(MAIN_CHANNEL), "Video")),
+            **_encoder_settings(MAIN_ENCODER, find(self._doc(MAIN_CHANNEL), "Video")),
             "osd": _osd_text(self._doc(OVERLAYS)),
         }
+        if self.camera.sub_video is not None:  # read only what is wanted: one GET less
+            settings.update(_encoder_settings(SUB_ENCODER, find(self._doc(SUB_CHANNEL), "Video")))
         settings.update({USERS + name: {"level": lvl} for name, (_id, lvl) in users.items()})
         return settings
 
@@ -240,6 +247,8 @@ class IsapiCameraDriver(Driver):
             raise DeviceError(f"{self.label}: cannot apply {setting} = {value!r}: {problem}")
         if setting.startswith(USERS):
             return USERS_PATH
+        if setting.startswith(SUB_ENCODER):
+            return SUB_CHANNEL
         return MAIN_CHANNEL if setting.startswith(MAIN_ENCODER) else _RESOURCE_OF[setting]
 
 
@@ -275,16 +284,19 @@ def _ntp_servers(servers: etree._Element) -> list[str]:
     return out
 
 
-def _encoder_settings(video: etree._Element | None) -> Settings:
+def _encoder_settings(prefix: str, video: etree._Element | None) -> Settings:
     width, height = integer(video, "videoResolutionWidth"), integer(video, "videoResolutionHeight")
     rate = integer(video, "maxFrameRate")
-    vbr = (text(video, "videoQualityControlType") or "").upper() == "VBR"
+    control = (text(video, "videoQualityControlType") or "").upper() or None
     return {
-        MAIN_ENCODER + "resolution": f"{width}x{height}" if width and height else None,
-        MAIN_ENCODER + "codec": text(video, "videoCodecType"),
-        MAIN_ENCODER + "fps": rate // 100 if rate else None,
-        MAIN_ENCODER + "gop": integer(video, "GovLength"),
-        MAIN_ENCODER + "bitrate_kbps": integer(video, "vbrUpperCap" if vbr else "constantBitRate"),
+        prefix + "resolution": f"{width}x{height}" if width and height else None,
+        prefix + "codec": text(video, "videoCodecType"),
+        prefix + "fps": rate // 100 if rate else None,
+        prefix + "gop": integer(video, "GovLength"),
+        prefix + "bitrate_kbps": integer(
+            video, "vbrUpperCap" if control == "VBR" else "constantBitRate"
+        ),
+        prefix + RATE_CONTROL: control,
     }
 
 
@@ -329,8 +341,10 @@ def _edit_channel(root: etree._Element, setting: str, value: Any) -> None:
     video = find(root, "Video")
     if video is None:
         raise DeviceError(f"channel {text(root, 'id')} has no Video section")
-    name = setting.removeprefix(MAIN_ENCODER)
-    if name == "resolution":
+    name = setting.removeprefix(MAIN_ENCODER).removeprefix(SUB_ENCODER)
+    if name == RATE_CONTROL:
+        set_text(video, "videoQualityControlType", value)
+    elif name == "resolution":
         width, height = value.split("x")  # checked by is_valid_value
         set_text(video, "videoResolutionWidth", width)
         set_text(video, "videoResolutionHeight", height)
@@ -340,9 +354,9 @@ def _edit_channel(root: etree._Element, setting: str, value: Any) -> None:
         set_text(video, "maxFrameRate", str(value * 100))
     elif name == "gop":
         set_text(video, "GovLength", str(value))
-    else:  # bitrate: where the channel's rate control reads it
-        vbr = (text(video, "videoQualityControlType") or "").upper() == "VBR"
-        set_text(video, "vbrUpperCap" if vbr else "constantBitRate", str(value))
+    else:  # bitrate: in both, so it holds whichever rate control the channel ends up with
+        set_text(video, "constantBitRate", str(value))
+        set_text(video, "vbrUpperCap", str(value))
 
 
 def _edit_overlays(root: etree._Element, _setting: str, value: Any) -> None:
@@ -367,6 +381,7 @@ _EDITS = {
     TIME: _edit_time,
     NTP_SERVERS: _edit_ntp,
     MAIN_CHANNEL: _edit_channel,
+    SUB_CHANNEL: _edit_channel,
     OVERLAYS: _edit_overlays,
 }
 

@@ -73,6 +73,7 @@ class Video:
     fps: int
     gop: int
     bitrate_kbps: int
+    rate_control: str = ""  # CBR | VBR; "": left as the camera has it
 
     @property
     def resolution(self) -> str:
@@ -95,6 +96,7 @@ class Camera(Device):
     recorder: str | None = None
     gb28181_id: str | None = None
     vendor: str = ""  # as declared (camera, then defaults); City.camera_vendor fills the gap
+    sub_video: Video | None = None  # None: the sub stream is left as the camera has it
     kind = "camera"
 
 

@@ -4,7 +4,8 @@ ONVIF Media1's `tt:VideoEncoding` is JPEG | MPEG4 | H264: H.265 is set only thro
 (ver20), so an ONVIF camera whose model the city lists without Media2 cannot be given H.265,
 whatever its encoder could do. A model's encoder offers only the codecs its data sheet lists,
 whichever protocol asks. A vendor API speaks only to its vendor's cameras: ISAPI is
-Hikvision's, the `dahua` protocol Dahua's HTTP API. What the city does not declare (a model
+Hikvision's, the `dahua` protocol Dahua's HTTP API. The ONVIF driver sets neither rate control
+nor the sub stream, so an ONVIF camera cannot be given them. What the city does not declare (a model
 missing from `camera_models`, a camera without a vendor) is not guessed at: a model's
 abilities are also learnt at plan time, when the driver reads the camera.
 """
@@ -60,6 +61,23 @@ def problems_of(city: City, camera: Camera) -> Iterator[tuple[tuple[str, ...], s
                 f"{', '.join(MEDIA1_CODECS)}); use the vendor's protocol or a Media2 model"
             ),
         )
+    if camera.protocol == "onvif":
+        if camera.video.rate_control:
+            yield (
+                ("video", "rate_control"),
+                (
+                    f"camera {camera.name!r} is configured over ONVIF, whose driver does not set "
+                    "rate control (CBR/VBR); use the vendor's protocol or leave it unset"
+                ),
+            )
+        if camera.sub_video is not None:
+            yield (
+                ("sub_video",),
+                (
+                    f"camera {camera.name!r} is configured over ONVIF, whose driver does not set "
+                    "the sub stream; use the vendor's protocol or leave sub_video unset"
+                ),
+            )
     vendor, wanted = city.camera_vendor(camera), VENDOR_OF_PROTOCOL.get(camera.protocol)
     if wanted and vendor and vendor != wanted:
         yield (

@@ -20,7 +20,7 @@ from provision.drivers.camera_isapi import (
     posix_from_hikvision,
 )
 from provision.errors import DeviceError
-from provision.inventory.model import City
+from provision.inventory.model import City, Video
 from provision.lab.camera_isapi import IsapiCamera
 from provision.lab.faults import Faults
 
@@ -39,9 +39,9 @@ def rig(city: City, loop: LabLoop) -> Iterator[Callable[..., Rig]]:
     """Factory: a fresh factory-state lab ISAPI camera and a driver for an example camera."""
     made: list[Rig] = []
 
-    def make(password: str = ADMIN, timeout: float = 2.0) -> Rig:
+    def make(password: str = ADMIN, timeout: float = 2.0, **camera: Any) -> Rig:
         school = city.school(SCHOOL)
-        spec = dataclasses.replace(school.cameras[len(made)], protocol="isapi")
+        spec = dataclasses.replace(school.cameras[len(made)], protocol="isapi", **camera)
         sim = IsapiCamera(
             spec.name,
             "127.0.0.1",
@@ -162,3 +162,19 @@ def test_identity_snapshot_and_stream_uris(rig: Callable[..., Rig]) -> None:
 def test_time_zones_round_trip(posix: str, hikvision: str) -> None:
     assert hikvision_from_posix(posix) == hikvision
     assert posix_from_hikvision(hikvision) == posix
+
+
+def test_sub_stream_and_rate_control_converge_when_the_inventory_wants_them(
+    rig: Callable[..., Rig], city: City
+) -> None:
+    main = dataclasses.replace(city.school(SCHOOL).cameras[0].video, rate_control="CBR")
+    sub = Video(640, 360, "H.264", 15, 30, 384, "CBR")
+    driver, sim = rig(video=main, sub_video=sub)
+    want = driver.desired()
+    assert want["encoder.main.rate_control"] == "CBR" and want["encoder.sub.fps"] == 15
+    driver.apply(driver.diff(driver.read(), want))
+    assert driver.diff(driver.read(), want) == []
+    main_ch, sub_ch = sim.settings.channels[101], sim.settings.channels[102]
+    assert main_ch.quality_control == "CBR" and main_ch.constant_bitrate == main.bitrate_kbps
+    assert (sub_ch.width, sub_ch.height, sub_ch.max_frame_rate) == (640, 360, 1500)
+    assert (sub_ch.quality_control, sub_ch.constant_bitrate, sub_ch.gov_length) == ("CBR", 384, 30)

@@ -91,3 +91,19 @@ def test_vendor_and_model_inherit_from_defaults(city_copy: Path) -> None:
     assert (first.vendor, first.model, city.camera_vendor(first)) == ("acme", "ACME-MEDIA2", "acme")
     assert (second.vendor, second.model) == ("", "DS-TEST")
     assert city.camera_vendor(second) == "hikvision"  # from camera_models
+
+
+def test_onvif_cameras_cannot_be_given_a_sub_stream_or_rate_control(city_copy: Path) -> None:
+    _city(city_copy)
+    sub = {"resolution": "640x360", "codec": "H.264", "fps": 15, "gop": 30, "bitrate_kbps": 384}
+    path = _camera(city_copy, 1, protocol="onvif", model="ACME-MEDIA2", sub_video=sub)
+    _camera(city_copy, 2, protocol="isapi", model="DS-TEST", sub_video=sub)  # fine over ISAPI
+    _camera(city_copy, 3, protocol="onvif", model="ACME-MEDIA2", video={"rate_control": "CBR"})
+    problems = _problems(city_copy)
+    assert len(problems) == 2
+    assert "sub_video" in _line(path, problems[0]) and "sub stream" in problems[0].message
+    assert "rate_control: CBR" in _line(path, problems[1])
+    city = load_inventory(city_copy).city
+    assert city is not None
+    isapi = city.school(KG).cameras[2]
+    assert isapi.sub_video is not None and isapi.sub_video.fps == 15
