@@ -97,6 +97,7 @@ class IsapiSession:
         self.http = HttpClient(label, base_url, timeout=timeout, secrets=(password,))
         self.http.session.auth = HTTPDigestAuth(username, password)
         self.http.session.headers["Content-Type"] = "application/xml; charset=UTF-8"
+        self.exchanges = 0  # requests answered (a Digest challenge and its retry count once)
 
     def get(self, path: str, operation: str) -> etree._Element:
         return self._xml(self._call("GET", path, operation), operation)
@@ -121,6 +122,7 @@ class IsapiSession:
 
     def _call(self, method: str, path: str, operation: str, **kwargs: Any) -> requests.Response:
         resp = self.http.call(method, path, operation, expect=range(100, 600), **kwargs)
+        self.exchanges += 1
         if resp.status_code == 401:
             raise self.http.fail(
                 operation,
