@@ -247,7 +247,7 @@ def _edit_plan(path: Path, edit: str) -> Path:
 
 
 def test_a_hand_edited_saved_plan_applies_nothing(lab: Env) -> None:
-    cam = _camera_client(lab, "play-sw")
+    cam = _camera_client(lab, "play-ne")  # an ONVIF camera of the school
     cam.devicemgmt.SetHostname({"Name": "drifted"})
     saved = lab.tmp / "reviewed.json"
     _plan(lab, "--out", str(saved))
@@ -255,9 +255,9 @@ def test_a_hand_edited_saved_plan_applies_nothing(lab: Env) -> None:
         edited = str(_edit_plan(saved, edit))
         done = lab.run("apply", "-i", str(EXAMPLE), "--lab", "--yes", edited, ok=(1,))
         assert "stale" in done.stderr, edit
-        named = "dl-zs-h024/gate-face" if edit == "other school" else f"{SCHOOL}/play-sw"
+        named = "dl-zs-h024/gate-face" if edit == "other school" else f"{SCHOOL}/play-ne"
         assert named in done.stderr, (edit, done.stderr)
         assert cam.devicemgmt.GetHostname().Name == "drifted", edit  # nothing was applied
     # The reviewed plan itself still applies, exactly.
     lab.run("apply", "-i", str(EXAMPLE), "--lab", "--yes", str(saved))
-    assert cam.devicemgmt.GetHostname().Name == f"{SCHOOL}-play-sw"
+    assert cam.devicemgmt.GetHostname().Name == f"{SCHOOL}-play-ne"
