@@ -1,9 +1,14 @@
 #!/usr/bin/env python3
-"""Benchmark: provision N lab cameras from factory state over ONVIF, then re-apply.
+"""Benchmark: provision N lab cameras from factory state, per protocol, then re-apply.
 
     .venv/bin/python bench/apply.py                   # N = 100 and 1,000 (a few minutes)
     .venv/bin/python bench/apply.py --cameras 100     # one size
     .venv/bin/python bench/apply.py --naive 20        # a shorter naive run
+    .venv/bin/python bench/apply.py --protocols isapi # Hikvision ISAPI cameras only
+
+Each protocol (ONVIF, Hikvision ISAPI) is measured on its own cameras against its own floor,
+in the same run. For ISAPI the floor is bench/isapi_floor.py: the same resources over one
+raw socket, Digest by hand, documents from templates; there is no naive way for ISAPI.
 
 Cameras are the first N of a generated city (provision.citygen), simulated by one lab process
 on their own 127.x addresses. Per camera, "apply" is read + diff + apply + read again to verify
@@ -48,6 +53,7 @@ from lxml import etree
 
 from provision.drivers.base import Change, Driver, Settings, Target
 from provision.drivers.camera import CameraDriver
+from provision.drivers.registry import driver_class
 from provision.inventory.loader import load_inventory
 from provision.inventory.model import Camera, City, School
 from provision.lab.connector import LabConnector
@@ -56,14 +62,14 @@ Pair = tuple[School, Camera]
 WAYS = ("provision", "floor", "naive")
 
 
-def first_cameras(city: City, count: int) -> list[Pair]:
-    pairs = [(school, cam) for school in city.schools for cam in school.cameras]
+def first_cameras(city: City, count: int, protocol: str = "onvif") -> list[Pair]:
+    pairs = [(s, cam) for s in city.schools for cam in s.cameras if cam.protocol == protocol]
     if len(pairs) < count:
-        raise SystemExit(f"the city has {len(pairs)} cameras, fewer than {count}")
+        raise SystemExit(f"the city has {len(pairs)} {protocol} cameras, fewer than {count}")
     return pairs[:count]
 
 
-def make_city(out: Path, count: int) -> None:
+def make_city(out: Path, count: int, protocols: list[str]) -> None:
     from provision.citygen import write_city
 
     schools = max(4, count // 20)
@@ -71,7 +77,8 @@ def make_city(out: Path, count: int) -> None:
         write_city(out, schools)
         city = load_inventory(out).city
         assert city is not None
-        if sum(len(s.cameras) for s in city.schools) >= count:
+        cams = [c for s in city.schools for c in s.cameras]
+        if all(sum(c.protocol == p for c in cams) >= count for p in protocols):
             return
         schools += max(1, schools // 4)
 
@@ -79,7 +86,7 @@ def make_city(out: Path, count: int) -> None:
 # --- the lab process -------------------------------------------------------------------------
 
 
-async def serve_lab(city_dir: Path, count: int) -> None:
+async def serve_lab(city_dir: Path, count: int, protocol: str) -> None:
     """Start the first `count` cameras, say so, serve until stdin closes, report own CPU."""
     from provision.lab.runtime import Lab, _raise_fd_limit
 
@@ -87,7 +94,8 @@ async def serve_lab(city_dir: Path, count: int) -> None:
     assert city is not None
     lab = Lab(city, city.schools, Path(tempfile.mkdtemp()))
     lab.build()
-    sims = [lab.devices[f"{s.id}/{c.name}"].sim for s, c in first_cameras(city, count)]
+    pairs = first_cameras(city, count, protocol)
+    sims = [lab.devices[f"{s.id}/{c.name}"].sim for s, c in pairs]
     _raise_fd_limit(len(sims) * 2 + 256)
     for i in range(0, len(sims), 200):
         await asyncio.gather(*(sim.start() for sim in sims[i : i + 200]))
@@ -101,21 +109,25 @@ async def serve_lab(city_dir: Path, count: int) -> None:
 # --- provision's way -------------------------------------------------------------------------
 
 
+def camera_driver(city: City, school: School, cam: Camera, connector: LabConnector) -> Any:
+    return driver_class("camera", cam.protocol)(Target(city, school, cam, connector))
+
+
 def provision_camera(city: City, school: School, cam: Camera, connector: LabConnector) -> int:
-    driver = CameraDriver(Target(city, school, cam, connector))
+    driver = camera_driver(city, school, cam, connector)
     try:
         converge(driver)
-        return driver._session().exchanges
+        return int(driver._session().exchanges)
     finally:
         driver.close()
 
 
 def provision_again(city: City, school: School, cam: Camera, connector: LabConnector) -> int:
-    driver = CameraDriver(Target(city, school, cam, connector))
+    driver = camera_driver(city, school, cam, connector)
     try:
         if driver.diff(driver.read(), driver.desired()):
             raise AssertionError(f"{driver.label}: not converged")
-        return driver._session().exchanges
+        return int(driver._session().exchanges)
     finally:
         driver.close()
 
@@ -344,6 +356,40 @@ def floor_again(city: City, school: School, cam: Camera, connector: LabConnector
     return raw.calls
 
 
+def isapi_floor_camera(city: City, school: School, cam: Camera, connector: LabConnector) -> int:
+    import isapi_floor
+
+    driver = camera_driver(city, school, cam, connector)  # desired() only: pure
+    assert cam.credentials is not None
+    address = connector.address(cam.host, 80)
+    raw = isapi_floor.RawIsapi(
+        address, cam.credentials.username, connector.secret(cam.credentials.password)
+    )
+    settings, state = isapi_floor.floor_read(raw)
+    want = driver.desired()
+    changes = driver.diff(settings, want)
+    isapi_floor.floor_apply(raw, changes, want, state, user_passwords(school, connector))
+    if driver.diff(isapi_floor.floor_read(raw)[0], want):
+        raise AssertionError(f"{driver.label}: ISAPI floor did not converge")
+    raw.sock.close()
+    return raw.calls
+
+
+def isapi_floor_again(city: City, school: School, cam: Camera, connector: LabConnector) -> int:
+    import isapi_floor
+
+    driver = camera_driver(city, school, cam, connector)
+    assert cam.credentials is not None
+    address = connector.address(cam.host, 80)
+    raw = isapi_floor.RawIsapi(
+        address, cam.credentials.username, connector.secret(cam.credentials.password)
+    )
+    if driver.diff(isapi_floor.floor_read(raw)[0], driver.desired()):
+        raise AssertionError(f"{driver.label}: not converged")
+    raw.sock.close()
+    return raw.calls
+
+
 # --- the naive way: onvif-zeep, one ONVIFCamera per camera and session -----------------------
 
 
@@ -433,19 +479,21 @@ def naive_again(city: City, school: School, cam: Camera, connector: LabConnector
 # --- running and reporting -------------------------------------------------------------------
 
 Step = Callable[[City, School, Camera, LabConnector], int]
-STEPS: dict[str, tuple[Step, Step]] = {
-    "provision": (provision_camera, provision_again),
-    "floor": (floor_camera, floor_again),
-    "naive": (naive_camera, naive_again),
+STEPS: dict[tuple[str, str], tuple[Step, Step]] = {
+    ("onvif", "provision"): (provision_camera, provision_again),
+    ("onvif", "floor"): (floor_camera, floor_again),
+    ("onvif", "naive"): (naive_camera, naive_again),
+    ("isapi", "provision"): (provision_camera, provision_again),
+    ("isapi", "floor"): (isapi_floor_camera, isapi_floor_again),
 }
 
 
-def run_client(way: str, city_dir: Path, count: int, workers: int) -> dict[str, Any]:
+def run_client(way: str, city_dir: Path, count: int, workers: int, protocol: str) -> dict[str, Any]:
     city = load_inventory(city_dir).city
     assert city is not None
-    pairs, connector = first_cameras(city, count), LabConnector(timeout=30)
+    pairs, connector = first_cameras(city, count, protocol), LabConnector(timeout=30)
     result: dict[str, Any] = {"startup_s": 0.0}
-    if way == "provision":  # once per process, not per camera: reported apart
+    if way == "provision" and protocol == "onvif":  # once per process: reported apart
         from provision.drivers.onvif_wsdl import DEVICE, MEDIA, shared_client
 
         started = time.perf_counter()
@@ -454,7 +502,7 @@ def run_client(way: str, city_dir: Path, count: int, workers: int) -> dict[str, 
     if way in ("provision", "naive"):
         result["client"] = client_cost(way, city, pairs[0], connector)
     with ThreadPoolExecutor(workers) as pool:
-        for phase, step in zip(("apply", "again"), STEPS[way], strict=True):
+        for phase, step in zip(("apply", "again"), STEPS[(protocol, way)], strict=True):
             wall, cpu = time.perf_counter(), time.process_time()
             calls = list(pool.map(lambda p, s=step: s(city, p[0], p[1], connector), pairs))
             result[phase] = {
@@ -473,7 +521,7 @@ def client_cost(way: str, city: City, pair: Pair, connector: LabConnector) -> di
         if way == "naive":
             camera, media = onvif_camera(pair[1], connector)
             return camera, media, naive_read(camera, media)
-        driver = CameraDriver(Target(city, pair[0], pair[1], connector))
+        driver = camera_driver(city, pair[0], pair[1], connector)
         return driver, driver.read()
 
     make()  # imports and, for provision, the once-per-process WSDL parse
@@ -492,10 +540,19 @@ def rss_kib() -> int:
         return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
 
 
-def measure(way: str, city: Path, count: int, workers: int) -> dict[str, Any]:
+def measure(way: str, city: Path, count: int, workers: int, protocol: str) -> dict[str, Any]:
     """One way against a fresh lab of `count` factory-state cameras, each in its own process."""
     lab = subprocess.Popen(
-        [sys.executable, __file__, "--serve-lab", str(city), "--cameras", str(count)],
+        [
+            sys.executable,
+            __file__,
+            "--serve-lab",
+            str(city),
+            "--cameras",
+            str(count),
+            "--protocols",
+            protocol,
+        ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -504,6 +561,7 @@ def measure(way: str, city: Path, count: int, workers: int) -> dict[str, Any]:
     try:
         json.loads(lab.stdout.readline())  # {"ready": count}
         args = ["--client", way, "--city", str(city), "--cameras", str(count)]
+        args += ["--protocols", protocol]
         out = subprocess.run(
             [sys.executable, __file__, *args, "--workers", str(workers)],
             capture_output=True,
@@ -519,8 +577,12 @@ def measure(way: str, city: Path, count: int, workers: int) -> dict[str, Any]:
     return result
 
 
-def report(count: int, workers: int, results: dict[str, dict[str, Any]], naive: int) -> None:
-    print(f"\n{count} lab cameras, {workers} workers; per camera (phase time / cameras):")
+def report(
+    count: int, workers: int, results: dict[str, dict[str, Any]], naive: int, protocol: str
+) -> None:
+    print(
+        f"\n{count} lab {protocol} cameras, {workers} workers; per camera (phase time / cameras):"
+    )
     print(
         f"{'':<24}{'CPU ms':>9}{'wall ms':>9}{'SOAP calls':>12}{'lab CPU ms':>12}{'peak MiB':>10}"
     )
@@ -542,7 +604,8 @@ def report(count: int, workers: int, results: dict[str, dict[str, Any]], naive: 
                 f"{c['cpu_ms']:.1f} ms CPU, {c['kib']:,.0f} KiB kept"
             )
     startup = results["provision"]["startup_s"]
-    print(f"(provision's one-time WSDL parse per process, not in the rows: {startup:.2f} s)")
+    if protocol == "onvif":
+        print(f"(provision's one-time WSDL parse per process, not in the rows: {startup:.2f} s)")
     ours = results["provision"]
     for other in ("floor", "naive"):
         if other not in results:
@@ -562,29 +625,38 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=16)
     parser.add_argument("--naive", type=int, default=100, help="cameras for the naive way")
     parser.add_argument("--ways", default=",".join(WAYS))
+    parser.add_argument("--protocols", default="onvif,isapi", help="camera protocols to measure")
     parser.add_argument("--serve-lab", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--client", choices=WAYS, help=argparse.SUPPRESS)
     parser.add_argument("--city", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     sizes = args.cameras or [100, 1000]
+    protocols = args.protocols.split(",")
     if args.serve_lab:
-        asyncio.run(serve_lab(args.serve_lab, sizes[0]))
+        asyncio.run(serve_lab(args.serve_lab, sizes[0], protocols[0]))
         return
     if args.client:
-        print(json.dumps(run_client(args.client, args.city, sizes[0], args.workers)))
+        result = run_client(args.client, args.city, sizes[0], args.workers, protocols[0])
+        print(json.dumps(result))
         return
     ways = args.ways.split(",")
     with tempfile.TemporaryDirectory() as tmp:
         city = Path(tmp) / "city"
-        make_city(city, max(sizes))
-        naive = None
-        if "naive" in ways:
-            naive = measure("naive", city, min(args.naive, max(sizes)), args.workers)
-        for count in sizes:
-            results = {w: measure(w, city, count, args.workers) for w in ways if w != "naive"}
-            if naive is not None:
-                results["naive"] = naive
-            report(count, args.workers, results, min(args.naive, max(sizes)))
+        make_city(city, max(sizes), protocols)
+        for protocol in protocols:
+            naive = None
+            if "naive" in ways and protocol == "onvif":
+                count = min(args.naive, max(sizes))
+                naive = measure("naive", city, count, args.workers, protocol)
+            for count in sizes:
+                results = {
+                    w: measure(w, city, count, args.workers, protocol)
+                    for w in ways
+                    if w != "naive" and (protocol, w) in STEPS
+                }
+                if naive is not None:
+                    results["naive"] = naive
+                report(count, args.workers, results, min(args.naive, max(sizes)), protocol)
 
 
 if __name__ == "__main__":

@@ -48,6 +48,18 @@ DAHUA_CAMERAS = {
     ("dl-zs-p007", "t1f-corr-w"): "DH-IPC-HFW2441S-S",
     ("dl-zs-p007", "t1f-corr-e"): "DH-IPC-HFW2441S-S",
 }
+# Most cameras are Hikvision, configured over ISAPI (the city default); the gate's face-capture
+# camera and the playground's far corner are another maker's, reached over ONVIF only.
+CAMERA_MODEL = "DS-2CD2T47G2-L"
+UHD_CAMERA_MODEL = "DS-2CD2T87G2-L"  # the 8 MP model, for cameras that need 3840x2160
+ONVIF_CAMERAS = {"gate-face": "IPC2124LE-ADF28KM-G", "play-ne": "IPC2124LE-ADF28KM-G"}
+CAMERA_MODELS = {
+    "DS-2CD2T47G2-L": {"vendor": "hikvision", "onvif_media2": True},
+    "DS-2CD3626G2T-IZS": {"vendor": "hikvision", "onvif_media2": True},
+    "DS-2CD2T87G2-L": {"vendor": "hikvision", "onvif_media2": True},
+    "IPC2124LE-ADF28KM-G": {"vendor": "uniview", "onvif_media2": True},
+    "DH-IPC-HFW2441S-S": {"vendor": "dahua", "onvif_media2": True},
+}
 PATROL_TIMES = ["07:30", "11:30", "16:30", "18:00", "21:00"]
 SCHEMA_LINE = "# yaml-language-server: $schema={}\n"
 
@@ -123,6 +135,8 @@ def city_doc() -> dict[str, Any]:
                 },
                 "lens": {"focal_mm": 4.0, "sensor_width_mm": 5.57},
                 "forward": False,
+                "protocol": "isapi",
+                "model": CAMERA_MODEL,
             },
             "alarm": {"test_interval_h": 24},
             "led_board": {"size": {"lines": 2, "chars_per_line": 16}},
@@ -134,6 +148,7 @@ def city_doc() -> dict[str, Any]:
             "ganjingzi": {"name": "甘井子区"},
         },
         "precincts": precincts,
+        "camera_models": CAMERA_MODELS,
         "tiers": {
             "high": {"standard": standard, "defaults": {"alarm": {"test_interval_h": 12}}},
             "middle": {"standard": standard},
@@ -176,6 +191,10 @@ def school_doc(
             camera["forward"] = True
         if model := DAHUA_CAMERAS.get((school_id, camera["name"])):
             camera.update(protocol="dahua", model=model)
+        elif camera["name"] in ONVIF_CAMERAS:
+            camera.update(protocol="onvif", model=ONVIF_CAMERAS[camera["name"]])
+        elif camera.get("video", {}).get("resolution") == "3840x2160":
+            camera["model"] = UHD_CAMERA_MODEL
     ordered = [{"name": c.pop("name"), "host": c.pop("host"), **c} for c in cameras]
     layout = TIER_LAYOUTS[tier]
     students = rng.randint(*layout.students)

@@ -23,7 +23,7 @@ rollback removes an account its run created).
 each ONVIF call carries all fields of its configuration, and any list of changes, including
 reversed ones, is applied call by call in the order the changes first name each call.
 For verify, `identity()` is GetDeviceInformation and `inspect()` the main profile's snapshot
-as camera_audit judges it.
+as camera_audit judges it. `stream_uri()` is GetStreamUri, for the streams driver.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from lxml import etree
 
@@ -41,6 +42,7 @@ from provision.errors import DeviceError
 from provision.inventory.model import Camera
 from provision.templates.camera_settings import (
     MAIN_ENCODER,
+    RATE_CONTROL,
     USERS,
     camera_settings,
     is_camera_setting,
@@ -49,6 +51,7 @@ from provision.templates.camera_settings import (
 )
 
 ONVIF_PORT = 80
+RTSP_PORT = 554
 _CODEC_FROM_DEVICE = {"H264": "H.264", "H265": "H.265", "MPEG4": "MPEG-4"}
 _CODEC_TO_DEVICE = {v: k for k, v in _CODEC_FROM_DEVICE.items()}
 
@@ -66,6 +69,7 @@ class _Seen:
 
 class CameraDriver(Driver):
     kind = "camera"
+    stream_uri_reads_device = True  # GetStreamUri: the streams driver asks it at read time
 
     def __init__(self, target: Target) -> None:
         super().__init__(target)
@@ -131,6 +135,25 @@ class CameraDriver(Driver):
         user = creds.username if creds else "admin"
         shot = camera_audit.snapshot(self._session(), token, connector, user, password)
         return {"snapshot": shot}
+
+    def stream_uri(self, stream: str = "main") -> str:
+        """The RTSP URL of the main (first) or sub (second) encoder profile, from GetStreamUri,
+        without credentials. The path and query are the camera's; the host is the inventory's
+        (a camera behind NAT, or a lab one, names an address the platform cannot use), with
+        the port the camera names when it names its inventory address, else RTSP's 554."""
+        profiles = list(children(self._session().media("GetProfiles"), "Profiles"))
+        encoded = [p for p in profiles if child(p, "VideoEncoderConfiguration") is not None]
+        index = {"main": 0, "sub": 1}.get(stream)
+        if index is None or index >= len(encoded):
+            raise DeviceError(f"{self.label}: no {stream!r} stream profile")
+        setup = {"Stream": "RTP-Unicast", "Transport": {"Protocol": "RTSP"}}
+        answer = self._session().media(
+            "GetStreamUri", StreamSetup=setup, ProfileToken=encoded[index].get("token")
+        )
+        uri = text(child(answer, "MediaUri"), "Uri")
+        if not uri:
+            raise DeviceError(f"{self.label}: GetStreamUri gave no URI for the {stream} stream")
+        return inventory_rtsp_url(uri, self.camera.host)
 
     def close(self) -> None:
         if self._onvif is not None:
@@ -288,13 +311,24 @@ class CameraDriver(Driver):
         return call
 
 
+def inventory_rtsp_url(uri: str, host: str) -> str:
+    """A camera-given RTSP URI at the camera's inventory address, without userinfo."""
+    parts = urlsplit(uri)
+    port = parts.port if parts.hostname == host and parts.port else RTSP_PORT
+    netloc = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return urlunsplit(("rtsp", netloc, parts.path or "/", parts.query, ""))
+
+
 def _call_of(setting: str) -> str:
-    """The ONVIF call group that sets a camera setting."""
+    """The ONVIF call group that sets a camera setting ("": none here; Media1's rate control
+    and the sub stream are not set by this driver)."""
     if setting in ("hostname", "ntp", "osd"):
         return setting
     if setting in ("clock.source", "clock.timezone"):
         return "clock"
-    return "encoder" if setting.startswith(MAIN_ENCODER) else "users"
+    if setting.startswith(MAIN_ENCODER) and not setting.endswith(RATE_CONTROL):
+        return "encoder"
+    return "users" if setting.startswith(USERS) else ""
 
 
 def _encoder_settings(enc: etree._Element | None) -> Settings:

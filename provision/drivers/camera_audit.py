@@ -59,10 +59,16 @@ def snapshot(
             )
     if reply.status_code != 200:
         raise DeviceError(f"{session.label}: snapshot HTTP {reply.status_code}")
+    return judge_snapshot(session.label, reply.content)
+
+
+def judge_snapshot(label: str, content: bytes) -> dict[str, Any]:
+    """A snapshot's verdict, whichever protocol fetched it: {"uniform", "stddev", "width",
+    "height"}."""
     try:
-        image = Image.open(io.BytesIO(reply.content)).convert("L")
+        image = Image.open(io.BytesIO(content)).convert("L")
     except OSError as exc:
-        raise DeviceError(f"{session.label}: snapshot is not an image: {exc}") from exc
+        raise DeviceError(f"{label}: snapshot is not an image: {exc}") from exc
     stddev = float(ImageStat.Stat(image).stddev[0])
     return {
         "uniform": stddev < UNIFORM_STDDEV,

@@ -73,6 +73,7 @@ LEVEL_ACCOUNTS = {  # level → (group, authority list; None: the group's own)
 
 class DahuaCameraDriver(Driver):
     kind = "camera"
+    stream_uri_reads_device = False  # Dahua's fixed realmonitor URL: known without asking
 
     def __init__(self, target: Target) -> None:
         super().__init__(target)

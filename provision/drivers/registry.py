@@ -35,6 +35,7 @@ BUILTIN: dict[DriverKey, str] = {
     ("streams", "zlmediakit"): "provision.drivers.streams:StreamsDriver",
     ("streams", "mediamtx"): "provision.drivers.streams:StreamsDriver",
     ("camera", "dahua"): "provision.drivers.camera_dahua:DahuaCameraDriver",
+    ("camera", "isapi"): "provision.drivers.camera_isapi:IsapiCameraDriver",
 }
 # Kinds in the inventory with nothing to push (recorders are sized, not configured, for now).
 UNMANAGED = ("recorder",)

@@ -4,6 +4,14 @@ A school-level target (no device): for every camera the inventory marks `forward
 precinct's platform (ZLMediaKit or MediaMTX) holds a proxy named by `stream_name` that pulls
 the camera's main stream. Settings are `proxy/<stream>` → the source URL without credentials.
 
+The source URL is the camera's own: its driver's `stream_uri("main")` (Hikvision ISAPI and
+Dahua by their fixed RTSP paths, ONVIF by GetStreamUri), so no vendor path is written here.
+`desired` stays pure: the URLs only a camera can tell are asked at `read` (which every plan,
+apply and verify runs first), and a forwarded camera whose URL is not known is left out of
+`desired`. One that cannot answer keeps its existing proxy (not ours to remove while we
+cannot say what it should pull), and `apply` fails the streams target naming it once the
+other proxies are in place.
+
 The platform needs the camera's read-only credentials in the URL it pulls. They are resolved
 through the connector and put into the request to the platform only; URLs read back are
 stripped of userinfo before they become settings, and failure messages are scrubbed, so no
@@ -17,17 +25,17 @@ read into our settings and never touched.
 from __future__ import annotations
 
 import re
+from typing import Protocol, runtime_checkable
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from provision.drivers.base import Change, Driver, Settings, Target
 from provision.drivers.platforms import StreamPlatform, open_platform
+from provision.drivers.registry import driver_class
 from provision.errors import DeviceError
 from provision.inventory.model import Camera, Credentials
 from provision.templates import stream_name
 
 PREFIX = "proxy/"
-MAIN_STREAM_PATH = "/Streaming/Channels/101"
-RTSP_PORT = 554
 _USERINFO_IN_URL = re.compile(r"(rtsps?://)[^/@\s]*@")
 
 
@@ -39,10 +47,38 @@ class StreamPullError(DeviceError):
         self.streams = streams
 
 
-def camera_source(camera: Camera) -> str:
-    """The camera's main stream at its inventory address, as the platform will pull it."""
-    host = f"[{camera.host}]" if ":" in camera.host else camera.host
-    return f"rtsp://{host}:{RTSP_PORT}{MAIN_STREAM_PATH}"
+@runtime_checkable
+class StreamSource(Protocol):
+    """What a camera driver offers the streams driver: its RTSP URL, without credentials.
+    A driver whose URL needs the camera (ONVIF's GetStreamUri) sets `stream_uri_reads_device`;
+    one that knows it from the inventory alone (vendor APIs' fixed paths) sets it False."""
+
+    def stream_uri(self, stream: str = "main") -> str: ...
+
+    def close(self) -> None: ...
+
+
+def reads_device(camera: Camera) -> bool:
+    """Whether the camera's driver must ask the camera for its stream URL (unknown: yes)."""
+    cls = driver_class("camera", camera.protocol)
+    return bool(getattr(cls, "stream_uri_reads_device", True))
+
+
+def camera_source(target: Target, camera: Camera) -> str:
+    """The camera's main stream as the platform will pull it, as the camera's own driver
+    gives it (ISAPI and Dahua by their fixed paths, ONVIF by asking GetStreamUri)."""
+    driver = driver_class("camera", camera.protocol)(
+        Target(target.city, target.school, camera, target.connector)
+    )
+    try:
+        if not isinstance(driver, StreamSource):
+            raise DeviceError(
+                f"{target.school.id}/{camera.name}: the {camera.protocol} camera driver gives "
+                "no stream URI"
+            )
+        return strip_userinfo(driver.stream_uri("main"))
+    finally:
+        driver.close()
 
 
 def strip_userinfo(url: str) -> str:
@@ -80,19 +116,43 @@ class StreamsDriver(Driver):
         )
         self._cameras = {stream_name(school, cam): cam for cam in school.cameras}
         self._platform: StreamPlatform | None = None
+        self._sources: dict[str, str] = {}  # stream → the camera's URL, once known
+        self._unasked: dict[str, str] = {}  # stream → why its camera could not say its URL
 
     def desired(self) -> Settings:
-        return {
-            PREFIX + name: camera_source(cam) for name, cam in self._cameras.items() if cam.forward
-        }
+        want: Settings = {}
+        for name, cam in self._cameras.items():
+            if not cam.forward:
+                continue
+            if not reads_device(cam):
+                self._sources.setdefault(name, camera_source(self.target, cam))
+            if (source := self._sources.get(name)) is not None:
+                want[PREFIX + name] = source
+        return want
+
+    def _ask_cameras(self) -> None:
+        """Learn the URLs only the cameras can tell (read time: desired stays pure); a camera
+        that cannot say is remembered with why."""
+        for name, cam in self._cameras.items():
+            if cam.forward and name not in self._sources and reads_device(cam):
+                try:
+                    self._sources[name] = camera_source(self.target, cam)
+                except DeviceError as exc:
+                    self._unasked[name] = str(exc)
 
     def owns(self, setting: str) -> bool:
-        return setting.startswith(PREFIX) and self._ours(setting[len(PREFIX) :])
+        stream = setting[len(PREFIX) :]
+        # A forwarded camera whose URL is not known (it could not say, or `read` has not asked
+        # it yet) keeps whatever proxy it has.
+        camera = self._cameras.get(stream)
+        unknown = camera is not None and camera.forward and stream not in self._sources
+        return setting.startswith(PREFIX) and self._ours(stream) and not unknown
 
     def _ours(self, stream: str) -> bool:
         return stream.startswith(self.prefix) and not stream.startswith(self._longer_ids)
 
     def read(self) -> Settings:
+        self._ask_cameras()
         proxies = self._open().list_proxies()
         return {
             PREFIX + stream: strip_userinfo(url)
@@ -101,6 +161,15 @@ class StreamsDriver(Driver):
         }
 
     def apply(self, changes: list[Change]) -> None:
+        self._apply(changes)
+        if self._unasked:
+            raise DeviceError(
+                f"{self.label}: {len(self._unasked)} forwarded camera(s) could not say where "
+                "their stream is, so their proxies were left as they were: "
+                + "; ".join(f"{s}: {why}" for s, why in sorted(self._unasked.items()))
+            )
+
+    def _apply(self, changes: list[Change]) -> None:
         if not changes:
             return
         streams = [self._stream_of(change) for change in changes]  # refuse before any write

@@ -119,6 +119,14 @@ def build_city(doc: SourceDoc, root: str) -> m.City:
         district_codes={
             k: v["admin_code"] for k, v in raw["districts"].items() if (v or {}).get("admin_code")
         },
+        camera_models={
+            name: m.CameraModel(
+                spec["vendor"],
+                bool(spec.get("onvif_media2", False)),
+                tuple(spec.get("codecs") or ("H.264", "H.265")),
+            )
+            for name, spec in (raw.get("camera_models") or {}).items()
+        },
     )
 
 
@@ -135,17 +143,37 @@ def school_defaults(city_raw: dict[str, Any], school_raw: dict[str, Any]) -> dic
     return merged or {}
 
 
-def _camera(raw: dict[str, Any], path: m.YamlPath, d: dict[str, Any], school_name: str) -> m.Camera:
-    cam_d = d.get("camera", {})
-    video = deep_merge(cam_d.get("video", {}), raw.get("video", {})) or {}
+def _video(
+    raw: dict[str, Any], cam_d: dict[str, Any], path: m.YamlPath, name: str
+) -> m.Video | None:
+    """The camera's `name` video (video, sub_video) merged over the defaults; None if neither
+    sets any of it (only the main video is required)."""
+    video = deep_merge(cam_d.get(name, {}), raw.get(name, {})) or {}
+    if not video and name != "video":
+        return None
     for key in m.VIDEO_FIELDS:
         if key not in video:
-            raise Missing(path, f"video.{key} is set neither on the camera nor in any defaults")
+            raise Missing(path, f"{name}.{key} is set neither on the camera nor in any defaults")
+    width, height = (int(v) for v in video["resolution"].split("x"))
+    return m.Video(
+        width,
+        height,
+        video["codec"],
+        video["fps"],
+        video["gop"],
+        video["bitrate_kbps"],
+        video.get("rate_control", ""),
+    )
+
+
+def _camera(raw: dict[str, Any], path: m.YamlPath, d: dict[str, Any], school_name: str) -> m.Camera:
+    cam_d = d.get("camera", {})
+    video = _video(raw, cam_d, path, "video")
+    assert video is not None  # the main video is always built
     lens = raw.get("lens") or cam_d.get("lens")
     if not lens:
         raise Missing(path, "lens is set neither on the camera nor in any defaults")
     hfov = lens.get("hfov_deg") or hfov_from_lens(lens["focal_mm"], lens["sensor_width_mm"])
-    width, height = (int(v) for v in video["resolution"].split("x"))
     mount = raw["mount"]
     creds = raw.get("credentials") or d.get("credentials", {}).get("camera")
     return m.Camera(
@@ -163,15 +191,15 @@ def _camera(raw: dict[str, Any], path: m.YamlPath, d: dict[str, Any], school_nam
             mount.get("tilt", DEFAULT_TILT),
         ),
         hfov_deg=float(hfov),
-        video=m.Video(
-            width, height, video["codec"], video["fps"], video["gop"], video["bitrate_kbps"]
-        ),
+        video=video,
         osd=raw.get("osd", school_name),
         forward=bool(raw.get("forward", cam_d.get("forward", False))),
-        model=raw.get("model", ""),
+        model=raw.get("model") or cam_d.get("model", ""),
         recorder=raw.get("recorder"),
         gb28181_id=raw.get("gb28181_id"),
         gb28181_channels=tuple(raw.get("gb28181_channels", ())),
+        vendor=raw.get("vendor") or cam_d.get("vendor", ""),
+        sub_video=_video(raw, cam_d, path, "sub_video"),
     )
 
 

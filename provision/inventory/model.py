@@ -73,6 +73,7 @@ class Video:
     fps: int
     gop: int
     bitrate_kbps: int
+    rate_control: str = ""  # CBR | VBR; "": left as the camera has it
 
     @property
     def resolution(self) -> str:
@@ -95,7 +96,18 @@ class Camera(Device):
     recorder: str | None = None
     gb28181_id: str | None = None
     gb28181_channels: tuple[str, ...] = ()
+    vendor: str = ""  # as declared (camera, then defaults); City.camera_vendor fills the gap
+    sub_video: Video | None = None  # None: the sub stream is left as the camera has it
     kind = "camera"
+
+
+@dataclass(frozen=True, slots=True)
+class CameraModel:
+    """What one camera model can do, as the city's `camera_models` declares it."""
+
+    vendor: str
+    onvif_media2: bool = False
+    codecs: tuple[str, ...] = ("H.264", "H.265")
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,6 +345,12 @@ class City:
     schools: list[School] = field(default_factory=list)
     # District id -> GB/T 2260 code, for the districts that declare one.
     district_codes: dict[str, str] = field(default_factory=dict)
+    camera_models: dict[str, CameraModel] = field(default_factory=dict)
+
+    def camera_vendor(self, camera: Camera) -> str:
+        """The camera's maker: as declared, else as its model is listed ("" if unknown)."""
+        listed = self.camera_models.get(camera.model)
+        return camera.vendor or (listed.vendor if listed else "")
 
     def school(self, school_id: str) -> School:
         for school in self.schools:

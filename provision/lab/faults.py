@@ -27,7 +27,10 @@ FAULT_KINDS = (
     "sip_keepalive_stop",  # GB/T 28181 agent sends no keepalives (camera)
     "sip_invite_fail",  # GB/T 28181 agent answers INVITE with 488 (camera)
     "sip_catalog_drop",  # GB/T 28181 agent's Catalog lacks its last channel (camera)
+    "api_error",  # resource paths that answer with the vendor API's error status (ISAPI camera)
 )
+
+_LIST_FAULTS = ("soap_fault", "api_error")
 
 
 @dataclass(slots=True)
@@ -48,6 +51,7 @@ class Faults:
     sip_keepalive_stop: bool = False
     sip_invite_fail: bool = False
     sip_catalog_drop: bool = False
+    api_error: list[str] = field(default_factory=list)
 
     def update(self, changes: dict[str, Any]) -> None:
         """Apply a partial update; an unknown fault name is an error listing the valid ones."""
@@ -55,7 +59,7 @@ class Faults:
         for key, value in changes.items():
             if key not in known:
                 raise ValueError(f"unknown fault {key!r}; valid faults: {', '.join(FAULT_KINDS)}")
-            if key == "soap_fault":
+            if key in _LIST_FAULTS:
                 value = [value] if isinstance(value, str) else list(value or [])
             elif key == "latency_ms":
                 value = int(value)
@@ -68,7 +72,7 @@ class Faults:
             setattr(
                 self,
                 f.name,
-                [] if f.name == "soap_fault" else (0 if f.name == "latency_ms" else False),
+                [] if f.name in _LIST_FAULTS else (0 if f.name == "latency_ms" else False),
             )
 
     def active(self) -> dict[str, Any]:

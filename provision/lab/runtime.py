@@ -27,6 +27,7 @@ from provision.lab.alarm_center import AlarmCenter
 from provision.lab.alarm_panel import AlarmPanel
 from provision.lab.camera import Camera
 from provision.lab.camera_dahua import DahuaCamera
+from provision.lab.camera_isapi import IsapiCamera
 from provision.lab.credentials import lab_secret
 from provision.lab.faults import Faults
 from provision.lab.gb28181.agent import DeviceAgent
@@ -97,7 +98,7 @@ def _digest(text: str) -> int:
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big")
 
 
-def _camera(school: School, cam: CameraSpec, *, faults: Faults) -> Camera:
+def _camera(school: School, cam: CameraSpec, *, faults: Faults) -> Simulator:
     seed = _digest(f"{school.id}/{cam.name}")
     user, password = _login(cam.credentials)
     return Camera(
@@ -130,9 +131,25 @@ def _dahua_camera(school: School, cam: CameraSpec, *, faults: Faults) -> DahuaCa
     )
 
 
+def _isapi_camera(school: School, cam: CameraSpec, *, faults: Faults) -> IsapiCamera:
+    seed = _digest(f"{school.id}/{cam.name}")
+    user, password = _login(cam.credentials)
+    return IsapiCamera(
+        f"{school.id}/{cam.name}",
+        netmap.lab_address(cam.host),
+        faults=faults,
+        http_port=netmap.lab_port(80),
+        rtsp_port=netmap.lab_port(554),
+        model=cam.model or "DS-2CD2T47G2-L",
+        firmware=f"V5.{seed % 8}.{seed % 5} build 2305{seed % 28 + 1:02d}",
+        clock_offset_s=float(seed % 121 - 30),
+        admin=(user, password),
+    )
+
+
 Factory = Callable[..., Simulator]  # called with faults=Faults()
 # Cameras by the protocol provision configures them with; ONVIF cameras otherwise.
-CAMERAS: dict[str, Callable[..., Simulator]] = {"dahua": _dahua_camera}
+CAMERAS: dict[str, Callable[..., Simulator]] = {"dahua": _dahua_camera, "isapi": _isapi_camera}
 
 
 def _school_devices(school: School) -> list[tuple[str, str, str, Factory]]:

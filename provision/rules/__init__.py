@@ -15,6 +15,7 @@ from provision.diagnostics import Problem
 from provision.inventory.loader import Inventory
 from provision.rules import (
     budgets,
+    camera_protocols,
     city,
     clock,
     coverage,
@@ -42,6 +43,7 @@ SCHOOL_RULES: dict[str, Rule] = {
     "clock": clock.check,
     "coverage": coverage.check,
     "gb28181": gb28181.check,
+    "camera_protocols": camera_protocols.check,
 }
 CITY_RULES: dict[str, Rule] = {
     "addresses": city.unique_addresses,

@@ -13,6 +13,9 @@ prints them as they are. Names and values:
     encoder.main.fps           25
     encoder.main.gop           50
     encoder.main.bitrate_kbps  2048
+    encoder.main.rate_control  "CBR" or "VBR"                  only when the inventory sets it
+    encoder.sub.*              the same six, for the sub stream   only when the inventory sets
+                                                                  sub_video
     osd                        "大连市西岗区实验幼儿园"          the text overlay (None: none)
     users.<name>               {"level": "Operator"}           one per account on the camera
 
@@ -30,11 +33,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from provision.inventory.model import VIDEO_FIELDS, Camera, Credentials, School
+from provision.inventory.model import VIDEO_FIELDS, Camera, Credentials, School, Video
 from provision.templates import safe_tojson, text_value, timezone_facts
 
 MAIN_ENCODER = "encoder.main."
+SUB_ENCODER = "encoder.sub."
 ENCODER_FIELDS = VIDEO_FIELDS  # the main encoder's settings are the inventory's video fields
+RATE_CONTROL = "rate_control"  # optional: wanted only where the inventory says
+RATE_CONTROLS = ("CBR", "VBR")
 USERS = "users."
 LEVELS = ("Administrator", "Operator", "User")
 CLOCK_SOURCES = ("NTP", "Manual")
@@ -66,9 +72,11 @@ def camera_settings(school: School, camera: Camera) -> dict[str, Any]:
         "hostname": school.hostname(camera.name),
         "ntp": list(school.ntp),
         "clock.timezone": posix_timezone(school.timezone),
-        **{MAIN_ENCODER + name: value for name, value in camera.video.settings().items()},
+        **encoder_settings(MAIN_ENCODER, camera.video),
         "osd": camera.osd or None,
     }
+    if camera.sub_video is not None:
+        want.update(encoder_settings(SUB_ENCODER, camera.sub_video))
     if school.ntp:
         want["clock.source"] = "NTP"
     for creds, level in managed_accounts(school):
@@ -76,11 +84,20 @@ def camera_settings(school: School, camera: Camera) -> dict[str, Any]:
     return want
 
 
+def encoder_settings(prefix: str, video: Video) -> dict[str, Any]:
+    """One encoder's settings: the five video fields, and rate control when it is set."""
+    settings: dict[str, Any] = {prefix + name: value for name, value in video.settings().items()}
+    if video.rate_control:
+        settings[prefix + RATE_CONTROL] = video.rate_control
+    return settings
+
+
 def is_camera_setting(setting: str) -> bool:
     if setting in ("hostname", "ntp", "osd", "clock.source", "clock.timezone"):
         return True
-    if setting.startswith(MAIN_ENCODER):
-        return setting.removeprefix(MAIN_ENCODER) in ENCODER_FIELDS
+    for prefix in (MAIN_ENCODER, SUB_ENCODER):
+        if setting.startswith(prefix):
+            return setting.removeprefix(prefix) in (*ENCODER_FIELDS, RATE_CONTROL)
     return setting.startswith(USERS) and len(setting) > len(USERS)
 
 
@@ -95,7 +112,9 @@ def is_valid_value(setting: str, value: Any) -> bool:
         return value is None or isinstance(value, str)
     if setting == "clock.source":
         return value in CLOCK_SOURCES
-    field = setting.removeprefix(MAIN_ENCODER)
+    field = setting.removeprefix(MAIN_ENCODER).removeprefix(SUB_ENCODER)
+    if field == RATE_CONTROL:
+        return value in RATE_CONTROLS
     if field == "resolution":
         return isinstance(value, str) and _RESOLUTION.fullmatch(value) is not None
     if field in ("fps", "gop", "bitrate_kbps"):

@@ -20,6 +20,7 @@ from provision.drivers.base import Change, Settings, Target
 from provision.drivers.camera import CameraDriver
 from provision.drivers.connect import Connector
 from provision.drivers.onvif_wsdl import wsdl_dir
+from provision.drivers.registry import driver_class
 from provision.errors import DeviceError
 from provision.inventory.model import Camera as CameraSpec
 from provision.inventory.model import City
@@ -280,7 +281,8 @@ def test_a_lab_school_converges_through_the_lab_connector(
     city: City, loop: LabLoop, tmp_path: Path
 ) -> None:
     """As `provision apply --lab` runs: lab addresses and passwords from the inventory, each
-    camera's own clock offset, 16 cameras at a time."""
+    camera's own clock offset, 16 cameras at a time, each through the driver of its protocol
+    (the school mixes ONVIF and ISAPI cameras)."""
     lab = Lab(city, Selection(schools=(SCHOOL,)).apply(city), tmp_path)
     lab.build()
     sims = [d.sim for d in lab.devices.values() if d.kind == "camera"]
@@ -290,7 +292,7 @@ def test_a_lab_school_converges_through_the_lab_connector(
     connector = LabConnector(timeout=5)
 
     def converge(spec: CameraSpec) -> list[Change]:
-        driver = CameraDriver(Target(city, school, spec, connector))
+        driver = driver_class("camera", spec.protocol)(Target(city, school, spec, connector))
         try:
             driver.apply(driver.diff(driver.read(), driver.desired()))
             return driver.diff(driver.read(), driver.desired())
@@ -304,6 +306,7 @@ def test_a_lab_school_converges_through_the_lab_connector(
         for sim in sims:
             loop.run(sim.stop())
     assert len(left) == len(school.cameras) == len(sims) and not any(left)
+    assert {c.protocol for c in school.cameras} == {"onvif", "isapi"}
 
 
 def test_identity_and_whether_the_picture_shows_anything(rig: Callable[..., Rig]) -> None:
@@ -313,3 +316,18 @@ def test_identity_and_whether_the_picture_shows_anything(rig: Callable[..., Rig]
     assert driver.inspect()["snapshot"]["uniform"] is False
     sim.faults.obstructed = True
     assert driver.inspect()["snapshot"]["uniform"] is True
+
+
+def test_stream_uris_come_from_get_stream_uri_at_the_inventory_address(
+    rig: Callable[..., Rig],
+) -> None:
+    """The lab camera names its own loopback address and port; the URL keeps its path and
+    takes the inventory's address, on RTSP's port, without credentials."""
+    driver, sim = rig()
+    own = sim.state()["stream_uris"]
+    assert own["Profile_1"].startswith("rtsp://127.0.0.1:")
+    host = driver.camera.host
+    assert driver.stream_uri() == f"rtsp://{host}:554/Streaming/Channels/101"
+    assert driver.stream_uri("sub") == f"rtsp://{host}:554/Streaming/Channels/102"
+    with pytest.raises(DeviceError, match="no 'third' stream profile"):
+        driver.stream_uri("third")

@@ -49,7 +49,11 @@ SECRETS = {
 # A lab fault that makes a write to the driver's device fail once settings are read. Streams
 # fail on a camera the platform cannot pull (the one fault their writes have in the field).
 WRITE_FAULTS: dict[str, dict[str, Any]] = {
-    "camera": {"soap_fault": ["SetVideoEncoderConfiguration"]},  # after SetHostname, SetNTP
+    # ONVIF: after SetHostname, SetNTP; ISAPI: the main channel's PUT, after deviceInfo, ntp
+    "camera": {
+        "soap_fault": ["SetVideoEncoderConfiguration"],
+        "api_error": ["/ISAPI/Streaming/channels/101"],
+    },
     "switch": {"ssh_drop": True},
     "alarm": {"auth_failure": True},
     "led_board": {"auth_failure": True},

@@ -50,10 +50,10 @@ def _install(site: Path, dist: str, entry_points: dict[str, str], module: str) -
     )
 
 
-ISAPI_DRIVER = """
+UNIVIEW_DRIVER = """
     from provision.drivers.base import Driver
 
-    class IsapiCameraDriver(Driver):
+    class UniviewCameraDriver(Driver):
         kind = "camera"
 
         def desired(self):
@@ -68,10 +68,10 @@ ISAPI_DRIVER = """
 
 
 @pytest.fixture
-def isapi_installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def uniview_installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     site = tmp_path / "site-packages"
-    entry = {"camera.isapi": "acme_isapi:IsapiCameraDriver"}
-    _install(site, "acme-isapi", entry, ISAPI_DRIVER)
+    entry = {"camera.uniview": "acme_uniview:UniviewCameraDriver"}
+    _install(site, "acme-uniview", entry, UNIVIEW_DRIVER)
     monkeypatch.syspath_prepend(str(site))
 
 
@@ -83,19 +83,19 @@ def test_builtin_drivers_by_kind_and_protocol() -> None:
 
 
 def test_a_driver_another_package_ships_is_found_by_kind_and_protocol(
-    isapi_installed: None,
+    uniview_installed: None,
 ) -> None:
-    cls = registry.driver_class("camera", "isapi")
-    assert cls.__name__ == "IsapiCameraDriver" and cls.__module__ == "acme_isapi"
+    cls = registry.driver_class("camera", "uniview")
+    assert cls.__name__ == "UniviewCameraDriver" and cls.__module__ == "acme_uniview"
     assert registry.driver_class("camera", "onvif") is CameraDriver  # the built-in still serves
-    assert "camera/isapi" in registry.describe_installed()
+    assert "camera/uniview" in registry.describe_installed()
 
 
 def test_an_unknown_pair_is_an_error_listing_the_installed_ones() -> None:
     with pytest.raises(ProvisionError) as info:
-        registry.driver_class("camera", "isapi")
+        registry.driver_class("camera", "uniview")
     message = str(info.value)
-    assert "no driver for camera over 'isapi'" in message
+    assert "no driver for camera over 'uniview'" in message
     assert "camera/onvif" in message and "switch/ssh" in message and "led_board/http" in message
 
 
@@ -158,25 +158,25 @@ def _set_protocol(city: Path, protocol: str, camera: int = 0) -> Path:
 def test_validate_names_the_line_of_an_unknown_protocol_and_the_installed_pairs(
     city_copy: Path,
 ) -> None:
-    path = _set_protocol(city_copy, "isapi", camera=2)
+    path = _set_protocol(city_copy, "uniview", camera=2)
     [problem] = [p for p in validate(city_copy).errors if p.code == "unknown-driver"]
     assert problem.location.file.endswith(f"{KG}.yaml")
     line = path.read_text(encoding="utf-8").splitlines()[problem.location.line - 1]
-    assert line.strip() == "protocol: isapi"
-    assert "'isapi'" in problem.message and "camera/onvif" in problem.message
+    assert line.strip() == "protocol: uniview"
+    assert "'uniview'" in problem.message and "camera/onvif" in problem.message
 
 
 def test_validate_accepts_a_protocol_an_installed_package_serves(
-    city_copy: Path, isapi_installed: None
+    city_copy: Path, uniview_installed: None
 ) -> None:
-    _set_protocol(city_copy, "isapi")
+    _set_protocol(city_copy, "uniview")
     assert [p for p in validate(city_copy).errors if p.code == "unknown-driver"] == []
 
 
 def test_a_protocol_inherited_from_defaults_is_one_error_per_school(city_copy: Path) -> None:
     city_file = city_copy / "city.yaml"
     doc = yaml.safe_load(city_file.read_text(encoding="utf-8"))
-    doc["defaults"]["camera"]["protocol"] = "isapi"
+    doc["defaults"]["camera"]["protocol"] = "uniview"
     city_file.write_text(dump(doc, "x.json"), encoding="utf-8")
     problems = [p for p in validate(city_copy).errors if p.code == "unknown-driver"]
     assert len(problems) == len(list((city_copy / "schools").glob("*.yaml")))

@@ -26,6 +26,7 @@ from provision.errors import DeviceError
 from provision.inventory.loader import load_inventory
 from provision.inventory.model import City, School
 from provision.lab import netmap
+from provision.lab.camera import Camera as OnvifCamera
 from provision.lab.faults import Faults
 from provision.lab.media import ClipSource
 from provision.lab.platform import VideoPlatform as PlatformSim
@@ -35,6 +36,7 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "dalian"
 SCHOOLS = {"zlmediakit": "dl-zs-p007", "mediamtx": "dl-xg-m016"}
 NEIGHBOURS = {"zlmediakit": "dl-zs-h024", "mediamtx": "dl-xg-k003"}  # same precincts
 AUDITOR_PASSWORD = "SENTINEL-auditor-5b9d"
+CAMERA_PASSWORD = "SENTINEL-camera-admin-1f0c"  # ONVIF cameras are asked for their stream URI
 ZLM_SECRET = "SENTINEL-zlm-secret-77e1"
 CAMERA_PATH = "/Streaming/Channels/101"
 KINDS = pytest.mark.parametrize("kind", sorted(SCHOOLS))
@@ -48,6 +50,7 @@ class Rig:
     platforms: dict[str, PlatformSim]  # by kind
     cameras: dict[str, RtspServer]  # by inventory address
     routes: dict[tuple[str, int], tuple[str, int]]
+    onvif: dict[str, OnvifCamera]  # ONVIF cameras by inventory address (RTSP in `cameras`)
 
     def camera(self, school: School, name: str) -> RtspServer:
         return self.cameras[next(c.host for c in school.cameras if c.name == name)]
@@ -65,6 +68,7 @@ def running() -> Iterator[Rig]:
     with pytest.MonkeyPatch.context() as env:
         env.setenv("PROVISION_CAMERA_AUDITOR_PASSWORD", AUDITOR_PASSWORD)
         env.setenv("PROVISION_ZLM_SECRET", ZLM_SECRET)
+        env.setenv("PROVISION_CAMERA_PASSWORD", CAMERA_PASSWORD)
         city = load_inventory(EXAMPLE).city
         assert city is not None
         loop = LabLoop()
@@ -77,6 +81,8 @@ def running() -> Iterator[Rig]:
         netmap.install(None)
         for camera in rig.cameras.values():
             loop.run(camera.stop())
+        for onvif in rig.onvif.values():
+            loop.run(onvif.stop())
         for platform in rig.platforms.values():
             loop.run(platform.stop())
         loop.close()
@@ -87,6 +93,7 @@ async def _start(loop: LabLoop, city: City) -> Rig:
     platforms: dict[str, PlatformSim] = {}
     cameras: dict[str, RtspServer] = {}
     routes: dict[tuple[str, int], tuple[str, int]] = {}
+    onvif: dict[str, OnvifCamera] = {}
     for kind, school_id in SCHOOLS.items():
         school = city.school(school_id)
         sim = PlatformSim(
@@ -109,10 +116,24 @@ async def _start(loop: LabLoop, city: City) -> Rig:
         # The forwarded cameras and one that is not (for proxies added by hand).
         spare = next(c for c in school.cameras if not c.forward)
         for cam in [*(c for c in school.cameras if c.forward), spare]:
+            if cam.protocol == "onvif":  # a whole camera: the driver asks it GetStreamUri
+                sim = OnvifCamera(
+                    cam.name,
+                    "127.0.0.1",
+                    faults=Faults(),
+                    http_port=0,
+                    rtsp_port=0,
+                    users={"admin": (CAMERA_PASSWORD, "Administrator")},
+                )
+                await sim.start()
+                onvif[cam.host] = sim
+                routes[(cam.host, 80)] = ("127.0.0.1", sim.endpoints()["http"])
+                cameras[cam.host] = sim._rtsp  # its RTSP server: faults and pulls as a bare one
+                continue
             server = RtspServer("127.0.0.1", 0, Faults(), {CAMERA_PATH: clip}.get)
             await server.start()
             cameras[cam.host] = server
-    return Rig(loop, city, platforms, cameras, routes)
+    return Rig(loop, city, platforms, cameras, routes, onvif)
 
 
 @pytest.fixture(autouse=True)
@@ -269,8 +290,9 @@ def test_drift_by_hand_is_exactly_that_change(running: Rig, kind: str) -> None:
     rig = running
     school = school_of(rig, kind)
     streams = driver(rig, kind)
+    current = streams.read()  # first: it asks the ONVIF gate camera for its stream URI
     desired = streams.desired()
-    streams.apply(streams.diff(streams.read(), desired))
+    streams.apply(streams.diff(current, desired))
     gate = f"{school.id}-gate-face"
     elsewhere = unforwarded_source(school)
     hand_set(rig, kind, gate, f"rtsp://someone:else@{elsewhere.removeprefix('rtsp://')}")
@@ -333,3 +355,29 @@ def test_a_school_whose_id_extends_another_is_not_owned(running: Rig) -> None:
     assert not streams.owns("proxy/dl-zs-p007-annex-gate-face")
     assert not streams.owns("proxy/dl-zs-h024-gate-face")
     assert not streams.owns("dl-zs-p007-old-cam")  # not a proxy setting at all
+
+
+@KINDS
+def test_an_onvif_camera_that_cannot_say_its_uri_keeps_its_proxy_and_is_named(
+    running: Rig, kind: str
+) -> None:
+    """The gate camera (ONVIF) is asked GetStreamUri at read time; while it refuses, its
+    proxy is neither added nor removed, the others converge, and apply names it."""
+    rig = running
+    school = school_of(rig, kind)
+    streams = driver(rig, kind)
+    streams.apply(streams.diff(streams.read(), streams.desired()))
+    gate = f"{school.id}-gate-face"
+    onvif = rig.onvif[next(c.host for c in school.cameras if c.name == "gate-face")]
+    onvif.faults.update({"auth_failure": True})
+    try:
+        again = driver(rig, kind)
+        current = again.read()
+        desired = again.desired()
+        assert f"proxy/{gate}" in current and f"proxy/{gate}" not in desired
+        assert again.diff(current, desired) == []  # not removed: not ours while unknown
+        with pytest.raises(DeviceError, match=f"{gate}: .*GetStreamUri|{gate}: .*not author"):
+            again.apply([])
+    finally:
+        onvif.faults.clear()
+    assert gate in held(rig, kind)

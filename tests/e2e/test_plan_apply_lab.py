@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -17,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from onvif import ONVIFCamera
+from requests.auth import HTTPDigestAuth
 
 pytestmark = pytest.mark.scenario
 
@@ -116,9 +119,20 @@ def test_plan_apply_converge_and_are_idempotent(lab: Env) -> None:
     assert cam.devicemgmt.GetHostname().Name == f"{SCHOOL}-gate-face"
 
 
+def _isapi_rename(env: Env, name: str, device_name: str) -> None:
+    """Change a Hikvision camera's name by hand, as its web page or any ISAPI client would."""
+    dev = env.lab_state()["devices"][f"{SCHOOL}/{name}"]
+    url = f"http://{dev['host']}:{dev['ports']['http']}/ISAPI/System/deviceInfo"
+    auth = HTTPDigestAuth("admin", SENTINELS["PROVISION_CAMERA_PASSWORD"])
+    info = requests.get(url, auth=auth, timeout=10).text
+    info = re.sub(
+        r"<deviceName>[^<]*</deviceName>", f"<deviceName>{device_name}</deviceName>", info
+    )
+    assert requests.put(url, data=info.encode(), auth=auth, timeout=10).ok
+
+
 def test_a_setting_changed_by_hand_is_exactly_the_drift(lab: Env) -> None:
-    cam = _camera_client(lab, "canteen-ne")
-    cam.devicemgmt.SetHostname({"Name": "changed-by-hand"})
+    _isapi_rename(lab, "canteen-ne", "changed-by-hand")  # a Hikvision camera, over ISAPI
     code, plan = _plan(lab)
     assert code == 2
     [device] = [d for d in plan["devices"] if d["changes"]]
@@ -233,7 +247,7 @@ def _edit_plan(path: Path, edit: str) -> Path:
 
 
 def test_a_hand_edited_saved_plan_applies_nothing(lab: Env) -> None:
-    cam = _camera_client(lab, "play-sw")
+    cam = _camera_client(lab, "play-ne")  # an ONVIF camera of the school
     cam.devicemgmt.SetHostname({"Name": "drifted"})
     saved = lab.tmp / "reviewed.json"
     _plan(lab, "--out", str(saved))
@@ -241,9 +255,9 @@ def test_a_hand_edited_saved_plan_applies_nothing(lab: Env) -> None:
         edited = str(_edit_plan(saved, edit))
         done = lab.run("apply", "-i", str(EXAMPLE), "--lab", "--yes", edited, ok=(1,))
         assert "stale" in done.stderr, edit
-        named = "dl-zs-h024/gate-face" if edit == "other school" else f"{SCHOOL}/play-sw"
+        named = "dl-zs-h024/gate-face" if edit == "other school" else f"{SCHOOL}/play-ne"
         assert named in done.stderr, (edit, done.stderr)
         assert cam.devicemgmt.GetHostname().Name == "drifted", edit  # nothing was applied
     # The reviewed plan itself still applies, exactly.
     lab.run("apply", "-i", str(EXAMPLE), "--lab", "--yes", str(saved))
-    assert cam.devicemgmt.GetHostname().Name == f"{SCHOOL}-play-sw"
+    assert cam.devicemgmt.GetHostname().Name == f"{SCHOOL}-play-ne"

@@ -154,6 +154,22 @@ MATRIX: tuple[Row, ...] = (
             says="the panel does not answer at 10.34.30.6: connection refused",
         ),
     ),
+    Row(
+        Fault(
+            "api_error",
+            "gate-plaza-e",
+            ["POST /ISAPI/Security/users"],
+            "the Hikvision camera answers Device Error when asked to create a user",
+        ),
+        plan=Expect(2),
+        apply=Expect(
+            1,
+            {"gate-plaza-e": FAILED},
+            says="Device Error (deviceError; statusCode 3)",
+            journal={"gate-plaza-e": ("applied", "not_applied", "rolled_back")},
+        ),
+        verify=Expect(0),  # verify only reads: a fault on a write is invisible to it
+    ),
 )
 # The one lab whose switch starts at factory settings: the switch's apply types ~50 lines over
 # netmiko (~2 s), which the other labs would repeat for nothing; they start from its result.

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from provision.citygen import dump
+from provision.citygen import ONVIF_CAMERAS, dump
 from provision.drivers.connect import Connector
 from provision.errors import InventoryError, SecretError
 from provision.inventory.loader import load_inventory
@@ -80,10 +80,13 @@ def test_selectors(example_city: Path) -> None:
 
 
 def test_each_kind_speaks_its_default_protocol(example_city: Path) -> None:
+    """Built-in defaults, except cameras: the example city makes ISAPI its camera default and
+    two cameras per school name ONVIF themselves."""
     city = load_inventory(example_city).city
     assert city is not None
     school = city.school("dl-zs-h024")
     assert {(d.kind, d.protocol) for d in school.devices()} == {
+        ("camera", "isapi"),
         ("camera", "onvif"),
         ("switch", "ssh"),
         ("recorder", "onvif"),
@@ -106,7 +109,8 @@ def test_protocols_inherit_through_defaults_and_the_device_wins(city_copy: Path)
     assert city is not None
     middle, high = city.school("dl-xg-m016"), city.school("dl-zs-h024")
     assert [c.protocol for c in middle.cameras[:2]] == ["dahua", "isapi"]
-    assert {c.protocol for c in high.cameras} == {"isapi"}
+    assert {c.protocol for c in high.cameras if c.name not in ONVIF_CAMERAS} == {"isapi"}
+    assert {c.protocol for c in high.cameras if c.name in ONVIF_CAMERAS} == {"onvif"}  # own
     assert {s.protocol for s in middle.network.switches} == {"netconf"}  # xigang district
     assert {s.protocol for s in high.network.switches} == {"ssh"}  # zhongshan: built-in
 

@@ -1,0 +1,181 @@
+"""A Hikvision ISAPI session: XML resources over HTTP with Digest auth, errors said plainly.
+
+ISAPI (Hikvision's "IP Media Device Management Interface") is REST over HTTP: a resource is
+read with GET and replaced with PUT of the whole XML document; collections take POST and
+DELETE. Every write answers, and every failure explains itself in, a `ResponseStatus`
+document: `statusCode` (1 OK, 2 Device Busy, 3 Device Error, 4 Invalid Operation, 5 Invalid
+XML Format, 6 Invalid XML Content, 7 Reboot Required), `statusString` and `subStatusCode`
+(e.g. `badParameters`, `notSupport`, `lowPrivilege`). Cameras answer 401 with a
+`WWW-Authenticate: Digest qop="auth"` challenge (firmware 5.5 and later refuse Basic); a
+password changed behind provision's back therefore shows as a 401 on every request.
+
+Transport failures (refused, silent, TLS) are `drivers/http.py`'s, so messages read the same
+for every device; the password is scrubbed from anything raised.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+from lxml import etree
+from requests.auth import HTTPDigestAuth
+
+from provision.drivers.http import HttpClient, HttpError
+
+NAMESPACE = "http://www.hikvision.com/ver20/XMLSchema"
+STATUS_CODES = {
+    1: "OK",
+    2: "Device Busy",
+    3: "Device Error",
+    4: "Invalid Operation",
+    5: "Invalid XML Format",
+    6: "Invalid XML Content",
+    7: "Reboot Required",
+}
+# What a camera's subStatusCode means for whoever runs provision.
+_SUB_STATUS_HINTS = {
+    "badAuthorization": "the camera refused the credentials",
+    "lowPrivilege": "the login user's level may not do this",
+    "notSupport": "this camera or firmware does not offer it",
+    "badParameters": "the camera refused a value",
+    "badXmlContent": "the camera refused a value",
+    "badXmlFormat": "the camera could not parse the request",
+    "deviceBusy": "the camera is busy; try again",
+    "methodNotAllowed": "this resource cannot be changed that way",
+}
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+
+
+def q(tag: str) -> str:
+    """A tag in the ISAPI namespace (documents are written with it as default namespace)."""
+    return f"{{{NAMESPACE}}}{tag}"
+
+
+def find(element: etree._Element | None, *path: str) -> etree._Element | None:
+    """The first element down `path`, in whichever namespace the camera used (or none)."""
+    for tag in path:
+        if element is None:
+            return None
+        element = element.find(f"{{*}}{tag}")
+    return element
+
+
+def text(element: etree._Element | None, *path: str) -> str | None:
+    found = find(element, *path)
+    return None if found is None or found.text is None else found.text.strip()
+
+
+def integer(element: etree._Element | None, *path: str) -> int | None:
+    value = text(element, *path)
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def set_text(element: etree._Element, tag: str, value: str) -> None:
+    """Set a child's text, adding the child (in the document's namespace) if it is missing."""
+    found = find(element, tag)
+    if found is None:
+        namespace = etree.QName(element).namespace
+        found = etree.SubElement(element, f"{{{namespace}}}{tag}" if namespace else tag)
+    found.text = value
+
+
+def document(root: etree._Element) -> bytes:
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+class IsapiSession:
+    """One camera's ISAPI at `base_url`, logged in as `username` with Digest auth."""
+
+    def __init__(
+        self, label: str, base_url: str, username: str, password: str, *, timeout: float
+    ) -> None:
+        self.label, self.username = label, username
+        self.http = HttpClient(label, base_url, timeout=timeout, secrets=(password,))
+        self.http.session.auth = HTTPDigestAuth(username, password)
+        self.http.session.headers["Content-Type"] = "application/xml; charset=UTF-8"
+        self.exchanges = 0  # requests answered (a Digest challenge and its retry count once)
+
+    def get(self, path: str, operation: str) -> etree._Element:
+        return self._xml(self._call("GET", path, operation), operation)
+
+    def put(self, path: str, root: etree._Element, operation: str) -> None:
+        self._status(self._call("PUT", path, operation, data=document(root)), operation)
+
+    def post(self, path: str, root: etree._Element, operation: str) -> None:
+        self._status(self._call("POST", path, operation, data=document(root)), operation)
+
+    def delete(self, path: str, operation: str) -> None:
+        self._status(self._call("DELETE", path, operation), operation)
+
+    def raw(self, path: str, operation: str) -> bytes:
+        """A binary resource (a snapshot); a failure is read like any other."""
+        return self._call("GET", path, operation).content
+
+    def close(self) -> None:
+        self.http.close()
+
+    # --- answers ------------------------------------------------------------------------------
+
+    def _call(self, method: str, path: str, operation: str, **kwargs: Any) -> requests.Response:
+        resp = self.http.call(method, path, operation, expect=range(100, 600), **kwargs)
+        self.exchanges += 1
+        if resp.status_code == 401:
+            raise self.http.fail(
+                operation,
+                f"authentication failed (HTTP 401): the camera refused user {self.username!r} "
+                "(its password may have been changed on the camera); check the inventory's "
+                "credentials",
+                401,
+            )
+        if resp.status_code >= 300:
+            raise self._refused(resp, operation)
+        return resp
+
+    def _xml(self, resp: requests.Response, operation: str) -> etree._Element:
+        try:
+            return etree.fromstring(resp.content, _PARSER)
+        except etree.XMLSyntaxError as exc:
+            shown = resp.content[:120].decode("utf-8", "replace")
+            raise self.http.fail(
+                operation,
+                f"the camera's answer is not well-formed XML (truncated?): {exc.msg} "
+                f"(answer began {shown!r})",
+                resp.status_code,
+            ) from None
+
+    def _status(self, resp: requests.Response, operation: str) -> None:
+        """A write's ResponseStatus must say OK (1) or Reboot Required (7: taken)."""
+        if not resp.content.strip():
+            return  # some firmware answers a DELETE with 200 and no body
+        status = self._xml(resp, operation)
+        code = integer(status, "statusCode")
+        if etree.QName(status).localname == "ResponseStatus" and code not in (1, 7):
+            raise self.http.fail(operation, describe_status(status), resp.status_code)
+
+    def _refused(self, resp: requests.Response, operation: str) -> HttpError:
+        try:
+            status = etree.fromstring(resp.content, _PARSER)
+        except etree.XMLSyntaxError:
+            status = None
+        if status is not None and etree.QName(status).localname == "ResponseStatus":
+            reason = describe_status(status)
+        else:
+            reason = resp.text[:200].strip() or resp.reason
+        return self.http.fail(operation, f"HTTP {resp.status_code}: {reason}", resp.status_code)
+
+
+def describe_status(status: etree._Element) -> str:
+    """A ResponseStatus in words: "Invalid XML Content (badParameters: the camera refused a
+    value; statusCode 6): <the camera's own words>"."""
+    code = integer(status, "statusCode")
+    sub = text(status, "subStatusCode") or "?"
+    said = text(status, "statusString") or STATUS_CODES.get(code or 0, "unknown status")
+    hint = _SUB_STATUS_HINTS.get(sub)
+    detail = f"{sub}: {hint}" if hint else sub
+    extra = text(status, "errorMsg") or text(status, "requestURL")
+    message = f"{said} ({detail}; statusCode {code})"
+    return f"{message}, at {extra}" if extra else message

@@ -1,0 +1,151 @@
+"""A simulated Hikvision IP camera: ISAPI over HTTP with Digest auth, snapshots and RTSP.
+
+Follows Hikvision's ISAPI as its cameras serve it and third-party clients use it: the
+resources and XML of the "ISAPI Core Protocol" / "IP Media Device Management Interface"
+(deviceInfo, time, ntpServers, Streaming/channels, overlays, Security/users), the wire
+behaviour recorded from a real camera in hikvisionapi's test cassettes (MissiaL/
+hikvision-client, tests/fixtures/cassettes/test_auth_firmware_v5_5: Basic refused with 401
+and `WWW-Authenticate: Digest qop="auth", realm="IP Camera(NNNNN)", nonce=..., stale="FALSE"`,
+an HTML "Document Error: Unauthorized" body, `Server: App-webs/`), and `ResponseStatus`
+for every other refusal (404 notSupport for an unknown resource, 403 lowPrivilege, 400
+badXmlFormat / badParameters; see isapi_resources.py). Paths are case-insensitive, as on
+the camera (`/ISAPI/System/deviceinfo` works).
+
+RTSP is the lab's shared `RtspServer` at Hikvision's paths `/Streaming/Channels/101` (main)
+and `/102` (sub), both playing the shared test clip; the snapshot is
+`/ISAPI/Streaming/channels/101/picture`. Faults: auth_failure refuses every credential,
+api_error lists resource paths ("/ISAPI/Security/users", any method) or requests
+("POST /ISAPI/Security/users") that answer statusCode 3 Device Error, obstructed greys the
+snapshot, latency/timeout/refuse/dead act on the HTTP listener and rtsp_down/dead on RTSP
+(call `sync_faults()` after flipping refuse/dead/rtsp_down).
+"""
+
+from __future__ import annotations
+
+import zlib
+from typing import Any
+
+from provision.lab.camera import resolve_stream
+from provision.lab.faults import Faults
+from provision.lab.http import HttpServer, Request, Response
+from provision.lab.http_digest import DigestRealm
+from provision.lab.isapi_resources import (
+    ROUTES,
+    IsapiError,
+    permits,
+    response_status,
+)
+from provision.lab.isapi_state import DeviceIdentity, IsapiState
+from provision.lab.rtsp_server import RtspServer
+from provision.lab.snapshot import snapshot_jpeg
+
+SNAPSHOT_PATHS = ("/isapi/streaming/channels/101/picture", "/isapi/streaming/channels/1/picture")
+_UNAUTHORIZED = (
+    b"<!DOCTYPE html>\r\n<html><head><title>Document Error: Unauthorized</title></head>\r\n"
+    b"<body><h2>Access Error: 401 -- Unauthorized</h2>\r\n<p>Authentication Error</p>\r\n"
+    b"</body>\r\n</html>\r\n"
+)
+XML = "application/xml; charset=UTF-8"
+
+
+class IsapiCamera:
+    """One simulated Hikvision camera on `host` (usually its own 127.x.y.z address)."""
+
+    def __init__(
+        self,
+        name: str,
+        host: str,
+        *,
+        faults: Faults,
+        http_port: int = 8000,
+        rtsp_port: int = 8554,
+        model: str = "DS-2CD2T47G2-L",
+        firmware: str = "V5.7.3 build 230512",
+        serial: str | None = None,
+        admin: tuple[str, str] = ("admin", "admin"),
+        clock_offset_s: float = 0.0,
+    ) -> None:
+        self.name, self.host, self.faults = name, host, faults
+        crc = zlib.crc32(name.encode())
+        version, _, date = firmware.partition(" ")
+        serial = serial or f"{model}20230512CCWR{crc:09d}"
+        mac = ":".join(
+            f"{b:02x}" for b in (0xBC, 0xAD, 0x28, crc >> 16 & 255, crc >> 8 & 255, crc & 255)
+        )
+        identity = DeviceIdentity(model, serial, version, date or "build 230512", mac)
+        self.settings = IsapiState.factory(identity, admin[0], admin[1], clock_offset_s)
+        self.realm = DigestRealm(f"IP Camera({crc % 100000:05d})")
+        self._http = HttpServer(host, http_port, self._handle, faults)
+        self._rtsp = RtspServer(host, rtsp_port, faults, resolve_stream, server_name=model)
+
+    # --- lifecycle (the lab's Simulator protocol) ---------------------------------------------
+
+    async def start(self) -> None:
+        await self._http.start()
+        await self._rtsp.start()
+        await self.sync_faults()
+
+    async def stop(self) -> None:
+        await self._http.stop()
+        await self._rtsp.stop()
+
+    async def sync_faults(self) -> None:
+        await self._http.sync_faults()
+        await self._rtsp.sync_faults()
+
+    def endpoints(self) -> dict[str, int]:
+        return {"http": self._http.port, "rtsp": self._rtsp.port}
+
+    def state(self) -> dict[str, Any]:
+        data = self.settings.as_dict()
+        data.update(name=self.name, host=self.host, protocol="isapi")
+        port = self._rtsp.port
+        data["stream_uris"] = {
+            "main": f"rtsp://{self.host}:{port}/Streaming/Channels/101",
+            "sub": f"rtsp://{self.host}:{port}/Streaming/Channels/102",
+        }
+        return data
+
+    # --- HTTP ---------------------------------------------------------------------------------
+
+    async def _handle(self, req: Request) -> Response:
+        user, stale = self.realm.check(
+            req.method, req.headers.get("authorization"), self.settings.passwords()
+        )
+        if user is None or self.faults.auth_failure:
+            challenge = {"WWW-Authenticate": self.realm.challenge(stale), "Server": "App-webs/"}
+            return Response(401, _UNAUTHORIZED, "text/html", challenge)
+        if req.method == "GET" and req.path.lower() in SNAPSHOT_PATHS:
+            return Response(200, snapshot_jpeg(self.faults.obstructed), "image/jpeg")
+        try:
+            return self._resource(req, user)
+        except IsapiError as err:
+            return Response(
+                err.http_status, response_status(req.path, err.code, err.sub, err.said), XML
+            )
+
+    def _resource(self, req: Request, user: str) -> Response:
+        for route in ROUTES:
+            match = route.pattern.match(req.path)
+            if match is None:
+                continue
+            entry = route.methods.get(req.method)
+            if entry is None:
+                raise IsapiError(403, 4, "methodNotAllowed", "Invalid Operation")
+            needed, handler = entry
+            if not permits(self.settings.level_of(user) or "", needed):
+                raise IsapiError(403, 4, "lowPrivilege", "Invalid Operation")
+            if self._faulted(req.method, req.path):
+                raise IsapiError(500, 3, "deviceError", "Device Error")
+            answer = handler(self.settings, match, req.body)
+            return Response(200, answer if answer is not None else response_status(req.path), XML)
+        raise IsapiError(404, 4, "notSupport", "Invalid Operation")
+
+    def _faulted(self, method: str, path: str) -> bool:
+        """Whether the api_error fault names this request: "PATH" (any method) or
+        "METHOD PATH", e.g. "POST /ISAPI/Security/users"."""
+        for entry in self.faults.api_error:
+            wanted, _, where = entry.strip().rpartition(" ")
+            if where.lower() == path.lower() and wanted.upper() in ("", method):
+                return True
+        return False
