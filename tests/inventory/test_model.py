@@ -16,6 +16,7 @@ from provision.inventory.model import VIDEO_FIELDS
 from provision.inventory.secrets import SecretRef
 from provision.inventory.selectors import Selection
 from provision.schemas import schema
+from provision.templates.camera_settings import RATE_CONTROL
 
 
 def test_deep_merge_later_layers_win_lists_replace_inputs_untouched() -> None:
@@ -126,4 +127,5 @@ def test_one_hostname_rule_names_devices_on_the_network(example_city: Path) -> N
 def test_the_schema_video_fields_are_the_models() -> None:
     """One list of encoder fields: the schema, the model and the camera settings agree."""
     video = schema("common.schema.json")["$defs"]["video"]
-    assert tuple(video["properties"]) == VIDEO_FIELDS
+    # rate_control is the one optional field: managed only where the inventory sets it.
+    assert tuple(video["properties"]) == (*VIDEO_FIELDS, RATE_CONTROL)
