@@ -22,6 +22,7 @@ FAULT_KINDS = (
     "drop_acks",  # alarm centre swallows frames without ACK (alarm centre)
     "receiver_down",  # alarm centre not listening (alarm centre)
     "dead",  # the device is powered off: every listener refuses
+    "test_mode_refused",  # alarm centre will not put accounts on test (alarm centre)
 )
 
 
@@ -38,6 +39,7 @@ class Faults:
     drop_acks: bool = False
     receiver_down: bool = False
     dead: bool = False
+    test_mode_refused: bool = False
 
     def update(self, changes: dict[str, Any]) -> None:
         """Apply a partial update; an unknown fault name is an error listing the valid ones."""

@@ -1,5 +1,11 @@
 """The alarm self-test: press "test" on every panel and time the 601 at the precinct.
 
+Before a panel's test the account is put on test at the centre (a test window), so the 601 is
+recorded as a test and no dispatcher is sent; the window is closed afterwards whatever
+happened, and windows an interrupted earlier run left open (Ctrl-C, SIGTERM, a crash) are
+closed at the start of the next one, which says so. A centre that will not open a window gets
+no test alarm: it would reach a dispatcher as a real one.
+
 Each panel is told to send a DC-09 Contact ID 601 (manual test; the centre records it as a
 test, not an alarm). The centre's event API must show it for that account within the
 threshold; the latency is the centre's receive time minus the moment we asked (the two clocks
@@ -26,6 +32,8 @@ from provision.verify.model import FAIL, PASS, CheckResult, Finding
 
 DEFAULT_THRESHOLD_S = 10.0
 POLL_S = 0.1
+WINDOW_MINUTES = 5  # ample for one test; a window a crash leaves open ends by itself
+OPENED_BY = "provision verify"
 
 
 def _iso(epoch: float) -> str:
@@ -55,6 +63,48 @@ class _Centre:
     def close(self) -> None:
         self.session.close()
 
+    def _window_url(self, account: str) -> str:
+        return f"{self.base}/api/accounts/{account}/test-window"
+
+    def open_window(self, account: str) -> None:
+        """Put the account on test, or RuntimeError saying why the centre would not."""
+        body: dict[str, Any] = {"minutes": WINDOW_MINUTES, "opened_by": OPENED_BY}
+        try:
+            reply = self.session.put(self._window_url(account), json=body, timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise RuntimeError(f"could not put account {account} on test: {_reason(exc)}") from exc
+        if not reply.ok:
+            raise RuntimeError(
+                f"the centre would not put account {account} on test (HTTP {reply.status_code}:"
+                f" {_error_text(reply)}); no test alarm was sent, it would reach a dispatcher"
+            )
+
+    def close_window(self, account: str) -> str | None:
+        """Take the account off test; None, or why that failed (the window then runs out)."""
+        try:
+            reply = self.session.delete(self._window_url(account), timeout=self.timeout)
+        except requests.RequestException as exc:
+            return f"could not take account {account} off test: {_reason(exc)}"
+        return None if reply.ok else f"taking {account} off test: HTTP {reply.status_code}"
+
+    def close_left_open(self, accounts: set[str]) -> list[str]:
+        """Close the windows an interrupted earlier run left open on these accounts."""
+        try:
+            reply = self.session.get(f"{self.base}/api/test-windows", timeout=self.timeout)
+            windows = reply.json() if reply.ok else []
+        except (requests.RequestException, ValueError):
+            return []  # the tests below say what is wrong with the centre
+        ours = [
+            w
+            for w in (windows if isinstance(windows, list) else [])
+            if w.get("account") in accounts and w.get("opened_by") == OPENED_BY
+        ]
+        return [
+            f"{w['account']} (on test since {w['opened_at']})"
+            for w in ours
+            if self.close_window(w["account"]) is None
+        ]
+
     def events(self, account: str, code: str, since: float | None = None) -> list[dict[str, Any]]:
         params = {"account": account}
         if code:
@@ -73,6 +123,13 @@ def _reason(exc: Exception) -> str:
         if known in text:
             return known.lower()
     return text
+
+
+def _error_text(reply: requests.Response) -> str:
+    try:
+        return str(reply.json().get("error", reply.reason))
+    except (ValueError, AttributeError):
+        return reply.reason or "no reason given"
 
 
 def _session(connector: Connector) -> requests.Session:
@@ -194,41 +251,58 @@ def _one(
     try:
         if centre is None:
             raise RuntimeError("no alarm centre API to confirm receipt")
-        asked = time.time()
-        event_id = _press_test(panel, connector, session)
-        deadline = time.monotonic() + threshold
-        got: list[dict[str, Any]] = []
-        while not got and time.monotonic() < deadline:
-            try:
-                got = centre.events(panel.account, "601", since=asked - 1)
-            except requests.RequestException as exc:
-                info["error"] = f"alarm centre API: {exc}"
-            if not got:
-                time.sleep(POLL_S)  # polling the centre's record, bounded by the threshold
-        if not got:
-            why = info["error"] or "the centre recorded no 601 from this account"
-            hint = _panel_says(panel, connector, session)
-            info["error"] = f"no receipt within {threshold:g} s: {why}" + (
-                f" ({hint})" if hint else ""
-            )
-            return Finding(panel.name, FAIL, info["error"], info), info
-        info["received"], info["error"] = True, None
-        info["latency_s"] = round(max(0.0, _epoch(got[0]["received_at"]) - asked), 3)
-        if not _acked(panel, connector, session, event_id, deadline):
-            hint = _panel_says(panel, connector, session)
-            info["error"] = (
-                f"the centre recorded the 601 but the panel got no ACK within "
-                f"{threshold:g} s ({hint or 'the test is still queued'}): later "
-                "events, a real panic too, wait behind it"
-            )
-            return Finding(panel.name, FAIL, info["error"], info), info
-        verdict, note = _periodic(panel, centre, state, info)
-        return Finding(
-            panel.name, verdict, f"601 received in {info['latency_s']} s; {note}", info
-        ), info
+        centre.open_window(panel.account)
+        try:
+            return _tested(panel, centre, connector, session, threshold, state, info)
+        finally:
+            if (trouble := centre.close_window(panel.account)) is not None:
+                info["window_error"] = trouble
     except Exception as exc:  # one panel's failure is its finding, never the run's
         info["error"] = str(exc) or type(exc).__name__
         return Finding(panel.name, FAIL, info["error"], info), info
+
+
+def _tested(
+    panel: AlarmPanel,
+    centre: _Centre,
+    connector: Connector,
+    session: requests.Session,
+    threshold: float,
+    state: DeviceState | None,
+    info: dict[str, Any],
+) -> tuple[Finding, dict[str, Any]]:
+    """Press test inside the open window and judge what reached the centre."""
+    asked = time.time()
+    event_id = _press_test(panel, connector, session)
+    deadline = time.monotonic() + threshold
+    got: list[dict[str, Any]] = []
+    while not got and time.monotonic() < deadline:
+        try:
+            got = centre.events(panel.account, "601", since=asked - 1)
+        except requests.RequestException as exc:
+            info["error"] = f"alarm centre API: {exc}"
+        if not got:
+            time.sleep(POLL_S)  # polling the centre's record, bounded by the threshold
+    if not got:
+        why = info["error"] or "the centre recorded no 601 from this account"
+        hint = _panel_says(panel, connector, session)
+        info["error"] = f"no receipt within {threshold:g} s: {why}" + (f" ({hint})" if hint else "")
+        return Finding(panel.name, FAIL, info["error"], info), info
+    info["received"], info["error"] = True, None
+    info["on_test"] = bool(got[0].get("on_test"))  # recorded inside the window, not dispatched
+    info["latency_s"] = round(max(0.0, _epoch(got[0]["received_at"]) - asked), 3)
+    if not _acked(panel, connector, session, event_id, deadline):
+        hint = _panel_says(panel, connector, session)
+        info["error"] = (
+            f"the centre recorded the 601 but the panel got no ACK within "
+            f"{threshold:g} s ({hint or 'the test is still queued'}): later "
+            "events, a real panic too, wait behind it"
+        )
+        return Finding(panel.name, FAIL, info["error"], info), info
+    verdict, note = _periodic(panel, centre, state, info)
+    return Finding(
+        panel.name, verdict, f"601 received in {info['latency_s']} s; {note}", info
+    ), info
 
 
 def check(ctx: CheckContext) -> CheckResult:
@@ -245,6 +319,7 @@ def check(ctx: CheckContext) -> CheckResult:
         centre: _Centre | None = _Centre(city, school, connector)
     except ValueError:
         centre = None
+    left_open = centre.close_left_open({p.account for p in school.alarms}) if centre else []
     # One session for the school's panels (a keep-alive connection per panel, reused by the
     # test, the ACK polling and the status hint) and one, in `centre`, to the precinct.
     panels_session = _session(connector)
@@ -269,7 +344,10 @@ def check(ctx: CheckContext) -> CheckResult:
     summary = f"{received}/{len(panels)} test alarms reached the precinct" + (
         f", slowest {max(latencies):.2f} s" if latencies else ""
     )
-    return CheckResult.of("alarm", findings, summary, {"threshold_s": threshold, "panels": panels})
+    if left_open:
+        summary += f"; closed test windows an earlier run left open: {', '.join(left_open)}"
+    evidence = {"threshold_s": threshold, "panels": panels, "closed_left_open": left_open}
+    return CheckResult.of("alarm", findings, summary, evidence)
 
 
 # The state it reads is the panel's test interval, to judge the periodic 602.
