@@ -119,7 +119,7 @@ def city_doc() -> dict[str, Any]:
                 "lens": {"focal_mm": 4.0, "sensor_width_mm": 5.57},
                 "forward": False,
             },
-            "alarm": {"test_interval_h": 24},
+            "alarm": {"test_interval_h": 24, "latency_profile": "ga-t-368-wired"},
             "led_board": {"size": {"lines": 2, "chars_per_line": 16}},
         },
         "districts": {

@@ -430,14 +430,14 @@ class AlarmCenter:
         """The answer to one frame as the faults let it out (TCP and UDP alike); None: none."""
         if self.faults.timeout:
             return None  # hung receiver: reads the frame, never processes or answers
+        if self.faults.latency_ms:  # a slow link: the frame, and so its answer, arrive late
+            await asyncio.sleep(self.faults.latency_ms / 1000)
         reply = await self._answer(raw, peer)
         if reply is None:
             return None
         if self.faults.drop_acks:
             self.counters["responses_dropped"] += 1
             return None
-        if self.faults.latency_ms:
-            await asyncio.sleep(self.faults.latency_ms / 1000)
         return reply
 
     async def _answer(self, raw: bytes, peer: str) -> bytes | None:

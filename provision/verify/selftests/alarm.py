@@ -26,6 +26,7 @@ import requests
 from provision.drivers.connect import Connector
 from provision.errors import ProvisionError
 from provision.inventory.model import AlarmPanel, City, School
+from provision.standards import ALARM_LATENCY_PROFILES
 from provision.verify.contract import Check, CheckContext
 from provision.verify.gather import DeviceState
 from provision.verify.model import FAIL, PASS, CheckResult, Finding
@@ -271,7 +272,12 @@ def _tested(
     state: DeviceState | None,
     info: dict[str, Any],
 ) -> tuple[Finding, dict[str, Any]]:
-    """Press test inside the open window and judge what reached the centre."""
+    """Press test inside the open window and judge what reached the centre: within the panel's
+    latency profile's limit when it has one, else within `threshold`."""
+    profile = ALARM_LATENCY_PROFILES.get(panel.latency_profile or "")
+    limit = profile.limit_s if profile else threshold
+    threshold = max(threshold, limit)  # how long to wait for it, late or not
+    info["limit_s"], info["profile"] = limit, profile.name if profile else None
     asked = time.time()
     event_id = _press_test(panel, connector, session)
     deadline = time.monotonic() + threshold
@@ -297,6 +303,12 @@ def _tested(
             f"the centre recorded the 601 but the panel got no ACK within "
             f"{threshold:g} s ({hint or 'the test is still queued'}): later "
             "events, a real panic too, wait behind it"
+        )
+        return Finding(panel.name, FAIL, info["error"], info), info
+    if info["latency_s"] > limit:
+        source = f"profile {profile.name}: {profile.source}" if profile else "--alarm-threshold"
+        info["error"] = (
+            f"601 received in {info['latency_s']} s, above the {limit:g} s limit ({source})"
         )
         return Finding(panel.name, FAIL, info["error"], info), info
     verdict, note = _periodic(panel, centre, state, info)
