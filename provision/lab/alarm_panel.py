@@ -36,8 +36,14 @@ FACTORY_CONFIG: dict[str, Any] = {
     "test_interval_h": 24,
     "supervision_interval_s": 0,  # NULL link-test messages; 0 = off
     "encryption": False,
+    # The button's zone leaves the factory as an ordinary zone: disarmed with the panel and
+    # restoring by itself. GB 50394-2007 §5.2.3 item 1 wants it 24 h, non-disarmable, latching.
+    "panic_zone_type": "instant",
+    "panic_zone_disarmable": True,
+    "panic_zone_latching": False,
 }
 PANIC, MANUAL_TEST, PERIODIC_TEST = 120, 601, 602
+ZONE_TYPES = ("instant", "delay", "24h")
 _HEX = re.compile(r"[0-9A-Fa-f]+")
 
 
@@ -77,6 +83,12 @@ def _bool(value: Any) -> bool:
     return value
 
 
+def _zone_type(value: Any) -> str:
+    if value not in ZONE_TYPES:
+        raise ValueError(" or ".join(ZONE_TYPES))
+    return str(value)
+
+
 def _host(value: Any) -> str | None:
     if value is not None and (not isinstance(value, str) or not re.fullmatch(r"\S{1,253}", value)):
         raise ValueError("a host name or IP address, or null")
@@ -101,6 +113,9 @@ SETTINGS: dict[str, Callable[[Any], Any]] = {
     "test_interval_h": _int(1, 254),
     "supervision_interval_s": _int(0, 86400),
     "encryption": _bool,
+    "panic_zone_type": _zone_type,
+    "panic_zone_disarmable": _bool,
+    "panic_zone_latching": _bool,
     "key": _key,  # write-only: kept apart from the config, never read back
 }
 
@@ -167,6 +182,8 @@ class AlarmPanel:
         self.counters: Counter[str] = Counter()
         self.last_ack_at: float | None = None
         self.last_error: str | None = None
+        self.armed = True
+        self.panic_zone_in_alarm = False  # a latching zone stays in alarm until reset
         self._seq = self._next_id = 0
         self._last_tx = time.monotonic()
         self._wake = asyncio.Event()
@@ -218,6 +235,8 @@ class AlarmPanel:
             "connected": self._conn is not None,
             "sequence": self._seq,
             "clock_offset_s": round(self.clock_offset_s, 3),
+            "armed": self.armed,
+            "panic_zone_state": "alarm" if self.panic_zone_in_alarm else "normal",
             "counters": dict(self.counters),
             "faults": self.faults.active(),
         }
@@ -418,10 +437,13 @@ class AlarmPanel:
                 self._arm_periodic_test()
                 self._poke()
                 return Response.json(self.config)
-            if route in (("POST", "/api/test"), ("POST", "/api/press")):
-                code, zone = (MANUAL_TEST, 0) if route[1] == "/api/test" else (PANIC, 1)
-                event_id = self.queue_event(code, zone=zone)
-                return Response.json({"event_id": event_id, "code": str(code)}, 202)
+            if route == ("POST", "/api/press"):
+                return self._press()
+            if route == ("POST", "/api/test"):
+                event_id = self.queue_event(MANUAL_TEST)
+                return Response.json({"event_id": event_id, "code": str(MANUAL_TEST)}, 202)
+            if route in (("POST", "/api/arm"), ("POST", "/api/disarm"), ("POST", "/api/reset")):
+                return self._arming(route[1].rsplit("/", 1)[1])
             if route == ("GET", "/api/status"):
                 return Response.json(self.status())
             if route == ("GET", "/api/info"):
@@ -433,6 +455,27 @@ class AlarmPanel:
         except ValueError as exc:  # body is not JSON
             return Response.json({"error": f"bad request body: {exc}"}, 400)
         return Response.json({"error": f"no such endpoint {req.method} {req.path}"}, 404)
+
+    def _press(self) -> Response:
+        """The one button: ignored while disarmed if its zone may be disarmed (a 24 h zone is
+        never disarmed); a latching zone then stays in alarm until someone resets it."""
+        cfg = self.config
+        disarmed = (
+            not self.armed and cfg["panic_zone_disarmable"] and cfg["panic_zone_type"] != "24h"
+        )
+        if disarmed:
+            self.counters["presses_ignored_disarmed"] += 1
+            return Response.json({"event_id": None, "ignored": "the zone is disarmed"}, 200)
+        self.panic_zone_in_alarm = bool(cfg["panic_zone_latching"])
+        event_id = self.queue_event(PANIC, zone=1)
+        return Response.json({"event_id": event_id, "code": str(PANIC)}, 202)
+
+    def _arming(self, action: str) -> Response:
+        if action == "reset":
+            self.panic_zone_in_alarm = False
+        else:
+            self.armed = action == "arm"
+        return Response.json({"armed": self.armed, "panic_zone_in_alarm": self.panic_zone_in_alarm})
 
 
 def _iso(epoch: float | None) -> str | None:

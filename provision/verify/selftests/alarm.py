@@ -26,7 +26,7 @@ import requests
 from provision.drivers.connect import Connector
 from provision.errors import ProvisionError
 from provision.inventory.model import AlarmPanel, City, School
-from provision.standards import ALARM_LATENCY_PROFILES
+from provision.standards import ALARM_LATENCY_PROFILES, PANIC_ZONE_CLAUSE
 from provision.verify.contract import Check, CheckContext
 from provision.verify.gather import DeviceState
 from provision.verify.model import FAIL, PASS, CheckResult, Finding
@@ -234,6 +234,25 @@ def _periodic(
     return FAIL, f"no periodic test (602) in {since / 3600:.1f} h of the centre's history"
 
 
+def _panic_zone_problem(state: DeviceState | None) -> str | None:
+    """What is wrong with the button's zone as the panel reports it (None: fine or unknown)."""
+    settings = state.settings if state and state.reachable else {}
+    faults = []
+    if settings.get("panic_zone_disarmable") is True or settings.get("panic_zone_type") not in (
+        None,
+        "24h",
+    ):
+        faults.append("can be disarmed")
+    if settings.get("panic_zone_latching") is False:
+        faults.append("does not latch")
+    if not faults:
+        return None
+    return (
+        f"the panic zone {' and '.join(faults)}: {PANIC_ZONE_CLAUSE} requires an emergency alarm"
+        " device to be non-disarmable (24 h) and latching"
+    )
+
+
 def _one(
     panel: AlarmPanel,
     centre: _Centre | None,
@@ -311,6 +330,9 @@ def _tested(
             f"601 received in {info['latency_s']} s, above the {limit:g} s limit ({source})"
         )
         return Finding(panel.name, FAIL, info["error"], info), info
+    if (zone := _panic_zone_problem(state)) is not None:
+        info["error"] = zone
+        return Finding(panel.name, FAIL, zone, info), info
     verdict, note = _periodic(panel, centre, state, info)
     return Finding(
         panel.name, verdict, f"601 received in {info['latency_s']} s; {note}", info
