@@ -30,6 +30,7 @@ from provision.standards import ALARM_LATENCY_PROFILES, PANIC_ZONE_CLAUSE
 from provision.verify.contract import Check, CheckContext
 from provision.verify.gather import DeviceState
 from provision.verify.model import FAIL, PASS, CheckResult, Finding
+from provision.verify.selftests import periodic
 
 DEFAULT_THRESHOLD_S = 10.0
 POLL_S = 0.1
@@ -210,28 +211,37 @@ def _acked(
 def _periodic(
     panel: AlarmPanel, centre: _Centre, state: DeviceState | None, info: dict[str, Any]
 ) -> tuple[str, str]:
-    """Did a 602 arrive within the panel's interval? Judged only where the centre has heard
-    the panel for longer than one interval: a panel configured an hour ago owes no daily test."""
+    """Late-to-test over the centre's history (see `periodic`), and "no signal since"."""
     interval_h = (
         state.settings.get("test_interval_h") if state and state.reachable else None
     ) or panel.test_interval_h
+    interval_s, now = interval_h * 3600.0, time.time()
     info["periodic"]["interval_h"] = interval_h
-    window = interval_h * 3600 * 1.1  # a little grace for the panel's own clock
-    periodic = centre.events(panel.account, "602")
-    if periodic:
-        last = max(_epoch(e["received_at"]) for e in periodic)
-        info["periodic"]["last_602"] = _iso(last)
-        if time.time() - last <= window:
-            return PASS, f"last periodic test {(time.time() - last) / 3600:.1f} h ago"
-        return FAIL, f"the last periodic test is older than the {interval_h} h interval"
     heard = [_epoch(e["received_at"]) for e in centre.events(panel.account, "")]
-    since = time.time() - min(heard) if heard else 0.0
-    if since <= window:
+    since = now - (periodic.INTERVALS_JUDGED + 1) * interval_s
+    tests = [_epoch(e["received_at"]) for e in centre.events(panel.account, "602", since=since)]
+    if tests:
+        info["periodic"]["last_602"] = _iso(max(tests))
+    if heard:
+        info["periodic"]["no_signal_since"] = _iso(max(heard))
+    gaps = periodic.late_gaps(tests, min(heard, default=None), interval_s, now)
+    info["periodic"]["late"] = [
+        {"from": _iso(g.start), "to": None if g.open else _iso(g.end)} for g in gaps
+    ]
+    if not gaps:
         return PASS, (
-            f"no periodic test due yet: the centre has heard this panel for "
-            f"{since / 60:.0f} min, the interval is {interval_h} h"
+            f"periodic tests on time (every {interval_h} h)"
+            if tests
+            else f"no periodic test due yet (every {interval_h} h)"
         )
-    return FAIL, f"no periodic test (602) in {since / 3600:.1f} h of the centre's history"
+    worst = max(gaps, key=lambda g: g.end - g.start)
+    late_by_h = (worst.end - worst.start - interval_s) / 3600
+    return FAIL, (
+        f"periodic test late: {(worst.end - worst.start) / 3600:.1f} h without a 602 from "
+        f"{_iso(worst.start)} ({late_by_h:.1f} h over the {interval_h} h interval"
+        f"{', still none' if worst.open else ''}); {len(gaps)} late in the last "
+        f"{periodic.INTERVALS_JUDGED} intervals"
+    )
 
 
 def _panic_zone_problem(state: DeviceState | None) -> str | None:
