@@ -151,6 +151,7 @@ class Job:
     zone: int = 0
     seq: int | None = None  # assigned on the first attempt, kept for every retry
     attempts: int = 0
+    log: dict[str, Any] | None = None  # its entry in the panel's event log (events only)
 
 
 class AlarmPanel:
@@ -179,6 +180,9 @@ class AlarmPanel:
         self._key: bytes | None = None
         self.queue: deque[Job] = deque()
         self.delivered: deque[int] = deque(maxlen=100)  # event ids, oldest first
+        # The panel's own record of each report: sent when, ACKed when and by which receiver,
+        # read by the audit to prove delivery from the panel's side too.
+        self.log: deque[dict[str, Any]] = deque(maxlen=200)
         self.counters: Counter[str] = Counter()
         self.last_ack_at: float | None = None
         self.last_error: str | None = None
@@ -243,7 +247,11 @@ class AlarmPanel:
 
     def queue_event(self, code: int, qualifier: int = 1, partition: int = 0, zone: int = 0) -> int:
         self._next_id += 1
-        self.queue.append(Job(self._next_id, code, qualifier, partition, zone))
+        entry = {"event_id": self._next_id, "code": str(code), "zone": zone}
+        entry |= {"queued_at": _iso(time.time()), "sent_at": None, "acked_at": None}
+        entry |= {"acked_by": None, "account": None, "attempts": 0}
+        self.log.append(entry)
+        self.queue.append(Job(self._next_id, code, qualifier, partition, zone, log=entry))
         self.counters["events_queued"] += 1
         self._wake.set()
         return self._next_id
@@ -326,6 +334,9 @@ class AlarmPanel:
             self._seq = self._seq % 9999 + 1  # 0001..9999: 0000 is what a NAK carries
             job.seq = self._seq
         job.attempts += 1
+        if job.log is not None:
+            job.log["attempts"], job.log["account"] = job.attempts, cfg["account"]
+            job.log["sent_at"] = job.log["sent_at"] or _iso(time.time())
         if job.attempts > 1:
             self.counters["retries"] += 1
         conn = self._conn
@@ -400,6 +411,10 @@ class AlarmPanel:
 
     def _succeeded(self, job: Job) -> bool:
         self.last_ack_at = time.time()
+        if job.log is not None:
+            cfg = self.config
+            job.log["acked_at"] = _iso(self.last_ack_at)
+            job.log["acked_by"] = f"{cfg['receiver_host']}:{cfg['receiver_port']}"
         self.counters["acks"] += 1
         if job.code == 0:
             self.counters["heartbeats_acked"] += 1
@@ -446,6 +461,8 @@ class AlarmPanel:
                 return self._arming(route[1].rsplit("/", 1)[1])
             if route == ("GET", "/api/status"):
                 return Response.json(self.status())
+            if route == ("GET", "/api/log"):
+                return Response.json(list(self.log))
             if route == ("GET", "/api/info"):
                 serial = f"OKB{zlib.crc32(self.name.encode()):08X}"
                 info = {"model": "OKB-100 one-button alarm", "serial": serial, "firmware": "2.3.1"}

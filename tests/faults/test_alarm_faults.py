@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import requests
 from fault_matrix_lab import SCHOOL, FaultLab, Observed, small_city
+from pysiaalarm import SIAAccount, SIAClient, SIAEvent
 
 from provision.lab.credentials import lab_secret
 
@@ -103,3 +104,29 @@ def test_a_periodic_test_that_came_late_fails_the_panel(lab: FaultLab) -> None:
     assert observed.exit_code == 2 and said["gate-sos"].startswith("pass")
     late = f"periodic test late: {2 * panel.test_interval_h:.1f} h without a 602"
     assert said["teach-sos"].startswith("fail: 601 received in") and late in said["teach-sos"]
+
+
+def test_a_panel_acked_by_another_receiver_is_caught_from_both_ends(lab: FaultLab) -> None:
+    """The installer's own receiver left configured: the panel is ACKed (pysiaalarm, a real
+    receiver, answers), so the panel alone looks healthy; the centre has nothing."""
+    panel = next(a for a in lab.city.school(SCHOOL).alarms if a.name == "gate-sos")
+    received: list[SIAEvent] = []
+    impostor = SIAClient("127.0.0.1", 0, [SIAAccount(panel.account)], received.append)
+    impostor.start(poll_interval=0.01)
+    port = impostor.sia_server.server_address[1]
+    sim = lab.lab.devices[f"{SCHOOL}/gate-sos"].sim
+    centre = sim.config["receiver_host"], sim.config["receiver_port"]
+    try:
+        panel_api(
+            lab, "gate-sos", "PUT", "/api/config", receiver_host="127.0.0.1", receiver_port=port
+        )
+        observed = lab.verify()
+    finally:
+        panel_api(
+            lab, "gate-sos", "PUT", "/api/config", receiver_host=centre[0], receiver_port=centre[1]
+        )
+        impostor.stop()
+    said = findings(observed)
+    assert [e.code for e in received] == ["RX"]  # the 601, at the wrong receiver
+    assert said["gate-sos"].startswith("fail: the panel says its 601 was ACKed at 20")
+    assert f"by 127.0.0.1:{port}, but the centre has no such event" in said["gate-sos"]

@@ -285,3 +285,15 @@ def test_a_non_latching_panic_zone_restores_by_itself(panel: AlarmPanel) -> None
     assert status(panel)["panic_zone_state"] == "normal"
     resp = call(panel, "PUT", "/api/config", json={"panic_zone_type": "panic"})
     assert resp.status_code == 400 and resp.json()["field"] == "panic_zone_type"
+
+
+def test_the_panel_logs_when_each_report_was_sent_and_acked_and_by_whom(
+    panel: AlarmPanel, center: AlarmCenter
+) -> None:
+    point_at(panel, center)
+    event_id = call(panel, "POST", "/api/test").json()["event_id"]
+    wait_until(lambda: event_id in status(panel)["delivered_event_ids"])
+    [entry] = [e for e in call(panel, "GET", "/api/log").json() if e["event_id"] == event_id]
+    assert entry["code"] == "601" and entry["account"] == "2A17" and entry["attempts"] == 1
+    assert entry["queued_at"] <= entry["sent_at"] <= entry["acked_at"]
+    assert entry["acked_by"] == f"127.0.0.1:{center.endpoints()['dc09']}"

@@ -177,6 +177,42 @@ def _panel_status(
     return status if isinstance(status, dict) else {}
 
 
+def _panel_log(
+    panel: AlarmPanel, connector: Connector, session: requests.Session, event_id: Any
+) -> dict[str, Any]:
+    """The panel's own log entry for one report ({} when the panel keeps no such log)."""
+    host, port = connector.address(panel.host, 80)
+    creds = panel.credentials
+    try:
+        auth = (creds.username, connector.secret(creds.password)) if creds else None
+        reply = session.get(f"http://{host}:{port}/api/log", auth=auth, timeout=connector.timeout)
+        entries = reply.json() if reply.ok else []
+    except (requests.RequestException, ValueError, ProvisionError):
+        return {}
+    found = [e for e in entries if isinstance(e, dict) and e.get("event_id") == event_id]
+    return found[-1] if found and event_id is not None else {}
+
+
+def _both_ends(
+    panel: AlarmPanel,
+    connector: Connector,
+    session: requests.Session,
+    event_id: Any,
+    info: dict[str, Any],
+) -> str | None:
+    """Delivery from the panel's side: what its log says, kept beside the centre's record;
+    a panel that says ACKed where the centre has nothing is a finding (another receiver
+    answered for the precinct)."""
+    entry = _panel_log(panel, connector, session, event_id)
+    info["panel_log"] = {k: entry.get(k) for k in ("sent_at", "acked_at", "acked_by")}
+    if info["received"] or not entry.get("acked_at"):
+        return None
+    return (
+        f"the panel says its 601 was ACKed at {entry['acked_at']} by {entry.get('acked_by')},"
+        " but the centre has no such event: another receiver answered for the precinct"
+    )
+
+
 def _panel_says(panel: AlarmPanel, connector: Connector, session: requests.Session) -> str:
     """What the panel reports about its link, to say why a test alarm did not arrive."""
     status = _panel_status(panel, connector, session)
@@ -319,12 +355,16 @@ def _tested(
         if not got:
             time.sleep(POLL_S)  # polling the centre's record, bounded by the threshold
     if not got:
+        if (mismatch := _both_ends(panel, connector, session, event_id, info)) is not None:
+            info["error"] = mismatch
+            return Finding(panel.name, FAIL, mismatch, info), info
         why = info["error"] or "the centre recorded no 601 from this account"
         hint = _panel_says(panel, connector, session)
         info["error"] = f"no receipt within {threshold:g} s: {why}" + (f" ({hint})" if hint else "")
         return Finding(panel.name, FAIL, info["error"], info), info
     info["received"], info["error"] = True, None
     info["on_test"] = bool(got[0].get("on_test"))  # recorded inside the window, not dispatched
+    info["centre_received_at"] = got[0]["received_at"]
     info["latency_s"] = round(max(0.0, _epoch(got[0]["received_at"]) - asked), 3)
     if not _acked(panel, connector, session, event_id, deadline):
         hint = _panel_says(panel, connector, session)
@@ -334,6 +374,7 @@ def _tested(
             "events, a real panic too, wait behind it"
         )
         return Finding(panel.name, FAIL, info["error"], info), info
+    _both_ends(panel, connector, session, event_id, info)  # both ends, kept as evidence
     if info["latency_s"] > limit:
         source = f"profile {profile.name}: {profile.source}" if profile else "--alarm-threshold"
         info["error"] = (
