@@ -1,5 +1,9 @@
 """The one-button alarm panel: where it reports (the precinct's DC-09 receiver) and as whom.
 
+A generic driver: the JSON API it speaks is the lab's generic panel's, documented here, not
+a vendor's. It sets the receiver, account, receiver and line numbers, test interval, key, and
+the button's zone as GB 50394-2007 §5.2.3 item 1 requires (24 h, non-disarmable, latching).
+
 The panel's HTTP JSON API (GET/PUT /api/config, HTTP Basic) takes partial updates all or
 nothing, so `apply` sends every change in one PUT: either all of them land or none does, which
 keeps rollback simple. The receiver is written as the inventory names it (the precinct's
