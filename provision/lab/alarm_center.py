@@ -2,10 +2,11 @@
 UDP that stores every accepted event in SQLite before it ACKs, plus a JSON API the audit reads.
 
 It takes events only from the accounts in its book, addressed to its own receiver and line
-(`alarm_accounts`); anything else is NAKed and not stored. DC-09 over UDP (ANSI/SIA
-DC-09-2013 §5.4.1 allows either transport) is one frame per datagram, answered to the sender's
-address from the same port number as the TCP listener, which is where dc09-spt's UDP path
-(`TransPathUDP.sendAndReceive`) expects the answer.
+(`alarm_accounts`); anything else is NAKed and not stored. DC-09 runs over TCP or UDP (both
+independent implementations this lab is judged by, pysiaalarm and dc09-spt, offer both); over
+UDP a datagram is one frame, answered to the sender's address from the same port number as
+the TCP listener, which is where dc09-spt's UDP path (`TransPathUDP.sendAndReceive`) expects
+the answer. Test windows: `alarm_windows`.
 
 The order "store, then ACK" is the whole point of an alarm receiver: the ACK tells the panel it
 may forget the event, so an ACKed event that is not yet durable is a lost alarm.
