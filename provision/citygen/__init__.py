@@ -138,7 +138,7 @@ def city_doc() -> dict[str, Any]:
                 "protocol": "isapi",
                 "model": CAMERA_MODEL,
             },
-            "alarm": {"test_interval_h": 24},
+            "alarm": {"test_interval_h": 24, "latency_profile": "ga-t-368-wired"},
             "led_board": {"size": {"lines": 2, "chars_per_line": 16}},
         },
         "districts": {

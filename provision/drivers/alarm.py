@@ -1,5 +1,9 @@
 """The one-button alarm panel: where it reports (the precinct's DC-09 receiver) and as whom.
 
+A generic driver: the JSON API it speaks is the lab's generic panel's, documented here, not
+a vendor's. It sets the receiver, account, receiver and line numbers, test interval, key, and
+the button's zone as GB 50394-2007 §5.2.3 item 1 requires (24 h, non-disarmable, latching).
+
 The panel's HTTP JSON API (GET/PUT /api/config, HTTP Basic) takes partial updates all or
 nothing, so `apply` sends every change in one PUT: either all of them land or none does, which
 keeps rollback simple. The receiver is written as the inventory names it (the precinct's
@@ -29,7 +33,13 @@ PLAIN_SETTINGS = (
     "receiver_number",
     "line_number",
     "test_interval_h",
+    "panic_zone_type",
+    "panic_zone_disarmable",
+    "panic_zone_latching",
 )
+# The button's zone as GB 50394-2007 §5.2.3 item 1 requires an emergency alarm device to be:
+# never disarmed (24 h) and latching once triggered (standards.PANIC_ZONE_CLAUSE).
+PANIC_ZONE = {"panic_zone_type": "24h", "panic_zone_disarmable": False, "panic_zone_latching": True}
 ENCRYPTION = "encryption"
 # Encryption is on with a key the inventory does not name: we cannot know or restore it.
 FOREIGN_KEY = "(on, with a key not named by the inventory)"
@@ -55,6 +65,7 @@ class AlarmDriver(DeviceApiDriver):
             "receiver_number": centre.receiver_number.upper(),
             "line_number": centre.line.upper(),
             "test_interval_h": self.panel.test_interval_h,
+            **PANIC_ZONE,
             ENCRYPTION: str(self.panel.key) if self.panel.key is not None else None,
         }
 

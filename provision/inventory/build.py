@@ -298,6 +298,7 @@ def build_school(raw: dict[str, Any], d: dict[str, Any], file: str) -> m.School:
                 "test_interval_h", alarm_d.get("test_interval_h", DEFAULT_TEST_INTERVAL_H)
             ),
             key=_secret(a.get("key")),
+            latency_profile=alarm_d.get("latency_profile"),
         )
         for i, a in enumerate(raw.get("alarms", []))
     )

@@ -136,6 +136,7 @@ class AlarmPanel(Device):
     zone: str
     test_interval_h: int
     key: SecretRef | None = None
+    latency_profile: str | None = None  # a name in standards.ALARM_LATENCY_PROFILES
     kind = "alarm"
 
 

@@ -1,5 +1,12 @@
-"""The police precinct's alarm-receiving centre, simulated: a SIA DC-09 receiver over TCP that
-stores every accepted event in SQLite before it ACKs, plus a JSON API the audit reads.
+"""The police precinct's alarm-receiving centre, simulated: a SIA DC-09 receiver over TCP and
+UDP that stores every accepted event in SQLite before it ACKs, plus a JSON API the audit reads.
+
+It takes events only from the accounts in its book, addressed to its own receiver and line
+(`alarm_accounts`); anything else is NAKed and not stored. DC-09 runs over TCP or UDP (both
+independent implementations this lab is judged by, pysiaalarm and dc09-spt, offer both); over
+UDP a datagram is one frame, answered to the sender's address from the same port number as
+the TCP listener, which is where dc09-spt's UDP path (`TransPathUDP.sendAndReceive`) expects
+the answer. Test windows: `alarm_windows`.
 
 The order "store, then ACK" is the whole point of an alarm receiver: the ACK tells the panel it
 may forget the event, so an ACKed event that is not yet durable is a lost alarm.
@@ -15,8 +22,10 @@ from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
+from provision.lab.alarm_accounts import AccountBook
+from provision.lab.alarm_windows import TestWindow, TestWindows, parse_request
 from provision.lab.faults import Faults
 from provision.lab.http import HttpServer, Request, Response, nodelay
 from provision.protocols import dc09
@@ -51,20 +60,14 @@ def _epoch(text: str, name: str) -> float:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
-def _key_bytes(key: bytes | str) -> bytes:
-    raw = bytes.fromhex(key) if isinstance(key, str) else key
-    if len(raw) not in (16, 24, 32):
-        raise ValueError("an AES key is 16, 24 or 32 bytes")
-    return raw
-
-
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY, account TEXT NOT NULL, protocol TEXT NOT NULL, seq INTEGER NOT NULL,
     receiver TEXT, line TEXT NOT NULL, qualifier INTEGER, code TEXT NOT NULL, partition TEXT,
     zone TEXT, data TEXT NOT NULL, panel_timestamp TEXT, received_at TEXT NOT NULL,
     received_epoch REAL NOT NULL, is_test INTEGER NOT NULL, encrypted INTEGER NOT NULL,
-    peer TEXT NOT NULL, dedup_key TEXT NOT NULL, last_seen_epoch REAL NOT NULL);
+    peer TEXT NOT NULL, dedup_key TEXT NOT NULL, last_seen_epoch REAL NOT NULL,
+    on_test INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS events_dedup ON events (dedup_key, last_seen_epoch);
 CREATE INDEX IF NOT EXISTS events_account ON events (account, received_epoch);
 CREATE TABLE IF NOT EXISTS heartbeats (
@@ -77,7 +80,7 @@ CREATE TABLE IF NOT EXISTS receiver_clock (
 """
 EVENT_COLUMNS = (
     "id, account, code, qualifier, zone, partition, protocol, seq, receiver, line, received_at,"
-    " panel_timestamp, is_test, encrypted"
+    " panel_timestamp, is_test, encrypted, on_test"
 )
 HEARTBEAT_COLUMNS = "id, account, protocol, seq, receiver, line, received_at, panel_timestamp"
 T = TypeVar("T")
@@ -117,6 +120,9 @@ class EventStore:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
         db.executescript(SCHEMA)
+        columns = {row[1] for row in db.execute("PRAGMA table_info(events)")}
+        if "on_test" not in columns:  # a file written before test windows existed
+            db.execute("ALTER TABLE events ADD COLUMN on_test INTEGER NOT NULL DEFAULT 0")
         self._db = db
 
     def close(self) -> None:
@@ -208,7 +214,10 @@ class EventStore:
         sql += f" ORDER BY id {'DESC' if newest else ''} LIMIT ?"
         rows = [dict(r) for r in self.db.execute(sql, [*args, filters.get("limit", 1000)])]
         for row in rows:
-            row.update({flag: bool(row[flag]) for flag in ("is_test", "encrypted") if flag in row})
+            flags = ("is_test", "encrypted", "on_test")
+            row.update({flag: bool(row[flag]) for flag in flags if flag in row})
+            if table == "events":  # what a dispatcher is shown: neither a test code nor on test
+                row["dispatched"] = not (row["is_test"] or row["on_test"])
         return rows
 
     def accounts(self) -> list[dict[str, Any]]:
@@ -294,14 +303,20 @@ class AlarmCenter:
         api_port: int = 8081,
         keys: dict[str, bytes | str] | None = None,
         dedup_window_s: float = 300.0,  # > a panel's longest gap between two retries
+        accounts: dict[str, bytes | str | None] | None = None,
+        receiver_number: str | None = None,
+        line: str | None = None,
     ) -> None:
         self.name, self.host, self.faults = name, host, faults
         self.dc09_port = dc09_port
         self.store = EventStore(db_path)
         self.commits = GroupCommit(self.store, dedup_window_s)
         self.api = HttpServer(host, api_port, self._handle_api, faults)
-        self._keys = {acct.upper(): _key_bytes(key) for acct, key in (keys or {}).items()}
+        self.book = AccountBook.of(accounts, keys, receiver_number, line)
+        self._keys = self.book.keys
         self._server: asyncio.Server | None = None
+        self._udp: asyncio.DatagramTransport | None = None
+        self.windows = TestWindows()
         self._conns: set[asyncio.StreamWriter] = set()
         self._clock: asyncio.Task[None] | None = None
         self.resumed_after_s = 0.0  # how long the receiver was not listening before it last began
@@ -319,6 +334,7 @@ class AlarmCenter:
     # -- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
         await self.store.call(self.store.open)
+        await self.store.call(lambda: self.windows.load(self.store.db))
         if not (self.faults.refuse or self.faults.dead):
             await self.api.start()
         await self._sync_receiver()
@@ -343,6 +359,7 @@ class AlarmCenter:
             "endpoints": self.endpoints(),
             "receiver_listening": self._server is not None,
             "encrypted_accounts": sorted(self._keys),
+            **self.book.describe(),
             "dedup_window_s": self.dedup_window_s,
             "resumed_after_s": self.resumed_after_s,
             "counters": dict(self.counters),
@@ -358,6 +375,9 @@ class AlarmCenter:
                 self._serve_dc09, self.host, self.dc09_port, reuse_address=True
             )
             self.dc09_port = self._server.sockets[0].getsockname()[1]
+            self._udp, _ = await asyncio.get_running_loop().create_datagram_endpoint(
+                lambda: _Dc09Datagrams(self), local_addr=(self.host, self.dc09_port)
+            )
             gap = await self.store.call(self.store.resume, time.time(), self.dedup_window_s)
             self.resumed_after_s = round(gap, 3)
             self._clock = asyncio.create_task(self._keep_clock(), name=f"{self.name}-clock")
@@ -380,6 +400,9 @@ class AlarmCenter:
         if self._server is not None:
             self._server.close()
             self._server = None
+        if self._udp is not None:
+            self._udp.close()
+            self._udp = None
         for writer in list(self._conns):  # a receiver that goes down drops its links too
             writer.close()
         self._conns.clear()
@@ -394,23 +417,29 @@ class AlarmCenter:
         try:
             while chunk := await reader.read(4096):
                 for raw in frames.feed(chunk):
-                    if self.faults.timeout:
-                        continue  # hung receiver: reads the line, never processes or answers
-                    reply = await self._answer(raw, peer_text)
-                    if reply is None:
-                        continue
-                    if self.faults.drop_acks:
-                        self.counters["responses_dropped"] += 1
-                        continue
-                    if self.faults.latency_ms:
-                        await asyncio.sleep(self.faults.latency_ms / 1000)
-                    writer.write(reply)
-                    await writer.drain()
+                    reply = await self.respond(raw, peer_text)
+                    if reply is not None:
+                        writer.write(reply)
+                        await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
         finally:
             self._conns.discard(writer)
             writer.close()
+
+    async def respond(self, raw: bytes, peer: str) -> bytes | None:
+        """The answer to one frame as the faults let it out (TCP and UDP alike); None: none."""
+        if self.faults.timeout:
+            return None  # hung receiver: reads the frame, never processes or answers
+        if self.faults.latency_ms:  # a slow link: the frame, and so its answer, arrive late
+            await asyncio.sleep(self.faults.latency_ms / 1000)
+        reply = await self._answer(raw, peer)
+        if reply is None:
+            return None
+        if self.faults.drop_acks:
+            self.counters["responses_dropped"] += 1
+            return None
+        return reply
 
     async def _answer(self, raw: bytes, peer: str) -> bytes | None:
         """The response to one frame, after the event is stored; None to stay silent."""
@@ -426,11 +455,15 @@ class AlarmCenter:
             self.counters[f"rejected_{exc.reason}"] += 1
             if exc.reason in SILENT_ERRORS:
                 return None
+            if exc.reason == "no_key" and exc.header and not self.book.knows(exc.header.account):
+                return self._nak(now, "unknown_account")  # not ours: no key is expected
             self.counters["duh_sent"] += 1
             return dc09.encode(dc09.duh_for(exc.header))
+        refusal = self.book.refusal(frame, event.account if event else None)
+        if refusal is not None:
+            return self._nak(now, refusal)
         if not self._timestamp_ok(frame, received):
-            self.counters["nak_sent"] += 1
-            return dc09.encode(dc09.nak_frame(now))
+            return self._nak(now, "timestamp")
         row = _row(frame, received, peer)
         try:
             if event is None:
@@ -448,6 +481,7 @@ class AlarmCenter:
                     "zone": event.zone,
                     "data": frame.data,
                     "is_test": event.is_test,
+                    "on_test": self.windows.covers(event.account or row["account"], received),
                     "dedup_key": repr((*key, frame.data, frame.extended)),
                 }
                 _id, duplicate = await self.commits.write("events", row)
@@ -460,6 +494,11 @@ class AlarmCenter:
         key_bytes = self._keys.get(frame.account or "") if frame.encrypted else None
         return dc09.encode(dc09.ack_for(frame, now), key_bytes)
 
+    def _nak(self, now: datetime, reason: str) -> bytes:
+        self.counters["nak_sent"] += 1
+        self.counters[f"nak_{reason}"] += 1
+        return dc09.encode(dc09.nak_frame(now))
+
     @staticmethod
     def _timestamp_ok(frame: dc09.Frame, received: float) -> bool:
         if frame.timestamp is None:
@@ -470,10 +509,16 @@ class AlarmCenter:
 
     # -- JSON API --------------------------------------------------------------------------
     async def _handle_api(self, req: Request) -> Response:
+        path = req.path.rstrip("/")
+        window = re.fullmatch(r"/api/accounts/([0-9A-Fa-f]{3,16})/test-window", path)
+        if window:
+            return await self._test_window(req, window[1].upper())
         if req.method != "GET":
             return Response.json({"error": "method not allowed"}, 405)
-        path = req.path.rstrip("/")
         try:
+            if path == "/api/test-windows":
+                now = time.time()
+                return Response.json([w.as_json() for w in self.windows.current(now)])
             if path == "/api/health":
                 return Response.json(await self._health(req.query.get("samples") == "1"))
             if path in ("/api/events", "/api/heartbeats"):
@@ -496,6 +541,27 @@ class AlarmCenter:
         except ValueError as exc:
             return Response.json({"error": str(exc)}, 400)
         return Response.json({"error": f"no such endpoint {req.path}"}, 404)
+
+    async def _test_window(self, req: Request, account: str) -> Response:
+        """PUT puts the account on test for `minutes`; DELETE takes it off."""
+        if not self.book.knows(account):
+            return Response.json({"error": f"no account {account} at this centre"}, 404)
+        now = time.time()
+        if req.method == "DELETE":
+            closed = await self.store.call(self.windows.close, self.store.db, account, now)
+            return Response.json({"account": account, "closed": closed})
+        if req.method != "PUT":
+            return Response.json({"error": "method not allowed"}, 405)
+        if self.faults.test_mode_refused:
+            return Response.json({"error": f"account {account} cannot be put on test"}, 403)
+        try:
+            minutes, by = parse_request(req.json())
+        except ValueError as exc:  # also a body that is not JSON
+            return Response.json({"error": str(exc)}, 400)
+        wanted = TestWindow(account, now, now + minutes * 60, by)
+        opened = await self.store.call(self.windows.open, self.store.db, wanted)
+        self.counters["test_windows_opened"] += 1
+        return Response.json(opened.as_json())
 
     async def _health(self, samples: bool = False) -> dict[str, Any]:
         """`samples`: also every store→ACK latency kept (ms), to pool across restarts."""
@@ -530,3 +596,27 @@ class AlarmCenter:
                 raise ValueError("limit: an integer from 1 to 10000")
             filters["limit"] = int(query["limit"])
         return filters
+
+
+class _Dc09Datagrams(asyncio.DatagramProtocol):
+    """DC-09 over UDP: each datagram one frame, each answer one datagram back to its sender."""
+
+    def __init__(self, centre: AlarmCenter) -> None:
+        self.centre = centre
+        self.transport: asyncio.DatagramTransport | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.DatagramTransport, transport)
+
+    def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
+        task = asyncio.create_task(self._answer(data, addr))
+        self._tasks.add(task)  # held until done: the loop keeps only weak references
+        task.add_done_callback(self._tasks.discard)
+
+    async def _answer(self, data: bytes, addr: tuple[str | Any, int]) -> None:
+        self.centre.counters["udp_datagrams"] += 1
+        for raw in dc09.FrameReassembler().feed(data):
+            reply = await self.centre.respond(raw, f"{addr[0]}:{addr[1]}/udp")
+            if reply is not None and self.transport is not None:
+                self.transport.sendto(reply, addr)

@@ -36,8 +36,14 @@ FACTORY_CONFIG: dict[str, Any] = {
     "test_interval_h": 24,
     "supervision_interval_s": 0,  # NULL link-test messages; 0 = off
     "encryption": False,
+    # The button's zone leaves the factory as an ordinary zone: disarmed with the panel and
+    # restoring by itself. GB 50394-2007 §5.2.3 item 1 wants it 24 h, non-disarmable, latching.
+    "panic_zone_type": "instant",
+    "panic_zone_disarmable": True,
+    "panic_zone_latching": False,
 }
 PANIC, MANUAL_TEST, PERIODIC_TEST = 120, 601, 602
+ZONE_TYPES = ("instant", "delay", "24h")
 _HEX = re.compile(r"[0-9A-Fa-f]+")
 
 
@@ -77,6 +83,12 @@ def _bool(value: Any) -> bool:
     return value
 
 
+def _zone_type(value: Any) -> str:
+    if value not in ZONE_TYPES:
+        raise ValueError(" or ".join(ZONE_TYPES))
+    return str(value)
+
+
 def _host(value: Any) -> str | None:
     if value is not None and (not isinstance(value, str) or not re.fullmatch(r"\S{1,253}", value)):
         raise ValueError("a host name or IP address, or null")
@@ -101,6 +113,9 @@ SETTINGS: dict[str, Callable[[Any], Any]] = {
     "test_interval_h": _int(1, 254),
     "supervision_interval_s": _int(0, 86400),
     "encryption": _bool,
+    "panic_zone_type": _zone_type,
+    "panic_zone_disarmable": _bool,
+    "panic_zone_latching": _bool,
     "key": _key,  # write-only: kept apart from the config, never read back
 }
 
@@ -136,6 +151,7 @@ class Job:
     zone: int = 0
     seq: int | None = None  # assigned on the first attempt, kept for every retry
     attempts: int = 0
+    log: dict[str, Any] | None = None  # its entry in the panel's event log (events only)
 
 
 class AlarmPanel:
@@ -164,9 +180,14 @@ class AlarmPanel:
         self._key: bytes | None = None
         self.queue: deque[Job] = deque()
         self.delivered: deque[int] = deque(maxlen=100)  # event ids, oldest first
+        # The panel's own record of each report: sent when, ACKed when and by which receiver,
+        # read by the audit to prove delivery from the panel's side too.
+        self.log: deque[dict[str, Any]] = deque(maxlen=200)
         self.counters: Counter[str] = Counter()
         self.last_ack_at: float | None = None
         self.last_error: str | None = None
+        self.armed = True
+        self.panic_zone_in_alarm = False  # a latching zone stays in alarm until reset
         self._seq = self._next_id = 0
         self._last_tx = time.monotonic()
         self._wake = asyncio.Event()
@@ -218,13 +239,19 @@ class AlarmPanel:
             "connected": self._conn is not None,
             "sequence": self._seq,
             "clock_offset_s": round(self.clock_offset_s, 3),
+            "armed": self.armed,
+            "panic_zone_state": "alarm" if self.panic_zone_in_alarm else "normal",
             "counters": dict(self.counters),
             "faults": self.faults.active(),
         }
 
     def queue_event(self, code: int, qualifier: int = 1, partition: int = 0, zone: int = 0) -> int:
         self._next_id += 1
-        self.queue.append(Job(self._next_id, code, qualifier, partition, zone))
+        entry = {"event_id": self._next_id, "code": str(code), "zone": zone}
+        entry |= {"queued_at": _iso(time.time()), "sent_at": None, "acked_at": None}
+        entry |= {"acked_by": None, "account": None, "attempts": 0}
+        self.log.append(entry)
+        self.queue.append(Job(self._next_id, code, qualifier, partition, zone, log=entry))
         self.counters["events_queued"] += 1
         self._wake.set()
         return self._next_id
@@ -307,6 +334,9 @@ class AlarmPanel:
             self._seq = self._seq % 9999 + 1  # 0001..9999: 0000 is what a NAK carries
             job.seq = self._seq
         job.attempts += 1
+        if job.log is not None:
+            job.log["attempts"], job.log["account"] = job.attempts, cfg["account"]
+            job.log["sent_at"] = job.log["sent_at"] or _iso(time.time())
         if job.attempts > 1:
             self.counters["retries"] += 1
         conn = self._conn
@@ -381,6 +411,10 @@ class AlarmPanel:
 
     def _succeeded(self, job: Job) -> bool:
         self.last_ack_at = time.time()
+        if job.log is not None:
+            cfg = self.config
+            job.log["acked_at"] = _iso(self.last_ack_at)
+            job.log["acked_by"] = f"{cfg['receiver_host']}:{cfg['receiver_port']}"
         self.counters["acks"] += 1
         if job.code == 0:
             self.counters["heartbeats_acked"] += 1
@@ -418,12 +452,17 @@ class AlarmPanel:
                 self._arm_periodic_test()
                 self._poke()
                 return Response.json(self.config)
-            if route in (("POST", "/api/test"), ("POST", "/api/press")):
-                code, zone = (MANUAL_TEST, 0) if route[1] == "/api/test" else (PANIC, 1)
-                event_id = self.queue_event(code, zone=zone)
-                return Response.json({"event_id": event_id, "code": str(code)}, 202)
+            if route == ("POST", "/api/press"):
+                return self._press()
+            if route == ("POST", "/api/test"):
+                event_id = self.queue_event(MANUAL_TEST)
+                return Response.json({"event_id": event_id, "code": str(MANUAL_TEST)}, 202)
+            if route in (("POST", "/api/arm"), ("POST", "/api/disarm"), ("POST", "/api/reset")):
+                return self._arming(route[1].rsplit("/", 1)[1])
             if route == ("GET", "/api/status"):
                 return Response.json(self.status())
+            if route == ("GET", "/api/log"):
+                return Response.json(list(self.log))
             if route == ("GET", "/api/info"):
                 serial = f"OKB{zlib.crc32(self.name.encode()):08X}"
                 info = {"model": "OKB-100 one-button alarm", "serial": serial, "firmware": "2.3.1"}
@@ -433,6 +472,27 @@ class AlarmPanel:
         except ValueError as exc:  # body is not JSON
             return Response.json({"error": f"bad request body: {exc}"}, 400)
         return Response.json({"error": f"no such endpoint {req.method} {req.path}"}, 404)
+
+    def _press(self) -> Response:
+        """The one button: ignored while disarmed if its zone may be disarmed (a 24 h zone is
+        never disarmed); a latching zone then stays in alarm until someone resets it."""
+        cfg = self.config
+        disarmed = (
+            not self.armed and cfg["panic_zone_disarmable"] and cfg["panic_zone_type"] != "24h"
+        )
+        if disarmed:
+            self.counters["presses_ignored_disarmed"] += 1
+            return Response.json({"event_id": None, "ignored": "the zone is disarmed"}, 200)
+        self.panic_zone_in_alarm = bool(cfg["panic_zone_latching"])
+        event_id = self.queue_event(PANIC, zone=1)
+        return Response.json({"event_id": event_id, "code": str(PANIC)}, 202)
+
+    def _arming(self, action: str) -> Response:
+        if action == "reset":
+            self.panic_zone_in_alarm = False
+        else:
+            self.armed = action == "arm"
+        return Response.json({"armed": self.armed, "panic_zone_in_alarm": self.panic_zone_in_alarm})
 
 
 def _iso(epoch: float | None) -> str | None:

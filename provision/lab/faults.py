@@ -28,6 +28,7 @@ FAULT_KINDS = (
     "sip_invite_fail",  # GB/T 28181 agent answers INVITE with 488 (camera)
     "sip_catalog_drop",  # GB/T 28181 agent's Catalog lacks its last channel (camera)
     "api_error",  # resource paths that answer with the vendor API's error status (ISAPI camera)
+    "test_mode_refused",  # alarm centre will not put accounts on test (alarm centre)
 )
 
 _LIST_FAULTS = ("soap_fault", "api_error")
@@ -52,6 +53,7 @@ class Faults:
     sip_invite_fail: bool = False
     sip_catalog_drop: bool = False
     api_error: list[str] = field(default_factory=list)
+    test_mode_refused: bool = False
 
     def update(self, changes: dict[str, Any]) -> None:
         """Apply a partial update; an unknown fault name is an error listing the valid ones."""

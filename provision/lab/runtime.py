@@ -269,8 +269,21 @@ class Lab:
                 db_path=str(self.data_dir / f"{pid}.sqlite"),
                 dc09_port=netmap.lab_port(ac.port),
                 api_port=netmap.lab_port(centre_api),
+                accounts=self._precinct_accounts(pid),
+                receiver_number=ac.receiver_number,
+                line=ac.line,
             ),
         )
+
+    def _precinct_accounts(self, pid: str) -> dict[str, bytes | str | None]:
+        """Every account the city issued for this precinct's schools (not only the schools
+        this lab runs), with its AES key: what the centre's account book holds."""
+        return {
+            panel.account: lab_secret(panel.key) if panel.key is not None else None
+            for school in self.city.schools or self.schools
+            if school.precinct == pid
+            for panel in school.alarms
+        }
 
     def _add_stream_platform(self, pid: str) -> None:
         vp = self.city.precincts[pid].video_platform

@@ -93,6 +93,10 @@ def test_factory_panel_gets_the_precinct_receiver_and_account(
         "receiver_number": ("0", "1"),
         "line_number": ("0", "1"),
         "test_interval_h": (24, 12),
+        # GB 50394-2007 §5.2.3 item 1: the button's zone never disarmed, latching.
+        "panic_zone_type": ("instant", "24h"),
+        "panic_zone_disarmable": (True, False),
+        "panic_zone_latching": (False, True),
     }
     driver.apply(changes)
     assert driver.diff(driver.read(), desired) == []

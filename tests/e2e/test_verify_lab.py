@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from junitparser import Error, Failure, JUnitXml
 
+from provision.inventory.loader import load_inventory
 from provision.verify import CHECKS
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "dalian"
@@ -159,3 +161,54 @@ def test_junit_report_loads_in_a_junit_parser(lab: Env, tmp_path: Path) -> None:
     assert len(cases) == len(CHECKS)  # one school × every registered check
     assert {c.name for c in cases} == set(CHECKS)
     assert not any(isinstance(r, Failure | Error) for c in cases for r in c.result)
+
+
+CENTRE = "precinct/renminguangchang/alarm_center"
+
+
+def _centre_api(lab: Env) -> str:
+    devices = json.loads(lab.run("lab", "status", "--json").stdout)
+    centre = next(d for d in devices if d["id"] == CENTRE)
+    return f"http://{centre['host']}:{centre['ports']['http']}"
+
+
+def test_the_self_test_runs_inside_a_test_window_and_leaves_none_open(lab: Env) -> None:
+    api = _centre_api(lab)
+    # A window a killed run left open on one of the school's accounts...
+    city = load_inventory(EXAMPLE).city
+    assert city is not None
+    account = city.school(SCHOOL).alarms[0].account
+    body = {"minutes": 5, "opened_by": "provision verify"}
+    assert requests.put(f"{api}/api/accounts/{account}/test-window", json=body, timeout=5).ok
+    code, report = lab.verify("--checks", "alarm")
+    alarm = _check(report, "alarm")
+    assert code == 0 and alarm["evidence"]["closed_left_open"][0].startswith(account)
+    assert "closed test windows an earlier run left open" in alarm["summary"]
+    assert all(p["on_test"] for p in alarm["evidence"]["panels"].values())  # not dispatched
+    assert requests.get(f"{api}/api/test-windows", timeout=5).json() == []
+
+
+def test_a_centre_that_refuses_test_mode_gets_no_test_alarm(lab: Env) -> None:
+    api = _centre_api(lab)
+    lab.run("lab", "fault", CENTRE, "test_mode_refused=true")
+    try:
+        since = requests.get(f"{api}/api/health", timeout=5).json()["stored"]["events"]
+        code, report = lab.verify("--checks", "alarm")
+        after = requests.get(f"{api}/api/health", timeout=5).json()["stored"]["events"]
+    finally:
+        lab.run("lab", "fault", CENTRE, "--clear")
+    assert code == 2 and after == since  # nothing was sent that could reach a dispatcher
+    for panel in _check(report, "alarm")["evidence"]["panels"].values():
+        assert "would not put account" in panel["error"] and not panel["received"]
+
+
+def test_a_test_alarm_slower_than_the_citys_profile_fails_naming_its_source(lab: Env) -> None:
+    lab.run("lab", "fault", CENTRE, "latency_ms=2300")  # the example city's profile: 2 s
+    try:
+        code, report = lab.verify("--checks", "alarm")
+    finally:
+        lab.run("lab", "fault", CENTRE, "--clear")
+    assert code == 2
+    for panel in _check(report, "alarm")["evidence"]["panels"].values():
+        assert panel["received"] and panel["latency_s"] > panel["limit_s"] == 2.0
+        assert "above the 2 s limit (profile ga-t-368-wired: GA/T 368-2001" in panel["error"]

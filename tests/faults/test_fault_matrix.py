@@ -170,6 +170,13 @@ MATRIX: tuple[Row, ...] = (
         ),
         verify=Expect(0),  # verify only reads: a fault on a write is invisible to it
     ),
+    Row(
+        Fault("test_mode_refused", CENTRE, True, "the alarm centre will not put accounts on test"),
+        plan=Expect(2),
+        apply=Expect(0),
+        # No test alarm is sent: outside a test window it would reach a dispatcher.
+        verify=Expect(2, {"alarm": FAIL}, says="no test alarm was sent"),
+    ),
 )
 # The one lab whose switch starts at factory settings: the switch's apply types ~50 lines over
 # netmiko (~2 s), which the other labs would repeat for nothing; they start from its result.

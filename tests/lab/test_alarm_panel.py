@@ -265,3 +265,35 @@ def test_dead_panel_keeps_its_queue_and_sends_after_power_returns(
     lab.run(panel.sync_faults())
     wait_until(lambda: centre_events(center), what="event after power returns")
     assert status(panel)["queue_length"] == 0
+
+
+def test_a_factory_panic_zone_is_disarmed_with_the_panel_a_24h_one_never(
+    panel: AlarmPanel,
+) -> None:
+    call(panel, "POST", "/api/disarm")
+    ignored = call(panel, "POST", "/api/press").json()
+    assert ignored["event_id"] is None and status(panel)["queue_length"] == 0
+    configure(panel, panic_zone_type="24h", panic_zone_disarmable=False, panic_zone_latching=True)
+    assert call(panel, "POST", "/api/press").json()["event_id"] == 1  # disarmed, still heard
+    assert status(panel)["panic_zone_state"] == "alarm"  # latched until someone resets it
+    call(panel, "POST", "/api/reset")
+    assert status(panel)["panic_zone_state"] == "normal"
+
+
+def test_a_non_latching_panic_zone_restores_by_itself(panel: AlarmPanel) -> None:
+    assert call(panel, "POST", "/api/press").json()["event_id"] == 1
+    assert status(panel)["panic_zone_state"] == "normal"
+    resp = call(panel, "PUT", "/api/config", json={"panic_zone_type": "panic"})
+    assert resp.status_code == 400 and resp.json()["field"] == "panic_zone_type"
+
+
+def test_the_panel_logs_when_each_report_was_sent_and_acked_and_by_whom(
+    panel: AlarmPanel, center: AlarmCenter
+) -> None:
+    point_at(panel, center)
+    event_id = call(panel, "POST", "/api/test").json()["event_id"]
+    wait_until(lambda: event_id in status(panel)["delivered_event_ids"])
+    [entry] = [e for e in call(panel, "GET", "/api/log").json() if e["event_id"] == event_id]
+    assert entry["code"] == "601" and entry["account"] == "2A17" and entry["attempts"] == 1
+    assert entry["queued_at"] <= entry["sent_at"] <= entry["acked_at"]
+    assert entry["acked_by"] == f"127.0.0.1:{center.endpoints()['dc09']}"

@@ -97,6 +97,8 @@ def test_panel_configured_with_inventory_address_reaches_the_lab_centre(running:
     assert creds is not None
     auth = (creds.username, lab_secret(creds.password))
     config = {"receiver_host": centre.host, "receiver_port": centre.port, "account": panel.account}
+    # The centre takes events only on its own receiver and line (factory panels say 0 and 0).
+    config |= {"receiver_number": centre.receiver_number, "line_number": centre.line}
     assert requests.put(f"{base}/api/config", json=config, auth=auth, timeout=5).ok
     assert requests.post(f"{base}/api/test", auth=auth, timeout=5).ok
     centre_sim = lab.devices[f"precinct/{school.precinct}/alarm_center"].sim

@@ -1,5 +1,11 @@
 """The alarm self-test: press "test" on every panel and time the 601 at the precinct.
 
+Before a panel's test the account is put on test at the centre (a test window), so the 601 is
+recorded as a test and no dispatcher is sent; the window is closed afterwards whatever
+happened, and windows an interrupted earlier run left open (Ctrl-C, SIGTERM, a crash) are
+closed at the start of the next one, which says so. A centre that will not open a window gets
+no test alarm: it would reach a dispatcher as a real one.
+
 Each panel is told to send a DC-09 Contact ID 601 (manual test; the centre records it as a
 test, not an alarm). The centre's event API must show it for that account within the
 threshold; the latency is the centre's receive time minus the moment we asked (the two clocks
@@ -20,12 +26,16 @@ import requests
 from provision.drivers.connect import Connector
 from provision.errors import ProvisionError
 from provision.inventory.model import AlarmPanel, City, School
+from provision.standards import ALARM_LATENCY_PROFILES, PANIC_ZONE_CLAUSE
 from provision.verify.contract import Check, CheckContext
 from provision.verify.gather import DeviceState
 from provision.verify.model import FAIL, PASS, CheckResult, Finding
+from provision.verify.selftests import periodic
 
 DEFAULT_THRESHOLD_S = 10.0
 POLL_S = 0.1
+WINDOW_MINUTES = 5  # ample for one test; a window a crash leaves open ends by itself
+OPENED_BY = "provision verify"
 
 
 def _iso(epoch: float) -> str:
@@ -55,6 +65,48 @@ class _Centre:
     def close(self) -> None:
         self.session.close()
 
+    def _window_url(self, account: str) -> str:
+        return f"{self.base}/api/accounts/{account}/test-window"
+
+    def open_window(self, account: str) -> None:
+        """Put the account on test, or RuntimeError saying why the centre would not."""
+        body: dict[str, Any] = {"minutes": WINDOW_MINUTES, "opened_by": OPENED_BY}
+        try:
+            reply = self.session.put(self._window_url(account), json=body, timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise RuntimeError(f"could not put account {account} on test: {_reason(exc)}") from exc
+        if not reply.ok:
+            raise RuntimeError(
+                f"the centre would not put account {account} on test (HTTP {reply.status_code}:"
+                f" {_error_text(reply)}); no test alarm was sent, it would reach a dispatcher"
+            )
+
+    def close_window(self, account: str) -> str | None:
+        """Take the account off test; None, or why that failed (the window then runs out)."""
+        try:
+            reply = self.session.delete(self._window_url(account), timeout=self.timeout)
+        except requests.RequestException as exc:
+            return f"could not take account {account} off test: {_reason(exc)}"
+        return None if reply.ok else f"taking {account} off test: HTTP {reply.status_code}"
+
+    def close_left_open(self, accounts: set[str]) -> list[str]:
+        """Close the windows an interrupted earlier run left open on these accounts."""
+        try:
+            reply = self.session.get(f"{self.base}/api/test-windows", timeout=self.timeout)
+            windows = reply.json() if reply.ok else []
+        except (requests.RequestException, ValueError):
+            return []  # the tests below say what is wrong with the centre
+        ours = [
+            w
+            for w in (windows if isinstance(windows, list) else [])
+            if w.get("account") in accounts and w.get("opened_by") == OPENED_BY
+        ]
+        return [
+            f"{w['account']} (on test since {w['opened_at']})"
+            for w in ours
+            if self.close_window(w["account"]) is None
+        ]
+
     def events(self, account: str, code: str, since: float | None = None) -> list[dict[str, Any]]:
         params = {"account": account}
         if code:
@@ -73,6 +125,13 @@ def _reason(exc: Exception) -> str:
         if known in text:
             return known.lower()
     return text
+
+
+def _error_text(reply: requests.Response) -> str:
+    try:
+        return str(reply.json().get("error", reply.reason))
+    except (ValueError, AttributeError):
+        return reply.reason or "no reason given"
 
 
 def _session(connector: Connector) -> requests.Session:
@@ -118,6 +177,42 @@ def _panel_status(
     return status if isinstance(status, dict) else {}
 
 
+def _panel_log(
+    panel: AlarmPanel, connector: Connector, session: requests.Session, event_id: Any
+) -> dict[str, Any]:
+    """The panel's own log entry for one report ({} when the panel keeps no such log)."""
+    host, port = connector.address(panel.host, 80)
+    creds = panel.credentials
+    try:
+        auth = (creds.username, connector.secret(creds.password)) if creds else None
+        reply = session.get(f"http://{host}:{port}/api/log", auth=auth, timeout=connector.timeout)
+        entries = reply.json() if reply.ok else []
+    except (requests.RequestException, ValueError, ProvisionError):
+        return {}
+    found = [e for e in entries if isinstance(e, dict) and e.get("event_id") == event_id]
+    return found[-1] if found and event_id is not None else {}
+
+
+def _both_ends(
+    panel: AlarmPanel,
+    connector: Connector,
+    session: requests.Session,
+    event_id: Any,
+    info: dict[str, Any],
+) -> str | None:
+    """Delivery from the panel's side: what its log says, kept beside the centre's record;
+    a panel that says ACKed where the centre has nothing is a finding (another receiver
+    answered for the precinct)."""
+    entry = _panel_log(panel, connector, session, event_id)
+    info["panel_log"] = {k: entry.get(k) for k in ("sent_at", "acked_at", "acked_by")}
+    if info["received"] or not entry.get("acked_at"):
+        return None
+    return (
+        f"the panel says its 601 was ACKed at {entry['acked_at']} by {entry.get('acked_by')},"
+        " but the centre has no such event: another receiver answered for the precinct"
+    )
+
+
 def _panel_says(panel: AlarmPanel, connector: Connector, session: requests.Session) -> str:
     """What the panel reports about its link, to say why a test alarm did not arrive."""
     status = _panel_status(panel, connector, session)
@@ -152,28 +247,56 @@ def _acked(
 def _periodic(
     panel: AlarmPanel, centre: _Centre, state: DeviceState | None, info: dict[str, Any]
 ) -> tuple[str, str]:
-    """Did a 602 arrive within the panel's interval? Judged only where the centre has heard
-    the panel for longer than one interval: a panel configured an hour ago owes no daily test."""
+    """Late-to-test over the centre's history (see `periodic`), and "no signal since"."""
     interval_h = (
         state.settings.get("test_interval_h") if state and state.reachable else None
     ) or panel.test_interval_h
+    interval_s, now = interval_h * 3600.0, time.time()
     info["periodic"]["interval_h"] = interval_h
-    window = interval_h * 3600 * 1.1  # a little grace for the panel's own clock
-    periodic = centre.events(panel.account, "602")
-    if periodic:
-        last = max(_epoch(e["received_at"]) for e in periodic)
-        info["periodic"]["last_602"] = _iso(last)
-        if time.time() - last <= window:
-            return PASS, f"last periodic test {(time.time() - last) / 3600:.1f} h ago"
-        return FAIL, f"the last periodic test is older than the {interval_h} h interval"
     heard = [_epoch(e["received_at"]) for e in centre.events(panel.account, "")]
-    since = time.time() - min(heard) if heard else 0.0
-    if since <= window:
+    since = now - (periodic.INTERVALS_JUDGED + 1) * interval_s
+    tests = [_epoch(e["received_at"]) for e in centre.events(panel.account, "602", since=since)]
+    if tests:
+        info["periodic"]["last_602"] = _iso(max(tests))
+    if heard:
+        info["periodic"]["no_signal_since"] = _iso(max(heard))
+    gaps = periodic.late_gaps(tests, min(heard, default=None), interval_s, now)
+    info["periodic"]["late"] = [
+        {"from": _iso(g.start), "to": None if g.open else _iso(g.end)} for g in gaps
+    ]
+    if not gaps:
         return PASS, (
-            f"no periodic test due yet: the centre has heard this panel for "
-            f"{since / 60:.0f} min, the interval is {interval_h} h"
+            f"periodic tests on time (every {interval_h} h)"
+            if tests
+            else f"no periodic test due yet (every {interval_h} h)"
         )
-    return FAIL, f"no periodic test (602) in {since / 3600:.1f} h of the centre's history"
+    worst = max(gaps, key=lambda g: g.end - g.start)
+    late_by_h = (worst.end - worst.start - interval_s) / 3600
+    return FAIL, (
+        f"periodic test late: {(worst.end - worst.start) / 3600:.1f} h without a 602 from "
+        f"{_iso(worst.start)} ({late_by_h:.1f} h over the {interval_h} h interval"
+        f"{', still none' if worst.open else ''}); {len(gaps)} late in the last "
+        f"{periodic.INTERVALS_JUDGED} intervals"
+    )
+
+
+def _panic_zone_problem(state: DeviceState | None) -> str | None:
+    """What is wrong with the button's zone as the panel reports it (None: fine or unknown)."""
+    settings = state.settings if state and state.reachable else {}
+    faults = []
+    if settings.get("panic_zone_disarmable") is True or settings.get("panic_zone_type") not in (
+        None,
+        "24h",
+    ):
+        faults.append("can be disarmed")
+    if settings.get("panic_zone_latching") is False:
+        faults.append("does not latch")
+    if not faults:
+        return None
+    return (
+        f"the panic zone {' and '.join(faults)}: {PANIC_ZONE_CLAUSE} requires an emergency alarm"
+        " device to be non-disarmable (24 h) and latching"
+    )
 
 
 def _one(
@@ -194,41 +317,77 @@ def _one(
     try:
         if centre is None:
             raise RuntimeError("no alarm centre API to confirm receipt")
-        asked = time.time()
-        event_id = _press_test(panel, connector, session)
-        deadline = time.monotonic() + threshold
-        got: list[dict[str, Any]] = []
-        while not got and time.monotonic() < deadline:
-            try:
-                got = centre.events(panel.account, "601", since=asked - 1)
-            except requests.RequestException as exc:
-                info["error"] = f"alarm centre API: {exc}"
-            if not got:
-                time.sleep(POLL_S)  # polling the centre's record, bounded by the threshold
-        if not got:
-            why = info["error"] or "the centre recorded no 601 from this account"
-            hint = _panel_says(panel, connector, session)
-            info["error"] = f"no receipt within {threshold:g} s: {why}" + (
-                f" ({hint})" if hint else ""
-            )
-            return Finding(panel.name, FAIL, info["error"], info), info
-        info["received"], info["error"] = True, None
-        info["latency_s"] = round(max(0.0, _epoch(got[0]["received_at"]) - asked), 3)
-        if not _acked(panel, connector, session, event_id, deadline):
-            hint = _panel_says(panel, connector, session)
-            info["error"] = (
-                f"the centre recorded the 601 but the panel got no ACK within "
-                f"{threshold:g} s ({hint or 'the test is still queued'}): later "
-                "events, a real panic too, wait behind it"
-            )
-            return Finding(panel.name, FAIL, info["error"], info), info
-        verdict, note = _periodic(panel, centre, state, info)
-        return Finding(
-            panel.name, verdict, f"601 received in {info['latency_s']} s; {note}", info
-        ), info
+        centre.open_window(panel.account)
+        try:
+            return _tested(panel, centre, connector, session, threshold, state, info)
+        finally:
+            if (trouble := centre.close_window(panel.account)) is not None:
+                info["window_error"] = trouble
     except Exception as exc:  # one panel's failure is its finding, never the run's
         info["error"] = str(exc) or type(exc).__name__
         return Finding(panel.name, FAIL, info["error"], info), info
+
+
+def _tested(
+    panel: AlarmPanel,
+    centre: _Centre,
+    connector: Connector,
+    session: requests.Session,
+    threshold: float,
+    state: DeviceState | None,
+    info: dict[str, Any],
+) -> tuple[Finding, dict[str, Any]]:
+    """Press test inside the open window and judge what reached the centre: within the panel's
+    latency profile's limit when it has one, else within `threshold`."""
+    profile = ALARM_LATENCY_PROFILES.get(panel.latency_profile or "")
+    limit = profile.limit_s if profile else threshold
+    threshold = max(threshold, limit)  # how long to wait for it, late or not
+    info["limit_s"], info["profile"] = limit, profile.name if profile else None
+    asked = time.time()
+    event_id = _press_test(panel, connector, session)
+    deadline = time.monotonic() + threshold
+    got: list[dict[str, Any]] = []
+    while not got and time.monotonic() < deadline:
+        try:
+            got = centre.events(panel.account, "601", since=asked - 1)
+        except requests.RequestException as exc:
+            info["error"] = f"alarm centre API: {exc}"
+        if not got:
+            time.sleep(POLL_S)  # polling the centre's record, bounded by the threshold
+    if not got:
+        if (mismatch := _both_ends(panel, connector, session, event_id, info)) is not None:
+            info["error"] = mismatch
+            return Finding(panel.name, FAIL, mismatch, info), info
+        why = info["error"] or "the centre recorded no 601 from this account"
+        hint = _panel_says(panel, connector, session)
+        info["error"] = f"no receipt within {threshold:g} s: {why}" + (f" ({hint})" if hint else "")
+        return Finding(panel.name, FAIL, info["error"], info), info
+    info["received"], info["error"] = True, None
+    info["on_test"] = bool(got[0].get("on_test"))  # recorded inside the window, not dispatched
+    info["centre_received_at"] = got[0]["received_at"]
+    info["latency_s"] = round(max(0.0, _epoch(got[0]["received_at"]) - asked), 3)
+    if not _acked(panel, connector, session, event_id, deadline):
+        hint = _panel_says(panel, connector, session)
+        info["error"] = (
+            f"the centre recorded the 601 but the panel got no ACK within "
+            f"{threshold:g} s ({hint or 'the test is still queued'}): later "
+            "events, a real panic too, wait behind it"
+        )
+        return Finding(panel.name, FAIL, info["error"], info), info
+    _both_ends(panel, connector, session, event_id, info)  # both ends, kept as evidence
+    if info["latency_s"] > limit:
+        source = f"profile {profile.name}: {profile.source}" if profile else "--alarm-threshold"
+        info["error"] = (
+            f"601 received in {info['latency_s']} s, above the {limit:g} s limit ({source})"
+        )
+        return Finding(panel.name, FAIL, info["error"], info), info
+    if (zone := _panic_zone_problem(state)) is not None:
+        info["error"] = zone
+        return Finding(panel.name, FAIL, zone, info), info
+    verdict, note = _periodic(panel, centre, state, info)
+    return Finding(
+        panel.name, verdict, f"601 received in {info['latency_s']} s; {note}", info
+    ), info
 
 
 def check(ctx: CheckContext) -> CheckResult:
@@ -245,6 +404,7 @@ def check(ctx: CheckContext) -> CheckResult:
         centre: _Centre | None = _Centre(city, school, connector)
     except ValueError:
         centre = None
+    left_open = centre.close_left_open({p.account for p in school.alarms}) if centre else []
     # One session for the school's panels (a keep-alive connection per panel, reused by the
     # test, the ACK polling and the status hint) and one, in `centre`, to the precinct.
     panels_session = _session(connector)
@@ -269,7 +429,10 @@ def check(ctx: CheckContext) -> CheckResult:
     summary = f"{received}/{len(panels)} test alarms reached the precinct" + (
         f", slowest {max(latencies):.2f} s" if latencies else ""
     )
-    return CheckResult.of("alarm", findings, summary, {"threshold_s": threshold, "panels": panels})
+    if left_open:
+        summary += f"; closed test windows an earlier run left open: {', '.join(left_open)}"
+    evidence = {"threshold_s": threshold, "panels": panels, "closed_left_open": left_open}
+    return CheckResult.of("alarm", findings, summary, evidence)
 
 
 # The state it reads is the panel's test interval, to judge the periodic 602.
