@@ -22,6 +22,8 @@ FAULT_KINDS = (
     "drop_acks",  # alarm centre swallows frames without ACK (alarm centre)
     "receiver_down",  # alarm centre not listening (alarm centre)
     "dead",  # the device is powered off: every listener refuses
+    "platform_restart",  # the video platform restarts now, losing its proxies (one-shot)
+    "zlm_legacy_auth",  # the ZLMediaKit API answers as before its 2026 login (secret only)
 )
 
 
@@ -38,6 +40,8 @@ class Faults:
     drop_acks: bool = False
     receiver_down: bool = False
     dead: bool = False
+    platform_restart: bool = False
+    zlm_legacy_auth: bool = False
 
     def update(self, changes: dict[str, Any]) -> None:
         """Apply a partial update; an unknown fault name is an error listing the valid ones."""
