@@ -52,7 +52,7 @@ class VideoPlatform:
         self.reconnect_delay = reconnect_delay  # ZLM (min, step, max) seconds
         self.mediamtx_retry_pause = mediamtx_retry_pause  # MediaMTX waits a fixed pause
         self.zlm = ZlmApi(self, legacy=lambda: faults.zlm_legacy_auth)
-        self.mediamtx = MediaMtxApi(self)
+        self.mediamtx = MediaMtxApi(self, rtsp_sessions=lambda: self.rtsp.session_info())
         self.rtsp = RtspServer(host, rtsp_port, faults, self.resolve, server_name="ZLMediaKit")
         self._zlm_http = HttpServer(host, api_port, self.zlm.handle, faults)
         self._mediamtx_http = HttpServer(host, mediamtx_port, self.mediamtx.handle, faults)
