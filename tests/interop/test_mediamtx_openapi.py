@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import openapi_schema_validator
 import pytest
 import requests
 from labsupport import LabLoop, wait_until
@@ -24,8 +25,6 @@ from provision.lab.platform import VideoPlatform
 from provision.lab.platform_mediamtx_conf import fields, spec
 from provision.lab.rtsp_server import RtspServer
 from provision.protocols.rtsp import RtspPull
-
-openapi_schema_validator = pytest.importorskip("openapi_schema_validator")
 
 CAMERA_PATH = "/Streaming/Channels/101"
 NAME = "school/dl-zs-m012-cam01"
