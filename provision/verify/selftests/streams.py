@@ -7,6 +7,7 @@ DESCRIBE with a valid SDP and deliver RTP packets, measured with our RTSP client
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -23,6 +24,7 @@ PROBE_PACKETS = 10
 # Platforms keep API-made proxies in memory: a proxy that apply made and that is gone now was
 # most likely lost in a restart, and the next apply restores it.
 MISSING = "proxy missing (platform restarted?): apply restores it"
+_USERINFO = re.compile(r"(rtsps?://)[^/@\s]*@")  # a player's error may quote the source URL
 
 
 def _online(
@@ -58,7 +60,7 @@ def _online(
         ).json()
         if not proxies.get("data"):
             return False, MISSING
-        status = proxies["data"][0].get("status_str", "not playing")
+        status = _USERINFO.sub(r"\1", str(proxies["data"][0].get("status_str", "not playing")))
         return False, f"proxy registered but not pulling the camera ({status})"
     reply = session.get(
         f"{base}/v3/paths/get/{quote(f'{vp.app}/{name}', safe='/')}", timeout=connector.timeout
