@@ -80,14 +80,29 @@ def rig() -> Iterator[Rig]:
 
 
 def components() -> dict[str, Any]:
-    """The spec's components, with one defect of the spec worked around: PathTrackCodecProps
-    is a `oneOf` of nine objects with no discriminator and open properties, so any codecProps
-    object MediaMTX sends matches several and fails `oneOf`. Here it is `anyOf`, and
-    test_the_runtime_answer_carries_the_current_fields holds the props to their codec's
-    schema exactly."""
-    schemas = dict(spec()["components"]["schemas"])
+    """The spec's components, with two defects of the spec worked around:
+    - PathTrackCodecProps is a `oneOf` of nine objects with no discriminator and open
+      properties, so any codecProps object MediaMTX sends matches several and fails `oneOf`.
+      Here it is `anyOf`, and test_the_runtime_answer_carries_the_current_fields holds the
+      props to their codec's schema exactly.
+    - A nullable field written as `allOf: [$ref]` + `nullable: true` (Path.source, a
+      track's codecProps) refuses the null MediaMTX sends (a path with no publisher yet):
+      OAS 3.0's `nullable` does not reach into `allOf`. Here it is "the $ref, or null"."""
+    schemas = {}
+    for name, schema in spec()["components"]["schemas"].items():
+        props = schema.get("properties")
+        if props:
+            props = {k: _null_or(v) for k, v in props.items()}
+            schema = {**schema, "properties": props}
+        schemas[name] = schema
     schemas["PathTrackCodecProps"] = {"anyOf": schemas["PathTrackCodecProps"]["oneOf"]}
     return {**spec()["components"], "schemas": schemas}
+
+
+def _null_or(prop: dict[str, Any]) -> dict[str, Any]:
+    if prop.get("nullable") and "allOf" in prop:
+        return {"anyOf": [{"allOf": prop["allOf"]}, {"enum": [None]}]}
+    return prop
 
 
 def response_schema(route: str, method: str, status: int) -> dict[str, Any]:
