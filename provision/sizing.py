@@ -28,9 +28,18 @@ def retention_days(disks_tb: float, bitrate_kbps: float) -> float:
     return disks_tb * 1000 * USABLE_DISK_FRACTION / per_day
 
 
+# Unicode East_Asian_Width classes drawn in a full 16x16 cell on a GB2312 board: Wide,
+# Fullwidth and Ambiguous. UAX #11 (East Asian Width, Unicode 15.1, section 5
+# "Recommendations") resolves Ambiguous characters as wide in East Asian legacy encodings, and
+# in GB 2312-1980 the ambiguous punctuation (“ ” ‘ ’ … — · ①, Greek, Cyrillic, box drawing)
+# sits in the double-byte rows 1-9, drawn with the same 16x16 font as the hanzi.
+FULL_CELL_WIDTHS = frozenset({"W", "F", "A"})
+
+
 def display_width(text: str) -> float:
-    """Cells a text takes on an LED board: a CJK wide/full-width character takes one cell
-    (16x16 dots), any other character half a cell (8x16 dots)."""
+    """Cells a text takes on a GB2312 LED board (16x16 dots per cell): a wide, fullwidth or
+    ambiguous-width character takes a cell, any other (ASCII, halfwidth) half of one (8x16).
+    The validator and the lab board both count with this one rule."""
     import unicodedata
 
-    return sum(1.0 if unicodedata.east_asian_width(ch) in "WF" else 0.5 for ch in text)
+    return sum(1.0 if unicodedata.east_asian_width(ch) in FULL_CELL_WIDTHS else 0.5 for ch in text)

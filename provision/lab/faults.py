@@ -29,6 +29,8 @@ FAULT_KINDS = (
     "sip_catalog_drop",  # GB/T 28181 agent's Catalog lacks its last channel (camera)
     "api_error",  # resource paths that answer with the vendor API's error status (ISAPI camera)
     "test_mode_refused",  # alarm centre will not put accounts on test (alarm centre)
+    "platform_restart",  # the video platform restarts now, losing its proxies (one-shot)
+    "zlm_legacy_auth",  # the ZLMediaKit API answers as before its 2026 login (secret only)
 )
 
 _LIST_FAULTS = ("soap_fault", "api_error")
@@ -54,6 +56,8 @@ class Faults:
     sip_catalog_drop: bool = False
     api_error: list[str] = field(default_factory=list)
     test_mode_refused: bool = False
+    platform_restart: bool = False
+    zlm_legacy_auth: bool = False
 
     def update(self, changes: dict[str, Any]) -> None:
         """Apply a partial update; an unknown fault name is an error listing the valid ones."""

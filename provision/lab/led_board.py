@@ -1,9 +1,10 @@
 """The LED message board at a school gate, simulated: a Basic-auth JSON API over its messages.
 
-The board is a dot matrix 16 dots high. A hanzi (or any East Asian wide/fullwidth character)
-takes a 16×16 cell, a Latin letter or digit half of one (8×16), so how much text fits depends
-on the script, not on len(). `display_width` is that rule; the provisioning validator imports it
-so a message is refused before anyone drives to the school, not by the board on the day.
+The board is a GB2312 dot matrix 16 dots high. A hanzi, a fullwidth character or an
+ambiguous-width one (“ ” … — ·) takes a 16×16 cell, a Latin letter or digit half of one
+(8×16), so how much text fits depends on the script, not on len(). `provision.sizing.
+display_width` is that rule, shared with the provisioning validator so a message is refused
+before anyone drives to the school, not by the board on the day.
 """
 
 from __future__ import annotations
@@ -14,16 +15,12 @@ from typing import Any
 
 from provision.lab.faults import Faults
 from provision.lab.http import HttpServer, Request, Response, basic_auth_error
+from provision.sizing import display_width
 
 MAX_MESSAGES = 32
 # Control characters (Cc: newline, tab, escape...), lone surrogates and line/paragraph
 # separators have no glyph on a dot matrix; line breaks are the board's job, not the text's.
 UNDISPLAYABLE = frozenset({"Cc", "Cs", "Zl", "Zp"})
-
-
-def display_width(text: str) -> float:
-    """Width in full (16×16) cells: East Asian Wide/Fullwidth characters count 1, others ½."""
-    return sum(1.0 if unicodedata.east_asian_width(ch) in ("W", "F") else 0.5 for ch in text)
 
 
 def message_problem(text: Any, capacity: float) -> str | None:

@@ -28,7 +28,9 @@ class VideoPlatform:
     """ZLMediaKit (`api_port`) and MediaMTX (`mediamtx_port`) APIs plus the relay RTSP server.
 
     Factory state: the stock ZLM secret, no proxies, no paths. Faults: `timeout`, `latency_ms`,
-    `refuse`/`dead` act on both HTTP APIs; `rtsp_down`/`dead` on the RTSP server.
+    `refuse`/`dead` act on both HTTP APIs; `rtsp_down`/`dead` on the RTSP server;
+    `platform_restart` restarts it once (proxies and paths lost); `zlm_legacy_auth` makes the
+    ZLM API answer as its releases before the cookie login did.
     """
 
     def __init__(
@@ -49,8 +51,8 @@ class VideoPlatform:
         self.pull_timeout = pull_timeout
         self.reconnect_delay = reconnect_delay  # ZLM (min, step, max) seconds
         self.mediamtx_retry_pause = mediamtx_retry_pause  # MediaMTX waits a fixed pause
-        self.zlm = ZlmApi(self)
-        self.mediamtx = MediaMtxApi(self)
+        self.zlm = ZlmApi(self, legacy=lambda: faults.zlm_legacy_auth)
+        self.mediamtx = MediaMtxApi(self, rtsp_sessions=lambda: self.rtsp.session_info())
         self.rtsp = RtspServer(host, rtsp_port, faults, self.resolve, server_name="ZLMediaKit")
         self._zlm_http = HttpServer(host, api_port, self.zlm.handle, faults)
         self._mediamtx_http = HttpServer(host, mediamtx_port, self.mediamtx.handle, faults)
@@ -68,9 +70,18 @@ class VideoPlatform:
         await self.rtsp.stop()
 
     async def sync_faults(self) -> None:
+        if self.faults.platform_restart:
+            self.faults.platform_restart = False  # an event, not a state: it has happened
+            await self.restart()
         await self._zlm_http.sync_faults()
         await self._mediamtx_http.sync_faults()
         await self.rtsp.sync_faults()
+
+    async def restart(self) -> None:
+        """A restart of the media server: what it was told over its API lived in memory, so
+        every ZLM proxy and login, and every MediaMTX path added through the API, is gone."""
+        await self.zlm.restart()
+        await self.mediamtx.stop_all()
 
     def endpoints(self) -> dict[str, int]:
         return {

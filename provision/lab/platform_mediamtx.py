@@ -1,62 +1,48 @@
 """MediaMTX's control API (v3) as the precinct platform simulator serves it.
 
-Shapes follow MediaMTX's internal/api and internal/defs: path configurations under
-/v3/config/paths/{list,get,add,patch,replace,delete}, runtime state under /v3/paths/{list,get}.
+Follows MediaMTX v1.20.1: its api/openapi.yaml (kept in provision/lab/specs/mediamtx, which
+tests/interop validates every answer against) and internal/api, internal/defs. Path
+configurations under /v3/config/paths/{list,get,add,patch,replace,delete}, runtime state under
+/v3/paths/{list,get}, the instance under /v3/info, /v3/config/global/get and
+/v3/config/pathdefaults/get, RTSP readers under /v3/rtspsessions/list and /v3/rtspconns/list.
 Names are everything after the action and may contain '/' (e.g. school/dl-zs-m012-cam01).
 Writes answer 200 `{"status":"ok"}`, errors `{"status":"error","error":"..."}` with 400 (bad
 body, invalid name/source, add of an existing path) or 404 (absent path); unmatched routes get
 gin's plain "404 page not found". Lists paginate with itemsPerPage (default 100) and page.
-Bodies are decoded strictly, like MediaMTX's jsonwrapper: an unknown field is a 400.
+Every PathConf field of the spec is accepted and checked as MediaMTX decodes it
+(platform_mediamtx_conf); an unknown field is a 400.
 
 A path whose source is rtsp:// is pulled at once and re-pulled after a fixed pause while the
 camera is away (MediaMTX's static-source retry). Not modelled: sourceOnDemand (the pull is
-always on), publishing to "publisher" paths, regex (~) path names, the API's own auth.
+always on), publishing to "publisher" paths, regex (~) path names, the API's own auth, what
+most PathConf fields would do (they are stored and shown, not acted on), byte counts of the
+RTSP readers.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import time
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from provision.lab.http import Request, Response
+from provision.lab.platform_mediamtx_conf import (
+    MEDIAMTX_VERSION,
+    ConfError,
+    decode_path_conf,
+    global_conf,
+    path_defaults,
+)
 
 if TYPE_CHECKING:
     from provision.lab.relay import PulledStream, StreamPuller
 
-# conf.Path fields (a representative subset) with MediaMTX's defaults.
-PATH_DEFAULTS: dict[str, Any] = {
-    "name": "",
-    "source": "publisher",
-    "sourceFingerprint": "",
-    "sourceOnDemand": False,
-    "sourceOnDemandStartTimeout": "10s",
-    "sourceOnDemandCloseAfter": "10s",
-    "maxReaders": 0,
-    "fallback": "",
-    "useAbsoluteTimestamp": False,
-    "record": False,
-    "recordPath": "./recordings/%path/%Y-%m-%d_%H-%M-%S-%f",
-    "recordFormat": "fmp4",
-    "recordPartDuration": "1s",
-    "recordSegmentDuration": "1h0m0s",
-    "recordDeleteAfter": "1d",
-    "overridePublisher": True,
-    "rtspTransport": "automatic",
-    "rtspAnyPort": False,
-    "rtspRangeType": "",
-    "rtspRangeStart": "",
-    "sourceRedirect": "",
-    "runOnInit": "",
-    "runOnDemand": "",
-    "runOnReady": "",
-    "runOnNotReady": "",
-    "runOnRead": "",
-    "runOnUnread": "",
-}
 SOURCE_TYPES = {
     "rtsp": "rtspSource",
     "rtsps": "rtspSource",
@@ -70,6 +56,13 @@ SOURCE_TYPES = {
     "wheps": "webRTCSource",
 }
 NAME = re.compile(r"[0-9A-Za-z_.~/-]+")
+INSTANCE = {  # GET-only routes about the instance itself
+    "/v3/info",
+    "/v3/config/global/get",
+    "/v3/config/pathdefaults/get",
+    "/v3/rtspsessions/list",
+    "/v3/rtspconns/list",
+}
 ROUTE = re.compile(r"/v3/(config/paths|paths)/(list|get|add|patch|replace|delete)(/.*)?")
 METHODS = {
     ("config/paths", "list"): "GET",
@@ -81,6 +74,49 @@ METHODS = {
     ("paths", "list"): "GET",
     ("paths", "get"): "GET",
 }
+
+
+RTSP_SESSION_COUNTERS = (
+    "inboundBytes",
+    "inboundRTPPackets",
+    "inboundRTPPacketsLost",
+    "inboundRTPPacketsInError",
+    "inboundRTCPPackets",
+    "inboundRTCPPacketsInError",
+    "outboundBytes",
+    "outboundRTPPackets",
+    "outboundRTPPacketsReportedLost",
+    "outboundRTPPacketsDiscarded",
+    "outboundRTCPPackets",
+)
+H264_PROFILES = {66: "Baseline", 77: "Main", 88: "Extended", 100: "High", 110: "High 10"}
+
+
+def _uuid(key: str) -> str:
+    """A lab id as the uuid MediaMTX gives sessions and connections (stable per id)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"lab-rtsp:{key}"))
+
+
+def _path_of(rtsp_path: str, paths: dict[str, Any]) -> str:
+    """The path a reader's RTSP URL path belongs to (a SETUP URL adds the track's control)."""
+    for name in sorted(paths, key=len, reverse=True):
+        if rtsp_path == name or rtsp_path.startswith(name + "/"):
+            return name
+    return ""
+
+
+def _track(media: Any) -> dict[str, Any]:
+    """defs.APIPathTrack: the codec and what its parameter sets say."""
+    codec = str(media.encoding).upper()
+    info = media.video_info()
+    props = None
+    if info is not None and codec in ("H264", "H265"):
+        level = f"{info.level_idc // 10}" + (
+            f".{info.level_idc % 10}" if info.level_idc % 10 else ""
+        )
+        profile = H264_PROFILES.get(info.profile_idc, str(info.profile_idc))
+        props = {"width": info.width, "height": info.height, "profile": profile, "level": level}
+    return {"codec": codec, "codecProps": props}
 
 
 class ApiError(Exception):
@@ -112,15 +148,10 @@ def _decode(body: bytes) -> dict[str, Any]:
         data = json.loads(body or b"{}")
     except ValueError as exc:
         raise ApiError(400, f"invalid JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise ApiError(400, "json: cannot unmarshal into Go value of type conf.OptionalPath")
-    for key, value in data.items():
-        if key not in PATH_DEFAULTS:
-            raise ApiError(400, f'json: unknown field "{key}"')
-        expected = type(PATH_DEFAULTS[key])
-        if not isinstance(value, expected) or isinstance(value, bool) != (expected is bool):
-            raise ApiError(400, f"json: cannot unmarshal {key} of type {expected.__name__}")
-    return data
+    try:
+        return decode_path_conf(data)
+    except ConfError as exc:
+        raise ApiError(400, str(exc)) from None
 
 
 def _validate(name: str, conf: dict[str, Any]) -> None:
@@ -143,11 +174,24 @@ class MtxPath:
 
 
 class MediaMtxApi:
-    def __init__(self, platform: StreamPuller) -> None:
+    def __init__(
+        self,
+        platform: StreamPuller,
+        rtsp_sessions: Callable[[], list[dict[str, Any]]] = list,
+    ) -> None:
         self.platform = platform
         self.paths: dict[str, MtxPath] = {}
+        self._rtsp_sessions = rtsp_sessions  # the relay's RTSP server: who is reading
+        self.started = time.time()
 
     async def handle(self, req: Request) -> Response:
+        if req.path in INSTANCE:
+            if req.method != "GET":
+                return Response.text("404 page not found", 404)
+            try:
+                return Response.json(self._instance(req))
+            except ApiError as exc:
+                return Response.json({"status": "error", "error": exc.error}, exc.status)
         match = ROUTE.fullmatch(req.path)
         group, action = (match.group(1), match.group(2)) if match else ("", "")
         named = bool(match and match.group(3))
@@ -180,7 +224,7 @@ class MediaMtxApi:
             raise ApiError(400, "path already exists")
         if action == "patch" and existing is None:
             raise ApiError(404, "path not found")
-        base = existing.conf if action == "patch" and existing else PATH_DEFAULTS
+        base = existing.conf if action == "patch" and existing else path_defaults()
         conf = {**base, **body, "name": name}
         _validate(name, conf)
         if existing is not None and existing.conf["source"] == conf["source"]:
@@ -214,22 +258,75 @@ class MediaMtxApi:
         relay = s.relay if s is not None else None
         since = _rfc3339(s.online_since) if s is not None and s.online_since else None
         scheme = path.conf["source"].partition("://")[0]
+        received = s.total_bytes if s is not None else 0
+        online = relay is not None
+        tracks2 = [_track(relay.media)] if relay is not None else []
         return {
             "name": name,
             "confName": name,
             "source": {"type": SOURCE_TYPES[scheme], "id": ""} if scheme in SOURCE_TYPES else None,
-            "ready": relay is not None,
-            "readyTime": since,
-            "available": relay is not None,
+            "available": online,
             "availableTime": since,
-            "online": relay is not None,
+            "online": online,
             "onlineTime": since,
-            "tracks": [relay.media.encoding] if relay is not None else [],
-            "bytesReceived": s.total_bytes if s is not None else 0,
+            "ready": online,  # deprecated names, still answered
+            "readyTime": since,
+            "tracks": [t["codec"] for t in tracks2],
+            "tracks2": tracks2,
+            "inboundBytes": received,
+            "inboundFramesInError": 0,
+            "outboundBytes": 0,
+            "bytesReceived": received,
             "bytesSent": 0,
-            "readers": [{"type": "rtspSession", "id": r.id} for r in relay.subscribers]
-            if relay is not None
-            else [],
+            "readers": [
+                {"type": "rtspSession", "id": _uuid(r["id"])} for r in self._readers_of(name)
+            ],
+        }
+
+    def _readers_of(self, name: str) -> list[dict[str, Any]]:
+        return [r for r in self._rtsp_sessions() if _path_of(r["path"], self.paths) == name]
+
+    def _instance(self, req: Request) -> dict[str, Any]:
+        if req.path == "/v3/info":
+            return {"version": MEDIAMTX_VERSION, "started": _rfc3339(self.started)}
+        if req.path == "/v3/config/global/get":
+            return global_conf()
+        if req.path == "/v3/config/pathdefaults/get":
+            return path_defaults()
+        sessions = self._rtsp_sessions()
+        if req.path == "/v3/rtspsessions/list":
+            return _paginate([self._session(r) for r in sessions], req)
+        return _paginate([self._conn(r) for r in sessions], req)
+
+    def _session(self, r: dict[str, Any]) -> dict[str, Any]:
+        counters = dict.fromkeys(RTSP_SESSION_COUNTERS, 0)
+        return {
+            "id": _uuid(r["id"]),
+            "created": _rfc3339(self.started),
+            "remoteAddr": r["peer"],
+            "state": "read" if r["playing"] else "idle",
+            "path": _path_of(r["path"], self.paths) or r["path"],
+            "query": "",
+            "user": "",
+            "userAgent": "",
+            "transport": r["transport"],
+            "profile": "AVP",
+            "conns": [_uuid(r["conn"])],
+            "inboundRTPPacketsJitter": 0.0,
+            **counters,
+        }
+
+    def _conn(self, r: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": _uuid(r["conn"]),
+            "created": _rfc3339(self.started),
+            "remoteAddr": r["peer"],
+            "session": _uuid(r["id"]),
+            "tunnel": "none",
+            "inboundBytes": 0,
+            "outboundBytes": 0,
+            "bytesReceived": 0,
+            "bytesSent": 0,
         }
 
     def _runtime_list(self, req: Request) -> dict[str, Any]:

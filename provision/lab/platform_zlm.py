@@ -1,72 +1,58 @@
 """ZLMediaKit's HTTP API (`/index/api/*`) as the precinct platform simulator serves it.
 
-Shapes follow ZLMediaKit's server/WebApi.cpp: every answer is HTTP 200 with a JSON body whose
-`code` is the ApiErr enum (Success 0, OtherFailed -1, AuthFailed -100, SqlFailed -200,
-InvalidArgs -300, Exception -400). Arguments come from the query string, a form body or a JSON
-body (query wins). The secret is checked first: missing → -300 'Required parameter missed:
-"secret"', wrong → -100 "Incorrect secret" (current ZLM; versions before 2022 said "secret错误").
-Like jsoncpp, an empty list leaves `data` out entirely (`{"code":0}`), so clients must not
-assume the key exists.
+Follows ZLMediaKit's server/WebApi.cpp at commit fdaec260 (master, 2026-08-21); the wire
+conventions (codes, arguments, the cookie login and the older secret-only check that
+`legacy_auth` presents) are in platform_zlm_wire, the stream and server descriptions in
+platform_zlm_media. Every answer is HTTP 200 with a JSON body whose `code` says how it went;
+like jsoncpp, an empty list leaves `data` out entirely (`{"code":0}`), so clients must not
+assume the key exists. Unknown URLs fall to ZLM's static file server: an HTML 404.
 
 addStreamProxy answers only after the first play attempt: on failure the proxy is dropped and
 the answer is code -1 with the player's error, as in ZLM. Later drops are retried with ZLM's
 delay max(min, min(failures*step, max)); reconnect_delay_min/step/max may be passed per proxy.
-Only RTSP pulls over TCP are implemented (`rtp_type` is accepted and recorded), and only the
-rtsp schema is registered in getMediaList (real ZLM also lists rtmp/ts/fmp4/hls copies).
+listStreamProxy honours `key`; close_streams closes (and so removes) the proxies whose sources
+match, unless they have readers and `force` is not set. Proxies and login cookies live in
+memory: `restart()` (the `platform_restart` fault) loses them all, as a ZLM restart does.
+Only RTSP pulls over TCP are implemented (`rtp_type` is accepted and recorded).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlsplit
 
 from provision.lab.http import Request, Response
+from provision.lab.platform_zlm_media import (
+    SCHEMAS,
+    VERSION,
+    media_source,
+    statistic,
+    status_str,
+    stock_config,
+    tracks,
+)
+from provision.lab.platform_zlm_wire import (
+    INVALID_ARGS,
+    NOT_FOUND,
+    OTHER_FAILED,
+    SUCCESS,
+    ApiError,
+    ZlmAuth,
+    arguments,
+)
+from provision.lab.platform_zlm_wire import require as _require
 
 if TYPE_CHECKING:
     from provision.lab.relay import PulledStream, StreamPuller
 
 DEFAULT_VHOST = "__defaultVhost__"
-SUCCESS, OTHER_FAILED, AUTH_FAILED, INVALID_ARGS = 0, -1, -100, -300
-CODEC_H264, TRACK_VIDEO, ORIGIN_PULL = 0, 0, 4  # ZLM's CodecId, TrackType, MediaOriginType
+Route = Callable[[dict[str, str]], Awaitable[dict[str, Any]]]
 
 
 def zlm_delay(minimum: float, step: float, maximum: float) -> Callable[[int], float]:
     """PlayerProxy::rePlay: wait max(min, min(failures * step, max)) seconds before re-pulling."""
     return lambda failures: max(minimum, min(failures * step, maximum))
-
-
-class ApiError(Exception):
-    def __init__(self, code: int, msg: str) -> None:
-        super().__init__(msg)
-        self.code, self.msg = code, msg
-
-
-def _arguments(req: Request) -> dict[str, str]:
-    """ZLM's getAllArgs: form or JSON body first, then URL arguments on top."""
-    args: dict[str, str] = {}
-    ctype = req.headers.get("content-type", "")
-    if ctype.startswith("application/x-www-form-urlencoded"):
-        form = parse_qs(req.body.decode("utf-8", "replace"), keep_blank_values=True)
-        args.update({k: v[-1] for k, v in form.items()})
-    elif ctype.startswith("application/json"):
-        try:
-            body = json.loads(req.body or b"{}")
-        except ValueError:
-            body = {}
-        if isinstance(body, dict):
-            for key, value in body.items():  # jsoncpp asString(): true → "true", 5 → "5"
-                args[key] = json.dumps(value) if isinstance(value, bool) else str(value)
-    args.update(req.query)
-    return args
-
-
-def _require(args: dict[str, str], *names: str) -> None:
-    if any(not args.get(n) for n in names):
-        listed = ", ".join(f'"{n}"' for n in names)
-        raise ApiError(INVALID_ARGS, f"Required parameter missed: {listed}")
 
 
 @dataclass(eq=False)
@@ -84,33 +70,56 @@ class ZlmProxy:
 
 
 class ZlmApi:
-    def __init__(self, platform: StreamPuller) -> None:
+    def __init__(self, platform: StreamPuller, legacy: Callable[[], bool] = lambda: False) -> None:
         self.platform = platform
+        self.auth = ZlmAuth(platform.secret)
+        self._legacy = legacy  # answer as the releases before the cookie login
         self.proxies: dict[str, ZlmProxy] = {}
-        self.routes = {
+        self.routes: dict[str, Route] = {
             "/index/api/addStreamProxy": self.add_stream_proxy,
             "/index/api/delStreamProxy": self.del_stream_proxy,
             "/index/api/listStreamProxy": self.list_stream_proxy,
             "/index/api/getMediaList": self.get_media_list,
+            "/index/api/getMediaInfo": self.get_media_info,
             "/index/api/isMediaOnline": self.is_media_online,
+            "/index/api/close_streams": self.close_streams,
+            "/index/api/getServerConfig": self.get_server_config,
+            "/index/api/getStatistic": self.get_statistic,
+            "/index/api/version": self.version,
             "/index/api/getApiList": self.get_api_list,
         }
 
     async def handle(self, req: Request) -> Response:
+        self.auth.legacy = self._legacy()
+        session = {"/index/api/login": self.auth.login, "/index/api/logout": self.auth.logout}
         route = self.routes.get(req.path)
-        if route is None:  # ZLM hands unknown URLs to its static file server
+        login = session.get(req.path) if not self.auth.legacy else None
+        if route is None and login is None:  # ZLM hands unknown URLs to its static file server
             return Response.text(
                 "<html><body><h1>404 Not Found</h1></body></html>", 404, "text/html"
             )
-        args = _arguments(req)
+        args = arguments(req)
+        headers: dict[str, str] = {}
         try:
-            _require(args, "secret")
-            if args["secret"] != self.platform.secret:
-                raise ApiError(AUTH_FAILED, "Incorrect secret")
-            body = {"code": SUCCESS, **await route(args)}
+            if login is not None:
+                extra, headers = login(req, args)
+                body = {"code": SUCCESS, **extra}
+            else:
+                assert route is not None
+                headers = self.auth.check(req, args)
+                body = {"code": SUCCESS, **await route(args)}
         except ApiError as exc:
-            body = {"code": exc.code, "msg": exc.msg}
-        return Response.json(body)
+            body = {**exc.body, "code": exc.code, "msg": exc.msg}
+            headers = {**headers, **exc.headers}
+        resp = Response.json(body)
+        resp.content_type = "application/json; charset=utf-8"
+        resp.headers.update(headers)
+        return resp
+
+    async def restart(self) -> None:
+        """The media server restarts: proxies and login sessions live in memory only."""
+        await self.stop_all()
+        self.auth.forget()
 
     def stream(self, path: str) -> PulledStream | None:
         """The pulled stream re-served at /<app>/<stream> (default vhost), if online."""
@@ -178,81 +187,85 @@ class ZlmApi:
     async def list_stream_proxy(self, args: dict[str, str]) -> dict[str, Any]:
         items = []
         for key, p in self.proxies.items():
+            if args.get("key") and key != args["key"]:  # for_each(cb, key): one, when named
+                continue
             s = p.pulled
             live = s.live_secs + s.alive_seconds()
             items.append(
                 {
-                    "key": key,
                     "url": p.url,
                     "status": 0 if s.online else 1,  # PlayerProxy::_live_status
+                    "status_str": status_str(s),
                     "liveSecs": int(live),
                     "rePullCount": s.repull_count,
                     "totalReaderCount": len(s.relay.subscribers) if s.relay else 0,
                     "bytesSpeed": int(s.total_bytes / live) if live >= 1 else 0,
                     "totalBytes": s.total_bytes,
                     "src": {"vhost": p.vhost, "app": p.app, "stream": p.stream, "params": ""},
+                    "tracks": tracks(s),
+                    "key": key,
                 }
             )
         return {"data": items} if items else {}
 
-    async def get_media_list(self, args: dict[str, str]) -> dict[str, Any]:
+    def _sources(self, args: dict[str, str]) -> list[tuple[str, ZlmProxy]]:
+        """MediaSource::for_each_media: (schema, proxy) of each online source the args match."""
         wanted = {k: args[k] for k in ("schema", "vhost", "app", "stream") if args.get(k)}
-        items = []
-        for p in self.proxies.values():
-            fields = {"schema": "rtsp", "vhost": p.vhost, "app": p.app, "stream": p.stream}
-            if p.pulled.online and all(fields[k] == v for k, v in wanted.items()):
-                items.append(self._media_item(p))
+        found = []
+        for schema in SCHEMAS:
+            for p in self.proxies.values():
+                fields = {"schema": schema, "vhost": p.vhost, "app": p.app, "stream": p.stream}
+                if p.pulled.online and all(fields[k] == v for k, v in wanted.items()):
+                    found.append((schema, p))
+        return found
+
+    def _source_json(self, schema: str, p: ZlmProxy, *, with_loss: bool) -> dict[str, Any]:
+        tuple_ = {"vhost": p.vhost, "app": p.app, "stream": p.stream, "params": ""}
+        return media_source(
+            schema, tuple_, p.url, p.pulled, self.platform.host, with_loss=with_loss
+        )
+
+    async def get_media_list(self, args: dict[str, str]) -> dict[str, Any]:
+        found = self._sources(args)
+        single = len(found) == 1
+        items = [self._source_json(schema, p, with_loss=single) for schema, p in found]
         return {"data": items} if items else {}
+
+    async def get_media_info(self, args: dict[str, str]) -> dict[str, Any]:
+        _require(args, "schema", "vhost", "app", "stream")
+        found = self._sources(args)
+        if not found:
+            raise ApiError(NOT_FOUND, "can not find the stream")
+        schema, proxy = found[0]
+        return self._source_json(schema, proxy, with_loss=True)  # at the top, not in `data`
 
     async def is_media_online(self, args: dict[str, str]) -> dict[str, Any]:
         _require(args, "schema", "vhost", "app", "stream")
-        proxy = self.proxies.get(f"{args['vhost']}/{args['app']}/{args['stream']}")
-        online = args["schema"] == "rtsp" and proxy is not None and proxy.pulled.online
-        return {"online": online}
+        return {"online": bool(self._sources(args))}
+
+    async def close_streams(self, args: dict[str, str]) -> dict[str, Any]:
+        """Close the matching sources; closing a pulled source ends its proxy (onClose)."""
+        found = self._sources(args)
+        force = args.get("force", "").lower() in ("1", "true")
+        for proxy in {p.key: p for _schema, p in found}.values():
+            readers = proxy.pulled.relay.subscribers if proxy.pulled.relay else []
+            if (force or not readers) and self.proxies.get(proxy.key) is proxy:
+                del self.proxies[proxy.key]
+                await proxy.pulled.stop()
+        return {"count_hit": len(found), "count_closed": len(found)}
+
+    async def get_server_config(self, args: dict[str, str]) -> dict[str, Any]:
+        config = {**stock_config(), "api.secret": self.platform.secret}
+        return {"data": [config]}
+
+    async def get_statistic(self, args: dict[str, str]) -> dict[str, Any]:
+        online = sum(p.pulled.online for p in self.proxies.values())
+        return {"data": statistic(len(self._sources({})), online)}
+
+    async def version(self, args: dict[str, str]) -> dict[str, Any]:
+        return {"data": dict(VERSION)}
 
     async def get_api_list(self, args: dict[str, str]) -> dict[str, Any]:
-        return {"data": sorted(self.routes)}
-
-    def _media_item(self, p: ZlmProxy) -> dict[str, Any]:
-        s, relay = p.pulled, p.pulled.relay
-        assert relay is not None and s.online_since is not None
-        info = relay.media.video_info()
-        alive = s.alive_seconds()
-        upstream = urlsplit(p.url)
-        readers = len(relay.subscribers)
-        track = {
-            "codec_id": CODEC_H264,
-            "codec_id_name": relay.media.encoding,
-            "codec_type": TRACK_VIDEO,
-            "ready": True,
-            "fps": round(info.fps) if info and info.fps else 0,
-            "width": info.width if info else 0,
-            "height": info.height if info else 0,
-            "frames": relay.frames,
-            "key_frames": relay.key_frames,
-            "gop_size": relay.gop_size,
-        }
-        return {
-            "schema": "rtsp",
-            "vhost": p.vhost,
-            "app": p.app,
-            "stream": p.stream,
-            "params": "",
-            "createStamp": int(s.online_since),
-            "aliveSecond": int(alive),
-            "bytesSpeed": int(s.total_bytes / alive) if alive >= 1 else 0,
-            "totalBytes": s.total_bytes,
-            "readerCount": readers,
-            "totalReaderCount": readers,
-            "originType": ORIGIN_PULL,
-            "originTypeStr": "pull",
-            "originUrl": p.url,
-            "originSock": {
-                "local_ip": self.platform.host,
-                "peer_ip": upstream.hostname or "",
-                "peer_port": upstream.port or 554,
-            },
-            "isRecordingMP4": False,
-            "isRecordingHLS": False,
-            "tracks": [track],
-        }
+        session = [] if self.auth.legacy else ["/index/api/login", "/index/api/logout"]
+        names = [*self.routes, *session]
+        return {"data": sorted(names, key=str.lower)}

@@ -26,7 +26,7 @@ import struct
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from email.utils import formatdate
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from provision.lab.faults import Faults
@@ -156,6 +156,21 @@ class RtspServer:
     @property
     def sessions(self) -> int:
         return len(self._sessions)
+
+    def session_info(self) -> list[dict[str, Any]]:
+        """Each RTSP session, for APIs that list them: id, path, peer, transport, playing,
+        and its connection (an id stable for the connection's life)."""
+        return [
+            {
+                "id": s.id,
+                "path": self._path(s.track_url).strip("/"),
+                "peer": s.conn.peer_host,
+                "transport": "TCP" if s.channel is not None else "UDP",
+                "playing": s.pump is not None and not s.pump.done(),
+                "conn": f"{id(s.conn):x}",
+            }
+            for s in self._sessions.values()
+        ]
 
     @property
     def playing(self) -> int:

@@ -199,3 +199,34 @@ def test_a_platform_echoing_a_source_url_cannot_leak_the_camera_password(rig: Ri
     assert message.startswith("test mediamtx: add proxy x-1-gate failed: HTTP 400: invalid source")
     assert "ftp://auditor:***@127.0.0.1" in message
     assert "SENTINEL" not in message
+
+
+@pytest.mark.parametrize("legacy", [False, True], ids=["login", "secret-only"])
+def test_zlm_driver_speaks_both_the_login_and_the_older_secret_release(
+    rig: Rig, legacy: bool
+) -> None:
+    rig.set_faults(rig.sim, rig.sim.faults, zlm_legacy_auth=legacy)
+    seen: list[bool] = []  # per API call: did the request carry the secret?
+    check = rig.sim.zlm.auth.check
+
+    def spy(req: Any, args: dict[str, str]) -> dict[str, str]:
+        seen.append("secret" in args)
+        return check(req, args)
+
+    rig.sim.zlm.auth.check = spy  # type: ignore[method-assign]
+    api = platform(rig, "zlmediakit")
+    assert api.add_proxies({"x-1-gate": rig.source(0)}) == {}
+    assert api.list_proxies() == {"x-1-gate": rig.source(0)}
+    # The current release gets the secret's digest once, at login, and never the secret.
+    assert seen and set(seen) == {legacy}
+    api.close()
+
+
+def test_zlm_driver_logs_in_again_after_a_platform_restart(rig: Rig) -> None:
+    api = platform(rig, "zlmediakit")
+    assert api.add_proxies({"x-1-gate": rig.source(0)}) == {}
+    rig.set_faults(rig.sim, rig.sim.faults, platform_restart=True)  # cookies and proxies lost
+    assert api.list_proxies() == {}
+    assert api.add_proxies({"x-1-gate": rig.source(0)}) == {}
+    assert set(api.list_proxies()) == {"x-1-gate"}
+    api.close()

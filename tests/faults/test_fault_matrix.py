@@ -177,6 +177,22 @@ MATRIX: tuple[Row, ...] = (
         # No test alarm is sent: outside a test window it would reach a dispatcher.
         verify=Expect(2, {"alarm": FAIL}, says="no test alarm was sent"),
     ),
+    Row(
+        Fault("platform_restart", PLATFORM, True, "the precinct platform restarted: proxies lost"),
+        plan=Expect(2),
+        apply=Expect(0),
+        verify=Expect(
+            2,
+            {"drift": FAIL, "streams": FAIL},
+            says="proxy missing (platform restarted?)",
+        ),
+    ),
+    Row(
+        Fault("zlm_legacy_auth", PLATFORM, True, "a ZLMediaKit older than its 2026 login"),
+        plan=Expect(2),  # a MediaMTX precinct here: the ZLM API it also serves is not used
+        apply=Expect(0),
+        verify=Expect(0),
+    ),
 )
 # The one lab whose switch starts at factory settings: the switch's apply types ~50 lines over
 # netmiko (~2 s), which the other labs would repeat for nothing; they start from its result.

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from test_alarm_support import LabLoop
 
 from provision.lab.faults import Faults
-from provision.lab.led_board import LedBoard, display_width
+from provision.lab.led_board import LedBoard
+from provision.sizing import display_width
 
 AUTH = ("admin", "admin")
 
@@ -48,6 +49,8 @@ def call(board: LedBoard, method: str, path: str, **kwargs: Any) -> requests.Res
         ("ｶﾞｯｺｳ", 2.5),  # halfwidth katakana: H, half a cell
         ("上学时间 7:30", 6.5),
         ("", 0),
+        ("“放学”…", 5),  # ambiguous punctuation: a full cell each on a GB2312 board
+        ("—·‘’", 4),
     ],
 )
 def test_display_width(text: str, width: float) -> None:
@@ -55,8 +58,8 @@ def test_display_width(text: str, width: float) -> None:
 
 
 @given(st.text(max_size=40))
-def test_display_width_counts_wide_as_one_and_the_rest_as_half(text: str) -> None:
-    wide = sum(unicodedata.east_asian_width(ch) in "WF" for ch in text)
+def test_display_width_counts_wide_and_ambiguous_as_one_and_the_rest_as_half(text: str) -> None:
+    wide = sum(unicodedata.east_asian_width(ch) in "WFA" for ch in text)
     assert display_width(text) == wide + (len(text) - wide) / 2
 
 
@@ -80,6 +83,8 @@ def test_replace_messages_up_to_the_board_capacity(board: LedBoard) -> None:
     [
         (["OK", "校" * 33], 1, "width 33"),
         (["A" * 65], 0, "width 32.5"),
+        # 26 hanzi and 8 ambiguous marks: 30 cells if the marks were half width, 34 as drawn
+        (["“学校”" * 2 + "校" * 22 + "……‘’"], 0, "width 34"),
         (["fine", "ok", "line\nbreak"], 2, "U+000A"),
         (["tab\there"], 0, "U+0009"),
         ([42], 0, "string"),

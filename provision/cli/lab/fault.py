@@ -85,7 +85,8 @@ def command(device: str, settings: tuple[str, ...], clear: bool, state_dir: str 
     """Switch faults of one lab device at run time: NAME=VALUE ...
 
     Faults: latency_ms, timeout, refuse, auth_failure, soap_fault (operation names),
-    ssh_drop, obstructed, rtsp_down, drop_acks, receiver_down, dead.
+    ssh_drop, obstructed, rtsp_down, drop_acks, receiver_down, dead, platform_restart
+    (once: the platform loses its proxies), zlm_legacy_auth (secret-only ZLM API).
 
     \b
     Examples:

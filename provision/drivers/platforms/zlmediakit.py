@@ -1,15 +1,26 @@
 """ZLMediaKit's HTTP API (`/index/api/*`) as a `StreamPlatform`.
 
 ZLM answers every call with HTTP 200 and reports the outcome in the body's `code` (0 success,
--1 other failure, -100 wrong secret, -300 bad arguments). Arguments go in a form body, never
-the query string: the secret and the camera credentials in a source URL would otherwise sit
-in request lines that proxies and error messages repeat. `addStreamProxy` answers only after
-the first pull attempt, so a camera the platform cannot reach is known at once (code -1).
+-1 other failure, -100 not authenticated, -300 bad arguments). Arguments go in a form body,
+never the query string: the secret and the camera credentials in a source URL would otherwise
+sit in request lines that proxies and error messages repeat.
+
+Authentication follows the release the platform runs (server/WebApi.cpp): since February 2026
+ZLM has /index/api/login, where a client proves it knows the secret with
+MD5("zlmediakit:" + secret + ":" + challenge cookie) and gets a ZLM_LOGINED cookie, so the
+secret itself never crosses the network; a missing or wrong secret answers -100 "Please login
+first". Older releases have no login (the URL is their static file server's 404) and take the
+secret on every call, answering -100 "Incorrect secret". We try the login first and fall back
+to the secret; a login that expired (a restarted platform forgets its cookies) is renewed once.
+
+`addStreamProxy` answers only after the first pull attempt, so a camera the platform cannot
+reach is known at once (code -1).
 An empty list has no `data` key at all (jsoncpp drops empty arrays).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +31,8 @@ from provision.inventory.model import VideoPlatform
 
 DEFAULT_VHOST = "__defaultVhost__"
 SUCCESS, OTHER_FAILED, AUTH_FAILED = 0, -1, -100
+LOGINED, UNLOGIN = "ZLM_LOGINED", "ZLM_UNLOGIN"
+AUTH_REASON = "authentication failed (code -100): check the platform secret"
 
 
 class ZlmError(HttpError):
@@ -42,27 +55,63 @@ class ZlmPlatform(StreamPlatform):
             timeout=connector.timeout,
             secrets=[self._secret],
         )
+        self._legacy: bool | None = None  # unknown until the first call
 
     def _call(
         self, name: str, operation: str, read_timeout: float | None = None, **args: Any
     ) -> dict[str, Any]:
+        if self._legacy is None:
+            self._log_in(operation)
+        try:
+            return self._request(name, operation, read_timeout, **args)
+        except ZlmError as exc:
+            if exc.code != AUTH_FAILED or self._legacy:
+                raise
+        self._log_in(operation)  # the platform forgot our login (restarted, expired)
+        return self._request(name, operation, read_timeout, **args)
+
+    def _request(
+        self, name: str, operation: str, read_timeout: float | None, **args: Any
+    ) -> dict[str, Any]:
+        form = {"secret": self._secret, **args} if self._legacy else args
         body = self.client.json(
-            "POST",
-            f"/index/api/{name}",
-            operation,
-            data={"secret": self._secret, **args},
-            read_timeout=read_timeout,
+            "POST", f"/index/api/{name}", operation, data=form, read_timeout=read_timeout
         )
+        return self._checked(body, name, operation)
+
+    def _checked(self, body: Any, name: str, operation: str) -> dict[str, Any]:
         if not isinstance(body, dict) or not isinstance(body.get("code"), int):
             raise self.client.fail(operation, f"unexpected answer to {name}: no code")
         code = body["code"]
         if code == SUCCESS:
             return body
         if code == AUTH_FAILED:
-            reason = "authentication failed (code -100): check the platform secret"
+            reason = AUTH_REASON
         else:
             reason = self.client.redact(f"code {code}: {body.get('msg', '')}")
         raise ZlmError(f"{self.label}: {operation} failed: {reason}", code, reason)
+
+    def _log_in(self, operation: str) -> None:
+        """Log in with the secret's digest, or note a release that only takes the secret."""
+        cookies = self.client.session.cookies
+        cookies.clear()
+        resp = self.client.call(
+            "POST", "/index/api/login", operation, data={"digest": "challenge"}, expect=(200, 404)
+        )
+        challenge = _json(resp).get("cookie")
+        if resp.status_code == 404 or not isinstance(challenge, str):
+            self._legacy = True  # no login before 2026: the secret goes with every call
+            return
+        cookies.clear()
+        cookies.set(UNLOGIN, challenge)
+        digest = hashlib.md5(f"zlmediakit:{self._secret}:{challenge}".encode()).hexdigest()
+        resp = self.client.call("POST", "/index/api/login", operation, data={"digest": digest})
+        self._checked(_json(resp), "login", operation)
+        logined = _set_cookie(resp, LOGINED)
+        cookies.clear()
+        if logined:
+            cookies.set(LOGINED, logined)
+        self._legacy = False
 
     def _key(self, stream: str) -> str:
         return f"{DEFAULT_VHOST}/{self.app}/{stream}"
@@ -103,3 +152,21 @@ class ZlmPlatform(StreamPlatform):
 
     def remove_proxy(self, stream: str) -> None:
         self._call("delStreamProxy", f"remove proxy {stream}", key=self._key(stream))
+
+
+def _json(resp: Any) -> dict[str, Any]:
+    try:
+        body = resp.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _set_cookie(resp: Any, name: str) -> str | None:
+    """The value the answer's Set-Cookie gives `name` (read directly: ZLM's `expires` date is
+    not in the format cookie jars parse)."""
+    for header in resp.raw.headers.getlist("Set-Cookie") if resp.raw else []:
+        key, _, rest = header.partition("=")
+        if key.strip() == name:
+            return str(rest.partition(";")[0])
+    return None

@@ -7,6 +7,7 @@ DESCRIBE with a valid SDP and deliver RTP packets, measured with our RTSP client
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -20,6 +21,10 @@ from provision.verify.contract import Check, CheckContext
 from provision.verify.model import FAIL, PASS, CheckResult, Finding
 
 PROBE_PACKETS = 10
+# Platforms keep API-made proxies in memory: a proxy that apply made and that is gone now was
+# most likely lost in a restart, and the next apply restores it.
+MISSING = "proxy missing (platform restarted?): apply restores it"
+_USERINFO = re.compile(r"(rtsps?://)[^/@\s]*@")  # a player's error may quote the source URL
 
 
 def _online(
@@ -45,12 +50,23 @@ def _online(
         data = reply.json()
         if data.get("code") != 0:
             return False, f"platform answered code {data.get('code')}: {data.get('msg')}"
-        return bool(data.get("data")), "" if data.get("data") else "not in getMediaList"
+        if data.get("data"):
+            return True, ""
+        key = f"__defaultVhost__/{vp.app}/{name}"
+        proxies = session.post(
+            f"{base}/index/api/listStreamProxy",
+            data={"secret": params["secret"], "key": key},
+            timeout=connector.timeout,
+        ).json()
+        if not proxies.get("data"):
+            return False, MISSING
+        status = _USERINFO.sub(r"\1", str(proxies["data"][0].get("status_str", "not playing")))
+        return False, f"proxy registered but not pulling the camera ({status})"
     reply = session.get(
         f"{base}/v3/paths/get/{quote(f'{vp.app}/{name}', safe='/')}", timeout=connector.timeout
     )
     if reply.status_code == 404:
-        return False, "no such path at the platform"
+        return False, MISSING
     ready = bool(reply.json().get("ready"))
     return ready, "" if ready else "path exists but is not ready (source not pulled)"
 
