@@ -160,7 +160,6 @@ class Camera:
             return Response(401, b"401 Unauthorized", "text/plain", challenge)
         return Response(200, snapshot_jpeg(self.faults.obstructed), "image/jpeg")
 
-
     def resolve_stream(self, target: str) -> StreamSource | None:
         """RTSP path → what the profile's encoder sends now: main (/Streaming/Channels/101) and
         sub (102) each as their encoder says (codec, size, frame rate, bitrate; see

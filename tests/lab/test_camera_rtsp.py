@@ -81,7 +81,8 @@ def test_ffprobe_plays_each_profile(
 def test_unknown_path_is_404_and_rtsp_down_refuses(lab: LabLoop, cam: Camera) -> None:
     port = cam.endpoints()["rtsp"]
     basic = "Authorization: Basic YWRtaW46YWRtaW4=\r\n"  # admin:admin, a scheme not offered
-    assert rtsp_status(cam.host, port, "/Streaming/Channels/101", basic).endswith("401 Unauthorized")
+    refused = rtsp_status(cam.host, port, "/Streaming/Channels/101", basic)
+    assert refused.endswith("401 Unauthorized")
     assert rtsp_status(cam.host, port, "/Streaming/Channels/103").endswith("404 Not Found")
     cam.faults.rtsp_down = True
     lab.run(cam.sync_faults())

@@ -11,9 +11,8 @@ from collections.abc import Iterator
 import pytest
 import requests
 from PIL import Image, ImageStat
-from test_camera_support import LabLoop, SoapClient
-
 from requests.auth import HTTPDigestAuth
+from test_camera_support import LabLoop, SoapClient
 
 from provision.lab.camera import Camera
 from provision.lab.faults import Faults
