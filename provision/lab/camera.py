@@ -15,9 +15,11 @@ from provision.lab.digest import Challenge
 from provision.lab.faults import Faults
 from provision.lab.http import HttpServer, Request, Response
 from provision.lab.media import ClipSource, encoded_clip
+from provision.lab.onvif_device import MEDIA2_PATH
 from provision.lab.onvif_device import OPERATIONS as DEVICE_OPERATIONS
 from provision.lab.onvif_media import OPERATIONS as MEDIA_OPERATIONS
 from provision.lab.onvif_media import stream_uri
+from provision.lab.onvif_media2 import OPERATIONS as MEDIA2_OPERATIONS
 from provision.lab.onvif_soap import (
     SoapFault,
     authenticate,
@@ -35,7 +37,11 @@ DEVICE_PATH = "/onvif/device_service"
 MEDIA_PATH = "/onvif/media_service"
 SNAPSHOT_PATH = "/snapshot/1.jpg"
 FACTORY_USERS = {"admin": ("admin", "Administrator")}
-_SERVICES = {DEVICE_PATH: DEVICE_OPERATIONS, MEDIA_PATH: MEDIA_OPERATIONS}
+_SERVICES = {
+    DEVICE_PATH: DEVICE_OPERATIONS,
+    MEDIA_PATH: MEDIA_OPERATIONS,
+    MEDIA2_PATH: MEDIA2_OPERATIONS,
+}
 
 
 class Camera:
