@@ -97,7 +97,7 @@ def test_onvif_zeep_media1_refuses_h265(cam: Camera) -> None:
     media = zeep_camera(cam).create_media_service()
     conf = media.GetVideoEncoderConfiguration({"ConfigurationToken": "VideoEncoderToken_1"})
     conf.Encoding = "H265"  # not in Media1's tt:VideoEncoding; zeep sends the string as given
-    with pytest.raises(ONVIFError, match="ConfigModify|Media2"):
+    with pytest.raises(ONVIFError, match=r"ConfigModify|Media2"):
         media.SetVideoEncoderConfiguration({"Configuration": conf, "ForcePersistence": True})
     assert cam.state()["encoders"]["main"]["encoding"] == "H264"
 
