@@ -15,8 +15,16 @@ from provision.lab.digest import Challenge
 from provision.lab.faults import Faults
 from provision.lab.http import HttpServer, Request, Response
 from provision.lab.media import ClipSource, encoded_clip
-from provision.lab.onvif_device import MEDIA2_PATH
+from provision.lab.onvif_device import EVENTS_PATH, MEDIA2_PATH
 from provision.lab.onvif_device import OPERATIONS as DEVICE_OPERATIONS
+from provision.lab.onvif_events import (
+    MOTION,
+    PULLPOINT_PREFIX,
+    TAMPER,
+    EventSource,
+    event_operations,
+    pullpoint_operations,
+)
 from provision.lab.onvif_media import OPERATIONS as MEDIA_OPERATIONS
 from provision.lab.onvif_media import stream_uri
 from provision.lab.onvif_media2 import OPERATIONS as MEDIA2_OPERATIONS
@@ -86,6 +94,8 @@ class Camera:
         )
         self.settings.http_port, self.settings.rtsp_port = http_port, rtsp_port
         self._http = HttpServer(host, http_port, self._handle, faults)
+        self.events = EventSource(lambda: {TAMPER: self.faults.obstructed, MOTION: False})
+        self._event_ops = event_operations(self.events)
         # RTSP and the snapshot take the camera's own accounts, read live (an account created
         # over ONVIF can stream at once); Digest only, as current firmware ships.
         self.challenge = Challenge(f"IP Camera({identity.serial[-5:]})", self._passwords)
@@ -126,6 +136,10 @@ class Camera:
 
     async def _handle(self, req: Request) -> Response:
         operations = _SERVICES.get(req.path)
+        if req.path == EVENTS_PATH:
+            operations = self._event_ops
+        elif req.path.startswith(PULLPOINT_PREFIX):
+            operations = pullpoint_operations(self.events, req.path[len(PULLPOINT_PREFIX) :])
         if operations is not None and req.method == "POST":
             return self._soap(operations, req)
         if req.path == SNAPSHOT_PATH and req.method == "GET":

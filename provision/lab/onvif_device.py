@@ -20,6 +20,7 @@ from lxml import etree
 
 from provision.lab.onvif_soap import (
     NS_TDS,
+    NS_TEV,
     NS_TR2,
     NS_TRT,
     children,
@@ -49,6 +50,11 @@ def media_xaddr(cam: CameraState) -> str:
 
 
 MEDIA2_PATH = "/onvif/media2_service"
+EVENTS_PATH = "/onvif/event_service"
+
+
+def events_xaddr(cam: CameraState) -> str:
+    return f"http://{cam.host}:{cam.http_port}{EVENTS_PATH}"
 
 
 def media2_xaddr(cam: CameraState) -> str:
@@ -136,7 +142,7 @@ def set_system_date_and_time(cam: CameraState, req: etree._Element) -> str:
 
 def get_capabilities(cam: CameraState, req: etree._Element) -> str:
     wanted = {(c.text or "").strip() for c in children(req, "Category")} or {"All"}
-    unsupported = wanted - {"All", "Device", "Media"}
+    unsupported = wanted - {"All", "Device", "Events", "Media"}
     if unsupported:
         raise receiver_fault(
             "ActionNotSupported",
@@ -155,6 +161,14 @@ def get_capabilities(cam: CameraState, req: etree._Element) -> str:
             "false</tt:SystemLogging><tt:FirmwareUpgrade>false</tt:FirmwareUpgrade>"
             "<tt:SupportedVersions><tt:Major>2</tt:Major><tt:Minor>40</tt:Minor>"
             "</tt:SupportedVersions></tt:System></tt:Device>"
+        )
+    if wanted & {"All", "Events"}:
+        parts.append(
+            f"<tt:Events><tt:XAddr>{x(events_xaddr(cam))}</tt:XAddr>"
+            "<tt:WSSubscriptionPolicySupport>false</tt:WSSubscriptionPolicySupport>"
+            "<tt:WSPullPointSupport>true</tt:WSPullPointSupport>"
+            "<tt:WSPausableSubscriptionManagerInterfaceSupport>false"
+            "</tt:WSPausableSubscriptionManagerInterfaceSupport></tt:Events>"
         )
     if wanted & {"All", "Media"}:
         parts.append(
@@ -201,6 +215,12 @@ _MEDIA2_SERVICE_CAPS = (
 )
 
 
+_EVENTS_SERVICE_CAPS = (
+    '<tev:Capabilities WSSubscriptionPolicySupport="false"'
+    ' WSPausableSubscriptionManagerInterfaceSupport="false" MaxPullPoints="10"/>'
+)
+
+
 def media_service_capabilities() -> str:
     return _MEDIA_SERVICE_CAPS
 
@@ -217,6 +237,7 @@ def get_services(cam: CameraState, req: etree._Element) -> str:
         (NS_TDS, device_xaddr(cam), f"<tds:Capabilities>{_DEVICE_SERVICE_CAPS}</tds:Capabilities>"),
         (NS_TRT, media_xaddr(cam), _MEDIA_SERVICE_CAPS),
         (NS_TR2, media2_xaddr(cam), _MEDIA2_SERVICE_CAPS),
+        (NS_TEV, events_xaddr(cam), _EVENTS_SERVICE_CAPS),
     ):
         services.append(
             f"<tds:Service><tds:Namespace>{namespace}</tds:Namespace>"

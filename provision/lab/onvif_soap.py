@@ -36,7 +36,8 @@ NS_WSU = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-uti
 _ENVELOPE_HEAD = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'
     f'<env:Envelope xmlns:env="{SOAP_ENV}" xmlns:tds="{NS_TDS}" xmlns:trt="{NS_TRT}"'
-    f' xmlns:tr2="{NS_TR2}" xmlns:tt="{NS_TT}" xmlns:ter="{NS_TER}"><env:Body>'
+    f' xmlns:tr2="{NS_TR2}" xmlns:tev="{NS_TEV}" xmlns:tt="{NS_TT}" xmlns:ter="{NS_TER}">'
+    "<env:Body>"
 )
 _ENVELOPE_TAIL = "</env:Body></env:Envelope>"
 CONTENT_TYPE = "application/soap+xml; charset=utf-8"
