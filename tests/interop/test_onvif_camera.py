@@ -12,9 +12,11 @@ import json
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from labsupport import LabLoop
+from lxml import etree
 from onvif import ONVIFCamera
 from onvif.exceptions import ONVIFError
 from tooling import client_venv, require_program, run_client
@@ -209,3 +211,43 @@ def test_gstreamer_rtspsrc_plays_with_digest_credentials(cam: Camera, protocol: 
     refused = play("wrong")
     assert refused.returncode != 0
     assert "Unauthorized" in refused.stderr + refused.stdout
+
+
+# --- events: PullPoint ------------------------------------------------------------------------
+
+
+def pull(pullpoint: Any) -> dict[str, tuple[str, str]]:
+    """PullMessages through onvif-zeep, read raw (zeep drops the text of the mixed-content
+    wsnt:Topic): topic → (PropertyOperation, State)."""
+    with pullpoint.zeep_client.settings(raw_response=True):
+        reply = pullpoint.ws_client.PullMessages(Timeout="PT1S", MessageLimit=10)
+    assert reply.status_code == 200, reply.text
+    root = etree.fromstring(reply.content)
+    out = {}
+    for note in root.iter("{*}NotificationMessage"):
+        message = note.find("{*}Message/{*}Message")
+        state = message.find("{*}Data/{*}SimpleItem[@Name='State']").get("Value")
+        out[note.findtext("{*}Topic").strip()] = (message.get("PropertyOperation"), state)
+    return out
+
+
+def test_onvif_zeep_pull_point_reports_tamper_from_the_obstructed_fault(cam: Camera) -> None:
+    """CreatePullPointSubscription and PullMessages (Initialized, then Changed), as onvif-zeep
+    users (Home Assistant's onvif integration among them) drive them. onvif-zeep's pull point
+    binding has no Unsubscribe: tests/lab/test_camera_events.py covers it."""
+    onvif = zeep_camera(cam)
+    events = onvif.create_events_service()
+    subscription = events.CreatePullPointSubscription({"InitialTerminationTime": "PT60S"})
+    address = subscription.SubscriptionReference.Address._value_1
+    onvif.xaddrs["http://www.onvif.org/ver10/events/wsdl/PullPointSubscription"] = address
+    pullpoint = onvif.create_pullpoint_service()
+    tamper = "tns1:VideoSource/GlobalSceneChange/ImagingService"
+    try:
+        first = pull(pullpoint)
+        assert first[tamper] == ("Initialized", "false")
+        assert first["tns1:VideoSource/MotionAlarm"] == ("Initialized", "false")
+        cam.faults.obstructed = True
+        assert pull(pullpoint) == {tamper: ("Changed", "true")}
+        assert pull(pullpoint) == {}  # nothing new
+    finally:
+        cam.faults.obstructed = False
