@@ -97,11 +97,12 @@ def test_onvif_zeep_reads_the_device_and_lists_media2(cam: Camera) -> None:
 
 def test_onvif_zeep_media1_refuses_h265(cam: Camera) -> None:
     media = zeep_camera(cam).create_media_service()
-    conf = media.GetVideoEncoderConfiguration({"ConfigurationToken": "VideoEncoderToken_1"})
+    before = cam.state()["encoders"]["sub"]
+    conf = media.GetVideoEncoderConfiguration({"ConfigurationToken": "VideoEncoderToken_2"})
     conf.Encoding = "H265"  # not in Media1's tt:VideoEncoding; zeep sends the string as given
     with pytest.raises(ONVIFError, match=r"ConfigModify|Media2"):
         media.SetVideoEncoderConfiguration({"Configuration": conf, "ForcePersistence": True})
-    assert cam.state()["encoders"]["main"]["encoding"] == "H264"
+    assert cam.state()["encoders"]["sub"] == before  # nothing applied
 
 
 def test_onvif_zeep_on_a_camera_whose_clock_is_off(skewed: Camera) -> None:
