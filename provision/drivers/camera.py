@@ -5,13 +5,18 @@ diffed and applied over ONVIF. Each setting and the ONVIF call that changes it:
     ntp                        SetNTP (manual servers, DHCP off)
     clock.source               SetSystemDateAndTime
     clock.timezone             SetSystemDateAndTime
-    encoder.main.*             one SetVideoEncoderConfiguration for all five encoder fields
+    encoder.main.*             one SetVideoEncoderConfiguration for all five encoder fields,
+                               through Media2 (ver20) when the camera lists it, else Media1
     osd                        CreateOSD / SetOSD / DeleteOSD
     users.<name>               CreateUsers / SetUser / DeleteUsers
 
 The main stream is the encoder of the first media profile that has one, as cameras list
-them. Cameras (and the lab) report H.265 as "H265" inside Media1's H264-shaped
-configuration; settings say "H.264"/"H.265" as the inventory does.
+them. Media1's encoding enum is JPEG|MPEG4|H264: cameras set H.265 only through Media2
+(ver20 media.wsdl, tt:VideoEncoder2Configuration), so whenever GetServices lists Media2 the
+profile and encoder are read and written there (Encoding H264/H265, GovLength and Profile as
+attributes); a Media1-only camera cannot converge to H.265 and says so (ConfigModify).
+Settings say "H.264"/"H.265" as the inventory does. OSD stays on Media1, which every camera
+serves.
 
 Accounts: the school's operator and auditor are created with their passwords from the
 connector, logged in as `camera.credentials`. Only an account's existence and level are
@@ -32,6 +37,7 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
+from xml.sax.saxutils import escape, quoteattr
 
 from lxml import etree
 
@@ -79,6 +85,7 @@ class CameraDriver(Driver):
         self.label = f"{target.school.id}/{self.camera.name}"
         self._onvif: OnvifSession | None = None
         self._seen = _Seen()
+        self._media2: bool | None = None  # whether the camera lists Media2, asked once
 
     # --- the contract -------------------------------------------------------------------------
 
@@ -99,7 +106,7 @@ class CameraDriver(Driver):
             "ntp": [_host_address(h) for h in children(ntp, "NTPManual")],
             "clock.source": text(seen.clock, "DateTimeType"),
             "clock.timezone": text(seen.clock, "TimeZone", "TZ"),
-            **_encoder_settings(child(seen.profile, "VideoEncoderConfiguration")),
+            **_encoder_settings(self._encoder()),
             "osd": _osd_text(seen.osds[0]) if seen.osds else None,
         }
         settings.update({USERS + n: {"level": lvl} for n, lvl in (seen.users or {}).items()})
@@ -186,9 +193,13 @@ class CameraDriver(Driver):
         onvif.clock_may_have_changed()
 
     def _set_encoder(self, onvif: OnvifSession, values: dict[str, Any]) -> None:
-        encoder = child(self._profile(), "VideoEncoderConfiguration")
+        encoder = self._encoder()
         if encoder is None:
             raise DeviceError(f"{self.label}: the main profile has no video encoder")
+        if self._uses_media2():
+            onvif.media2("SetVideoEncoderConfiguration", _encoder2_request(encoder, values))
+            self._seen.profile = None
+            return
         config = _encoder_request(encoder)
         for setting, value in values.items():
             name = setting.removeprefix(MAIN_ENCODER)
@@ -201,7 +212,7 @@ class CameraDriver(Driver):
                 config.setdefault("RateControl", {})["FrameRateLimit"] = value
             elif name == "bitrate_kbps":
                 config.setdefault("RateControl", {})["BitrateLimit"] = value
-            else:  # gop: cameras take it in the H264 element for H.265 too
+            else:  # gop
                 config.setdefault("H264", {"H264Profile": "Main"})["GovLength"] = value
         onvif.media("SetVideoEncoderConfiguration", Configuration=config, ForcePersistence=True)
         self._seen.profile = None
@@ -259,20 +270,36 @@ class CameraDriver(Driver):
             )
         return self._onvif
 
+    def _uses_media2(self) -> bool:
+        if self._media2 is None:
+            self._media2 = self._session().has_media2()
+        return self._media2
+
     def _profile(self) -> etree._Element:
         if self._seen.profile is None:
-            profiles = list(children(self._session().media("GetProfiles"), "Profiles"))
+            if self._uses_media2():
+                answer = self._session().media2(
+                    "GetProfiles", "<tr2:GetProfiles><tr2:Type>All</tr2:Type></tr2:GetProfiles>"
+                )
+            else:
+                answer = self._session().media("GetProfiles")
             main = next(
-                (p for p in profiles if child(p, "VideoEncoderConfiguration") is not None), None
+                (p for p in children(answer, "Profiles") if _encoder_of(p) is not None), None
             )
             if main is None:
                 raise DeviceError(f"{self.label}: no media profile with a video encoder")
             self._seen.profile = main
         return self._seen.profile
 
+    def _encoder(self) -> etree._Element | None:
+        return _encoder_of(self._profile())
+
     def _video_source(self) -> str:
         if self._seen.source is None:
-            source = child(self._profile(), "VideoSourceConfiguration")
+            profile = self._profile()
+            source = child(profile, "VideoSourceConfiguration")
+            if source is None:
+                source = child(profile, "Configurations", "VideoSource")
             if source is None or not source.get("token"):
                 raise DeviceError(f"{self.label}: the main profile has no video source for OSD")
             self._seen.source = str(source.get("token"))
@@ -331,11 +358,20 @@ def _call_of(setting: str) -> str:
     return "users" if setting.startswith(USERS) else ""
 
 
+def _encoder_of(profile: etree._Element) -> etree._Element | None:
+    """The profile's video encoder: Media1's VideoEncoderConfiguration, or Media2's
+    Configurations/VideoEncoder."""
+    found = child(profile, "VideoEncoderConfiguration")
+    return found if found is not None else child(profile, "Configurations", "VideoEncoder")
+
+
 def _encoder_settings(enc: etree._Element | None) -> Settings:
     rate = child(enc, "RateControl")
     width, height = integer(enc, "Resolution", "Width"), integer(enc, "Resolution", "Height")
     codec = text(enc, "Encoding")
     gop = integer(enc, "H264", "GovLength") or integer(enc, "MPEG4", "GovLength")
+    if gop is None and enc is not None and (attr := enc.get("GovLength")):
+        gop = int(float(attr))  # Media2 carries it as an attribute
     return {
         MAIN_ENCODER + "resolution": f"{width}x{height}" if width and height else None,
         MAIN_ENCODER + "codec": _CODEC_FROM_DEVICE.get(codec or "", codec),
@@ -379,6 +415,44 @@ def _encoder_request(enc: etree._Element) -> dict[str, Any]:
             "AutoStart": text(multicast, "AutoStart") == "true",
         }
     return config
+
+
+def _encoder2_request(enc: etree._Element, values: dict[str, Any]) -> str:
+    """A Media2 SetVideoEncoderConfiguration for the encoder as read, with `values` (encoder
+    settings) applied; element order as tt:VideoEncoder2Configuration (onvif.xsd ver10)."""
+    new = {setting.removeprefix(MAIN_ENCODER): value for setting, value in values.items()}
+    encoding = _CODEC_TO_DEVICE.get(new.get("codec", ""), text(enc, "Encoding") or "H264")
+    width, height = (
+        new["resolution"].split("x")
+        if "resolution" in new
+        else (text(enc, "Resolution", "Width"), text(enc, "Resolution", "Height"))
+    )
+    rate = child(enc, "RateControl")
+    fps = new.get("fps", text(rate, "FrameRateLimit"))
+    bitrate = new.get("bitrate_kbps", text(rate, "BitrateLimit"))
+    attrs = f" token={quoteattr(str(enc.get('token') or ''))}"
+    gop = new.get("gop", enc.get("GovLength"))
+    if gop is not None:
+        attrs += f' GovLength="{int(gop)}"'
+    profile = enc.get("Profile")
+    if encoding != text(enc, "Encoding"):
+        profile = "Main"  # a codec change: its profiles differ; Main exists for both
+    if profile:
+        attrs += f" Profile={quoteattr(profile)}"
+    cbr = rate.get("ConstantBitRate", "false") if rate is not None else "false"
+    multicast = child(enc, "Multicast")
+    return (
+        f"<tr2:SetVideoEncoderConfiguration><tr2:Configuration{attrs}>"
+        f"<tt:Name>{escape(text(enc, 'Name') or '')}</tt:Name>"
+        f"<tt:UseCount>{integer(enc, 'UseCount') or 0}</tt:UseCount>"
+        f"<tt:Encoding>{escape(encoding)}</tt:Encoding><tt:Resolution><tt:Width>{int(width or 0)}"
+        f"</tt:Width><tt:Height>{int(height or 0)}</tt:Height></tt:Resolution>"
+        f"<tt:RateControl ConstantBitRate={quoteattr(cbr)}><tt:FrameRateLimit>{fps}"
+        f"</tt:FrameRateLimit><tt:BitrateLimit>{bitrate}</tt:BitrateLimit></tt:RateControl>"
+        + (etree.tostring(multicast, encoding="unicode") if multicast is not None else "")
+        + f"<tt:Quality>{text(enc, 'Quality') or '0'}</tt:Quality></tr2:Configuration>"
+        "</tr2:SetVideoEncoderConfiguration>"
+    )
 
 
 def _osd_text(osd: etree._Element) -> str | None:

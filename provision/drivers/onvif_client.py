@@ -19,6 +19,7 @@ import select
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -30,15 +31,19 @@ from lxml import etree
 from provision.drivers.onvif_wsdl import (
     DEVICE,
     MEDIA,
+    NS_MEDIA2,
     ClockedUsernameToken,
     OnvifService,
+    Request,
     build_request,
     child,
+    children,
     fault_parts,
     first_element,
     integer,
     local_name,
     parse_xml,
+    raw_request,
     text,
 )
 from provision.errors import DeviceError
@@ -256,6 +261,7 @@ class OnvifSession:
         self._secrets = {password} if password else set()
         self._lock = threading.Lock()
         self._paths = {DEVICE.name: DEVICE.default_path}
+        self._services: dict[str, str] | None = None  # namespace → path, from GetServices
         self._clock_known = False
         self.exchanges = 0  # SOAP requests sent, for benchmarks and tests
 
@@ -277,6 +283,19 @@ class OnvifSession:
     def media(self, operation: str, **kwargs: Any) -> etree._Element:
         return self._call(MEDIA, operation, kwargs)
 
+    def has_media2(self) -> bool:
+        """Whether the camera lists the Media2 service (ver20) in GetServices."""
+        return NS_MEDIA2 in self._service_paths()
+
+    def media2(self, operation: str, body_xml: str) -> etree._Element:
+        """Call a Media2 operation; `body_xml` is its request element (see raw_request).
+        onvif-zeep ships no ver20 WSDL, so these requests are written by hand."""
+        path = self._service_paths().get(NS_MEDIA2)
+        if path is None:
+            raise self._error(operation, "request", "the camera lists no Media2 service")
+        request = raw_request(body_xml)
+        return self._with_clock(lambda: self._post(path, request, operation))
+
     def system_date_and_time(self) -> etree._Element:
         """GetSystemDateAndTime, unauthenticated, re-measuring the camera's clock offset."""
         with self._lock:
@@ -292,11 +311,14 @@ class OnvifSession:
     # --- internals ------------------------------------------------------------------------
 
     def _call(self, service: OnvifService, operation: str, kwargs: dict[str, Any]) -> Any:
+        return self._with_clock(lambda: self._exchange(service, operation, kwargs))
+
+    def _with_clock(self, send: Callable[[], etree._Element]) -> etree._Element:
         with self._lock:
             if not self._clock_known:
                 self._measure_clock()
             try:
-                return self._exchange(service, operation, kwargs)
+                return send()
             except OnvifError as exc:
                 if "NotAuthorized" not in exc.subcodes:
                     raise
@@ -304,7 +326,23 @@ class OnvifSession:
                 self._measure_clock()
                 if abs(self._token.offset_s - before) < CLOCK_JUMP_S:
                     raise
-                return self._exchange(service, operation, kwargs)
+                return send()
+
+    def _service_paths(self) -> dict[str, str]:
+        """Namespace → path of each service the camera lists (GetServices); a camera that
+        does not implement GetServices lists none."""
+        if self._services is None:
+            try:
+                answer = self.device("GetServices", IncludeCapability=False)
+            except OnvifError as exc:
+                if exc.kind != "fault":
+                    raise
+                answer = None
+            self._services = {
+                text(svc, "Namespace") or "": urlsplit(text(svc, "XAddr") or "").path
+                for svc in children(answer, "Service")
+            }
+        return self._services
 
     def _measure_clock(self) -> etree._Element:
         sent = time.time()
@@ -351,6 +389,11 @@ class OnvifSession:
         except (zeep.exceptions.Error, TypeError, ValueError) as exc:
             problem = f"cannot build the request: {exc}"
             raise self._error(operation, "request", problem) from exc
+        return self._post(path, request, operation, authenticated)
+
+    def _post(
+        self, path: str, request: Request, operation: str, authenticated: bool = True
+    ) -> etree._Element:
         envelope = request.envelope(self._token.header() if authenticated else "")
         self.exchanges += 1
         try:

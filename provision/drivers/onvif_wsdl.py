@@ -40,6 +40,9 @@ from zeep.xsd.types.complex import ComplexType
 
 NS_DEVICE = "http://www.onvif.org/ver10/device/wsdl"
 NS_MEDIA = "http://www.onvif.org/ver10/media/wsdl"
+NS_MEDIA2 = "http://www.onvif.org/ver20/media/wsdl"
+NS_SCHEMA = "http://www.onvif.org/ver10/schema"
+_SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
 _WSS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss"
 _SECURITY = (
     f'<wsse:Security xmlns:wsse="{_WSS}-wssecurity-secext-1.0.xsd"'
@@ -189,6 +192,18 @@ def build_request(
                 _requests.pop(next(iter(_requests)))  # the oldest
             _requests[key] = request
     return request
+
+
+def raw_request(body_xml: str) -> Request:
+    """An envelope around a request element written by hand, for services whose WSDL
+    onvif-zeep does not ship (Media2, ver20): `body_xml` uses the prefixes tr2 (ver20 media)
+    and tt (ver10 schema), declared here."""
+    head = (
+        f'<?xml version="1.0" encoding="utf-8"?>\n<soap-env:Envelope xmlns:soap-env="{_SOAP12}"'
+        f' xmlns:tr2="{NS_MEDIA2}" xmlns:tt="{NS_SCHEMA}"><soap-env:Header>'
+    )
+    tail = f"</soap-env:Header><soap-env:Body>{body_xml}</soap-env:Body></soap-env:Envelope>"
+    return Request(head.encode(), tail.encode(), "application/soap+xml; charset=utf-8")
 
 
 # --- WS-Security ----------------------------------------------------------------------------

@@ -5,6 +5,11 @@ Each selected device becomes a Nornir host (`inventory.nornir_plugin`); devices 
 to manage are dropped; the task runs on the threaded runner (device I/O waits on the network,
 so threads overlap it; beyond ~20 workers the 2-core machines this runs on lose more to
 contention than they gain). What comes back is Nornir's own `AggregatedResult`.
+
+School-level targets that depend on the devices (`AFTER_DEVICES`: the stream forwarding, whose
+platform pulls each camera with the view-only account the camera driver creates) run in a
+second pass, once every device has run: a camera refuses a pull with an account it does not
+have yet, as a real one answers 401.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from provision.inventory.model import City, School
 from provision.inventory.nornir_plugin import city_to_nornir
 
 DEFAULT_WORKERS = 20
+AFTER_DEVICES = frozenset({"streams"})
 
 
 def run_task(
@@ -44,7 +50,12 @@ def run_task(
     if on_start is not None:
         on_start(len(inventory.hosts))
     nr = Nornir(inventory=inventory, runner=ThreadedRunner(num_workers=workers))
-    return nr.run(task=task, **params)
+    later = {n for n, h in inventory.hosts.items() if h.data["kind"] in AFTER_DEVICES}
+    if not later or len(later) == len(inventory.hosts):
+        return nr.run(task=task, **params)
+    results = nr.filter(filter_func=lambda h: h.name not in later).run(task=task, **params)
+    results.update(nr.filter(filter_func=lambda h: h.name in later).run(task=task, **params))
+    return results
 
 
 def task_results(results: AggregatedResult) -> list[Any]:

@@ -8,19 +8,26 @@ so a lab process can hold thousands.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hmac
 import zlib
-from functools import cache
 from typing import Any
 
+from provision.lab.digest import Challenge
 from provision.lab.faults import Faults
 from provision.lab.http import HttpServer, Request, Response
-from provision.lab.media import ClipSource
+from provision.lab.media import ClipSource, encoded_clip
+from provision.lab.onvif_device import EVENTS_PATH, MEDIA2_PATH
 from provision.lab.onvif_device import OPERATIONS as DEVICE_OPERATIONS
+from provision.lab.onvif_events import (
+    MOTION,
+    PULLPOINT_PREFIX,
+    TAMPER,
+    EventSource,
+    event_operations,
+    pullpoint_operations,
+)
 from provision.lab.onvif_media import OPERATIONS as MEDIA_OPERATIONS
 from provision.lab.onvif_media import stream_uri
+from provision.lab.onvif_media2 import OPERATIONS as MEDIA2_OPERATIONS
 from provision.lab.onvif_soap import (
     SoapFault,
     authenticate,
@@ -38,13 +45,17 @@ DEVICE_PATH = "/onvif/device_service"
 MEDIA_PATH = "/onvif/media_service"
 SNAPSHOT_PATH = "/snapshot/1.jpg"
 FACTORY_USERS = {"admin": ("admin", "Administrator")}
-_SERVICES = {DEVICE_PATH: DEVICE_OPERATIONS, MEDIA_PATH: MEDIA_OPERATIONS}
+_SERVICES = {
+    DEVICE_PATH: DEVICE_OPERATIONS,
+    MEDIA_PATH: MEDIA_OPERATIONS,
+    MEDIA2_PATH: MEDIA2_OPERATIONS,
+}
 
 
 class Camera:
     """One simulated camera on `host` (usually its own 127.x.y.z address).
 
-    `faults` is consulted on every exchange: auth_failure rejects all WS-Security and Basic
+    `faults` is consulted on every exchange: auth_failure rejects all WS-Security, RTSP and snapshot
     credentials, soap_fault lists operations that answer env:Receiver/ter:Action, obstructed
     greys the snapshot, latency/timeout/refuse/dead act on the HTTP listener (call
     `sync_faults()` after flipping refuse/dead/rtsp_down so listeners open or close).
@@ -83,7 +94,15 @@ class Camera:
         )
         self.settings.http_port, self.settings.rtsp_port = http_port, rtsp_port
         self._http = HttpServer(host, http_port, self._handle, faults)
-        self._rtsp = RtspServer(host, rtsp_port, faults, resolve_stream, server_name=model)
+        self.events = EventSource(lambda: {TAMPER: self.faults.obstructed, MOTION: False})
+        self._event_ops = event_operations(self.events)
+        # RTSP and the snapshot take the camera's own accounts, read live (an account created
+        # over ONVIF can stream at once); Digest only, as current firmware ships.
+        self.challenge = Challenge(f"IP Camera({identity.serial[-5:]})", self._passwords)
+        self._snapshot_challenge = Challenge(self.challenge.realm, self._passwords, qop=True)
+        self._rtsp = RtspServer(
+            host, rtsp_port, faults, self.resolve_stream, server_name=model, auth=self.challenge
+        )
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -117,6 +136,10 @@ class Camera:
 
     async def _handle(self, req: Request) -> Response:
         operations = _SERVICES.get(req.path)
+        if req.path == EVENTS_PATH:
+            operations = self._event_ops
+        elif req.path.startswith(PULLPOINT_PREFIX):
+            operations = pullpoint_operations(self.events, req.path[len(PULLPOINT_PREFIX) :])
         if operations is not None and req.method == "POST":
             return self._soap(operations, req)
         if req.path == SNAPSHOT_PATH and req.method == "GET":
@@ -145,37 +168,29 @@ class Camera:
         except SoapFault as fault:
             return fault.response()
 
+    def _passwords(self) -> dict[str, str]:
+        return {name: password for name, (password, _level) in self.settings.users.items()}
+
     def _snapshot(self, req: Request) -> Response:
-        """The JPEG; no credentials or HTTP Basic with a camera user (not Digest: kept simple)."""
-        auth = req.headers.get("authorization")
-        if self.faults.auth_failure or (auth is not None and not self._basic_ok(auth)):
-            challenge = {"WWW-Authenticate": 'Basic realm="IP Camera"'}
+        """The JPEG, to a camera user's Digest credentials (RFC 7616, qop=auth); anything else,
+        or any credentials under the auth_failure fault, is a 401 with a fresh challenge."""
+        user, stale = self._snapshot_challenge.check(req.method, req.headers.get("authorization"))
+        if user is None or self.faults.auth_failure:
+            challenge = {"WWW-Authenticate": self._snapshot_challenge.headers(stale=stale)[0]}
             return Response(401, b"401 Unauthorized", "text/plain", challenge)
         return Response(200, snapshot_jpeg(self.faults.obstructed), "image/jpeg")
 
-    def _basic_ok(self, header: str) -> bool:
-        scheme, _, value = header.partition(" ")
-        if scheme.lower() != "basic":
-            return False
-        try:
-            user, _, password = base64.b64decode(value.strip()).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            return False
-        entry = self.settings.users.get(user)
-        return entry is not None and hmac.compare_digest(entry[0].encode(), password.encode())
+    def resolve_stream(self, target: str) -> StreamSource | None:
+        """RTSP path → what the profile's encoder sends now: main (/Streaming/Channels/101) and
+        sub (102) each as their encoder says (codec, size, frame rate, bitrate; see
+        lab/media.py). A session keeps the stream it started with, as a camera's does until
+        the client reconnects."""
+        token = _STREAM_ENCODERS.get(target)
+        if token is None:
+            return None
+        enc = self.settings.encoders[token]
+        clip = encoded_clip(enc.encoding, enc.width, enc.height, enc.frame_rate, enc.bitrate_kbps)
+        return ClipSource(clip)
 
 
-_STREAM_PATHS = frozenset(path for _encoder, path in PROFILES.values())
-
-
-@cache
-def shared_clip_source() -> ClipSource:
-    """One clip source for every camera in the process, built on the first DESCRIBE."""
-    return ClipSource()
-
-
-def resolve_stream(path: str) -> StreamSource | None:
-    """RTSP path → stream: main (/Streaming/Channels/101) and sub (102) both play the shared
-    test clip; the lab does not re-encode per profile, so encoder settings change what ONVIF
-    reports, not the pixels."""
-    return shared_clip_source() if path in _STREAM_PATHS else None
+_STREAM_ENCODERS = {path: encoder for encoder, path in PROFILES.values()}

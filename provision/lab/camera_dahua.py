@@ -28,9 +28,9 @@ camera write fault, SetVideoEncoderConfiguration, fails a Dahua camera's Encode 
 `obstructed` greys the snapshot; latency/timeout/refuse/dead act on the HTTP listener and
 rtsp_down/dead on RTSP (call `sync_faults()` after flipping them).
 
-RTSP: the shared `RtspServer` resolves a path without its query string, so both subtypes and
-any channel reach `/cam/realmonitor` and play the shared clip; a real camera answers 404 for a
-channel it lacks.
+RTSP: the shared `RtspServer` at `/cam/realmonitor?channel=1&subtype=0|1`, Digest with the
+camera's own accounts; each subtype streams what its encoder (MainFormat / ExtraFormat) says,
+and another channel or subtype is a 404, as on a one-channel camera.
 """
 
 from __future__ import annotations
@@ -39,12 +39,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from provision.lab.camera import shared_clip_source
 from provision.lab.dahua_auth import DigestRealm
 from provision.lab.dahua_config import MAIN_RESOLUTIONS_4MP, ConfigTables
 from provision.lab.dahua_users import GROUP_AUTHORITIES, UserError, UserTable
+from provision.lab.digest import Challenge
 from provision.lab.faults import Faults
 from provision.lab.http import HttpServer, Request, Response
+from provision.lab.media import ClipSource, encoded_clip
 from provision.lab.rtsp_server import RtspServer, StreamSource
 from provision.lab.snapshot import snapshot_jpeg
 from provision.protocols.dahua_cgi import ERROR_BODY, format_table, zone_offset
@@ -99,8 +100,14 @@ class DahuaCamera:
         self.users = UserTable(users or FACTORY_USERS)
         self.realm = DigestRealm(f"Login to {serial}")
         self._http = HttpServer(host, http_port, self._handle, faults)
+        rtsp_auth = Challenge(self.realm.realm, self.users.passwords)
         self._rtsp = RtspServer(
-            host, rtsp_port, faults, resolve_stream, server_name="Rtsp Server/3.0"
+            host,
+            rtsp_port,
+            faults,
+            self.resolve_stream,
+            server_name="Rtsp Server/3.0",
+            auth=rtsp_auth,
         )
         self._cgi: dict[str, Callable[[Request, str], Response]] = {
             "/cgi-bin/magicBox.cgi": self._magic_box,
@@ -111,6 +118,27 @@ class DahuaCamera:
         }
 
     # --- lifecycle ----------------------------------------------------------------------------
+
+    def resolve_stream(self, target: str) -> StreamSource | None:
+        """/cam/realmonitor?channel=1&subtype=0|1 → what that stream's encoder sends now
+        (MainFormat for subtype 0, ExtraFormat for 1): codec, size, frame rate, bitrate."""
+        path, _, query = target.partition("?")
+        if path != REALMONITOR:
+            return None
+        args = dict(part.partition("=")[::2] for part in query.split("&") if part)
+        if args.get("channel", "1") != "1" or args.get("subtype", "0") not in ("0", "1"):
+            return None
+        stream = "ExtraFormat" if args.get("subtype") == "1" else "MainFormat"
+        video = f"Encode[0].{stream}[0].Video."
+        values = self.config.values
+        clip = encoded_clip(
+            values[video + "Compression"].replace(".", ""),
+            int(values[video + "Width"]),
+            int(values[video + "Height"]),
+            float(values[video + "FPS"]),
+            int(values[video + "BitRate"]),
+        )
+        return ClipSource(clip)
 
     async def start(self) -> None:
         await self._http.start()
@@ -225,8 +253,3 @@ class DahuaCamera:
         if req.query.get("channel", "1") != "1":
             return _refused()
         return Response(200, snapshot_jpeg(self.faults.obstructed), "image/jpeg")
-
-
-def resolve_stream(path: str) -> StreamSource | None:
-    """Both subtypes play the shared clip (the server drops the query before resolving)."""
-    return shared_clip_source() if path == REALMONITOR else None

@@ -12,7 +12,8 @@ badXmlFormat / badParameters; see isapi_resources.py). Paths are case-insensitiv
 the camera (`/ISAPI/System/deviceinfo` works).
 
 RTSP is the lab's shared `RtspServer` at Hikvision's paths `/Streaming/Channels/101` (main)
-and `/102` (sub), both playing the shared test clip; the snapshot is
+and `/102` (sub), Digest with the camera's own accounts, each streaming what its channel's
+encoder says (codec, size, frame rate, bitrate; lab/media.py); the snapshot is
 `/ISAPI/Streaming/channels/101/picture`. Faults: auth_failure refuses every credential,
 api_error lists resource paths ("/ISAPI/Security/users", any method) or requests
 ("POST /ISAPI/Security/users") that answer statusCode 3 Device Error, obstructed greys the
@@ -25,7 +26,7 @@ from __future__ import annotations
 import zlib
 from typing import Any
 
-from provision.lab.camera import resolve_stream
+from provision.lab.digest import Challenge
 from provision.lab.faults import Faults
 from provision.lab.http import HttpServer, Request, Response
 from provision.lab.http_digest import DigestRealm
@@ -36,7 +37,8 @@ from provision.lab.isapi_resources import (
     response_status,
 )
 from provision.lab.isapi_state import DeviceIdentity, IsapiState
-from provision.lab.rtsp_server import RtspServer
+from provision.lab.media import ClipSource, encoded_clip
+from provision.lab.rtsp_server import RtspServer, StreamSource
 from provision.lab.snapshot import snapshot_jpeg
 
 SNAPSHOT_PATHS = ("/isapi/streaming/channels/101/picture", "/isapi/streaming/channels/1/picture")
@@ -76,7 +78,28 @@ class IsapiCamera:
         self.settings = IsapiState.factory(identity, admin[0], admin[1], clock_offset_s)
         self.realm = DigestRealm(f"IP Camera({crc % 100000:05d})")
         self._http = HttpServer(host, http_port, self._handle, faults)
-        self._rtsp = RtspServer(host, rtsp_port, faults, resolve_stream, server_name=model)
+        # RTSP takes the camera's own accounts by Digest, as the ONVIF lab camera's does.
+        rtsp_auth = Challenge(self.realm.realm, self.settings.passwords)
+        self._rtsp = RtspServer(
+            host, rtsp_port, faults, self.resolve_stream, server_name=model, auth=rtsp_auth
+        )
+
+    def resolve_stream(self, target: str) -> StreamSource | None:
+        """/Streaming/Channels/101 and 102 (any case) → what that channel's encoder sends now:
+        its codec, size, frame rate and bitrate (lab/media.py)."""
+        prefix = "/streaming/channels/"
+        if not target.lower().startswith(prefix) or not target[len(prefix) :].isdigit():
+            return None
+        channel = self.settings.channels.get(int(target[len(prefix) :]))
+        if channel is None:
+            return None
+        codec = channel.codec.replace(".", "")  # "H.265" → "H265"
+        fps = channel.max_frame_rate / 100
+        bitrate = (
+            channel.constant_bitrate if channel.quality_control == "CBR" else channel.vbr_upper_cap
+        )
+        clip = encoded_clip(codec, channel.width, channel.height, fps, bitrate)
+        return ClipSource(clip)
 
     # --- lifecycle (the lab's Simulator protocol) ---------------------------------------------
 

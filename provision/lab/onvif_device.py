@@ -1,7 +1,10 @@
 """ONVIF device management service (tds) of the simulated camera.
 
 Each handler takes the camera's state and the request's operation element and returns the
-response element as text, in the exact element order of devicemgmt.wsdl / onvif.xsd. The
+response element as text, in the exact element order of devicemgmt.wsdl / onvif.xsd (ONVIF
+ver10 device management, github.com/onvif/specs wsdl/ver10/device/wsdl/devicemgmt.wsdl). GetServices
+lists the device, Media1 (ver10) and Media2 (ver20) services; GetCapabilities has no Media2
+element in its schema, so it names Device and Media only, as cameras do. The
 OPERATIONS table also says which user level each operation needs (None: no authentication,
 which ONVIF allows for GetSystemDateAndTime so a client can measure the camera's clock first).
 User accounts live in onvif_users.
@@ -17,6 +20,8 @@ from lxml import etree
 
 from provision.lab.onvif_soap import (
     NS_TDS,
+    NS_TEV,
+    NS_TR2,
     NS_TRT,
     children,
     invalid_arg,
@@ -42,6 +47,18 @@ def device_xaddr(cam: CameraState) -> str:
 
 def media_xaddr(cam: CameraState) -> str:
     return f"http://{cam.host}:{cam.http_port}/onvif/media_service"
+
+
+MEDIA2_PATH = "/onvif/media2_service"
+EVENTS_PATH = "/onvif/event_service"
+
+
+def events_xaddr(cam: CameraState) -> str:
+    return f"http://{cam.host}:{cam.http_port}{EVENTS_PATH}"
+
+
+def media2_xaddr(cam: CameraState) -> str:
+    return f"http://{cam.host}:{cam.http_port}{MEDIA2_PATH}"
 
 
 def _bool(el: etree._Element, name: str, default: bool = False) -> bool:
@@ -125,7 +142,7 @@ def set_system_date_and_time(cam: CameraState, req: etree._Element) -> str:
 
 def get_capabilities(cam: CameraState, req: etree._Element) -> str:
     wanted = {(c.text or "").strip() for c in children(req, "Category")} or {"All"}
-    unsupported = wanted - {"All", "Device", "Media"}
+    unsupported = wanted - {"All", "Device", "Events", "Media"}
     if unsupported:
         raise receiver_fault(
             "ActionNotSupported",
@@ -144,6 +161,14 @@ def get_capabilities(cam: CameraState, req: etree._Element) -> str:
             "false</tt:SystemLogging><tt:FirmwareUpgrade>false</tt:FirmwareUpgrade>"
             "<tt:SupportedVersions><tt:Major>2</tt:Major><tt:Minor>40</tt:Minor>"
             "</tt:SupportedVersions></tt:System></tt:Device>"
+        )
+    if wanted & {"All", "Events"}:
+        parts.append(
+            f"<tt:Events><tt:XAddr>{x(events_xaddr(cam))}</tt:XAddr>"
+            "<tt:WSSubscriptionPolicySupport>false</tt:WSSubscriptionPolicySupport>"
+            "<tt:WSPullPointSupport>true</tt:WSPullPointSupport>"
+            "<tt:WSPausableSubscriptionManagerInterfaceSupport>false"
+            "</tt:WSPausableSubscriptionManagerInterfaceSupport></tt:Events>"
         )
     if wanted & {"All", "Media"}:
         parts.append(
@@ -180,8 +205,29 @@ def get_service_capabilities(_cam: CameraState, _req: etree._Element) -> str:
     )
 
 
+_MEDIA2_SERVICE_CAPS = (
+    '<tr2:Capabilities SnapshotUri="true" Rotation="false" VideoSourceMode="false" OSD="false"'
+    ' TemporaryOSDText="false" Mask="false" SourceMask="false">'
+    '<tr2:ProfileCapabilities MaximumNumberOfProfiles="2"'
+    ' ConfigurationsSupported="VideoSource VideoEncoder"/>'
+    '<tr2:StreamingCapabilities RTSPStreaming="true" RTPMulticast="false" RTP_RTSP_TCP="true"'
+    ' NonAggregateControl="false" AutoStartMulticast="false"/></tr2:Capabilities>'
+)
+
+
+_EVENTS_SERVICE_CAPS = (
+    '<tev:Capabilities WSSubscriptionPolicySupport="false"'
+    ' WSPausableSubscriptionManagerInterfaceSupport="false" MaxPullPoints="10"/>'
+)
+
+
 def media_service_capabilities() -> str:
     return _MEDIA_SERVICE_CAPS
+
+
+def media2_service_capabilities() -> str:
+    """tr2:Capabilities (ver20 media.wsdl), for GetServices and Media2's own answer."""
+    return _MEDIA2_SERVICE_CAPS
 
 
 def get_services(cam: CameraState, req: etree._Element) -> str:
@@ -190,6 +236,8 @@ def get_services(cam: CameraState, req: etree._Element) -> str:
     for namespace, xaddr, caps in (
         (NS_TDS, device_xaddr(cam), f"<tds:Capabilities>{_DEVICE_SERVICE_CAPS}</tds:Capabilities>"),
         (NS_TRT, media_xaddr(cam), _MEDIA_SERVICE_CAPS),
+        (NS_TR2, media2_xaddr(cam), _MEDIA2_SERVICE_CAPS),
+        (NS_TEV, events_xaddr(cam), _EVENTS_SERVICE_CAPS),
     ):
         services.append(
             f"<tds:Service><tds:Namespace>{namespace}</tds:Namespace>"
@@ -263,7 +311,79 @@ def set_ntp(cam: CameraState, req: etree._Element) -> str:
     return "<tds:SetNTPResponse/>"
 
 
+def get_scopes(cam: CameraState, _req: etree._Element) -> str:
+    """Fixed scopes as Profile S/T cameras announce them (ONVIF Core 7.3.2.1)."""
+    scopes = (
+        "type/video_encoder",
+        "Profile/Streaming",
+        "Profile/T",
+        f"hardware/{cam.identity.model}",
+        f"name/{cam.hostname}",
+        "location/country/china",
+    )
+    return (
+        "<tds:GetScopesResponse>"
+        + "".join(
+            f"<tds:Scopes><tt:ScopeDef>Fixed</tt:ScopeDef><tt:ScopeItem>"
+            f"onvif://www.onvif.org/{x(scope)}</tt:ScopeItem></tds:Scopes>"
+            for scope in scopes
+        )
+        + "</tds:GetScopesResponse>"
+    )
+
+
+def _mac(cam: CameraState) -> str:
+    """A stable locally administered MAC address derived from the serial."""
+    digest = sum(ord(c) * 31**i for i, c in enumerate(cam.identity.serial)) & 0xFFFFFFFF
+    return "02:00:" + ":".join(f"{(digest >> s) & 0xFF:02x}" for s in (24, 16, 8, 0))
+
+
+def get_network_interfaces(cam: CameraState, _req: etree._Element) -> str:
+    return (
+        '<tds:GetNetworkInterfacesResponse><tds:NetworkInterfaces token="eth0">'
+        "<tt:Enabled>true</tt:Enabled><tt:Info><tt:Name>eth0</tt:Name>"
+        f"<tt:HwAddress>{_mac(cam)}</tt:HwAddress><tt:MTU>1500</tt:MTU></tt:Info>"
+        "<tt:IPv4><tt:Enabled>true</tt:Enabled><tt:Config><tt:Manual>"
+        f"<tt:Address>{x(cam.host)}</tt:Address><tt:PrefixLength>24</tt:PrefixLength>"
+        "</tt:Manual><tt:DHCP>false</tt:DHCP></tt:Config></tt:IPv4>"
+        "</tds:NetworkInterfaces></tds:GetNetworkInterfacesResponse>"
+    )
+
+
+def get_dns(_cam: CameraState, _req: etree._Element) -> str:
+    return (
+        "<tds:GetDNSResponse><tds:DNSInformation><tt:FromDHCP>false</tt:FromDHCP>"
+        "<tt:DNSManual><tt:Type>IPv4</tt:Type><tt:IPv4Address>8.8.8.8</tt:IPv4Address>"
+        "</tt:DNSManual></tds:DNSInformation></tds:GetDNSResponse>"
+    )
+
+
+def get_network_protocols(cam: CameraState, _req: etree._Element) -> str:
+    protocols = (("HTTP", True, 80), ("HTTPS", False, 443), ("RTSP", True, 554))
+    return (
+        "<tds:GetNetworkProtocolsResponse>"
+        + "".join(
+            f"<tds:NetworkProtocols><tt:Name>{name}</tt:Name><tt:Enabled>{xbool(on)}"
+            f"</tt:Enabled><tt:Port>{port}</tt:Port></tds:NetworkProtocols>"
+            for name, on, port in protocols
+        )
+        + "</tds:GetNetworkProtocolsResponse>"
+    )
+
+
+def get_discovery_mode(_cam: CameraState, _req: etree._Element) -> str:
+    return (
+        "<tds:GetDiscoveryModeResponse><tds:DiscoveryMode>Discoverable</tds:DiscoveryMode>"
+        "</tds:GetDiscoveryModeResponse>"
+    )
+
+
 OPERATIONS: Operations = {
+    "GetScopes": ("User", get_scopes),
+    "GetNetworkInterfaces": ("User", get_network_interfaces),
+    "GetDNS": ("User", get_dns),
+    "GetNetworkProtocols": ("User", get_network_protocols),
+    "GetDiscoveryMode": ("User", get_discovery_mode),
     "GetDeviceInformation": ("User", get_device_information),
     "GetSystemDateAndTime": (None, get_system_date_and_time),
     "SetSystemDateAndTime": ("Administrator", set_system_date_and_time),

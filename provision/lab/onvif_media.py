@@ -1,7 +1,8 @@
 """ONVIF media service (trt, Media1) of the simulated camera: profiles, encoders, URIs, OSD.
 
 Two fixed profiles (Profile_1 main, Profile_2 sub) share one video source. Element order follows
-media.wsdl / onvif.xsd exactly; see onvif_state.ENCODINGS for how H.265 is represented. The OSD
+media.wsdl / onvif.xsd exactly; see onvif_state.MEDIA1_ENCODINGS for H.265 (Media2 only,
+onvif_media2). The OSD
 operations (also Media1) live in onvif_osd.
 """
 
@@ -17,10 +18,10 @@ from provision.lab.onvif_soap import child, invalid_arg, text, x
 from provision.lab.onvif_state import (
     BITRATE_RANGE_KBPS,
     ENCODING_INTERVAL_RANGE,
-    ENCODINGS,
     FRAME_RATE_RANGE,
     GOV_LENGTH_RANGE,
     H264_PROFILES,
+    MEDIA1_ENCODINGS,
     PROFILE_NAMES,
     PROFILES,
     QUALITY_RANGE,
@@ -55,10 +56,11 @@ def snapshot_uri(cam: CameraState) -> str:
 
 
 def _encoder_xml(enc: EncoderConfig, tag: str) -> str:
+    """Media1's view: H264 whatever the encoder runs (see onvif_state.MEDIA1_ENCODINGS)."""
     quality = f"{enc.quality:g}"
     return (
         f'<{tag} token="{x(enc.token)}"><tt:Name>{x(enc.name)}</tt:Name><tt:UseCount>1'
-        f"</tt:UseCount><tt:Encoding>{enc.encoding}</tt:Encoding><tt:Resolution><tt:Width>"
+        f"</tt:UseCount><tt:Encoding>H264</tt:Encoding><tt:Resolution><tt:Width>"
         f"{enc.width}</tt:Width><tt:Height>{enc.height}</tt:Height></tt:Resolution>"
         f"<tt:Quality>{quality}</tt:Quality><tt:RateControl><tt:FrameRateLimit>"
         f"{enc.frame_rate}</tt:FrameRateLimit><tt:EncodingInterval>{enc.encoding_interval}"
@@ -159,8 +161,12 @@ def validated_encoder(cam: CameraState, conf: etree._Element) -> EncoderConfig:
     """
     enc = _encoder(cam, conf.get("token", ""))
     encoding = text(conf, "Encoding") or enc.encoding
-    if encoding not in ENCODINGS:
-        raise invalid_arg("ConfigModify", reason=f"Encoding {encoding} unsupported: {ENCODINGS}")
+    if encoding not in MEDIA1_ENCODINGS:
+        raise invalid_arg(
+            "ConfigModify",
+            reason=f"Encoding {encoding} is not a Media1 VideoEncoding here (H264 only); "
+            "set H265 through the Media2 service",
+        )
     res = child(conf, "Resolution")
     width = _int_in(text(res, "Width"), (1, 10000), "Width", enc.width)
     height = _int_in(text(res, "Height"), (1, 10000), "Height", enc.height)

@@ -26,6 +26,8 @@ from provision.lab.http import Response
 SOAP_ENV = "http://www.w3.org/2003/05/soap-envelope"
 NS_TDS = "http://www.onvif.org/ver10/device/wsdl"
 NS_TRT = "http://www.onvif.org/ver10/media/wsdl"
+NS_TR2 = "http://www.onvif.org/ver20/media/wsdl"
+NS_TEV = "http://www.onvif.org/ver10/events/wsdl"
 NS_TT = "http://www.onvif.org/ver10/schema"
 NS_TER = "http://www.onvif.org/ver10/error"
 NS_WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
@@ -34,7 +36,8 @@ NS_WSU = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-uti
 _ENVELOPE_HEAD = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'
     f'<env:Envelope xmlns:env="{SOAP_ENV}" xmlns:tds="{NS_TDS}" xmlns:trt="{NS_TRT}"'
-    f' xmlns:tt="{NS_TT}" xmlns:ter="{NS_TER}"><env:Body>'
+    f' xmlns:tr2="{NS_TR2}" xmlns:tev="{NS_TEV}" xmlns:tt="{NS_TT}" xmlns:ter="{NS_TER}">'
+    "<env:Body>"
 )
 _ENVELOPE_TAIL = "</env:Body></env:Envelope>"
 CONTENT_TYPE = "application/soap+xml; charset=utf-8"
@@ -173,7 +176,7 @@ def authenticate(
     """
     token = child(child(header, "Security"), "UsernameToken")
     if token is None:
-        raise sender_fault("NotAuthorized", reason="Sender not authorized: no WS-Security token")
+        raise sender_fault("NotAuthorized", reason="Sender not Authorized: no WS-Security token")
     username = text(token, "Username") or ""
     password_el = child(token, "Password")
     supplied = (password_el.text or "").strip() if password_el is not None else ""
@@ -183,14 +186,14 @@ def authenticate(
     if is_digest:
         if not created or nonce_b64 is None:
             raise sender_fault(
-                "NotAuthorized", reason="Sender not authorized: digest lacks Created"
+                "NotAuthorized", reason="Sender not Authorized: digest lacks Created"
             )
         try:
             stamp = datetime.fromisoformat(created.replace("Z", "+00:00"))
             nonce = base64.b64decode(nonce_b64, validate=True)
         except ValueError as exc:
             raise sender_fault(
-                "NotAuthorized", reason=f"Sender not authorized: bad Created/Nonce ({exc})"
+                "NotAuthorized", reason=f"Sender not Authorized: bad Created/Nonce ({exc})"
             ) from exc
         if stamp.tzinfo is None:
             stamp = stamp.replace(tzinfo=UTC)
@@ -199,7 +202,7 @@ def authenticate(
             raise sender_fault(
                 "NotAuthorized",
                 reason=(
-                    f"Sender not authorized: the UsernameToken timestamp is stale "
+                    f"Sender not Authorized: the UsernameToken timestamp is stale "
                     f"({skew:+.0f} s from the camera clock, allowed ±{window_s:g} s)"
                 ),
             )
@@ -208,7 +211,7 @@ def authenticate(
         expected = password_digest(nonce, created or "", entry[0]) if is_digest else entry[0]
         if hmac.compare_digest(expected.encode(), supplied.encode()):
             return username, entry[1]
-    raise sender_fault("NotAuthorized", reason="Sender not authorized: wrong username or password")
+    raise sender_fault("NotAuthorized", reason="Sender not Authorized: wrong username or password")
 
 
 _LEVEL_RANK = {"User": 1, "Operator": 2, "Administrator": 3}
@@ -218,5 +221,5 @@ def require_level(level: str, needed: str, operation: str) -> None:
     """ONVIF access classes, simplified: reads need User, changes Operator, accounts Admin."""
     if _LEVEL_RANK.get(level, 0) < _LEVEL_RANK[needed]:
         raise sender_fault(
-            "NotAuthorized", reason=f"Sender not authorized: {operation} requires {needed}"
+            "NotAuthorized", reason=f"Sender not Authorized: {operation} requires {needed}"
         )

@@ -32,11 +32,13 @@ GOV_LENGTH_RANGE = (1, 400)
 QUALITY_RANGE = (0, 100)
 ENCODING_INTERVAL_RANGE = (1, 30)
 H264_PROFILES = ("Baseline", "Main", "High")
-# Media1's tt:VideoEncoding enum is JPEG|MPEG4|H264; ONVIF names H.265 only in Media2 (ver20),
-# which this lab does not serve. So the lab also accepts and reports the literal "H265" in
-# Media1's Encoding element (outside the schema; zeep passes enum values through unchecked).
-# GovLength for either codec travels in the H264 element. JPEG/MPEG4 answer ConfigModify.
-ENCODINGS = ("H264", "H265")
+# Media1's tt:VideoEncoding enum is JPEG|MPEG4|H264 (onvif.xsd ver10), so Media1 sets only H.264
+# and refuses "H265" (Sender/InvalidArgVal/ConfigModify); Media2 (ver20 media.wsdl,
+# tt:VideoEncodingMimeNames) sets H264 or H265. An encoder running H.265 is described to Media1
+# as H264, as Hikvision firmware does (Media1 has no word for it); a Media1 client that writes
+# that back turns the stream into H.264, as on the camera. JPEG/MPEG4 answer ConfigModify.
+MEDIA1_ENCODINGS = ("H264",)
+ENCODINGS = ("H264", "H265")  # Media2
 
 # Profile token → (encoder token, RTSP path). Main is channel 101, sub 102 (Hikvision layout,
 # which the precinct's video platform expects).

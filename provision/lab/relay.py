@@ -25,12 +25,16 @@ VIEWER_QUEUE_MAX = 2048  # packets queued for one slow viewer before dropping
 _HEADER = struct.Struct("!BBHII")
 
 
-def _has_keyframe(packet: bytes) -> bool:
-    """Does this RTP packet carry an IDR slice or an SPS (RFC 6184 single/STAP-A/FU-A)?"""
+def _has_keyframe(packet: bytes, h265: bool = False) -> bool:
+    """Does this RTP packet carry a keyframe or a parameter set? H.264 (RFC 6184: IDR or SPS in
+    a single NAL, STAP-A or FU-A packet) or H.265 (RFC 7798: IRAP 16-23 or VPS/SPS/PPS in a
+    single NAL, AP or FU packet)."""
     try:
         payload = parse_rtp(packet).payload
     except ValueError:
         return False
+    if h265:
+        return _h265_keyframe(payload)
     kind = payload[0] & 0x1F if payload else 0
     if kind == 28 and len(payload) > 1:  # FU-A: the fragmented NAL's type is in the FU header
         return payload[1] & 0x1F in (5, 7)
@@ -42,6 +46,26 @@ def _has_keyframe(packet: bytes) -> bool:
             offset += 2 + int.from_bytes(payload[offset : offset + 2], "big")
         return False
     return kind in (5, 7)
+
+
+def _is_h265_key(kind: int) -> bool:
+    return 16 <= kind <= 23 or 32 <= kind <= 34
+
+
+def _h265_keyframe(payload: bytes) -> bool:
+    if len(payload) < 3:
+        return False
+    kind = (payload[0] >> 1) & 0x3F
+    if kind == 49:  # FU: the fragmented NAL's type is in the FU header
+        return _is_h265_key(payload[2] & 0x3F)
+    if kind == 48:  # AP: 16-bit size + NAL, repeated after the 2-byte payload header
+        offset = 2
+        while offset + 2 < len(payload):
+            if _is_h265_key((payload[offset + 2] >> 1) & 0x3F):
+                return True
+            offset += 2 + int.from_bytes(payload[offset : offset + 2], "big")
+        return False
+    return _is_h265_key(kind)
 
 
 class RelaySubscription:
@@ -99,6 +123,7 @@ class RelaySource:
 
     def __init__(self, media: MediaDescription) -> None:
         self.media = media
+        self._h265 = media.encoding.upper() in ("H265", "HEVC")
         self.subscribers: set[RelaySubscription] = set()
         self.frames = self.key_frames = self.gop_size = 0
         self._gop: list[bytes] = []  # complete frames since the last keyframe
@@ -122,7 +147,7 @@ class RelaySource:
             return
         at_start = not self._frame
         self._frame.append(packet)
-        self._frame_is_key = self._frame_is_key or _has_keyframe(packet)
+        self._frame_is_key = self._frame_is_key or _has_keyframe(packet, self._h265)
         for sub in self.subscribers:
             sub.feed(packet, at_frame_start=at_start)
         if packet[1] & 0x80:  # marker: last packet of the frame

@@ -10,12 +10,27 @@ Cost model: an idle server is one listening socket. A playing session is one tas
 batches from its `RtpSubscription` (which does the pacing) and writing them out; it stops on
 TEARDOWN, PAUSE or disconnect. UDP sockets are bound only when a client first asks for UDP.
 
-Construct as `RtspServer(host, port, faults, resolve)`: `resolve(path)` maps a request path such
-as "/Streaming/Channels/101" (no query string) to a `StreamSource`, or None for 404. Port 0 binds
-an ephemeral port, readable from `.port` after `start()`. Faults: `rtsp_down`/`dead` close the
-listener and drop every connection (call `sync_faults()` after flipping them; a connection that
-sends a request while the fault is on is dropped at once); `latency_ms` delays every answer;
-`timeout` reads requests and never answers.
+Construct as `RtspServer(host, port, faults, resolve, *, auth=None)`. `resolve(target)` maps a
+request target to a `StreamSource`, or None for 404. The target is the URL's path, with its
+query string when it has one: "/Streaming/Channels/101", or Dahua's
+"/cam/realmonitor?channel=1&subtype=0". A target with a query the resolver does not know is
+tried again without it (Hikvision accepts "/Streaming/Channels/101?transportmode=unicast").
+Track URLs are the Content-Base (the target plus "/") plus the SDP control ("trackID=0"), also
+after a query, as ffmpeg and GStreamer build them.
+
+Authentication (RFC 2326 section 16.48 reusing RFC 2617): `auth` is a `digest.Challenge`
+applying to every path, or a callable `auth(target) -> Challenge | None` (the resolved target,
+as `resolve` saw it) for per-path rules; None (the default) leaves the server open, as before.
+A protected path answers every method except OPTIONS without valid credentials with `401
+Unauthorized` and one `WWW-Authenticate` line per scheme (Digest; Basic too when the
+Challenge offers it), as Hikvision and Dahua cameras do; the `auth_failure` fault refuses even
+the right credentials. Session methods (PLAY, TEARDOWN, ...) are checked against the path
+their session was set up on.
+
+Port 0 binds an ephemeral port, readable from `.port` after `start()`. Faults:
+`rtsp_down`/`dead` close the listener and drop every connection (call `sync_faults()` after
+flipping them; a connection that sends a request while the fault is on is dropped at once);
+`latency_ms` delays every answer; `timeout` reads requests and never answers.
 """
 
 from __future__ import annotations
@@ -29,6 +44,7 @@ from email.utils import formatdate
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from provision.lab.digest import Challenge
 from provision.lab.faults import Faults
 from provision.lab.http import nodelay
 from provision.protocols.rtsp import RtspMessage, bind_udp_pair, read_message
@@ -59,10 +75,12 @@ class StreamSource(Protocol):
 
 
 Resolver = Callable[[str], "StreamSource | None"]
+AuthRule = Callable[[str], "Challenge | None"]
 
 REASONS = {
     200: "OK",
     400: "Bad Request",
+    401: "Unauthorized",
     404: "Not Found",
     454: "Session Not Found",
     455: "Method Not Valid in This State",
@@ -86,6 +104,7 @@ class _Connection:
 class _Session:
     id: str
     source: StreamSource
+    target: str  # the resolved request target, which decides authentication
     track_url: str
     conn: _Connection
     channel: int | None  # interleaved RTP channel when RTP rides the RTSP connection
@@ -100,6 +119,7 @@ class _Reply:
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
     start: _Session | None = None  # a session whose RTP starts once this reply is written
+    challenges: list[str] = field(default_factory=list)  # WWW-Authenticate, one line each
 
 
 class RtspServer:
@@ -111,8 +131,10 @@ class RtspServer:
         resolve: Resolver,
         *,
         server_name: str = "provision-lab-rtsp",
+        auth: Challenge | AuthRule | None = None,
     ) -> None:
         self.host, self.port, self.faults, self.resolve = host, port, faults, resolve
+        self.auth = auth
         self.server_name = server_name
         self._server: asyncio.Server | None = None
         self._conns: set[_Connection] = set()
@@ -163,7 +185,7 @@ class RtspServer:
         return [
             {
                 "id": s.id,
-                "path": self._path(s.track_url).strip("/"),
+                "path": (urlsplit(s.track_url).path or "/").strip("/"),
                 "peer": s.conn.peer_host,
                 "transport": "TCP" if s.channel is not None else "UDP",
                 "playing": s.pump is not None and not s.pump.done(),
@@ -227,6 +249,7 @@ class RtspServer:
             f"Date: {formatdate(usegmt=True)}",
         ]
         lines += [f"{k}: {v}" for k, v in reply.headers.items()]
+        lines += [f"WWW-Authenticate: {c}" for c in reply.challenges]
         if reply.body:
             lines += ["Content-Type: application/sdp", f"Content-Length: {len(reply.body)}"]
         return ("\r\n".join(lines) + "\r\n\r\n").encode() + reply.body
@@ -239,7 +262,7 @@ class RtspServer:
         if method == "OPTIONS":
             return _Reply(200, {"Public": PUBLIC})
         if method == "DESCRIBE":
-            return self._describe(url)
+            return self._describe(url, msg.headers)
         if method == "SETUP":
             return await self._setup(conn, url, msg.headers)
         if method not in ("PLAY", "PAUSE", "TEARDOWN", "GET_PARAMETER", "SET_PARAMETER"):
@@ -250,6 +273,8 @@ class RtspServer:
             return _Reply(454)
         if session is None:  # a session-less keep-alive
             return _Reply(200)
+        if (refusal := self._refusal(session.target, method, msg.headers)) is not None:
+            return refusal
         headers = {"Session": f"{sid};timeout={SESSION_TIMEOUT_S}"}
         if method == "PLAY":
             return self._play(session, headers)
@@ -259,16 +284,48 @@ class RtspServer:
                 self._end(session)
         return _Reply(200, headers)
 
-    # -- methods -----------------------------------------------------------------------------
+    # -- targets and authentication ------------------------------------------------------
 
     @staticmethod
-    def _path(url: str) -> str:
-        return urlsplit(url).path or "/"
+    def _target(url: str) -> str:
+        """The request target: path, plus "?query" when there is one."""
+        parts = urlsplit(url)
+        path = parts.path or "/"
+        return f"{path}?{parts.query}" if parts.query else path
 
-    def _describe(self, url: str) -> _Reply:
-        source = self.resolve(self._path(url))
-        if source is None:
+    def _lookup(self, target: str) -> tuple[str, StreamSource] | None:
+        """(the target the resolver knows, its source): exact first, then without the query."""
+        for candidate in dict.fromkeys((target, target.partition("?")[0])):
+            source = self.resolve(candidate)
+            if source is not None:
+                return candidate, source
+        return None
+
+    def _challenge(self, target: str) -> Challenge | None:
+        if self.auth is None or isinstance(self.auth, Challenge):
+            return self.auth
+        return self.auth(target)
+
+    def _refusal(self, target: str, method: str, headers: dict[str, str]) -> _Reply | None:
+        """None when `target` is open or the request carries a camera user's credentials;
+        otherwise the 401 with fresh challenges."""
+        challenge = self._challenge(target)
+        if challenge is None:
+            return None
+        user, stale = challenge.check(method, headers.get("authorization"))
+        if user is not None and not self.faults.auth_failure:
+            return None
+        return _Reply(401, challenges=challenge.headers(stale=stale))
+
+    # -- methods -----------------------------------------------------------------------------
+
+    def _describe(self, url: str, headers: dict[str, str]) -> _Reply:
+        found = self._lookup(self._target(url))
+        if found is None:
             return _Reply(404)
+        target, source = found
+        if (refusal := self._refusal(target, "DESCRIBE", headers)) is not None:
+            return refusal
         sdp = build_sdp(
             [source.sdp_media()],
             origin_host=self.host,
@@ -276,20 +333,23 @@ class RtspServer:
             session_name="Media Presentation",
         )
         parts = urlsplit(url)
-        base = f"{parts.scheme}://{parts.netloc}{parts.path}"
+        base = f"{parts.scheme}://{parts.netloc}{self._target(url)}"
         return _Reply(200, {"Content-Base": base.rstrip("/") + "/"}, sdp.encode())
 
-    def _resolve_track(self, path: str) -> StreamSource | None:
+    def _resolve_track(self, target: str) -> tuple[str, StreamSource] | None:
         """A SETUP URL is the stream URL plus the track's control ("trackID=0")."""
-        source = self.resolve(path)
-        if source is None and "/" in path.rstrip("/"):
-            source = self.resolve(path.rstrip("/").rsplit("/", 1)[0] or "/")
-        return source
+        found = self._lookup(target)
+        if found is None and "/" in target.rstrip("/"):
+            found = self._lookup(target.rstrip("/").rsplit("/", 1)[0] or "/")
+        return found
 
     async def _setup(self, conn: _Connection, url: str, headers: dict[str, str]) -> _Reply:
-        source = self._resolve_track(self._path(url))
-        if source is None:
+        found = self._resolve_track(self._target(url))
+        if found is None:
             return _Reply(404)
+        target, source = found
+        if (refusal := self._refusal(target, "SETUP", headers)) is not None:
+            return refusal
         chosen = _choose_transport(headers.get("transport", ""))
         if chosen is None:
             return _Reply(461)
@@ -305,7 +365,7 @@ class RtspServer:
         kind, port = chosen
         if kind == "tcp":
             transport = f"RTP/AVP/TCP;unicast;interleaved={port}-{port + 1}"
-            session = _Session(sid, source, url, conn, port, None)
+            session = _Session(sid, source, target, url, conn, port, None)
         else:
             if self._udp is None:
                 self._udp = await bind_udp_pair(self.host)
@@ -314,7 +374,7 @@ class RtspServer:
                 f"RTP/AVP;unicast;client_port={port}-{port + 1};"
                 f"server_port={server_port}-{server_port + 1}"
             )
-            session = _Session(sid, source, url, conn, None, (conn.peer_host, port))
+            session = _Session(sid, source, target, url, conn, None, (conn.peer_host, port))
         self._sessions[sid] = session
         conn.sessions.add(sid)
         return _Reply(

@@ -143,12 +143,20 @@ def test_apply_converges_in_one_call_per_configuration(rig: Callable[..., Rig]) 
 
         return record
 
+    def recording2(call: Callable[..., Any]) -> Callable[..., Any]:
+        def record(operation: str, body: str) -> Any:
+            sent.append(f"media2:{operation}")
+            return call(operation, body)
+
+        return record
+
     session.device, session.media = recording(session.device), recording(session.media)  # type: ignore[method-assign]
+    session.media2 = recording2(session.media2)  # type: ignore[method-assign]
     driver.apply(changes)
     assert sent == [
         "SetHostname",
         "SetNTP",
-        "SetVideoEncoderConfiguration",  # resolution, codec and bitrate in one call
+        "media2:SetVideoEncoderConfiguration",  # resolution, codec, bitrate: one Media2 call
         "CreateOSD",
         "SetSystemDateAndTime",
         "CreateUsers",  # operator and auditor in one call
@@ -166,7 +174,9 @@ def test_apply_converges_in_one_call_per_configuration(rig: Callable[..., Rig]) 
     assert (clock.DateTimeType, clock.TimeZone.TZ) == ("NTP", "CST-8")
     profile = media.GetProfiles()[0]
     enc = profile.VideoEncoderConfiguration
-    assert (enc.Encoding, enc.Resolution.Width, enc.Resolution.Height) == ("H265", 2560, 1440)
+    # Media1 has no word for H.265 and says H264, as cameras do; the stream is H.265.
+    assert (enc.Encoding, enc.Resolution.Width, enc.Resolution.Height) == ("H264", 2560, 1440)
+    assert sim.state()["encoders"]["main"]["encoding"] == "H265"
     assert (enc.RateControl.FrameRateLimit, enc.RateControl.BitrateLimit) == (25, 2048)
     assert enc.H264.GovLength == 50 and enc.Quality == 60  # untouched fields kept
     token = profile.VideoSourceConfiguration.token

@@ -193,6 +193,15 @@ def test_one_failing_camera_never_stops_the_others(lab: Env) -> None:
     by_device = {d["device"]: d for d in report["devices"]}
     assert by_device[victim]["status"] == "failed"
     assert "SetVideoEncoderConfiguration" in by_device[victim]["error"]
+    # The camera never got the view-only account (its apply stopped first), so the platform's
+    # pull of it is refused, as a real camera refuses it: forwarding fails for that feed only.
+    # On a fresh lab that is the first apply and forwarding fails for that feed only; after an
+    # earlier apply the camera has the account and its feed is already forwarded.
+    streams = by_device.pop(f"{SCHOOL}/streams")
+    if streams["status"] == "failed":
+        assert "gate-face" in streams["error"] and "gate-plaza" not in streams["error"]
+    else:
+        assert streams["status"] in ("changed", "unchanged")
     others = [d for name, d in by_device.items() if name != victim]
     assert all(d["status"] in ("changed", "unchanged") for d in others)
     # what had landed on the failed camera was put back: it is still at factory hostname
@@ -207,7 +216,8 @@ def test_one_failing_camera_never_stops_the_others(lab: Env) -> None:
     }
     assert f"{SCHOOL}/core" in devices and len(devices) >= 30
     code, plan = _plan(lab)
-    assert code == 2 and [d["device"] for d in plan["devices"] if d["changes"]] == [victim]
+    pending = {d["device"] for d in plan["devices"] if d["changes"]}
+    assert code == 2 and victim in pending and pending <= {victim, f"{SCHOOL}/streams"}
     lab.run("apply", "-i", str(EXAMPLE), "--school", SCHOOL, "--lab", "--yes")
 
 

@@ -89,11 +89,17 @@ MATRIX: tuple[Row, ...] = (
         plan=Expect(2),
         apply=Expect(
             1,
-            {"gate-face": FAILED},
+            # The auditor was never created, so the platform's pull of the camera with it is
+            # refused (401), as a real camera refuses it: forwarding fails too.
+            {"gate-face": FAILED, "streams": FAILED},
             says="ONVIF CreateUsers failed: SOAP fault",
-            journal={"gate-face": ("applied", "not_applied", "rolled_back")},
+            journal={
+                "gate-face": ("applied", "not_applied", "rolled_back"),
+                "streams": ("applied",),  # the other cameras' proxies
+            },
         ),
-        verify=Expect(0),  # verify only reads: a fault on a setter is invisible to it
+        # Verify only reads, but the feed the camera refuses is missing at the platform.
+        verify=Expect(2, {"streams": FAIL}),
     ),
     Row(
         Fault("ssh_drop", "core", True, "the switch drops SSH on the first config line"),

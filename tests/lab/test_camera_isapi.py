@@ -6,12 +6,14 @@ it changes."""
 from __future__ import annotations
 
 import socket
+import subprocess
 from collections.abc import Iterator
 
 import pytest
 import requests
 from labsupport import LabLoop
 from requests.auth import HTTPBasicAuth, HTTPDigestAuth
+from tooling import require_program
 
 from provision.lab.camera_isapi import IsapiCamera
 from provision.lab.faults import Faults
@@ -182,15 +184,42 @@ def test_auth_failure_fault_refuses_the_right_password(cam: IsapiCamera) -> None
     assert get(cam, "/ISAPI/System/deviceInfo").status_code == 200
 
 
-def rtsp_status(cam: IsapiCamera, path: str) -> str:
+def rtsp_describe(cam: IsapiCamera, path: str) -> list[str]:
+    """The status line and headers of an unauthenticated DESCRIBE."""
     port = cam.endpoints()["rtsp"]
     with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
         sock.sendall(f"DESCRIBE rtsp://127.0.0.1:{port}{path} RTSP/1.0\r\nCSeq: 1\r\n\r\n".encode())
-        return sock.recv(4096).split(b"\r\n", 1)[0].decode()
+        return sock.recv(4096).split(b"\r\n\r\n", 1)[0].decode().split("\r\n")
 
 
-def test_rtsp_serves_hikvisions_channel_paths(cam: IsapiCamera) -> None:
-    assert rtsp_status(cam, "/Streaming/Channels/101").endswith("200 OK")
-    assert rtsp_status(cam, "/Streaming/Channels/102").endswith("200 OK")
-    assert rtsp_status(cam, "/Streaming/Channels/103").endswith("404 Not Found")
+def test_rtsp_serves_hikvisions_channel_paths_to_its_accounts_only(cam: IsapiCamera) -> None:
+    for channel in ("101", "102"):
+        status, *headers = rtsp_describe(cam, f"/Streaming/Channels/{channel}")
+        assert status == "RTSP/1.0 401 Unauthorized"
+        assert any(h.startswith("WWW-Authenticate: Digest realm=") for h in headers)
+    assert rtsp_describe(cam, "/Streaming/Channels/103")[0] == "RTSP/1.0 404 Not Found"
     assert cam.state()["stream_uris"]["main"].endswith("/Streaming/Channels/101")
+
+
+def test_a_channel_streams_what_its_encoder_says(cam: IsapiCamera) -> None:
+    ffprobe = require_program("ffprobe", "ffmpeg")
+    port = cam.endpoints()["rtsp"]
+    source = f"rtsp://admin:{PASSWORD}@127.0.0.1:{port}/Streaming/Channels/102"
+    entries = ["-show_entries", "stream=codec_name,width,height", "-of", "csv=p=0"]
+    done = subprocess.run(
+        [
+            ffprobe,
+            "-v",
+            "error",
+            "-rtsp_transport",
+            "tcp",
+            "-select_streams",
+            "v:0",
+            *entries,
+            source,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.stdout.strip() == "h264,640,360", done.stderr  # the factory sub stream

@@ -41,32 +41,48 @@ def stream_uri(cam: Camera, profile: str) -> str:
     return uri
 
 
-def rtsp_status(host: str, port: int, path: str) -> str:
-    """Status line of a raw RTSP DESCRIBE."""
+def rtsp_head(host: str, port: int, path: str, extra: str = "") -> str:
+    """Status line and headers of a raw RTSP DESCRIBE."""
     with socket.create_connection((host, port), timeout=5) as sock:
-        request = f"DESCRIBE rtsp://{host}:{port}{path} RTSP/1.0\r\nCSeq: 1\r\n\r\n"
+        request = f"DESCRIBE rtsp://{host}:{port}{path} RTSP/1.0\r\nCSeq: 1\r\n{extra}\r\n"
         sock.sendall(request.encode())
-        return sock.recv(4096).split(b"\r\n", 1)[0].decode()
+        return sock.recv(4096).split(b"\r\n\r\n", 1)[0].decode()
+
+
+def rtsp_status(host: str, port: int, path: str, extra: str = "") -> str:
+    return rtsp_head(host, port, path, extra).split("\r\n", 1)[0]
+
+
+def with_admin(uri: str) -> str:
+    return uri.replace("rtsp://", "rtsp://admin:admin@", 1)
 
 
 @pytest.mark.skipif(FFPROBE is None, reason="ffprobe (Debian package ffmpeg) is not installed")
-@pytest.mark.parametrize(("profile", "channel"), [("Profile_1", "101"), ("Profile_2", "102")])
-def test_ffprobe_plays_each_profile(cam: Camera, profile: str, channel: str) -> None:
+@pytest.mark.parametrize(
+    ("profile", "channel", "size"),
+    [("Profile_1", "101", (1920, 1080)), ("Profile_2", "102", (640, 360))],
+)
+def test_ffprobe_plays_each_profile(
+    cam: Camera, profile: str, channel: str, size: tuple[int, int]
+) -> None:
     uri = stream_uri(cam, profile)
     assert uri == f"rtsp://127.0.0.1:{cam.endpoints()['rtsp']}/Streaming/Channels/{channel}"
     # Decode three real frames (not just the SDP): the RTP must flow and be valid H.264.
     command = [FFPROBE or "ffprobe", "-v", "error", "-rtsp_transport", "tcp"]
     command += ["-analyzeduration", "0", "-probesize", "32", "-count_frames"]
     command += ["-read_intervals", "%+#3", "-select_streams", "v:0", "-of", "json"]
-    command += ["-show_entries", "stream=codec_name,width,height,nb_read_frames", uri]
+    command += ["-show_entries", "stream=codec_name,width,height,nb_read_frames", with_admin(uri)]
     out = subprocess.run(command, capture_output=True, text=True, timeout=30, check=True)
     stream = json.loads(out.stdout)["streams"][0]
-    assert stream == {"codec_name": "h264", "width": 320, "height": 180, "nb_read_frames": "3"}
+    width, height = size  # the factory encoder settings of each profile
+    assert stream == {"codec_name": "h264", "width": width, "height": height, "nb_read_frames": "3"}
 
 
 def test_unknown_path_is_404_and_rtsp_down_refuses(lab: LabLoop, cam: Camera) -> None:
     port = cam.endpoints()["rtsp"]
-    assert rtsp_status(cam.host, port, "/Streaming/Channels/101").endswith("200 OK")
+    basic = "Authorization: Basic YWRtaW46YWRtaW4=\r\n"  # admin:admin, a scheme not offered
+    refused = rtsp_status(cam.host, port, "/Streaming/Channels/101", basic)
+    assert refused.endswith("401 Unauthorized")
     assert rtsp_status(cam.host, port, "/Streaming/Channels/103").endswith("404 Not Found")
     cam.faults.rtsp_down = True
     lab.run(cam.sync_faults())
@@ -78,4 +94,16 @@ def test_unknown_path_is_404_and_rtsp_down_refuses(lab: LabLoop, cam: Camera) ->
     finally:
         cam.faults.rtsp_down = False
         lab.run(cam.sync_faults())
-    assert rtsp_status(cam.host, port, "/Streaming/Channels/102").endswith("200 OK")
+    assert rtsp_status(cam.host, port, "/Streaming/Channels/102").endswith("401 Unauthorized")
+
+
+def test_describe_without_credentials_is_a_digest_challenge(cam: Camera) -> None:
+    """RFC 2326 16.48 / RFC 2617: 401 with one WWW-Authenticate line, Digest only (the
+    camera's RTSP authentication is set to digest, as current Hikvision firmware ships)."""
+    head = rtsp_head(cam.host, cam.endpoints()["rtsp"], "/Streaming/Channels/101")
+    lines = head.split("\r\n")
+    assert lines[0] == "RTSP/1.0 401 Unauthorized"
+    challenges = [line for line in lines if line.lower().startswith("www-authenticate:")]
+    assert len(challenges) == 1
+    assert challenges[0].startswith('WWW-Authenticate: Digest realm="IP Camera(')
+    assert 'nonce="' in challenges[0] and 'stale="FALSE"' in challenges[0]

@@ -11,10 +11,13 @@ from collections.abc import Iterator
 import pytest
 import requests
 from PIL import Image, ImageStat
+from requests.auth import HTTPDigestAuth
 from test_camera_support import LabLoop, SoapClient
 
 from provision.lab.camera import Camera
 from provision.lab.faults import Faults
+
+ADMIN = HTTPDigestAuth("admin", "admin")
 
 
 @pytest.fixture(scope="module")
@@ -42,27 +45,33 @@ def grey_stddev(jpeg: bytes) -> float:
 
 
 def test_snapshot_is_a_busy_jpeg_and_grey_when_obstructed(cam: Camera) -> None:
-    resp = requests.get(snapshot_url(cam), timeout=5)
+    resp = requests.get(snapshot_url(cam), auth=ADMIN, timeout=5)
     assert resp.status_code == 200 and resp.headers["Content-Type"] == "image/jpeg"
     assert Image.open(io.BytesIO(resp.content)).size == (320, 180)
     assert grey_stddev(resp.content) > 40  # colour bars and a ramp, far from uniform
 
     cam.faults.obstructed = True
-    grey = requests.get(snapshot_url(cam), timeout=5).content
+    grey = requests.get(snapshot_url(cam), auth=ADMIN, timeout=5).content
     assert grey_stddev(grey) < 1.0
     assert ImageStat.Stat(Image.open(io.BytesIO(grey)).convert("L")).mean[0] == pytest.approx(
         128, abs=2
     )
     cam.faults.obstructed = False
-    assert grey_stddev(requests.get(snapshot_url(cam), timeout=5).content) > 40
+    assert grey_stddev(requests.get(snapshot_url(cam), auth=ADMIN, timeout=5).content) > 40
 
 
-def test_snapshot_auth(cam: Camera) -> None:
-    assert requests.get(snapshot_url(cam), auth=("admin", "admin"), timeout=5).status_code == 200
-    bad = requests.get(snapshot_url(cam), auth=("admin", "nope"), timeout=5)
-    assert bad.status_code == 401 and bad.headers["WWW-Authenticate"].startswith("Basic")
+def test_snapshot_answers_digest_and_refuses_no_basic_or_wrong_credentials(cam: Camera) -> None:
+    """As a camera with Digest web authentication: no credentials, Basic (even right) and a
+    wrong Digest password all get a 401 carrying a fresh Digest challenge (qop=auth)."""
+    url = snapshot_url(cam)
+    assert requests.get(url, auth=ADMIN, timeout=5).status_code == 200
+    for auth in (None, ("admin", "admin"), HTTPDigestAuth("admin", "nope")):
+        refused = requests.get(url, auth=auth, timeout=5)
+        challenge = refused.headers["WWW-Authenticate"]
+        assert refused.status_code == 401, auth
+        assert challenge.startswith('Digest realm="IP Camera(') and 'qop="auth"' in challenge
     cam.faults.auth_failure = True
-    assert requests.get(snapshot_url(cam), auth=("admin", "admin"), timeout=5).status_code == 401
+    assert requests.get(url, auth=ADMIN, timeout=5).status_code == 401
 
 
 def test_refuse_closes_and_reopens_the_listener(lab: LabLoop, cam: Camera) -> None:
@@ -74,7 +83,7 @@ def test_refuse_closes_and_reopens_the_listener(lab: LabLoop, cam: Camera) -> No
     cam.faults.refuse = False
     lab.run(cam.sync_faults())
     assert cam.endpoints()["http"] == port  # same address after the fault clears
-    assert requests.get(snapshot_url(cam), timeout=5).status_code == 200
+    assert requests.get(snapshot_url(cam), auth=ADMIN, timeout=5).status_code == 200
 
 
 def test_latency_fault_delays_onvif_answers(cam: Camera) -> None:

@@ -225,20 +225,9 @@ def test_encoder_validation_faults(admin: SoapClient, cam: Camera) -> None:
         "ter:NoConfig",
     ]
     assert cam.state()["encoders"]["main"]["resolution"] == "1920x1080"  # nothing applied
-    # H.265 (outside Media1's enum) is accepted and reported back literally.
-    assert etree_local(admin.media(encoder_body("VideoEncoderToken_1", "H265", 3840, 2160)))
-    got = admin.media(MEDIA_REQUESTS["GetVideoEncoderConfiguration"])
-    assert got.findtext(".//tt:Encoding", namespaces=NS) == "H265"
-    assert cam.state()["encoders"]["main"] == {
-        "encoding": "H265",
-        "resolution": "3840x2160",
-        "quality": 70.0,
-        "fps": 20,
-        "encoding_interval": 1,
-        "bitrate_kbps": 2048,
-        "gov_length": 40,
-        "h264_profile": "High",
-    }
+    # H.265 is outside Media1's enum: refused, nothing applied (Media2 sets it).
+    assert codes(encoder_body("VideoEncoderToken_1", "H265", 3840, 2160)) == config_modify
+    assert cam.state()["encoders"]["main"]["encoding"] == "H264"
 
 
 def test_osd_lifecycle(admin: SoapClient, cam: Camera) -> None:
