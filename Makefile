@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# pytest-xdist workers; a test module (and its module-scoped lab) stays in one worker.
+WORKERS ?= 2
 
 .PHONY: demo test lint typecheck unit bench fuzz clean
 
@@ -26,7 +28,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy provision
 
 unit: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(WORKERS) --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python bench/validate.py
