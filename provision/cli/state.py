@@ -9,7 +9,7 @@ import click
 
 from provision.cli.errors import OK
 from provision.engine.journal import Journal
-from provision.engine.store import DEFAULT_PATH, is_postgres
+from provision.engine.state_url import DEFAULT_PATH, is_postgres
 from provision.errors import ProvisionError
 
 

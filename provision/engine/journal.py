@@ -28,15 +28,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from provision.drivers.base import Change
-from provision.engine.store import (
-    DEFAULT_PATH,
-    StateStore,
-    StoreUnusable,
-    is_postgres,
-    open_store,
-    redacted,
-    state_location,
-)
+from provision.engine.state_url import DEFAULT_PATH, is_postgres, redacted, state_location
+from provision.engine.store import StateStore, StoreUnusable, open_store
 from provision.errors import ProvisionError
 
 __all__ = ["DEFAULT_PATH", "Journal", "JournalError", "Row", "RunRow"]

@@ -12,17 +12,13 @@ anything else is a SQLite file path. It comes from `--state`/`--journal`, else
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import urlsplit, urlunsplit
 
+from provision.engine.state_url import is_postgres, redacted, state_location
 from provision.errors import ProvisionError
-
-DEFAULT_PATH = ".provision/journal.sqlite"
-POSTGRES_SCHEMES = ("postgresql", "postgres")
 
 
 class StateStore(Protocol):
@@ -51,29 +47,6 @@ class StateStore(Protocol):
 
 class StoreUnusable(ProvisionError):
     """The backend refused to open: its own error is the cause (the journal words it)."""
-
-
-def state_location(location: str | Path | None = None) -> str:
-    return str(
-        location
-        or os.environ.get("PROVISION_STATE")
-        or os.environ.get("PROVISION_JOURNAL")
-        or DEFAULT_PATH
-    )
-
-
-def is_postgres(location: str) -> bool:
-    return urlsplit(location).scheme in POSTGRES_SCHEMES
-
-
-def redacted(url: str) -> str:
-    """A URL without its password (user:***@host), fit for messages and logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
 
 
 def open_store(location: str | Path | None = None) -> StateStore:

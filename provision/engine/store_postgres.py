@@ -22,7 +22,7 @@ import psycopg
 from psycopg import errors as pg_errors
 
 from provision.engine.locks import LockBusy
-from provision.engine.store import redacted
+from provision.engine.state_url import redacted
 
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS runs (
