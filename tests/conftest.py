@@ -31,8 +31,8 @@ _TOOL_SKIP = re.compile(r"not (installed|available)|install it with|could not im
 def pytest_configure(config: pytest.Config) -> None:
     """Under pytest-xdist every worker is its own machine as far as labs go: its own port
     range (the offset already set, plus `worker * WORKER_PORT_STRIDE`), its own lab directory,
-    journal and lock directory, so two workers never bind one port or write one file. Set in
-    the environment, so lab subprocesses and in-process labs alike see it."""
+    journal, lock directory and known hosts, so two workers never bind one port or write one
+    file. Set in the environment, so lab subprocesses and in-process labs alike see it."""
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if worker is None:
         return
@@ -45,6 +45,8 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["PROVISION_LAB_DIR"] = str(Path(lab) / worker if lab else base / "lab")
     os.environ.setdefault("PROVISION_JOURNAL", str(base / "journal.sqlite"))
     os.environ.setdefault("PROVISION_LOCK_DIR", str(base / "locks"))
+    # module-scoped labs connect before the per-test known_hosts below is set
+    os.environ.setdefault("PROVISION_KNOWN_HOSTS", str(base / "known_hosts"))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -27,6 +27,12 @@ from provision.engine.locks import LockBusy
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.fixture(autouse=True)
+def _private_lock_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite's flocks live in PROVISION_LOCK_DIR: this test's, never the repository's."""
+    monkeypatch.setenv("PROVISION_LOCK_DIR", str(tmp_path / "locks"))
+
+
 def _one_run(journal: Journal, device: str = "s1/cam") -> str:
     run = journal.start_run("apply", "inv")
     changes = [Change("hostname", "old", "new"), Change("ntp", ["a"], ["b", "中文"])]
@@ -138,7 +144,7 @@ def test_a_killed_holder_frees_its_school(state_location: str) -> None:
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
-        cwd=ROOT,
+        cwd=ROOT,  # the checkout's provision, whichever directory pytest started in
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline() == "held\n"
