@@ -41,6 +41,7 @@ class PgServer:
     """One throwaway cluster; `database()` hands out a fresh database URL per call."""
 
     def __init__(self) -> None:
+        initdb, self._pg_ctl = pg_program("initdb"), pg_program("pg_ctl")  # or skip/fail
         self.root = Path(tempfile.mkdtemp(prefix="provision-pg-"))
         self.data, self.log = self.root / "data", self.root / "server.log"
         self._as: list[str] = []
@@ -49,10 +50,10 @@ class PgServer:
             owner = pwd.getpwnam("postgres")
             os.chown(self.root, owner.pw_uid, owner.pw_gid)
             self._as = ["runuser", "-u", "postgres", "--"]
-        initdb = [pg_program("initdb"), "-D", str(self.data), "-U", "provision"]
-        self._run([*initdb, "-A", "trust", "--no-sync", "-E", "UTF8", "--locale", "C"])
+        init = [initdb, "-D", str(self.data), "-U", "provision", "-A", "trust", "--no-sync"]
+        self._run([*init, "-E", "UTF8", "--locale", "C"])
         options = f"-k {self.root} -c listen_addresses='' -c fsync=off -c max_connections=50"
-        ctl = [pg_program("pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-o", options]
+        ctl = [self._pg_ctl, "-D", str(self.data), "-l", str(self.log), "-o", options]
         self._run([*ctl, "-w", "-t", "60", "start"])
 
     def _run(self, command: list[str]) -> None:
@@ -75,6 +76,6 @@ class PgServer:
 
     def stop(self) -> None:
         try:
-            self._run([pg_program("pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"])
+            self._run([self._pg_ctl, "-D", str(self.data), "-m", "immediate", "stop"])
         finally:
             shutil.rmtree(self.root, ignore_errors=True)

@@ -55,6 +55,7 @@ journal_option = click.option(
     "--state",
     "--journal",
     "journal_path",
+    type=click.Path(dir_okay=False),  # a URL is no existing path: it passes
     metavar="PATH|URL",
     help="Where the journal, run history and locks live: a SQLite file, or a "
     "postgresql://user@host/db URL shared by every machine [default: $PROVISION_STATE, "

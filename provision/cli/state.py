@@ -19,6 +19,10 @@ def command() -> None:
 
     A SQLite file on this machine by default; `--state postgresql://…` (or PROVISION_STATE)
     on apply, rollback and history shares it between every machine of a team and its pipeline.
+
+    \b
+    Example:
+      provision state migrate --to postgresql://provision@db.example/provision
     """
 
 
@@ -26,7 +30,7 @@ def command() -> None:
 @click.option(
     "--from",
     "source",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    type=click.Path(dir_okay=False, path_type=Path),
     help="The SQLite journal to copy [default: $PROVISION_JOURNAL or .provision/journal.sqlite].",
 )
 @click.option(
@@ -47,10 +51,10 @@ def migrate(source: Path | None, dest: str | None) -> int:
     """
     source = source or Path(os.environ.get("PROVISION_JOURNAL") or DEFAULT_PATH)
     dest = dest or os.environ.get("PROVISION_STATE")
-    if not source.is_file():
-        raise ProvisionError(f"{source}: no SQLite journal here to migrate; pass --from FILE")
     if not dest or not is_postgres(dest):
         raise ProvisionError("migrate copies into PostgreSQL: pass --to postgresql://…")
+    if not source.is_file():
+        raise ProvisionError(f"{source}: no SQLite journal here to migrate; pass --from FILE")
     reader, writer = Journal(source), Journal(dest)
     try:
         runs, changes = reader.copy_to(writer)
