@@ -41,18 +41,13 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["PROVISION_LAB_PORT_OFFSET"] = str(offset + index * WORKER_PORT_STRIDE)
     base = Path(tempfile.mkdtemp(prefix=f"provision-tests-{worker}-"))
     config.stash[_WORKER_DIR] = base
+    config.add_cleanup(lambda: shutil.rmtree(base, ignore_errors=True))  # a worker with no test
     lab = os.environ.get("PROVISION_LAB_DIR")
     os.environ["PROVISION_LAB_DIR"] = str(Path(lab) / worker if lab else base / "lab")
     os.environ.setdefault("PROVISION_JOURNAL", str(base / "journal.sqlite"))
     os.environ.setdefault("PROVISION_LOCK_DIR", str(base / "locks"))
     # module-scoped labs connect before the per-test known_hosts below is set
     os.environ.setdefault("PROVISION_KNOWN_HOSTS", str(base / "known_hosts"))
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    base = config.stash.get(_WORKER_DIR, None)
-    if base is not None:
-        shutil.rmtree(base, ignore_errors=True)
 
 
 def pytest_itemcollected(item: pytest.Item) -> None:
@@ -97,6 +92,16 @@ def city_copy(tmp_path: Path) -> Path:
     dest = tmp_path / "city"
     shutil.copytree(EXAMPLE, dest)
     return dest
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _worker_dir_removed(pytestconfig: pytest.Config) -> Iterator[None]:
+    """The worker's private directory goes with its session (the last worker to finish is
+    stopped before pytest_unconfigure would run, so this is done in the session's teardown)."""
+    yield
+    base = pytestconfig.stash.get(_WORKER_DIR, None)
+    if base is not None:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
