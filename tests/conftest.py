@@ -1,4 +1,6 @@
-"""Shared fixtures: the example city, and broken copies of it for validation tests."""
+"""Shared fixtures: the example city, and broken copies of it for validation tests; the run
+state backends (a SQLite file, a real PostgreSQL server); and the session set-up that keeps
+pytest-xdist workers apart and fails a CI run in which a test skipped for a missing tool."""
 
 from __future__ import annotations
 
@@ -33,6 +35,8 @@ def pytest_configure(config: pytest.Config) -> None:
     range (the offset already set, plus `worker * WORKER_PORT_STRIDE`), its own lab directory,
     journal, lock directory and known hosts, so two workers never bind one port or write one
     file. Set in the environment, so lab subprocesses and in-process labs alike see it."""
+    # A developer's shared state (PROVISION_STATE=postgresql://...) is never the tests' to use.
+    os.environ.pop("PROVISION_STATE", None)
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if worker is None:
         return
