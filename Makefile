@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# pytest-xdist workers; a test module (and its module-scoped lab) stays in one worker.
+WORKERS ?= 2
 
-.PHONY: demo test lint typecheck unit bench fuzz clean
+.PHONY: demo test setup lint typecheck unit bench fuzz clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,7 +17,12 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/provision demo -i examples/dalian
 
-test: $(STAMP) lint typecheck unit
+test: $(STAMP) setup lint typecheck unit
+
+# The programs the tests drive (Chromium, ffmpeg, GStreamer, SIPp, PostgreSQL...): installed
+# when missing and root, else named; under CI=true nothing may be missing.
+setup:
+	.ci/setup
 
 lint: $(STAMP)
 	$(BIN)/ruff check provision tests bench examples tools
@@ -26,7 +33,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy provision
 
 unit: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(WORKERS) --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python bench/validate.py

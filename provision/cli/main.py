@@ -23,6 +23,7 @@ from provision.cli import (
     render,
     rollback,
     schema,
+    state,
     validate,
     verify,
 )
@@ -60,6 +61,7 @@ cli.add_command(rollback.command)
 cli.add_command(history.command)
 cli.add_command(verify.command)
 cli.add_command(hostkey.command)
+cli.add_command(state.command)
 
 
 def main() -> None:

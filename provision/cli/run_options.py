@@ -1,5 +1,5 @@
 """Options plan, apply and rollback share: lab or field, report format, secrets, workers,
-timeout; and the journal's location for apply, rollback and history."""
+timeout; and where the state (journal, history, locks) lives for apply, rollback, history."""
 
 from __future__ import annotations
 
@@ -53,8 +53,12 @@ def run_options(func: F) -> F:
 
 
 journal_option = click.option(
+    "--state",
     "--journal",
     "journal_path",
-    type=click.Path(dir_okay=False),
-    help="Journal database [default: $PROVISION_JOURNAL or .provision/journal.sqlite].",
+    type=click.Path(dir_okay=False),  # a URL is no existing path: it passes
+    metavar="PATH|URL",
+    help="Where the journal, run history and locks live: a SQLite file, or a "
+    "postgresql://user@host/db URL shared by every machine [default: $PROVISION_STATE, "
+    "$PROVISION_JOURNAL or .provision/journal.sqlite].",
 )

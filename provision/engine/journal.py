@@ -1,7 +1,8 @@
 """The journal: every change of every run, written durably before a run reports success.
 
-SQLite in WAL mode with synchronous=FULL: a row that was written survives a power cut or a
-SIGKILL. One row per run and one per change (device, setting, before, after, time, outcome),
+Kept by a state store (engine/store.py): a SQLite file by default, or PostgreSQL shared by a
+team (`--state postgresql://…`); a row that was written survives a power cut or a SIGKILL
+either way. One row per run and one per change (device, setting, before, after, time, outcome),
 so `provision rollback RUN` can restore the before values and `provision history` can list
 runs. A device's changes are written as "pending" (the intent) before the device is touched,
 and settled in one transaction once it has been read back: after a crash, a device's rows are
@@ -16,7 +17,6 @@ import getpass
 import json
 import os
 import socket
-import sqlite3
 import threading
 import time
 import uuid
@@ -25,11 +25,14 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from provision.drivers.base import Change
+from provision.engine.state_url import DEFAULT_PATH, is_postgres, redacted, state_location
+from provision.engine.store import StateStore, StoreUnusable, open_store
 from provision.errors import ProvisionError
 
-DEFAULT_PATH = ".provision/journal.sqlite"
+__all__ = ["DEFAULT_PATH", "Journal", "JournalError", "Row", "RunRow"]
 
 
 class Row(StrEnum):
@@ -47,21 +50,6 @@ class Row(StrEnum):
 # a signal, or found RUNNING after its process is gone (killed, crashed, power cut).
 RUNNING, INTERRUPTED = "running", "interrupted"
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    run_id TEXT PRIMARY KEY, command TEXT NOT NULL, inventory TEXT NOT NULL,
-    started REAL NOT NULL, finished REAL, status TEXT NOT NULL, user TEXT, summary TEXT
-);
-CREATE TABLE IF NOT EXISTS changes (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL REFERENCES runs(run_id),
-    device TEXT NOT NULL, kind TEXT NOT NULL, setting TEXT NOT NULL,
-    before TEXT, after TEXT, at REAL NOT NULL, outcome TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS changes_run ON changes(run_id, device);
-"""
-# Added after the first release: journals written before then gain them on open.
-RUN_COLUMNS = {"pid": "INTEGER", "host": "TEXT"}
-
 
 @dataclass(frozen=True, slots=True)
 class RunRow:
@@ -78,10 +66,19 @@ class RunRow:
 
 
 class JournalError(ProvisionError):
-    """The journal file is not a readable, writable provision journal."""
+    """The journal is not a readable, writable provision journal (or cannot be reached)."""
 
-    def __init__(self, path: Path, exc: BaseException) -> None:
+    def __init__(self, path: str | Path, exc: BaseException) -> None:
+        where = str(path)
         what = " ".join(str(exc).split()) or type(exc).__name__
+        if is_postgres(where):
+            password = urlsplit(where).password
+            what = what.replace(password, "***") if password else what
+            super().__init__(
+                f"{redacted(where)}: the journal cannot be used ({what}). Nothing was changed. "
+                "Check that the server answers and the user may create tables in that database"
+            )
+            return
         super().__init__(
             f"{path}: the journal cannot be used ({what}). Nothing was changed. If the file is "
             f"damaged, move it aside (mv {path} {path}.damaged) and run again: a new journal "
@@ -89,35 +86,39 @@ class JournalError(ProvisionError):
         )
 
 
-def journal_path(path: str | Path | None = None) -> Path:
-    return Path(path or os.environ.get("PROVISION_JOURNAL") or DEFAULT_PATH)
-
-
 class Journal:
-    """Thread-safe: Nornir runs devices in threads, each recording its own changes."""
+    """Thread-safe: Nornir runs devices in threads, each recording its own changes.
 
-    def __init__(self, path: str | Path | None = None) -> None:
-        self.path = journal_path(path)
+    `location`: a SQLite path or a postgresql:// URL (engine/store.py says the defaults)."""
+
+    def __init__(self, location: str | Path | None = None) -> None:
+        self.where = state_location(location)
         self._lock = threading.Lock()
+        self._errors: tuple[type[BaseException], ...] = (json.JSONDecodeError, OSError)
         with self._guard():
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(SCHEMA)
-            have = {row[1] for row in self._db.execute("PRAGMA table_info(runs)")}
-            for name, sql_type in RUN_COLUMNS.items():
-                if name not in have:
-                    self._db.execute(f"ALTER TABLE runs ADD COLUMN {name} {sql_type}")
+            self._db: StateStore = open_store(self.where)
+        self._errors += self._db.errors
+        self.where = self._db.where  # without a password
 
     @contextlib.contextmanager
     def _guard(self) -> Iterator[None]:
-        """A journal that cannot be read or written is the user's file to fix, said in one
-        line naming it; never a traceback (and, before a run, no device is touched)."""
+        """A journal that cannot be read or written is the user's to fix, said in one line
+        naming it; never a traceback (and, before a run, no device is touched)."""
         try:
             yield
-        except (sqlite3.DatabaseError, json.JSONDecodeError, OSError) as exc:
-            raise JournalError(self.path, exc) from None
+        except StoreUnusable as exc:
+            raise JournalError(self.where, exc.__cause__ or exc) from None
+        except self._errors as exc:
+            raise JournalError(self.where, exc) from None
+
+    @contextlib.contextmanager
+    def school_locks(self, schools: list[str], wait_s: float = 0.0) -> Iterator[None]:
+        """The schools' locks where this journal lives: flocks beside a SQLite journal,
+        advisory locks in PostgreSQL (so runs on other machines wait too)."""
+        with contextlib.ExitStack() as held:
+            with self._guard():
+                held.enter_context(self._db.school_locks(schools, wait_s))
+            yield
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
@@ -130,8 +131,8 @@ class Journal:
     def start_run(self, command: str, inventory: str) -> str:
         run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]
         with self._locked():
-            self._db.execute(
-                "INSERT INTO runs (run_id, command, inventory, started, status, user, pid, host)"
+            self._db.query(
+                'INSERT INTO runs (run_id, command, inventory, started, status, "user", pid, host)'
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run_id,
@@ -164,14 +165,12 @@ class Journal:
             )
             for c in changes
         ]
-        with self._locked():
-            self._db.execute("BEGIN IMMEDIATE")
-            self._db.executemany(
-                "INSERT INTO changes (run_id, device, kind, setting, before, after, at, outcome)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        with self._locked(), self._db.transaction():
+            self._db.execute_many(
+                "INSERT INTO changes (run_id, device, kind, setting, before, after, at,"
+                " outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
-            self._db.execute("COMMIT")
 
     def intend(self, run_id: str, device: str, kind: str, changes: list[Change]) -> None:
         """Before a device is touched: its changes as pending rows, synced on return."""
@@ -182,22 +181,20 @@ class Journal:
         `landed`) or not_applied, all in one transaction, so a crash never leaves a device
         half settled."""
         names = [(run_id, device, c.setting) for c in landed]
-        with self._locked():
-            self._db.execute("BEGIN IMMEDIATE")
-            self._db.executemany(
+        with self._locked(), self._db.transaction():
+            self._db.execute_many(
                 "UPDATE changes SET outcome = ? WHERE run_id = ? AND device = ?"
                 " AND setting = ? AND outcome = ?",
                 [(Row.APPLIED, *name, Row.PENDING) for name in names],
             )
-            self._db.execute(
+            self._db.query(
                 "UPDATE changes SET outcome = ? WHERE run_id = ? AND device = ? AND outcome = ?",
                 (Row.NOT_APPLIED, run_id, device, Row.PENDING),
             )
-            self._db.execute("COMMIT")
 
     def finish_run(self, run_id: str, status: str, summary: dict[str, Any]) -> None:
         with self._locked():
-            self._db.execute(
+            self._db.query(
                 "UPDATE runs SET finished = ?, status = ?, summary = ? WHERE run_id = ?",
                 (time.time(), status, json.dumps(summary), run_id),
             )
@@ -206,11 +203,9 @@ class Journal:
         """Newest first. A run still marked running whose process is gone is reported (and
         from then on recorded) as interrupted, with the count of its devices by outcome."""
         with self._locked():
-            rows = self._db.execute(
-                "SELECT run_id, command, inventory, started, finished, status, user, summary,"
-                " pid, host FROM runs ORDER BY started DESC LIMIT ?",
-                (limit,),
-            ).fetchall()
+            rows = self._db.query(
+                f"SELECT {RUN_FIELDS} FROM runs ORDER BY started DESC LIMIT ?", (limit,)
+            )
         with self._guard():
             return [self._mark_if_abandoned(_run_row(r)) for r in rows]
 
@@ -220,8 +215,8 @@ class Journal:
         summary = self.device_outcomes(run.run_id)
         # Recorded, so that a later process reusing the pid cannot make it look alive; a
         # journal this user may only read still lists it as interrupted.
-        with self._locked(), contextlib.suppress(sqlite3.OperationalError):
-            self._db.execute(
+        with contextlib.suppress(JournalError), self._locked():
+            self._db.query(
                 "UPDATE runs SET status = ?, summary = ? WHERE run_id = ? AND status = ?",
                 (INTERRUPTED, json.dumps(summary), run.run_id, RUNNING),
             )
@@ -230,10 +225,11 @@ class Journal:
     def device_outcomes(self, run_id: str) -> dict[str, int]:
         """Devices of a run by how far they got: in flight (pending rows) or settled."""
         with self._locked():
-            rows = self._db.execute(
-                "SELECT device, MAX(outcome = ?) FROM changes WHERE run_id = ? GROUP BY device",
+            rows = self._db.query(
+                "SELECT device, MAX(CASE WHEN outcome = ? THEN 1 ELSE 0 END) FROM changes"
+                " WHERE run_id = ? GROUP BY device",
                 (Row.PENDING, run_id),
-            ).fetchall()
+            )
         in_flight = sum(1 for _, pending in rows if pending)
         counts = {"in flight": in_flight, "finished": len(rows) - in_flight}
         return {k: v for k, v in counts.items() if v}
@@ -242,7 +238,7 @@ class Journal:
         for row in self.runs(limit=100000):
             if row.run_id == run_id or row.run_id.endswith(run_id):
                 return row
-        raise ProvisionError(f"no run {run_id!r} in {self.path}; `provision history` lists runs")
+        raise ProvisionError(f"no run {run_id!r} in {self.where}; `provision history` lists runs")
 
     def applied(self, run_id: str) -> Iterator[tuple[str, str, Change]]:
         """(device, kind, change) of every change a run applied, in the order applied."""
@@ -255,17 +251,53 @@ class Journal:
 
     def _changes(self, run_id: str, outcome: Row) -> Iterator[tuple[str, str, Change]]:
         with self._locked():
-            rows = self._db.execute(
+            rows = self._db.query(
                 "SELECT device, kind, setting, before, after FROM changes"
                 " WHERE run_id = ? AND outcome = ? ORDER BY id",
                 (run_id, outcome),
-            ).fetchall()
+            )
         with self._guard():
             changes = [
                 (device, kind, Change(setting, json.loads(before), json.loads(after)))
                 for device, kind, setting, before, after in rows
             ]
         yield from changes
+
+    def copy_to(self, dest: Journal) -> tuple[int, int]:
+        """Copy every run (with its change rows, in their order) that `dest` lacks: each run
+        in one transaction, so copying again after an interruption copies only the rest.
+        Returns (runs, changes) copied."""
+        with self._locked():
+            runs = self._db.query(f"SELECT {RUN_FIELDS} FROM runs ORDER BY started")
+        with dest._locked():
+            have = {row[0] for row in dest._db.query("SELECT run_id FROM runs")}
+        copied = [0, 0]
+        for run in runs:
+            if run[0] in have:
+                continue
+            with self._locked():
+                changes = self._db.query(
+                    f"SELECT {CHANGE_FIELDS} FROM changes WHERE run_id = ? ORDER BY id", (run[0],)
+                )
+            with dest._locked(), dest._db.transaction():
+                dest._db.query(
+                    f"INSERT INTO runs ({RUN_FIELDS}) VALUES ({_marks(RUN_FIELDS)})", run
+                )
+                dest._db.execute_many(
+                    f"INSERT INTO changes ({CHANGE_FIELDS}) VALUES ({_marks(CHANGE_FIELDS)})",
+                    changes,
+                )
+            copied[0] += 1
+            copied[1] += len(changes)
+        return copied[0], copied[1]
+
+
+RUN_FIELDS = 'run_id, command, inventory, started, finished, status, "user", summary, pid, host'
+CHANGE_FIELDS = "run_id, device, kind, setting, before, after, at, outcome"
+
+
+def _marks(fields: str) -> str:
+    return ", ".join("?" for _ in fields.split(","))
 
 
 def _run_row(r: Any) -> RunRow:

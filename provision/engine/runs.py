@@ -18,7 +18,6 @@ from provision.drivers.base import Change
 from provision.drivers.connect import Connector
 from provision.engine.converge import RunContext, converge
 from provision.engine.journal import INTERRUPTED, Journal
-from provision.engine.locks import school_locks
 from provision.engine.nornir_run import DEFAULT_WORKERS, run_task, task_results
 from provision.engine.outcome import DeviceOutcome, Status
 from provision.engine.replan import plan_differences
@@ -124,7 +123,7 @@ def apply(
         )
     report = RunReport("apply", str(root), digest, selection, lab=connector.lab)
     stop = stop or Stop()  # without signal handlers: never set
-    with school_locks([s.id for s in schools], wait_s=lock_wait), stop.arming():
+    with journal.school_locks([s.id for s in schools], lock_wait), stop.arming():
         planned = (
             _replan_as_saved(city, schools, connector, saved_plan, workers, stop.event)
             if saved_plan is not None
@@ -204,7 +203,7 @@ def rollback(
     digest = inventory_digest(Path(root), schools)
     report = RunReport("rollback", str(root), digest, sel, lab=connector.lab)
     stop = stop or Stop()
-    with school_locks(list(sel.schools)), stop.arming():
+    with journal.school_locks(list(sel.schools)), stop.arming():
         ctx = RunContext(
             city, connector, dry_run=False, forced=forced, restore=restore, on_done=progress
         )

@@ -123,6 +123,7 @@ def test_demo_on_an_invalid_city_is_exit_1(
         (["lab", "status", "--state-dir", "{tmp}/lab"], "provision.cli.lab.status", "lab_dir"),
         (["lab", "fault", "a/b", "--clear"], "provision.cli.lab.fault", "lab_dir"),
         (["lab", "down", "--state-dir", "{tmp}/lab"], "provision.cli.lab.down", "read_state"),
+        (["state", "migrate", "--to", "postgresql://x@/y"], "provision.cli.state", "is_postgres"),
     ],
 )
 def test_a_bug_in_any_command_is_exit_3_with_a_crash_log(
@@ -141,7 +142,7 @@ def test_a_bug_in_any_command_is_exit_3_with_a_crash_log(
 
 def test_every_command_is_covered_by_the_bug_test() -> None:
     covered = {"validate", "render", "schema", "demo", "plan", "apply", "rollback", "history"}
-    covered |= {"verify", "hostkey", "lab"}
+    covered |= {"verify", "hostkey", "lab", "state"}
     assert set(cli.list_commands(None)) == covered  # type: ignore[arg-type]
 
 
@@ -238,6 +239,16 @@ def test_history(runner: CliRunner, tmp_path: Path) -> None:
     assert result.exit_code == 0 and result.stdout.strip() == "[]"
     a_directory = runner.invoke(cli, ["history", "--journal", str(tmp_path)])
     assert a_directory.exit_code == 2  # click refuses the option itself
+
+
+def test_state_migrate(runner: CliRunner, tmp_path: Path) -> None:
+    nothing = runner.invoke(
+        cli,
+        ["state", "migrate", "--from", str(tmp_path / "no.sqlite"), "--to", "postgresql://x@/y"],
+    )
+    assert nothing.exit_code == 1 and "no SQLite journal" in nothing.stderr
+    not_postgres = runner.invoke(cli, ["state", "migrate", "--to", str(tmp_path / "j.sqlite")])
+    assert not_postgres.exit_code == 1 and "pass --to postgresql://" in not_postgres.stderr
 
 
 # --- verify -----------------------------------------------------------------------------------

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import json
-import shutil
 import socket
 import subprocess
 from collections.abc import Iterator
 
 import pytest
 from test_camera_support import NS, LabLoop, SoapClient
+from tooling import require_program
 
 from provision.lab.camera import Camera
-
-FFPROBE = shutil.which("ffprobe")
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +55,6 @@ def with_admin(uri: str) -> str:
     return uri.replace("rtsp://", "rtsp://admin:admin@", 1)
 
 
-@pytest.mark.skipif(FFPROBE is None, reason="ffprobe (Debian package ffmpeg) is not installed")
 @pytest.mark.parametrize(
     ("profile", "channel", "size"),
     [("Profile_1", "101", (1920, 1080)), ("Profile_2", "102", (640, 360))],
@@ -65,10 +62,11 @@ def with_admin(uri: str) -> str:
 def test_ffprobe_plays_each_profile(
     cam: Camera, profile: str, channel: str, size: tuple[int, int]
 ) -> None:
+    ffprobe = require_program("ffprobe", "ffmpeg")
     uri = stream_uri(cam, profile)
     assert uri == f"rtsp://127.0.0.1:{cam.endpoints()['rtsp']}/Streaming/Channels/{channel}"
     # Decode three real frames (not just the SDP): the RTP must flow and be valid H.264.
-    command = [FFPROBE or "ffprobe", "-v", "error", "-rtsp_transport", "tcp"]
+    command = [ffprobe, "-v", "error", "-rtsp_transport", "tcp"]
     command += ["-analyzeduration", "0", "-probesize", "32", "-count_frames"]
     command += ["-read_intervals", "%+#3", "-select_streams", "v:0", "-of", "json"]
     command += ["-show_entries", "stream=codec_name,width,height,nb_read_frames", with_admin(uri)]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import subprocess
 from collections.abc import Iterator
 from typing import Any, TypeVar
@@ -14,6 +13,7 @@ import pytest
 import requests
 from labsupport import LabLoop as Lab
 from labsupport import wait_until
+from tooling import require_program
 
 from provision.lab.faults import Faults
 from provision.lab.media import ClipSource
@@ -212,10 +212,10 @@ def test_api_faults(lab: Lab, platform: VideoPlatform) -> None:
     assert api(platform, "getMediaList", params=params) == {"code": 0}
 
 
-@pytest.mark.skipif(shutil.which("ffprobe") is None, reason="ffprobe not installed")
 def test_ffprobe_reads_the_re_served_stream(camera: RtspServer, platform: VideoPlatform) -> None:
+    ffprobe = require_program("ffprobe", "ffmpeg")
     assert add_proxy(platform, camera)["code"] == 0
-    cmd = ["ffprobe", "-v", "error", "-analyzeduration", "1000000", "-rtsp_transport", "tcp"]
+    cmd = [ffprobe, "-v", "error", "-analyzeduration", "1000000", "-rtsp_transport", "tcp"]
     cmd += ["-show_streams", "-of", "json", platform.relay_url("school/cam01")]
     out = subprocess.run(cmd, capture_output=True, timeout=15, check=True)
     (stream,) = json.loads(out.stdout)["streams"]

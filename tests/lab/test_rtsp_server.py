@@ -10,11 +10,11 @@ import contextlib
 import hashlib
 import json
 import re
-import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import pytest
+from tooling import require_program
 
 from provision.lab.faults import Faults
 from provision.lab.media import ClipSource, ClipSubscription, depacketize, load_clip
@@ -323,8 +323,9 @@ def test_idle_servers_cost_no_tasks() -> None:
     run(scenario)
 
 
-@pytest.mark.skipif(shutil.which("ffprobe") is None, reason="ffprobe not installed")
 def test_ffprobe_reads_the_stream() -> None:
+    require_program("ffprobe", "ffmpeg")
+
     async def scenario() -> None:
         async with clip_server() as server:
             stream = await ffprobe(server.url(PATH))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import shutil
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 
 import lxml.html
 import pytest
+from tooling import require_program
 
 from provision.coverage.school import school_coverage
 from provision.inventory.loader import load_inventory
@@ -389,15 +389,15 @@ def test_missing_checks_and_unknown_school(city: City) -> None:
     assert "No school was audited" in render_html(empty, city)
 
 
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed")
 def test_renders_in_a_real_browser(page: str, tmp_path: Path) -> None:
+    chromium = require_program("chromium", "chromium")
     from PIL import Image
 
     html, png = tmp_path / "report.html", tmp_path / "report.png"
     html.write_text(page, encoding="utf-8")
     subprocess.run(
         [
-            "chromium",
+            chromium,
             "--headless",
             "--no-sandbox",
             "--disable-gpu",
