@@ -18,15 +18,23 @@ api_error lists resource paths ("/ISAPI/Security/users", any method) or requests
 ("POST /ISAPI/Security/users") that answer statusCode 3 Device Error, obstructed greys the
 snapshot, latency/timeout/refuse/dead act on the HTTP listener and rtsp_down/dead on RTSP
 (call `sync_faults()` after flipping refuse/dead/rtsp_down).
+
+GB/T 28181: the camera holds a lab `DeviceAgent` sharing its faults (so the sip_* faults act
+on it). It starts at factory settings (access off, agent idle); a write to
+`/ISAPI/System/Network/SIP` or its SIPInfo that changes what the agent would use
+reconfigures the agent, with the server at its lab address and port (isapi_sip.py).
 """
 
 from __future__ import annotations
 
+import contextlib
 import zlib
 from typing import Any
 
+from provision.lab import netmap
 from provision.lab.camera import resolve_stream
 from provision.lab.faults import Faults
+from provision.lab.gb28181.agent import DeviceAgent
 from provision.lab.http import HttpServer, Request, Response
 from provision.lab.http_digest import DigestRealm
 from provision.lab.isapi_resources import (
@@ -35,6 +43,7 @@ from provision.lab.isapi_resources import (
     permits,
     response_status,
 )
+from provision.lab.isapi_sip import SIP_ROUTES, agent_settings
 from provision.lab.isapi_state import DeviceIdentity, IsapiState
 from provision.lab.rtsp_server import RtspServer
 from provision.lab.snapshot import snapshot_jpeg
@@ -77,6 +86,7 @@ class IsapiCamera:
         self.realm = DigestRealm(f"IP Camera({crc % 100000:05d})")
         self._http = HttpServer(host, http_port, self._handle, faults)
         self._rtsp = RtspServer(host, rtsp_port, faults, resolve_stream, server_name=model)
+        self.agent = DeviceAgent(name, host, faults=faults, sip_port=netmap.lab_port(5060))
 
     # --- lifecycle (the lab's Simulator protocol) ---------------------------------------------
 
@@ -86,12 +96,14 @@ class IsapiCamera:
         await self.sync_faults()
 
     async def stop(self) -> None:
+        await self.agent.stop()
         await self._http.stop()
         await self._rtsp.stop()
 
     async def sync_faults(self) -> None:
         await self._http.sync_faults()
         await self._rtsp.sync_faults()
+        await self.agent.sync_faults()
 
     def endpoints(self) -> dict[str, int]:
         return {"http": self._http.port, "rtsp": self._rtsp.port}
@@ -99,6 +111,7 @@ class IsapiCamera:
     def state(self) -> dict[str, Any]:
         data = self.settings.as_dict()
         data.update(name=self.name, host=self.host, protocol="isapi")
+        data["gb28181"] = self.agent.state()
         port = self._rtsp.port
         data["stream_uris"] = {
             "main": f"rtsp://{self.host}:{port}/Streaming/Channels/101",
@@ -117,15 +130,21 @@ class IsapiCamera:
             return Response(401, _UNAUTHORIZED, "text/html", challenge)
         if req.method == "GET" and req.path.lower() in SNAPSHOT_PATHS:
             return Response(200, snapshot_jpeg(self.faults.obstructed), "image/jpeg")
+        self.settings.sip_registered = self.agent.registered_at is not None
+        before = agent_settings(self.settings.sip)
         try:
-            return self._resource(req, user)
+            answer = self._resource(req, user)
         except IsapiError as err:
             return Response(
                 err.http_status, response_status(req.path, err.code, err.sub, err.said), XML
             )
+        after = agent_settings(self.settings.sip)
+        if after != before:  # the camera re-registers with what it now holds
+            await self.agent.configure(_on_lab_network(after))
+        return answer
 
     def _resource(self, req: Request, user: str) -> Response:
-        for route in ROUTES:
+        for route in ROUTES + SIP_ROUTES:
             match = route.pattern.match(req.path)
             if match is None:
                 continue
@@ -149,3 +168,17 @@ class IsapiCamera:
             if where.lower() == path.lower() and wanted.upper() in ("", method):
                 return True
         return False
+
+
+def _on_lab_network(settings: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The server as the lab reaches it: the inventory's address and port mapped (netmap)."""
+    if settings is None:
+        return None
+    address = settings["server_address"]
+    with contextlib.suppress(ValueError):  # a host name: tried as written, as in the field
+        address = netmap.lab_address(address)
+    return {
+        **settings,
+        "server_address": address,
+        "server_port": netmap.lab_port(int(settings["server_port"])),
+    }
