@@ -51,7 +51,7 @@ from provision.drivers.isapi_client import (
     set_text,
     text,
 )
-from provision.errors import DeviceError
+from provision.errors import DeviceError, SecretError
 from provision.inventory.model import Camera
 from provision.inventory.secrets import SecretRef
 from provision.templates.camera_settings import (
@@ -111,7 +111,15 @@ class IsapiCameraDriver(Driver):
         return {**camera_settings(self.target.school, self.camera), **self._sip_wanted()}
 
     def _sip_wanted(self) -> Settings:
-        return gb28181_settings(self.target.city, self.target.school, self.camera)
+        """The gb28181.* settings as JSON values: the password as its reference's text
+        ("${PROVISION_GB28181_PASSWORD}"), the channels as a list."""
+        wanted = gb28181_settings(self.target.city, self.target.school, self.camera)
+        for name, value in wanted.items():
+            if isinstance(value, SecretRef):
+                wanted[name] = str(value)
+            elif isinstance(value, tuple):
+                wanted[name] = list(value)
+        return wanted
 
     def read(self) -> Settings:
         self._docs = {}
@@ -211,9 +219,10 @@ class IsapiCameraDriver(Driver):
     def _set_sip_servers(self, values: dict[str, Any]) -> None:
         """The <GB28181> section, always with the password: never sent without it."""
         ref = self._sip_wanted().get(isapi_sip.PASSWORD) or values.get(isapi_sip.PASSWORD)
-        if isinstance(ref, str):
-            ref = SecretRef.parse(ref)  # as a journal gives it back
-        password = self.target.connector.secret(ref)
+        try:
+            password = self.target.connector.secret(SecretRef.parse(str(ref)))
+        except SecretError as exc:
+            raise DeviceError(f"{self.label}: cannot write GB/T 28181 access: {exc}") from None
         isapi = self._session()
         isapi.http.hide(password)
         root = self._doc(isapi_sip.SIP_SERVERS)

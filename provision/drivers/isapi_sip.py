@@ -88,7 +88,7 @@ def read_settings(
         (integer(v, "id") or 0, text(v, "videoInputID") or "")
         for v in info.iterfind("{*}VideoInputList/{*}VideoInput")
     )
-    ids = tuple(cid for _, cid in inputs if cid)
+    ids = [cid for _, cid in inputs if cid]
     out[CHANNELS] = ids or None
     return out
 

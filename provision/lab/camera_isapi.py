@@ -27,6 +27,7 @@ reconfigures the agent, with the server at its lab address and port (isapi_sip.p
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import zlib
 from typing import Any
@@ -87,6 +88,7 @@ class IsapiCamera:
         self._http = HttpServer(host, http_port, self._handle, faults)
         self._rtsp = RtspServer(host, rtsp_port, faults, resolve_stream, server_name=model)
         self.agent = DeviceAgent(name, host, faults=faults, sip_port=netmap.lab_port(5060))
+        self._reconfiguring: asyncio.Future[None] | None = None
 
     # --- lifecycle (the lab's Simulator protocol) ---------------------------------------------
 
@@ -96,6 +98,10 @@ class IsapiCamera:
         await self.sync_faults()
 
     async def stop(self) -> None:
+        if self._reconfiguring is not None:
+            self._reconfiguring.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reconfiguring
         await self.agent.stop()
         await self._http.stop()
         await self._rtsp.stop()
@@ -139,9 +145,22 @@ class IsapiCamera:
                 err.http_status, response_status(req.path, err.code, err.sub, err.said), XML
             )
         after = agent_settings(self.settings.sip)
-        if after != before:  # the camera re-registers with what it now holds
-            await self.agent.configure(_on_lab_network(after))
+        if after != before:  # the camera answers, then re-registers with what it now holds
+            self._reconfiguring = asyncio.ensure_future(
+                self._reconfigure(_on_lab_network(after), self._reconfiguring)
+            )
         return answer
+
+    async def _reconfigure(
+        self, settings: dict[str, Any] | None, previous: asyncio.Future[None] | None
+    ) -> None:
+        """One write's settings to the agent, after the previous write's (they queue in order:
+        unregistering from the old server may wait for its answer)."""
+        if previous is not None:
+            await asyncio.wait([previous])  # its failure was its own: not raised here
+            if not previous.cancelled():
+                previous.exception()
+        await self.agent.configure(settings)
 
     def _resource(self, req: Request, user: str) -> Response:
         for route in ROUTES + SIP_ROUTES:
