@@ -3,8 +3,9 @@
 The example city's nanshajie precinct becomes a GB/T 28181 platform and two of
 dl-zs-h024's forwarded cameras get IDs; one lab (platform, cameras, their agents) serves the
 module. The lab's cameras start at factory settings; the rig writes their SIP settings with
-the ISAPI driver, as apply does, and they register. Each fault test switches one camera's fault, lets the agent re-register where the fault acts
-on registration, runs the check and puts everything back.
+the ISAPI driver, as apply does, and they register. Each fault test switches one camera's
+fault, lets the agent re-register where the fault acts on registration, runs the check and
+puts everything back.
 """
 
 from __future__ import annotations
