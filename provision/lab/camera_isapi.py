@@ -22,7 +22,7 @@ snapshot, latency/timeout/refuse/dead act on the HTTP listener and rtsp_down/dea
 GB/T 28181: the camera holds a lab `DeviceAgent` sharing its faults (so the sip_* faults act
 on it). It starts at factory settings (access off, agent idle); a write to
 `/ISAPI/System/Network/SIP` or its SIPInfo that changes what the agent would use
-reconfigures the agent, with the server at its lab address and port (isapi_sip.py).
+reconfigures the agent, the server routed as the lab's network routes it (netmap.translate).
 """
 
 from __future__ import annotations
@@ -74,6 +74,7 @@ class IsapiCamera:
         serial: str | None = None,
         admin: tuple[str, str] = ("admin", "admin"),
         clock_offset_s: float = 0.0,
+        sip_port: int | None = None,
     ) -> None:
         self.name, self.host, self.faults = name, host, faults
         crc = zlib.crc32(name.encode())
@@ -87,7 +88,8 @@ class IsapiCamera:
         self.realm = DigestRealm(f"IP Camera({crc % 100000:05d})")
         self._http = HttpServer(host, http_port, self._handle, faults)
         self._rtsp = RtspServer(host, rtsp_port, faults, resolve_stream, server_name=model)
-        self.agent = DeviceAgent(name, host, faults=faults, sip_port=netmap.lab_port(5060))
+        sip_port = netmap.lab_port(5060) if sip_port is None else sip_port
+        self.agent = DeviceAgent(name, host, faults=faults, sip_port=sip_port)
         self._reconfiguring: asyncio.Future[None] | None = None
 
     # --- lifecycle (the lab's Simulator protocol) ---------------------------------------------
@@ -190,14 +192,9 @@ class IsapiCamera:
 
 
 def _on_lab_network(settings: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The server as the lab reaches it: the inventory's address and port mapped (netmap)."""
+    """The server as the lab's network reaches it (netmap.translate: the inventory's address
+    and port mapped while a lab runs, unchanged otherwise)."""
     if settings is None:
         return None
-    address = settings["server_address"]
-    with contextlib.suppress(ValueError):  # a host name: tried as written, as in the field
-        address = netmap.lab_address(address)
-    return {
-        **settings,
-        "server_address": address,
-        "server_port": netmap.lab_port(int(settings["server_port"])),
-    }
+    address, port = netmap.translate(settings["server_address"], int(settings["server_port"]))
+    return {**settings, "server_address": address, "server_port": port}

@@ -4,7 +4,8 @@ the field connector with sentinel secrets in its environment.
 
 One lab loop and one city per module; each test gets a fresh factory-state camera. Nothing
 listens at the city's SIP server here, so the camera's agent only retries: what is asserted
-is what the camera holds and what plan and errors show."""
+is what the camera holds and what plan and errors show. The lab's routing is installed for
+the module, so the agent's REGISTERs go to an unused loopback address, never the network."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from provision.drivers.camera_isapi import IsapiCameraDriver
 from provision.errors import DeviceError
 from provision.inventory.loader import load_inventory
 from provision.inventory.model import City
+from provision.lab import netmap
 from provision.lab.camera_isapi import IsapiCamera
 from provision.lab.faults import Faults
 
@@ -46,6 +48,13 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> City:
     loaded = load_inventory(root, only={SCHOOL}).city
     assert loaded is not None
     return loaded
+
+
+@pytest.fixture(scope="module", autouse=True)
+def lab_network() -> Iterator[None]:
+    netmap.install(netmap.lab_route)
+    yield
+    netmap.install(None)
 
 
 @pytest.fixture
