@@ -29,6 +29,14 @@ DISTRICTS = {
     "shahekou": ("sh", "沙河口区"),
     "ganjingzi": ("gjz", "甘井子区"),
 }
+# The districts' GB/T 2260 administrative division codes (the first six digits of every
+# GB/T 28181 ID filed under them), as the Ministry of Civil Affairs publishes them.
+ADMIN_CODES = {
+    "zhongshan": "210202",
+    "xigang": "210203",
+    "shahekou": "210204",
+    "ganjingzi": "210211",
+}
 # (id, name, district, platform kind)
 PRECINCTS = (
     ("nanshajie", "南沙街派出所", "zhongshan", "zlmediakit"),
@@ -142,10 +150,14 @@ def city_doc() -> dict[str, Any]:
             "led_board": {"size": {"lines": 2, "chars_per_line": 16}},
         },
         "districts": {
-            "zhongshan": {"name": "中山区"},
-            "xigang": {"name": "西岗区", "defaults": {"ntp": ["10.0.0.2", "10.0.0.1"]}},
-            "shahekou": {"name": "沙河口区"},
-            "ganjingzi": {"name": "甘井子区"},
+            "zhongshan": {"name": "中山区", "admin_code": ADMIN_CODES["zhongshan"]},
+            "xigang": {
+                "name": "西岗区",
+                "admin_code": ADMIN_CODES["xigang"],
+                "defaults": {"ntp": ["10.0.0.2", "10.0.0.1"]},
+            },
+            "shahekou": {"name": "沙河口区", "admin_code": ADMIN_CODES["shahekou"]},
+            "ganjingzi": {"name": "甘井子区", "admin_code": ADMIN_CODES["ganjingzi"]},
         },
         "precincts": precincts,
         "camera_models": CAMERA_MODELS,

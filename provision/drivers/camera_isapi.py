@@ -10,6 +10,11 @@ Each setting and the resource that holds it:
     encoder.sub.*              /ISAPI/Streaming/channels/102           Video (when wanted)
     osd                        /ISAPI/System/Video/inputs/channels/1/overlays   TextOverlay 1
     users.<name>               /ISAPI/Security/users[/<id>]            POST / PUT / DELETE
+    gb28181.*                  /ISAPI/System/Network/SIP[/1/SIPInfo]   see drivers/isapi_sip.py
+
+The gb28181.* settings (GB/T 28181 access) are wanted when the school's precinct runs a
+GB/T 28181 platform and the camera registers with it (templates/gb28181_settings.py); they
+are read only then.
 
 ISAPI replaces a resource with a PUT of the whole document, so `apply` edits the document as
 last read in this session (or reads it first) and sends it back with every field the camera
@@ -34,6 +39,7 @@ from typing import Any
 
 from lxml import etree
 
+from provision.drivers import isapi_sip
 from provision.drivers.base import Change, Driver, Settings, Target
 from provision.drivers.http import endpoint
 from provision.drivers.isapi_client import (
@@ -45,8 +51,9 @@ from provision.drivers.isapi_client import (
     set_text,
     text,
 )
-from provision.errors import DeviceError
+from provision.errors import DeviceError, SecretError
 from provision.inventory.model import Camera
+from provision.inventory.secrets import SecretRef
 from provision.templates.camera_settings import (
     MAIN_ENCODER,
     RATE_CONTROL,
@@ -57,6 +64,7 @@ from provision.templates.camera_settings import (
     is_valid_value,
     managed_accounts,
 )
+from provision.templates.gb28181_settings import gb28181_settings
 
 HTTP_PORT = 80
 RTSP_PORT = 554
@@ -100,7 +108,18 @@ class IsapiCameraDriver(Driver):
     # --- the contract -------------------------------------------------------------------------
 
     def desired(self) -> Settings:
-        return camera_settings(self.target.school, self.camera)
+        return {**camera_settings(self.target.school, self.camera), **self._sip_wanted()}
+
+    def _sip_wanted(self) -> Settings:
+        """The gb28181.* settings as JSON values: the password as its reference's text
+        ("${PROVISION_GB28181_PASSWORD}"), the channels as a list."""
+        wanted = gb28181_settings(self.target.city, self.target.school, self.camera)
+        for name, value in wanted.items():
+            if isinstance(value, SecretRef):
+                wanted[name] = str(value)
+            elif isinstance(value, tuple):
+                wanted[name] = list(value)
+        return wanted
 
     def read(self) -> Settings:
         self._docs = {}
@@ -119,6 +138,15 @@ class IsapiCameraDriver(Driver):
         if self.camera.sub_video is not None:  # read only what is wanted: one GET less
             settings.update(_encoder_settings(SUB_ENCODER, find(self._doc(SUB_CHANNEL), "Video")))
         settings.update({USERS + name: {"level": lvl} for name, (_id, lvl) in users.items()})
+        sip = self._sip_wanted()
+        if sip:  # read only what is wanted: a camera without GB/T 28181 access is not asked
+            settings.update(
+                isapi_sip.read_settings(
+                    self._doc(isapi_sip.SIP_SERVERS),
+                    self._doc(isapi_sip.SIP_INFO),
+                    sip.get(isapi_sip.PASSWORD),
+                )
+            )
         return settings
 
     def apply(self, changes: list[Change]) -> None:
@@ -131,6 +159,13 @@ class IsapiCameraDriver(Driver):
             for resource, values in groups.items():
                 if resource == USERS_PATH:
                     self._set_users(values)
+                elif resource == isapi_sip.SIP_SERVERS:
+                    self._set_sip_servers(values)
+                elif resource == isapi_sip.SIP_INFO:
+                    root = self._doc(resource)
+                    isapi_sip.edit_info(root, values[isapi_sip.CHANNELS])
+                    self._session().put(resource, root, "set gb28181.channels")
+                    self._docs.pop(resource, None)
                 else:
                     self._set_resource(resource, values)
         except BaseException:
@@ -180,6 +215,20 @@ class IsapiCameraDriver(Driver):
             _EDITS[resource](root, setting, value)
         self._session().put(resource, root, f"set {', '.join(values)}")
         self._docs.pop(resource, None)
+
+    def _set_sip_servers(self, values: dict[str, Any]) -> None:
+        """The <GB28181> section, always with the password: never sent without it."""
+        ref = self._sip_wanted().get(isapi_sip.PASSWORD) or values.get(isapi_sip.PASSWORD)
+        try:
+            password = self.target.connector.secret(SecretRef.parse(str(ref)))
+        except SecretError as exc:
+            raise DeviceError(f"{self.label}: cannot write GB/T 28181 access: {exc}") from None
+        isapi = self._session()
+        isapi.http.hide(password)
+        root = self._doc(isapi_sip.SIP_SERVERS)
+        isapi_sip.edit_servers(root, values, password)
+        isapi.put(isapi_sip.SIP_SERVERS, root, f"set {', '.join(values)}")
+        self._docs.pop(isapi_sip.SIP_SERVERS, None)
 
     def _set_users(self, values: dict[str, Any]) -> None:
         isapi, current = self._session(), self._users()
@@ -242,6 +291,9 @@ class IsapiCameraDriver(Driver):
 
     def _check(self, setting: str, value: Any) -> str:
         """The resource a change belongs to, once its value is one the camera can take."""
+        if isapi_sip.is_sip_setting(setting):
+            isapi_sip.check_value(self.label, setting, value)
+            return isapi_sip.resource_of(setting)
         if not is_camera_setting(setting) or not is_valid_value(setting, value):
             problem = "not a value for it" if is_camera_setting(setting) else "no such setting"
             raise DeviceError(f"{self.label}: cannot apply {setting} = {value!r}: {problem}")

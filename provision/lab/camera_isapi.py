@@ -19,15 +19,24 @@ api_error lists resource paths ("/ISAPI/Security/users", any method) or requests
 ("POST /ISAPI/Security/users") that answer statusCode 3 Device Error, obstructed greys the
 snapshot, latency/timeout/refuse/dead act on the HTTP listener and rtsp_down/dead on RTSP
 (call `sync_faults()` after flipping refuse/dead/rtsp_down).
+
+GB/T 28181: the camera holds a lab `DeviceAgent` sharing its faults (so the sip_* faults act
+on it). It starts at factory settings (access off, agent idle); a write to
+`/ISAPI/System/Network/SIP` or its SIPInfo that changes what the agent would use
+reconfigures the agent, the server routed as the lab's network routes it (netmap.translate).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import zlib
 from typing import Any
 
+from provision.lab import netmap
 from provision.lab.digest import Challenge
 from provision.lab.faults import Faults
+from provision.lab.gb28181.agent import DeviceAgent
 from provision.lab.http import HttpServer, Request, Response
 from provision.lab.http_digest import DigestRealm
 from provision.lab.isapi_resources import (
@@ -36,6 +45,7 @@ from provision.lab.isapi_resources import (
     permits,
     response_status,
 )
+from provision.lab.isapi_sip import SIP_ROUTES, agent_settings
 from provision.lab.isapi_state import DeviceIdentity, IsapiState
 from provision.lab.media import ClipSource, encoded_clip
 from provision.lab.rtsp_server import RtspServer, StreamSource
@@ -66,6 +76,7 @@ class IsapiCamera:
         serial: str | None = None,
         admin: tuple[str, str] = ("admin", "admin"),
         clock_offset_s: float = 0.0,
+        sip_port: int | None = None,
     ) -> None:
         self.name, self.host, self.faults = name, host, faults
         crc = zlib.crc32(name.encode())
@@ -83,6 +94,9 @@ class IsapiCamera:
         self._rtsp = RtspServer(
             host, rtsp_port, faults, self.resolve_stream, server_name=model, auth=rtsp_auth
         )
+        sip_port = netmap.lab_port(5060) if sip_port is None else sip_port
+        self.agent = DeviceAgent(name, host, faults=faults, sip_port=sip_port)
+        self._reconfiguring: asyncio.Future[None] | None = None
 
     def resolve_stream(self, target: str) -> StreamSource | None:
         """/Streaming/Channels/101 and 102 (any case) → what that channel's encoder sends now:
@@ -109,12 +123,18 @@ class IsapiCamera:
         await self.sync_faults()
 
     async def stop(self) -> None:
+        if self._reconfiguring is not None:
+            self._reconfiguring.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reconfiguring
+        await self.agent.stop()
         await self._http.stop()
         await self._rtsp.stop()
 
     async def sync_faults(self) -> None:
         await self._http.sync_faults()
         await self._rtsp.sync_faults()
+        await self.agent.sync_faults()
 
     def endpoints(self) -> dict[str, int]:
         return {"http": self._http.port, "rtsp": self._rtsp.port}
@@ -122,6 +142,7 @@ class IsapiCamera:
     def state(self) -> dict[str, Any]:
         data = self.settings.as_dict()
         data.update(name=self.name, host=self.host, protocol="isapi")
+        data["gb28181"] = self.agent.state()
         port = self._rtsp.port
         data["stream_uris"] = {
             "main": f"rtsp://{self.host}:{port}/Streaming/Channels/101",
@@ -140,15 +161,34 @@ class IsapiCamera:
             return Response(401, _UNAUTHORIZED, "text/html", challenge)
         if req.method == "GET" and req.path.lower() in SNAPSHOT_PATHS:
             return Response(200, snapshot_jpeg(self.faults.obstructed), "image/jpeg")
+        self.settings.sip_registered = self.agent.registered_at is not None
+        before = agent_settings(self.settings.sip)
         try:
-            return self._resource(req, user)
+            answer = self._resource(req, user)
         except IsapiError as err:
             return Response(
                 err.http_status, response_status(req.path, err.code, err.sub, err.said), XML
             )
+        after = agent_settings(self.settings.sip)
+        if after != before:  # the camera answers, then re-registers with what it now holds
+            self._reconfiguring = asyncio.ensure_future(
+                self._reconfigure(_on_lab_network(after), self._reconfiguring)
+            )
+        return answer
+
+    async def _reconfigure(
+        self, settings: dict[str, Any] | None, previous: asyncio.Future[None] | None
+    ) -> None:
+        """One write's settings to the agent, after the previous write's (they queue in order:
+        unregistering from the old server may wait for its answer)."""
+        if previous is not None:
+            await asyncio.wait([previous])  # its failure was its own: not raised here
+            if not previous.cancelled():
+                previous.exception()
+        await self.agent.configure(settings)
 
     def _resource(self, req: Request, user: str) -> Response:
-        for route in ROUTES:
+        for route in ROUTES + SIP_ROUTES:
             match = route.pattern.match(req.path)
             if match is None:
                 continue
@@ -172,3 +212,12 @@ class IsapiCamera:
             if where.lower() == path.lower() and wanted.upper() in ("", method):
                 return True
         return False
+
+
+def _on_lab_network(settings: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The server as the lab's network reaches it (netmap.translate: the inventory's address
+    and port mapped while a lab runs, unchanged otherwise)."""
+    if settings is None:
+        return None
+    address, port = netmap.translate(settings["server_address"], int(settings["server_port"]))
+    return {**settings, "server_address": address, "server_port": port}

@@ -3,9 +3,8 @@
 Values are kept as the camera keeps them (frame rates in hundredths, time zones as
 "CST-8:00:00", levels Administrator | Operator | Viewer), so the resources render them
 unchanged and the drivers' translations are what gets tested. Kept apart from the XML so
-the lab API's `state()` is a plain dump and a later resource (GB/T 28181 access, which
-Hikvision serves at `/ISAPI/System/Network/SIP` and `/ISAPI/System/Network/SIP/<id>/SIPInfo`)
-is a field here and a resource module beside isapi_resources.py.
+the lab API's `state()` is a plain dump; GB/T 28181 access (`/ISAPI/System/Network/SIP` and
+`.../SIP/1/SIPInfo`) is `SipAccess` here and its resources are in isapi_sip.py.
 """
 
 from __future__ import annotations
@@ -88,6 +87,27 @@ class NtpServer:
 
 
 @dataclass(slots=True)
+class SipAccess:
+    """The camera's GB/T 28181 access (SIP server 1 of /ISAPI/System/Network/SIP and its
+    SIPInfo), factory: disabled, nothing set. The password is write-only, as on the camera."""
+
+    enabled: bool = False
+    local_port: int = 5060
+    registrar: str = ""
+    registrar_port: int = 5060
+    server_id: str = ""
+    server_domain: str = ""
+    auth_id: str = ""  # the device's own 20-digit ID
+    password: str = ""
+    expires: int = 3600
+    heartbeat_time: int = 60
+    heartbeat_count: int = 3
+    transport: str = "UDP"
+    protocol_version: str = "GB/T28181-2016"
+    video_input_ids: dict[int, str] = field(default_factory=dict)  # input id → channel ID
+
+
+@dataclass(slots=True)
 class IsapiState:
     """Everything the camera's ISAPI reads or changes. Starts at factory settings."""
 
@@ -100,6 +120,8 @@ class IsapiState:
     channels: dict[int, Channel] = field(default_factory=dict)
     overlays: list[TextOverlay] = field(default_factory=list)
     users: dict[int, User] = field(default_factory=dict)
+    sip: SipAccess = field(default_factory=SipAccess)
+    sip_registered: bool = False  # the agent's registration, mirrored for registerStatus
 
     @classmethod
     def factory(
@@ -126,4 +148,5 @@ class IsapiState:
         data = asdict(self)
         data["users"] = {u.name: u.level for u in self.users.values()}  # never the passwords
         data["channels"] = {str(k): asdict(v) for k, v in self.channels.items()}
+        data["sip"].pop("password")  # write-only, never in the lab API
         return data

@@ -35,7 +35,7 @@ from provision.lab.gb28181.platform import Gb28181Platform
 from provision.lab.led_board import LedBoard
 from provision.lab.platform import VideoPlatform
 from provision.lab.switch import Switch
-from provision.templates.gb28181_settings import gb28181_settings, unprefixed
+from provision.templates.gb28181_settings import unprefixed
 
 START_BATCH = 200  # devices started concurrently; bounds the burst of bind() calls
 MODELS = ("DS-2CD2T47G2-L", "IPC-HFW3441E-AS", "PL-IPC4K-B", "DS-2CD3626G2T-IZS")
@@ -203,38 +203,29 @@ class Lab:
     schools: list[School]
     data_dir: Path
     devices: dict[str, LabDevice] = field(default_factory=dict)
-    # GB/T 28181 device agents by device id, sharing their camera's faults (see _add_agents).
+    # GB/T 28181 device agents by device id, sharing their camera's faults: those the lab's
+    # ISAPI cameras hold (_index_agents), and any configure_agent made for another device.
     agents: dict[str, DeviceAgent] = field(default_factory=dict)
-    agent_settings: dict[str, dict[str, Any]] = field(default_factory=dict)  # from inventory
 
     def build(self) -> None:
         """Create (not start) every simulator; factory settings, inventory-derived addresses."""
         for school in self.schools:
             for name, kind, host, make in _school_devices(school):
                 self._add(f"{school.id}/{name}", kind, school.id, host, make)
-            self._add_agents(school)
+            self._index_agents(school)
         for pid in sorted({s.precinct for s in self.schools}):
             self._add_precinct(pid)
 
-    def _add_agents(self, school: School) -> None:
-        """A GB/T 28181 agent for each lab camera its precinct's platform expects.
-
-        Until the vendor-API lab cameras write these settings themselves (when apply sets
-        them), the lab configures each agent from the inventory, as if apply had run: the
-        agent shares the camera's `Faults`, so the camera's sip_* faults act on it."""
+    def _index_agents(self, school: School) -> None:
+        """The GB/T 28181 agents the school's vendor-API cameras hold. They start idle, at
+        factory settings: a camera registers once apply has written its SIP settings."""
         for cam in school.cameras:
-            wanted = gb28181_settings(self.city, school, cam)
             dev_id = f"{school.id}/{cam.name}"
-            if not wanted or dev_id not in self.devices:
-                continue
-            agent = DeviceAgent(
-                dev_id,
-                netmap.lab_address(cam.host),
-                faults=self.devices[dev_id].faults,
-                sip_port=netmap.lab_port(5060),
+            agent = (
+                getattr(self.devices[dev_id].sim, "agent", None) if dev_id in self.devices else None
             )
-            self.agents[dev_id] = agent
-            self.agent_settings[dev_id] = lab_agent_settings(wanted)
+            if isinstance(agent, DeviceAgent):
+                self.agents[dev_id] = agent
 
     def _add(
         self,
@@ -355,8 +346,6 @@ class Lab:
         devices = list(self.devices.values())
         for i in range(0, len(devices), START_BATCH):
             await asyncio.gather(*(_start(d) for d in devices[i : i + START_BATCH]))
-        for dev_id, settings in self.agent_settings.items():
-            await self.agents[dev_id].configure(settings)
 
     async def stop(self) -> None:
         await asyncio.gather(*(a.stop() for a in self.agents.values()), return_exceptions=True)
@@ -372,9 +361,10 @@ class Lab:
             device.faults.clear()
         else:
             device.faults.update(changes)
-        await device.sim.sync_faults()
-        if dev_id in self.agents:
-            await self.agents[dev_id].sync_faults()
+        await device.sim.sync_faults()  # a camera passes them on to the agent it holds
+        agent = self.agents.get(dev_id)
+        if agent is not None and agent is not getattr(device.sim, "agent", None):
+            await agent.sync_faults()
         return device
 
 

@@ -2,9 +2,10 @@
 
 The example city's nanshajie precinct becomes a GB/T 28181 platform and two of
 dl-zs-h024's forwarded cameras get IDs; one lab (platform, cameras, their agents) serves the
-module. Agents are configured from the inventory as if apply had written their settings.
-Each fault test switches one camera's fault, lets the agent re-register where the fault acts
-on registration, runs the check and puts everything back.
+module. The lab's cameras start at factory settings; the rig writes their SIP settings with
+the ISAPI driver, as apply does, and they register. Each fault test switches one camera's
+fault, lets the agent re-register where the fault acts on registration, runs the check and
+puts everything back.
 """
 
 from __future__ import annotations
@@ -18,10 +19,13 @@ import requests
 from gbsupport import IDS, SCHOOL, SERVER_ID, gb_city
 from labsupport import LabLoop, wait_until
 
+from provision.drivers.base import Target
+from provision.drivers.camera_isapi import IsapiCameraDriver
 from provision.inventory.loader import load_inventory
 from provision.lab.connector import LabConnector
 from provision.lab.control import ControlApi
-from provision.lab.runtime import Lab
+from provision.lab.runtime import Lab, lab_agent_settings
+from provision.templates.gb28181_settings import gb28181_settings
 from provision.verify.checks import gb28181
 from provision.verify.contract import CheckContext
 from provision.verify.model import FAIL, PASS, WARN, CheckResult
@@ -38,6 +42,24 @@ class Rig:
         self.loop = LabLoop()
         self.loop.run(self.lab.start(), timeout=30)
         self.connector = LabConnector()
+        self.agent_settings = {
+            f"{SCHOOL}/{cam.name}": lab_agent_settings(
+                gb28181_settings(self.city, self.school, cam)
+            )
+            for cam in self.school.cameras
+            if cam.name in IDS
+        }
+
+    def apply(self, camera: str) -> list[str]:
+        """Write the camera's wanted settings with its driver, as apply does; what changed."""
+        cam = next(c for c in self.school.cameras if c.name == camera)
+        driver = IsapiCameraDriver(Target(self.city, self.school, cam, self.connector))
+        try:
+            changes = driver.diff(driver.read(), driver.desired())
+            driver.apply(changes)
+            return [c.setting for c in changes]
+        finally:
+            driver.close()
 
     def run(self) -> CheckResult:
         ctx = CheckContext(self.city, self.school, self.connector, {}, 0.0)
@@ -57,7 +79,7 @@ class Rig:
         dev = f"{SCHOOL}/{camera}"
         self.loop.run(self.lab.configure_agent(dev, None))
         self.loop.run(self.lab.set_faults(dev, faults))
-        self.loop.run(self.lab.configure_agent(dev, self.lab.agent_settings[dev]))
+        self.loop.run(self.lab.configure_agent(dev, self.agent_settings[dev]))
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +90,9 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
     shutil.copytree(Path(__file__).resolve().parents[2] / "examples" / "dalian", root)
     gb_city(root)
     made = Rig(root, root.parent / "data")
+    assert not any(made.registered(c) for c in IDS)  # factory settings: no access configured
+    for camera in IDS:
+        assert "gb28181.password" in made.apply(camera)
     wait_until(lambda: all(made.registered(c) for c in IDS), timeout=10, what="registration")
     yield made
     made.loop.run(made.lab.stop(), timeout=30)
@@ -137,7 +162,7 @@ def test_the_lab_control_api_configures_an_agent_as_a_camera_would(clean: Rig) -
         assert clean.registered("gate-face")  # a refused change changes nothing
         requests.delete(base, timeout=10).raise_for_status()
         assert not clean.registered("gate-face")  # unregistered with Expires 0
-        settings = clean.lab.agent_settings[f"{SCHOOL}/gate-face"]
+        settings = clean.agent_settings[f"{SCHOOL}/gate-face"]
         requests.put(base, json={**settings, "channels": list(settings["channels"])}, timeout=10)
         wait_until(lambda: clean.registered("gate-face"), what="registration")
     finally:
@@ -146,13 +171,11 @@ def test_the_lab_control_api_configures_an_agent_as_a_camera_would(clean: Rig) -
 
 def test_a_2022_device_on_a_2016_platform_is_named(clean: Rig) -> None:
     dev = f"{SCHOOL}/gate-face"
-    settings = {**clean.lab.agent_settings[dev], "edition": "2022"}
+    settings = {**clean.agent_settings[dev], "edition": "2022"}
     clean.loop.run(clean.lab.configure_agent(dev, settings))
     device = IDS["gate-face"][0]
-    # Reconfigured, the agent unregisters first (Expires: 0): the device is briefly absent.
-    wait_until(
-        lambda: getattr(clean.platform().devices.get(device), "gb_version", None) == "3.0",
-        what="re-register",
-    )
+    # .get: between the old registration's Expires 0 and the new REGISTER there is no entry
+    registered = clean.platform().devices.get
+    wait_until(lambda: getattr(registered(device), "gb_version", None) == "3.0", what="re-register")
     finding = clean.finding("gate-face")
     assert finding.verdict == FAIL and "edition 2022 device, 2016 platform" in finding.message
