@@ -23,10 +23,9 @@ import logging
 import socket
 from typing import Any
 
-import asyncssh
-
 from provision.lab.cli import DIALECTS, PLATFORMS, CliSession, Reply, new_config
 from provision.lab.faults import Faults
+from provision.lab.quiet_asyncssh import asyncssh
 from provision.lab.switch_flash import FlashServer
 
 log = logging.getLogger(__name__)

@@ -13,10 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-import asyncssh
-from asyncssh.constants import FILEXFER_TYPE_DIRECTORY, FILEXFER_TYPE_REGULAR
-
 from provision.lab.cli.base import SwitchConfig
+from provision.lab.quiet_asyncssh import asyncssh
 
 _PREFIX = re.compile(rb"^(?:/?flash:)?/*")
 
@@ -47,11 +45,15 @@ class FlashServer(asyncssh.SFTPServer):
     def stat(self, path: bytes) -> asyncssh.SFTPAttrs:
         name = self._name(path)
         if not name:
-            return asyncssh.SFTPAttrs(type=FILEXFER_TYPE_DIRECTORY, permissions=0o40755)
+            return asyncssh.SFTPAttrs(
+                type=asyncssh.constants.FILEXFER_TYPE_DIRECTORY, permissions=0o40755
+            )
         if name not in self.cfg.flash:
             raise asyncssh.SFTPNoSuchFile(f"flash:/{name}: no such file")
         size = len(self.cfg.flash[name])
-        return asyncssh.SFTPAttrs(type=FILEXFER_TYPE_REGULAR, size=size, permissions=0o100644)
+        return asyncssh.SFTPAttrs(
+            type=asyncssh.constants.FILEXFER_TYPE_REGULAR, size=size, permissions=0o100644
+        )
 
     lstat = stat
 

@@ -31,7 +31,6 @@ from provision.inventory.model import City, Device, School
 from provision.inventory.secrets import SecretRef
 from provision.lab import netmap
 from provision.lab.connector import LabConnector
-from provision.lab.credentials import lab_secret
 from provision.lab.runtime import Lab
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "dalian"
@@ -137,14 +136,18 @@ def _lab_devices(lab: Lab, school: School, device: Device | None) -> list[str]:
     return ids
 
 
-def _cameras_provisioned(lab: Lab, school: School) -> None:
+def _cameras_provisioned(rig: Rig) -> None:
     """The platform pulls with the school's view-only account, which the camera driver
-    creates; a factory camera refuses it (401), so give the forwarded cameras that account."""
-    auditor = school.auditor
-    assert auditor is not None
-    for cam in (c for c in school.cameras if c.forward):
-        users = lab.devices[f"{school.id}/{cam.name}"].sim.settings.users
-        users[auditor.username] = (lab_secret(auditor.password), "User")
+    creates; a factory camera refuses it (401). So converge the forwarded cameras first, each
+    with its own driver, as a run does before it forwards their streams."""
+    connector = LabConnector(timeout=5.0, env=dict(os.environ), known_hosts=str(rig.known_hosts))
+    for cam in (c for c in rig.school.cameras if c.forward):
+        cls = registry.driver_class("camera", cam.protocol)
+        camera = cls(Target(rig.city, rig.school, cam, connector))
+        try:
+            camera.apply(camera.diff(camera.read(), camera.desired()))
+        finally:
+            camera.close()
 
 
 @pytest.fixture
@@ -160,7 +163,7 @@ def rig(request: pytest.FixtureRequest, city: City, loop: LabLoop, tmp_path: Pat
             loop.run(lab.devices[dev_id].sim.start())
             rig.started.append(dev_id)
         if device is None:
-            _cameras_provisioned(lab, school)
+            _cameras_provisioned(rig)
         yield rig
     finally:
         for made in rig.drivers:

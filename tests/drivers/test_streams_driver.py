@@ -123,7 +123,12 @@ async def _start(loop: LabLoop, city: City) -> Rig:
                     faults=Faults(),
                     http_port=0,
                     rtsp_port=0,
-                    users={"admin": (CAMERA_PASSWORD, "Administrator")},
+                    # and the view-only account the platform pulls with (the camera driver
+                    # creates it on a real run, before the streams are forwarded)
+                    users={
+                        "admin": (CAMERA_PASSWORD, "Administrator"),
+                        "auditor": (AUDITOR_PASSWORD, "User"),
+                    },
                 )
                 await sim.start()
                 onvif[cam.host] = sim

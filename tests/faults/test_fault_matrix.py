@@ -170,11 +170,16 @@ MATRIX: tuple[Row, ...] = (
         plan=Expect(2),
         apply=Expect(
             1,
-            {"gate-plaza-e": FAILED},
+            # As with ONVIF's CreateUsers: without the auditor the platform's pull is refused.
+            {"gate-plaza-e": FAILED, "streams": FAILED},
             says="Device Error (deviceError; statusCode 3)",
-            journal={"gate-plaza-e": ("applied", "not_applied", "rolled_back")},
+            journal={
+                "gate-plaza-e": ("applied", "not_applied", "rolled_back"),
+                "streams": ("applied",),  # the other cameras' proxies
+            },
         ),
-        verify=Expect(0),  # verify only reads: a fault on a write is invisible to it
+        # Verify only reads, but the feed the camera refuses is missing at the platform.
+        verify=Expect(2, {"streams": FAIL}),
     ),
     Row(
         Fault("test_mode_refused", CENTRE, True, "the alarm centre will not put accounts on test"),
