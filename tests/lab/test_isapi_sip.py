@@ -2,8 +2,8 @@
 factory state, refusals that change nothing, the password never read back, and a write that
 makes the camera register with a lab GB/T 28181 platform (and a second write that moves it).
 
-One camera and one platform per module, both on 127.0.0.1 with ephemeral ports; the test that
-enables access switches it off again at its end."""
+A fresh camera and platform per test, both on 127.0.0.1 with ephemeral ports (cheap to start):
+the tests run in any order, and a write one test makes is never another's factory state."""
 
 from __future__ import annotations
 
@@ -72,7 +72,7 @@ class Rig:
         self.loop.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def rig() -> Iterator[Rig]:
     made = Rig()
     yield made
