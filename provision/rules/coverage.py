@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from provision.coverage import polygon_problem
-from provision.coverage.school import meets, school_coverage
+from provision.coverage.explain import explain_spot
+from provision.coverage.school import camera_view, meets, school_coverage
 from provision.diagnostics import Problem
 from provision.inventory.loader import Inventory
 
@@ -21,6 +22,7 @@ def check(inv: Inventory) -> Iterator[Problem]:
             continue  # the geometry rule reports bad polygons; coverage would be meaningless
         doc = inv.docs[school.id]
         coverage = school_coverage(school)
+        areas = {a.id: a for a in school.areas}
         for zone in school.zones():
             if zone.importance == "optional":
                 continue
@@ -28,8 +30,11 @@ def check(inv: Inventory) -> Iterator[Problem]:
             cov = coverage[zone.id]
             if meets(cov.ratio, target):
                 continue
+            views = [camera_view(c) for c in school.cameras if c.area == zone.area]
+            walls = areas[zone.area].walls
             spots = "; ".join(
-                f"{s.area_m2:.1f} m² at ({s.centroid[0]:.1f}, {s.centroid[1]:.1f})"
+                f"{s.area_m2:.1f} m² at ({s.centroid[0]:.1f}, {s.centroid[1]:.1f}): "
+                + explain_spot(s.polygon, views, zone.dori, walls, zone.area).hint
                 for s in cov.blind_spots[:3]
             )
             msg = (

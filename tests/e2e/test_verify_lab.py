@@ -123,6 +123,9 @@ def test_an_obstructed_camera_opens_a_named_blind_spot(lab: Env) -> None:
     assert passage["effective_ratio"] < passage["planned_ratio"] == 1.0
     [spot] = passage["blind_spots"][:1]
     assert spot["area_m2"] > 1 and spot["would_be_covered_by"] == ["gate-face"]
+    # and which live camera comes nearest to watching it, and why it does not
+    assert spot["why"]["camera"] in {"gate-plaza-w", "gate-plaza-e"}
+    assert spot["why"]["camera"] in spot["why"]["hint"] and spot["why"]["cause"]
     # the text report names the camera, the zone and the blind spot's area
     assert "gate-face" in text and "gate-passage" in text and f"{spot['area_m2']:.1f} m²" in text
 

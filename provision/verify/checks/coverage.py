@@ -13,6 +13,7 @@ from typing import Any
 from shapely.geometry import Polygon
 
 from provision.coverage import footprint
+from provision.coverage.explain import explain_spot
 from provision.coverage.school import camera_view, meets, school_coverage
 from provision.inventory.model import Camera, School
 from provision.verify.contract import Check, CheckContext
@@ -83,12 +84,15 @@ def check(ctx: CheckContext) -> CheckResult:
                 for c in lost
                 if footprint(camera_view(c), zone.dori, areas[zone.area].walls).intersects(shape)
             ]
+            views = [camera_view(c) for c in live if c.area == zone.area]
+            why = explain_spot(spot.polygon, views, zone.dori, areas[zone.area].walls, zone.area)
             spots.append(
                 {
                     "area_m2": round(spot.area_m2, 2),
                     "centroid": list(spot.centroid),
                     "polygon": [list(p) for p in spot.polygon],
                     "would_be_covered_by": would,
+                    "why": why.as_dict(),
                 }
             )
         zones[zone.id] = {
@@ -114,7 +118,7 @@ def check(ctx: CheckContext) -> CheckResult:
             + (
                 f" that {', '.join(s['would_be_covered_by'])} would cover"
                 if s["would_be_covered_by"]
-                else ""
+                else f": {s['why']['hint']}"
             )
             for s in spots[:3]
         )
