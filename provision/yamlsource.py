@@ -80,6 +80,18 @@ class SourceDoc:
     def located(self, node: yaml.Node) -> Location:
         return Location(self.file, *self.position(node.start_mark.index))
 
+    def node_at(self, path: YamlPath) -> yaml.Node | None:
+        """The value node at exactly `path`, or None if the file has no such value."""
+        node: yaml.Node | None = self.root
+        for part in path:
+            if isinstance(node, yaml.MappingNode):
+                node = next((v for k, v in reversed(node.value) if _key_is(k, part)), None)
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+                node = node.value[part] if 0 <= part < len(node.value) else None
+            else:
+                return None
+        return node
+
     def _nodes(self, path: YamlPath) -> tuple[yaml.Node | None, yaml.Node | None]:
         """(key node, value node) of the deepest existing prefix of `path`."""
         node, key = self.root, None

@@ -195,7 +195,7 @@ def _camera(raw: dict[str, Any], path: m.YamlPath, d: dict[str, Any], school_nam
         osd=raw.get("osd", school_name),
         forward=bool(raw.get("forward", cam_d.get("forward", False))),
         model=raw.get("model") or cam_d.get("model", ""),
-        recorder=raw.get("recorder"),
+        recorder=raw.get("recorder") or cam_d.get("recorder"),
         gb28181_id=raw.get("gb28181_id"),
         gb28181_channels=tuple(raw.get("gb28181_channels", ())),
         vendor=raw.get("vendor") or cam_d.get("vendor", ""),

@@ -27,6 +27,7 @@ from provision.rules import (
     network,
     references,
     secrets,
+    tier_standard,
 )
 
 Rule = Callable[[Inventory], Iterator[Problem]]
@@ -44,6 +45,7 @@ SCHOOL_RULES: dict[str, Rule] = {
     "coverage": coverage.check,
     "gb28181": gb28181.check,
     "camera_protocols": camera_protocols.check,
+    "tier_standard": tier_standard.check,
 }
 CITY_RULES: dict[str, Rule] = {
     "addresses": city.unique_addresses,

@@ -28,6 +28,12 @@ def check(inv: Inventory) -> Iterator[Problem]:
         if school.district not in city.districts:
             msg = unknown("district", school.district, city.districts)
             yield doc.problem(("district",), msg, "unknown-reference")
+        if school.tier not in city.tiers:
+            msg = (
+                f"tier {school.tier!r} has no standard in city.yaml's tiers (defined: "
+                f"{', '.join(sorted(city.tiers)) or 'none'}); add tiers.{school.tier} there"
+            )
+            yield doc.problem(("tier",), msg, "unknown-reference")
         if school.precinct not in city.precincts:
             msg = unknown("precinct", school.precinct, city.precincts)
             yield doc.problem(("precinct",), msg, "unknown-reference")

@@ -14,6 +14,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+import yaml
 from jsonschema import Draft202012Validator, FormatChecker, validators
 from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
@@ -133,8 +134,28 @@ def _bound_message(error: ValidationError) -> str | None:
         "exclusiveMaximum": "must be less than",
     }
     if kind in ranges:
+        schema = error.schema if isinstance(error.schema, dict) else {}
+        low = schema.get("minimum", schema.get("exclusiveMinimum"))
+        high = schema.get("maximum", schema.get("exclusiveMaximum"))
+        if low is not None and high is not None:
+            lt_low = "<" if "exclusiveMinimum" in schema else "≤"
+            lt_high = "<" if "exclusiveMaximum" in schema else "≤"
+            return f"{quote(value)} is out of range; allowed: {low} {lt_low} value {lt_high} {high}"
         return f"{quote(value)} {ranges[kind]} {limit}"
     return None
+
+
+def _forms_message(error: ValidationError) -> str | None:
+    """ "give either a and b, or c" for a oneOf whose branches are sets of required fields
+    (the lens: focal length and sensor width, or a field of view), naming what was given."""
+    branches = error.validator_value
+    if not isinstance(error.instance, dict) or not all(
+        isinstance(b, dict) and b.get("required") for b in branches
+    ):
+        return None
+    forms = [" and ".join(b["required"]) for b in branches]
+    given = ", ".join(sorted(str(k) for k in error.instance)) or "nothing"
+    return f"give either {', or '.join(forms)} (exactly one of these); found: {given}"
 
 
 def _message(error: ValidationError) -> str:
@@ -148,6 +169,8 @@ def _message(error: ValidationError) -> str:
         )
     desc = error.schema.get("description") if isinstance(error.schema, dict) else None
     if error.validator in ("oneOf", "anyOf"):
+        if (forms := _forms_message(error)) is not None:
+            return forms
         if error.context:
             inner = _message(best_match(error.context))
             return f"{inner}; expected: {desc}" if desc else inner
@@ -177,6 +200,30 @@ def _message(error: ValidationError) -> str:
     return printable(error.message, 300)
 
 
+def _yaml_surprise(error: ValidationError, doc: SourceDoc) -> str | None:
+    """Text written unquoted that YAML 1.1 read as something else: `210204` (a number),
+    `11:30` (base 60: 690), `no` (false). Say what YAML made of it and to quote it."""
+    expected = error.validator_value
+    wants_text = expected == "string" or (isinstance(expected, list) and "string" in expected)
+    if error.validator != "type" or not wants_text or isinstance(error.instance, (dict, list)):
+        return None
+    if isinstance(error.schema, dict) and error.schema.get("writeOnly"):
+        return None  # a secret: never repeated, whatever YAML made of it
+    node = doc.node_at(tuple(error.absolute_path))
+    if not isinstance(node, yaml.ScalarNode) or node.style:  # quoted: meant as written
+        return None
+    written = node.value
+    value = error.instance
+    what = "empty" if value is None else "true or false" if isinstance(value, bool) else "a number"
+    read = "empty" if value is None else str(value).lower() if isinstance(value, bool) else value
+    made = (
+        f"YAML reads {written} as {read}"
+        if str(written) != str(read)
+        else f"YAML reads it as {what}"
+    )
+    return f"{written} is not text: {made}; quote it ('{written}') to write text"
+
+
 def _extra_keys(error: ValidationError) -> list[Any]:
     allowed = (error.schema.get("properties") or {}).keys()
     return [k for k in error.instance if k not in allowed]
@@ -194,7 +241,7 @@ def schema_problems(kind: str, doc: SourceDoc) -> Iterator[Problem]:
             yield doc.problem((), msg, "schema-more")
             return
         reported += 1
-        key, message = False, _message(error)
+        key, message = False, _yaml_surprise(error, doc) or _message(error)
         if "propertyNames" in error.relative_schema_path:
             # The offending key itself, e.g. a district named 1 or "Zhong Shan".
             path, key, message = (*path, error.instance), True, f"key {message}"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from provision.standards import MIN_PATROLS_PER_DAY, required_guards
+from provision.rules.tier_standard import requirements
+from provision.standards import required_guards
 from provision.verify.contract import Check, CheckContext
 from provision.verify.model import FAIL, PASS, WARN, CheckResult, Finding
 
@@ -13,28 +14,8 @@ def check(ctx: CheckContext) -> CheckResult:
     std = city.tiers[school.tier]
     sec = school.security
     rules: list[tuple[str, bool, str]] = [
-        (
-            "one_button_alarms",
-            len(school.alarms) >= std.one_button_alarms,
-            f"{len(school.alarms)} one-button alarm(s); the {school.tier} standard asks for "
-            f"{std.one_button_alarms}",
-        ),
-        (
-            "led_boards",
-            len(school.led_boards) >= std.led_boards,
-            f"{len(school.led_boards)} LED board(s); the standard asks for {std.led_boards}",
-        ),
-        (
-            "police_room",
-            sec.police_room or not std.police_room,
-            "police room built to standard" if sec.police_room else "no police room",
-        ),
-        (
-            "patrols",
-            sec.patrols_per_day >= max(std.patrols_per_day, MIN_PATROLS_PER_DAY),
-            f"{sec.patrols_per_day} patrols a day; at least "
-            f"{max(std.patrols_per_day, MIN_PATROLS_PER_DAY)} required",
-        ),
+        (req.name, req.met, req.message) for req in requirements(school, std)
+    ] + [
         (
             "guards",
             sec.guard_count >= required_guards(school.students),
