@@ -8,38 +8,58 @@ that code, or any error the command raised, into the exit status in one place
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
 
 from provision import __version__
-from provision.cli import (
-    apply,
-    demo,
-    history,
-    hostkey,
-    lab,
-    plan,
-    render,
-    rollback,
-    schema,
-    state,
-    validate,
-    verify,
-)
 from provision.cli.group import ProvisionGroup
+
+# Each command's module, imported only when that command runs (or --help lists them all):
+# `provision init` or `--version` need not load numpy, shapely, nornir and the engine, which
+# cost over a second before any work (`python -X importtime -m provision --version`).
+COMMANDS = {
+    "init": "provision.cli.init",
+    "validate": "provision.cli.validate",
+    "render": "provision.cli.render",
+    "schema": "provision.cli.schema",
+    "demo": "provision.cli.demo",
+    "lab": "provision.cli.lab",
+    "plan": "provision.cli.plan",
+    "apply": "provision.cli.apply",
+    "rollback": "provision.cli.rollback",
+    "history": "provision.cli.history",
+    "verify": "provision.cli.verify",
+    "hostkey": "provision.cli.hostkey",
+    "state": "provision.cli.state",
+}
+
+
+class LazyGroup(ProvisionGroup):
+    """The top-level group: commands listed by name, their modules imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = COMMANDS.get(cmd_name)
+        if module is None:
+            return None
+        command: click.Command = importlib.import_module(module).command
+        return command
+
 
 EPILOG = """\b
 Examples:
+  provision init mycity
   provision validate -i examples/dalian
   provision render -i examples/dalian --school dl-zs-h024 --out out/
   provision schema --out .schemas/
 """
 
 
-@click.group(
-    cls=ProvisionGroup, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EPILOG
-)
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EPILOG)
 @click.version_option(__version__, prog_name="provision")
 def cli() -> None:
     """Provision and audit school security systems as code.
@@ -48,20 +68,6 @@ def cli() -> None:
     LED boards, recorders and network gear each school has; provision validates it, renders
     device configs, and pushes and audits them.
     """
-
-
-cli.add_command(validate.command)
-cli.add_command(render.command)
-cli.add_command(schema.command)
-cli.add_command(demo.command)
-cli.add_command(lab.command)
-cli.add_command(plan.command)
-cli.add_command(apply.command)
-cli.add_command(rollback.command)
-cli.add_command(history.command)
-cli.add_command(verify.command)
-cli.add_command(hostkey.command)
-cli.add_command(state.command)
 
 
 def main() -> None:

@@ -124,6 +124,7 @@ def test_demo_on_an_invalid_city_is_exit_1(
         (["lab", "fault", "a/b", "--clear"], "provision.cli.lab.fault", "lab_dir"),
         (["lab", "down", "--state-dir", "{tmp}/lab"], "provision.cli.lab.down", "read_state"),
         (["state", "migrate", "--to", "postgresql://x@/y"], "provision.cli.state", "is_postgres"),
+        (["init", "{tmp}/city"], "provision.cli.init", "write_starter"),
     ],
 )
 def test_a_bug_in_any_command_is_exit_3_with_a_crash_log(
@@ -142,7 +143,7 @@ def test_a_bug_in_any_command_is_exit_3_with_a_crash_log(
 
 def test_every_command_is_covered_by_the_bug_test() -> None:
     covered = {"validate", "render", "schema", "demo", "plan", "apply", "rollback", "history"}
-    covered |= {"verify", "hostkey", "lab", "state"}
+    covered |= {"verify", "hostkey", "lab", "state", "init"}
     assert set(cli.list_commands(None)) == covered  # type: ignore[arg-type]
 
 
