@@ -7,8 +7,30 @@ from collections.abc import Iterator
 from provision.coverage import polygon_problem
 from provision.coverage.explain import explain_spot
 from provision.coverage.school import camera_view, meets, school_coverage
+from provision.coverage.zones import ZoneCoverage
 from provision.diagnostics import Problem
 from provision.inventory.loader import Inventory
+from provision.inventory.model import School
+
+
+def _cameras_seeing_nothing(
+    inv: Inventory, school: School, coverage: dict[str, ZoneCoverage]
+) -> Iterator[Problem]:
+    """A camera that watches none of its area's zones is mounted in the wrong area, placed
+    outside it, or aimed away: say so at the camera, not only as a zone's missing coverage."""
+    seen = {name for cov in coverage.values() for name in cov.covered_by}
+    for cam in school.cameras:
+        area = next((a for a in school.areas if a.id == cam.area), None)
+        if area is None or not area.zones or cam.name in seen:
+            continue
+        zones = ", ".join(z.id for z in area.zones)
+        msg = (
+            f"camera {cam.name} sees none of area {area.id}'s zones ({zones}) at their DORI "
+            f"levels: is it in another area, mounted outside this one, or aimed away?"
+        )
+        yield inv.docs[school.id].problem(
+            (*cam.path, "mount"), msg, "camera-sees-nothing", warning=True
+        )
 
 
 def check(inv: Inventory) -> Iterator[Problem]:
@@ -23,6 +45,7 @@ def check(inv: Inventory) -> Iterator[Problem]:
         doc = inv.docs[school.id]
         coverage = school_coverage(school)
         areas = {a.id: a for a in school.areas}
+        yield from _cameras_seeing_nothing(inv, school, coverage)
         for zone in school.zones():
             if zone.importance == "optional":
                 continue

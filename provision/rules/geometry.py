@@ -4,9 +4,35 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from shapely.geometry import Point, Polygon
+
 from provision.coverage import polygon_problem
 from provision.diagnostics import Problem
 from provision.inventory.loader import Inventory
+from provision.inventory.model import School
+
+#: A camera on an outline's wall is inside its area: plans are drawn to about this (metres).
+MOUNT_TOLERANCE_M = 0.5
+
+
+def _cameras_outside_their_area(inv: Inventory, school: School) -> Iterator[Problem]:
+    outlines = {
+        a.id: Polygon(a.outline)
+        for a in school.areas
+        if a.outline is not None and polygon_problem(a.outline) is None
+    }
+    for cam in school.cameras:
+        outline = outlines.get(cam.area)
+        if outline is None:
+            continue
+        away = outline.exterior.distance(Point(cam.mount.x, cam.mount.y))
+        if not outline.contains(Point(cam.mount.x, cam.mount.y)) and away > MOUNT_TOLERANCE_M:
+            msg = (
+                f"camera {cam.name} is mounted at ({cam.mount.x:g}, {cam.mount.y:g}), "
+                f"{away:.1f} m outside the outline of its area {cam.area}; a camera covers only "
+                f"its own area's zones: fix the position or the area"
+            )
+            yield inv.docs[school.id].problem((*cam.path, "mount"), msg, "camera-outside-area")
 
 
 def check(inv: Inventory) -> Iterator[Problem]:
@@ -22,6 +48,7 @@ def check(inv: Inventory) -> Iterator[Problem]:
                     continue  # the schema already says so
                 if why := polygon_problem(zone.polygon):
                     yield doc.problem((*zone.path, "polygon"), f"zone polygon {why}", "bad-polygon")
+        yield from _cameras_outside_their_area(inv, school)
         per = school.perimeter
         if per is None:
             continue

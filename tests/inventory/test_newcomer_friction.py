@@ -113,3 +113,30 @@ def test_messages_say_what_to_write_not_what_the_schema_engine_thinks(city_copy:
     assert "cameras[0].mount.heading" not in said  # 360 is east again, not an error
     text = CliRunner().invoke(cli, ["validate", "-i", str(city_copy)])
     assert "4 school(s) checked: INVALID" in text.stderr
+
+
+def test_a_camera_outside_its_area_is_named_not_only_the_zone_it_leaves_blind(
+    city_copy: Path,
+) -> None:
+    school = city_copy / "schools" / f"{KINDERGARTEN}.yaml"
+    # t1f-corr-w belongs to teach-1f, whose outline spans x 6..44: put it 6 m east of it
+    _replace(
+        school,
+        "mount: {x: 10.3, y: 21.5, height: 3, heading: 0,",
+        "mount: {x: 50, y: 21.5, height: 3, heading: 0,",
+    )
+    # gate-face (gate area, no outline) turned to face away from both gate zones
+    _replace(school, "heading: 270, tilt: -15}\n  lens:", "heading: 90, tilt: -15}\n  lens:")
+    _, problems = _problems(city_copy)
+    by_code = {(p["code"], p["yaml_path"]): p for p in problems}
+    outside = by_code[("camera-outside-area", "cameras[3].mount")]
+    assert outside["severity"] == "error"
+    assert (
+        "t1f-corr-w is mounted at (50, 21.5), 6.0 m outside the outline of its area teach-1f"
+        in (outside["message"])
+    )
+    away = by_code[("camera-sees-nothing", "cameras[0].mount")]
+    assert (
+        away["severity"] == "warning"
+        and "gate-face sees none of area gate's zones" in (away["message"])
+    )
