@@ -461,7 +461,10 @@ s.streams_check.summary }}).</p>{% else %}<table class="streams"><tr><th>stream<
 <td>{{ c.detail }}</td></tr>{% endfor %}</table>{% endif %}
 <p>{{ cov.cameras|length - bad|length }} of {{ cov.cameras|length }} camera(s) ok.
 {% set low = cov.zones.values()|rejectattr("shade", "in", ["ok", "untargeted"])|list %}
-{{ cov.zones|length - low|length }} of {{ cov.zones|length }} zone(s) meet their target.</p>
+{% set targeted = cov.zones.values()|rejectattr("shade", "eq", "untargeted")|list %}
+{{ targeted|length - low|length }} of {{ targeted|length }} zone(s) with a target meet it{%
+if cov.zones|length > targeted|length %} ({{ cov.zones|length - targeted|length }} optional
+zone(s) have none){% endif %}.</p>
 {% if low %}<table class="zones"><tr><th>zone</th><th>area</th><th>importance</th><th>DORI</th>
 <th>now</th><th>planned</th><th>target</th><th>blind spots</th></tr>{% for z in low %}
 <tr data-zone="{{ z.zone }}"><td>{{ z.name }}</td><td>{{ z.area or "—" }}</td>
@@ -475,8 +478,8 @@ else "?" }}{% if b.centroid %} at ({{ "%.1f, %.1f"|format(*b.centroid) }}){% end
 {% if b.would_be_covered_by %} — {{ b.would_be_covered_by|join(", ") }} would cover it
 {% endif %}{{ "; " if not loop.last }}{% endfor %}</td></tr>{% endfor %}</table>{% endif %}
 {% endif %}
-{% if s.maps %}<details class="maps"{% if s.coverage_check and s.coverage_check.verdict != "pass"
-%} open{% endif %}>
+{% if s.maps %}<details class="maps"{% if s.verdict != "pass" or (s.coverage_check and
+s.coverage_check.verdict != "pass") %} open{% endif %}>
 <summary>Floor maps ({{ s.maps|length }} area(s))</summary><p>{{ legend }}</p><div class="flex">
 {% for title, svg in s.maps %}<figure><figcaption>{{ title }}</figcaption>{{ svg }}</figure>
 {% endfor %}</div></details>{% endif %}

@@ -325,7 +325,15 @@ def area_map(area: Area, cameras: Sequence[Camera], coverage: Coverage | None) -
     """
     states = coverage.cameras if coverage else {}
     zones = {z: s for z, s in (coverage.zones.items() if coverage else ()) if s.area == area.id}
-    spots = [s for z in zones.values() for s in z.blind_spots if len(s.polygon) >= 3]
+    # An optional zone has no target: its unwatched part is not a blind spot to fix, and red
+    # on a passing school's map would say otherwise.
+    spots = [
+        s
+        for z in zones.values()
+        if z.shade != "untargeted"
+        for s in z.blind_spots
+        if len(s.polygon) >= 3
+    ]
     here = [c for c in cameras if c.area == area.id]
     points: list[Point] = [*(area.outline or ()), *(p for z in area.zones for p in z.polygon)]
     points += [(c.mount.x, c.mount.y) for c in here] + [p for s in spots for p in s.polygon]

@@ -408,7 +408,7 @@ def test_renders_in_a_real_browser(page: str, tmp_path: Path) -> None:
             "--disable-sync",
             f"--user-data-dir={tmp_path / 'profile'}",
             f"--screenshot={png}",
-            "--window-size=1400,3000",
+            "--window-size=1400,8000",  # every failing school shows its floor maps
             html.as_uri(),
         ],
         check=True,
@@ -417,7 +417,7 @@ def test_renders_in_a_real_browser(page: str, tmp_path: Path) -> None:
     )
     assert png.exists()
     image = Image.open(png).convert("RGB")
-    assert image.size == (1400, 3000)
+    assert image.size == (1400, 8000)
     assert len(image.getcolors(maxcolors=1 << 20) or ()) > 50
     red = sum(
         n
@@ -426,3 +426,52 @@ def test_renders_in_a_real_browser(page: str, tmp_path: Path) -> None:
     )
     # more than the 18 x 12 px legend swatch: the blind spot itself is on the screen
     assert red > 1000, "the blind spot is not visible"
+
+
+def test_an_optional_zone_is_not_counted_nor_drawn_red_and_a_failing_school_shows_its_maps(
+    city: City,
+) -> None:
+    school = next(s for s in city.schools if s.id == "dl-xg-k003")
+    areas = tuple(
+        dataclasses.replace(
+            a, zones=tuple(dataclasses.replace(z, importance="optional") for z in a.zones)
+        )
+        if a.id == "playground"
+        else a
+        for a in school.areas
+    )
+    school = dataclasses.replace(school, areas=areas)
+    here = dataclasses.replace(city, schools=[school])
+    coverage = coverage_check(school, here, broken=False)
+    coverage.evidence["zones"]["playground"].update(
+        effective_ratio=0.0,
+        blind_spots=[
+            {
+                "area_m2": 240.0,
+                "centroid": [80, 16],
+                "polygon": [[70, 10], [90, 10], [90, 22], [70, 22]],
+            }
+        ],
+    )
+    report = CityReport(
+        city=city.id,
+        inventory="x",
+        checks=("coverage", "alarm"),
+        schools=[
+            SchoolReport(
+                school.id,
+                school.name,
+                school.tier,
+                school.district,
+                school.precinct,
+                [coverage, alarm_check(school, broken=True)],
+            )
+        ],
+    )
+    doc = lxml.html.fromstring(render_html(report, here))
+    section = doc.xpath("//section[@class='school']")[0]
+    targeted = len(list(school.zones())) - 1
+    assert f"{targeted} of {targeted} zone(s) with a target meet it (1 optional" in text(section)
+    assert not doc.xpath("//svg[@data-area='playground']//path[@class='blind-spot']")
+    # the school fails (its alarm), so its floor maps are open though coverage passed
+    assert section.xpath(".//details[@class='maps'][@open]")
