@@ -169,8 +169,12 @@ class AlarmPanel:
         backoff_base_s: float = 1.0,
         backoff_cap_s: float = 60.0,
         clock_offset_s: float = 0.0,
+        serial: str | None = None,
     ) -> None:
         self.name, self.host, self.faults = name, host, faults
+        # Unique per unit: the lab names panels within a school, so the caller passes one
+        # derived from the school too (two schools' "gate-sos" are two units).
+        self.serial = serial or f"OKB{zlib.crc32(name.encode()):08X}"
         self.username, self.password = username, password
         self.time_scale, self.ack_timeout_s = time_scale, ack_timeout_s
         self.backoff_base_s, self.backoff_cap_s = backoff_base_s, backoff_cap_s
@@ -464,8 +468,11 @@ class AlarmPanel:
             if route == ("GET", "/api/log"):
                 return Response.json(list(self.log))
             if route == ("GET", "/api/info"):
-                serial = f"OKB{zlib.crc32(self.name.encode()):08X}"
-                info = {"model": "OKB-100 one-button alarm", "serial": serial, "firmware": "2.3.1"}
+                info = {
+                    "model": "OKB-100 one-button alarm",
+                    "serial": self.serial,
+                    "firmware": "2.3.1",
+                }
                 return Response.json(info)
         except ConfigError as exc:
             return Response.json({"error": str(exc), "field": exc.field}, 400)

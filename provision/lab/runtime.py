@@ -107,9 +107,9 @@ def _camera(school: School, cam: CameraSpec, *, faults: Faults) -> Simulator:
         faults=faults,
         http_port=netmap.lab_port(80),
         rtsp_port=netmap.lab_port(554),
-        model=MODELS[seed % len(MODELS)],
+        model=cam.model or MODELS[seed % len(MODELS)],
         firmware=f"V5.{seed % 8}.{seed % 5} build 2305{seed % 28 + 1:02d}",
-        serial=f"DL{seed:010d}",
+        serial=f"SN{seed:010d}",  # never a city's prefix: any city's lab runs on this
         clock_offset_s=float(seed % 121 - 30),  # each camera's clock is off a little
         users={user: (password, "Administrator")},
     )
@@ -179,6 +179,7 @@ def _school_devices(school: School) -> list[tuple[str, str, str, Factory]]:
             api_port=netmap.lab_port(80),
             username=user,
             password=password,
+            serial=f"OKB{_digest(f'{school.id}/{panel.name}'):08X}",
         )
         out.append((panel.name, "alarm", panel.host, make))
     for board in school.led_boards:

@@ -17,7 +17,8 @@ from provision.inventory.loader import load_inventory
 from provision.inventory.selectors import Selection
 from provision.lab.control import ControlApi
 from provision.lab.credentials import lab_secret
-from provision.lab.runtime import Lab
+from provision.lab.faults import Faults
+from provision.lab.runtime import Lab, _school_devices
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "dalian"
 SCHOOL = "dl-xg-k003"
@@ -81,7 +82,7 @@ def test_a_lab_camera_accepts_the_inventory_credentials(running: Any) -> None:
         adjust_time=True,
     )
     info = client.devicemgmt.GetDeviceInformation()
-    assert info.SerialNumber.startswith("DL")
+    assert info.SerialNumber.startswith("SN")  # no city's prefix: any city runs on the lab
     # factory settings, not what the inventory wants: apply has work to do
     assert client.devicemgmt.GetHostname().Name != f"{SCHOOL}-{cam.name}"
 
@@ -127,3 +128,17 @@ def test_faults_switch_at_run_time_through_the_control_api(running: Any) -> None
     assert requests.post(url, data=b"", timeout=2).status_code in (400, 500)
     with pytest.raises(urllib.error.HTTPError):
         _api(control, "PUT", f"/api/devices/{dev_id}/faults", {"no_such_fault": True})
+
+
+def test_every_lab_panel_has_its_own_serial_though_schools_reuse_panel_names() -> None:
+    city = load_inventory(EXAMPLE).city
+    assert city is not None
+    serials: dict[str, str] = {}
+    names = []
+    for school in city.schools:
+        for name, kind, _, make in _school_devices(school):
+            if kind == "alarm":
+                names.append(name)
+                serials[f"{school.id}/{name}"] = make(faults=Faults()).serial
+    assert len(set(names)) < len(names)  # the example does reuse names across schools
+    assert len(set(serials.values())) == len(serials)
