@@ -13,9 +13,13 @@ from provision.cli.lab import down, fault, status, up
 def command() -> None:
     """Simulated school devices and precinct services over their real protocols.
 
-    Cameras speak ONVIF (SOAP) and RTSP, switches SSH, alarm panels DC-09, LED boards and
-    precinct platforms HTTP. Each device listens on the loopback address derived from its
-    inventory address (10.b.c.d becomes 127.b.c.d), so the same inventory drives the lab.
+    Cameras speak ONVIF (SOAP), Hikvision ISAPI or Dahua's HTTP API and RTSP, switches SSH,
+    alarm panels DC-09, LED boards and precinct platforms HTTP, GB/T 28181 platforms SIP.
+    Each device listens on the loopback address derived from its inventory address
+    (10.b.c.d becomes 127.b.c.d), so the same inventory drives the lab.
+
+    Two labs on one machine: PROVISION_LAB_PORT_OFFSET=N moves every device's port by N
+    (`lab status` shows the ports) and PROVISION_LAB_DIR keeps each lab's state apart.
 
     \b
     Examples:
@@ -23,6 +27,7 @@ def command() -> None:
       provision lab status
       provision lab fault dl-zs-h024/gate-face obstructed=true
       provision lab down
+      PROVISION_LAB_PORT_OFFSET=1000 PROVISION_LAB_DIR=/tmp/lab2 provision lab up -i other
     """
 
 
