@@ -51,6 +51,9 @@ from provision.errors import DeviceError
 # A NotAuthorized answer is retried once if re-measuring shows the camera's clock moved by more
 # than this (an NTP server just set, or a camera that synced on its own): digests carry time.
 CLOCK_JUMP_S = 2.0
+# A round trip this long is a slow link (a camera on a precinct WAN or busy): a stale-token
+# refusal then names the link, never the clock.
+SLOW_EXCHANGE_S = 1.0
 _UTC_FIELDS = (
     ("Date", "Year"),
     ("Date", "Month"),
@@ -263,6 +266,7 @@ class OnvifSession:
         self._paths = {DEVICE.name: DEVICE.default_path}
         self._services: dict[str, str] | None = None  # namespace → path, from GetServices
         self._clock_known = False
+        self._round_trip_s = 0.0  # of the last clock measurement
         self.exchanges = 0  # SOAP requests sent, for benchmarks and tests
 
     def __repr__(self) -> str:
@@ -325,7 +329,7 @@ class OnvifSession:
                 before = self._token.offset_s
                 self._measure_clock()
                 if abs(self._token.offset_s - before) < CLOCK_JUMP_S:
-                    raise
+                    raise self._slow_or(exc) from None
                 return send()
 
     def _service_paths(self) -> dict[str, str]:
@@ -344,9 +348,23 @@ class OnvifSession:
             }
         return self._services
 
+    def _slow_or(self, exc: OnvifError) -> OnvifError:
+        """A token refused as stale although the clock was just measured is a slow link, not
+        a clock fault: say how slow, so nobody resets a camera's time for a network problem."""
+        if "stale" not in str(exc) or self._round_trip_s < SLOW_EXCHANGE_S:
+            return exc
+        message = (
+            f"{self.label}: slow: {self._round_trip_s:.1f} s per exchange; the camera refused "
+            f"the login token as stale because it arrived late, not because its clock is off "
+            f"(measured offset {self._token.offset_s:+.1f} s)"
+        )
+        return OnvifError(message, operation=exc.operation, kind="timeout", subcodes=exc.subcodes)
+
     def _measure_clock(self) -> etree._Element:
         sent = time.time()
         answer = self._exchange(DEVICE, "GetSystemDateAndTime", {}, authenticated=False)
+        self._round_trip_s = time.time() - sent
+        self._token.transit_s = self._round_trip_s / 2
         midpoint = (sent + time.time()) / 2
         utc = child(answer, "SystemDateAndTime", "UTCDateTime")
         if utc is not None:  # a camera that reports no UTC time is taken to be on time

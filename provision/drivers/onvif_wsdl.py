@@ -213,20 +213,23 @@ class ClockedUsernameToken:
     """WS-Security UsernameToken with PasswordDigest, its Created time in the camera's clock.
 
     Cameras check Created against their own clock (typically ±5 s), so the token adds the
-    offset the session measured with GetSystemDateAndTime.
+    offset the session measured with GetSystemDateAndTime, and the one-way transit time (half
+    the round trip measured then): the camera checks the token when it arrives, so on a link
+    that takes seconds per exchange a token stamped "now" would already be stale there.
     """
 
     def __init__(self, username: str, password: str) -> None:
         self._username = text_value(username)
         self._password = password.encode()
         self.offset_s = 0.0
+        self.transit_s = 0.0
 
     def __repr__(self) -> str:  # never the password
         return f"ClockedUsernameToken({self._username!r}, offset_s={self.offset_s:+.1f})"
 
     def header(self) -> str:
         """A fresh wsse:Security element: new nonce, Created = now on the camera's clock."""
-        now = datetime.now(UTC) + timedelta(seconds=self.offset_s)
+        now = datetime.now(UTC) + timedelta(seconds=self.offset_s + self.transit_s)
         created = now.strftime("%Y-%m-%dT%H:%M:%SZ")
         nonce = os.urandom(16)
         digest = hashlib.sha1(nonce + created.encode() + self._password).digest()

@@ -150,12 +150,17 @@ class HttpServer:
                     # Hold the connection open and say nothing: the client's timeout fires.
                     await reader.read()
                     break
-                if self.faults.latency_ms:
-                    await asyncio.sleep(self.faults.latency_ms / 1000)
+                # A slow link delays both ways: half the latency before the device sees the
+                # request (a login token ages in transit), half before its answer arrives.
+                transit = self.faults.latency_ms / 2000
+                if transit:
+                    await asyncio.sleep(transit)
                 try:
                     resp = await self.handler(req)
                 except Exception as exc:  # a simulator bug must not kill the lab
                     resp = Response.json({"error": f"internal error: {exc}"}, 500)
+                if transit:
+                    await asyncio.sleep(transit)
                 keep = req.headers.get("connection", "").lower() != "close"
                 writer.write(encode_response(resp, keep))
                 await writer.drain()
