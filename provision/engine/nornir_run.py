@@ -14,11 +14,14 @@ have yet, as a real one answers 401.
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from nornir.core import Nornir
-from nornir.core.task import AggregatedResult
+from nornir.core.inventory import Host
+from nornir.core.task import AggregatedResult, Task
 from nornir.plugins.runners import ThreadedRunner
 
 from provision.drivers.registry import UNMANAGED
@@ -27,6 +30,34 @@ from provision.inventory.nornir_plugin import city_to_nornir
 
 DEFAULT_WORKERS = 20
 AFTER_DEVICES = frozenset({"streams"})
+# Signals a run stops on (engine/signals.py); the device threads never take them.
+STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
+
+
+def _leave_signals_to_the_main_thread() -> None:
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+
+
+class DeviceRunner(ThreadedRunner):
+    """Nornir's threaded runner, with its device threads blocking SIGINT/SIGTERM.
+
+    The kernel delivers a process-directed signal to any thread that does not block it. Python
+    runs the handler in the main thread only, and the main thread wakes for it only if the
+    signal lands there: landed on a device thread, the handler waited until the pool had run
+    every device, so a Ctrl-C "stopped" a run that had started everything (seen after a
+    SIGSTOP/SIGCONT, when the kernel hands the pending signal to whichever thread runs first).
+    """
+
+    def run(self, task: Task, hosts: list[Host]) -> AggregatedResult:
+        result = AggregatedResult(task.name)
+        with ThreadPoolExecutor(
+            self.num_workers, initializer=_leave_signals_to_the_main_thread
+        ) as pool:
+            futures = [pool.submit(task.copy().start, host) for host in hosts]
+        for future in futures:
+            worker_result = future.result()
+            result[worker_result.host.name] = worker_result
+        return result
 
 
 def run_task(
@@ -49,7 +80,7 @@ def run_task(
             del inventory.hosts[name]
     if on_start is not None:
         on_start(len(inventory.hosts))
-    nr = Nornir(inventory=inventory, runner=ThreadedRunner(num_workers=workers))
+    nr = Nornir(inventory=inventory, runner=DeviceRunner(num_workers=workers))
     later = {n for n, h in inventory.hosts.items() if h.data["kind"] in AFTER_DEVICES}
     if not later or len(later) == len(inventory.hosts):
         return nr.run(task=task, **params)

@@ -36,6 +36,10 @@ LOADED = 180
 DEVICES = 36  # 31 cameras, the uplink switch, 2 alarm panels, an LED board, the stream proxies
 
 
+def _interruptible() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Lab:
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp
@@ -71,6 +75,10 @@ class Lab:
             text=True,
             env=self.env,
             cwd=self.tmp,
+            # As from a terminal: a test suite started in the background (CI, nohup, `&`)
+            # passes SIGINT on ignored, and provision rightly leaves an ignored signal
+            # ignored, so the Ctrl-C below would be dropped and the apply end with exit 0.
+            preexec_fn=_interruptible,
         )
 
     def rows(self, run_id: str | None = None) -> list[tuple[str, str, str, Any, Any, str]]:
@@ -126,6 +134,12 @@ def _rerun(lab: Lab) -> tuple[str, dict[str, str]]:
     return report["run_id"], {d["device"]: d["status"] for d in report["devices"]}
 
 
+def _stopped(pid: int) -> bool:
+    """Whether the process is stopped by a signal (state T in /proc/PID/stat)."""
+    stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8")
+    return stat.rsplit(")", 1)[1].split()[0] == "T"
+
+
 def test_ctrl_c_finishes_devices_in_flight_starts_no_more_and_a_rerun_finishes(lab: Lab) -> None:
     def three_applied() -> dict[str, set[str]] | None:
         found = lab.devices_by_outcome()
@@ -133,10 +147,16 @@ def test_ctrl_c_finishes_devices_in_flight_starts_no_more_and_a_rerun_finishes(l
 
     proc = lab.start_apply()
     try:
-        at_signal = wait_until(three_applied, timeout=LOADED, what="three devices applied")
-        touched_at_signal = set().union(*at_signal.values())
+        wait_until(three_applied, timeout=LOADED, what="three devices applied")
+        # Freeze the apply, then read what it had done: on a starved machine the journal seen
+        # a moment ago may already be behind, and a Ctrl-C after the last device is rightly
+        # exit 0 (it was once taken for a race). Frozen, the state at the signal is exact.
+        proc.send_signal(signal.SIGSTOP)
+        wait_until(lambda: _stopped(proc.pid), timeout=LOADED, what="the apply stopped")
+        touched_at_signal = set().union(*lab.devices_by_outcome().values())
         assert len(touched_at_signal) < DEVICES  # caught in the middle
         proc.send_signal(signal.SIGINT)
+        proc.send_signal(signal.SIGCONT)
         stdout, stderr = proc.communicate(timeout=LOADED)
     finally:
         proc.kill()
