@@ -52,6 +52,7 @@ CITY_RULES: dict[str, Rule] = {
     "subnets": city.unique_subnets,
     "accounts": city.unique_alarm_accounts,
     "precincts": city.precinct_districts,
+    "alarm_centre_apis": city.alarm_centre_apis,
     "gb28181_ids": gb28181.unique_ids,
     "gb28181_servers": gb28181.sip_servers,
 }

@@ -95,3 +95,22 @@ def precinct_districts(inv: Inventory) -> Iterator[Problem]:
                 unknown("district", precinct["district"], inv.city.districts),
                 "unknown-reference",
             )
+
+
+def alarm_centre_apis(inv: Inventory) -> Iterator[Problem]:
+    """A precinct whose alarm centre has no `api` cannot have its schools' alarms self-tested:
+    verify opens the centre's test window through it (so a test is never dispatched) and asks
+    it whether the test arrived. Said at validate, not found out at the first audit."""
+    if inv.city is None:
+        return
+    used = {s.precinct for s in inv.city.schools if s.alarms}
+    for i, precinct in enumerate(inv.city_doc.data.get("precincts", [])):
+        centre = precinct.get("alarm_center") or {}
+        if precinct.get("id") in used and not centre.get("api"):
+            msg = (
+                f"alarm centre of {precinct.get('id')} has no api: verify's alarm self-test "
+                "needs it to put accounts on test and confirm receipt, and fails without it"
+            )
+            yield inv.city_doc.problem(
+                ("precincts", i, "alarm_center"), msg, "no-centre-api", warning=True
+            )

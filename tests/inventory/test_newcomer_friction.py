@@ -140,3 +140,16 @@ def test_a_camera_outside_its_area_is_named_not_only_the_zone_it_leaves_blind(
         away["severity"] == "warning"
         and "gate-face sees none of area gate's zones" in (away["message"])
     )
+
+
+def test_a_precinct_without_an_alarm_centre_api_is_warned_before_the_first_audit(
+    city_copy: Path,
+) -> None:
+    def no_api(doc: dict[str, Any]) -> None:
+        del doc["precincts"][2]["alarm_center"]["api"]  # renminguangchang: dl-xg-k003's
+
+    _edit(city_copy / "city.yaml", no_api)
+    code, problems = _problems(city_copy)
+    [warned] = [p for p in problems if p["code"] == "no-centre-api"]
+    assert code == 0 and warned["yaml_path"] == "precincts[2].alarm_center"
+    assert "renminguangchang has no api" in warned["message"]
