@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import signal
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
 from nornir.core import Nornir
@@ -32,6 +32,9 @@ DEFAULT_WORKERS = 20
 AFTER_DEVICES = frozenset({"streams"})
 # Signals a run stops on (engine/signals.py); the device threads never take them.
 STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
+# How long the main thread waits at a time for devices: at most this late it runs the handler
+# of a signal that was delivered to another thread.
+SIGNAL_CHECK_S = 0.2
 
 
 def _leave_signals_to_the_main_thread() -> None:
@@ -39,13 +42,14 @@ def _leave_signals_to_the_main_thread() -> None:
 
 
 class DeviceRunner(ThreadedRunner):
-    """Nornir's threaded runner, with its device threads blocking SIGINT/SIGTERM.
+    """Nornir's threaded runner, waiting so that a Ctrl-C or SIGTERM is seen within a moment.
 
-    The kernel delivers a process-directed signal to any thread that does not block it. Python
-    runs the handler in the main thread only, and the main thread wakes for it only if the
-    signal lands there: landed on a device thread, the handler waited until the pool had run
-    every device, so a Ctrl-C "stopped" a run that had started everything (seen after a
-    SIGSTOP/SIGCONT, when the kernel hands the pending signal to whichever thread runs first).
+    The kernel delivers a process-directed signal to any thread that does not block it, and
+    Python runs the handler in the main thread only, when that thread next runs. Nornir's
+    runner waits in the pool's shutdown, which wakes only when the signal lands on the main
+    thread: landed on another (an OpenBLAS thread numpy starts, a library's), the handler ran
+    once every device had run, so a Ctrl-C "stopped" a run that had started everything. So
+    device threads block the signals, and the main thread waits in short slices.
     """
 
     def run(self, task: Task, hosts: list[Host]) -> AggregatedResult:
@@ -54,6 +58,9 @@ class DeviceRunner(ThreadedRunner):
             self.num_workers, initializer=_leave_signals_to_the_main_thread
         ) as pool:
             futures = [pool.submit(task.copy().start, host) for host in hosts]
+            pending = set(futures)
+            while pending:
+                _, pending = wait(pending, timeout=SIGNAL_CHECK_S)
         for future in futures:
             worker_result = future.result()
             result[worker_result.host.name] = worker_result
