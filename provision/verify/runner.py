@@ -17,6 +17,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import replace
 from itertools import islice
 
+from provision.engine.nornir_run import SIGNAL_CHECK_S
 from provision.inventory.model import School
 from provision.verify.model import SchoolReport
 from provision.verify.school import AuditJob, audit_school
@@ -57,7 +58,8 @@ def run_local(job: AuditJob, schools: list[School], on_done: OnDone) -> dict[str
         try:
             top_up()
             while pending:
-                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                # In slices: a Ctrl-C the kernel handed to another thread is handled here.
+                finished, _ = wait(pending, SIGNAL_CHECK_S, return_when=FIRST_COMPLETED)
                 for future in finished:
                     school_id = pending.pop(future)
                     try:
