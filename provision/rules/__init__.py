@@ -28,6 +28,7 @@ from provision.rules import (
     references,
     secrets,
     tier_standard,
+    staffing,
 )
 
 Rule = Callable[[Inventory], Iterator[Problem]]
@@ -46,6 +47,7 @@ SCHOOL_RULES: dict[str, Rule] = {
     "gb28181": gb28181.check,
     "camera_protocols": camera_protocols.check,
     "tier_standard": tier_standard.check,
+    "staffing": staffing.check,
 }
 CITY_RULES: dict[str, Rule] = {
     "addresses": city.unique_addresses,

@@ -104,7 +104,8 @@ def test_the_failure_and_its_fix(pages: list[str], city: City) -> None:
     first = next(n for n, page in enumerate(pages) if f"{school.name} {school.id}" in page)
     section = " ".join(pages[first : first + 3])
     assert "short of: guards" in section
-    assert f"0 guard(s) for {school.students} students; GB/T 29315 asks for" in section
+    assert f"0 guard(s) for {school.non_boarding_students} non-boarding students" in section
+    assert "GB/T 29315-2022 asks for" in section
     # the floor maps are printed open, not folded away behind their summary
     assert all(f"({area.id})" in " ".join(pages[first:]) for area in school.areas)
 
