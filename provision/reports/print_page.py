@@ -39,11 +39,12 @@ section,.card{border:none;border-radius:0;padding:0;margin:0 0 10px}
 section.school{break-before:page;break-inside:auto}
 h2,h3{break-after:avoid-page}
 table{font-size:10px}th,td{padding:2px 5px}
-tr,figure,.alarms tr,.zones tr{break-inside:avoid-page}
+tr{break-inside:avoid-page}tr:first-child{break-after:avoid-page}
+code{font-size:9px}
 figure{break-inside:avoid-page;margin:4px 0 10px}
 svg.floor-map{max-width:100%%;max-height:225mm;width:auto;height:auto}
 .flex{display:block}
-summary{list-style:none;cursor:auto}summary::-webkit-details-marker{display:none}
+summary{list-style:none;cursor:auto;break-after:avoid-page}summary::-webkit-details-marker{display:none}
 a{color:inherit;text-decoration:none}
 }
 """
