@@ -92,10 +92,14 @@ def test_a4_pages_of_the_whole_audit(pdf: Path, pages: list[str], city: City) ->
     assert "(A4)" in info
     # the city summary first, then a page (or more) per school, whose Chinese names survive
     assert "School security audit" in pages[0] and "Schools, worst first" in pages[0]
+    starts = {}
     for school in city.schools:
-        starts = [n for n, page in enumerate(pages) if f"{school.name} {school.id}" in page]
-        assert starts and starts[0] > 0, school.id
-    assert all(any(s.name in page for page in pages) for s in city.schools)
+        found = [n for n, page in enumerate(pages) if f"{school.name} {school.id}" in page]
+        assert found and found[0] > 0, school.id
+        starts[school.id] = found[0]
+    assert len(set(starts.values())) == len(city.schools)  # each school on a page of its own
+    # Chromium prints no text for characters no font has (measured: with fontconfig limited
+    # to DejaVu, the name vanishes from pdftotext's output), so this says the CJK glyphs drew
     assert "大连市第二十四中学" in " ".join(pages)
 
 
