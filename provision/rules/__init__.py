@@ -27,8 +27,8 @@ from provision.rules import (
     network,
     references,
     secrets,
-    tier_standard,
     staffing,
+    tier_standard,
 )
 
 Rule = Callable[[Inventory], Iterator[Problem]]
