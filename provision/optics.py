@@ -13,6 +13,10 @@ from __future__ import annotations
 
 import math
 
+# The pixel density each DORI level needs is a figure from a standard: it lives, with its
+# source, in provision.standards; optics only turns it into distances.
+from provision.standards import DORI_PPM
+
 __all__ = [
     "DORI_PPM",
     "dori_range_m",
@@ -21,11 +25,6 @@ __all__ = [
     "near_blind_radius_m",
     "vfov_from_hfov",
 ]
-
-#: Pixel density (pixels per metre of scene width) required for each DORI level, as defined
-#: by IEC EN 62676-4.  Tender documents and police guidance quote these names, so the audit
-#: reports use them verbatim.
-DORI_PPM: dict[str, int] = {"detect": 25, "observe": 62, "recognise": 125, "identify": 250}
 
 #: Angles closer than this (degrees) to a threshold count as on it.  Round-tripping angles
 #: through ``tan``/``atan`` loses ~1e-14 degree, and a camera designed to look exactly from

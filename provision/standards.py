@@ -1,24 +1,60 @@
 """Figures from standards used by checks, each with its edition and clause.
 
 School security: GB/T 29315-2022. One-button (emergency) alarms: GB 50394-2007 and
-GA/T 368-2001, as cited at each figure below.
+GA/T 368-2001. Camera pixel densities (DORI): IEC 62676-4:2014. As cited at each figure
+below, with what could not be confirmed said so.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+# --- GB/T 29315-2022 中小学、幼儿园安全防范要求 (in force 2022-06-01), staffing -------------
+# Confirmed from a report of the standard's staffing requirements (Chongqing Public Security
+# Technology Prevention Association, 2022-06-13, "国家标准(GB/T 29315-2022)《中小学、幼儿园
+# 安全防范要求》6月1日正式实施"): guards are counted by NON-BOARDING students (非寄宿生):
+# fewer than 100 -> at least 1 guard; 1,000 or more -> at least 3, plus at least 1 for each
+# further 500; the gate room (门卫室) staffed 24 h; key parts and areas patrolled at least 5
+# times a day. NOT confirmed: the figure for 100-999 non-boarding students (2 here, the step
+# between the two reported bands), the clause numbers, and whether a part of 500 counts
+# (here: only whole 500s add a guard, "每增加500人").
 MIN_PATROLS_PER_DAY = 5
+GUARDS_UNDER_100 = 1
+GUARDS_100_TO_999 = 2  # not confirmed, see above
+GUARDS_FROM_1000 = 3
+STUDENTS_PER_FURTHER_GUARD = 500
 
 
-def required_guards(students: int) -> int:
-    """Professional guards a school needs: 1 under 100 students, 2 up to 999, 3 from 1,000,
-    and one more for every further 500 students."""
-    if students < 100:
-        return 1
-    if students < 1000:
-        return 2
-    return 3 + (students - 1000) // 500
+def required_guards(non_boarding_students: int) -> int:
+    """Guards (保安员) a school needs under GB/T 29315-2022, from its non-boarding students:
+    1 under 100, 2 up to 999, 3 from 1,000 and one more for every further 500."""
+    if non_boarding_students < 100:
+        return GUARDS_UNDER_100
+    if non_boarding_students < 1000:
+        return GUARDS_100_TO_999
+    return GUARDS_FROM_1000 + (non_boarding_students - 1000) // STUDENTS_PER_FURTHER_GUARD
+
+
+# --- IEC 62676-4:2014 (Ed. 1.0; EN 62676-4:2015, DIN EN 62676-4), pixel densities --------
+# Pixels per metre at the target for each level of detail an operational requirement names
+# (the "DORI" levels, plus monitor). Confirmed from two descriptions of DIN EN 62676-4:
+# sicherheitstechnik-tst.de ("Auflösungsklassen der Videoüberwachung nach DIN EN 62676-4")
+# lists monitor 12.5, detect 25, observe 62.5, recognise 125, identify 250 and inspect 1,000
+# px/m (inspect is not used here); cctv-check.de ("DIN EN 62676-4 überwachen" / "erkennen")
+# gives the same levels as the scene size one pixel covers: monitor 80 mm = 12.5 px/m,
+# recognise 8 mm = 125 px/m. Vendor papers that round observe to 62 (e.g. Infiniti Optics'
+# DORI paper) were this module's old figure. The clause and table number in IEC 62676-4:2014
+# were NOT confirmed. IEC 62676-4:2025 (Ed. 2.0) withdrew the 2014 edition and replaced these
+# levels with a new scale; tenders and police guidance still quote DORI, so the audit keeps
+# these names.
+DORI_PPM: dict[str, float] = {
+    "monitor": 12.5,
+    "detect": 25.0,
+    "observe": 62.5,
+    "recognise": 125.0,
+    "identify": 250.0,
+}
+DORI_SOURCE = "IEC 62676-4:2014"
 
 
 # --- GB/T 28181 unified coding (the 20-digit IDs devices and platforms register under) ---

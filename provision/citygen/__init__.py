@@ -210,6 +210,7 @@ def school_doc(
     ordered = [{"name": c.pop("name"), "host": c.pop("host"), **c} for c in cameras]
     layout = TIER_LAYOUTS[tier]
     students = rng.randint(*layout.students)
+    boarding = int(students * layout.boarding_share)
     doc: dict[str, Any] = {
         "id": school_id,
         "name": name,
@@ -217,6 +218,7 @@ def school_doc(
         "district": district,
         "precinct": precinct,
         "students": students,
+        **({"boarding_students": boarding} if boarding else {}),
         "site": site_spec,
         "network": {
             "subnets": {role: f"{prefix}.0/24" for role, prefix in net.items()},
@@ -266,7 +268,11 @@ def school_doc(
         "police_room": True,
         "police_room_phone": f"0411-8{rng.randint(1000000, 9999999)}",
         "gate_staffed_24h": True,
-        "guards": {"professional": required_guards(students), "patrol_staff": 4, "volunteers": 28},
+        "guards": {
+            "professional": required_guards(students - boarding),
+            "patrol_staff": 4,
+            "volunteers": 28,
+        },
         "equipment": {
             "baton": 6,
             "restraint_fork": 4,

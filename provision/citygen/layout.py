@@ -28,10 +28,13 @@ class TierLayout:
     playground: tuple[float, float]  # width, depth
     canteen: bool
     students: tuple[int, int]
+    # Share of the students who board: a fixed share, not a random draw, so the generator's
+    # random stream (and every other figure of a generated city) stays what it was.
+    boarding_share: float = 0.0
 
 
 TIER_LAYOUTS = {
-    "high": TierLayout(4, 48, (50, 40), True, (1800, 2600)),
+    "high": TierLayout(4, 48, (50, 40), True, (1800, 2600), boarding_share=0.3),
     "middle": TierLayout(3, 48, (50, 40), True, (1000, 1800)),
     "primary": TierLayout(3, 40, (40, 30), False, (600, 1400)),
     "kindergarten": TierLayout(2, 30, (20, 12), False, (150, 400)),

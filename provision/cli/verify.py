@@ -17,7 +17,7 @@ from provision.cli.options import (
     transport_options,
 )
 from provision.cli.param_types import ALARM_THRESHOLD, DEVICE_TIMEOUT
-from provision.cli.verify_report import FORMATS, format_of, render
+from provision.cli.verify_report import FORMATS, check_writable, format_of, render, write_report
 from provision.engine.nornir_run import DEFAULT_WORKERS
 from provision.errors import ProvisionError
 from provision.verify import CHECKS, parse_checks, verify
@@ -46,7 +46,8 @@ CHECK_FAILED = 2  # the run worked and found a problem: not the same as the run 
     multiple=True,
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write a report file; its format follows the suffix (.html, .xml = JUnit, .json, "
-    ".md, .txt). Repeatable: one run, several reports.",
+    ".md, .txt, .pdf = the HTML report on A4, printed by headless Chromium). Repeatable: "
+    "one run, several reports.",
 )
 @click.option(
     "--secrets",
@@ -130,6 +131,7 @@ def command(
       provision verify -i examples/dalian --lab
       provision verify -i inventory --checks coverage,alarm --out report.html
       provision verify -i inventory --out verify.xml --out report.html   # CI: JUnit + HTML
+      provision verify -i inventory --out report.pdf   # A4, for the file (needs Chromium)
       provision verify -i inventory --run-dir runs/2025-06 --out report.html
       provision verify --resume runs/2025-06 --out report.html   # after an interruption
       provision verify -i /srv/inventory --dask tcp://scheduler:8786 --run-dir runs/city
@@ -144,6 +146,7 @@ def command(
     _refuse_contradicting_dask_options(dask, secrets, worker_inventory)
     checks = parse_checks(checks_text)
     targets = [(path, format_of(path)) for path in outs]
+    check_writable([kind for _, kind in targets])
     conn = connector(lab, secrets, timeout)
     total = [0]
 
@@ -199,7 +202,7 @@ def _print_and_write_reports(
     """Every --out file first, then the report on stdout, then where the files went."""
     for path, kind in targets:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(render(report, kind, inventory), encoding="utf-8")
+        write_report(report, kind, inventory, path)
     click.echo(render(report, fmt, inventory).rstrip("\n"))
     for path, kind in targets:
         click.echo(f"{kind} report written to {path}", err=True)

@@ -1,5 +1,6 @@
 """The reports of a verify run in each format, and the format a report file's suffix asks for.
-Used by verify and by the demo, which writes the same HTML and JSON reports."""
+Used by verify and by the demo, which writes the same HTML and JSON reports. PDF is a file
+format only (--out report.pdf): the HTML report, printed to A4 by headless Chromium."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ SUFFIXES = {
     ".json": "json",
     ".md": "markdown",
     ".txt": "text",
+    ".pdf": "pdf",
 }
 
 
@@ -49,3 +51,28 @@ def format_of(path: Path) -> str:
             + ", ".join(SUFFIXES),
             param_hint="--out",
         ) from None
+
+
+def write_report(report: CityReport, kind: str, inventory: str, path: Path) -> None:
+    """Write the report in `kind` (a FORMATS name or "pdf") to `path`."""
+    if kind != "pdf":
+        path.write_text(render(report, kind, inventory), encoding="utf-8")
+        return
+    from provision.inventory.loader import inventory_digest, load_inventory
+    from provision.reports.pdf import page_stamp, write_pdf
+
+    audited = {s.school for s in report.schools}
+    inv = load_inventory(inventory, only=audited)
+    assert inv.city is not None
+    schools = [s for s in inv.city.schools if s.id in audited]
+    stamp = page_stamp(report, inv.city, inventory_digest(Path(inventory), schools))
+    write_pdf(render(report, "html", inventory), stamp, path)
+
+
+def check_writable(kinds: list[str]) -> None:
+    """Refuse, before an audit starts, a report format this machine cannot write: a PDF
+    needs Chromium (a ProvisionError naming what to install)."""
+    if "pdf" in kinds:
+        from provision.reports.pdf import find_chromium
+
+        find_chromium()

@@ -342,6 +342,7 @@ def build_school(raw: dict[str, Any], d: dict[str, Any], file: str) -> m.School:
         district=raw["district"],
         precinct=raw["precinct"],
         students=raw.get("students", 0),
+        boarding_students=raw.get("boarding_students", 0),
         file=file,
         areas=_areas(raw["site"]),
         perimeter=perimeter,

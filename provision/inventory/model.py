@@ -310,6 +310,12 @@ class School:
     timezone: str
     operator: Credentials | None = None
     auditor: Credentials | None = None
+    boarding_students: int = 0  # of `students`; the rest go home at night
+
+    @property
+    def non_boarding_students(self) -> int:
+        """Students who do not board: what GB/T 29315-2022 counts guards by."""
+        return max(self.students - self.boarding_students, 0)
 
     @property
     def hostname_prefix(self) -> str:

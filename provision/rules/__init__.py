@@ -27,6 +27,7 @@ from provision.rules import (
     network,
     references,
     secrets,
+    staffing,
     tier_standard,
 )
 
@@ -46,6 +47,7 @@ SCHOOL_RULES: dict[str, Rule] = {
     "gb28181": gb28181.check,
     "camera_protocols": camera_protocols.check,
     "tier_standard": tier_standard.check,
+    "staffing": staffing.check,
 }
 CITY_RULES: dict[str, Rule] = {
     "addresses": city.unique_addresses,

@@ -276,7 +276,7 @@ def test_verify(
 
 
 def test_verify_with_a_report_file_of_no_known_format_is_a_usage_error(runner: CliRunner) -> None:
-    result = runner.invoke(cli, ["verify", "-i", "examples/dalian", "--out", "report.pdf"])
+    result = runner.invoke(cli, ["verify", "-i", "examples/dalian", "--out", "report.docx"])
     assert result.exit_code == 2 and "cannot tell the report format" in result.stderr
 
 

@@ -19,7 +19,7 @@ from provision.coverage.explain import (
 )
 from provision.coverage.footprint import CameraView
 
-# East-facing, 90° view, 3 m up, tilted 15° down: observe range 20.6 m at 2560x1440.
+# East-facing, 90° view, 3 m up, tilted 15° down: observe range 2560 / (2 × 62.5) = 20.5 m.
 EAST = CameraView("east", 0, 0, 3, 0, -15, 90, 2560, 1440)
 
 
@@ -31,7 +31,7 @@ def _square(x: float, y: float) -> list[tuple[float, float]]:
     ("spot", "walls", "cause", "words"),
     [
         (_square(5, 10), (), FIELD_OF_VIEW, "turn it"),
-        (_square(40, 0), (), DORI_RANGE, "resolves observe to 20.6 m"),
+        (_square(40, 0), (), DORI_RANGE, "resolves observe to 20.5 m"),
         (_square(0.5, -0.5), (), BLIND_DISC, "blind disc under east"),
         (_square(10, 0), ([(5, -5), (5, 5)],), WALL, "wall from (5, -5) to (5, 5)"),
     ],

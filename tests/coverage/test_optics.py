@@ -18,7 +18,15 @@ from provision.optics import (
 
 
 def test_dori_table_is_iec_62676_4() -> None:
-    assert DORI_PPM == {"detect": 25, "observe": 62, "recognise": 125, "identify": 250}
+    # IEC 62676-4:2014 levels, loosest first (provision/standards.py cites the sources)
+    assert DORI_PPM == {
+        "monitor": 12.5,
+        "detect": 25,
+        "observe": 62.5,
+        "recognise": 125,
+        "identify": 250,
+    }
+    assert list(DORI_PPM) == sorted(DORI_PPM, key=DORI_PPM.__getitem__)
 
 
 def test_hfov_of_4mm_lens_on_third_inch_sensor() -> None:
@@ -38,6 +46,7 @@ def test_dori_ranges_of_1080p_with_4mm_lens() -> None:
     assert round(got["recognise"]) == 11
     assert round(got["observe"]) == 22
     assert round(got["detect"]) == 55
+    assert round(got["monitor"]) == 110
 
 
 def test_dori_range_of_90_degree_lens_is_width_over_two_ppm() -> None:
@@ -119,3 +128,14 @@ def test_far_ground_limit() -> None:
 def test_invalid_inputs_raise(call: Callable[[], float]) -> None:
     with pytest.raises(ValueError):
         call()
+
+
+def test_the_schema_offers_exactly_the_dori_levels() -> None:
+    import json
+    from pathlib import Path
+
+    import provision.schemas
+
+    common = Path(provision.schemas.__file__).with_name("common.schema.json")
+    schema = json.loads(common.read_text(encoding="utf-8"))
+    assert schema["$defs"]["dori"]["enum"] == list(DORI_PPM)

@@ -18,9 +18,9 @@ def check(ctx: CheckContext) -> CheckResult:
     ] + [
         (
             "guards",
-            sec.guard_count >= required_guards(school.students),
-            f"{sec.guard_count} guard(s) for {school.students} students; GB/T 29315 asks for "
-            f"{required_guards(school.students)}",
+            sec.guard_count >= required_guards(school.non_boarding_students),
+            f"{sec.guard_count} guard(s) for {school.non_boarding_students} non-boarding "
+            f"students; GB/T 29315-2022 asks for {required_guards(school.non_boarding_students)}",
         ),
         (
             "gate_staffed_24h",

@@ -1,0 +1,130 @@
+"""The PDF audit report: the HTML report, made print-ready, printed to A4 by headless Chromium.
+
+Chromium lays the page out with the same engine the HTML report is checked in (the screenshot
+test), honours CSS page-margin boxes (Chromium 131 and later) for the header and footer on
+every page, and finds CJK fonts through fontconfig, so a Chinese report prints in Chinese. It
+is run as `chromium --headless --print-to-pdf=FILE --no-pdf-header-footer URL` (the
+`--print-to-pdf` switch of headless Chromium, see
+https://developer.chrome.com/docs/chromium/headless), with a throwaway profile, against a
+temporary copy of the page; the page's CSP (print_page.py) forbids any script or fetch.
+
+A missing Chromium is a `ProvisionError` naming what to install (exit 1), found before an
+audit starts (`find_chromium`); one that fails or hangs is one too, with its last words.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from provision import __version__
+from provision.errors import ProvisionError
+from provision.inventory.model import City
+from provision.reports.print_page import PageStamp, print_ready
+from provision.verify.model import CityReport
+
+CHROMIUM_ENV = "PROVISION_CHROMIUM"
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+# Seconds to print: the example city's four schools take ~5 s; a city of hundreds of schools
+# is a document of thousands of pages, so the limit grows with the page's size.
+BASE_TIMEOUT_S = 120.0
+TIMEOUT_S_PER_MB = 30.0
+
+_MISSING = (
+    "writing a PDF report needs Chromium, run headless, and {what}: install it "
+    "(Debian/Ubuntu: apt-get install chromium fonts-noto-cjk) or set {env} to its path"
+)
+
+
+def find_chromium() -> str:
+    """The Chromium to print with: $PROVISION_CHROMIUM, else the first of CHROMIUM_NAMES on
+    PATH. Raises ProvisionError naming what to install when there is none."""
+    given = os.environ.get(CHROMIUM_ENV)
+    if given:
+        found = shutil.which(given)
+        if found is None:
+            raise ProvisionError(
+                _MISSING.format(what=f"{CHROMIUM_ENV}={given} is not a program", env=CHROMIUM_ENV)
+            )
+        return found
+    for name in CHROMIUM_NAMES:
+        if found := shutil.which(name):
+            return found
+    what = "none was found on PATH (looked for " + ", ".join(CHROMIUM_NAMES) + ")"
+    raise ProvisionError(_MISSING.format(what=what, env=CHROMIUM_ENV))
+
+
+def write_pdf(html: str, stamp: PageStamp, out: Path, chromium: str | None = None) -> None:
+    """Print the HTML report `html` to the PDF file `out` (replaced only once it is whole)."""
+    program = chromium or find_chromium()
+    page = print_ready(html, stamp)
+    timeout = BASE_TIMEOUT_S + TIMEOUT_S_PER_MB * len(page.encode()) / 1e6
+    with tempfile.TemporaryDirectory(prefix="provision-pdf-") as tmp:
+        work = Path(tmp)
+        source, printed = work / "report.html", work / "report.pdf"
+        source.write_text(page, encoding="utf-8")
+        _print(program, source, printed, work / "profile", timeout)
+        if not printed.is_file() or printed.read_bytes()[:5] != b"%PDF-":
+            raise ProvisionError(f"{program} printed no PDF of the report")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(printed, out)
+
+
+def _command(program: str, source: Path, printed: Path, profile: Path) -> list[str]:
+    return [
+        program,
+        "--headless",
+        # The sandbox guards against hostile web content; this is our own page, with no
+        # script and a CSP forbidding fetches, and Chromium cannot sandbox itself as root
+        # or in many containers.
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-extensions",
+        f"--user-data-dir={profile}",
+        "--no-pdf-header-footer",  # the page's own margin boxes are the header and footer
+        f"--print-to-pdf={printed}",
+        source.as_uri(),
+    ]
+
+
+def _print(program: str, source: Path, printed: Path, profile: Path, timeout: float) -> None:
+    """Run Chromium in its own process group, so a hang is ended with all its helpers."""
+    with subprocess.Popen(
+        _command(program, source, printed, profile),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    ) as proc:
+        try:
+            _, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            raise ProvisionError(
+                f"{program} did not print the report within {timeout:.0f} s"
+            ) from None
+    if proc.returncode != 0:
+        last = err.decode(errors="replace").strip().splitlines()[-3:]
+        raise ProvisionError(
+            f"{program} could not print the report (exit {proc.returncode}): " + " / ".join(last)
+        )
+
+
+def page_stamp(report: CityReport, city: City, digest: str) -> PageStamp:
+    """The margins of every page of `report`'s PDF (plain English, one place)."""
+    return PageStamp(
+        title=f"School security audit — {city.name} ({report.city})",
+        audited=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(report.started)),
+        digest=digest,
+        version=__version__,
+    )

@@ -1,0 +1,97 @@
+"""The HTML audit report made ready to print on A4: the same page, with print CSS added.
+
+The PDF is the HTML report (`provision.reports.html.render_html`) printed by a browser, so it
+says exactly what the page says, in whichever language the page was rendered in. This module
+only adds what paper needs: A4 pages with the audit's date, the inventory digest and the tool
+version in every page's margins (CSS page-margin boxes, CSS Paged Media Level 3 §5), a new
+page for each school, floor maps and table rows never split across pages, the floor maps'
+`<details>` open (a closed one prints as its summary line only), colours kept (browsers drop
+backgrounds in print unless asked), and a Content-Security-Policy that forbids any script or
+fetch, so the browser that prints it has nothing to run and nowhere to go.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# default-src 'none': no script, font, image or frame is fetched or run; the report's own
+# inline <style> blocks and inline SVG are all it needs.
+_CSP = (
+    '<meta http-equiv="Content-Security-Policy" '
+    "content=\"default-src 'none'; style-src 'unsafe-inline'\">"
+)
+
+_FONTS = '"Noto Sans CJK SC","Noto Sans SC","WenQuanYi Micro Hei",sans-serif'
+
+_PRINT_CSS = """
+@page{size:A4;margin:17mm 11mm 15mm 11mm;
+@top-left{content:%(top_left)s;font:8pt %(fonts)s;color:#444;vertical-align:bottom}
+@top-right{content:%(top_right)s;font:8pt %(fonts)s;color:#444;vertical-align:bottom}
+@bottom-left{content:%(bottom_left)s;font:8pt %(fonts)s;color:#444;vertical-align:top}
+@bottom-right{content:%(page_label)s counter(page) " / " counter(pages);
+font:8pt %(fonts)s;color:#444;vertical-align:top}}
+@media print{
+html{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+body{background:#fff;font-size:11px}
+main{max-width:none;margin:0;padding:0}
+section,.card{border:none;border-radius:0;padding:0;margin:0 0 10px}
+section.school{break-before:page;break-inside:auto}
+h2,h3{break-after:avoid-page}
+table{font-size:10px}th,td{padding:2px 5px}
+tr{break-inside:avoid-page}tr:first-child{break-after:avoid-page}
+code{font-size:9px}
+figure{break-inside:avoid-page;margin:4px 0 10px}
+svg.floor-map{max-width:100%%;max-height:225mm;width:auto;height:auto}
+.flex{display:block}
+summary{list-style:none;cursor:auto;break-after:avoid-page}summary::-webkit-details-marker{display:none}
+a{color:inherit;text-decoration:none}
+}
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class PageStamp:
+    """What every printed page carries in its margins, so a loose page still says what it is
+    from: which audit (city and date), of which inventory bytes, by which tool version."""
+
+    title: str  # e.g. "School security audit — 大连市 (dalian)"
+    audited: str  # the audit's start, e.g. "2026-11-30 00:00 UTC"
+    digest: str  # provision.inventory.loader.inventory_digest of the audited files
+    version: str  # provision.__version__
+
+
+def css_string(text: str) -> str:
+    """`text` as a CSS string literal: every character but letters, digits, spaces and a few
+    safe marks escaped as a code point, so an inventory's name cannot end the string or the
+    rule (CSS Syntax Level 3 §4.3.7: a backslash, up to six hex digits, one space)."""
+    out = []
+    for ch in text:
+        if ch.isalnum() or ch in " -.,:()/·—_":
+            out.append(ch)
+        else:
+            out.append(f"\\{ord(ch):06x}")
+    return '"' + "".join(out) + '"'
+
+
+def page_labels(stamp: PageStamp) -> dict[str, str]:
+    """The margin texts (plain English, one place; the page itself is already translated)."""
+    return {
+        "top_left": stamp.title,
+        "top_right": f"audited {stamp.audited}",
+        "bottom_left": f"inventory {stamp.digest} · provision {stamp.version}",
+        "page_label": "page ",
+    }
+
+
+def print_ready(html: str, stamp: PageStamp) -> str:
+    """`html` (a page from render_html) with the CSP, the print CSS and the maps open."""
+    head, sep, rest = html.partition("<head>")
+    end = rest.find("</head>")
+    if not sep or end < 0:
+        raise ValueError("not an HTML report: no <head> element")
+    values = {k: css_string(v) for k, v in page_labels(stamp).items()}
+    style = "<style>" + _PRINT_CSS % {**values, "fonts": _FONTS} + "</style>"
+    rest = rest[:end] + style + rest[end:]
+    body = re.sub(r"<details\b(?![^>]*\bopen\b)", "<details open", rest)
+    return head + sep + _CSP + body
