@@ -105,7 +105,9 @@ def apply_arc(
     try:
         config, key = validate_config(config, key, changes)
     except ConfigError as exc:
-        raise ArcError(SETTING_FIELD.get(exc.field, exc.field), str(exc).partition(": ")[2])
+        raise ArcError(
+            SETTING_FIELD.get(exc.field, exc.field), str(exc).partition(": ")[2]
+        ) from None
     for name, setting in FIELDS.items():  # echo the values as the panel stores them
         if setting in config and name != "encryptionKey":
             new[name] = config[setting]
