@@ -179,7 +179,8 @@ class AxProPanel(AlarmPanel):
         try:
             return self.area.zone(zone_id)
         except KeyError:
-            raise IsapiError(400, 6, "badParameters", f"Invalid Content: no zone {zone_id}") from None
+            said = f"Invalid Content: no zone {zone_id}"
+            raise IsapiError(400, 6, "badParameters", said) from None
 
     def _zone_config(self, req: Request, zone_id: int) -> Response:
         zone = self._zone(zone_id)

@@ -162,4 +162,3 @@ def _doc(root: str, body: str) -> bytes:
         f'<?xml version="1.0" encoding="UTF-8"?>\n<{root} version="2.0" xmlns="{NS}">{body}'
         f"</{root}>\n"
     ).encode()
-
