@@ -8,7 +8,9 @@ or stay) and disarm per area or all (`0xffffffff`), bypass and its recovery, cle
 app's one-key panic (`control/oneKeyAlarm/<area>`), zone configuration and the ARC settings
 (`axpro_arc`). Replies are JSON `ResponseStatus` documents (statusCode 1 OK; 4 Invalid
 Operation; 6 Invalid Content, subStatusCode badParameters) when `format=json` is asked,
-deviceInfo is XML. A request without a live session is answered 401.
+deviceInfo is XML. A request without a live session is answered 401. Faults: auth_failure
+refuses every login and ends live sessions; api_error lists paths ("PATH" or "METHOD PATH")
+that answer statusCode 3 Device Error; the listener faults act as on every lab device.
 
 The DC-09 side is the generic lab panel's transmitter, inherited, not copied: queue until the
 receiver ACKs that frame, retries with backoff, periodic 602 tests, the panel's own event log
@@ -106,8 +108,12 @@ class AxProPanel(AlarmPanel):
             return Response(200, body, "application/xml")
         if (req.method, path) == ("POST", "/ISAPI/Security/sessionLogin"):
             return self._login(req)
-        if self.session.user_of(req.headers.get("cookie", "")) is None:
+        # auth_failure: the panel's users were reset behind provision's back; live sessions
+        # die with them, as the panel's own reset ends them.
+        if self.faults.auth_failure or self.session.user_of(req.headers.get("cookie", "")) is None:
             return status(4, "notLogin", "Invalid Operation: log in first", 401)
+        if self._faulted(req.method, path):
+            return status(3, "deviceError", "Device Error", 500)
         try:
             return self._route(req, path)
         except IsapiError as exc:
@@ -116,6 +122,14 @@ class AxProPanel(AlarmPanel):
             return _refused(exc, exc.field)
         except (ZoneError, ValueError) as exc:  # ValueError: a body that is not JSON
             return _refused(exc)
+
+    def _faulted(self, method: str, path: str) -> bool:
+        """The api_error fault names this request: "PATH" (any method) or "METHOD PATH"."""
+        for entry in self.faults.api_error:
+            wanted, _, where = entry.strip().rpartition(" ")
+            if where.lower() == path.lower() and wanted.upper() in ("", method):
+                return True
+        return False
 
     def _login(self, req: Request) -> Response:
         peer = req.peer[0] if req.peer else ""

@@ -18,7 +18,8 @@ retryLoginTime left, lockStatus, unlockTime), the fields Hikvision clients read 
 wrong password from a lock. After `LOCK_AFTER` wrong tries from one address the panel locks
 that address for `LOCK_S` seconds and refuses even the right password until then: Hikvision's
 "illegal login lock"; the two figures are the lab's defaults for settings the device makes
-configurable, not figures from a Hikvision document. A challenge is good for one login.
+configurable, not figures from a Hikvision document. A challenge is good for one login. The
+lab's auth_failure fault refuses every login without counting it towards the lock.
 """
 
 from __future__ import annotations
@@ -122,6 +123,8 @@ class SessionLogin:
             token = secrets.token_hex(32)
             self._sessions[token] = fields["userName"]
             return 200, _doc("SessionLogin", _OK + f"<sessionTag>{token[:16]}</sessionTag>"), token
+        if refuse_all:  # the lab's auth_failure fault: refused, but no guess to count
+            return 401, self._user_check(self.lock_after - attempts.failures, 0), ""
         attempts.failures += 1
         if attempts.failures >= self.lock_after:
             attempts.failures, attempts.locked_until = 0, now + self.lock_s
