@@ -116,7 +116,7 @@ class AxProLink:
     test_code = "120"
 
     def __init__(self, panel: AlarmPanel, connector: Connector, label: str) -> None:
-        creds = panel.credentials
+        creds, self.host = panel.credentials, panel.host
         self.api = AxProSession(
             label,
             endpoint(connector, panel.host, 80),
@@ -146,7 +146,10 @@ class AxProLink:
                 if e.get("event_id") not in before and e.get("code") == self.test_code
             ]
         except ProvisionError as exc:
-            raise RuntimeError(reason(exc)) from exc
+            said = reason(exc)
+            if said != str(exc):  # the network's reason: say it as for the generic panel
+                said = f"the panel does not answer at {self.host}: {said}"
+            raise RuntimeError(said) from exc
         return new[-1].get("event_id") if new else None
 
     def status(self) -> dict[str, Any]:
