@@ -1,7 +1,8 @@
 """The one-button alarm panel: where it reports (the precinct's DC-09 receiver) and as whom.
 
 A generic driver: the JSON API it speaks is the lab's generic panel's, documented here, not
-a vendor's. It sets the receiver, account, receiver and line numbers, test interval, key, and
+a vendor's (a real product's panel: Hikvision AX PRO, `alarm_axpro.py`, which converges the
+same settings through `alarm_settings`). It sets the receiver, account, receiver and line numbers, test interval, key, and
 the button's zone as GB 50394-2007 §5.2.3 item 1 requires (24 h, non-disarmable, latching).
 
 The panel's HTTP JSON API (GET/PUT /api/config, HTTP Basic) takes partial updates all or

@@ -98,6 +98,7 @@ def apply_arc(
     changes = {setting: new[name] for name, setting in FIELDS.items() if name in new}
     if "encryptionKey" in doc:
         changes["key"] = doc["encryptionKey"]
+        # The document is written whole: encryption is on when it says so and a key is given.
         changes["encryption"] = doc["encryptionKey"] is not None and new["encryptionEnabled"]
     changes["receiver_host"] = receiver_host(new)
     if new["enabled"] and changes["receiver_host"] is None:

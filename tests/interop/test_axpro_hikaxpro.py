@@ -2,7 +2,8 @@
 client Home Assistant's AX PRO integration is built on. It logs in with the panel's SHA-256
 session challenge, reads zone and area status, arms away, arms stay, disarms, bypasses a zone
 and recovers it, logs out; a wrong password is refused with Hikvision's userCheck answer, and
-repeated wrong passwords lock the client's address out even for the right one.
+repeated wrong passwords lock the client's address out even for the right one. pysiaalarm,
+a DC-09 receiver no one here wrote, receives what the ARC settings make the panel send.
 
 The client installs top-level modules named `consts`, `models`, `helpers` and `errors`, so it
 runs in a venv of its own; one lab panel serves the module (the lockout test, which spoils
@@ -15,9 +16,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from labsupport import LabLoop
+from labsupport import LabLoop, wait_until
+from pysiaalarm import SIAAccount, SIAClient, SIAEvent
 from tooling import client_venv, run_client
 
+from provision.drivers.axpro_client import AxProSession
 from provision.lab.axpro_panel import AxProPanel
 from provision.lab.faults import Faults
 
@@ -141,3 +144,36 @@ def test_wrong_passwords_lock_the_address_out(loop: LabLoop, python: Any) -> Non
     assert result["status"] == 401  # the right password, while locked
     assert "<lockStatus>lock</lockStatus>" in result["body"]
     assert "<retryLoginTime>0</retryLoginTime>" in result["body"]
+
+
+def test_the_arc_settings_report_to_pysiaalarm_in_sia_dcs_encrypted(loop: LabLoop) -> None:
+    """The ARC settings drive the panel's DC-09 transmitter: a real receiver (pysiaalarm) gets
+    the one-key panic as SIA-DCS "PA", AES-encrypted, from the account the ARC names, and the
+    panel's log shows it ACKed by that receiver."""
+    received: list[SIAEvent] = []
+    account, key = "5A5A", "0123456789ABCDEF"  # pysiaalarm's key is its string's UTF-8 bytes
+    receiver = SIAClient("127.0.0.1", 0, [SIAAccount(account, key)], received.append)
+    receiver.start(poll_interval=0.01)
+    panel = _panel(loop, "interop/axpro-arc")
+    api = AxProSession(
+        "interop", f"http://127.0.0.1:{panel.endpoints()['http']}", "admin", PASSWORD, timeout=5
+    )
+    try:
+        port = receiver.sia_server.server_address[1]
+        arc = api.json("GET", "/ISAPI/SecurityCP/Configuration/ARC/1", "read")["ARC"]
+        arc |= {"enabled": True, "ipAddress": "127.0.0.1", "portNo": port, "accountCode": account}
+        arc |= {"protocolType": "SIA-DCS", "encryptionEnabled": True}
+        arc |= {"encryptionKey": key.encode().hex()}
+        api.json("PUT", "/ISAPI/SecurityCP/Configuration/ARC/1", "write", {"ARC": arc})
+        api.json("PUT", "/ISAPI/SecurityCP/control/oneKeyAlarm/1", "panic")
+        wait_until(lambda: len(received) == 1, what="pysiaalarm's callback")
+        log = wait_until(
+            lambda: [e for e in loop.call(lambda: list(panel.log)) if e["acked_at"]],
+            what="the panel's log of the ACK",
+        )
+    finally:
+        api.close()
+        receiver.stop()
+        loop.run(panel.stop())
+    assert (received[0].code, received[0].account, received[0].encrypted) == ("PA", account, True)
+    assert log[0]["code"] == "120" and log[0]["acked_by"] == f"127.0.0.1:{port}"
