@@ -3,7 +3,8 @@
 A generic driver: the JSON API it speaks is the lab's generic panel's, documented here, not
 a vendor's (a real product's panel: Hikvision AX PRO, `alarm_axpro.py`, which converges the
 same settings through `alarm_settings`). It sets the receiver, account, receiver and line
-numbers, test interval, key, and the button's zone as GB 50394-2007 §5.2.3 item 1 requires (24 h, non-disarmable, latching).
+numbers, test interval, key, and the button's zone as GB 50394-2007 §5.2.3 item 1 requires
+(24 h, non-disarmable, latching).
 
 The panel's HTTP JSON API (GET/PUT /api/config, HTTP Basic) takes partial updates all or
 nothing, so `apply` sends every change in one PUT: either all of them land or none does, which
