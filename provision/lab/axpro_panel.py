@@ -46,16 +46,18 @@ _ZONE_CFG = re.compile(r"^/ISAPI/SecurityCP/Configuration/zones/([0-9]+)$")
 _ARC = re.compile(r"^/ISAPI/SecurityCP/Configuration/ARC/([0-9]+)$")
 
 
-def status(code: int = 1, sub: str = "ok", said: str = "OK", http: int = 200) -> Response:
-    return Response.json({"statusCode": code, "statusString": said, "subStatusCode": sub}, http)
+def status(
+    code: int = 1, sub: str = "ok", said: str = "OK", http: int = 200, **extra: Any
+) -> Response:
+    """A JSON ResponseStatus (statusCode 1 OK, 3 Device Error, 4 Invalid Operation, 6 Invalid
+    Content), with the lab's `field` naming the refused field where there is one."""
+    doc = {"statusCode": code, "statusString": said, "subStatusCode": sub, **extra}
+    return Response.json(doc, http)
 
 
 def _refused(exc: Exception, field: str = "") -> Response:
-    said = f"Invalid Content: {exc}"
-    resp = status(6, "badParameters", said, 400)
-    if field:
-        resp.body = resp.body[:-1] + f', "field": "{field}"}}'.encode()
-    return resp
+    extra = {"field": field} if field else {}
+    return status(6, "badParameters", f"Invalid Content: {exc}", 400, **extra)
 
 
 class AxProPanel(AlarmPanel):
