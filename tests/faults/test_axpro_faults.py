@@ -1,6 +1,7 @@
 """The alarm-path faults of the generic panel's scenarios (test_alarm_faults.py), on Hikvision
 AX PRO panels: a panel reporting to the wrong account, a panic zone that can be disarmed (an
-ordinary zone type, or a 24-hour zone someone bypassed), a panel whose users were reset.
+ordinary zone type, or a 24-hour zone someone bypassed), a panel whose users were reset, a
+panel ACKed by another receiver (caught from both ends).
 
 The fault matrix's small city with its two panels as AX PROs (protocol isapi), converged once
 by apply; each scenario misconfigures the panels over their own ISAPI, as a technician with
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 import yaml
 from fault_matrix_lab import SCHOOL, FaultLab, Observed, small_city
+from pysiaalarm import SIAAccount, SIAClient, SIAEvent
 
 from provision.drivers.axpro_client import AxProSession
 from provision.lab.credentials import lab_secret
@@ -116,8 +118,21 @@ def test_a_bypassed_panic_zone_and_a_panel_whose_users_were_reset(lab: FaultLab)
     assert observed.verdicts()["reachability"] == "fail"
 
 
-def test_after_the_faults_the_panels_pass_again(lab: FaultLab) -> None:
-    observed = lab.verify()
+def test_an_ax_pro_acked_by_another_receiver_is_caught_from_both_ends(lab: FaultLab) -> None:
+    """The installer's receiver left in the ARC settings: pysiaalarm ACKs the panic, so the
+    panel's own log looks healthy; the centre has nothing, and verify says so."""
+    panel = next(a for a in lab.city.school(SCHOOL).alarms if a.name == "gate-sos")
+    received: list[SIAEvent] = []
+    impostor = SIAClient("127.0.0.1", 0, [SIAAccount(panel.account)], received.append)
+    impostor.start(poll_interval=0.01)
+    port = impostor.sia_server.server_address[1]
+    centre = edit(lab, "gate-sos", ARC, "ARC", ipAddress="127.0.0.1", portNo=port)
+    try:
+        observed = lab.verify()
+    finally:
+        edit(lab, "gate-sos", ARC, "ARC", **centre)
+        impostor.stop()
     said = findings(observed)
-    assert said["gate-sos"].startswith("pass: 120 received in")
-    assert said["teach-sos"].startswith("pass: 120 received in")
+    assert [e.code for e in received] == ["PA"]  # the test panic, at the wrong receiver
+    assert said["gate-sos"].startswith("fail: the panel says its 120 was ACKed at 20")
+    assert f"by 127.0.0.1:{port}, but the centre has no such event" in said["gate-sos"]
