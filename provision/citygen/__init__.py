@@ -68,6 +68,9 @@ CAMERA_MODELS = {
     "IPC2124LE-ADF28KM-G": {"vendor": "uniview", "onvif_media2": True},
     "DH-IPC-HFW2441S-S": {"vendor": "dahua", "onvif_media2": True},
 }
+# One-button alarms are Hikvision AX PRO panels over ISAPI (the city default); one showcase
+# school keeps the generic panel, the documented HTTP JSON driver (drivers/alarm.py).
+GENERIC_ALARM_SCHOOLS = ("dl-xg-k003",)
 PATROL_TIMES = ["07:30", "11:30", "16:30", "18:00", "21:00"]
 SCHEMA_LINE = "# yaml-language-server: $schema={}\n"
 
@@ -146,7 +149,11 @@ def city_doc() -> dict[str, Any]:
                 "protocol": "isapi",
                 "model": CAMERA_MODEL,
             },
-            "alarm": {"test_interval_h": 24, "latency_profile": "ga-t-368-wired"},
+            "alarm": {
+                "test_interval_h": 24,
+                "latency_profile": "ga-t-368-wired",
+                "protocol": "isapi",
+            },
             "led_board": {"size": {"lines": 2, "chars_per_line": 16}},
         },
         "districts": {
@@ -251,6 +258,9 @@ def school_doc(
             },
         ],
     }
+    if school_id in GENERIC_ALARM_SCHOOLS:
+        for alarm in doc["alarms"]:
+            alarm["protocol"] = "http"
     if tier != "kindergarten":
         doc["led_boards"] = [
             {

@@ -1,8 +1,10 @@
 """The one-button alarm panel: where it reports (the precinct's DC-09 receiver) and as whom.
 
 A generic driver: the JSON API it speaks is the lab's generic panel's, documented here, not
-a vendor's. It sets the receiver, account, receiver and line numbers, test interval, key, and
-the button's zone as GB 50394-2007 §5.2.3 item 1 requires (24 h, non-disarmable, latching).
+a vendor's (a real product's panel: Hikvision AX PRO, `alarm_axpro.py`, which converges the
+same settings through `alarm_settings`). It sets the receiver, account, receiver and line
+numbers, test interval, key, and the button's zone as GB 50394-2007 §5.2.3 item 1 requires
+(24 h, non-disarmable, latching).
 
 The panel's HTTP JSON API (GET/PUT /api/config, HTTP Basic) takes partial updates all or
 nothing, so `apply` sends every change in one PUT: either all of them land or none does, which
@@ -55,19 +57,7 @@ class AlarmDriver(DeviceApiDriver):
         self.panel: AlarmPanel = target.device
 
     def desired(self) -> Settings:
-        centre = self.target.city.precincts[self.target.school.precinct].alarm_center
-        # The panel stores hex fields upper-case; asking for what it will echo keeps the
-        # second diff empty.
-        return {
-            "receiver_host": centre.host,
-            "receiver_port": centre.port,
-            "account": self.panel.account.upper(),
-            "receiver_number": centre.receiver_number.upper(),
-            "line_number": centre.line.upper(),
-            "test_interval_h": self.panel.test_interval_h,
-            **PANIC_ZONE,
-            ENCRYPTION: str(self.panel.key) if self.panel.key is not None else None,
-        }
+        return alarm_settings(self.target, self.panel)
 
     def read(self) -> Settings:
         config = self._api().json("GET", "/api/config", "read config")
@@ -104,15 +94,39 @@ class AlarmDriver(DeviceApiDriver):
         client.json("PUT", "/api/config", "write config", json=body)
 
     def _key_for(self, wanted: Any) -> str | None:
-        if wanted is None:
-            return None
-        if wanted == FOREIGN_KEY:
-            raise DeviceError(
-                f"{self.label}: write config failed: cannot restore an encryption key that the "
-                "inventory does not name (it was never read from the panel)"
-            )
-        try:
-            ref = SecretRef.parse(str(wanted))
-        except SecretError as exc:
-            raise DeviceError(f"{self.label}: write config failed: encryption: {exc}") from None
-        return self.target.connector.secret(ref)
+        return key_for(self.target, self.label, wanted)
+
+
+def alarm_settings(target: Target, panel: AlarmPanel) -> Settings:
+    """The alarm settings vocabulary every alarm panel driver converges: where the panel
+    reports (its precinct's centre), as whom, how often it tests, the button's zone and the
+    encryption key (by reference)."""
+    centre = target.city.precincts[target.school.precinct].alarm_center
+    # Panels store hex fields upper-case; asking for what they will echo keeps the second
+    # diff empty.
+    return {
+        "receiver_host": centre.host,
+        "receiver_port": centre.port,
+        "account": panel.account.upper(),
+        "receiver_number": centre.receiver_number.upper(),
+        "line_number": centre.line.upper(),
+        "test_interval_h": panel.test_interval_h,
+        **PANIC_ZONE,
+        ENCRYPTION: str(panel.key) if panel.key is not None else None,
+    }
+
+
+def key_for(target: Target, label: str, wanted: Any) -> str | None:
+    """The key value behind an `encryption` setting, resolved through the connector."""
+    if wanted is None:
+        return None
+    if wanted == FOREIGN_KEY:
+        raise DeviceError(
+            f"{label}: write config failed: cannot restore an encryption key that the "
+            "inventory does not name (it was never read from the panel)"
+        )
+    try:
+        ref = SecretRef.parse(str(wanted))
+    except SecretError as exc:
+        raise DeviceError(f"{label}: write config failed: encryption: {exc}") from None
+    return target.connector.secret(ref)

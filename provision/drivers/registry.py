@@ -36,6 +36,7 @@ BUILTIN: dict[DriverKey, str] = {
     ("streams", "mediamtx"): "provision.drivers.streams:StreamsDriver",
     ("camera", "dahua"): "provision.drivers.camera_dahua:DahuaCameraDriver",
     ("camera", "isapi"): "provision.drivers.camera_isapi:IsapiCameraDriver",
+    ("alarm", "isapi"): "provision.drivers.alarm_axpro:AxProAlarmDriver",
 }
 # Kinds in the inventory with nothing to push (recorders are sized, not configured, for now).
 UNMANAGED = ("recorder",)

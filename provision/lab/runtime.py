@@ -25,6 +25,7 @@ from provision.inventory.model import City, Credentials, School
 from provision.lab import netmap
 from provision.lab.alarm_center import AlarmCenter
 from provision.lab.alarm_panel import AlarmPanel
+from provision.lab.axpro_panel import AxProPanel
 from provision.lab.camera import Camera
 from provision.lab.camera_dahua import DahuaCamera
 from provision.lab.camera_isapi import IsapiCamera
@@ -150,6 +151,8 @@ def _isapi_camera(school: School, cam: CameraSpec, *, faults: Faults) -> IsapiCa
 Factory = Callable[..., Simulator]  # called with faults=Faults()
 # Cameras by the protocol provision configures them with; ONVIF cameras otherwise.
 CAMERAS: dict[str, Callable[..., Simulator]] = {"dahua": _dahua_camera, "isapi": _isapi_camera}
+# Alarm panels by protocol: Hikvision AX PRO over ISAPI; the generic HTTP JSON panel otherwise.
+ALARM_PANELS: dict[str, type[AlarmPanel]] = {"isapi": AxProPanel}
 
 
 def _school_devices(school: School) -> list[tuple[str, str, str, Factory]]:
@@ -173,7 +176,7 @@ def _school_devices(school: School) -> list[tuple[str, str, str, Factory]]:
     for panel in school.alarms:
         user, password = _login(panel.credentials)
         make = partial(
-            AlarmPanel,
+            ALARM_PANELS.get(panel.protocol, AlarmPanel),
             panel.name,
             netmap.lab_address(panel.host),
             api_port=netmap.lab_port(80),

@@ -81,8 +81,9 @@ def test_selectors(example_city: Path) -> None:
 
 
 def test_each_kind_speaks_its_default_protocol(example_city: Path) -> None:
-    """Built-in defaults, except cameras: the example city makes ISAPI its camera default and
-    two cameras per school name ONVIF themselves."""
+    """Built-in defaults, except cameras and alarms: the example city makes ISAPI its camera
+    and alarm default (Hikvision cameras, AX PRO panels) and two cameras per school name ONVIF
+    themselves; dl-xg-k003 keeps the generic HTTP panel."""
     city = load_inventory(example_city).city
     assert city is not None
     school = city.school("dl-zs-h024")
@@ -91,9 +92,11 @@ def test_each_kind_speaks_its_default_protocol(example_city: Path) -> None:
         ("camera", "onvif"),
         ("switch", "ssh"),
         ("recorder", "onvif"),
-        ("alarm", "http"),
+        ("alarm", "isapi"),
         ("led_board", "http"),
     }
+    generic = city.school("dl-xg-k003")
+    assert {a.protocol for a in generic.alarms} == {"http"}
 
 
 def test_protocols_inherit_through_defaults_and_the_device_wins(city_copy: Path) -> None:

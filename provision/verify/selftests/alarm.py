@@ -24,13 +24,13 @@ from urllib.parse import urlsplit
 import requests
 
 from provision.drivers.connect import Connector
-from provision.errors import ProvisionError
 from provision.inventory.model import AlarmPanel, City, School
 from provision.standards import ALARM_LATENCY_PROFILES, PANIC_ZONE_CLAUSE
 from provision.verify.contract import Check, CheckContext
 from provision.verify.gather import DeviceState
 from provision.verify.model import FAIL, PASS, CheckResult, Finding
 from provision.verify.selftests import periodic
+from provision.verify.selftests.panel_links import PanelLink, link_for, reason
 
 DEFAULT_THRESHOLD_S = 10.0
 POLL_S = 0.1
@@ -74,7 +74,7 @@ class _Centre:
         try:
             reply = self.session.put(self._window_url(account), json=body, timeout=self.timeout)
         except requests.RequestException as exc:
-            raise RuntimeError(f"could not put account {account} on test: {_reason(exc)}") from exc
+            raise RuntimeError(f"could not put account {account} on test: {reason(exc)}") from exc
         if not reply.ok:
             raise RuntimeError(
                 f"the centre would not put account {account} on test (HTTP {reply.status_code}:"
@@ -86,7 +86,7 @@ class _Centre:
         try:
             reply = self.session.delete(self._window_url(account), timeout=self.timeout)
         except requests.RequestException as exc:
-            return f"could not take account {account} off test: {_reason(exc)}"
+            return f"could not take account {account} off test: {reason(exc)}"
         return None if reply.ok else f"taking {account} off test: HTTP {reply.status_code}"
 
     def close_left_open(self, accounts: set[str]) -> list[str]:
@@ -119,14 +119,6 @@ class _Centre:
         return data if isinstance(data, list) else data.get("events", [])
 
 
-def _reason(exc: Exception) -> str:
-    text = str(exc)
-    for known in ("Connection refused", "No route to host", "timed out", "Name or service"):
-        if known in text:
-            return known.lower()
-    return text
-
-
 def _error_text(reply: requests.Response) -> str:
     try:
         return str(reply.json().get("error", reply.reason))
@@ -141,81 +133,24 @@ def _session(connector: Connector) -> requests.Session:
     return session
 
 
-def _press_test(panel: AlarmPanel, connector: Connector, session: requests.Session) -> Any:
-    """Ask the panel to send a 601; the panel's id for that event (if it says)."""
-    host, port = connector.address(panel.host, 80)
-    creds = panel.credentials
-    auth = (creds.username, connector.secret(creds.password)) if creds else None
-    try:
-        reply = session.post(f"http://{host}:{port}/api/test", auth=auth, timeout=connector.timeout)
-    except requests.ConnectionError as exc:
-        raise RuntimeError(f"the panel does not answer at {panel.host}: {_reason(exc)}") from exc
-    except requests.Timeout as exc:
-        raise RuntimeError(f"the panel did not answer within {connector.timeout:g} s") from exc
-    if reply.status_code >= 400:
-        raise RuntimeError(f"the panel refused the test: HTTP {reply.status_code}")
-    try:
-        return reply.json().get("event_id")
-    except (ValueError, AttributeError):
-        return None
-
-
-def _panel_status(
-    panel: AlarmPanel, connector: Connector, session: requests.Session
-) -> dict[str, Any]:
-    """The panel's own view of its link ({} when it cannot tell)."""
-    host, port = connector.address(panel.host, 80)
-    creds = panel.credentials
-    try:
-        auth = (creds.username, connector.secret(creds.password)) if creds else None
-        reply = session.get(
-            f"http://{host}:{port}/api/status", auth=auth, timeout=connector.timeout
-        )
-        status = reply.json()
-    except (requests.RequestException, ValueError, ProvisionError):
-        return {}  # the panel's own view is a hint; its absence is no error
-    return status if isinstance(status, dict) else {}
-
-
-def _panel_log(
-    panel: AlarmPanel, connector: Connector, session: requests.Session, event_id: Any
-) -> dict[str, Any]:
-    """The panel's own log entry for one report ({} when the panel keeps no such log)."""
-    host, port = connector.address(panel.host, 80)
-    creds = panel.credentials
-    try:
-        auth = (creds.username, connector.secret(creds.password)) if creds else None
-        reply = session.get(f"http://{host}:{port}/api/log", auth=auth, timeout=connector.timeout)
-        entries = reply.json() if reply.ok else []
-    except (requests.RequestException, ValueError, ProvisionError):
-        return {}
-    found = [e for e in entries if isinstance(e, dict) and e.get("event_id") == event_id]
-    return found[-1] if found and event_id is not None else {}
-
-
-def _both_ends(
-    panel: AlarmPanel,
-    connector: Connector,
-    session: requests.Session,
-    event_id: Any,
-    info: dict[str, Any],
-) -> str | None:
+def _both_ends(link: PanelLink, event_id: Any, info: dict[str, Any]) -> str | None:
     """Delivery from the panel's side: what its log says, kept beside the centre's record;
     a panel that says ACKed where the centre has nothing is a finding (another receiver
     answered for the precinct)."""
-    entry = _panel_log(panel, connector, session, event_id)
+    entry = link.log_entry(event_id)
     info["panel_log"] = {k: entry.get(k) for k in ("sent_at", "acked_at", "acked_by")}
     if info["received"] or not entry.get("acked_at"):
         return None
     return (
-        f"the panel says its 601 was ACKed at {entry['acked_at']} by {entry.get('acked_by')},"
-        " but the centre has no such event: another receiver answered for the precinct"
+        f"the panel says its {link.test_code} was ACKed at {entry['acked_at']} by "
+        f"{entry.get('acked_by')}, but the centre has no such event: another receiver "
+        "answered for the precinct"
     )
 
 
-def _panel_says(panel: AlarmPanel, connector: Connector, session: requests.Session) -> str:
+def _panel_says(link: PanelLink) -> str:
     """What the panel reports about its link, to say why a test alarm did not arrive."""
-    status = _panel_status(panel, connector, session)
+    status = link.status()
     parts = []
     if status.get("queue_length"):
         parts.append(f"{status['queue_length']} event(s) queued at the panel")
@@ -224,18 +159,12 @@ def _panel_says(panel: AlarmPanel, connector: Connector, session: requests.Sessi
     return "; ".join(parts)
 
 
-def _acked(
-    panel: AlarmPanel,
-    connector: Connector,
-    session: requests.Session,
-    event_id: Any,
-    deadline: float,
-) -> bool:
+def _acked(link: PanelLink, event_id: Any, deadline: float) -> bool:
     """Did the panel get the centre's ACK for its test? A centre that stores events but never
     ACKs leaves the event at the head of the panel's queue, and every later one (a real panic
     too) waits behind it: receipt alone is not enough."""
     while True:
-        status = _panel_status(panel, connector, session)
+        status = link.status()
         queued = status.get("queued_event_ids")
         if not status or queued is None or event_id is None or event_id not in queued:
             return True
@@ -302,8 +231,7 @@ def _panic_zone_problem(state: DeviceState | None) -> str | None:
 def _one(
     panel: AlarmPanel,
     centre: _Centre | None,
-    connector: Connector,
-    session: requests.Session,
+    link: PanelLink,
     threshold: float,
     state: DeviceState | None,
 ) -> tuple[Finding, dict[str, Any]]:
@@ -319,8 +247,9 @@ def _one(
             raise RuntimeError("no alarm centre API to confirm receipt")
         centre.open_window(panel.account)
         try:
-            return _tested(panel, centre, connector, session, threshold, state, info)
+            return _tested(panel, centre, link, threshold, state, info)
         finally:
+            link.finish()  # whatever the test left on the panel, before the window closes
             if (trouble := centre.close_window(panel.account)) is not None:
                 info["window_error"] = trouble
     except Exception as exc:  # one panel's failure is its finding, never the run's
@@ -328,9 +257,9 @@ def _one(
         return Finding(panel.name, FAIL, info["error"], info), info
 
 
-def _event_ids(centre: _Centre, account: str, since: float) -> set[Any]:
+def _event_ids(centre: _Centre, account: str, code: str, since: float) -> set[Any]:
     try:
-        return {e.get("id") for e in centre.events(account, "601", since=since)}
+        return {e.get("id") for e in centre.events(account, code, since=since)}
     except requests.RequestException:
         return set()  # the wait below says what is wrong with the centre
 
@@ -338,8 +267,7 @@ def _event_ids(centre: _Centre, account: str, since: float) -> set[Any]:
 def _tested(
     panel: AlarmPanel,
     centre: _Centre,
-    connector: Connector,
-    session: requests.Session,
+    link: PanelLink,
     threshold: float,
     state: DeviceState | None,
     info: dict[str, Any],
@@ -353,43 +281,44 @@ def _tested(
     asked = time.time()
     # The centre's clock and ours may differ by a second, so the query reaches back one; the
     # 601s already there (an earlier run's test a moment ago) are not this test's receipt.
-    earlier = _event_ids(centre, panel.account, asked - 1)
-    event_id = _press_test(panel, connector, session)
+    code = link.test_code
+    earlier = _event_ids(centre, panel.account, code, asked - 1)
+    event_id = link.press_test()
     deadline = time.monotonic() + threshold
     got: list[dict[str, Any]] = []
     while not got and time.monotonic() < deadline:
         try:
-            found = centre.events(panel.account, "601", since=asked - 1)
+            found = centre.events(panel.account, code, since=asked - 1)
             got = [e for e in found if e.get("id") not in earlier]
         except requests.RequestException as exc:
             info["error"] = f"alarm centre API: {exc}"
         if not got:
             time.sleep(POLL_S)  # polling the centre's record, bounded by the threshold
     if not got:
-        if (mismatch := _both_ends(panel, connector, session, event_id, info)) is not None:
+        if (mismatch := _both_ends(link, event_id, info)) is not None:
             info["error"] = mismatch
             return Finding(panel.name, FAIL, mismatch, info), info
-        why = info["error"] or "the centre recorded no 601 from this account"
-        hint = _panel_says(panel, connector, session)
+        why = info["error"] or f"the centre recorded no {code} from this account"
+        hint = _panel_says(link)
         info["error"] = f"no receipt within {threshold:g} s: {why}" + (f" ({hint})" if hint else "")
         return Finding(panel.name, FAIL, info["error"], info), info
     info["received"], info["error"] = True, None
     info["on_test"] = bool(got[0].get("on_test"))  # recorded inside the window, not dispatched
     info["centre_received_at"] = got[0]["received_at"]
     info["latency_s"] = round(max(0.0, _epoch(got[0]["received_at"]) - asked), 3)
-    if not _acked(panel, connector, session, event_id, deadline):
-        hint = _panel_says(panel, connector, session)
+    if not _acked(link, event_id, deadline):
+        hint = _panel_says(link)
         info["error"] = (
-            f"the centre recorded the 601 but the panel got no ACK within "
+            f"the centre recorded the {code} but the panel got no ACK within "
             f"{threshold:g} s ({hint or 'the test is still queued'}): later "
             "events, a real panic too, wait behind it"
         )
         return Finding(panel.name, FAIL, info["error"], info), info
-    _both_ends(panel, connector, session, event_id, info)  # both ends, kept as evidence
+    _both_ends(link, event_id, info)  # both ends, kept as evidence
     if info["latency_s"] > limit:
         source = f"profile {profile.name}: {profile.source}" if profile else "--alarm-threshold"
         info["error"] = (
-            f"601 received in {info['latency_s']} s, above the {limit:g} s limit ({source})"
+            f"{code} received in {info['latency_s']} s, above the {limit:g} s limit ({source})"
         )
         return Finding(panel.name, FAIL, info["error"], info), info
     if (zone := _panic_zone_problem(state)) is not None:
@@ -397,8 +326,24 @@ def _tested(
         return Finding(panel.name, FAIL, zone, info), info
     verdict, note = _periodic(panel, centre, state, info)
     return Finding(
-        panel.name, verdict, f"601 received in {info['latency_s']} s; {note}", info
+        panel.name, verdict, f"{code} received in {info['latency_s']} s; {note}", info
     ), info
+
+
+def _linked(
+    panel: AlarmPanel,
+    centre: _Centre | None,
+    connector: Connector,
+    session: requests.Session,
+    threshold: float,
+    state: DeviceState | None,
+) -> tuple[Finding, dict[str, Any]]:
+    """One panel's test through the link its protocol needs (panel_links)."""
+    link = link_for(panel, connector, session, panel.name)
+    try:
+        return _one(panel, centre, link, threshold, state)
+    finally:
+        link.close()
 
 
 def check(ctx: CheckContext) -> CheckResult:
@@ -423,7 +368,7 @@ def check(ctx: CheckContext) -> CheckResult:
         with ThreadPoolExecutor(max_workers=len(school.alarms)) as pool:
             done = list(
                 pool.map(
-                    lambda p: _one(
+                    lambda p: _linked(
                         p, centre, connector, panels_session, threshold, states.get(p.name)
                     ),
                     school.alarms,

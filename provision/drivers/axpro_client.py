@@ -1,0 +1,181 @@
+"""A Hikvision AX PRO's ISAPI, logged in as its web client and `hikaxpro` log in.
+
+The panel takes a session login, not HTTP auth on each request (petrleocompel/hikaxpro 2.3.1,
+src/hikaxpro.py): GET /ISAPI/Security/sessionLogin/capabilities?username=U gives a challenge,
+salt(s) and an iteration count; POST /ISAPI/Security/sessionLogin answers the hashed password
+with a WebSession cookie that every later request carries. The password is hashed as the
+panel says in `sessionIDVersion` and `isIrreversible` (the three variants hikaxpro
+implements), so it never crosses the network. A session that has expired (401) is logged in
+again once.
+
+A refused login is said as the panel says it in its `userCheck` answer: how many tries are
+left before the panel locks this address, or that it is locked and for how long; provision
+then stops trying (each try would count towards, or prolong, the lock). SecurityCP resources
+are JSON (`?format=json`); a write answers a JSON ResponseStatus whose statusCode must be 1.
+The password is scrubbed from anything raised.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import time
+from typing import Any
+from urllib.parse import quote
+from xml.sax.saxutils import escape
+
+import requests
+from lxml import etree
+
+from provision.drivers.http import HttpClient, HttpError
+from provision.drivers.isapi_client import STATUS_CODES, text
+
+CAPABILITIES = "/ISAPI/Security/sessionLogin/capabilities"
+LOGIN = "/ISAPI/Security/sessionLogin"
+LOGOUT = "/ISAPI/Security/sessionLogout"
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+
+
+def _sha(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def encode_password(user: str, password: str, cap: etree._Element) -> str:
+    """The login hash a panel's `SessionLoginCap` asks for (hikaxpro's `encode_password`)."""
+    challenge = text(cap, "challenge") or ""
+    iterations = int(text(cap, "iterations") or "1")
+    salt, salt2 = text(cap, "salt") or "", text(cap, "salt2") or ""
+    irreversible = text(cap, "isIrreversible") == "true"
+    if irreversible and text(cap, "sessionIDVersion") == "2":
+        result = _sha(f"{_sha(f'{user}{salt}{password}')}{challenge}")
+        rounds = range(2, iterations)
+    elif irreversible:
+        result = _sha(f"{user}{salt2}{_sha(f'{user}{salt}{password}')}")
+        result = _sha(f"{result}{challenge}")
+        rounds = range(2, iterations)
+    else:
+        result, rounds = f"{_sha(password)}{challenge}", range(1, iterations)
+    for _ in rounds:
+        result = _sha(result)
+    return result
+
+
+class AxProSession:
+    """One panel's ISAPI at `base_url`, logged in as `username` when first needed."""
+
+    def __init__(
+        self, label: str, base_url: str, username: str, password: str, *, timeout: float
+    ) -> None:
+        self.label, self.username, self._password = label, username, password
+        self.http = HttpClient(label, base_url, timeout=timeout, secrets=(password,))
+        self._cookie: str | None = None
+
+    def json(self, method: str, path: str, operation: str, body: Any = None) -> Any:
+        """A SecurityCP resource as JSON (a write: its ResponseStatus, checked)."""
+        joiner = "&" if "?" in path else "?"
+        resp = self._call(method, f"{path}{joiner}format=json", operation, body)
+        try:
+            answer = resp.json()
+        except ValueError:
+            shown = resp.text[:120]
+            raise self.http.fail(operation, f"the answer is not JSON: {shown!r}") from None
+        written = method != "GET" and isinstance(answer, dict) and "statusCode" in answer
+        if written and answer["statusCode"] != 1:
+            raise self.http.fail(operation, describe(answer), resp.status_code)
+        return answer
+
+    def xml(self, path: str, operation: str) -> etree._Element:
+        resp = self._call("GET", path, operation, None)
+        try:
+            return etree.fromstring(resp.content, _PARSER)
+        except etree.XMLSyntaxError as exc:
+            raise self.http.fail(operation, f"the answer is not XML: {exc.msg}") from None
+
+    def close(self) -> None:
+        if self._cookie is not None:
+            # Free the panel's session slot; a panel already gone is no error here.
+            with contextlib.suppress(HttpError):
+                self.http.call("PUT", f"{LOGOUT}?format=json", "log out", **self._auth())
+            self._cookie = None
+        self.http.close()
+
+    # --- session ----------------------------------------------------------------------------
+    def _auth(self) -> dict[str, Any]:
+        return {"headers": {"Cookie": self._cookie}} if self._cookie else {}
+
+    def _call(self, method: str, path: str, operation: str, body: Any) -> requests.Response:
+        if self._cookie is None:
+            self._login(operation)
+        for attempt in (1, 2):
+            kwargs = self._auth() | ({"json": body} if body is not None else {})
+            resp = self.http.call(method, path, operation, expect=range(100, 600), **kwargs)
+            if resp.status_code != 401 or attempt == 2:
+                break
+            self._login(operation)  # the session expired (or the panel restarted)
+        if resp.status_code == 401:
+            raise self.http.fail(operation, "the panel refused the session (HTTP 401)", 401)
+        if resp.status_code >= 300:
+            raise self.http.fail(operation, f"HTTP {resp.status_code}: {_reason(resp)}")
+        return resp
+
+    def _login(self, operation: str) -> None:
+        user = quote(self.username, safe="")
+        cap_resp = self.http.call("GET", f"{CAPABILITIES}?username={user}", operation)
+        try:
+            cap = etree.fromstring(cap_resp.content, _PARSER)
+        except etree.XMLSyntaxError as exc:
+            raise self.http.fail(operation, f"login: the answer is not XML: {exc.msg}") from None
+        body = (
+            f"<SessionLogin><userName>{escape(self.username)}</userName>"
+            f"<password>{encode_password(self.username, self._password, cap)}</password>"
+            f"<sessionID>{escape(text(cap, 'sessionID') or '')}</sessionID>"
+            f"<sessionIDVersion>{escape(text(cap, 'sessionIDVersion') or '')}</sessionIDVersion>"
+            "</SessionLogin>"
+        )
+        resp = self.http.call(
+            "POST",
+            f"{LOGIN}?timeStamp={int(time.time())}",
+            operation,
+            expect=range(100, 600),
+            data=body.encode(),
+            headers={"Content-Type": "application/xml"},
+        )
+        if resp.status_code != 200:
+            raise self.http.fail(operation, self._refused_login(resp), resp.status_code)
+        cookie = resp.headers.get("Set-Cookie", "").split(";")[0]
+        if not cookie:
+            raise self.http.fail(operation, "login: the panel set no session cookie")
+        self._cookie = cookie
+
+    def _refused_login(self, resp: requests.Response) -> str:
+        try:
+            check = etree.fromstring(resp.content, _PARSER)
+        except etree.XMLSyntaxError:
+            check = None
+        who = f"the panel refused user {self.username!r}"
+        if text(check, "lockStatus") == "lock":
+            return (
+                f"authentication failed (HTTP {resp.status_code}): {who} and has locked this "
+                f"address out after repeated wrong passwords (unlocks in "
+                f"{text(check, 'unlockTime') or '?'} s); check the inventory's credentials"
+            )
+        left = text(check, "retryLoginTime")
+        tries = f" ({left} tries left before it locks this address)" if left else ""
+        return f"authentication failed (HTTP {resp.status_code}): {who}{tries}"
+
+
+def describe(status: dict[str, Any]) -> str:
+    code = status.get("statusCode")
+    said = status.get("statusString") or STATUS_CODES.get(code or 0, "unknown status")
+    return f"{said} ({status.get('subStatusCode', '?')}; statusCode {code})"
+
+
+def _reason(resp: requests.Response) -> str:
+    try:
+        answer = resp.json()
+    except ValueError:
+        return resp.text[:200].strip() or resp.reason
+    if isinstance(answer, dict) and "statusCode" in answer:
+        detail = describe(answer)
+        return f"{detail} (field {answer['field']!r})" if "field" in answer else detail
+    return str(answer)[:200]
