@@ -81,8 +81,8 @@ def test_selectors(example_city: Path) -> None:
 
 
 def test_each_kind_speaks_its_default_protocol(example_city: Path) -> None:
-    """Built-in defaults, except cameras: the example city makes ISAPI its camera default and
-    two cameras per school name ONVIF themselves."""
+    """Built-in defaults, except cameras and recorders: the example city makes ISAPI their
+    default and two cameras per school name ONVIF themselves."""
     city = load_inventory(example_city).city
     assert city is not None
     school = city.school("dl-zs-h024")
@@ -90,7 +90,7 @@ def test_each_kind_speaks_its_default_protocol(example_city: Path) -> None:
         ("camera", "isapi"),
         ("camera", "onvif"),
         ("switch", "ssh"),
-        ("recorder", "onvif"),
+        ("recorder", "isapi"),
         ("alarm", "http"),
         ("led_board", "http"),
     }

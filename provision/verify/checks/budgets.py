@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from provision.inventory.model import Camera
-from provision.sizing import forwarded_mbps, retention_days
+from provision.sizing import forwarded_mbps, retention_days, usable_tb
 from provision.verify.contract import Check, CheckContext
 from provision.verify.gather import DeviceState
 from provision.verify.model import FAIL, PASS, CheckResult, Finding
@@ -32,18 +32,18 @@ def check(ctx: CheckContext) -> CheckResult:
     ]
     target = city.tiers[school.tier].retention_days
     kbps = sum(c.video.bitrate_kbps for c in cams)
-    capacity = sum(r.capacity_tb for r in school.recorders)
+    capacity = sum(usable_tb(r) for r in school.recorders)
     days = retention_days(capacity, kbps) if school.recorders else 0.0
     findings.append(
         Finding(
             "recorders",
             PASS if days >= target else FAIL,
-            f"{capacity:g} TB keep {days:.1f} days at {kbps / 1000:.1f} Mbit/s; the standard asks "
-            f"for {target}",
+            f"{capacity:.3g} TB usable keep {days:.1f} days at {kbps / 1000:.1f} Mbit/s; the "
+            f"standard asks for {target}",
             {
                 "days": round(days, 1),
                 "target_days": target,
-                "capacity_tb": capacity,
+                "capacity_tb": round(capacity, 3),
                 "total_mbps": round(kbps / 1000, 2),
             },
         )
