@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from provision.inventory.model import Camera, Recorder
+from provision.inventory.model import Camera, Recorder, School
 
 UPLINK_HEADROOM = 1.2  # forwarded streams burst above their target bitrate
 GB_PER_DAY_PER_MBPS = 86400 / 8 / 1000  # = 10.8: decimal GB per day at 1 Mbit/s (10^6 bit/s)
@@ -88,6 +88,15 @@ def usable_tb(recorder: Recorder) -> float:
     raw = sum(members) if recorder.raid_level == "none" else min(members) * len(members)
     data = raw * level.data_disks(len(members)) / len(members)
     return data * (1 - recorder.fs_reserve_fraction)
+
+
+def recorded_by(school: School, recorder: Recorder) -> list[Camera]:
+    """The cameras `recorder` keeps, in inventory order (its channels 1, 2, ...): those that
+    name it, and those naming no recorder when it is the school's first."""
+    first = bool(school.recorders) and school.recorders[0].name == recorder.name
+    return [
+        c for c in school.cameras if c.recorder == recorder.name or (c.recorder is None and first)
+    ]
 
 
 def retention_days(usable: float, bitrate_kbps: float) -> float:
