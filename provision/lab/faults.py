@@ -75,6 +75,8 @@ class Faults:
                 raise ValueError(f"unknown fault {key!r}; valid faults: {', '.join(FAULT_KINDS)}")
             if key in _LIST_FAULTS:
                 value = [value] if isinstance(value, str) else list(value or [])
+                if key == "recording_gap":
+                    _check_gaps(value)
             elif key == "latency_ms":
                 value = int(value)
             else:
@@ -92,3 +94,15 @@ class Faults:
     def active(self) -> dict[str, Any]:
         """Only the faults that are switched on, for status listings."""
         return {k: v for k, v in asdict(self).items() if v}
+
+
+def _check_gaps(entries: list[str]) -> None:
+    """recording_gap entries are "CHANNEL:HOURS" (a channel id or name, hours >= 0)."""
+    for entry in entries:
+        who, _, hours = str(entry).rpartition(":")
+        try:
+            good = bool(who) and float(hours) >= 0
+        except ValueError:
+            good = False
+        if not good:
+            raise ValueError(f"recording_gap {entry!r}: expected CHANNEL:HOURS, e.g. gate-face:6")

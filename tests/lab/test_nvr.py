@@ -266,3 +266,11 @@ def test_motion_only_reads_as_motion_and_leaves_nights_empty(nvr: IsapiNvr) -> N
     finally:
         nvr.faults.clear()
         nvr.settings.tracks[301].actions, nvr.settings.tracks[301].schedule_enabled = [], False
+
+
+@pytest.mark.parametrize("entry", ["gate-face", "gate-face:six", ":6", "1:-2"])
+def test_a_recording_gap_that_is_not_channel_colon_hours_is_refused(entry: str) -> None:
+    faults = Faults()
+    with pytest.raises(ValueError, match="expected CHANNEL:HOURS"):
+        faults.update({"recording_gap": [entry]})
+    assert faults.recording_gap == []
