@@ -12,8 +12,11 @@ take any account, writes the Administrator (else 403 lowPrivilege).
 Faults: auth_failure refuses every credential; api_error lists "PATH" or "METHOD PATH"
 requests that answer statusCode 3 Device Error; latency/timeout/refuse/dead act on the HTTP
 listener; recording_gap, hdd_fail, disk_full and schedule_motion_only bend the recording
-index and what the NVR reports (nvr_history.py). The NVR does not pull the cameras' RTSP:
-its index is simulated from the cameras' configured bitrates, not from received video.
+index and what the NVR reports (nvr_history.py); switching schedule_motion_only on (then
+`sync_faults()`) also sets every configured track to motion only, as someone at the NVR
+would, so an apply puts the continuous schedule back while the motion-only past remains.
+The NVR does not pull the cameras' RTSP: its index is simulated from the cameras'
+configured bitrates, not from received video.
 """
 
 from __future__ import annotations
@@ -89,6 +92,8 @@ class IsapiNvr:
 
     async def sync_faults(self) -> None:
         await self._http.sync_faults()
+        if self.faults.schedule_motion_only:  # someone set it: apply can put it back
+            self.settings.record_on_motion_only()
 
     def endpoints(self) -> dict[str, int]:
         return {"http": self._http.port}

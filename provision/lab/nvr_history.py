@@ -15,8 +15,9 @@ The faults bend this history the way the field does:
   recordings it held are gone and retention shrinks.
 - `disk_full`: the cameras' bitrate rose (someone raised frame rate or resolution) until the
   pool holds only `DISK_FULL_DAYS` days; the segments' sizes show the higher bitrate.
-- `schedule_motion_only`: the schedule records on motion only, and for the last
-  `MOTION_DAYS` days video exists only in school hours (07:00-19:00 China time), nights empty.
+- `schedule_motion_only`: someone set the schedule to motion only (nvr_state.py), and for the
+  last `MOTION_DAYS` days video exists only in school hours (07:00-19:00 China time), nights
+  empty.
 
 Times are UTC seconds since the epoch; files are split every `SEGMENT_S`, as an NVR starts a
 new file per hour of continuous recording (lab choice; real units cut files by size).

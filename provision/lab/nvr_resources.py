@@ -193,14 +193,14 @@ def _track_of(state: NvrState, m: re.Match[str]) -> Track:
     return track
 
 
-def _track_xml(track: Track, motion_only: bool) -> str:
+def _track_xml(track: Track) -> str:
     actions = "".join(
         f"<ScheduleAction><id>{i}</id><ScheduleActionStartTime><DayOfWeek>{a.day}</DayOfWeek>"
         f"<TimeOfDay>{a.start}</TimeOfDay></ScheduleActionStartTime><ScheduleActionEndTime>"
         f"<DayOfWeek>{a.day}</DayOfWeek><TimeOfDay>{a.end}</TimeOfDay></ScheduleActionEndTime>"
         "<ScheduleDSTEnable>false</ScheduleDSTEnable><Description>nothing</Description>"
         "<Actions><Record>true</Record><ActionRecordingMode>"
-        f"{'MOTION' if motion_only else a.mode}</ActionRecordingMode></Actions></ScheduleAction>"
+        f"{a.mode}</ActionRecordingMode></Actions></ScheduleAction>"
         for i, a in enumerate(track.actions, 1)
     )
     return (
@@ -221,15 +221,12 @@ def _track_xml(track: Track, motion_only: bool) -> str:
 
 
 def get_tracks(state: NvrState, _m: re.Match[str], _body: bytes) -> bytes:
-    motion = state.faults.schedule_motion_only
     tracks = (state.track(c * 100 + 1) for c in sorted(state.channels))
-    return _doc(
-        "TrackList", "".join(f"<Track>{_track_xml(t, motion)}</Track>" for t in tracks if t)
-    )
+    return _doc("TrackList", "".join(f"<Track>{_track_xml(t)}</Track>" for t in tracks if t))
 
 
 def get_track(state: NvrState, m: re.Match[str], _body: bytes) -> bytes:
-    return _doc("Track", _track_xml(_track_of(state, m), state.faults.schedule_motion_only))
+    return _doc("Track", _track_xml(_track_of(state, m)))
 
 
 def _seconds(text: str) -> int:

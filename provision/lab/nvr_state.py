@@ -102,6 +102,16 @@ class NvrState:
             return None
         return self.tracks.setdefault(track_id, Track(track_id))
 
+    def record_on_motion_only(self) -> None:
+        """What someone set on the NVR (the schedule_motion_only fault, applied when it is
+        switched on): every configured track records on motion only, all week."""
+        for channel in self.channels:
+            track = self.track(channel * 100 + 1)
+            if track is None:
+                continue
+            track.schedule_enabled = True
+            track.actions = [ScheduleAction(day, "00:00:00", "24:00:00", "MOTION") for day in DAYS]
+
     def as_dict(self) -> dict[str, Any]:
         cond = self.conditions()
         return {

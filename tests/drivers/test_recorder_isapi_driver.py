@@ -99,13 +99,18 @@ def test_a_channel_and_schedule_changed_on_the_nvr_are_put_back(
     assert sim.settings.channels[2].address != "10.99.0.2"
 
 
-def test_a_motion_only_schedule_is_read_as_such(rig: Callable[..., Rig]) -> None:
+def test_a_motion_only_schedule_is_read_and_put_back(
+    rig: Callable[..., Rig], loop: LabLoop
+) -> None:
     driver, sim = rig()
     driver.apply(driver.diff(driver.read(), driver.desired()))
     sim.faults.update({"schedule_motion_only": True})
-    schedules = {v for k, v in driver.read().items() if k.startswith("schedule.")}
-    assert schedules == {"MOTION 24x7"}
-    assert CONTINUOUS not in schedules
+    loop.run(sim.sync_faults())  # someone set every channel to motion only
+    changes = driver.diff(driver.read(), driver.desired())
+    assert {c.before for c in changes} == {"MOTION 24x7"}
+    assert {c.after for c in changes} == {CONTINUOUS}
+    driver.apply(changes)
+    assert driver.diff(driver.read(), driver.desired()) == []
 
 
 def test_wrong_credentials_and_a_refused_write_are_said_without_the_secret(

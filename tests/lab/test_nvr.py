@@ -42,8 +42,15 @@ def _channel(cid: int, address: str, password: str | None = CAMERA_PASSWORD) -> 
 
 
 @pytest.fixture(scope="module")
-def nvr() -> Iterator[IsapiNvr]:
+def lab_loop() -> Iterator[LabLoop]:
     loop = LabLoop()
+    yield loop
+    loop.close()
+
+
+@pytest.fixture(scope="module")
+def nvr(lab_loop: LabLoop) -> Iterator[IsapiNvr]:
+    loop = lab_loop
     sim = IsapiNvr(
         "lab/nvr",
         "127.0.0.1",
@@ -62,7 +69,6 @@ def nvr() -> Iterator[IsapiNvr]:
         ).ok
     yield sim
     loop.run(sim.stop())
-    loop.close()
 
 
 def call(
@@ -254,9 +260,12 @@ def test_recording_gap_stops_one_channel(nvr: IsapiNvr) -> None:
         nvr.faults.clear()
 
 
-def test_motion_only_reads_as_motion_and_leaves_nights_empty(nvr: IsapiNvr) -> None:
+def test_motion_only_reads_as_motion_and_leaves_nights_empty(
+    nvr: IsapiNvr, lab_loop: LabLoop
+) -> None:
     assert call(nvr, "PUT", "/ISAPI/ContentMgmt/record/tracks/301", _schedule()).ok
     nvr.faults.update({"schedule_motion_only": True})
+    lab_loop.run(nvr.sync_faults())  # as the lab does when the fault is switched on
     try:
         track = xml(call(nvr, "GET", "/ISAPI/ContentMgmt/record/tracks/301"))
         assert set(texts(track, "ActionRecordingMode")) == {"MOTION"}
@@ -265,7 +274,8 @@ def test_motion_only_reads_as_motion_and_leaves_nights_empty(nvr: IsapiNvr) -> N
         assert max(gaps) == pytest.approx(12 * 3600)  # 19:00-07:00 China time
     finally:
         nvr.faults.clear()
-        nvr.settings.tracks[301].actions, nvr.settings.tracks[301].schedule_enabled = [], False
+        for track in nvr.settings.tracks.values():  # every track was set to motion only
+            track.actions, track.schedule_enabled = [], False
 
 
 @pytest.mark.parametrize("entry", ["gate-face", "gate-face:six", ":6", "1:-2"])
