@@ -26,9 +26,9 @@ REGISTRY = CheckRegistry(
         coverage.CHECK,
         alarm.CHECK,
         budgets.CHECK,
+        recording.CHECK,
         policy.CHECK,
         gb28181.CHECK,
-        recording.CHECK,
     )
 )
 
