@@ -97,6 +97,15 @@ def get_device_info(state: NvrState, _m: re.Match[str], _body: bytes) -> bytes:
     )
 
 
+def get_status(state: NvrState, _m: re.Match[str], _body: bytes) -> bytes:
+    """What clients probe a login with (hikvisionapi's Client GETs it first)."""
+    now = datetime.fromtimestamp(state.now(), UTC).isoformat(timespec="seconds")
+    return _doc(
+        "DeviceStatus",
+        f"<currentDeviceTime>{now}</currentDeviceTime><deviceUpTime>86400</deviceUpTime>",
+    )
+
+
 # --- input channels ---------------------------------------------------------------------------
 
 
@@ -380,6 +389,7 @@ def _route(path: str, **methods: tuple[str, Any]) -> NvrRoute:
 
 
 NVR_ROUTES = (
+    _route("/ISAPI/System/status", GET=(READ, get_status)),
     _route("/ISAPI/System/deviceInfo", GET=(READ, get_device_info)),
     _route(
         "/ISAPI/ContentMgmt/InputProxy/channels",
