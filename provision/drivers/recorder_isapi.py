@@ -17,7 +17,10 @@ left alone.
 `schedule.<camera>` is "continuous 24x7" when the track's schedule is enabled and every day
 is one CMR (continuous) action from 00:00:00 to 24:00:00; otherwise what the NVR holds, in
 words ("off", "MOTION 24x7", "CMR Monday 00:00:00-12:00:00, ..."). Apply writes the seven
-CMR actions and `enableSchedule` true into the track as read and PUTs it back.
+CMR actions and `enableSchedule` true into the track as read and PUTs it back; a rollback
+writes "off" (`enableSchedule` false) or, for a channel it added, deletes the channel.
+Whether a channel is added (POST) or replaced (PUT) is decided by what the NVR holds when
+apply runs, so the same changes applied twice change nothing the second time.
 
 For verify, `identity()` is deviceInfo and `inspect()` the recordings and disks
 (recorder_recordings.py) the recording audit judges.
@@ -54,7 +57,8 @@ ONVIF = ("ONVIF", 80)
 
 class IsapiRecorderDriver(Driver):
     kind = "recorder"
-    rollback_on_failure = False  # each channel stands alone: one refused must not drop others
+    # A channel and its schedule go together (a channel on no schedule records nothing), so
+    # a failed apply puts back what landed, as for a camera: the engine's default.
 
     def __init__(self, target: Target) -> None:
         super().__init__(target)
@@ -110,21 +114,34 @@ class IsapiRecorderDriver(Driver):
         return settings
 
     def apply(self, changes: list[Change]) -> None:
-        # Channels first: a track exists only once its channel does.
+        # Channels first: a track exists only once its channel does. A change whose `after`
+        # is None (a rollback of an added channel) removes the channel and its track.
         ordered = sorted(changes, key=lambda c: not c.setting.startswith(CHANNELS))
+        held = self._held_ids()
         for change in ordered:
             name = change.setting.split(".", 1)[1]
-            if name not in self.cameras or change.after is None:
+            if name not in self.cameras:
                 raise DeviceError(f"{self.label}: cannot apply {change.setting}: no such camera")
+            cid = self._ids[name]
             if change.setting.startswith(CHANNELS):
-                self._set_channel(name, exists=change.before is not None)
-            elif change.setting.startswith(SCHEDULE) and change.after == CONTINUOUS:
-                self._set_continuous(name)
-            else:
+                if change.after is None:
+                    if cid in held:
+                        self._session().delete(f"{CHANNELS_PATH}/{cid}", f"delete channel {cid}")
+                        held.discard(cid)
+                    continue
+                self._set_channel(name, exists=cid in held)
+                held.add(cid)
+            elif change.setting.startswith(SCHEDULE) and change.after in (CONTINUOUS, "off"):
+                self._set_schedule(name, continuous=change.after == CONTINUOUS)
+            elif not (change.setting.startswith(SCHEDULE) and change.after is None):
                 raise DeviceError(
                     f"{self.label}: cannot apply {change.setting} = {change.after!r}: "
-                    f"not a setting or value this driver writes ({CONTINUOUS!r})"
+                    f"not a setting or value this driver writes ({CONTINUOUS!r} or 'off')"
                 )
+
+    def _held_ids(self) -> set[int]:
+        channels = self._session().get(CHANNELS_PATH, "read input channels")
+        return {i for c in channels.iterfind("{*}InputProxyChannel") if (i := integer(c, "id"))}
 
     def identity(self) -> dict[str, Any]:
         info = self._session().get(DEVICE_INFO, "read identity")
@@ -173,12 +190,20 @@ class IsapiRecorderDriver(Driver):
         else:
             isapi.post(CHANNELS_PATH, doc, f"add channel {wanted['id']} ({name})")
 
-    def _set_continuous(self, name: str) -> None:
+    def _set_schedule(self, name: str, *, continuous: bool) -> None:
+        """Continuous 24x7, or (a rollback to "off") the schedule switched off as it was."""
         path = f"{TRACKS_PATH}/{self._ids[name]}01"
         isapi = self._session()
         track = isapi.get(path, f"read schedule of {name}")
-        make_continuous(track)
-        isapi.put(path, track, f"set schedule of {name} to {CONTINUOUS}")
+        if continuous:
+            make_continuous(track)
+        else:
+            extension = track.find(".//{*}CustomExtension")
+            if extension is None:
+                raise DeviceError(f"{self.label}: the track of {name} has no enableSchedule")
+            set_text(extension, "enableSchedule", "false")
+        wanted = CONTINUOUS if continuous else "off"
+        isapi.put(path, track, f"set schedule of {name} to {wanted}")
 
     def _session(self) -> IsapiSession:
         if self._isapi is None:

@@ -129,10 +129,10 @@ class RecordingIndex:
         for start, end in self.spans(channel, cond, now):
             if end <= window[0] or start >= window[1]:
                 continue
-            cut = start
-            while cut < end:
+            cut = max(start, window[0] - window[0] % SEGMENT_S)  # files start on the hour
+            while cut < min(end, window[1]):
                 stop = min(end, (cut // SEGMENT_S + 1) * SEGMENT_S)
-                if stop > window[0] and cut < window[1]:
+                if stop > window[0]:
                     yield (cut, stop), int((stop - cut) * rate)
                 cut = stop
 
