@@ -15,7 +15,7 @@ import yaml
 
 from provision.citygen.layout import TIER_LAYOUTS, site
 from provision.drivers.switch_platforms import platform_named, platform_names
-from provision.sizing import USABLE_DISK_FRACTION, gb_per_day
+from provision.sizing import tb_for_days
 from provision.standards import required_guards
 
 TIER_ORDER = ("high", "middle", "primary", "kindergarten")
@@ -50,6 +50,9 @@ PRECINCTS = (
 )
 DEFAULT_BITRATE_KBPS = 2048
 DISK_TB = 8
+# Our choice: generated recorders get disks for the tier's days plus a tenth more, room for
+# cameras whose bitrate creeps up (sizing.py's arithmetic itself loses nothing).
+DISK_HEADROOM = 1.1
 FORWARDED = ("gate-face", "gate-plaza-w", "gate-plaza-e", "play-sw")
 # Showcase cameras configured over Dahua's HTTP API rather than ONVIF: (school, camera) → model.
 DAHUA_CAMERAS = {
@@ -155,6 +158,7 @@ def city_doc() -> dict[str, Any]:
                 "protocol": "isapi",
             },
             "led_board": {"size": {"lines": 2, "chars_per_line": 16}},
+            "recorder": {"protocol": "isapi"},
         },
         "districts": {
             "zhongshan": {"name": "中山区", "admin_code": ADMIN_CODES["zhongshan"]},
@@ -179,7 +183,7 @@ def city_doc() -> dict[str, Any]:
 
 def _disks(cameras: list[dict[str, Any]], days: int) -> list[float]:
     kbps = sum(c.get("video", {}).get("bitrate_kbps", DEFAULT_BITRATE_KBPS) for c in cameras)
-    need_tb = gb_per_day(kbps) * days / 1000 / USABLE_DISK_FRACTION
+    need_tb = tb_for_days(kbps, days) * DISK_HEADROOM  # the default layout: usable = raw
     return [float(DISK_TB)] * max(1, math.ceil(need_tb / DISK_TB))
 
 

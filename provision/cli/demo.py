@@ -131,7 +131,7 @@ def _run(inventory: str, out: Path) -> None:
     for o in applied.failed:
         click.echo(f"   ! {o.device}: {o.error}")
 
-    t = _step("verify: coverage and alarm self-tests, streams, drift, budgets, policy")
+    t = _step("verify: coverage and alarm self-tests, streams, drift, budgets, recordings, policy")
     report = verify(inventory, Selection(), conn)
     html = out / "report.html"
     html.write_text(render(report, "html", inventory), encoding="utf-8")

@@ -111,6 +111,10 @@ class IsapiSession:
     def delete(self, path: str, operation: str) -> None:
         self._status(self._call("DELETE", path, operation), operation)
 
+    def post_xml(self, path: str, body: bytes, operation: str) -> etree._Element:
+        """A POST that answers a document (an NVR's search, a track's daily distribution)."""
+        return self._xml(self._call("POST", path, operation, data=body), operation)
+
     def raw(self, path: str, operation: str) -> bytes:
         """A binary resource (a snapshot); a failure is read like any other."""
         return self._call("GET", path, operation).content

@@ -37,9 +37,16 @@ BUILTIN: dict[DriverKey, str] = {
     ("camera", "dahua"): "provision.drivers.camera_dahua:DahuaCameraDriver",
     ("camera", "isapi"): "provision.drivers.camera_isapi:IsapiCameraDriver",
     ("alarm", "isapi"): "provision.drivers.alarm_axpro:AxProAlarmDriver",
+    ("recorder", "isapi"): "provision.drivers.recorder_isapi:IsapiRecorderDriver",
 }
-# Kinds in the inventory with nothing to push (recorders are sized, not configured, for now).
+# Kinds a device of which may go without a driver: a recorder over a protocol no driver speaks
+# (onvif) is sized, not configured; one whose (kind, protocol) has a driver is driven.
 UNMANAGED = ("recorder",)
+
+
+def is_managed(kind: str, protocol: str) -> bool:
+    """Whether runs drive a device of this kind over this protocol."""
+    return kind not in UNMANAGED or is_installed(kind, protocol)
 
 
 def entry_point_name(key: DriverKey) -> str:

@@ -24,7 +24,7 @@ from nornir.core.inventory import Host
 from nornir.core.task import AggregatedResult, Task
 from nornir.plugins.runners import ThreadedRunner
 
-from provision.drivers.registry import UNMANAGED
+from provision.drivers.registry import is_managed
 from provision.inventory.model import City, School
 from provision.inventory.nornir_plugin import city_to_nornir
 
@@ -83,7 +83,8 @@ def run_task(
     inventory = city_to_nornir(city, schools)
     for name in list(inventory.hosts):
         host = inventory.hosts[name]
-        if host.data["kind"] in UNMANAGED or (devices is not None and name not in devices):
+        unmanaged = not is_managed(host.data["kind"], host.data["protocol"])
+        if unmanaged or (devices is not None and name not in devices):
             del inventory.hosts[name]
     if on_start is not None:
         on_start(len(inventory.hosts))

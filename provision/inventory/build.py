@@ -47,6 +47,13 @@ def _protocol(raw: dict[str, Any], d: dict[str, Any], kind: str) -> str:
     return str(raw.get("protocol") or inherited or m.DEFAULT_PROTOCOLS[kind])
 
 
+def _disk_layout(raw: dict[str, Any], inherited: dict[str, Any]) -> dict[str, Any]:
+    """RAID level, hot spares and file-system reserve: the recorder's own, else
+    `defaults.recorder`'s, else the model's documented defaults (sizing.py says why)."""
+    keys = ("raid_level", "hot_spares", "fs_reserve_fraction")
+    return {k: raw.get(k, inherited.get(k)) for k in keys if k in raw or k in inherited}
+
+
 def _points(raw: list[list[float]]) -> tuple[m.Point, ...]:
     return tuple((float(x), float(y)) for x, y in raw)
 
@@ -281,6 +288,7 @@ def build_school(raw: dict[str, Any], d: dict[str, Any], file: str) -> m.School:
             model=r.get("model", ""),
             gb28181_id=r.get("gb28181_id"),
             gb28181_channels=tuple(r.get("gb28181_channels", ())),
+            **_disk_layout(r, d.get("recorder") or {}),
         )
         for i, r in enumerate(raw.get("recorders", []))
     )

@@ -27,8 +27,8 @@ class Credentials:
 # The protocol a device speaks unless the inventory says otherwise; with the kind it picks the
 # driver (drivers/registry.py). Cameras: ONVIF, the one standard every vendor implements.
 # Switches: SSH to the CLI (the switch's `platform` then picks the dialect). Alarm panels and
-# LED boards: their HTTP JSON configuration API. Recorders are sized, not driven, so "onvif"
-# only says how they would be reached. A vendor API (Hikvision ISAPI, Dahua) is another name.
+# LED boards: their HTTP JSON configuration API. Recorders over "onvif" are sized, not driven;
+# "isapi" (Hikvision ISAPI) recorders are configured and audited. A vendor API is another name.
 DEFAULT_PROTOCOLS = {
     "camera": "onvif",
     "switch": "ssh",
@@ -117,12 +117,22 @@ class Switch(Device):
     kind = "switch"
 
 
+# How a recorder's disks are laid out, when neither the recorder nor `defaults.recorder` says
+# (the arithmetic and where each default comes from: provision/sizing.py, "Recorder disks").
+DEFAULT_RAID_LEVEL = "none"
+DEFAULT_HOT_SPARES = 0
+DEFAULT_FS_RESERVE_FRACTION = 0.0
+
+
 @dataclass(frozen=True, slots=True)
 class Recorder(Device):
     disks_tb: tuple[float, ...]
     model: str = ""
     gb28181_id: str | None = None  # an NVR with an ID registers with a GB/T 28181 platform
     gb28181_channels: tuple[str, ...] = ()
+    raid_level: str = DEFAULT_RAID_LEVEL  # a name in sizing.RAID_LEVELS
+    hot_spares: int = DEFAULT_HOT_SPARES  # the last disks of `disks_tb`, idle until one fails
+    fs_reserve_fraction: float = DEFAULT_FS_RESERVE_FRACTION  # of the array, never recorded on
     kind = "recorder"
 
     @property

@@ -31,9 +31,13 @@ FAULT_KINDS = (
     "test_mode_refused",  # alarm centre will not put accounts on test (alarm centre)
     "platform_restart",  # the video platform restarts now, losing its proxies (one-shot)
     "zlm_legacy_auth",  # the ZLMediaKit API answers as before its 2026 login (secret only)
+    "recording_gap",  # "CHANNEL:HOURS" entries: that channel recorded nothing lately (NVR)
+    "hdd_fail",  # disk 1 reports an error and its recordings are gone (NVR)
+    "disk_full",  # bitrate rose until the disks keep only 12 days (NVR)
+    "schedule_motion_only",  # recording on motion only; nights without video (NVR)
 )
 
-_LIST_FAULTS = ("soap_fault", "api_error")
+_LIST_FAULTS = ("soap_fault", "api_error", "recording_gap")
 
 
 @dataclass(slots=True)
@@ -58,6 +62,10 @@ class Faults:
     test_mode_refused: bool = False
     platform_restart: bool = False
     zlm_legacy_auth: bool = False
+    recording_gap: list[str] = field(default_factory=list)
+    hdd_fail: bool = False
+    disk_full: bool = False
+    schedule_motion_only: bool = False
 
     def update(self, changes: dict[str, Any]) -> None:
         """Apply a partial update; an unknown fault name is an error listing the valid ones."""
@@ -67,6 +75,8 @@ class Faults:
                 raise ValueError(f"unknown fault {key!r}; valid faults: {', '.join(FAULT_KINDS)}")
             if key in _LIST_FAULTS:
                 value = [value] if isinstance(value, str) else list(value or [])
+                if key == "recording_gap":
+                    _check_gaps(value)
             elif key == "latency_ms":
                 value = int(value)
             else:
@@ -84,3 +94,15 @@ class Faults:
     def active(self) -> dict[str, Any]:
         """Only the faults that are switched on, for status listings."""
         return {k: v for k, v in asdict(self).items() if v}
+
+
+def _check_gaps(entries: list[str]) -> None:
+    """recording_gap entries are "CHANNEL:HOURS" (a channel id or name, hours >= 0)."""
+    for entry in entries:
+        who, _, hours = str(entry).rpartition(":")
+        try:
+            good = bool(who) and float(hours) >= 0
+        except ValueError:
+            good = False
+        if not good:
+            raise ValueError(f"recording_gap {entry!r}: expected CHANNEL:HOURS, e.g. gate-face:6")

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from provision.errors import ProvisionError
 from provision.inventory.model import Camera as CameraSpec
 from provision.inventory.model import City, Credentials, School
+from provision.inventory.model import Recorder as RecorderSpec
 from provision.lab import netmap
 from provision.lab.alarm_center import AlarmCenter
 from provision.lab.alarm_panel import AlarmPanel
@@ -34,8 +35,10 @@ from provision.lab.faults import Faults
 from provision.lab.gb28181.agent import DeviceAgent
 from provision.lab.gb28181.platform import Gb28181Platform
 from provision.lab.led_board import LedBoard
+from provision.lab.nvr import IsapiNvr
 from provision.lab.platform import VideoPlatform
 from provision.lab.switch import Switch
+from provision.sizing import recorded_by, usable_tb
 from provision.templates.gb28181_settings import unprefixed
 
 START_BATCH = 200  # devices started concurrently; bounds the burst of bind() calls
@@ -198,7 +201,27 @@ def _school_devices(school: School) -> list[tuple[str, str, str, Factory]]:
             password=password,
         )
         out.append((board.name, "led_board", board.host, make))
+    for nvr in school.recorders:
+        if nvr.protocol == "isapi":
+            out.append((nvr.name, "recorder", nvr.host, partial(_isapi_nvr, school, nvr)))
     return out
+
+
+def _isapi_nvr(school: School, nvr: RecorderSpec, *, faults: Faults) -> IsapiNvr:
+    """A Hikvision NVR with the history of the cameras it records, channels 1..N in
+    inventory order, at their configured bitrates."""
+    cameras = recorded_by(school, nvr)
+    return IsapiNvr(
+        f"{school.id}/{nvr.name}",
+        netmap.lab_address(nvr.host),
+        faults=faults,
+        bitrates_kbps={i: c.video.bitrate_kbps for i, c in enumerate(cameras, 1)},
+        disks_tb=nvr.disks_tb,
+        usable_fraction=usable_tb(nvr) / (sum(nvr.disks_tb) or 1),
+        http_port=netmap.lab_port(80),
+        model=nvr.model or "DS-9664NI-M8",
+        admin=_login(nvr.credentials),
+    )
 
 
 @dataclass(slots=True)

@@ -22,6 +22,7 @@ from markupsafe import Markup
 
 from provision.inventory.model import TIERS, City, School
 from provision.reports.html_svg import Coverage, area_map, as_dict, as_float, legend
+from provision.reports.html_timeline import Timeline, recording_timelines
 from provision.verify.model import (
     ERROR,
     FAIL,
@@ -105,6 +106,8 @@ class SchoolView:
     coverage_check: CheckResult | None = None
     coverage: Coverage | None = None
     maps: list[tuple[str, Markup]] = field(default_factory=list)
+    recording_check: CheckResult | None = None
+    timelines: list[Timeline] = field(default_factory=list)
 
     def anchor_of(self, check: str) -> str:
         return f"{self.anchor}.{re.sub(r'[^A-Za-z0-9_-]', '_', check)}"
@@ -242,6 +245,8 @@ def _school_view(
         view.panels = _panels(alarm, view.threshold, started, inv)
     if (streams := s.check("streams")) is not None:
         view.streams_check, view.streams = streams, _streams(streams, inv)
+    if (recording := s.check("recording")) is not None:
+        view.recording_check, view.timelines = recording, recording_timelines(recording)
     if (coverage := s.check("coverage")) is not None:
         view.coverage_check = coverage
         if coverage.evidence:
@@ -449,6 +454,15 @@ s.streams_check.summary }}).</p>{% else %}<table class="streams"><tr><th>stream<
 <td>{{ r.name }}</td><td>{{ r.camera }}</td><td class="s-{{ r.status }}">{{ r.text }}</td>
 <td class="n">{{ r.packets }}</td><td class="n">{{ r.first_packet }}</td><td><code>{{ r.url
 }}</code></td></tr>{% endfor %}</table>{% endif %}
+<h3>Recordings</h3>
+{% if not s.recording_check %}<p class="muted">recording check not run.</p>
+{% elif not s.timelines %}<p class="muted">No recording timelines ({{ s.recording_check.verdict
+}}: {{ s.recording_check.summary }}).</p>{% else %}<p class="meta">The last days of each
+ channel as the recorder's own index holds them: video green, gaps over the audit's threshold
+ red, a tick at each midnight (UTC).</p><table class="recordings"><tr><th>channel</th>
+<th>verdict</th><th>timeline</th><th>finding</th></tr>{% for t in s.timelines %}
+<tr data-channel="{{ t.channel }}"><td>{{ t.channel }}</td><td class="{{ css(t.verdict) }}">{{
+t.verdict }}</td><td>{{ t.svg }}</td><td>{{ t.message }}</td></tr>{% endfor %}</table>{% endif %}
 <h3>Coverage</h3>
 {% set cov = s.coverage %}{% if not s.coverage_check %}<p class="muted">coverage check not
  run: the maps show the planned footprints only.</p>{% elif not cov %}<p class="muted">No

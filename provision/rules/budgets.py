@@ -7,7 +7,13 @@ from collections.abc import Iterator
 from provision.diagnostics import Problem
 from provision.inventory.loader import Inventory
 from provision.inventory.model import Recorder
-from provision.sizing import UPLINK_HEADROOM, forwarded_mbps, retention_days
+from provision.sizing import (
+    UPLINK_HEADROOM,
+    forwarded_mbps,
+    layout_problem,
+    retention_days,
+    usable_tb,
+)
 
 
 def check(inv: Inventory) -> Iterator[Problem]:
@@ -25,6 +31,10 @@ def check(inv: Inventory) -> Iterator[Problem]:
                 f"{uplink.bandwidth_mbps:g} Mbit/s"
             )
             yield doc.problem(("network", "uplink", "bandwidth_mbps"), msg, "uplink-bandwidth")
+        for nvr in school.recorders:
+            if (why := layout_problem(nvr)) is not None:
+                msg = f"recorder {nvr.name!r}: {why} (disks_tb has {len(nvr.disks_tb)})"
+                yield doc.problem((*nvr.path, "disks_tb"), msg, "recorder-disks")
         tier = inv.city.tiers.get(school.tier)
         if tier is None or not school.cameras:
             continue
@@ -37,9 +47,9 @@ def check(inv: Inventory) -> Iterator[Problem]:
         for cam in school.cameras:
             groups[cam.recorder] = groups.get(cam.recorder, 0) + cam.video.bitrate_kbps
         checks: list[tuple[Recorder | None, float, int]] = [
-            (None, sum(r.capacity_tb for r in school.recorders), sum(groups.values()))
+            (None, sum(usable_tb(r) for r in school.recorders), sum(groups.values()))
         ]
-        checks += [(r, r.capacity_tb, groups[r.name]) for r in school.recorders if r.name in groups]
+        checks += [(r, usable_tb(r), groups[r.name]) for r in school.recorders if r.name in groups]
         for recorder, capacity, kbps in checks:
             days = retention_days(capacity, kbps)
             if days >= tier.retention_days:
@@ -49,7 +59,8 @@ def check(inv: Inventory) -> Iterator[Problem]:
             which = f"recorder {recorder.name!r} holds" if recorder else "the recorders hold"
             msg = (
                 f"{which} {days:.1f} days at {kbps / 1000:.1f} Mbit/s "
-                f"({capacity:g} TB); the {school.tier} standard asks for {tier.retention_days}"
+                f"({capacity:.3g} TB usable); the {school.tier} standard asks for "
+                f"{tier.retention_days}"
             )
             path = (*recorder.path, "disks_tb") if recorder else ("recorders",)
             yield doc.problem(path, msg, "retention")

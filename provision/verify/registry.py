@@ -6,7 +6,15 @@ here. The order they run in is derived from what each runs after, not from this 
 
 from __future__ import annotations
 
-from provision.verify.checks import budgets, coverage, drift, gb28181, policy, reachability
+from provision.verify.checks import (
+    budgets,
+    coverage,
+    drift,
+    gb28181,
+    policy,
+    reachability,
+    recording,
+)
 from provision.verify.contract import CheckRegistry
 from provision.verify.selftests import alarm, streams
 
@@ -18,6 +26,7 @@ REGISTRY = CheckRegistry(
         coverage.CHECK,
         alarm.CHECK,
         budgets.CHECK,
+        recording.CHECK,
         policy.CHECK,
         gb28181.CHECK,
     )

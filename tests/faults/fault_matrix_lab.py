@@ -26,6 +26,7 @@ from click.testing import CliRunner
 from labsupport import LabLoop
 
 from provision.cli.main import cli
+from provision.drivers.registry import is_managed
 from provision.inventory.loader import load_inventory
 from provision.inventory.selectors import Selection
 from provision.lab.cli.base import SwitchConfig
@@ -193,7 +194,7 @@ def managed_hosts(root: Path) -> set[str]:
     city = load_inventory(root).city
     assert city is not None
     school = city.school(SCHOOL)
-    names = {f"{SCHOOL}/{d.name}" for d in school.devices() if d.kind != "recorder"}
+    names = {f"{SCHOOL}/{d.name}" for d in school.devices() if is_managed(d.kind, d.protocol)}
     return names | {f"{SCHOOL}/streams"}
 
 

@@ -35,6 +35,7 @@ from provision.lab.faults import FAULT_KINDS
 
 CENTRE = "precinct/renminguangchang/alarm_center"
 PLATFORM = "precinct/renminguangchang/video_platform"
+NVR = "nvr-1"
 FAIL, UNREACHABLE, FAILED = "fail", "unreachable", "failed"
 
 MATRIX: tuple[Row, ...] = (
@@ -203,6 +204,43 @@ MATRIX: tuple[Row, ...] = (
         plan=Expect(2),  # a MediaMTX precinct here: the ZLM API it also serves is not used
         apply=Expect(0),
         verify=Expect(0),
+    ),
+    Row(
+        Fault("recording_gap", NVR, ["gate-face:6"], "the NVR stopped recording one channel"),
+        plan=Expect(2),
+        apply=Expect(0),  # the channel is configured; that it records is verify's to see
+        verify=Expect(
+            2,
+            {"recording": FAIL, "policy": FAIL},
+            says="channel gate-face has recorded nothing for the last 6.0 h",
+        ),
+    ),
+    Row(
+        Fault("hdd_fail", NVR, True, "one of the NVR's disks failed"),
+        plan=Expect(2),
+        apply=Expect(0),
+        verify=Expect(2, {"recording": FAIL, "policy": FAIL}, says="disk 1 reports error"),
+    ),
+    Row(
+        Fault("disk_full", NVR, True, "the cameras' bitrate rose: the disks hold 12 days"),
+        plan=Expect(2),
+        apply=Expect(0),
+        verify=Expect(
+            2,
+            # The budget is counted at the bitrate the NVR's files hold, not the cameras' cap.
+            {"budgets": FAIL, "recording": FAIL, "policy": FAIL},
+            says="keeps 12.0 days at",
+        ),
+    ),
+    Row(
+        Fault("schedule_motion_only", NVR, True, "the NVR records on motion only"),
+        plan=Expect(2),
+        apply=Expect(0),
+        verify=Expect(
+            2,
+            {"drift": FAIL, "recording": FAIL, "policy": FAIL},
+            says="is recorded on schedule 'MOTION 24x7', not continuous 24x7",
+        ),
     ),
 )
 # The one lab whose switch starts at factory settings: the switch's apply types ~50 lines over

@@ -81,9 +81,9 @@ def test_selectors(example_city: Path) -> None:
 
 
 def test_each_kind_speaks_its_default_protocol(example_city: Path) -> None:
-    """Built-in defaults, except cameras and alarms: the example city makes ISAPI its camera
-    and alarm default (Hikvision cameras, AX PRO panels) and two cameras per school name ONVIF
-    themselves; dl-xg-k003 keeps the generic HTTP panel."""
+    """Built-in defaults, except cameras, recorders and alarms: the example city makes ISAPI
+    their default (Hikvision cameras and NVRs, AX PRO panels) and two cameras per school name
+    ONVIF themselves; dl-xg-k003 keeps the generic HTTP panel."""
     city = load_inventory(example_city).city
     assert city is not None
     school = city.school("dl-zs-h024")
@@ -91,7 +91,7 @@ def test_each_kind_speaks_its_default_protocol(example_city: Path) -> None:
         ("camera", "isapi"),
         ("camera", "onvif"),
         ("switch", "ssh"),
-        ("recorder", "onvif"),
+        ("recorder", "isapi"),
         ("alarm", "isapi"),
         ("led_board", "http"),
     }

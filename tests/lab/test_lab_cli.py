@@ -35,7 +35,7 @@ def test_up_status_fault_down_leaves_nothing_behind(tmp_path: Path) -> None:
         assert again.returncode == 1 and "already running" in again.stderr
         devices = json.loads(provision("lab", "status", "--json", "--state-dir", state).stdout)
         kinds = {d["kind"] for d in devices}
-        assert kinds == {"camera", "switch", "alarm", "video_platform", "alarm_center"}
+        assert kinds == {"camera", "switch", "alarm", "recorder", "video_platform", "alarm_center"}
         assert all(d["host"].startswith("127.") and d["ports"] for d in devices)
         cam = next(d["id"] for d in devices if d["kind"] == "camera")
         out = provision(

@@ -83,13 +83,21 @@ def test_the_registry_lists_every_check_in_report_order_and_says_which_need_stat
         "coverage",
         "alarm",
         "budgets",
+        "recording",
         "policy",
         "gb28181",
     )
-    assert set(NEEDS_STATE) == {"reachability", "drift", "coverage", "budgets", "alarm"}
+    assert set(NEEDS_STATE) == {
+        "reachability",
+        "drift",
+        "coverage",
+        "budgets",
+        "alarm",
+        "recording",
+    }
     # the checks run in the order reports show them: policy is already after what it reads
     assert [c.name for c in REGISTRY.execution_order(CHECKS)] == list(CHECKS)
-    assert REGISTRY["policy"].after == ("coverage", "budgets")
+    assert REGISTRY["policy"].after == ("coverage", "budgets", "recording")
 
 
 def test_checks_parse_as_given_and_an_unknown_one_lists_the_valid_ones() -> None:
@@ -99,7 +107,7 @@ def test_checks_parse_as_given_and_an_unknown_one_lists_the_valid_ones() -> None
         parse_checks("drift,polcy,strams")
     assert str(caught.value) == (
         "unknown check(s) polcy, strams; valid: "
-        "reachability, drift, streams, coverage, alarm, budgets, policy, gb28181"
+        "reachability, drift, streams, coverage, alarm, budgets, recording, policy, gb28181"
     )
 
 
@@ -135,11 +143,11 @@ def test_runs_after_orders_but_never_pulls_in_what_was_not_chosen(
     city: tuple[City, list[School]], no_gather: None
 ) -> None:
     the_city, schools = city
-    # policy alone (as `--checks policy`): coverage and budgets are not run for it
+    # policy alone (as `--checks policy`): coverage, budgets and recording are not run for it
     report = audit_school(job(the_city, ("policy",)), schools[0])
     [policy] = report.checks
     unchecked = {f.subject: f.verdict for f in policy.findings if f.verdict == WARN}
-    assert unchecked == {"coverage_targets": WARN, "retention_days": WARN}
+    assert unchecked == {"coverage_targets": WARN, "retention_days": WARN, "recorded_days": WARN}
     # and a new check alone finds policy's result missing, as policy finds coverage's
     alone = audit_school(job(the_city, ("guard_roster",), WITH_ROSTER), schools[0])
     assert [(c.check, c.summary) for c in alone.checks] == [("guard_roster", "policy not run")]

@@ -1,24 +1,43 @@
-"""Uplink bandwidth and recorder retention from the bitrates cameras are really set to."""
+"""Uplink bandwidth and recorder retention from the bitrates cameras really send: as their
+recorder's files hold them when an audited recorder keeps the camera (recorder_recordings.py:
+bytes over seconds of the last days' files), else as the camera is set."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
 from provision.inventory.model import Camera
-from provision.sizing import forwarded_mbps, retention_days
+from provision.sizing import forwarded_mbps, retention_days, usable_tb
 from provision.verify.contract import Check, CheckContext
 from provision.verify.gather import DeviceState
 from provision.verify.model import FAIL, PASS, CheckResult, Finding
 
 
-def _live(cam: Camera, state: DeviceState | None) -> Camera:
-    kbps = state.settings.get("encoder.main.bitrate_kbps") if state and state.reachable else None
+def _live(cam: Camera, state: DeviceState | None, recorded: dict[str, int]) -> Camera:
+    """The camera at the bitrate its recorder's files hold when a recorder was audited (what
+    it really sends), else at the bitrate it is set to, else as the inventory says."""
+    kbps = recorded.get(cam.name)
+    if not kbps and state and state.reachable:
+        kbps = state.settings.get("encoder.main.bitrate_kbps")
     return replace(cam, video=replace(cam.video, bitrate_kbps=int(kbps))) if kbps else cam
+
+
+def _recorded(ctx: CheckContext) -> dict[str, int]:
+    """camera → kbps, from the recorders' own files (their `inspect` facts)."""
+    out: dict[str, int] = {}
+    for recorder in ctx.school.recorders:
+        state = ctx.states.get(recorder.name)
+        channels = state.facts.get("channels") if state and state.reachable else None
+        for name, facts in (channels or {}).items():
+            if isinstance(facts, dict) and facts.get("recorded_kbps"):
+                out[name] = int(facts["recorded_kbps"])
+    return out
 
 
 def check(ctx: CheckContext) -> CheckResult:
     school, city, states = ctx.school, ctx.city, ctx.states
-    cams = [_live(c, states.get(c.name)) for c in school.cameras]
+    recorded = _recorded(ctx)
+    cams = [_live(c, states.get(c.name), recorded) for c in school.cameras]
     uplink = school.network.uplink
     need = forwarded_mbps(cams)
     findings = [
@@ -32,18 +51,18 @@ def check(ctx: CheckContext) -> CheckResult:
     ]
     target = city.tiers[school.tier].retention_days
     kbps = sum(c.video.bitrate_kbps for c in cams)
-    capacity = sum(r.capacity_tb for r in school.recorders)
+    capacity = sum(usable_tb(r) for r in school.recorders)
     days = retention_days(capacity, kbps) if school.recorders else 0.0
     findings.append(
         Finding(
             "recorders",
             PASS if days >= target else FAIL,
-            f"{capacity:g} TB keep {days:.1f} days at {kbps / 1000:.1f} Mbit/s; the standard asks "
-            f"for {target}",
+            f"{capacity:.3g} TB usable keep {days:.1f} days at {kbps / 1000:.1f} Mbit/s; the "
+            f"standard asks for {target}",
             {
                 "days": round(days, 1),
                 "target_days": target,
-                "capacity_tb": capacity,
+                "capacity_tb": round(capacity, 3),
                 "total_mbps": round(kbps / 1000, 2),
             },
         )

@@ -11,6 +11,7 @@ from provision.verify.model import FAIL, PASS, WARN, CheckResult, Finding
 def check(ctx: CheckContext) -> CheckResult:
     school, city = ctx.school, ctx.city
     coverage, budgets = ctx.earlier("coverage"), ctx.earlier("budgets")
+    recording = ctx.earlier("recording")
     std = city.tiers[school.tier]
     sec = school.security
     rules: list[tuple[str, bool, str]] = [
@@ -31,7 +32,12 @@ def check(ctx: CheckContext) -> CheckResult:
         ),
     ]
     findings = [Finding(name, PASS if ok else FAIL, msg) for name, ok, msg in rules]
-    for name, result in (("coverage_targets", coverage), ("retention_days", budgets)):
+    earlier = (
+        ("coverage_targets", coverage),
+        ("retention_days", budgets),
+        ("recorded_days", recording),  # what the recorders' own indexes show
+    )
+    for name, result in earlier:
         if result is None:
             findings.append(Finding(name, WARN, "not checked in this run"))
         else:
@@ -50,4 +56,4 @@ def check(ctx: CheckContext) -> CheckResult:
 
 
 # A predecessor not chosen in this run is "not checked in this run", never run for it.
-CHECK = Check("policy", check, after=("coverage", "budgets"))
+CHECK = Check("policy", check, after=("coverage", "budgets", "recording"))

@@ -1,0 +1,320 @@
+"""The Hikvision ISAPI recorder (NVR) driver: every camera the recorder keeps is one of its
+input channels, recorded around the clock. Each setting and the resource that holds it:
+
+    channels.<camera>   /ISAPI/ContentMgmt/InputProxy/channels[/<id>]   InputProxyChannel
+    schedule.<camera>   /ISAPI/ContentMgmt/record/tracks/<id>01          Track schedule
+
+`channels.<camera>` is {id, name, address, port, protocol, username, password, stream}: the
+camera's channel (channel N is the N-th camera the recorder keeps, sizing.recorded_by), its
+inventory address, HIKVISION on port 8000 for an ISAPI camera and ONVIF on port 80 for any
+other, the camera's own account, the main stream. The password is write-only on the NVR: while
+the channel exists it is shown as the inventory's reference ("${PROVISION_CAMERA_PASSWORD}"),
+and it is resolved through the connector only to be sent, never printed (a password changed
+on the camera shows in the audit, as the channel records nothing). A channel is added with a
+POST and changed with a PUT of the whole document; channels the inventory does not name are
+left alone.
+
+`schedule.<camera>` is "continuous 24x7" when the track's schedule is enabled and every day
+is one CMR (continuous) action from 00:00:00 to 24:00:00; otherwise what the NVR holds, in
+words ("off", "MOTION 24x7", "CMR Monday 00:00:00-12:00:00, ..."). Apply writes the seven
+CMR actions and `enableSchedule` true into the track as read and PUTs it back; a rollback
+writes "off" (`enableSchedule` false) or, for a channel it added, deletes the channel.
+Whether a channel is added (POST) or replaced (PUT) is decided by what the NVR holds when
+apply runs, so the same changes applied twice change nothing the second time.
+
+For verify, `identity()` is deviceInfo and `inspect()` the recordings and disks
+(recorder_recordings.py) the recording audit judges.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from typing import Any
+
+from lxml import etree
+
+from provision.drivers import recorder_recordings as recordings
+from provision.drivers.base import Change, Driver, Settings, Target
+from provision.drivers.http import endpoint
+from provision.drivers.isapi_client import IsapiSession, find, integer, set_text, text
+from provision.errors import DeviceError
+from provision.inventory.model import Camera, Recorder
+from provision.sizing import recorded_by
+
+HTTP_PORT = 80
+DEVICE_INFO = "/ISAPI/System/deviceInfo"
+CHANNELS_PATH = "/ISAPI/ContentMgmt/InputProxy/channels"
+TRACKS_PATH = "/ISAPI/ContentMgmt/record/tracks"
+CHANNELS, SCHEDULE = "channels.", "schedule."
+CONTINUOUS = "continuous 24x7"
+DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+NS = "http://www.hikvision.com/ver20/XMLSchema"
+# How the NVR reaches a camera, by the protocol provision configures the camera with.
+PROXY = {"isapi": ("HIKVISION", 8000)}
+ONVIF = ("ONVIF", 80)
+
+
+class IsapiRecorderDriver(Driver):
+    kind = "recorder"
+    # A channel and its schedule go together (a channel on no schedule records nothing), so
+    # a failed apply puts back what landed, as for a camera: the engine's default.
+
+    def __init__(self, target: Target) -> None:
+        super().__init__(target)
+        if not isinstance(target.device, Recorder):
+            raise TypeError(f"IsapiRecorderDriver needs a recorder, not {target.device!r}")
+        self.recorder = target.device
+        self.label = f"{target.school.id}/{self.recorder.name}"
+        self.cameras = {c.name: c for c in recorded_by(target.school, self.recorder)}
+        self._ids = {name: i for i, name in enumerate(self.cameras, 1)}
+        self._isapi: IsapiSession | None = None
+
+    # --- the contract -------------------------------------------------------------------------
+
+    def desired(self) -> Settings:
+        wanted: Settings = {}
+        for name, cam in self.cameras.items():
+            wanted[CHANNELS + name] = self._channel_wanted(name, cam)
+            wanted[SCHEDULE + name] = CONTINUOUS
+        return wanted
+
+    def _channel_wanted(self, name: str, cam: Camera) -> dict[str, Any]:
+        protocol, port = PROXY.get(cam.protocol, ONVIF)
+        creds = cam.credentials
+        return {
+            "id": self._ids[name],
+            "name": name,
+            "address": cam.host,
+            "port": port,
+            "protocol": protocol,
+            "username": creds.username if creds else "admin",
+            "password": str(creds.password) if creds and creds.password else None,
+            "stream": "main",
+        }
+
+    def read(self) -> Settings:
+        isapi = self._session()
+        held = {
+            integer(c, "id"): c
+            for c in isapi.get(CHANNELS_PATH, "read input channels").iterfind(
+                "{*}InputProxyChannel"
+            )
+        }
+        settings: Settings = {}
+        for name, cid in self._ids.items():
+            channel = held.get(cid)
+            wanted = self._channel_wanted(name, self.cameras[name])
+            settings[CHANNELS + name] = _channel_setting(channel, wanted["password"])
+            settings[SCHEDULE + name] = (
+                describe_schedule(isapi.get(f"{TRACKS_PATH}/{cid}01", f"read schedule of {name}"))
+                if channel is not None
+                else None
+            )
+        return settings
+
+    def apply(self, changes: list[Change]) -> None:
+        # Channels first: a track exists only once its channel does. A change whose `after`
+        # is None (a rollback of an added channel) removes the channel and its track.
+        ordered = sorted(changes, key=lambda c: not c.setting.startswith(CHANNELS))
+        held = self._held_ids()
+        for change in ordered:
+            name = change.setting.split(".", 1)[1]
+            if name not in self.cameras:
+                raise DeviceError(f"{self.label}: cannot apply {change.setting}: no such camera")
+            cid = self._ids[name]
+            if change.setting.startswith(CHANNELS):
+                if change.after is None:
+                    if cid in held:
+                        self._session().delete(f"{CHANNELS_PATH}/{cid}", f"delete channel {cid}")
+                        held.discard(cid)
+                    continue
+                self._set_channel(name, exists=cid in held)
+                held.add(cid)
+            elif change.setting.startswith(SCHEDULE) and change.after in (CONTINUOUS, "off"):
+                self._set_schedule(name, continuous=change.after == CONTINUOUS)
+            elif not (change.setting.startswith(SCHEDULE) and change.after is None):
+                raise DeviceError(
+                    f"{self.label}: cannot apply {change.setting} = {change.after!r}: "
+                    f"not a setting or value this driver writes ({CONTINUOUS!r} or 'off')"
+                )
+
+    def _held_ids(self) -> set[int]:
+        channels = self._session().get(CHANNELS_PATH, "read input channels")
+        return {i for c in channels.iterfind("{*}InputProxyChannel") if (i := integer(c, "id"))}
+
+    def identity(self) -> dict[str, Any]:
+        info = self._session().get(DEVICE_INFO, "read identity")
+        firmware = " ".join(
+            p for p in (text(info, "firmwareVersion"), text(info, "firmwareReleasedDate")) if p
+        )
+        return {
+            "manufacturer": text(info, "manufacturer") or "Hikvision",
+            "model": text(info, "model"),
+            "firmware": firmware or None,
+            "serial": text(info, "serialNumber"),
+        }
+
+    def inspect(self) -> dict[str, Any]:
+        """{"now", "channels": {camera: track facts}, "disks": [...]} for the audit."""
+        isapi, now = self._session(), time.time()
+        return {
+            "now": now,
+            "channels": {
+                name: recordings.track_facts(isapi, cid * 100 + 1, now)
+                for name, cid in self._ids.items()
+            },
+            "disks": recordings.disks(isapi.get(recordings.STORAGE, "read storage")),
+        }
+
+    def close(self) -> None:
+        if self._isapi is not None:
+            self._isapi.close()
+            self._isapi = None
+
+    # --- applying -----------------------------------------------------------------------------
+
+    def _set_channel(self, name: str, *, exists: bool) -> None:
+        cam = self.cameras[name]
+        wanted = self._channel_wanted(name, cam)
+        isapi = self._session()
+        password = self.target.connector.secret(
+            cam.credentials.password if cam.credentials else None
+        )
+        isapi.http.hide(password)
+        doc = _channel_document(wanted, password)
+        if exists:
+            isapi.put(
+                f"{CHANNELS_PATH}/{wanted['id']}", doc, f"set channel {wanted['id']} ({name})"
+            )
+        else:
+            isapi.post(CHANNELS_PATH, doc, f"add channel {wanted['id']} ({name})")
+
+    def _set_schedule(self, name: str, *, continuous: bool) -> None:
+        """Continuous 24x7, or (a rollback to "off") the schedule switched off as it was."""
+        path = f"{TRACKS_PATH}/{self._ids[name]}01"
+        isapi = self._session()
+        track = isapi.get(path, f"read schedule of {name}")
+        if continuous:
+            make_continuous(track)
+        else:
+            extension = track.find(".//{*}CustomExtension")
+            if extension is None:
+                raise DeviceError(f"{self.label}: the track of {name} has no enableSchedule")
+            set_text(extension, "enableSchedule", "false")
+        wanted = CONTINUOUS if continuous else "off"
+        isapi.put(path, track, f"set schedule of {name} to {wanted}")
+
+    def _session(self) -> IsapiSession:
+        if self._isapi is None:
+            connector, creds = self.target.connector, self.recorder.credentials
+            self._isapi = IsapiSession(
+                self.label,
+                endpoint(connector, self.recorder.host, HTTP_PORT),
+                creds.username if creds else "admin",
+                connector.secret(creds.password if creds else None),
+                timeout=connector.timeout,
+            )
+        return self._isapi
+
+
+# --- documents --------------------------------------------------------------------------------
+
+
+def _channel_setting(channel: etree._Element | None, password_ref: str | None) -> Any:
+    if channel is None:
+        return None
+    src = find(channel, "sourceInputPortDescriptor")
+    return {
+        "id": integer(channel, "id"),
+        "name": text(channel, "name"),
+        "address": text(src, "ipAddress"),
+        "port": integer(src, "managePortNo"),
+        "protocol": text(src, "proxyProtocol"),
+        "username": text(src, "userName"),
+        "password": password_ref,  # write-only: see the module docstring
+        "stream": text(src, "streamType"),
+    }
+
+
+def _channel_document(wanted: dict[str, Any], password: str) -> etree._Element:
+    root = etree.Element(f"{{{NS}}}InputProxyChannel", nsmap={None: NS})
+    root.set("version", "2.0")
+    set_text(root, "id", str(wanted["id"]))
+    set_text(root, "name", wanted["name"])
+    src = etree.SubElement(root, f"{{{NS}}}sourceInputPortDescriptor")
+    for tag, value in (
+        ("proxyProtocol", wanted["protocol"]),
+        ("addressingFormatType", "ipaddress"),
+        ("ipAddress", wanted["address"]),
+        ("managePortNo", str(wanted["port"])),
+        ("srcInputPort", "1"),
+        ("userName", wanted["username"]),
+        ("password", password),
+        ("streamType", wanted["stream"]),
+    ):
+        set_text(src, tag, value)
+    return root
+
+
+def describe_schedule(track: etree._Element) -> str:
+    """A track's schedule in words: "continuous 24x7", "off", "MOTION 24x7", or each action."""
+    enabled = text(track, "CustomExtensionList", "CustomExtension", "enableSchedule")
+    actions = [
+        (
+            text(a, "ScheduleActionStartTime", "DayOfWeek"),
+            text(a, "ScheduleActionStartTime", "TimeOfDay"),
+            text(a, "ScheduleActionEndTime", "TimeOfDay"),
+            text(a, "Actions", "ActionRecordingMode"),
+        )
+        for a in track.iterfind(".//{*}ScheduleAction")
+    ]
+    if enabled != "true" or not actions:
+        return "off"
+    modes = {mode for *_, mode in actions}
+    whole = {day for day, start, end, _ in actions if (start, end) == ("00:00:00", "24:00:00")}
+    if len(modes) == 1 and whole == set(DAYS):
+        mode = modes.pop()
+        return CONTINUOUS if mode == "CMR" else f"{mode} 24x7"
+    return ", ".join(f"{mode} {day} {start}-{end}" for day, start, end, mode in actions)
+
+
+def make_continuous(track: etree._Element) -> None:
+    """Seven CMR actions, 00:00:00-24:00:00, and the schedule switched on, in place."""
+    block = track.find(".//{*}ScheduleBlock")
+    if block is None:
+        raise DeviceError("the NVR's track has no ScheduleBlock to write a schedule into")
+    namespace = etree.QName(block).namespace or NS
+    template = block.find("{*}ScheduleAction")
+    for action in block.findall("{*}ScheduleAction"):
+        block.remove(action)
+    for i, day in enumerate(DAYS, 1):
+        action = copy.deepcopy(template) if template is not None else None
+        if action is None:
+            action = etree.SubElement(block, f"{{{namespace}}}ScheduleAction")
+        else:
+            block.append(action)
+        _fill_action(action, namespace, i, day)
+    block.set("ScheduleActionSize", str(len(DAYS)))
+    extension = track.find(".//{*}CustomExtension")
+    if extension is None:
+        raise DeviceError("the NVR's track has no CustomExtension with enableSchedule")
+    set_text(extension, "enableSchedule", "true")
+
+
+def _fill_action(action: etree._Element, ns: str, number: int, day: str) -> None:
+    set_text(action, "id", str(number))
+    for edge, clock in (
+        ("ScheduleActionStartTime", "00:00:00"),
+        ("ScheduleActionEndTime", "24:00:00"),
+    ):
+        part = find(action, edge)
+        if part is None:
+            part = etree.SubElement(action, f"{{{ns}}}{edge}")
+        set_text(part, "DayOfWeek", day)
+        set_text(part, "TimeOfDay", clock)
+    acts = find(action, "Actions")
+    if acts is None:
+        acts = etree.SubElement(action, f"{{{ns}}}Actions")
+    set_text(acts, "Record", "true")
+    set_text(acts, "ActionRecordingMode", "CMR")

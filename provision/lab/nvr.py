@@ -1,0 +1,142 @@
+"""A simulated Hikvision NVR: ISAPI over HTTP with Digest auth, channels, schedules, disks and
+a recording index that goes on with the clock.
+
+Follows Hikvision's ISAPI as its NVRs serve it (the resources and documents are in
+nvr_resources.py, the index in nvr_history.py). Authentication is the lab ISAPI camera's:
+`lab/http_digest.py`'s realm, Basic refused and every unauthenticated or wrongly
+authenticated request answered 401 with a fresh `WWW-Authenticate: Digest qop="auth"`
+challenge, an HTML "Document Error: Unauthorized" body and `Server: App-webs/` (as recorded
+from Hikvision firmware in hikvisionapi's test cassettes, MissiaL/hikvision-client). Reads
+take any account, writes the Administrator (else 403 lowPrivilege).
+
+Faults: auth_failure refuses every credential; api_error lists "PATH" or "METHOD PATH"
+requests that answer statusCode 3 Device Error; latency/timeout/refuse/dead act on the HTTP
+listener; recording_gap, hdd_fail, disk_full and schedule_motion_only bend the recording
+index and what the NVR reports (nvr_history.py); switching schedule_motion_only on (then
+`sync_faults()`) also sets every configured track to motion only, as someone at the NVR
+would, so an apply puts the continuous schedule back while the motion-only past remains.
+The NVR does not pull the cameras' RTSP: its index is simulated from the cameras'
+configured bitrates, not from received video.
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from typing import Any
+
+from provision.lab.faults import Faults
+from provision.lab.http import HttpServer, Request, Response
+from provision.lab.http_digest import DigestRealm
+from provision.lab.isapi_resources import IsapiError, response_status
+from provision.lab.isapi_state import DeviceIdentity
+from provision.lab.nvr_history import DEFAULT_HISTORY_DAYS, RecordingIndex
+from provision.lab.nvr_resources import NVR_ROUTES
+from provision.lab.nvr_state import NvrState
+
+_UNAUTHORIZED = (
+    b"<!DOCTYPE html>\r\n<html><head><title>Document Error: Unauthorized</title></head>\r\n"
+    b"<body><h2>Access Error: 401 -- Unauthorized</h2>\r\n<p>Authentication Error</p>\r\n"
+    b"</body>\r\n</html>\r\n"
+)
+XML = "application/xml; charset=UTF-8"
+TB = 10**12
+
+
+class IsapiNvr:
+    """One simulated Hikvision NVR on `host`, recording `bitrates_kbps` (channel → kbps)."""
+
+    def __init__(
+        self,
+        name: str,
+        host: str,
+        *,
+        faults: Faults,
+        bitrates_kbps: dict[int, int],
+        disks_tb: tuple[float, ...],
+        usable_fraction: float = 1.0,
+        http_port: int = 80,
+        model: str = "DS-9664NI-M8",
+        admin: tuple[str, str] = ("admin", "admin"),
+        history_days: float = DEFAULT_HISTORY_DAYS,
+        now: float | None = None,
+    ) -> None:
+        self.name, self.host, self.faults = name, host, faults
+        crc = zlib.crc32(name.encode())
+        mac = ":".join(
+            f"{b:02x}" for b in (0x44, 0x19, 0xB6, crc >> 16 & 255, crc >> 8 & 255, crc & 255)
+        )
+        identity = DeviceIdentity(
+            model, f"{model}20240105CCRR{crc:09d}", "V4.74.105", "build 240105", mac
+        )
+        index = RecordingIndex.simulated(
+            bitrates_kbps,
+            tuple(d * TB for d in disks_tb),
+            usable_fraction,
+            now=time.time() if now is None else now,
+            history_days=history_days,
+            seed=crc,
+        )
+        self.settings = NvrState(identity, index, faults, {admin[0]: admin[1]}, host=host)
+        self.realm = DigestRealm(f"NVR({crc % 100000:05d})")
+        self._http = HttpServer(host, http_port, self._handle, faults)
+
+    # --- lifecycle (the lab's Simulator protocol) ---------------------------------------------
+
+    async def start(self) -> None:
+        await self._http.start()
+        await self.sync_faults()
+
+    async def stop(self) -> None:
+        await self._http.stop()
+
+    async def sync_faults(self) -> None:
+        await self._http.sync_faults()
+        if self.faults.schedule_motion_only:  # someone set it: apply can put it back
+            self.settings.record_on_motion_only()
+
+    def endpoints(self) -> dict[str, int]:
+        return {"http": self._http.port}
+
+    def state(self) -> dict[str, Any]:
+        data = self.settings.as_dict()
+        data.update(name=self.name, host=self.host, protocol="isapi")
+        return data
+
+    # --- HTTP ---------------------------------------------------------------------------------
+
+    async def _handle(self, req: Request) -> Response:
+        user, stale = self.realm.check(
+            req.method, req.headers.get("authorization"), self.settings.accounts
+        )
+        if user is None or self.faults.auth_failure:
+            challenge = {"WWW-Authenticate": self.realm.challenge(stale), "Server": "App-webs/"}
+            return Response(401, _UNAUTHORIZED, "text/html", challenge)
+        try:
+            return self._resource(req)
+        except IsapiError as err:
+            return Response(
+                err.http_status, response_status(req.path, err.code, err.sub, err.said), XML
+            )
+
+    def _resource(self, req: Request) -> Response:
+        for route in NVR_ROUTES:
+            match = route.pattern.match(req.path)
+            if match is None:
+                continue
+            entry = route.methods.get(req.method)
+            if entry is None:
+                raise IsapiError(403, 4, "methodNotAllowed", "Invalid Operation")
+            _level, handler = entry  # the NVR's one account is its Administrator
+            if self._faulted(req.method, req.path):
+                raise IsapiError(500, 3, "deviceError", "Device Error")
+            answer = handler(self.settings, match, req.body)
+            return Response(200, answer if answer is not None else response_status(req.path), XML)
+        raise IsapiError(404, 4, "notSupport", "Invalid Operation")
+
+    def _faulted(self, method: str, path: str) -> bool:
+        for entry in self.faults.api_error:
+            wanted, _, where = entry.strip().rpartition(" ")
+            if where.lower() == path.lower() and wanted.upper() in ("", method):
+                return True
+        return False

@@ -1,0 +1,149 @@
+"""The recording audit: how many days of video each recorder really keeps, from its own index.
+
+Per camera a recorder keeps (its channel): the oldest and newest recording, the days kept
+(now - oldest), gaps longer than `GAP_THRESHOLD_H` in the last `RECENT_DAYS` days (the time
+after the newest recording counts: a channel that stopped is a gap up to now), the schedule
+(continuous 24x7 or not) and the bitrate the NVR's files really hold. Per recorder: the health
+of every disk. A channel fails when it keeps fewer days than the tier's standard, has a long
+gap, or is not recorded continuously; the message says what to fix, in the recorder's own
+numbers ("at the recorder's 45.8 Mbit/s, 30 days need 14.8 TB usable; its disks give 8.9").
+
+Findings carry their evidence (JSON, JUnit, Markdown show it) and a timeline of the recent
+days, the spans with video, which the HTML report draws. Recorders over a protocol provision
+does not audit (onvif: sized only, see the budgets check) are named in the summary.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from provision.drivers.recorder_isapi import CONTINUOUS
+from provision.drivers.recorder_recordings import RECENT_DAYS
+from provision.drivers.registry import is_managed
+from provision.inventory.model import Recorder
+from provision.sizing import tb_for_days, usable_tb
+from provision.verify.contract import Check, CheckContext
+from provision.verify.gather import DeviceState
+from provision.verify.model import FAIL, PASS, CheckResult, Finding
+
+GAP_THRESHOLD_H = 1.0  # our choice: a camera reboot is minutes; an hour without video is a gap
+DAY_S = 86400
+
+
+def _iso(epoch: float | None) -> str | None:
+    if epoch is None:
+        return None
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def gaps(spans: list[list[float]], start: float, end: float) -> list[tuple[float, float]]:
+    """Stretches of [start, end] without video longer than the threshold, oldest first."""
+    out, cursor = [], start
+    for s, e in sorted(spans):
+        if s - cursor > GAP_THRESHOLD_H * 3600:
+            out.append((cursor, s))
+        cursor = max(cursor, e)
+    if end - cursor > GAP_THRESHOLD_H * 3600:
+        out.append((cursor, end))
+    return out
+
+
+def _channel(
+    ctx: CheckContext, name: str, facts: dict[str, Any], schedule: Any, fix: str, now: float
+) -> Finding:
+    target = ctx.city.tiers[ctx.school.tier].retention_days
+    oldest, newest = facts.get("oldest"), facts.get("newest")
+    days = (now - oldest) / DAY_S if oldest is not None else 0.0
+    window = (max(now - RECENT_DAYS * DAY_S, oldest or now), now)
+    holes = gaps(facts.get("recent_spans") or [], *window)
+    kbps = facts.get("recorded_kbps")
+    problems = []
+    if oldest is None:
+        problems.append("has no recordings at all")
+    elif days < target:
+        rate = f" at {kbps / 1000:.1f} Mbit/s" if kbps else ""
+        problems.append(
+            f"keeps {days:.1f} days{rate}; the {ctx.school.tier} standard asks for {target}; {fix}"
+        )
+    if holes:
+        longest = max(e - s for s, e in holes) / 3600
+        stopped = holes[-1][1] >= now - 1
+        problems.append(
+            f"has recorded nothing for the last {longest:.1f} h"
+            if stopped and len(holes) == 1
+            else f"has {len(holes)} gap(s) over {GAP_THRESHOLD_H:g} h in the last {RECENT_DAYS} "
+            f"days, the longest {longest:.1f} h"
+        )
+    if schedule != CONTINUOUS:
+        problems.append(f"is recorded on schedule {schedule!r}, not {CONTINUOUS}")
+    data = {
+        "oldest": _iso(oldest),
+        "newest": _iso(newest),
+        "days_kept": round(days, 1),
+        "target_days": target,
+        "recorded_kbps": kbps,
+        "schedule": schedule,
+        "gaps": [[_iso(s), _iso(e), round((e - s) / 3600, 1)] for s, e in holes],
+        "timeline": {"start": window[0], "end": now, "spans": facts.get("recent_spans") or []},
+    }
+    if problems:
+        return Finding(name, FAIL, f"channel {name} " + "; ".join(problems), data)
+    ok = f"channel {name} keeps {days:.1f} days, recorded continuously, no gap over "
+    return Finding(name, PASS, ok + f"{GAP_THRESHOLD_H:g} h in the last {RECENT_DAYS} days", data)
+
+
+def _fix(ctx: CheckContext, recorder: Recorder, channels: dict[str, Any]) -> str:
+    """What `target` days would take at the rate the recorder really records."""
+    target = ctx.city.tiers[ctx.school.tier].retention_days
+    total = sum(c.get("recorded_kbps") or 0 for c in channels.values())
+    need, have = tb_for_days(total, target), usable_tb(recorder)
+    return (
+        f"at the recorder's {total / 1000:.1f} Mbit/s, {target} days need {need:.1f} TB usable; "
+        f"its disks give {have:.1f} (lower the bitrate or add disks)"
+    )
+
+
+def _recorder(ctx: CheckContext, recorder: Recorder, state: DeviceState | None) -> list[Finding]:
+    if state is None or not state.reachable:
+        why = state.error if state is not None else "not gathered"
+        return [Finding(recorder.name, FAIL, f"recorder {recorder.name} not audited: {why}")]
+    facts = state.facts
+    channels, now = facts.get("channels") or {}, float(facts.get("now") or 0)
+    fix = _fix(ctx, recorder, channels)
+    findings = [
+        _channel(ctx, name, data, state.settings.get(f"schedule.{name}"), fix, now)
+        for name, data in channels.items()
+    ]
+    bad = [d for d in facts.get("disks") or [] if d.get("status") != "ok"]
+    disks = facts.get("disks") or []
+    message = (
+        f"{len(disks)} disk(s) healthy"
+        if not bad
+        else "; ".join(
+            f"disk {d.get('id')} reports {d.get('status')}: replace it (what it held is lost)"
+            for d in bad
+        )
+    )
+    findings.append(
+        Finding(f"{recorder.name}/disks", FAIL if bad else PASS, message, {"disks": disks})
+    )
+    return findings
+
+
+def check(ctx: CheckContext) -> CheckResult:
+    audited = [r for r in ctx.school.recorders if is_managed(r.kind, r.protocol)]
+    skipped = [f"{r.name} ({r.protocol})" for r in ctx.school.recorders if r not in audited]
+    findings = [f for r in audited for f in _recorder(ctx, r, ctx.states.get(r.name))]
+    channels = [f for f in findings if "timeline" in f.data]
+    good = sum(f.verdict == PASS for f in channels)
+    summary = f"{good}/{len(channels)} channel(s) keep the standard's days, continuously"
+    if not audited:
+        summary = "no recorder provision audits"
+    if skipped:
+        summary += f"; sized only, not audited: {', '.join(skipped)}"
+    evidence = {"recording": {f.subject: f.data for f in findings}}
+    return CheckResult.of("recording", findings, summary, evidence)
+
+
+CHECK = Check("recording", check, needs_state=True)

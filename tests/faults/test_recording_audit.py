@@ -1,0 +1,118 @@
+"""The recording audit (`verify --checks recording`) against the lab NVR of the fault matrix's
+one-school city, converged once: a clean recorder passes, and each recording fault fails the
+channel or disk it hits with what to fix in words, in JSON with its evidence, and in the HTML
+report's timeline. One lab for the module; each test clears the fault it sets."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fault_matrix_lab import SCHOOL, FaultLab, Observed, small_city
+
+from provision.drivers.base import Target
+from provision.drivers.recorder_isapi import IsapiRecorderDriver
+from provision.lab.connector import LabConnector
+
+NVR = f"{SCHOOL}/nvr-1"
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultLab]:
+    root = small_city(tmp_path_factory.mktemp("recording") / "city")
+    running = FaultLab(root, tmp_path_factory.mktemp("recording-work"))
+    running.start()
+    try:
+        converge_the_nvr(running)  # only the recorder: the audit reads nothing else's settings
+        yield running
+    finally:
+        running.stop()
+
+
+def converge_the_nvr(lab: FaultLab) -> None:
+    school = lab.city.school(SCHOOL)
+    [nvr] = school.recorders
+    driver = IsapiRecorderDriver(Target(lab.city, school, nvr, LabConnector(timeout=2.0)))
+    try:
+        driver.apply(driver.diff(driver.read(), driver.desired()))
+    finally:
+        driver.close()
+
+
+def audit(lab: FaultLab, fault: dict[str, Any] | None, *outs: Path) -> Observed:
+    lab.fault(NVR, fault)
+    try:
+        extra = [a for out in outs for a in ("--out", str(out))]
+        return lab._run(
+            "verify", *lab._common(), "--checks", "recording", "--format", "json", *extra
+        )
+    finally:
+        lab.fault(NVR, None)
+
+
+def findings(observed: Observed) -> dict[str, dict[str, Any]]:
+    [school] = observed.report["schools"]
+    [check] = school["checks"]
+    return {f["subject"]: f for f in check["findings"]}
+
+
+def test_a_converged_recorder_keeps_the_history_continuously(lab: FaultLab) -> None:
+    seen = audit(lab, None)
+    assert seen.exit_code == 0, seen.messages()
+    found = findings(seen)
+    assert set(found) == {"gate-face", "gate-plaza-w", "gate-plaza-e", "nvr-1/disks"}
+    face = found["gate-face"]["data"]
+    assert face["days_kept"] == pytest.approx(40, abs=0.1)  # the lab's whole history
+    assert face["schedule"] == "continuous 24x7" and face["gaps"] == []
+    assert face["recorded_kbps"] == pytest.approx(2048, rel=0.01)
+
+
+def test_a_stopped_channel_fails_with_how_long(lab: FaultLab) -> None:
+    seen = audit(lab, {"recording_gap": ["gate-plaza-w:6"]})
+    assert seen.exit_code == 2
+    found = findings(seen)
+    plaza = found["gate-plaza-w"]
+    assert plaza["verdict"] == "fail"
+    assert plaza["message"] == "channel gate-plaza-w has recorded nothing for the last 6.0 h"
+    assert plaza["data"]["gaps"][0][2] == 6.0
+    assert found["gate-face"]["verdict"] == "pass"
+
+
+def test_a_failed_disk_is_named(lab: FaultLab) -> None:
+    found = findings(audit(lab, {"hdd_fail": True}))
+    disks = found["nvr-1/disks"]
+    assert disks["verdict"] == "fail" and "disk 1 reports error" in disks["message"]
+    assert [d["status"] for d in disks["data"]["disks"]] == ["error", "ok", "ok"]
+
+
+def test_a_full_disk_says_what_the_days_would_take(lab: FaultLab, tmp_path: Path) -> None:
+    html, junit, markdown = tmp_path / "r.html", tmp_path / "r.xml", tmp_path / "r.md"
+    seen = audit(lab, {"disk_full": True}, html, junit, markdown)
+    face = findings(seen)["gate-face"]
+    # 24 TB in 12 days is 185.2 Mbit/s for the three channels; 30 days of it need 60 TB.
+    assert face["message"] == (
+        "channel gate-face keeps 12.0 days at 61.7 Mbit/s; the kindergarten standard asks for "
+        "30; at the recorder's 185.2 Mbit/s, 30 days need 60.0 TB usable; its disks give 24.0 "
+        "(lower the bitrate or add disks)"
+    )
+    for report in (junit, markdown):
+        assert "keeps 12.0 days at 61.7 Mbit/s" in report.read_text("utf-8")
+    page = html.read_text("utf-8")
+    row = re.search(r'<tr data-channel="gate-face">.*?</tr>', page, re.S)
+    assert row is not None and '<svg class="timeline"' in row[0] and "#4caf50" in row[0]
+
+
+def test_motion_only_fails_on_schedule_and_empty_nights(lab: FaultLab, tmp_path: Path) -> None:
+    html = tmp_path / "r.html"
+    seen = audit(lab, {"schedule_motion_only": True}, html)
+    face = findings(seen)["gate-face"]
+    assert "is recorded on schedule 'MOTION 24x7', not continuous 24x7" in face["message"]
+    assert "gap(s) over 1 h in the last 7 days, the longest 12.0 h" in face["message"]
+    row = re.search(r'<tr data-channel="gate-face">.*?</tr>', html.read_text("utf-8"), re.S)
+    assert row is not None and row[0].count('fill="#d9534f"') >= 6  # a red gap each night
+    assert json.dumps(seen.report).count("MOTION 24x7") >= 3
+    converge_the_nvr(lab)  # the continuous schedule back for the tests after this one
