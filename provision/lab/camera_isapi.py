@@ -187,6 +187,12 @@ class IsapiCamera:
                 previous.exception()
         await self.agent.configure(settings)
 
+    async def sip_settled(self) -> None:
+        """Return once every SIP write so far has reached the agent (a lab hook for tests
+        and the demo: a point to synchronise on instead of a sleep)."""
+        while self._reconfiguring is not None and not self._reconfiguring.done():
+            await asyncio.wait([self._reconfiguring])
+
     def _resource(self, req: Request, user: str) -> Response:
         for route in ROUTES + SIP_ROUTES:
             match = route.pattern.match(req.path)
