@@ -24,10 +24,10 @@ from labsupport import LabLoop, wait_until
 from provision.drivers.base import Change, Target
 from provision.drivers.camera_isapi import IsapiCameraDriver
 from provision.inventory.loader import load_inventory
+from provision.lab.camera_isapi import IsapiCamera
 from provision.lab.connector import LabConnector
 from provision.lab.control import ControlApi
 from provision.lab.runtime import Lab, lab_agent_settings
-from provision.lab.camera_isapi import IsapiCamera
 from provision.templates.gb28181_settings import gb28181_settings
 from provision.verify.checks import gb28181
 from provision.verify.contract import CheckContext
