@@ -144,9 +144,13 @@ class DeviceAgent:
 
     async def _halt(self) -> None:
         if self._loop is not None:
-            self._loop.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._loop
+            # Cancel until it is done: a cancellation can be lost in an await that completes
+            # at the same moment (asyncio.wait_for on Python 3.11 returns the result instead).
+            while not self._loop.done():
+                self._loop.cancel()
+                await asyncio.wait([self._loop], timeout=1.0)
+            if not self._loop.cancelled():
+                self._loop.exception()  # a loop that died is replaced here, not re-raised
             self._loop = None
         if self.registered_at is not None and self.server is not None:
             # A device whose SIP settings change says goodbye first: REGISTER, Expires 0.
