@@ -212,3 +212,15 @@ def test_a_2022_device_on_a_2016_platform_is_named(clean: Rig) -> None:
     wait_until(lambda: getattr(registered(device), "gb_version", None) == "3.0", 60, "re-register")
     finding = clean.finding("gate-face")
     assert finding.verdict == FAIL and "edition 2022 device, 2016 platform" in finding.message
+
+
+def test_a_platform_refusing_connections_is_named_without_its_login_query(clean: Rig) -> None:
+    # WVP's login carries the password's MD5 (its credential) in the URL: never in a finding.
+    platform = "precinct/nanshajie/video_platform"
+    clean.loop.run(clean.lab.set_faults(platform, {"refuse": True}))
+    try:
+        messages = [f.message for f in clean.run().findings]
+    finally:
+        clean.loop.run(clean.lab.set_faults(platform, None))
+    assert messages and all("Connection refused" in m for m in messages), messages
+    assert not any("password" in m or "/api/" in m for m in messages), messages
