@@ -205,11 +205,11 @@ def test_sipp_as_platform_takes_the_agents_register_and_keepalive(
             server.kill()
         lab.run(agent.stop())
         lab.close()
-    errors = [line for p in tmp_path.glob("*_errors.log") for line in _protocol_errors(p)]
+    errors = [line for p in tmp_path.glob("*_errors.log") for line in protocol_errors(p)]
     assert not errors, errors
 
 
-def _protocol_errors(log: Path) -> list[str]:
+def protocol_errors(log: Path) -> list[str]:
     """SIPp's error log without its own scheduling watchdog: "Overload warning: the minor
     watchdog timer ... tripped" says SIPp itself waited for the CPU (a busy CI machine), not
     that a peer misbehaved."""
