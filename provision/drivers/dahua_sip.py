@@ -108,11 +108,13 @@ def keys_for(values: dict[str, Any], password: str) -> dict[str, str]:
     for setting, value in values.items():
         name = setting.removeprefix(PREFIX)
         if name in _FIELDS:
-            key = f"{TABLE}.{_FIELDS[name][0]}"
+            key, parse = _FIELDS[name]
             if name == "enabled":
-                keys[key] = "true" if value else "false"
+                keys[f"{TABLE}.{key}"] = "true" if value else "false"
             elif value is not None:
-                keys[key] = str(value)
+                keys[f"{TABLE}.{key}"] = str(value)
+            elif parse is str:  # a blank field reads as None (a rollback to factory): blank it
+                keys[f"{TABLE}.{key}"] = ""
         elif setting == CHANNELS:
             channels = list(value or ())
             keys[f"{TABLE}.ChannelSum"] = str(len(channels))

@@ -166,7 +166,8 @@ def test_rollback_switches_access_off_and_the_camera_unregisters(
     rig: Callable[..., Rig], platform: Gb28181Platform, loop: LabLoop
 ) -> None:
     driver, sim = rig()
-    changes = driver.diff(driver.read(), driver.desired())
+    before = driver.read()
+    changes = driver.diff(before, driver.desired())
     driver.apply(changes)
     loop.run(sim.sip_settled())
     device_id = IDS[CAMERA][0]
@@ -175,6 +176,8 @@ def test_rollback_switches_access_off_and_the_camera_unregisters(
     loop.run(sim.sip_settled())
     assert sim.config.values["VSP_GAYS.Enable"] == "false"
     assert device_id not in platform.devices  # REGISTER with Expires 0 went first
+    gb = lambda settings: {k: v for k, v in settings.items() if k.startswith("gb28181.")}  # noqa: E731
+    assert gb(driver.read()) == gb(before)  # the blank server address blank again
 
 
 def test_what_the_camera_cannot_hold_is_refused_before_any_request(
