@@ -34,7 +34,11 @@ the precinct's MediaMTX platform and alarm centre). `plan` and `apply` run with 
 and the devices at factory settings, except the switch: only the `ssh_drop` lab converges it
 from factory, the others start from its result. `verify` runs with the fault on once the school
 is converged (where apply failed under the fault, a clean apply without it converges first), so
-only the fault can fail a check. Every command is the real CLI with `--lab --timeout 2`: plan
+only the fault can fail a check. The `sip_*` rows run in the school's GB/T 28181 variant: its
+precinct a WVP-style platform (2 s heartbeat, offline after 3 missed), `gate-plaza-w` and
+`gate-plaza-e` registering with it over ISAPI (`gate-face`, ONVIF, not forwarded); before
+verify the test waits until the platform has heard from each camera (and, for
+`sip_keepalive_stop`, has it offline). Every command is the real CLI with `--lab --timeout 2`: plan
 with `--detailed-exitcode` (exit 0 nothing to do, 1 a device failed, 2 changes pending), apply
 with `--yes` (0 or 1), verify with `--alarm-threshold 2` (0 every check passed, 2 one failed).
 

@@ -48,6 +48,15 @@ PRECINCTS = (
     ("zhoushuizi", "周水子派出所", "ganjingzi", "zlmediakit"),
     ("jinjiajie", "金家街派出所", "ganjingzi", "mediamtx"),
 )
+# The showcase city's GB/T 28181 precinct (generated cities keep PRECINCTS' kinds): its WVP-PRO
+# platform's SIP server, type 200 under Zhongshan's code, the domain its first 10 digits.
+GB28181_SHOWCASE = {
+    "qingniwaqiao": {"server_id": "21020200002000000002", "domain": "2102020000"},
+}
+# GB/T 28181 ID of a showcase camera: district code, grassroots unit 00, education's industry
+# code 11, type 132 (IP camera; its channel 131, camera), network 0, a serial from the
+# school's index and the camera's place (rules/gb28181.py, standards.GB28181_*).
+GB28181_DEVICE_TYPE, GB28181_CHANNEL_TYPE = "132", "131"
 DEFAULT_BITRATE_KBPS = 2048
 DISK_TB = 8
 # Our choice: generated recorders get disks for the tier's days plus a tenth more, room for
@@ -82,7 +91,23 @@ def _secret(name: str) -> str:
     return "${" + name + "}"
 
 
-def city_doc() -> dict[str, Any]:
+def _gb28181_platform(p: int, server: dict[str, str]) -> dict[str, Any]:
+    """A WVP-PRO platform (REST API on its default port 18080) and its SIP server."""
+    return {
+        "kind": "gb28181",
+        "api": f"http://10.200.{p}.10:18080",
+        "secret": _secret("PROVISION_WVP_PASSWORD"),
+        "sip": {
+            **server,
+            "host": f"10.200.{p}.10",
+            "port": 5060,
+            "password": _secret("PROVISION_GB28181_PASSWORD"),
+        },
+    }
+
+
+def city_doc(gb28181: dict[str, dict[str, str]] | None = None) -> dict[str, Any]:
+    """city.yaml; the precincts named in `gb28181` run that GB/T 28181 SIP server instead."""
     precincts = []
     for p, (pid, name, district, kind) in enumerate(PRECINCTS, start=1):
         port = 8080 if kind == "zlmediakit" else 9997
@@ -90,6 +115,8 @@ def city_doc() -> dict[str, Any]:
         if kind == "zlmediakit":
             platform["secret"] = _secret("PROVISION_ZLM_SECRET")
         platform.update(app="school", rtsp=f"10.200.{p}.10:554")
+        if gb28181 and pid in gb28181:
+            platform = _gb28181_platform(p, gb28181[pid])
         precincts.append(
             {
                 "id": pid,
@@ -187,6 +214,22 @@ def _disks(cameras: list[dict[str, Any]], days: int) -> list[float]:
     return [float(DISK_TB)] * max(1, math.ceil(need_tb / DISK_TB))
 
 
+def _give_gb28181_ids(cameras: list[dict[str, Any]], district: str, index: int) -> None:
+    """Forwarded cameras of a GB/T 28181 precinct's school register with its platform: each
+    gets a device ID and one channel ID. ONVIF cannot carry the SIP settings, so an ONVIF
+    camera is not forwarded there (it would reach the platform through an NVR)."""
+    prefix = f"{ADMIN_CODES[district]}0011"
+    for place, camera in enumerate(cameras, start=1):
+        if not camera.get("forward"):
+            continue
+        if camera.get("protocol") == "onvif":
+            camera["forward"] = False
+            continue
+        serial = f"0{index % 1000:03d}{place:02d}"
+        camera["gb28181_id"] = f"{prefix}{GB28181_DEVICE_TYPE}{serial}0"
+        camera["gb28181_channels"] = [f"{prefix}{GB28181_CHANNEL_TYPE}{serial}1"]
+
+
 def school_doc(
     index: int,
     school_id: str,
@@ -219,6 +262,8 @@ def school_doc(
         elif camera.get("video", {}).get("resolution") == "3840x2160":
             camera["model"] = UHD_CAMERA_MODEL
     ordered = [{"name": c.pop("name"), "host": c.pop("host"), **c} for c in cameras]
+    if precinct in GB28181_SHOWCASE:
+        _give_gb28181_ids(ordered, district, index)
     layout = TIER_LAYOUTS[tier]
     students = rng.randint(*layout.students)
     boarding = int(students * layout.boarding_share)
@@ -301,12 +346,12 @@ def school_doc(
     return doc
 
 
-# The four showcase schools of examples/dalian: one per tier, two districts, two precincts,
-# one switch platform each.
+# The four showcase schools of examples/dalian: one per tier, two districts, three precincts
+# (one per platform kind: ZLMediaKit, MediaMTX and GB/T 28181), one switch platform each.
 SHOWCASE = (
     ("dl-zs-h024", "大连市第二十四中学", "high", "zhongshan", "nanshajie", "huawei"),
     ("dl-xg-m016", "大连市第十六中学", "middle", "xigang", "renminguangchang", "cisco_ios"),
-    ("dl-zs-p007", "大连市中山区东港小学", "primary", "zhongshan", "nanshajie", "hp_comware"),
+    ("dl-zs-p007", "大连市中山区东港小学", "primary", "zhongshan", "qingniwaqiao", "hp_comware"),
     (
         "dl-xg-k003",
         "大连市西岗区实验幼儿园",
@@ -376,7 +421,7 @@ def write_city(out: Path, count: int | None = None, seed: int = 2026) -> list[Pa
     paths = [out / "city.yaml"]
     paths[0].write_text(
         dump(
-            city_doc(),
+            city_doc(GB28181_SHOWCASE if count is None else None),
             "../../provision/schemas/city.schema.json" if count is None else "city.schema.json",
         ),
         encoding="utf-8",

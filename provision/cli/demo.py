@@ -1,7 +1,8 @@
 """provision demo: the main job, end to end, on the built-in lab.
 
-Starts the lab for the example city with three faults a real city has on any given day (an
-obstructed camera, a dead alarm panel, a feed the precinct cannot pull), then validates,
+Starts the lab for the example city with four faults a real city has on any given day (an
+obstructed camera, a dead alarm panel, a feed the precinct cannot pull, a camera whose GB/T
+28181 password differs from its platform's, so it cannot register), then validates,
 plans, applies and verifies, writes the HTML report, says what failed and why, and stops the
 lab. Everything it writes stays under --out.
 """
@@ -34,6 +35,7 @@ DEMO_FAULTS = {
     "dl-zs-h024/gate-face": {"obstructed": True},
     "dl-zs-p007/teach-sos": {"dead": True},
     "dl-xg-k003/gate-plaza-w": {"rtsp_down": True},
+    "dl-zs-p007/gate-plaza-w": {"sip_wrong_password": True},
 }
 
 

@@ -11,6 +11,7 @@ the session is drivers/dahua_session.py). Each setting and the keys that hold it
     osd                        ChannelTitle[0].Name shown by
                                VideoWidget[0].ChannelTitle.EncodeBlend (None: not shown)
     users.<name>               userManager.cgi addUser / modifyUser / deleteUser
+    gb28181.*                  VSP_GAYS (GB/T 28181 access): see drivers/dahua_sip.py
 
 One setConfig per table, with every changed key of it, in the order changes first name each
 table; a refused setConfig changes nothing on the camera, so a failed apply leaves whole
@@ -37,10 +38,12 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from provision.drivers import dahua_sip
 from provision.drivers.base import Change, Driver, Settings, Target
 from provision.drivers.dahua_session import DahuaSession
-from provision.errors import DeviceError
+from provision.errors import DeviceError, SecretError
 from provision.inventory.model import Camera
+from provision.inventory.secrets import SecretRef
 from provision.protocols.dahua_cgi import (
     posix_of_offset,
     posix_offset_minutes,
@@ -55,6 +58,7 @@ from provision.templates.camera_settings import (
     is_valid_value,
     managed_accounts,
 )
+from provision.templates.gb28181_settings import gb28181_settings
 
 HTTP_PORT = 80
 RTSP_PORT = 554
@@ -88,7 +92,18 @@ class DahuaCameraDriver(Driver):
     def desired(self) -> Settings:
         want = camera_settings(self.target.school, self.camera)
         want["ntp"] = want["ntp"][:1]  # the camera holds one server
-        return want
+        return {**want, **self._sip_wanted()}
+
+    def _sip_wanted(self) -> Settings:
+        """The gb28181.* settings as JSON values: the password as its reference's text, the
+        channels as a list (as the ISAPI driver shows them)."""
+        wanted = gb28181_settings(self.target.city, self.target.school, self.camera)
+        for name, value in wanted.items():
+            if isinstance(value, SecretRef):
+                wanted[name] = str(value)
+            elif isinstance(value, tuple):
+                wanted[name] = list(value)
+        return wanted
 
     def read(self) -> Settings:
         cgi = self._cgi()
@@ -107,6 +122,10 @@ class DahuaCameraDriver(Driver):
             "osd": title[TITLE] if widget[TITLE_SHOWN] == "true" else None,
         }
         settings.update({USERS + name: {"level": lvl} for name, lvl in self._levels().items()})
+        sip = self._sip_wanted()
+        if sip:  # read only what is wanted: a camera without GB/T 28181 access is not asked
+            table = cgi.config(dahua_sip.TABLE, dahua_sip.KEYS)
+            settings.update(dahua_sip.read_settings(table, sip.get(dahua_sip.PASSWORD)))
         return settings
 
     def apply(self, changes: list[Change]) -> None:
@@ -119,6 +138,8 @@ class DahuaCameraDriver(Driver):
         for table, values in tables.items():
             if table == "users":
                 self._set_users(cgi, values)
+            elif table == dahua_sip.TABLE:
+                cgi.set_config(dahua_sip.keys_for(values, self._sip_password(values)))
             else:
                 cgi.set_config(_KEYS_OF[table](self.label, values))
 
@@ -201,6 +222,13 @@ class DahuaCameraDriver(Driver):
             "password for it (only the school's operator and auditor are managed)"
         )
 
+    def _sip_password(self, values: dict[str, Any]) -> str:
+        ref = self._sip_wanted().get(dahua_sip.PASSWORD) or values.get(dahua_sip.PASSWORD)
+        try:
+            return self.target.connector.secret(SecretRef.parse(str(ref)))
+        except SecretError as exc:
+            raise DeviceError(f"{self.label}: cannot write GB/T 28181 access: {exc}") from None
+
     # --- plumbing -----------------------------------------------------------------------------
 
     def _cgi(self) -> DahuaSession:
@@ -217,6 +245,9 @@ class DahuaCameraDriver(Driver):
 
     def _table(self, setting: str, value: Any) -> str:
         """The table a change writes, once its value is one a Dahua camera can take."""
+        if dahua_sip.is_sip_setting(setting):
+            dahua_sip.check_value(self.label, setting, value)
+            return dahua_sip.TABLE
         table = _table_of(setting) if is_camera_setting(setting) else ""
         problem = "" if table else "no such camera setting"
         if table and not is_valid_value(setting, value):

@@ -60,6 +60,9 @@ _FIELDS: dict[str, tuple[str, Any, Any]] = {
 }
 
 
+_TEXT = ("server_id", "domain", "server_address", "device_id")
+
+
 def is_sip_setting(setting: str) -> bool:
     return setting.startswith(PREFIX) and (
         setting.removeprefix(PREFIX) in _FIELDS or setting in (CHANNELS, PASSWORD)
@@ -105,8 +108,12 @@ def edit_servers(servers: etree._Element, values: dict[str, Any], password: str)
             continue
         tag, to_camera, _ = _FIELDS[name]
         if value is None:
+            # None is what a blank field reads as (a rollback to factory state): blank it.
+            # A number or a choice is never blank on the camera, so it is left as it is.
             if name == "enabled":
                 set_text(gb, tag, "false")
+            elif name in _TEXT:
+                set_text(gb, tag, "")
             continue
         set_text(gb, tag, to_camera(value))
     set_text(gb, "password", password)

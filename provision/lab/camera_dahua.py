@@ -31,6 +31,12 @@ rtsp_down/dead on RTSP (call `sync_faults()` after flipping them).
 RTSP: the shared `RtspServer` at `/cam/realmonitor?channel=1&subtype=0|1`, Digest with the
 camera's own accounts; each subtype streams what its encoder (MainFormat / ExtraFormat) says,
 and another channel or subtype is a 404, as on a one-channel camera.
+
+GB/T 28181: the camera holds a lab `DeviceAgent` sharing its faults (so the sip_* faults act
+on it). It starts at factory settings (VSP_GAYS disabled, agent idle); a setConfig that
+changes what the agent would use (lab/dahua_gb28181.py) reconfigures it, in order
+(gb28181/writes.py), the server routed as the lab's network routes it. getConfig shows
+VSP_GAYS.Password masked.
 """
 
 from __future__ import annotations
@@ -39,11 +45,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from provision.lab import netmap
 from provision.lab.dahua_auth import DigestRealm
 from provision.lab.dahua_config import MAIN_RESOLUTIONS_4MP, ConfigTables
+from provision.lab.dahua_gb28181 import MASKED, PASSWORD, agent_settings
 from provision.lab.dahua_users import GROUP_AUTHORITIES, UserError, UserTable
 from provision.lab.digest import Challenge
 from provision.lab.faults import Faults
+from provision.lab.gb28181.agent import DeviceAgent
+from provision.lab.gb28181.writes import AgentWrites
 from provision.lab.http import HttpServer, Request, Response
 from provision.lab.media import ClipSource, encoded_clip
 from provision.lab.rtsp_server import RtspServer, StreamSource
@@ -92,6 +102,7 @@ class DahuaCamera:
         users: dict[str, tuple[str, str]] | None = None,
         clock_offset_s: float = 0.0,
         main_resolutions: tuple[str, ...] = MAIN_RESOLUTIONS_4MP,
+        sip_port: int | None = None,
     ) -> None:
         self.name, self.host, self.faults = name, host, faults
         self.model, self.firmware, self.build, self.serial = model, firmware, build, serial
@@ -109,6 +120,9 @@ class DahuaCamera:
             server_name="Rtsp Server/3.0",
             auth=rtsp_auth,
         )
+        sip_port = netmap.lab_port(5060) if sip_port is None else sip_port
+        self.agent = DeviceAgent(name, host, faults=faults, sip_port=sip_port)
+        self._sip_writes = AgentWrites(self.agent)
         self._cgi: dict[str, Callable[[Request, str], Response]] = {
             "/cgi-bin/magicBox.cgi": self._magic_box,
             "/cgi-bin/configManager.cgi": self._config_manager,
@@ -147,12 +161,19 @@ class DahuaCamera:
         await self.sync_faults()
 
     async def stop(self) -> None:
+        await self._sip_writes.stop()
         await self._http.stop()
         await self._rtsp.stop()
 
     async def sync_faults(self) -> None:
         await self._http.sync_faults()
         await self._rtsp.sync_faults()
+        await self.agent.sync_faults()
+
+    async def sip_settled(self) -> None:
+        """Return once every VSP_GAYS write so far has reached the agent (a lab hook for
+        tests: a point to synchronise on instead of a sleep)."""
+        await self._sip_writes.settled()
 
     def endpoints(self) -> dict[str, int]:
         return {"http": self._http.port, "rtsp": self._rtsp.port}
@@ -166,7 +187,8 @@ class DahuaCamera:
             "host": self.host,
             "protocol": "dahua",
             "identity": {"model": self.model, "serial": self.serial, "firmware": self.firmware},
-            "config": dict(self.config.values),
+            "config": {k: MASKED if k == PASSWORD else v for k, v in self.config.values.items()},
+            "gb28181": self.agent.state(),
             "users": users,
             "stream_uris": {
                 s: f"{self._rtsp.url(REALMONITOR)}?channel=1&subtype={s}" for s in (0, 1)
@@ -211,13 +233,22 @@ class DahuaCamera:
         action = req.query.get("action")
         if action == "getConfig":
             found = self.config.read(req.query.get("name", ""))
-            return _refused() if found is None else Response.text(format_table(found))
+            if found is None:
+                return _refused()
+            shown = [(k, MASKED if k == PASSWORD and v else v) for k, v in found]
+            return Response.text(format_table(shown))
         if action != "setConfig" or group != "admin":
             return _refused()
         changes = {k: v for k, v in req.query.items() if k != "action"}
         if not changes or self._failing(self.config.tables_of(changes)):
             return _refused()
-        return _refused() if self.config.write(changes) else _lines(["OK"])
+        before = agent_settings(self.config.values)
+        if self.config.write(changes):
+            return _refused()
+        after = agent_settings(self.config.values)
+        if after != before:  # the camera answers, then re-registers with what it now holds
+            self._sip_writes.written(after)
+        return _lines(["OK"])
 
     def _user_manager(self, req: Request, group: str) -> Response:
         action, query = req.query.get("action", ""), req.query

@@ -23,13 +23,12 @@ snapshot, latency/timeout/refuse/dead act on the HTTP listener and rtsp_down/dea
 GB/T 28181: the camera holds a lab `DeviceAgent` sharing its faults (so the sip_* faults act
 on it). It starts at factory settings (access off, agent idle); a write to
 `/ISAPI/System/Network/SIP` or its SIPInfo that changes what the agent would use
-reconfigures the agent, the server routed as the lab's network routes it (netmap.translate).
+reconfigures the agent, in order (gb28181/writes.py), the server routed as the lab's network
+routes it.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import zlib
 from typing import Any
 
@@ -37,6 +36,7 @@ from provision.lab import netmap
 from provision.lab.digest import Challenge
 from provision.lab.faults import Faults
 from provision.lab.gb28181.agent import DeviceAgent
+from provision.lab.gb28181.writes import AgentWrites
 from provision.lab.http import HttpServer, Request, Response
 from provision.lab.http_digest import DigestRealm
 from provision.lab.isapi_resources import (
@@ -96,7 +96,7 @@ class IsapiCamera:
         )
         sip_port = netmap.lab_port(5060) if sip_port is None else sip_port
         self.agent = DeviceAgent(name, host, faults=faults, sip_port=sip_port)
-        self._reconfiguring: asyncio.Future[None] | None = None
+        self._sip_writes = AgentWrites(self.agent)
 
     def resolve_stream(self, target: str) -> StreamSource | None:
         """/Streaming/Channels/101 and 102 (any case) → what that channel's encoder sends now:
@@ -123,11 +123,7 @@ class IsapiCamera:
         await self.sync_faults()
 
     async def stop(self) -> None:
-        if self._reconfiguring is not None:
-            self._reconfiguring.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reconfiguring
-        await self.agent.stop()
+        await self._sip_writes.stop()
         await self._http.stop()
         await self._rtsp.stop()
 
@@ -171,21 +167,13 @@ class IsapiCamera:
             )
         after = agent_settings(self.settings.sip)
         if after != before:  # the camera answers, then re-registers with what it now holds
-            self._reconfiguring = asyncio.ensure_future(
-                self._reconfigure(_on_lab_network(after), self._reconfiguring)
-            )
+            self._sip_writes.written(after)
         return answer
 
-    async def _reconfigure(
-        self, settings: dict[str, Any] | None, previous: asyncio.Future[None] | None
-    ) -> None:
-        """One write's settings to the agent, after the previous write's (they queue in order:
-        unregistering from the old server may wait for its answer)."""
-        if previous is not None:
-            await asyncio.wait([previous])  # its failure was its own: not raised here
-            if not previous.cancelled():
-                previous.exception()
-        await self.agent.configure(settings)
+    async def sip_settled(self) -> None:
+        """Return once every SIP write so far has reached the agent (a lab hook for tests:
+        a point to synchronise on instead of a sleep)."""
+        await self._sip_writes.settled()
 
     def _resource(self, req: Request, user: str) -> Response:
         for route in ROUTES + SIP_ROUTES:
@@ -212,12 +200,3 @@ class IsapiCamera:
             if where.lower() == path.lower() and wanted.upper() in ("", method):
                 return True
         return False
-
-
-def _on_lab_network(settings: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The server as the lab's network reaches it (netmap.translate: the inventory's address
-    and port mapped while a lab runs, unchanged otherwise)."""
-    if settings is None:
-        return None
-    address, port = netmap.translate(settings["server_address"], int(settings["server_port"]))
-    return {**settings, "server_address": address, "server_port": port}

@@ -14,8 +14,9 @@ lab answers its real port and does not move the listener on a write). A setConfi
 bad key changes nothing here (atomic): the document does not say what a camera keeps of the
 good keys of a refused request, so the lab keeps none rather than guess.
 
-The tables hold what a DH-IPC-HFW2441S (4 MP) offers for these settings; other tables a real
-camera has (VideoColor, MotionDetect, ...) are not simulated and answer `Error`.
+The tables hold what a DH-IPC-HFW2441S (4 MP) offers for these settings, and its GB/T 28181
+access table VSP_GAYS (lab/dahua_gb28181.py); other tables a real camera has (VideoColor,
+MotionDetect, ...) are not simulated and answer `Error`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
+from provision.lab.dahua_gb28181 import access_problem, vsp_gays_tables
 from provision.protocols.dahua_cgi import TIME_ZONES
 
 Check = Callable[[str], bool]
@@ -90,6 +92,7 @@ def factory_tables(machine_name: str) -> dict[str, tuple[str, Check]]:
     for stream, defaults in (("MainFormat", {}), ("ExtraFormat", _SUB_DEFAULTS)):
         for name, (value, check) in _STREAM.items():
             tables[f"Encode[0].{stream}[0].{name}"] = (defaults.get(name, value), check)
+    tables.update(vsp_gays_tables())
     return tables
 
 
@@ -128,7 +131,7 @@ class ConfigTables:
             size = f"{merged[prefix + 'Width']}x{merged[prefix + 'Height']}"
             if size not in allowed:
                 return f"{stream} does not support {size}"
-        return None
+        return access_problem(merged)
 
     def write(self, changes: dict[str, str]) -> str | None:
         """Apply all of `changes`, or none of them and say why."""

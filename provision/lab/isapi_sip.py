@@ -102,11 +102,11 @@ def _take_server(state: IsapiState, server: etree._Element) -> None:
         sip,
         enabled=enabled,
         local_port=_port(server, "localPort", sip.local_port),
-        registrar=_text(gb, "registrar", sip.registrar),
+        registrar=_blankable(gb, "registrar", sip.registrar),
         registrar_port=_port(gb, "registrarPort", sip.registrar_port),
-        server_id=_text(gb, "serverId", sip.server_id),
-        server_domain=_text(gb, "serverDomain", sip.server_domain),
-        auth_id=_text(gb, "authID", sip.auth_id),
+        server_id=_blankable(gb, "serverId", sip.server_id),
+        server_domain=_blankable(gb, "serverDomain", sip.server_domain),
+        auth_id=_blankable(gb, "authID", sip.auth_id),
         password=_text(gb, "password", sip.password),  # absent: kept, as write-only fields are
         expires=_bounded(gb, "expires", sip.expires, 3600 * 24, 60),
         heartbeat_time=_bounded(gb, "heartbeatTime", sip.heartbeat_time, 255, 1),
@@ -165,6 +165,12 @@ def agent_settings(sip: SipAccess) -> dict[str, Any] | None:
         "heartbeat_s": sip.heartbeat_time,
         "heartbeat_max_missed": sip.heartbeat_count,
     }
+
+
+def _blankable(element: etree._Element, tag: str, current: str) -> str:
+    """A text field: absent keeps what the camera holds, present but empty blanks it."""
+    found = element.find(f"{{*}}{tag}")
+    return current if found is None else (found.text or "").strip()
 
 
 def _port(element: etree._Element, tag: str, current: int) -> int:

@@ -57,7 +57,7 @@ LISTENERS = {
     "switch": 1,  # SSH
     "alarm": 1,  # HTTP config API (its DC-09 link is an outgoing connection)
     "led_board": 1,  # HTTP
-    "video_platform": 3,  # ZLMediaKit API, MediaMTX API, RTSP
+    "video_platform": 3,  # ZLMediaKit API, MediaMTX API, RTSP; GB/T 28181: SIP UDP+TCP, API
     "alarm_center": 2,  # DC-09 receiver, event API
 }
 PRECINCT_LISTENERS = LISTENERS["video_platform"] + LISTENERS["alarm_center"]

@@ -19,7 +19,6 @@ from provision.inventory.model import Camera, Recorder, School, YamlPath
 from provision.templates.gb28181_settings import (
     PLATFORM_KIND,
     PROTOCOLS,
-    awaits_driver,
     registers,
     sip_server,
 )
@@ -82,13 +81,6 @@ def check(inv: Inventory) -> Iterator[Problem]:
             for gb_id, role, path in _device_ids(device):
                 for why in id_problems(gb_id, role, code):
                     yield doc.problem(path, f"GB/T 28181 ID {gb_id}: {why}", CODE)
-            if server is not None and awaits_driver(device):
-                msg = (
-                    f"{device.kind} {device.name} speaks {device.protocol}: provision does not "
-                    "write GB/T 28181 settings over it yet, so it will not register with the "
-                    "platform (configure it by hand, or use ISAPI)"
-                )
-                yield doc.problem(device.path, msg, "gb28181-protocol", warning=True)
             if server is None or not registers(device):
                 continue
             if device.gb28181_id is None:

@@ -3,8 +3,8 @@
 A forwarded camera (or an NVR with a GB/T 28181 ID) in a precinct whose platform is of kind
 `gb28181` registers with that platform's SIP server. These are the flat settings a vendor
 driver writes (Hikvision ISAPI `/ISAPI/System/Network/SIP/<id>/SIPInfo`, the fields of its SDK
-structure `NET_DVR_GBT28181_ACCESS_CFG`; Dahua's `configManager.cgi` `name=SIP` table), the
-same names `provision render` and plan print:
+structure `NET_DVR_GBT28181_ACCESS_CFG`; Dahua's `configManager.cgi` table `VSP_GAYS`, its
+SDK's `CFG_VSP_GAYS_INFO`), the same names `provision render` and plan print:
 
     gb28181.enabled              True
     gb28181.server_id            "21020200002000000001"   the platform's SIP server ID (200)
@@ -32,16 +32,12 @@ from typing import Any
 from provision.inventory.model import Camera, City, Recorder, School, SipServer
 
 PREFIX = "gb28181."
-# Vendor APIs that carry GB/T 28181 access settings. ONVIF has no such settings (its Device
-# and Media services know nothing of SIP registration), so an ONVIF camera cannot be told to
+# Vendor APIs that carry GB/T 28181 access settings, each written by its driver
+# (drivers/isapi_sip.py, drivers/dahua_sip.py). ONVIF has no such settings (its Device and
+# Media services know nothing of SIP registration), so an ONVIF camera cannot be told to
 # register: it has to be reached through its vendor API or an NVR in front of it.
 PROTOCOLS = ("isapi", "dahua")
-# The protocols whose drivers write these settings today. Dahua's API carries them too (its
-# configManager `SIP` table), but its driver does not write them yet: a Dahua camera does not
-# register, and validate warns about each one that the inventory forwards to such a platform.
-WRITTEN_OVER = ("isapi",)
 PLATFORM_KIND = "gb28181"
-_NOT_YET_WRITTEN = tuple(p for p in PROTOCOLS if p not in WRITTEN_OVER)
 
 
 def sip_server(city: City, school: School) -> SipServer | None:
@@ -53,18 +49,11 @@ def sip_server(city: City, school: School) -> SipServer | None:
 
 
 def registers(device: Camera | Recorder) -> bool:
-    """Whether the device is meant to register with a GB/T 28181 platform: a forwarded camera
-    whose driver writes the settings (not Dahua yet: see `awaits_driver`), or an NVR the
-    inventory gives an ID."""
+    """Whether the device is meant to register with a GB/T 28181 platform: a forwarded
+    camera, or an NVR the inventory gives an ID."""
     if isinstance(device, Camera):
-        return device.forward and device.protocol not in _NOT_YET_WRITTEN
+        return device.forward
     return device.gb28181_id is not None
-
-
-def awaits_driver(device: Camera | Recorder) -> bool:
-    """A forwarded camera whose protocol can carry the settings but whose driver does not
-    write them yet (Dahua): it will not register until it does."""
-    return isinstance(device, Camera) and device.forward and device.protocol in _NOT_YET_WRITTEN
 
 
 def gb28181_settings(city: City, school: School, device: Camera | Recorder) -> dict[str, Any]:

@@ -33,8 +33,10 @@ from provision.lab.platform import VideoPlatform as PlatformSim
 from provision.lab.rtsp_server import RtspServer
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "dalian"
-SCHOOLS = {"zlmediakit": "dl-zs-p007", "mediamtx": "dl-xg-m016"}
-NEIGHBOURS = {"zlmediakit": "dl-zs-h024", "mediamtx": "dl-xg-k003"}  # same precincts
+SCHOOLS = {"zlmediakit": "dl-zs-h024", "mediamtx": "dl-xg-m016"}
+# Other schools whose proxies may sit on the same platform (dl-zs-p007 was nanshajie's too
+# before its precinct became a GB/T 28181 one).
+NEIGHBOURS = {"zlmediakit": "dl-zs-p007", "mediamtx": "dl-xg-k003"}
 AUDITOR_PASSWORD = "SENTINEL-auditor-5b9d"
 CAMERA_PASSWORD = "SENTINEL-camera-admin-1f0c"  # ONVIF cameras are asked for their stream URI
 ZLM_SECRET = "SENTINEL-zlm-secret-77e1"
@@ -346,20 +348,20 @@ def test_a_wrong_platform_secret_is_a_device_error_without_secrets(
     with pytest.raises(DeviceError) as failure:
         driver(rig, "zlmediakit").read()
     assert str(failure.value) == (
-        "dl-zs-p007 streams on nanshajie zlmediakit: list proxies failed: "
+        "dl-zs-h024 streams on nanshajie zlmediakit: list proxies failed: "
         "authentication failed (code -100): check the platform secret"
     )
 
 
 def test_a_school_whose_id_extends_another_is_not_owned(running: Rig) -> None:
     rig = running
-    longer = dataclasses.replace(school_of(rig, "zlmediakit"), id="dl-zs-p007-annex")
+    longer = dataclasses.replace(school_of(rig, "zlmediakit"), id="dl-zs-h024-annex")
     city = dataclasses.replace(rig.city, schools=[*rig.city.schools, longer])
     streams = driver(rig, "zlmediakit", city=city)
-    assert streams.owns("proxy/dl-zs-p007-old-cam")
-    assert not streams.owns("proxy/dl-zs-p007-annex-gate-face")
-    assert not streams.owns("proxy/dl-zs-h024-gate-face")
-    assert not streams.owns("dl-zs-p007-old-cam")  # not a proxy setting at all
+    assert streams.owns("proxy/dl-zs-h024-old-cam")
+    assert not streams.owns("proxy/dl-zs-h024-annex-gate-face")
+    assert not streams.owns("proxy/dl-zs-p007-gate-face")
+    assert not streams.owns("dl-zs-h024-old-cam")  # not a proxy setting at all
 
 
 @KINDS

@@ -93,7 +93,7 @@ HAND = {
          "acl advanced 3000", "rule 200 permit ip", "quit",
          "interface GigabitEthernet1/0/2", "description printer-room", "quit"],
         {"config/interface GigabitEthernet1/0/1/description":
-             (None, "description uplink-to-precinct-nanshajie"),
+             (None, "description uplink-to-precinct-qingniwaqiao"),
          "config/acl advanced 3000/rule 200 permit ip": (True, None)},
         " description printer-room",
     ),

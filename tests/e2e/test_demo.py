@@ -1,4 +1,4 @@
-"""make demo's main job: the example city on the lab with three faults, end to end."""
+"""make demo's main job: the example city on the lab with four faults, end to end."""
 
 from __future__ import annotations
 
@@ -39,6 +39,13 @@ def test_demo_finds_exactly_the_faults_it_set(tmp_path: Path) -> None:
     assert ("dl-zs-p007", "reachability", "teach-sos") in failing
     # the feed the precinct cannot pull
     assert ("dl-xg-k003", "streams", "dl-xg-k003-gate-plaza-w") in failing
+    # the camera whose GB/T 28181 password differs: refused by the precinct's platform
+    assert ("dl-zs-p007", "gb28181", "gate-plaza-w") in failing
+    p007 = next(s for s in report["schools"] if s["school"] == "dl-zs-p007")
+    gb = next(c for c in p007["checks"] if c["check"] == "gb28181")
+    said = {f["subject"]: (f["verdict"], f["message"]) for f in gb["findings"]}
+    assert "the SIP password differs" in said["gate-plaza-w"][1]
+    assert {v for s, (v, _) in said.items() if s != "gate-plaza-w"} <= {"pass", "warn"}, said
     # and nothing else: without gate-face the plaza outside the gate is short of full cover
     # too, so the school misses its coverage target in the policy check
     expected_subjects = {
@@ -49,6 +56,7 @@ def test_demo_finds_exactly_the_faults_it_set(tmp_path: Path) -> None:
         "teach-sos",
         "dl-xg-k003-gate-plaza-w",
         "streams",
+        "gate-plaza-w",
     }
     assert {subject for _, _, subject in failing} <= expected_subjects, failing
     html = (out / "report.html").read_text(encoding="utf-8")

@@ -23,7 +23,7 @@ from typing import Any, TypeVar, cast
 import pytest
 import yaml
 from click.testing import CliRunner
-from labsupport import LabLoop
+from labsupport import LabLoop, wait_until
 
 from provision.cli.main import cli
 from provision.drivers.registry import is_managed
@@ -46,19 +46,62 @@ ALARM_THRESHOLD_S = 2.0  # --alarm-threshold: a lab 601 arrives in milliseconds
 SCENARIO_DEADLINE_S = 90.0  # four commands taking longer than this have hung
 
 
-def small_city(dest: Path) -> Path:
-    """A copy of the example city holding one school trimmed to its gate area."""
+# The GB/T 28181 variant: the school's precinct runs a WVP-style platform (its SIP server an ID
+# under Xigang's code) and the gate's ISAPI cameras register with it. A 2 s heartbeat with 3
+# missed before offline: a camera whose keepalives stop is offline within seconds, while one
+# keepalive a little late still passes (a warning only after 3 s).
+GB_PRECINCT = "renminguangchang"
+GB_SERVER_ID = "21020300002000000003"
+GB_IDS = {  # camera -> (device ID, its one channel): Xigang 210203, education 11, IPC 132
+    "gate-plaza-w": ("21020300111320903020", "21020300111310903021"),
+    "gate-plaza-e": ("21020300111320903030", "21020300111310903031"),
+}
+
+
+def small_city(dest: Path, gb28181: bool = False) -> Path:
+    """A copy of the example city holding one school trimmed to its gate area (with
+    `gb28181`, in the variant above: its precinct a GB/T 28181 one)."""
     (dest / "schools").mkdir(parents=True)
-    shutil.copy(EXAMPLE / "city.yaml", dest / "city.yaml")
+    city = yaml.safe_load((EXAMPLE / "city.yaml").read_text("utf-8"))
     school = yaml.safe_load((EXAMPLE / "schools" / f"{SCHOOL}.yaml").read_text("utf-8"))
     areas = [a for a in school["site"]["areas"] if a["id"] in KEEP_AREAS]
     school["site"]["areas"] = areas
     school["cameras"] = [c for c in school["cameras"] if c["area"] in KEEP_AREAS]
     for panel in school["alarms"]:  # their zones went with the teaching building
         panel["zone"] = areas[0]["zones"][0]["id"]
+    if gb28181:
+        _gb28181_variant(city, school)
+        text = yaml.safe_dump(city, allow_unicode=True, sort_keys=False)
+        (dest / "city.yaml").write_text(text, "utf-8")
+    else:
+        shutil.copy(EXAMPLE / "city.yaml", dest / "city.yaml")
     text = yaml.safe_dump(school, allow_unicode=True, sort_keys=False)
     (dest / "schools" / f"{SCHOOL}.yaml").write_text(text, "utf-8")
     return dest
+
+
+def _gb28181_variant(city: dict[str, Any], school: dict[str, Any]) -> None:
+    precinct = next(p for p in city["precincts"] if p["id"] == GB_PRECINCT)
+    host = precinct["video_platform"]["api"].split("//")[1].split(":")[0]
+    precinct["video_platform"] = {
+        "kind": "gb28181",
+        "api": f"http://{host}:18080",
+        "secret": "${PROVISION_WVP_PASSWORD}",
+        "sip": {
+            "server_id": GB_SERVER_ID,
+            "domain": GB_SERVER_ID[:10],
+            "host": host,
+            "password": "${PROVISION_GB28181_PASSWORD}",
+            "heartbeat_s": 2,
+            "heartbeat_max_missed": 3,
+        },
+    }
+    for camera in school["cameras"]:
+        if camera["name"] in GB_IDS:
+            camera["gb28181_id"], channel = GB_IDS[camera["name"]]
+            camera["gb28181_channels"] = [channel]
+        elif camera.get("forward"):
+            camera["forward"] = False  # ONVIF: cannot carry the SIP settings
 
 
 @dataclass(slots=True)
@@ -190,11 +233,14 @@ class FaultLab:
 
 
 def managed_hosts(root: Path) -> set[str]:
-    """The hosts plan and apply work on: the school's devices and its stream proxies."""
+    """The hosts plan and apply work on: the school's devices and its stream proxies (none
+    in a GB/T 28181 precinct: its cameras register themselves)."""
     city = load_inventory(root).city
     assert city is not None
     school = city.school(SCHOOL)
     names = {f"{SCHOOL}/{d.name}" for d in school.devices() if is_managed(d.kind, d.protocol)}
+    if city.precincts[school.precinct].video_platform.kind == "gb28181":
+        return names
     return names | {f"{SCHOOL}/streams"}
 
 
@@ -250,12 +296,39 @@ class Scenario:
     switch: SwitchConfig  # the switch's configuration when the lab stopped
 
 
+def platform_heard_every_camera(lab: FaultLab, offline: str | None = None) -> None:
+    """GB/T 28181 variant, before verify: the cameras register (or are refused) on their own
+    time after apply wrote them, and the platform then asks for their Catalog. Wait until it
+    has heard from each camera, its Catalog answered, and, when `offline` names a camera,
+    until that one is offline; verify then judges settled state. A deadline, not a sleep."""
+    platform = lab.lab.devices[f"precinct/{GB_PRECINCT}/video_platform"].sim
+    watched = {device: name == offline for name, (device, _) in GB_IDS.items()}
+
+    def heard() -> bool:
+        for device, want_offline in watched.items():
+            reg = platform.devices.get(device)
+            if reg is None:
+                if not platform.refusals.get(device):
+                    return False
+            elif reg.catalog_at is None or (want_offline and platform.online(reg)):
+                return False
+        return True
+
+    wait_until(lambda: lab.loop.call(heard), timeout=60, what="the platform's view to settle")
+
+
 def run_scenario(
-    root: Path, work: Path, lab_id: str, fault: dict[str, Any], switch: SwitchConfig | None
+    root: Path,
+    work: Path,
+    lab_id: str,
+    fault: dict[str, Any],
+    switch: SwitchConfig | None,
+    settle: Callable[[FaultLab], None] | None = None,
 ) -> Scenario:
     """plan and apply with the fault on, from factory settings (the switch from `switch` if
     given); then verify with the fault on, the school converged, so that only the fault can fail
-    a check (when apply failed under the fault, a clean apply without it converges first)."""
+    a check (when apply failed under the fault, a clean apply without it converges first).
+    `settle`, when given, waits for what the devices do on their own after apply."""
     lab = FaultLab(root, work)
     try:
         lab.start(switch)
@@ -268,6 +341,8 @@ def run_scenario(
                 problems = "\n".join(converge.messages()) or converge.stderr
                 raise AssertionError(f"the school did not converge without the fault:\n{problems}")
         lab.fault(lab_id, fault)  # again: an event fault (platform_restart) happens once per set
+        if settle is not None:
+            settle(lab)
         seen["verify"] = lab.verify()
         return Scenario(seen, lab.switch().config)
     finally:

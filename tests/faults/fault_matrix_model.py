@@ -23,6 +23,7 @@ class Fault:
     device: str  # a school device's name, or a lab id such as "precinct/<id>/alarm_center"
     value: Any
     means: str  # what it stands for in the field
+    gb28181: bool = False  # run in the school's GB/T 28181 variant (fault_matrix_lab.small_city)
 
     @property
     def lab_id(self) -> str:

@@ -21,10 +21,13 @@ from types import ModuleType
 
 import pytest
 from fault_matrix_lab import (
+    GB_IDS,
     SCENARIO_DEADLINE_S,
+    FaultLab,
     Observed,
     Scenario,
     managed_hosts,
+    platform_heard_every_camera,
     run_scenario,
     small_city,
     within,
@@ -37,6 +40,8 @@ CENTRE = "precinct/renminguangchang/alarm_center"
 PLATFORM = "precinct/renminguangchang/video_platform"
 NVR = "nvr-1"
 FAIL, UNREACHABLE, FAILED = "fail", "unreachable", "failed"
+GB_CAMERA = "gate-plaza-e"  # registers with the GB/T 28181 variant's platform; so does -w
+GB_DEVICE, GB_CHANNEL = GB_IDS[GB_CAMERA]
 
 MATRIX: tuple[Row, ...] = (
     Row(
@@ -161,6 +166,74 @@ MATRIX: tuple[Row, ...] = (
             says="the panel does not answer at 10.34.30.6: connection refused",
         ),
     ),
+    # GB/T 28181 (the school's variant with a GB/T 28181 precinct): apply writes the SIP
+    # settings whatever the agent then does; the platform's own view fails the gb28181 check.
+    Row(
+        Fault(
+            "sip_wrong_password",
+            GB_CAMERA,
+            True,
+            "the camera's GB/T 28181 password is not the platform's",
+            gb28181=True,
+        ),
+        plan=Expect(2),
+        apply=Expect(0),
+        verify=Expect(
+            2, {"gb28181": FAIL}, says=f"{GB_CAMERA}: 403 wrong password: the SIP password differs"
+        ),
+    ),
+    Row(
+        Fault(
+            "sip_wrong_server_id",
+            GB_CAMERA,
+            True,
+            "the camera registers to another SIP server ID",
+            gb28181=True,
+        ),
+        plan=Expect(2),
+        apply=Expect(0),
+        verify=Expect(
+            2,
+            {"gb28181": FAIL},
+            says=f"{GB_CAMERA}: 404 Not Found: the platform answers with server ID",
+        ),
+    ),
+    Row(
+        Fault(
+            "sip_keepalive_stop",
+            GB_CAMERA,
+            True,
+            "the camera registers, then sends no keepalive",
+            gb28181=True,
+        ),
+        plan=Expect(2),
+        apply=Expect(0),
+        verify=Expect(2, {"gb28181": FAIL}, says="but no keepalive for"),
+    ),
+    Row(
+        Fault(
+            "sip_invite_fail",
+            GB_CAMERA,
+            True,
+            "the camera refuses the platform's INVITE (488)",
+            gb28181=True,
+        ),
+        plan=Expect(2),
+        apply=Expect(0),
+        verify=Expect(2, {"gb28181": FAIL}, says=f"INVITE {GB_CHANNEL}"),
+    ),
+    Row(
+        Fault(
+            "sip_catalog_drop",
+            GB_CAMERA,
+            True,
+            "the camera's Catalog leaves out its last channel",
+            gb28181=True,
+        ),
+        plan=Expect(2),
+        apply=Expect(0),
+        verify=Expect(2, {"gb28181": FAIL}, says=f"Catalog lacks {GB_CHANNEL}"),
+    ),
     Row(
         Fault(
             "api_error",
@@ -267,8 +340,20 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def gb_city(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return small_city(tmp_path_factory.mktemp("fault-matrix-gb") / "city", gb28181=True)
+
+
+def _settle(fault: Fault) -> Callable[[FaultLab], None] | None:
+    if not fault.gb28181:
+        return None
+    offline = fault.device if fault.kind == "sip_keepalive_stop" else None
+    return lambda lab: platform_heard_every_camera(lab, offline)
+
+
+@pytest.fixture(scope="module")
 def scenario(
-    city: Path, tmp_path_factory: pytest.TempPathFactory
+    city: Path, gb_city: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Callable[[str], dict[str, Observed]]:
     """fault kind -> what plan, apply and verify did; each fault's lab runs once."""
     seen: dict[str, Scenario] = {}
@@ -278,42 +363,38 @@ def scenario(
             fault = ROWS[kind].fault
             switch = None if kind == FACTORY_SWITCH else run(FACTORY_SWITCH).switch
             work = tmp_path_factory.mktemp(kind)
+            root = gb_city if fault.gb28181 else city
             seen[kind] = within(
                 SCENARIO_DEADLINE_S,
                 f"the {kind} scenario",
-                lambda: run_scenario(city, work, fault.lab_id, {kind: fault.value}, switch),
+                lambda: run_scenario(
+                    root, work, fault.lab_id, {kind: fault.value}, switch, _settle(fault)
+                ),
             )
         return seen[kind]
 
     return lambda kind: run(kind).observed
 
 
-# The GB/T 28181 agent's faults join the matrix once apply writes SIP settings and the example
-# city has a gb28181 precinct; until then tests/verify/test_gb28181_check.py asserts each one.
-NOT_YET_IN_MATRIX = (
-    "sip_wrong_password",
-    "sip_wrong_server_id",
-    "sip_keepalive_stop",
-    "sip_invite_fail",
-    "sip_catalog_drop",
-)
-
-
 def test_every_fault_kind_has_one_row_in_the_labs_order() -> None:
-    kinds = [kind for kind in FAULT_KINDS if kind not in NOT_YET_IN_MATRIX]
-    assert [row.fault.kind for row in MATRIX] == kinds
+    assert [row.fault.kind for row in MATRIX] == list(FAULT_KINDS)
 
 
 @pytest.mark.parametrize(("kind", "command"), list(_cells()))
 def test_cell(
-    kind: str, command: str, scenario: Callable[[str], dict[str, Observed]], city: Path
+    kind: str,
+    command: str,
+    scenario: Callable[[str], dict[str, Observed]],
+    city: Path,
+    gb_city: Path,
 ) -> None:
     observed = scenario(kind)[command]
     # What holds in every cell, whatever the fault: no crash, a report, the journal kept.
     assert observed.exit_code != 3 and "Traceback" not in observed.stderr, observed.stderr
     assert observed.report, f"{command} printed no JSON report: {observed.stderr}"
     if command in ("plan", "apply"):
-        assert set(observed.statuses()) == managed_hosts(city), observed.statuses()
+        root = gb_city if ROWS[kind].fault.gb28181 else city
+        assert set(observed.statuses()) == managed_hosts(root), observed.statuses()
     if command == "apply":
         assert observed.new_runs == ["failed" if observed.exit_code else "ok"], observed.new_runs
         for device, status in observed.statuses().items():

@@ -2,11 +2,12 @@
 every secret the example city refers to (from the environment, and from a --secrets file),
 and every byte it prints, writes or logs scanned for them.
 
-One lab of one school (ZLMediaKit precinct, so the platform secret is used too) serves the
-story: lab up/status/fault/down, plan (saved) and apply in the text, JSON and Markdown
-formats, apply of the saved plan, with secrets from a file and with devices failing, history,
-rollback, verify with every report format; validate, render, schema and the demo (on a city
-of one other school, with a lab of its own) run meanwhile.
+One lab of one school (a GB/T 28181 precinct, so the platform's API password and the SIP
+password the cameras are given are used too) serves the story: lab up/status/fault/down,
+plan (saved) and apply in the text, JSON and Markdown formats, apply of the saved plan, with
+secrets from a file and with devices failing, history, rollback, verify with every report
+format; validate, render, schema and the demo (on a city of one other school, with a lab of
+its own) run meanwhile.
 Failures are where secrets leak (an error text that quotes a request), so the story ends
 with devices refusing credentials and the precinct platform refusing connections.
 
@@ -33,7 +34,7 @@ import pytest
 from provision.lab.state import read_state
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "dalian"
-SCHOOL = "dl-zs-p007"  # hp_comware switch, precinct nanshajie (ZLMediaKit, with a secret)
+SCHOOL = "dl-zs-p007"  # hp_comware switch, precinct qingniwaqiao (GB/T 28181, two secrets)
 DEMO_SCHOOL = "dl-xg-k003"  # another precinct's: no address in common with SCHOOL's lab
 SENTINELS = {
     "PROVISION_CAMERA_PASSWORD": "Zq7S3NT1NEL-camera-admin",
@@ -43,13 +44,15 @@ SENTINELS = {
     "PROVISION_ALARM_PASSWORD": "Zq7S3NT1NEL-alarm",
     "PROVISION_LED_PASSWORD": "Zq7S3NT1NEL-led",
     "PROVISION_ZLM_SECRET": "Zq7S3NT1NEL-zlm",
+    "PROVISION_WVP_PASSWORD": "Zq7S3NT1NEL-wvp",
+    "PROVISION_GB28181_PASSWORD": "Zq7S3NT1NEL-gb28181",
 }
 USERNAMES = ("admin", "operator", "auditor", "netops")  # for Basic auth headers in logs
 FAULTS = {  # credentials refused by each kind of device, and the platform unreachable
     f"{SCHOOL}/core": {"auth_failure": True},
     f"{SCHOOL}/gate-face": {"auth_failure": True},
     f"{SCHOOL}/gate-sos": {"auth_failure": True},
-    "precinct/nanshajie/video_platform": {"refuse": True},
+    "precinct/qingniwaqiao/video_platform": {"refuse": True},
 }
 # The CLI with the root logger at DEBUG into a file: what any library logs is captured too.
 WITH_LOGGING = (

@@ -205,5 +205,19 @@ def test_sipp_as_platform_takes_the_agents_register_and_keepalive(
             server.kill()
         lab.run(agent.stop())
         lab.close()
-    errors = list(tmp_path.glob("*_errors.log"))
-    assert not any(p.read_text().strip() for p in errors), [p.read_text() for p in errors]
+    errors = [line for p in tmp_path.glob("*_errors.log") for line in protocol_errors(p)]
+    assert not errors, errors
+
+
+def protocol_errors(log: Path) -> list[str]:
+    """SIPp's error log without its own scheduling watchdog: "Overload warning: the minor
+    watchdog timer ... tripped" says SIPp itself waited for the CPU (a busy CI machine), not
+    that a peer misbehaved."""
+    lines = log.read_text(errors="replace").splitlines()
+    return [
+        line
+        for line in lines
+        if line.strip()
+        and "watchdog timer" not in line
+        and line.strip() != "The following events occurred:"
+    ]

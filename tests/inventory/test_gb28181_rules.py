@@ -117,14 +117,16 @@ def test_desired_settings_carry_the_password_as_its_reference(gb_root: Path) -> 
     assert gb28181_settings(inv.city, school, unforwarded) == {}
 
 
-def test_a_forwarded_dahua_camera_is_warned_that_it_will_not_register(gb_root: Path) -> None:
-    """Dahua's API carries GB/T 28181 access, but its driver does not write it yet."""
+def test_a_forwarded_dahua_camera_registers_like_a_hikvision_one(gb_root: Path) -> None:
+    """Dahua's API carries GB/T 28181 access (its VSP_GAYS table) and its driver writes it."""
 
     def dahua(school: dict[str, Any]) -> None:
         camera(school, "gate-face")["protocol"] = "dahua"
 
     edit_school(gb_root, SCHOOL, dahua)
-    found = [p for p in gb_problems(gb_root) if p.code == "gb28181-protocol"]
-    assert len(found) == 1 and not found[0].is_error
-    assert "does not write GB/T 28181 settings over it yet" in found[0].message
-    assert found[0].location.file.endswith(f"schools/{SCHOOL}.yaml") and found[0].location.line
+    assert gb_problems(gb_root) == []
+    inv = load_inventory(gb_root)
+    assert inv.city is not None
+    school = inv.city.school(SCHOOL)
+    gate = next(c for c in school.cameras if c.name == "gate-face")
+    assert gb28181_settings(inv.city, school, gate)["gb28181.device_id"] == IDS["gate-face"][0]

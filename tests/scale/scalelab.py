@@ -18,11 +18,12 @@ from provision.lab.process import start_lab, stop_lab
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "dalian"
 OBSTRUCTED = "dl-xg-k003/gate-face"  # coverage fails at this kindergarten's gate
-SLOW_PRECINCT = "nanshajie"  # its alarm centre is down: dl-zs-h024 and dl-zs-p007 wait
-FAULTS = f"""
-{OBSTRUCTED}: {{obstructed: true}}
-precinct/{SLOW_PRECINCT}/alarm_center: {{receiver_down: true}}
-"""
+# Zhongshan's precincts: their alarm centres are down, so dl-zs-h024 (nanshajie) and
+# dl-zs-p007 (qingniwaqiao) wait.
+SLOW_PRECINCTS = ("nanshajie", "qingniwaqiao")
+FAULTS = f"{OBSTRUCTED}: {{obstructed: true}}\n" + "".join(
+    f"precinct/{p}/alarm_center: {{receiver_down: true}}\n" for p in SLOW_PRECINCTS
+)
 
 
 @dataclass(frozen=True)

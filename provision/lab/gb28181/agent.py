@@ -19,6 +19,11 @@ challenge with another password; `sip_wrong_server_id` registers to another serv
 `sip_keepalive_stop` sends no keepalives; `sip_invite_fail` answers INVITE with 488;
 `sip_catalog_drop` leaves the last channel out of the Catalog; `dead`/`refuse` silence SIP;
 `latency_ms` delays every SIP message.
+
+Settings change as a whole: `configure` (and every start or stop) runs under one lock, halts
+the running loop before swapping in a complete, read-only settings mapping, and the loop works
+on the snapshot it was started with. A camera whose API is written while someone else also
+reconfigures its agent therefore never runs its loop on emptied or half-written settings.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ import itertools
 import re
 import secrets
 import time
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from provision.lab.faults import Faults
@@ -41,6 +48,8 @@ GB_VERSION = {"2016": "2.0", "2022": "3.0"}
 RETRY_S = 5.0
 REQUIRED = ("server_id", "domain", "server_address", "server_port", "device_id")
 SIP_TIMEOUT_S = 5.0
+Settings = Mapping[str, Any]
+_OFF: Settings = MappingProxyType({})
 
 
 class DeviceAgent:
@@ -57,7 +66,9 @@ class DeviceAgent:
         self.name, self.host, self.faults = name, host, faults
         self.charset, self.retry_s = charset, retry_s
         self.sip = SipEndpoint(host, sip_port, self._on_request)
-        self.settings: dict[str, Any] = {}
+        self.settings: Settings = _OFF
+        self._running: Settings = _OFF  # the snapshot the registration loop works on
+        self._lock = asyncio.Lock()
         self.server: Peer | None = None
         self.registered_at: float | None = None
         self.last_register: dict[str, Any] = {}
@@ -70,30 +81,34 @@ class DeviceAgent:
 
     # --- lifecycle ---------------------------------------------------------------------
 
-    async def configure(self, settings: dict[str, Any] | None) -> None:
+    async def configure(self, settings: Mapping[str, Any] | None) -> None:
         """Take new settings and restart; None (or enabled False) stops the agent. Settings
         lacking a required name are refused (ValueError) before anything changes."""
         lacking = [k for k in REQUIRED if settings and k not in settings]
         if lacking:
             raise ValueError(f"GB/T 28181 settings lack {', '.join(lacking)}")
-        await self._halt()
-        self.settings = dict(settings or {})
-        self.registered_at, self.last_register = None, {}
-        if self.settings and self.settings.get("enabled", True):
-            await self._begin()
+        new = MappingProxyType(dict(settings or {}))
+        async with self._lock:
+            await self._halt()
+            self.settings = new
+            self.registered_at, self.last_register = None, {}
+            if new and new.get("enabled", True):
+                await self._begin()
 
     async def start(self) -> None:
-        if self.settings and self.settings.get("enabled", True):
-            await self._begin()
+        async with self._lock:
+            if self._loop is None and self.settings and self.settings.get("enabled", True):
+                await self._begin()
 
     async def stop(self) -> None:
-        await self._halt()
+        async with self._lock:
+            await self._halt()
 
     async def sync_faults(self) -> None:
         self.sip.delay_s = self.faults.latency_ms / 1000
         down = self.faults.dead or self.faults.refuse
         if down and self._loop is not None:
-            await self._halt()
+            await self.stop()
         elif not down and self._loop is None:
             await self.start()
 
@@ -113,22 +128,29 @@ class DeviceAgent:
     async def _begin(self) -> None:
         if self.faults.dead or self.faults.refuse:
             return
+        # Only here, under the lock with no loop running, does the snapshot change: the loop
+        # and the answers to the platform's requests read this one complete mapping.
+        self._running = self.settings
         await self.sip.start(tcp=False)
         self._call_id = f"{secrets.token_hex(8)}@{self.host}"
         self.server = None  # the loop reaches it (over TCP: connects, again after a failure)
         self._loop = asyncio.ensure_future(self._run())
 
     async def _reach_server(self) -> Peer:
-        address, port = self.settings["server_address"], int(self.settings["server_port"])
-        if self.settings.get("transport", "UDP").upper() == "TCP":
+        address, port = self._running["server_address"], int(self._running["server_port"])
+        if self._running.get("transport", "UDP").upper() == "TCP":
             return await self.sip.connect(address, port)
         return Peer("UDP", address, port)
 
     async def _halt(self) -> None:
         if self._loop is not None:
-            self._loop.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._loop
+            # Cancel until it is done: a cancellation can be lost in an await that completes
+            # at the same moment (asyncio.wait_for on Python 3.11 returns the result instead).
+            while not self._loop.done():
+                self._loop.cancel()
+                await asyncio.wait([self._loop], timeout=1.0)
+            if not self._loop.cancelled():
+                self._loop.exception()  # a loop that died is replaced here, not re-raised
             self._loop = None
         if self.registered_at is not None and self.server is not None:
             # A device whose SIP settings change says goodbye first: REGISTER, Expires 0.
@@ -156,11 +178,11 @@ class DeviceAgent:
             if not registered:
                 await asyncio.sleep(self.retry_s)
                 continue
-            await self._keep_alive(float(self.settings.get("register_expiry_s", 3600)) / 2)
+            await self._keep_alive(float(self._running.get("register_expiry_s", 3600)) / 2)
 
     async def _keep_alive(self, until_s: float) -> None:
         """Keepalives every heartbeat until it is time to refresh the registration."""
-        heartbeat = float(self.settings.get("heartbeat_s", 60))
+        heartbeat = float(self._running.get("heartbeat_s", 60))
         refresh_at = time.monotonic() + until_s
         while (left := refresh_at - time.monotonic()) > 0:
             await asyncio.sleep(min(heartbeat, left))
@@ -177,7 +199,7 @@ class DeviceAgent:
 
     @property
     def device_id(self) -> str:
-        return str(self.settings["device_id"])
+        return str(self._running["device_id"])
 
     def _next_sn(self) -> int:
         self._sn += 1
@@ -186,7 +208,7 @@ class DeviceAgent:
     def _base(self, method: str, uri: str, *, call_id: str | None = None) -> sip.SipMessage:
         self._cseq += 1
         assert self.server is not None
-        domain, me = self.settings["domain"], self.device_id
+        domain, me = self._running["domain"], self.device_id
         msg = sip.SipMessage(f"{method} {uri} SIP/2.0")
         port = self.sip.local_tcp_port if self.server.transport == "TCP" else self.sip.port
         branch = f"rport;branch={sip.new_branch()}"
@@ -202,18 +224,18 @@ class DeviceAgent:
         return msg
 
     def _register_message(self, expires: int | None = None) -> sip.SipMessage:
-        server_id = str(self.settings["server_id"])
+        server_id = str(self._running["server_id"])
         if self.faults.sip_wrong_server_id:  # another platform's ID: same area, other serial
             server_id = server_id[:-1] + str((int(server_id[-1]) + 1) % 10)
-        uri = f"sip:{server_id}@{self.settings['domain']}"
+        uri = f"sip:{server_id}@{self._running['domain']}"
         msg = self._base("REGISTER", uri, call_id=self._call_id)
         msg.headers += [
             ("Contact", f"<sip:{self.device_id}@{self.host}:{self.sip.port}>"),
             (
                 "Expires",
-                str(self.settings.get("register_expiry_s", 3600) if expires is None else expires),
+                str(self._running.get("register_expiry_s", 3600) if expires is None else expires),
             ),
-            ("X-GB-Ver", GB_VERSION.get(str(self.settings.get("edition", "2016")), "2.0")),
+            ("X-GB-Ver", GB_VERSION.get(str(self._running.get("edition", "2016")), "2.0")),
         ]
         return msg
 
@@ -223,7 +245,7 @@ class DeviceAgent:
         msg = self._register_message(expires)
         answer = await self.sip.request(msg, self.server, timeout)
         if answer.status == 401:
-            password = str(self.settings.get("password") or "")
+            password = str(self._running.get("password") or "")
             if self.faults.sip_wrong_password:
                 password += "-not-this-one"
             again = self._register_message(expires)
@@ -247,7 +269,7 @@ class DeviceAgent:
 
     async def _send_message(self, body: bytes) -> sip.SipMessage:
         assert self.server is not None
-        uri = f"sip:{self.settings['server_id']}@{self.settings['domain']}"
+        uri = f"sip:{self._running['server_id']}@{self._running['domain']}"
         msg = self._base("MESSAGE", uri)
         msg.headers.append(("Content-Type", manscdp.CONTENT_TYPE))
         msg.body = body
@@ -286,7 +308,7 @@ class DeviceAgent:
                 await self._send_message(body)
 
     def channels(self) -> list[manscdp.Channel]:
-        ids = list(self.settings.get("channels") or ())
+        ids = list(self._running.get("channels") or ())
         if self.faults.sip_catalog_drop and ids:
             ids = ids[:-1]
         return [
@@ -303,7 +325,7 @@ class DeviceAgent:
         if self.faults.sip_invite_fail:
             await self.sip.send(sip.response(msg, 488, "Not Acceptable Here"), peer)
             return
-        if not (address and port) or channel not in (self.settings.get("channels") or ()):
+        if not (address and port) or channel not in (self._running.get("channels") or ()):
             await self.sip.send(sip.response(msg, 404 if address else 400, "Not Found"), peer)
             return
         ssrc_text = ssrc.group(1) if ssrc else "0000000001"

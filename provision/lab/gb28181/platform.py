@@ -142,7 +142,8 @@ class Gb28181Platform:
             await self.sip.start()
 
     def endpoints(self) -> dict[str, int]:
-        return {"sip": self.sip.port, "wvp_api": self._http.port}
+        # SIP listens on UDP and TCP at one port: two sockets, as the lab's planner counts them.
+        return {"sip": self.sip.port, "sip_tcp": self.sip.port, "wvp_api": self._http.port}
 
     def state(self) -> dict[str, Any]:
         return {

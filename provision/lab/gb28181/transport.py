@@ -167,6 +167,10 @@ class SipEndpoint:
         self._waiting[key] = fut
         try:
             await self.send(msg, peer)
-            return await asyncio.wait_for(fut, timeout)
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation
+            # that arrives as the answer does, and a cancelled caller (an agent being
+            # reconfigured) would carry on as if nothing had happened.
+            async with asyncio.timeout(timeout):
+                return await fut
         finally:
             self._waiting.pop(key, None)

@@ -14,6 +14,7 @@ to another server ID or domain.
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,6 +29,7 @@ from provision.verify.model import FAIL, PASS, WARN, CheckResult, Finding
 
 PLAY_LIMIT_S = 15.0
 EDITION_OF_VERSION = {"2.0": "2016", "3.0": "2022"}
+_ERRNO = re.compile(r"\[Errno -?\d+\][^'\")]*")
 
 
 class PlatformError(ProvisionError):
@@ -116,8 +118,10 @@ def _play(wvp: Wvp, device_id: str, channel: str, info: dict[str, Any]) -> str |
     started = time.perf_counter()
     try:
         data = wvp.get(f"/api/play/start/{device_id}/{channel}", timeout=PLAY_LIMIT_S)
-    except (PlatformError, requests.Timeout) as exc:
+    except PlatformError as exc:
         return f"INVITE {channel}: {exc}"
+    except requests.Timeout:
+        return f"INVITE {channel}: no answer within {PLAY_LIMIT_S:.0f} s"
     finally:
         info["play_seconds"] = round(time.perf_counter() - started, 3)
     media = (data or {}).get("mediaInfo") or {}
@@ -170,12 +174,20 @@ def check(ctx: CheckContext) -> CheckResult:
             findings = [_one(wvp, server, c) for c in cameras]
         except (requests.RequestException, PlatformError, ValueError) as exc:
             api = ctx.city.precincts[ctx.school.precinct].video_platform.api
-            why = f"the platform API at {api} does not answer as WVP-PRO: {exc}"
+            problem = _wire_problem(exc) if isinstance(exc, requests.RequestException) else exc
+            why = f"the platform API at {api} does not answer as WVP-PRO: {problem}"
             findings = [Finding(c.name, FAIL, why) for c in cameras]
     good = sum(f.verdict != FAIL for f in findings)
     evidence = {"gb28181": {f.subject: f.data for f in findings}}
     summary = f"{good}/{len(cameras)} cameras registered, alive, catalogued and playing"
     return CheckResult.of("gb28181", findings, summary, evidence)
+
+
+def _wire_problem(exc: requests.RequestException) -> str:
+    """What failed on the wire (e.g. "[Errno 111] Connection refused"), never the URL:
+    WVP's login carries the password's MD5, which is its credential, in the query."""
+    found = _ERRNO.search(str(exc))
+    return found.group(0).strip() if found else type(exc).__name__
 
 
 CHECK = Check("gb28181", check)
