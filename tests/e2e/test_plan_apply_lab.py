@@ -109,7 +109,7 @@ def test_plan_apply_converge_and_are_idempotent(lab: Env) -> None:
     code, plan = _plan(lab, "--out", str(lab.tmp / "plan.json"))
     assert code == 2
     kinds = {d["kind"] for d in plan["devices"] if d["changes"]}
-    assert kinds == {"camera", "switch", "alarm", "led_board", "streams"}
+    assert kinds == {"camera", "switch", "alarm", "led_board", "streams", "recorder"}
     text = lab.run("apply", "-i", str(EXAMPLE), "--school", SCHOOL, "--lab", "--yes").stdout
     assert "Summary:" in text and "failed" not in text.split("Summary:")[1]
     code, again = _plan(lab)
