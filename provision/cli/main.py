@@ -28,6 +28,7 @@ from provision.cli import (
     verify,
 )
 from provision.cli.group import ProvisionGroup
+from provision.cli.language import lang_option
 
 EPILOG = """\b
 Examples:
@@ -41,6 +42,7 @@ Examples:
     cls=ProvisionGroup, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EPILOG
 )
 @click.version_option(__version__, prog_name="provision")
+@lang_option
 def cli() -> None:
     """Provision and audit school security systems as code.
 

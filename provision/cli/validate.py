@@ -7,6 +7,7 @@ import click
 from provision.cli.errors import FAILED, OK
 from provision.cli.options import inventory_option
 from provision.diagnostics import problems_to_json, problems_to_text
+from provision.i18n import _, ngettext
 from provision.validate import validate
 
 
@@ -43,6 +44,11 @@ def command(inventory: str, fmt: str, strict: bool) -> int:
     else:
         if result.problems:
             click.echo(problems_to_text(result.problems))
-        verdict = "valid" if result.ok(strict) else "INVALID"
-        click.echo(f"{inventory}: {schools} school(s) checked: {verdict}", err=True)
+        verdict = _("valid") if result.ok(strict) else _("INVALID")
+        line = ngettext(
+            "{inventory}: {n} school checked: {verdict}",
+            "{inventory}: {n} schools checked: {verdict}",
+            schools,
+        )
+        click.echo(line.format(inventory=inventory, n=schools, verdict=verdict), err=True)
     return OK if result.ok(strict) else FAILED

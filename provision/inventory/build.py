@@ -127,6 +127,7 @@ def build_city(doc: SourceDoc, root: str) -> m.City:
             )
             for name, spec in (raw.get("camera_models") or {}).items()
         },
+        locale=raw.get("locale", ""),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from provision.diagnostics import Problem
+from provision.i18n import _
 from provision.inventory.loader import Inventory
 from provision.inventory.model import Recorder
 from provision.sizing import UPLINK_HEADROOM, forwarded_mbps, retention_days
@@ -19,17 +20,23 @@ def check(inv: Inventory) -> Iterator[Problem]:
         need = forwarded_mbps(school.cameras)
         if need > uplink.bandwidth_mbps:
             count = sum(c.forward for c in school.cameras)
-            msg = (
-                f"{count} forwarded feed(s) need {need:.1f} Mbit/s with "
-                f"{UPLINK_HEADROOM - 1:.0%} headroom, above the uplink's "
-                f"{uplink.bandwidth_mbps:g} Mbit/s"
+            msg = _(
+                "{count} forwarded feed(s) need {need:.1f} Mbit/s with {headroom:.0%} "
+                "headroom, above the uplink's {bandwidth_mbps:g} Mbit/s"
+            ).format(
+                count=count,
+                need=need,
+                headroom=UPLINK_HEADROOM - 1,
+                bandwidth_mbps=uplink.bandwidth_mbps,
             )
             yield doc.problem(("network", "uplink", "bandwidth_mbps"), msg, "uplink-bandwidth")
         tier = inv.city.tiers.get(school.tier)
         if tier is None or not school.cameras:
             continue
         if not school.recorders:
-            msg = f"{len(school.cameras)} camera(s) but no recorder to keep their video"
+            msg = _("{n_cameras} camera(s) but no recorder to keep their video").format(
+                n_cameras=len(school.cameras)
+            )
             yield doc.problem(("cameras",), msg, "no-recorder")
             continue
         # Cameras naming a recorder are checked against it; the rest share all recorders.
@@ -46,10 +53,21 @@ def check(inv: Inventory) -> Iterator[Problem]:
                 continue
             if recorder is None and len(school.recorders) == 1:
                 recorder = school.recorders[0]
-            which = f"recorder {recorder.name!r} holds" if recorder else "the recorders hold"
-            msg = (
-                f"{which} {days:.1f} days at {kbps / 1000:.1f} Mbit/s "
-                f"({capacity:g} TB); the {school.tier} standard asks for {tier.retention_days}"
+            which = (
+                _("recorder {name!r} holds").format(name=recorder.name)
+                if recorder
+                else _("the recorders hold")
+            )
+            msg = _(
+                "{which} {days:.1f} days at {mbps:.1f} Mbit/s ({capacity:g} TB); the "
+                "{tier} standard asks for {retention_days}"
+            ).format(
+                which=which,
+                days=days,
+                mbps=kbps / 1000,
+                capacity=capacity,
+                tier=school.tier,
+                retention_days=tier.retention_days,
             )
             path = (*recorder.path, "disks_tb") if recorder else ("recorders",)
             yield doc.problem(path, msg, "retention")

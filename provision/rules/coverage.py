@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from provision.coverage import polygon_problem
 from provision.coverage.school import meets, school_coverage
 from provision.diagnostics import Problem
+from provision.i18n import _
 from provision.inventory.loader import Inventory
 
 
@@ -29,12 +30,19 @@ def check(inv: Inventory) -> Iterator[Problem]:
             if meets(cov.ratio, target):
                 continue
             spots = "; ".join(
-                f"{s.area_m2:.1f} m² at ({s.centroid[0]:.1f}, {s.centroid[1]:.1f})"
+                _("{area:.1f} m² at ({x:.1f}, {y:.1f})").format(
+                    area=s.area_m2, x=s.centroid[0], y=s.centroid[1]
+                )
                 for s in cov.blind_spots[:3]
             )
-            msg = (
-                f"{zone.importance} zone covered {cov.ratio:.1%} at {zone.dori} level; the "
-                f"{school.tier} standard asks for {target:.0%}"
-                + (f"; blind spots: {spots}" if spots else "")
-            )
+            msg = _(
+                "{importance} zone covered {ratio:.1%} at {dori} level; the {tier} "
+                "standard asks for {target:.0%}"
+            ).format(
+                importance=zone.importance,
+                ratio=cov.ratio,
+                dori=zone.dori,
+                tier=school.tier,
+                target=target,
+            ) + (_("; blind spots: {spots}").format(spots=spots) if spots else "")
             yield doc.problem((*zone.path, "polygon"), msg, "coverage")

@@ -24,6 +24,7 @@ from typing import Any
 
 from provision.drivers.connect import Connector
 from provision.errors import InventoryError, ProvisionError
+from provision.i18n import _
 from provision.inventory.loader import CITY_FILE, school_files
 from provision.inventory.model import City, School
 from provision.inventory.selectors import Selection
@@ -93,16 +94,21 @@ def audit_on_worker(job: WorkerJob, school_id: str, digest: str) -> dict[str, An
     root, machine = Path(job.inventory), os.uname().nodename
     if not (root / CITY_FILE).is_file():
         raise InventoryError(
-            f"worker {machine} has no inventory at {root}: copy it there or give its path "
-            "with --worker-inventory"
+            _(
+                "worker {machine} has no inventory at {root}: copy it there or give its"
+                " path with --worker-inventory"
+            ).format(machine=machine, root=root)
         )
     if school_digests(root, {school_id}).get(school_id) != digest:
         raise InventoryError(
-            f"worker {machine}: its copy of {root} differs from the client's for "
-            f"{school_id} (city.yaml or schools/{school_id}.yaml): sync it and resume"
+            _(
+                "worker {machine}: its copy of {root} differs from the client's for "
+                "{school_id} (city.yaml or schools/{school_id}.yaml): sync it and "
+                "resume"
+            ).format(machine=machine, root=root, school_id=school_id)
         )
     city, schools = load_valid(root, Selection(schools=(school_id,)))
-    _, per_school = split_workers(job.workers, _worker_threads())
+    _threads, per_school = split_workers(job.workers, _worker_threads())
     return audit_school(job.audit_job(city, per_school), schools[0]).to_dict()
 
 
@@ -129,7 +135,11 @@ def dask_client(address: str) -> Iterator[Any]:
     try:
         client = Client(address, timeout="15s")
     except (OSError, TimeoutError) as exc:
-        raise ProvisionError(f"cannot reach the Dask scheduler at {address}: {exc}") from exc
+        raise ProvisionError(
+            _("cannot reach the Dask scheduler at {address}: {exc}").format(
+                address=address, exc=exc
+            )
+        ) from exc
     with client:
         yield client
 

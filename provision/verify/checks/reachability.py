@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from provision.i18n import _
 from provision.verify.contract import Check, CheckContext
 from provision.verify.model import FAIL, PASS, CheckResult, Finding
+
+
+def _answers(kind: str, what: str) -> str:
+    if what:
+        return _("{kind} answers: {what}").format(kind=kind, what=what)
+    return _("{kind} answers").format(kind=kind)
 
 
 def check(ctx: CheckContext) -> CheckResult:
@@ -13,13 +20,19 @@ def check(ctx: CheckContext) -> CheckResult:
         if state.reachable:
             ident = state.identity
             what = " ".join(str(ident[k]) for k in ("model", "serial", "firmware") if ident.get(k))
-            findings.append(
-                Finding(name, PASS, f"{state.kind} answers" + (f": {what}" if what else ""), ident)
-            )
+            findings.append(Finding(name, PASS, _answers(state.kind, what), ident))
         else:
-            findings.append(Finding(name, FAIL, f"{state.kind} does not answer: {state.error}"))
+            findings.append(
+                Finding(
+                    name,
+                    FAIL,
+                    _("{kind} does not answer: {error}").format(kind=state.kind, error=state.error),
+                )
+            )
     down = sum(not s.reachable for s in states.values())
-    summary = f"{len(states) - down}/{len(states)} devices answer"
+    summary = _("{answering}/{total} devices answer").format(
+        answering=len(states) - down, total=len(states)
+    )
     evidence = {
         "devices": {
             n: {"kind": s.kind, "reachable": s.reachable, "error": s.error, "identity": s.identity}
