@@ -66,19 +66,19 @@ def to_markdown(report: RunReport) -> str:
         "",
         f"**{summary_line(report)}**",
         "",
-        f"| {_('status')} | {_('devices')} |",
+        "| " + _("status") + " | " + _("devices") + " |",
         "| --- | ---: |",
     ]
     out += [f"| {labels.status(status)} | {n} |" for status, n in sorted(counts.items())]
     problems = report.failed
     if problems:
-        out += ["", f"#### {_('Problems')}", ""]
+        out += ["", "#### " + _("Problems"), ""]
         out += [
             f"- `{o.device}` ({o.kind}) **{labels.status(o.status)}**: {o.error}" for o in problems
         ]
     changed = report.changed
     if changed:
-        out += ["", f"#### {_('Changes')}", ""]
+        out += ["", "#### " + _("Changes"), ""]
         for o in changed:
             out += [
                 _(

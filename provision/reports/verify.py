@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from xml.etree import ElementTree as ET
 
-from provision.i18n import _, ljust, ngettext
+from provision.i18n import _, display_width, ljust, ngettext
 from provision.reports import labels
 from provision.verify.model import ERROR, FAIL, ORDER, PASS, WARN, CityReport
 
@@ -40,10 +40,9 @@ def _headline(report: CityReport) -> str:
 def to_text(report: CityReport) -> str:
     checks = list(report.checks)
     width = max([len(s.school) for s in report.schools] + [6])
-    head = f"{ljust(_('school'), width)}  {ljust(_('tier'), CELL)} " + " ".join(
-        ljust(labels.check(c)[:CELL], CELL) for c in checks
-    )
-    lines = [_headline(report), "", head, "-" * len(head)]
+    columns = [ljust(labels.check(c)[:CELL], CELL) for c in checks]
+    head = ljust(_("school"), width) + "  " + ljust(_("tier"), CELL) + " " + " ".join(columns)
+    lines = [_headline(report), "", head, "-" * display_width(head)]
     for school in sorted(report.schools, key=lambda s: (-ORDER[s.verdict], s.school)):
         cells = []
         for name in checks:
@@ -127,7 +126,7 @@ def to_markdown(report: CityReport) -> str:
         "",
         pass_line,
         "",
-        f"| {_('school')} | {_('tier')} | " + " | ".join(map(labels.check, checks)) + " |",
+        "| " + " | ".join([_("school"), _("tier"), *map(labels.check, checks)]) + " |",
         "| --- | --- | " + " | ".join("---" for _check in checks) + " |",
     ]
     for school in sorted(report.schools, key=lambda s: (-ORDER[s.verdict], s.school)):
@@ -139,7 +138,7 @@ def to_markdown(report: CityReport) -> str:
         )
     failing = [(s, c) for s in report.schools for c in s.checks if c.verdict in (FAIL, ERROR)]
     if failing:
-        out += ["", f"#### {_('Failures')}", ""]
+        out += ["", "#### " + _("Failures"), ""]
         for school, check in failing:
             out.append(f"- **{school.school}** {labels.check(check.check)}: {check.summary}")
             out += [f"  - `{f.subject}`: {f.message}" for f in check.failures[:10]]
