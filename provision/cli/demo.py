@@ -26,11 +26,10 @@ from provision.i18n import _
 from provision.inventory.selectors import Selection
 from provision.lab.connector import LabConnector
 from provision.lab.process import start_lab, stop_lab
-from provision.reports import labels
 from provision.reports.runs import summary_line
 from provision.reports.verify import to_text
 from provision.validate import validate
-from provision.verify import verify
+from provision.verify import labels, verify
 from provision.verify.model import CityReport
 
 DEMO_FAULTS = {

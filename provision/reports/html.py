@@ -22,8 +22,8 @@ from markupsafe import Markup
 from provision import i18n
 from provision.i18n import _
 from provision.inventory.model import TIERS, City, School
-from provision.reports import labels
 from provision.reports.html_svg import Coverage, area_map, as_dict, as_float, legend
+from provision.verify import labels
 from provision.verify.checks.coverage import CAMERA_STATES
 from provision.verify.model import (
     ERROR,

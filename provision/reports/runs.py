@@ -8,7 +8,7 @@ from provision.engine.outcome import Status
 from provision.engine.planfile import report_to_dict
 from provision.engine.runs import RunReport
 from provision.i18n import _
-from provision.reports import labels
+from provision.verify import labels
 
 MARK = {
     Status.PLANNED: "~",

@@ -11,7 +11,7 @@ import json
 from xml.etree import ElementTree as ET
 
 from provision.i18n import _, display_width, ljust, ngettext
-from provision.reports import labels
+from provision.verify import labels
 from provision.verify.model import ERROR, FAIL, ORDER, PASS, WARN, CityReport
 
 CELL = 12

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from provision.diagnostics import Problem
 from provision.i18n import _
+from provision.inventory import words
 from provision.inventory.loader import Inventory
 from provision.inventory.model import Recorder
 from provision.sizing import UPLINK_HEADROOM, forwarded_mbps, retention_days
@@ -66,7 +67,7 @@ def check(inv: Inventory) -> Iterator[Problem]:
                 days=days,
                 mbps=kbps / 1000,
                 capacity=capacity,
-                tier=school.tier,
+                tier=words.tier(school.tier),
                 retention_days=tier.retention_days,
             )
             path = (*recorder.path, "disks_tb") if recorder else ("recorders",)

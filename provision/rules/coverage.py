@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from provision.coverage import polygon_problem
+from provision.coverage import polygon_problem, words
 from provision.coverage.school import meets, school_coverage
 from provision.diagnostics import Problem
 from provision.i18n import _
+from provision.inventory import words as inventory_words
 from provision.inventory.loader import Inventory
 
 
@@ -39,10 +40,10 @@ def check(inv: Inventory) -> Iterator[Problem]:
                 "{importance} zone covered {ratio:.1%} at {dori} level; the {tier} "
                 "standard asks for {target:.0%}"
             ).format(
-                importance=zone.importance,
+                importance=words.importance(zone.importance),
                 ratio=cov.ratio,
-                dori=zone.dori,
-                tier=school.tier,
+                dori=words.dori(zone.dori),
+                tier=inventory_words.tier(school.tier),
                 target=target,
             ) + (_("; blind spots: {spots}").format(spots=spots) if spots else "")
             yield doc.problem((*zone.path, "polygon"), msg, "coverage")

@@ -13,6 +13,7 @@ from typing import Any
 from provision.diagnostics import Problem
 from provision.drivers.registry import UNMANAGED, describe_installed, is_installed
 from provision.i18n import _
+from provision.inventory import words
 from provision.inventory.loader import Inventory
 from provision.inventory.model import Device, YamlPath
 
@@ -40,7 +41,7 @@ def check(inv: Inventory) -> Iterator[Problem]:
                 continue
             if _set_on_device(doc.data, device.path):
                 msg = _("no driver for {kind} {name!r} over {protocol!r}").format(
-                    kind=device.kind, name=device.name, protocol=device.protocol
+                    kind=words.kind(device.kind), name=device.name, protocol=device.protocol
                 )
                 yield doc.problem(
                     (*device.path, "protocol"),

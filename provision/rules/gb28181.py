@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from provision import standards as std
 from provision.diagnostics import Problem
 from provision.i18n import _
+from provision.inventory import words
 from provision.inventory.loader import Inventory
 from provision.inventory.model import Camera, Recorder, School, YamlPath
 from provision.templates.gb28181_settings import (
@@ -95,18 +96,18 @@ def check(inv: Inventory) -> Iterator[Problem]:
                     "{kind} {name} speaks {protocol}: provision does not write GB/T 28181 "
                     "settings over it yet, so it will not register with the platform "
                     "(configure it by hand, or use ISAPI)"
-                ).format(kind=device.kind, name=device.name, protocol=device.protocol)
+                ).format(kind=words.kind(device.kind), name=device.name, protocol=device.protocol)
                 yield doc.problem(device.path, msg, "gb28181-protocol", warning=True)
             if server is None or not registers(device):
                 continue
             if device.gb28181_id is None:
                 msg = _(
                     "{kind} {name} is forwarded to a GB/T 28181 platform but has no gb28181_id"
-                ).format(kind=device.kind, name=device.name)
+                ).format(kind=words.kind(device.kind), name=device.name)
                 yield doc.problem(device.path, msg, CODE)
             elif not device.gb28181_channels:
                 msg = _("{kind} {name} declares no gb28181_channels for the Catalog").format(
-                    kind=device.kind, name=device.name
+                    kind=words.kind(device.kind), name=device.name
                 )
                 yield doc.problem((*device.path, "gb28181_id"), msg, CODE)
             if device.protocol not in PROTOCOLS:
@@ -114,7 +115,7 @@ def check(inv: Inventory) -> Iterator[Problem]:
                     "{kind} {name} speaks {protocol}, which cannot carry GB/T 28181 "
                     "settings (only {listed} can)"
                 ).format(
-                    kind=device.kind,
+                    kind=words.kind(device.kind),
                     name=device.name,
                     protocol=device.protocol,
                     listed=", ".join(PROTOCOLS),

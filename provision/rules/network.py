@@ -20,6 +20,7 @@ from itertools import combinations
 
 from provision.diagnostics import Problem
 from provision.i18n import _
+from provision.inventory import words
 from provision.inventory.loader import Inventory
 from provision.inventory.model import Device, School
 from provision.rules.origin import origin
@@ -80,7 +81,7 @@ def _address(doc: SourceDoc, device: Device, subnets: dict[str, Network]) -> Ite
     address = ipaddress.ip_address(device.host)
     if reason := _unusable(address):
         msg = _("{kind} address {address} is {reason}; no device can be reached there").format(
-            kind=device.kind, address=address, reason=reason
+            kind=words.kind(device.kind), address=address, reason=reason
         )
         yield doc.problem(where, msg, "unusable-address")
         return
@@ -88,7 +89,7 @@ def _address(doc: SourceDoc, device: Device, subnets: dict[str, Network]) -> Ite
     if not home:
         listed = ", ".join(f"{role} {net}" for role, net in subnets.items())
         msg = _("{kind} address {address} is in none of the school's subnets ({listed})").format(
-            kind=device.kind, address=address, listed=listed
+            kind=words.kind(device.kind), address=address, listed=listed
         )
         yield doc.problem(where, msg, "outside-subnets")
         return
@@ -98,7 +99,7 @@ def _address(doc: SourceDoc, device: Device, subnets: dict[str, Network]) -> Ite
         which = "network" if address == net.network_address else "broadcast"
         msg = _(
             "{kind} address {address} is the {which} address of the {role} subnet {net}"
-        ).format(kind=device.kind, address=address, which=which, role=role, net=net)
+        ).format(kind=words.kind(device.kind), address=address, which=which, role=role, net=net)
         yield doc.problem(where, msg, "unusable-address")
     elif device.kind == "switch":
         if role != "management" or address != gateway:
@@ -113,11 +114,11 @@ def _address(doc: SourceDoc, device: Device, subnets: dict[str, Network]) -> Ite
             "{kind} address {address} is the {role} gateway, which the school's "
             "switch takes for its {role} VLAN interface; give the {kind} another "
             "address"
-        ).format(kind=device.kind, address=address, role=role)
+        ).format(kind=words.kind(device.kind), address=address, role=role)
         yield doc.problem(where, msg, "address-is-gateway")
     elif (wanted := SUBNET_OF_KIND.get(device.kind)) and wanted != role:
         msg = _("{kind} address {address} is outside the {wanted} subnet {subnets}").format(
-            kind=device.kind, address=address, wanted=wanted, subnets=subnets[wanted]
+            kind=words.kind(device.kind), address=address, wanted=wanted, subnets=subnets[wanted]
         )
         yield doc.problem(where, msg, "wrong-subnet", warning=True)
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from shapely.geometry import Polygon
 
-from provision.coverage import footprint
+from provision.coverage import footprint, words
 from provision.coverage.school import camera_view, meets, school_coverage
 from provision.i18n import N_, _
 from provision.inventory.model import Camera, School
@@ -119,7 +119,9 @@ def check(ctx: CheckContext) -> CheckResult:
                     zone.id,
                     PASS,
                     _("{importance} zone covered {ratio:.1%} at {dori}").format(
-                        importance=zone.importance, ratio=eff.ratio, dori=zone.dori
+                        importance=words.importance(zone.importance),
+                        ratio=eff.ratio,
+                        dori=words.dori(zone.dori),
                     ),
                 )
             )
@@ -143,9 +145,9 @@ def check(ctx: CheckContext) -> CheckResult:
                     "{importance} zone covered {ratio:.1%} at {dori} (planned {ratio2:.1%},"
                     " target {target:.0%}): {where}"
                 ).format(
-                    importance=zone.importance,
+                    importance=words.importance(zone.importance),
                     ratio=eff.ratio,
-                    dori=zone.dori,
+                    dori=words.dori(zone.dori),
                     ratio2=plan.ratio,
                     target=target,
                     where=where,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from provision.i18n import _
 from provision.standards import MIN_PATROLS_PER_DAY, required_guards
+from provision.verify import labels
 from provision.verify.contract import Check, CheckContext
 from provision.verify.model import FAIL, PASS, WARN, CheckResult, Finding
 
@@ -21,7 +22,7 @@ def check(ctx: CheckContext) -> CheckResult:
                 "{n_alarms} one-button alarm(s); the {tier} standard asks for {one_button_alarms}"
             ).format(
                 n_alarms=len(school.alarms),
-                tier=school.tier,
+                tier=labels.tier(school.tier),
                 one_button_alarms=std.one_button_alarms,
             ),
         ),
@@ -70,7 +71,7 @@ def check(ctx: CheckContext) -> CheckResult:
                     name,
                     PASS if result.verdict == PASS else FAIL,
                     _("{check} check: {summary}").format(
-                        check=result.check, summary=result.summary
+                        check=labels.check(result.check), summary=result.summary
                     ),
                 )
             )

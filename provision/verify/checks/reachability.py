@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from provision.i18n import _
+from provision.inventory import words
 from provision.verify.contract import Check, CheckContext
 from provision.verify.model import FAIL, PASS, CheckResult, Finding
 
 
 def _answers(kind: str, what: str) -> str:
     if what:
-        return _("{kind} answers: {what}").format(kind=kind, what=what)
-    return _("{kind} answers").format(kind=kind)
+        return _("{kind} answers: {what}").format(kind=words.kind(kind), what=what)
+    return _("{kind} answers").format(kind=words.kind(kind))
 
 
 def check(ctx: CheckContext) -> CheckResult:
@@ -26,7 +27,9 @@ def check(ctx: CheckContext) -> CheckResult:
                 Finding(
                     name,
                     FAIL,
-                    _("{kind} does not answer: {error}").format(kind=state.kind, error=state.error),
+                    _("{kind} does not answer: {error}").format(
+                        kind=words.kind(state.kind), error=state.error
+                    ),
                 )
             )
     down = sum(not s.reachable for s in states.values())

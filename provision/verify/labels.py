@@ -8,6 +8,7 @@ on; a report for people shows these labels in the chosen language. A code withou
 from __future__ import annotations
 
 from provision.i18n import N_, _
+from provision.inventory import words
 
 CHECKS = {
     "reachability": N_("reachability"),
@@ -18,12 +19,6 @@ CHECKS = {
     "budgets": N_("budgets"),
     "policy": N_("policy"),
     "gb28181": N_("gb28181"),
-}
-TIERS = {
-    "high": N_("high"),
-    "middle": N_("middle"),
-    "primary": N_("primary"),
-    "kindergarten": N_("kindergarten"),
 }
 VERDICTS = {"pass": N_("pass"), "warn": N_("warn"), "fail": N_("fail"), "error": N_("error")}
 STATUSES = {
@@ -46,7 +41,7 @@ def check(name: str) -> str:
 
 
 def tier(name: str) -> str:
-    return _label(TIERS, name)
+    return words.tier(name)
 
 
 def verdict(name: str) -> str:
