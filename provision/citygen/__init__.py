@@ -112,6 +112,7 @@ def city_doc() -> dict[str, Any]:
         "city": "dalian",
         "name": "大连市",
         "admin_code": "210200",
+        "locale": "zh-CN",  # Dalian's police and integrators read Chinese
         "defaults": {
             "ntp": ["10.0.0.1"],
             "timezone": "Asia/Shanghai",
