@@ -22,6 +22,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from provision import i18n
 from provision.drivers.connect import Connector
 from provision.errors import InventoryError, ProvisionError
 from provision.i18n import _
@@ -50,6 +51,7 @@ class WorkerJob:
     connector: type[Connector]  # field or lab
     settings: dict[str, Any]  # the connector's fields but its environment (timeout, TLS...)
     workers: int  # device operations at once per worker process, split among its threads
+    language: str = i18n.ENGLISH  # the client's: findings are written in it on the worker
 
     @classmethod
     def of(cls, inventory: str, job: AuditJob) -> WorkerJob:
@@ -62,7 +64,15 @@ class WorkerJob:
         connector = job.connector
         settings = {f.name: getattr(connector, f.name) for f in fields(connector)}
         settings.pop("env", None)  # the secrets: each worker's own environment
-        return cls(inventory, job.checks, job.threshold, type(connector), settings, job.workers)
+        return cls(
+            inventory,
+            job.checks,
+            job.threshold,
+            type(connector),
+            settings,
+            job.workers,
+            i18n.current(),
+        )
 
     def audit_job(self, city: City, workers: int) -> AuditJob:
         """The audit this worker runs, `workers` device operations at once per school."""
@@ -91,6 +101,8 @@ def _worker_threads() -> int:
 
 def audit_on_worker(job: WorkerJob, school_id: str, digest: str) -> dict[str, Any]:
     """The task: verify one school on this worker and return its SchoolReport as a dict."""
+    # A worker process speaks the language of the run it works for (findings are text).
+    i18n.activate(job.language)
     root, machine = Path(job.inventory), os.uname().nodename
     if not (root / CITY_FILE).is_file():
         raise InventoryError(

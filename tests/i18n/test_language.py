@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from provision import i18n
 from provision.cli.main import cli
+from provision.inventory.loader import load_inventory
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "dalian"
 
@@ -146,3 +147,20 @@ def test_no_writable_cache_compiles_in_memory(
 )
 def test_language_names(name: str, expected: str) -> None:
     assert i18n.normalise(name) == expected
+
+
+def test_dask_workers_write_in_the_clients_language(tmp_path: Path) -> None:
+    from provision.errors import InventoryError
+    from provision.lab.connector import LabConnector
+    from provision.verify.dask_runner import WorkerJob, audit_on_worker
+    from provision.verify.school import AuditJob
+
+    city = load_inventory(EXAMPLE).city
+    with i18n.speaking("zh"):
+        job = WorkerJob.of(str(tmp_path / "nowhere"), AuditJob(city, LabConnector(), ()))
+    assert job.language == i18n.CHINESE
+    try:
+        with pytest.raises(InventoryError, match=r"工作节点 .* 的 .* 下没有清单"):
+            audit_on_worker(job, "dl-zs-h024", "digest")
+    finally:
+        i18n.activate(i18n.ENGLISH)  # a worker keeps the language of its run; this process not
