@@ -398,7 +398,8 @@ text-transform:uppercase;font-size:12px;letter-spacing:.04em}
 .v-pass{background:#dcf1dd;color:#1b5e20}.v-warn{background:#fff0bd;color:#6d5000}
 .v-fail{background:#f7cccc;color:#8a0000}.v-error{background:#4a2458;color:#fff}
 .v-none{background:#eee;color:#888}
-td.v-pass,td.v-warn,td.v-fail,td.v-error,td.v-none{text-align:center;font-weight:600}
+td.v-pass,td.v-warn,td.v-fail,td.v-error,td.v-none{text-align:center;font-weight:600;
+white-space:nowrap}
 td a{color:inherit}.s-ok{color:#1b5e20}.s-warn{color:#8a5a00;font-weight:600}
 .s-failed{color:#b00000;font-weight:700}.s-unknown{color:#777}
 .flex{display:flex;flex-wrap:wrap;gap:28px;align-items:flex-start}.grow{flex:1 1 480px}

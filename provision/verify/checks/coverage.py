@@ -173,7 +173,7 @@ def check(ctx: CheckContext) -> CheckResult:
             failing=failing, n_lost=len(lost)
         )
         if failing or lost
-        else "every critical and required zone meets its target"
+        else _("every critical and required zone meets its target")
     )
     evidence = {
         "targets": {"critical": tier.coverage.critical, "required": tier.coverage.required},

@@ -29,7 +29,7 @@ def check(ctx: CheckContext) -> CheckResult:
                 )
             )
         else:
-            findings.append(Finding(name, PASS, "as the inventory says"))
+            findings.append(Finding(name, PASS, _("as the inventory says")))
     drifted = sum(bool(s.changes) for s in states.values())
     evidence = {
         "devices": {

@@ -185,7 +185,7 @@ def check(ctx: CheckContext) -> CheckResult:
     server = sip_server(ctx.city, ctx.school)
     cameras = _registering(ctx.school) if server else []
     if server is None or not cameras:
-        return CheckResult.of("gb28181", [], "no camera forwarded over GB/T 28181")
+        return CheckResult.of("gb28181", [], _("no camera forwarded over GB/T 28181"))
     with requests.Session() as session:
         session.trust_env = False  # device traffic never goes through an environment proxy
         session.verify = ctx.connector.verify

@@ -335,15 +335,15 @@ def _panic_zone_problem(state: DeviceState | None) -> str | None:
         None,
         "24h",
     ):
-        faults.append("can be disarmed")
+        faults.append(_("can be disarmed"))
     if settings.get("panic_zone_latching") is False:
-        faults.append("does not latch")
+        faults.append(_("does not latch"))
     if not faults:
         return None
     return _(
         "the panic zone {listed}: {clause} requires an emergency "
         "alarm device to be non-disarmable (24 h) and latching"
-    ).format(listed=" and ".join(faults), clause=PANIC_ZONE_CLAUSE)
+    ).format(listed=_(" and ").join(faults), clause=PANIC_ZONE_CLAUSE)
 
 
 def _one(
@@ -416,7 +416,7 @@ def _tested(
         if (mismatch := _both_ends(panel, connector, session, event_id, info)) is not None:
             info["error"] = mismatch
             return Finding(panel.name, FAIL, mismatch, info), info
-        why = info["error"] or "the centre recorded no 601 from this account"
+        why = info["error"] or _("the centre recorded no 601 from this account")
         hint = _panel_says(panel, connector, session)
         info["error"] = _("no receipt within {threshold:g} s: {why}").format(
             threshold=threshold, why=why
@@ -463,8 +463,8 @@ def check(ctx: CheckContext) -> CheckResult:
     if not school.alarms:
         return CheckResult.of(
             "alarm",
-            [Finding("alarms", FAIL, "the school has no alarm panel")],
-            "no one-button alarm",
+            [Finding("alarms", FAIL, _("the school has no alarm panel"))],
+            _("no one-button alarm"),
             {"threshold_s": threshold, "panels": {}},
         )
     try:

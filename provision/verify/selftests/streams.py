@@ -142,7 +142,7 @@ def check(ctx: CheckContext) -> CheckResult:
     forwarded = [c for c in school.cameras if c.forward]
     if city.precincts[school.precinct].video_platform.kind == "gb28181":
         # The cameras register with the platform themselves: the gb28181 check proves it.
-        return CheckResult.of("streams", [], "forwarded over GB/T 28181: see the gb28181 check")
+        return CheckResult.of("streams", [], _("forwarded over GB/T 28181: see the gb28181 check"))
     # One keep-alive session per school to its precinct's platform API, not one per feed.
     with requests.Session() as session:
         session.trust_env = False  # device traffic never goes through an environment proxy
