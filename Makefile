@@ -44,8 +44,10 @@ bench: $(STAMP)
 # Messages: extract every _()/ngettext()/N_() string into the template, and merge it into each
 # language's catalog; then translate the new (empty) msgstr in provision/locale/*/LC_MESSAGES/
 # provision.po. tests/i18n fails while one is missing.
-POT := provision/locale/provision.pot
+# The template is a build product (build/, not committed): only the .po files are sources.
+POT := build/i18n/provision.pot
 i18n: $(STAMP)
+	mkdir -p $(dir $(POT))
 	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --no-wrap \
 		--project provision --version 0.1.0 -o $(POT) .
 	$(BIN)/pybabel update -i $(POT) -d provision/locale -D provision --no-fuzzy-matching \
