@@ -172,15 +172,6 @@ def format_date(day: date | datetime) -> str:
     return babel_date(day, format="long", locale="zh_CN" if _active == CHINESE else "en_GB")
 
 
-def format_number(value: float, decimals: int = 0) -> str:
-    """12,345.6 in either language (both group thousands with commas)."""
-    from babel.numbers import format_decimal
-
-    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-    locale = "zh_CN" if _active == CHINESE else "en_GB"
-    return format_decimal(value, format=pattern, locale=locale)
-
-
 def display_width(text: str) -> int:
     """Columns a terminal gives `text`: a CJK character takes two."""
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
