@@ -423,10 +423,11 @@ def test_renders_in_a_real_browser(city: City, tmp_path: Path, language: str) ->
         page = render_html(city_report(city), city)
     html, png = tmp_path / "report.html", tmp_path / "report.png"
     html.write_text(page, encoding="utf-8")
-    _chromium(chromium, tmp_path, f"--screenshot={png}", "--window-size=1400,3000", html.as_uri())
+    # 8000 px tall: every failing school shows its floor maps
+    _chromium(chromium, tmp_path, f"--screenshot={png}", "--window-size=1400,8000", html.as_uri())
     assert png.exists()
     image = Image.open(png).convert("RGB")
-    assert image.size == (1400, 3000)
+    assert image.size == (1400, 8000)
     assert len(image.getcolors(maxcolors=1 << 20) or ()) > 50
     red = sum(
         n
