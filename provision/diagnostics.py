@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
+from provision.i18n import N_, _
+
 PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+")
 MAX_MESSAGE = 500
 
@@ -26,6 +28,10 @@ MAX_MESSAGE = 500
 class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
+
+
+# The word the text form shows; JSON keeps the code (Severity's value).
+SEVERITY_LABELS = {Severity.ERROR: N_("error"), Severity.WARNING: N_("warning")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +69,8 @@ class Problem:
     def format(self) -> str:
         where = f" {printable(self.yaml_path, MAX_MESSAGE)}:" if self.yaml_path else ""
         message = printable(self.message, MAX_MESSAGE)
-        return f"{self.location}: {self.severity.value} [{self.code}]{where} {message}"
+        severity = _(SEVERITY_LABELS[self.severity])
+        return f"{self.location}: {severity} [{self.code}]{where} {message}"
 
 
 def printable(text: str, limit: int | None = None) -> str:
@@ -131,7 +138,9 @@ def problems_to_text(problems: list[Problem]) -> str:
     errors = sum(p.is_error for p in problems)
     warnings = len(problems) - errors
     lines = [p.format() for p in sorted(problems, key=sort_key)]
-    lines.append(f"{errors} error(s), {warnings} warning(s)")
+    lines.append(
+        _("{errors} error(s), {warnings} warning(s)").format(errors=errors, warnings=warnings)
+    )
     return "\n".join(lines)
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from provision.diagnostics import Problem, sort_key
 from provision.errors import InventoryError
+from provision.i18n import _
 from provision.inventory.loader import Inventory, load_inventory, school_files
 from provision.inventory.model import City, School
 from provision.inventory.selectors import Selection
@@ -106,7 +107,9 @@ def validate(
     if not names and only is None and inv.city is not None:
         # A city without schools checks nothing: "valid" would tell a pipeline all is well.
         where = Path(root) / "schools"
-        msg = f"no school files in {where}/ (each school is schools/<id>.yaml)"
+        msg = _("no school files in {where}/ (each school is schools/<id>.yaml)").format(
+            where=where
+        )
         problems.append(inv.city_doc.problem((), msg, "no-schools"))
     return ValidationResult(inv, _dedupe(problems))
 
@@ -117,7 +120,10 @@ def load_valid(root: str | Path, selection: Selection) -> tuple[City, list[Schoo
     result = validate(root, only=set(selection.schools) or None)
     if result.errors:
         raise InventoryError(
-            f"{root} has {len(result.errors)} error(s); no device was touched", result.errors
+            _("{root} has {n_errors} error(s); no device was touched").format(
+                root=root, n_errors=len(result.errors)
+            ),
+            result.errors,
         )
     city = result.inventory.city
     assert city is not None

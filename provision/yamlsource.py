@@ -25,6 +25,7 @@ import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 
 from provision.diagnostics import Location, Problem, Severity, format_path, quote
+from provision.i18n import _
 
 try:  # libyaml is ~10x faster; fall back to the pure-Python parser where it is absent
     from yaml import CSafeLoader as _Loader
@@ -194,7 +195,10 @@ class _Constructor(SafeConstructor):
         except (ArithmeticError, LookupError, TypeError, ValueError) as exc:  # `!!int ''`
             tag = node.tag.rpartition(":")[2]
             raise ConstructorError(
-                None, None, f"{quote(node.value)} is not a valid {tag}", node.start_mark
+                None,
+                None,
+                _("{value} is not a valid {tag}").format(value=quote(node.value), tag=tag),
+                node.start_mark,
             ) from exc
 
     def flatten_mapping(self, node: yaml.MappingNode) -> None:
@@ -204,10 +208,10 @@ class _Constructor(SafeConstructor):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         if not isinstance(node, yaml.MappingNode):  # `!!map [1, 2]`, `!!set [1]`
             tag, found = node.tag.rpartition(":")[2], node.id
-            msg = f"!!{tag} needs a mapping, found a {found}"
+            msg = _("!!{tag} needs a mapping, found a {found}").format(tag=tag, found=found)
             raise ConstructorError(None, None, msg, node.start_mark)
         self.flatten_mapping(node)
-        for key_node, _ in node.value:
+        for key_node, _value in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
                 raise ConstructorError(
                     None, None, "mapping keys must be plain scalars", key_node.start_mark
@@ -219,7 +223,9 @@ class _Constructor(SafeConstructor):
             if first is not key_node and self.duplicates < MAX_DUPLICATE_REPORTS:
                 self.duplicates += 1
                 line = self.doc.position(first.start_mark.index)[0]
-                msg = f"duplicate key {quote(key)} (first defined at line {line})"
+                msg = _("duplicate key {key} (first defined at line {line})").format(
+                    key=quote(key), line=line
+                )
                 self.doc.error("duplicate-key", msg, key_node)
         return super().construct_mapping(node, deep=deep)
 
@@ -229,14 +235,17 @@ class _Constructor(SafeConstructor):
 
     def construct_yaml_int(self, node: yaml.ScalarNode) -> int | None:  # type: ignore[override]
         if len(node.value) > MAX_NUMBER_CHARS:
-            self._bad_value(node, f"a number of {len(node.value):,} characters is not a value")
+            self._bad_value(
+                node,
+                _("a number of {n:,} characters is not a value").format(n=len(node.value)),
+            )
             return None
         return super().construct_yaml_int(node)
 
     def construct_yaml_float(self, node: yaml.ScalarNode) -> float | None:  # type: ignore[override]
         value = super().construct_yaml_float(node)
         if not math.isfinite(value):
-            self._bad_value(node, f"{node.value} is not a finite number")
+            self._bad_value(node, _("{value} is not a finite number").format(value=node.value))
             return None
         return value
 
@@ -282,7 +291,9 @@ def _syntax_error(doc: SourceDoc, exc: yaml.YAMLError) -> None:
         if _Loader is not yaml.SafeLoader:
             chars = len(doc.text.encode("utf-8")[: exc.position].decode("utf-8", "ignore"))
         where = Location(doc.file, *doc.position(chars))
-        what = f"character {exc.character!r} is not allowed in YAML ({exc.reason})"
+        what = _("character {character!r} is not allowed in YAML ({reason})").format(
+            character=exc.character, reason=exc.reason
+        )
     doc.error("yaml-syntax", what, where)
 
 
@@ -294,7 +305,9 @@ def parse_yaml(text: str, file: str) -> SourceDoc:
         node = yaml.compose(text, Loader=_Loader)
         # Aliases need anchors: only a document with '&' can expand beyond its own size.
         if node is not None and "&" in text and _expanded_size(node) > MAX_NODES:
-            msg = f"expands to more than {MAX_NODES:,} values through aliases (an alias bomb?)"
+            msg = _("expands to more than {n:,} values through aliases (an alias bomb?)").format(
+                n=MAX_NODES
+            )
             doc.error("yaml-too-big", msg, doc.located(node))
             return doc
         doc.root = node
@@ -302,7 +315,7 @@ def parse_yaml(text: str, file: str) -> SourceDoc:
     except ConstructorError as exc:  # a tag we do not build: !!python/..., !custom, !!int x
         mark = exc.problem_mark
         where = Location(file, *doc.position(mark.index)) if mark else None
-        doc.error("yaml-tag", f"unsupported YAML: {exc.problem}", where)
+        doc.error("yaml-tag", _("unsupported YAML: {problem}").format(problem=exc.problem), where)
     except yaml.YAMLError as exc:  # syntax, control characters, several documents
         _syntax_error(doc, exc)
     except RecursionError:  # anchors and aliases past MAX_DEPTH, or Python's own limit
@@ -324,10 +337,14 @@ def load_yaml(path: Path, display: str | None = None) -> SourceDoc:
             return _unreadable(name, "yaml-read", "not a regular file")
         if info.st_size > MAX_FILE_BYTES:
             limit = MAX_FILE_BYTES // (1024 * 1024)
-            return _unreadable(name, "yaml-too-big", f"file is larger than {limit} MB")
+            return _unreadable(
+                name, "yaml-too-big", _("file is larger than {limit} MB").format(limit=limit)
+            )
         raw = path.read_bytes()
     except OSError as exc:  # no permission, gone since it was listed
-        return _unreadable(name, "yaml-read", f"cannot read: {exc.strerror or exc}")
+        return _unreadable(
+            name, "yaml-read", _("cannot read: {reason}").format(reason=exc.strerror or exc)
+        )
     try:
         # Universal newlines, as open() reads text: a lone CR ends a line, CRLF is one break.
         text = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
@@ -335,5 +352,7 @@ def load_yaml(path: Path, display: str | None = None) -> SourceDoc:
         before = raw[: exc.start]
         line = before.count(b"\n") + 1
         column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
-        return _unreadable(name, "yaml-encoding", f"not UTF-8: {exc.reason}", line, column)
+        return _unreadable(
+            name, "yaml-encoding", _("not UTF-8: {reason}").format(reason=exc.reason), line, column
+        )
     return parse_yaml(text, name)

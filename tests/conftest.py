@@ -37,6 +37,9 @@ def pytest_configure(config: pytest.Config) -> None:
     file. Set in the environment, so lab subprocesses and in-process labs alike see it."""
     # A developer's shared state (PROVISION_STATE=postgresql://...) is never the tests' to use.
     os.environ.pop("PROVISION_STATE", None)
+    # The suite's expectations are written in English (the example city asks for zh-CN): the
+    # tests of the language choice set their own (tests/i18n).
+    os.environ["PROVISION_LANG"] = "en"
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if worker is None:
         return

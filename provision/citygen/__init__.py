@@ -145,6 +145,7 @@ def city_doc(gb28181: dict[str, dict[str, str]] | None = None) -> dict[str, Any]
         "city": "dalian",
         "name": "大连市",
         "admin_code": "210200",
+        "locale": "zh-CN",  # Dalian's police and integrators read Chinese
         "defaults": {
             "ntp": ["10.0.0.1"],
             "timezone": "Asia/Shanghai",

@@ -27,6 +27,7 @@ from provision.engine.planfile import load_plan
 from provision.engine.runs import apply as apply_run
 from provision.engine.signals import stop_on_signals
 from provision.errors import ProvisionError
+from provision.i18n import _
 
 
 @click.command("apply")
@@ -80,7 +81,7 @@ def command(
             else selection(selectors, changed_since=changed_since, inventory=inventory)
         )
     except NothingSelected as exc:
-        click.echo(f"{exc}: nothing to apply")
+        click.echo(_("{reason}: nothing to apply").format(reason=exc))
         return OK
     conn = connector(lab or bool(saved and saved.lab), secrets, timeout)
     if not yes:
@@ -105,5 +106,7 @@ def command(
 def _confirm(inventory: str) -> None:
     """Ask on a terminal; elsewhere (a pipeline) there is nobody to ask: --yes is required."""
     if not sys.stdin.isatty():
-        raise ProvisionError("apply changes devices: confirm with --yes when not on a terminal")
-    click.confirm(f"Apply to the selected devices of {inventory}?", abort=True)
+        raise ProvisionError(_("apply changes devices: confirm with --yes when not on a terminal"))
+    click.confirm(
+        _("Apply to the selected devices of {inventory}?").format(inventory=inventory), abort=True
+    )

@@ -16,6 +16,7 @@ import click
 from provision.cli.options import TRANSPORT
 from provision.drivers.connect import Connector
 from provision.errors import ProvisionError
+from provision.i18n import _
 from provision.lab.connector import LabConnector
 from provision.lab.state import lab_dir, require_state
 
@@ -31,8 +32,9 @@ def _read_secrets(path: str) -> dict[str, str]:
     mode = os.stat(path).st_mode
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         click.secho(
-            f"warning: {path} is readable by others (mode {stat.filemode(mode)}); "
-            f"run chmod 600 {path}",
+            _(
+                "warning: {path} is readable by others (mode {filemode}); run chmod 600 {path}"
+            ).format(path=path, filemode=stat.filemode(mode)),
             fg="red",
             err=True,
         )
@@ -43,7 +45,9 @@ def _read_secrets(path: str) -> dict[str, str]:
         # The byte's position only: the bytes around it may be part of a password.
         at_line = raw.count(b"\n", 0, exc.start) + 1
         raise ProvisionError(
-            f"{path}:{at_line}: not UTF-8 text (byte {exc.start}); save the secrets file as UTF-8"
+            _(
+                "{path}:{at_line}: not UTF-8 text (byte {start}); save the secrets file as UTF-8"
+            ).format(path=path, at_line=at_line, start=exc.start)
         ) from exc
     values = {}
     for number, line in enumerate(text.splitlines(), 1):
@@ -52,7 +56,9 @@ def _read_secrets(path: str) -> dict[str, str]:
             continue
         name, sep, value = line.removeprefix("export ").partition("=")
         if not sep:
-            raise ProvisionError(f"{path}:{number}: expected NAME=VALUE")
+            raise ProvisionError(
+                _("{path}:{number}: expected NAME=VALUE").format(path=path, number=number)
+            )
         values[name.strip()] = value.strip().strip("'\"")
     return values
 

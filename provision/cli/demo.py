@@ -17,18 +17,20 @@ import click
 import yaml
 
 from provision.cli.errors import FAILED, OK
+from provision.cli.language import follow_city_locale
 from provision.cli.verify_report import render
 from provision.diagnostics import problems_to_text
 from provision.engine.journal import Journal
 from provision.engine.runs import apply, plan
 from provision.engine.signals import stop_on_signals
+from provision.i18n import _
 from provision.inventory.selectors import Selection
 from provision.lab.connector import LabConnector
 from provision.lab.process import start_lab, stop_lab
 from provision.reports.runs import summary_line
 from provision.reports.verify import to_text
 from provision.validate import validate
-from provision.verify import verify
+from provision.verify import labels, verify
 from provision.verify.model import CityReport
 
 DEMO_FAULTS = {
@@ -55,6 +57,7 @@ def _done(started: float, text: str) -> None:
     default="examples/dalian",
     show_default=True,
     type=click.Path(file_okay=False),
+    callback=follow_city_locale,
     help="City inventory to run on.",
 )
 @click.option(
@@ -81,66 +84,72 @@ def command(inventory: str, out: Path, no_faults: bool) -> int:
     faults_file = out / "faults.yaml"
     faults_file.write_text(yaml.safe_dump({} if no_faults else DEMO_FAULTS), encoding="utf-8")
 
-    t = _step(f"validate {inventory}")
+    t = _step(_("validate {inventory}").format(inventory=inventory))
     result = validate(inventory)
     if result.errors:
         click.echo(problems_to_text(result.problems))
         return FAILED
     schools = result.inventory.schools
+    devices = sum(1 for s in schools for _device in s.devices())
     _done(
         t,
-        f"{len(schools)} schools, {sum(1 for s in schools for _ in s.devices())} devices,"
-        f" {len(result.warnings)} warning(s), no errors",
+        _("{schools} schools, {devices} devices, {warnings} warning(s), no errors").format(
+            schools=len(schools), devices=devices, warnings=len(result.warnings)
+        ),
     )
 
-    t = _step("lab up: every device and precinct service, simulated over its real protocol")
+    t = _step(_("lab up: every device and precinct service, simulated over its real protocol"))
     lab_dir = out / "lab"
     state = start_lab(inventory, lab_dir, Selection(), str(faults_file))
     os.environ["PROVISION_LAB_DIR"] = str(lab_dir)
     try:
+        faults = (
+            ", ".join(f"{d} {next(iter(f))}" for d, f in DEMO_FAULTS.items())
+            if not no_faults
+            else _("none")
+        )
         _done(
             t,
-            f"{len(state['devices'])} lab devices; faults: "
-            + (
-                ", ".join(f"{d} {next(iter(f))}" for d, f in DEMO_FAULTS.items())
-                if not no_faults
-                else "none"
+            _("{devices} lab devices; faults: {faults}").format(
+                devices=len(state["devices"]), faults=faults
             ),
         )
         _run(inventory, out)
     finally:
-        t = _step("lab down")
+        t = _step(_("lab down"))
         stop_lab(lab_dir)
-        _done(t, "stopped")
-    click.echo(f"demo finished in {time.perf_counter() - begun:.0f}s")
+        _done(t, _("stopped"))
+    click.echo(_("demo finished in {seconds:.0f}s").format(seconds=time.perf_counter() - begun))
     return OK
 
 
 def _run(inventory: str, out: Path) -> None:
     conn = LabConnector(timeout=10.0)
-    t = _step("plan: read every device, compare with the inventory")
+    t = _step(_("plan: read every device, compare with the inventory"))
     planned = plan(inventory, Selection(), conn)
     _done(t, summary_line(planned))
 
-    t = _step("apply: converge every device, journaled")
+    t = _step(_("apply: converge every device, journaled"))
     journal = Journal(out / "journal.sqlite")
     try:
         with stop_on_signals() as stop:  # Ctrl-C finishes the devices in flight, then stops
             applied = apply(inventory, Selection(), conn, journal, stop=stop)
     finally:
         journal.close()
-    _done(t, f"{summary_line(applied)}; run {applied.run_id}")
+    _done(t, _("{summary}; run {run}").format(summary=summary_line(applied), run=applied.run_id))
     for o in applied.failed:
         click.echo(f"   ! {o.device}: {o.error}")
 
-    t = _step("verify: coverage and alarm self-tests, streams, drift, budgets, recordings, policy")
+    t = _step(
+        _("verify: coverage and alarm self-tests, streams, drift, budgets, recordings, policy")
+    )
     report = verify(inventory, Selection(), conn)
     html = out / "report.html"
     html.write_text(render(report, "html", inventory), encoding="utf-8")
     (out / "report.json").write_text(render(report, "json", inventory), encoding="utf-8")
-    _done(t, f"{len(report.schools)} schools audited")
+    _done(t, _("{n} schools audited").format(n=len(report.schools)))
     click.echo(to_text(report))
-    click.secho(f"\nReport: {html}", bold=True)
+    click.secho("\n" + _("Report: {path}").format(path=html), bold=True)
     _explain(report)
 
 
@@ -150,7 +159,7 @@ def _explain(report: CityReport) -> None:
         (s.school, c.check, f) for s in report.schools for c in s.checks for f in c.failures
     ]
     explained: set[int] = set()
-    click.secho("What the demo broke, and what verify found:", bold=True)
+    click.secho(_("What the demo broke, and what verify found:"), bold=True)
     for device, faults in DEMO_FAULTS.items():
         school, name = device.split("/", 1)
         hits = [
@@ -159,14 +168,14 @@ def _explain(report: CityReport) -> None:
             # policy restates the other checks' verdicts for the school
             if sid == school and (name in f.subject or name in f.message or check == "policy")
         ]
-        explained |= {i for i, _, _ in hits}
+        explained |= {hit[0] for hit in hits}
         click.echo(f"  {device} ({', '.join(faults)}):")
-        for _, check, finding in hits:
-            click.echo(f"    {check}: {finding.subject}: {finding.message}")
+        for _index, check, finding in hits:
+            click.echo(f"    {labels.check(check)}: {finding.subject}: {finding.message}")
     rest = [(sid, check, f) for i, (sid, check, f) in enumerate(failures) if i not in explained]
     if rest:
-        click.secho("Other failures:", bold=True)
+        click.secho(_("Other failures:"), bold=True)
         for sid, check, finding in rest:
-            click.echo(f"  {sid} {check}: {finding.subject}: {finding.message}")
+            click.echo(f"  {sid} {labels.check(check)}: {finding.subject}: {finding.message}")
     else:
-        click.echo("Everything else passed.")
+        click.echo(_("Everything else passed."))

@@ -21,6 +21,7 @@ from tempfile import gettempdir, mkstemp
 import click
 
 from provision.errors import InventoryError, ProvisionError
+from provision.i18n import _
 
 OK = 0
 FAILED = 1  # the run did not succeed: bad input, a device that failed, a lab process gone
@@ -50,11 +51,12 @@ def write_crash_log(text: str) -> Path:
 
 
 def _report_inventory_error(exc: InventoryError) -> None:
-    click.echo(f"error: {exc}", err=True)
+    click.echo(_("error: {message}").format(message=exc), err=True)
     for problem in exc.problems[:MAX_PROBLEMS_SHOWN]:
         click.echo(f"  {problem.format()}", err=True)
     if len(exc.problems) > MAX_PROBLEMS_SHOWN:
-        click.echo(f"  ... and {len(exc.problems) - MAX_PROBLEMS_SHOWN} more", err=True)
+        more = len(exc.problems) - MAX_PROBLEMS_SHOWN
+        click.echo("  " + _("... and {n} more").format(n=more), err=True)
 
 
 def _is_environment_error(exc: BaseException) -> bool:
@@ -68,9 +70,10 @@ def _report_bug() -> None:
         log = write_crash_log(traceback.format_exc())
     except OSError as exc:  # a full or read-only temp dir must not turn into a second crash
         where = crash_log_dir()
-        click.echo(f"provision hit a bug; could not write its details to {where}: {exc}", err=True)
+        text = _("provision hit a bug; could not write its details to {where}: {error}")
+        click.echo(text.format(where=where, error=exc), err=True)
         return
-    click.echo(f"provision hit a bug; details in {log}", err=True)
+    click.echo(_("provision hit a bug; details in {log}").format(log=log), err=True)
 
 
 def _silence_stdout() -> None:
@@ -100,17 +103,17 @@ def error_handler() -> Iterator[None]:
         _report_inventory_error(exc)
         raise click.exceptions.Exit(FAILED) from exc
     except ProvisionError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(_("error: {message}").format(message=exc), err=True)
         raise click.exceptions.Exit(FAILED) from exc
     except KeyboardInterrupt as exc:
-        click.echo("Interrupted.", err=True)
+        click.echo(_("Interrupted."), err=True)
         raise click.exceptions.Exit(INTERRUPTED) from exc
     except BrokenPipeError as exc:
         _silence_stdout()
         raise click.exceptions.Exit(BROKEN_PIPE) from exc
     except Exception as exc:
         if _is_environment_error(exc):
-            click.echo(f"error: {exc}", err=True)
+            click.echo(_("error: {message}").format(message=exc), err=True)
             raise click.exceptions.Exit(FAILED) from exc
         _report_bug()
         raise click.exceptions.Exit(BUG) from exc

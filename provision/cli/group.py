@@ -13,11 +13,21 @@ from typing import Any
 
 import click
 
+from provision import i18n
 from provision.cli.errors import OK, error_handler
 
 
 class ProvisionGroup(click.Group):
     """Runs the chosen subcommand inside `error_handler` and exits with the code it returns."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        # --lang or the city's locale switch the language for this command only: a command
+        # run in-process (a test's CliRunner) leaves the language it found.
+        previous = i18n.current()
+        try:
+            return super().main(*args, **kwargs)
+        finally:
+            i18n.activate(previous)
 
     def invoke(self, ctx: click.Context) -> Any:
         with error_handler():

@@ -16,6 +16,7 @@ from provision.drivers.connect import (
     parse_address,
 )
 from provision.errors import ProvisionError
+from provision.i18n import _
 from provision.lab.connector import LabConnector
 
 
@@ -59,9 +60,11 @@ def forget(address: str, lab: bool, known_hosts: str | None) -> int:
     removed = forget_host_key(path, host, port)
     name = known_hosts_name(host, port)
     if not removed:
-        raise ProvisionError(f"{path} has no key for {name}")
+        raise ProvisionError(_("{path} has no key for {name}").format(path=path, name=name))
     click.echo(
-        f"forgot {removed} key(s) of {name} in {path}; the next connection records the key "
-        "the switch offers then"
+        _(
+            "forgot {removed} key(s) of {name} in {path}; the next connection records the key "
+            "the switch offers then"
+        ).format(removed=removed, name=name, path=path)
     )
     return OK

@@ -15,6 +15,7 @@ import click
 
 from provision import __version__
 from provision.cli.group import ProvisionGroup
+from provision.cli.language import lang_option
 
 # Each command's module, imported only when that command runs (or --help lists them all):
 # `provision init` or `--version` need not load numpy, shapely, nornir and the engine, which
@@ -61,6 +62,7 @@ Examples:
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EPILOG)
 @click.version_option(__version__, prog_name="provision")
+@lang_option
 def cli() -> None:
     """Provision and audit school security systems as code.
 

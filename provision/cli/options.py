@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 import click
 
+from provision.cli.language import follow_city_locale
 from provision.inventory.model import TIERS
 from provision.inventory.selectors import Selection
 
@@ -21,6 +22,7 @@ def inventory_option(func: F) -> F:
         type=click.Path(file_okay=False, path_type=str),
         default=".",
         show_default=True,
+        callback=follow_city_locale,
         help="City inventory directory (city.yaml + schools/).",
     )(func)
 

@@ -22,6 +22,7 @@ from provision.cli.run_report import failed_or_ok, print_run_report
 from provision.engine.planfile import save_plan
 from provision.engine.runs import plan as plan_run
 from provision.engine.signals import stop_on_signals
+from provision.i18n import _
 
 CHANGES_PENDING = 2  # with --detailed-exitcode, as terraform
 
@@ -67,7 +68,7 @@ def command(
     try:
         sel = selection(selectors, changed_since, inventory)
     except NothingSelected as exc:
-        click.echo(f"{exc}: nothing to plan")
+        click.echo(_("{reason}: nothing to plan").format(reason=exc))
         return OK
     progress = ProgressBar(fmt == "text")
     try:

@@ -6,6 +6,7 @@ import sys
 import threading
 
 from provision.engine.outcome import DeviceOutcome
+from provision.i18n import _
 
 BAR_WIDTH = 30
 
@@ -29,10 +30,11 @@ class ProgressBar:
             self.done += 1
             self.failed += outcome.status.failed
             filled = int(BAR_WIDTH * self.done / self.total) if self.total else BAR_WIDTH
-            sys.stderr.write(
-                f"\r[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {self.done}/"
-                f"{self.total or '?'} devices, {self.failed} failed "
+            bar = f"\r[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] "
+            counts = _("{done}/{total} devices, {failed} failed ").format(
+                done=self.done, total=self.total or "?", failed=self.failed
             )
+            sys.stderr.write(bar + counts)
             sys.stderr.flush()
 
     def finish(self) -> None:

@@ -8,6 +8,7 @@ import click
 
 from provision.cli.errors import OK
 from provision.cli.options import inventory_option, selection, selector_options
+from provision.i18n import _
 from provision.render import render_selection, write_rendered
 
 
@@ -41,7 +42,12 @@ def command(inventory: str, out: Path | None, **selectors: tuple[str, ...]) -> i
                 click.echo(text, nl=False)
         return OK
     written, stale = write_rendered(rendered, out)
-    click.echo(f"wrote {written} file(s) for {len(rendered)} school(s) under {out}/", err=True)
+    click.echo(
+        _("wrote {written} file(s) for {n_rendered} school(s) under {out}/").format(
+            written=written, n_rendered=len(rendered), out=out
+        ),
+        err=True,
+    )
     for path in stale:
-        click.echo(f"removed {path} (no device renders it any more)", err=True)
+        click.echo(_("removed {path} (no device renders it any more)").format(path=path), err=True)
     return OK

@@ -11,6 +11,7 @@ from provision.cli.errors import OK
 from provision.engine.journal import Journal
 from provision.engine.state_url import DEFAULT_PATH, is_postgres
 from provision.errors import ProvisionError
+from provision.i18n import _
 
 
 @click.group("state")
@@ -54,12 +55,18 @@ def migrate(source: Path | None, dest: str | None) -> int:
     if not dest or not is_postgres(dest):
         raise ProvisionError("migrate copies into PostgreSQL: pass --to postgresql://…")
     if not source.is_file():
-        raise ProvisionError(f"{source}: no SQLite journal here to migrate; pass --from FILE")
+        raise ProvisionError(
+            _("{source}: no SQLite journal here to migrate; pass --from FILE").format(source=source)
+        )
     reader, writer = Journal(source), Journal(dest)
     try:
         runs, changes = reader.copy_to(writer)
     finally:
         reader.close()
         writer.close()
-    click.echo(f"copied {runs} runs and {changes} changes from {source} to {writer.where}")
+    click.echo(
+        _("copied {runs} runs and {changes} changes from {source} to {where}").format(
+            runs=runs, changes=changes, source=source, where=writer.where
+        )
+    )
     return OK

@@ -7,6 +7,7 @@ import click
 from provision.cli.errors import FAILED, OK
 from provision.cli.options import inventory_option
 from provision.diagnostics import problems_to_json, problems_to_text
+from provision.i18n import _, ngettext
 from provision.inventory.loader import school_files
 from provision.validate import validate
 
@@ -44,8 +45,13 @@ def command(inventory: str, fmt: str, strict: bool) -> int:
     else:
         if result.problems:
             click.echo(problems_to_text(result.problems))
-        verdict = "valid" if result.ok(strict) else "INVALID"
+        verdict = _("valid") if result.ok(strict) else _("INVALID")
         # Schools whose city.yaml or own file is broken are not built, but they were checked.
         files = max(schools, len(school_files(result.inventory.root)))
-        click.echo(f"{inventory}: {files} school(s) checked: {verdict}", err=True)
+        line = ngettext(
+            "{inventory}: {n} school checked: {verdict}",
+            "{inventory}: {n} schools checked: {verdict}",
+            files,
+        )
+        click.echo(line.format(inventory=inventory, n=files, verdict=verdict), err=True)
     return OK if result.ok(strict) else FAILED

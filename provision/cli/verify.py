@@ -20,6 +20,7 @@ from provision.cli.param_types import ALARM_THRESHOLD, DEVICE_TIMEOUT
 from provision.cli.verify_report import FORMATS, check_writable, format_of, render, write_report
 from provision.engine.nornir_run import DEFAULT_WORKERS
 from provision.errors import ProvisionError
+from provision.i18n import _
 from provision.verify import CHECKS, parse_checks, verify
 from provision.verify.model import ERROR, FAIL, CityReport, SchoolReport
 from provision.verify.selftests.alarm import DEFAULT_THRESHOLD_S
@@ -153,7 +154,7 @@ def command(
     def progress(school: SchoolReport) -> None:
         total[0] += 1
         if fmt == "text" and not outs and sys.stderr.isatty():
-            sys.stderr.write(f"\r{total[0]} school(s) verified ")
+            sys.stderr.write("\r" + _("{n} school(s) verified ").format(n=total[0]))
             sys.stderr.flush()
 
     report = verify(
@@ -172,15 +173,15 @@ def command(
     if total[0] and sys.stderr.isatty() and fmt == "text" and not outs:
         sys.stderr.write("\n")
     if run_dir is not None:
+        text = _("{n} school(s) verified in this session; {total} in {file}")
         click.echo(
-            f"{total[0]} school(s) verified in this session; "
-            f"{len(report.schools)} in {run_dir / SCHOOLS_FILE}",
+            text.format(n=total[0], total=len(report.schools), file=run_dir / SCHOOLS_FILE),
             err=True,
         )
     _print_and_write_reports(report, fmt, targets, inventory)
     failed = any(c.verdict in (FAIL, ERROR) for s in report.schools for c in s.checks)
     if not report.schools:
-        raise ProvisionError("no school selected")
+        raise ProvisionError(_("no school selected"))
     return CHECK_FAILED if failed else OK
 
 
@@ -205,7 +206,7 @@ def _print_and_write_reports(
         write_report(report, kind, inventory, path)
     click.echo(render(report, fmt, inventory).rstrip("\n"))
     for path, kind in targets:
-        click.echo(f"{kind} report written to {path}", err=True)
+        click.echo(_("{kind} report written to {path}").format(kind=kind, path=path), err=True)
 
 
 def _from_run(
@@ -230,5 +231,6 @@ def _from_run(
         for name in selectors:
             selectors[name] = getattr(info.selection, name)
     done = len(RunDir(run_dir).done())
-    click.echo(f"resuming {run_dir}: {done} school(s) already verified", err=True)
+    text = _("resuming {run_dir}: {done} school(s) already verified")
+    click.echo(text.format(run_dir=run_dir, done=done), err=True)
     return inventory, checks_text, threshold, lab or info.lab

@@ -19,7 +19,9 @@ import shapely
 from shapely.geometry import LineString, Polygon
 
 from provision import optics
+from provision.coverage import words
 from provision.coverage.footprint import CameraView, Walls, wall_segments
+from provision.i18n import _
 
 #: A cause for a camera not seeing a point, in the order a fix is usually cheapest.
 FIELD_OF_VIEW, TILT_REACH, DORI_RANGE, BLIND_DISC, WALL = (
@@ -71,12 +73,12 @@ def _field_of_view(cam: CameraView, dx: float, dy: float) -> tuple[str, float, s
     if excess <= 0:
         return None
     turn = math.ceil(excess + 1.0)
-    side = "left (counter-clockwise)" if off > 0 else "right (clockwise)"
+    side = _("left (counter-clockwise)") if off > 0 else _("right (clockwise)")
     new = (cam.heading_deg + (turn if off > 0 else -turn)) % 360
-    hint = (
-        f"outside {cam.name}'s field of view by {excess:.1f}°: turn it {turn}° {side}, "
-        f"heading {cam.heading_deg:g} → {new:g}, or use a wider lens"
-    )
+    hint = _(
+        "outside {camera}'s field of view by {excess:.1f}°: turn it {turn}° {side}, "
+        "heading {heading:g} → {new:g}, or use a wider lens"
+    ).format(camera=cam.name, excess=excess, turn=turn, side=side, heading=cam.heading_deg, new=new)
     return FIELD_OF_VIEW, excess / cam.hfov_deg, hint
 
 
@@ -85,26 +87,34 @@ def _distances(cam: CameraView, dist: float, dori: str) -> list[tuple[str, float
     vfov = cam.vfov_deg
     reach = optics.dori_range_m(cam.width_px, cam.hfov_deg, dori)
     if dist > reach:
-        hint = (
-            f"beyond {cam.name}'s {dori} range: it resolves {dori} to {reach:.1f} m at "
-            f"{cam.width_px}x{cam.height_px} and a {cam.hfov_deg:.0f}° view, the spot is "
-            f"{dist:.1f} m away; use a longer lens or a higher resolution, or add a camera nearer"
+        hint = _(
+            "beyond {camera}'s {dori} range: it resolves {dori} to {reach:.1f} m at "
+            "{width}x{height} and a {hfov:.0f}° view, the spot is {dist:.1f} m away; use a "
+            "longer lens or a higher resolution, or add a camera nearer"
+        ).format(
+            camera=cam.name,
+            dori=words.dori(dori),
+            reach=reach,
+            width=cam.width_px,
+            height=cam.height_px,
+            hfov=cam.hfov_deg,
+            dist=dist,
         )
         out.append((DORI_RANGE, (dist - reach) / reach, hint))
     far = optics.far_ground_limit_m(cam.height_m, cam.tilt_deg, vfov)
     if dist > far:
-        hint = (
-            f"beyond the floor {cam.name} sees at tilt {cam.tilt_deg:g}°: its view meets the "
-            f"floor only to {far:.1f} m and the spot is {dist:.1f} m away; tilt it up"
-        )
+        hint = _(
+            "beyond the floor {camera} sees at tilt {tilt:g}°: its view meets the floor only "
+            "to {far:.1f} m and the spot is {dist:.1f} m away; tilt it up"
+        ).format(camera=cam.name, tilt=cam.tilt_deg, far=far, dist=dist)
         out.append((TILT_REACH, (dist - far) / max(far, 0.1), hint))
     blind = optics.near_blind_radius_m(cam.height_m, cam.tilt_deg, vfov)
     if dist < blind:
-        hint = (
-            f"in the blind disc under {cam.name}: at {cam.height_m:g} m and tilt "
-            f"{cam.tilt_deg:g}° it misses the floor within {blind:.1f} m; tilt it further down "
-            f"or watch this spot from another camera"
-        )
+        hint = _(
+            "in the blind disc under {camera}: at {height:g} m and tilt {tilt:g}° it misses the "
+            "floor within {blind:.1f} m; tilt it further down or watch this spot from another "
+            "camera"
+        ).format(camera=cam.name, height=cam.height_m, tilt=cam.tilt_deg, blind=blind)
         out.append((BLIND_DISC, (blind - dist) / blind, hint))
     return out
 
@@ -120,10 +130,10 @@ def _wall(
     if not crossed.any():
         return None
     (a, b) = segs[int(np.argmax(crossed))]
-    hint = (
-        f"behind the wall from ({a[0]:g}, {a[1]:g}) to ({b[0]:g}, {b[1]:g}) as seen from "
-        f"{cam.name}; move it or add a camera on this side of the wall"
-    )
+    hint = _(
+        "behind the wall from ({ax:g}, {ay:g}) to ({bx:g}, {by:g}) as seen from {camera}; move "
+        "it or add a camera on this side of the wall"
+    ).format(ax=a[0], ay=a[1], bx=b[0], by=b[1], camera=cam.name)
     return WALL, 1.0, hint
 
 
@@ -152,14 +162,19 @@ def explain_spot(
     inside = Polygon(spot).representative_point()
     point = (float(inside.x), float(inside.y))
     if not cameras:
-        where = f" {area!r}" if area else ""
-        return Explanation(None, NO_CAMERA, f"no camera is placed in area{where}; add one")
+        hint = (
+            _("no camera is placed in area {area!r}; add one").format(area=area)
+            if area
+            else _("no camera is placed in this area; add one")
+        )
+        return Explanation(None, NO_CAMERA, hint)
     segs = wall_segments(walls)
     misses = [why_not_seen(cam, point, dori, segs) for cam in cameras]
     misses = [m for m in misses if m.causes] or misses
     best = min(misses, key=lambda m: (len(m.causes), m.score))
     if not best.causes:  # seen at this point: the spot is a sliver between footprints
-        return Explanation(best.camera, "sliver", f"a sliver at the edge of {best.camera}'s view")
+        hint = _("a sliver at the edge of {camera}'s view").format(camera=best.camera)
+        return Explanation(best.camera, "sliver", hint)
     cause = best.causes[0][0]
-    hint = "; and ".join(hint for _, _, hint in best.causes)
+    hint = _("; and ").join(said for _cause, _miss, said in best.causes)
     return Explanation(best.camera, cause, hint)

@@ -19,6 +19,7 @@ import requests
 
 from provision.drivers.connect import Connector
 from provision.errors import DeviceError
+from provision.i18n import _
 from provision.inventory.model import Credentials
 
 _ERRNO = re.compile(r"\[Errno -?\d+\] [^'\")\]]+")
@@ -106,7 +107,10 @@ class HttpClient:
         return text
 
     def fail(self, operation: str, reason: str, status: int | None = None) -> HttpError:
-        return HttpError(self.redact(f"{self.label}: {operation} failed: {reason}"), status)
+        text = _("{device}: {operation} failed: {reason}")
+        return HttpError(
+            self.redact(text.format(device=self.label, operation=operation, reason=reason)), status
+        )
 
     def call(
         self,
@@ -127,13 +131,15 @@ class HttpClient:
         try:
             resp = self.session.request(method, self.base_url + path, timeout=timeout, **kwargs)
         except requests.Timeout:
-            raise self.fail(operation, f"no answer within {timeout[1]:g} s") from None
+            text = _("no answer within {seconds:g} s").format(seconds=timeout[1])
+            raise self.fail(operation, text) from None
         except requests.exceptions.SSLError as exc:  # before ConnectionError, its base class
             raise self.fail(operation, self._untrusted(exc)) from None
         except requests.ConnectionError as exc:
-            raise self.fail(
-                operation, f"cannot connect to {self.base_url}: {_cause(exc)}"
-            ) from None
+            text = _("cannot connect to {url}: {reason}").format(
+                url=self.base_url, reason=_cause(exc)
+            )
+            raise self.fail(operation, text) from None
         except requests.RequestException as exc:
             raise self.fail(operation, f"{type(exc).__name__}: {exc}") from None
         if resp.status_code not in tuple(expect):

@@ -24,6 +24,7 @@ from provision.drivers.registry import driver_class
 from provision.engine.journal import Journal, Row
 from provision.engine.outcome import DeviceOutcome, Status, state_digest
 from provision.errors import describe_error
+from provision.i18n import _
 from provision.inventory.model import City
 
 
@@ -126,7 +127,9 @@ def _converge(driver: Driver, outcome: DeviceOutcome, ctx: RunContext) -> None:
         # Written but not verified: the rows stay pending, as after a crash, so rollback
         # re-reads the device rather than trusting either value.
         outcome.status = Status.FAILED
-        outcome.error = f"applied, but could not read it back to verify: {describe_error(exc)}"
+        outcome.error = _("applied, but could not read it back to verify: {reason}").format(
+            reason=describe_error(exc)
+        )
         return
     landed = [c for c in changes if after.get(c.setting) == c.after]
     _settle(ctx, outcome, landed)
@@ -155,7 +158,9 @@ def _landed(
     try:
         now = driver.read()
     except Exception as exc:
-        outcome.error = f"{outcome.error}; could not re-read the device: {describe_error(exc)}"
+        outcome.error = _("{error}; could not re-read the device: {reason}").format(
+            error=outcome.error, reason=describe_error(exc)
+        )
         return None
     return [
         c for c in changes if now.get(c.setting) == c.after and before.get(c.setting) != c.after
@@ -176,7 +181,9 @@ def _roll_back(
     try:
         driver.apply(undo)
     except Exception as exc:
-        outcome.error = f"{outcome.error}; rollback failed: {describe_error(exc)}"
+        outcome.error = _("{error}; rollback failed: {reason}").format(
+            error=outcome.error, reason=describe_error(exc)
+        )
         return
     outcome.rolled_back = undo
     _journal(ctx, outcome, undo, Row.ROLLED_BACK)

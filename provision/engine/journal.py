@@ -31,6 +31,7 @@ from provision.drivers.base import Change
 from provision.engine.state_url import DEFAULT_PATH, is_postgres, redacted, state_location
 from provision.engine.store import StateStore, StoreUnusable, open_store
 from provision.errors import ProvisionError
+from provision.i18n import _
 
 __all__ = ["DEFAULT_PATH", "Journal", "JournalError", "Row", "RunRow"]
 
@@ -74,16 +75,18 @@ class JournalError(ProvisionError):
         if is_postgres(where):
             password = urlsplit(where).password
             what = what.replace(password, "***") if password else what
-            super().__init__(
-                f"{redacted(where)}: the journal cannot be used ({what}). Nothing was changed. "
-                "Check that the server answers and the user may create tables in that database"
+            text = _(
+                "{where}: the journal cannot be used ({what}). Nothing was changed. Check that "
+                "the server answers and the user may create tables in that database"
             )
+            super().__init__(text.format(where=redacted(where), what=what))
             return
-        super().__init__(
-            f"{path}: the journal cannot be used ({what}). Nothing was changed. If the file is "
-            f"damaged, move it aside (mv {path} {path}.damaged) and run again: a new journal "
+        text = _(
+            "{path}: the journal cannot be used ({what}). Nothing was changed. If the file is "
+            "damaged, move it aside (mv {path} {path}.damaged) and run again: a new journal "
             "starts empty, and rollback of earlier runs needs the old one"
         )
+        super().__init__(text.format(path=path, what=what))
 
 
 class Journal:
@@ -238,7 +241,8 @@ class Journal:
         for row in self.runs(limit=100000):
             if row.run_id == run_id or row.run_id.endswith(run_id):
                 return row
-        raise ProvisionError(f"no run {run_id!r} in {self.where}; `provision history` lists runs")
+        text = _("no run {run_id!r} in {where}; `provision history` lists runs")
+        raise ProvisionError(text.format(run_id=run_id, where=self.where))
 
     def applied(self, run_id: str) -> Iterator[tuple[str, str, Change]]:
         """(device, kind, change) of every change a run applied, in the order applied."""

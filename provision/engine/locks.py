@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from provision.errors import ProvisionError
+from provision.i18n import _
 
 DEFAULT_DIR = ".provision/locks"
 
@@ -43,8 +44,10 @@ def school_locks(
                     if time.monotonic() >= deadline:
                         owner = os.pread(fd, 64, 0).decode(errors="replace").strip() or "?"
                         raise LockBusy(
-                            f"school {school} is locked by another run (pid {owner}); "
-                            "wait for it or pass --lock-wait SECONDS"
+                            _(
+                                "school {school} is locked by another run (pid {owner}); "
+                                "wait for it or pass --lock-wait SECONDS"
+                            ).format(school=school, owner=owner)
                         ) from None
                     time.sleep(0.2)
             os.ftruncate(fd, 0)

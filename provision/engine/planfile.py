@@ -17,6 +17,7 @@ from provision.drivers.base import Change
 from provision.engine.outcome import DeviceOutcome, Status
 from provision.engine.runs import RunReport
 from provision.errors import ProvisionError
+from provision.i18n import _
 from provision.inventory.selectors import Selection
 
 FORMAT = "provision-plan"
@@ -59,15 +60,23 @@ def load_plan(path: Path) -> RunReport:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ProvisionError(f"{path}: not a readable plan file: {exc}") from None
+        raise ProvisionError(
+            _("{path}: not a readable plan file: {exc}").format(path=path, exc=exc)
+        ) from None
     if not isinstance(raw, dict) or raw.get("format") != FORMAT or raw.get("version") != VERSION:
-        raise ProvisionError(f"{path}: not a {FORMAT} v{VERSION} file")
+        raise ProvisionError(
+            _("{path}: not a {format} v{version} file").format(
+                path=path, format=FORMAT, version=VERSION
+            )
+        )
     try:
         return _report(raw)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ProvisionError(
-            f"{path}: not a valid plan file ({type(exc).__name__}: {exc}); make it again with "
-            "`provision plan --out`"
+            _(
+                "{path}: not a valid plan file ({type}: {exc}); make it again with "
+                "`provision plan --out`"
+            ).format(path=path, type=type(exc).__name__, exc=exc)
         ) from None
 
 
@@ -87,7 +96,7 @@ def _report(raw: dict[str, Any]) -> RunReport:
     seen: set[str] = set()
     for outcome in report.outcomes:
         if outcome.device in seen:
-            raise ValueError(f"device {outcome.device} is listed twice")
+            raise ValueError(_("device {device} is listed twice").format(device=outcome.device))
         seen.add(outcome.device)
     return report
 
@@ -110,7 +119,7 @@ def _outcome(d: dict[str, Any]) -> DeviceOutcome:
 
 def _changes(value: Any, what: str) -> list[Change]:
     if not isinstance(value, list):
-        raise TypeError(f"{what} must be a list")
+        raise TypeError(_("{what} must be a list").format(what=what))
     changes = []
     for i, item in enumerate(value):
         item = _mapping(item, f"{what}[{i}]")
@@ -120,17 +129,19 @@ def _changes(value: Any, what: str) -> list[Change]:
 
 def _mapping(value: Any, what: str) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise TypeError(f"{what} must be a mapping")
+        raise TypeError(_("{what} must be a mapping").format(what=what))
     return value
 
 
 def _text(value: Any, what: str) -> str:
     if not isinstance(value, str):
-        raise TypeError(f"{what} must be text, not {type(value).__name__}")
+        raise TypeError(
+            _("{what} must be text, not {type}").format(what=what, type=type(value).__name__)
+        )
     return value
 
 
 def _texts(value: Any, what: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise TypeError(f"{what} must be a list of text")
+        raise TypeError(_("{what} must be a list of text").format(what=what))
     return tuple(value)

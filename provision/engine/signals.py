@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
 
+from provision.i18n import _
+
 
 @dataclass(slots=True)
 class Stop:
@@ -73,7 +75,7 @@ def stop_on_signals(signums: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM)) 
 def _in_flight_hint(run_id: str | None) -> str:
     if run_id is None:
         return ""  # no journaled run (plan, or not yet started): nothing was being written
-    return (
-        f": devices in flight stay pending in the journal; `provision rollback {run_id}`"
-        " re-reads them and puts back what they had"
-    )
+    return _(
+        ": devices in flight stay pending in the journal; `provision rollback "
+        "{run_id}` re-reads them and puts back what they had"
+    ).format(run_id=run_id)

@@ -23,6 +23,7 @@ from psycopg import errors as pg_errors
 
 from provision.engine.locks import LockBusy
 from provision.engine.state_url import redacted
+from provision.i18n import _
 
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS runs (
@@ -78,11 +79,12 @@ class PostgresStore:
         with _connect(self.url) as conn:  # closing it releases every lock it holds
             for school in sorted(set(schools)):
                 if not _advisory_lock(conn, lock_key(school), wait_s):
-                    raise LockBusy(
-                        f"school {school} is locked by another run "
-                        f"({_holder(conn, lock_key(school))}); "
+                    text = _(
+                        "school {school} is locked by another run ({holder}); "
                         "wait for it or pass --lock-wait SECONDS"
                     )
+                    holder = _holder(conn, lock_key(school))
+                    raise LockBusy(text.format(school=school, holder=holder))
             yield
 
     def close(self) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from provision.i18n import _
 from provision.inventory import model as m
 from provision.inventory.merge import deep_merge
 from provision.inventory.secrets import SecretRef
@@ -134,6 +135,7 @@ def build_city(doc: SourceDoc, root: str) -> m.City:
             )
             for name, spec in (raw.get("camera_models") or {}).items()
         },
+        locale=raw.get("locale", ""),
     )
 
 
@@ -160,7 +162,12 @@ def _video(
         return None
     for key in m.VIDEO_FIELDS:
         if key not in video:
-            raise Missing(path, f"{name}.{key} is set neither on the camera nor in any defaults")
+            raise Missing(
+                path,
+                _("{name}.{key} is set neither on the camera nor in any defaults").format(
+                    name=name, key=key
+                ),
+            )
     width, height = (int(v) for v in video["resolution"].split("x"))
     return m.Video(
         width,
@@ -248,7 +255,10 @@ def _network(raw: dict[str, Any], d: dict[str, Any]) -> m.Network:
     vlans = deep_merge(d.get("network", {}).get("vlans", {}), net.get("vlans", {})) or {}
     for key in ("management", "video", "alarm"):
         if key not in vlans:
-            raise Missing(("network",), f"vlans.{key} is set neither here nor in any defaults")
+            raise Missing(
+                ("network",),
+                _("vlans.{key} is set neither here nor in any defaults").format(key=key),
+            )
     net_creds = d.get("credentials", {}).get("network")
     switches = tuple(
         m.Switch(

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from provision.diagnostics import Location, Problem, Severity
 from provision.errors import InventoryError
+from provision.i18n import _
 from provision.inventory import build
 from provision.inventory.model import City, School
 from provision.schemas import schema_problems
@@ -73,8 +74,10 @@ def load_inventory(root: str | Path, only: set[str] | None = None) -> Inventory:
     city_path = root / CITY_FILE
     if not city_path.is_file():
         raise InventoryError(
-            f"{_display(root)} is not a city inventory: {CITY_FILE} not found "
-            f"(expected {CITY_FILE} and {SCHOOLS_DIR}/<id>.yaml)"
+            _(
+                "{root} is not a city inventory: {city_file} not found (expected "
+                "{city_file} and {schools_dir}/<id>.yaml)"
+            ).format(root=_display(root), city_file=CITY_FILE, schools_dir=SCHOOLS_DIR)
         )
     city_doc = load_yaml(city_path, _display(city_path))
     inv = Inventory(root, None, city_doc, problems=list(city_doc.problems))
@@ -108,7 +111,11 @@ def _load_school(inv: Inventory, path: Path) -> School | None:
     if isinstance(school_id, str) and school_id != path.stem:
         inv.problems.append(
             doc.problem(
-                ("id",), f"id {school_id!r} does not match the file name {path.name}", "id-mismatch"
+                ("id",),
+                _("id {school_id!r} does not match the file name {name}").format(
+                    school_id=school_id, name=path.name
+                ),
+                "id-mismatch",
             )
         )
         # Not built: selections, shares of a parallel validate and plans find a school by its
@@ -119,7 +126,13 @@ def _load_school(inv: Inventory, path: Path) -> School | None:
     if school_id in inv.docs:
         first = inv.docs[school_id].file
         inv.problems.append(
-            doc.problem(("id",), f"school id {school_id!r} is also used by {first}", "duplicate-id")
+            doc.problem(
+                ("id",),
+                _("school id {school_id!r} is also used by {first}").format(
+                    school_id=school_id, first=first
+                ),
+                "duplicate-id",
+            )
         )
         return None
     try:
@@ -144,7 +157,10 @@ def require_valid(inv: Inventory) -> Inventory:
     errors = [p for p in inv.problems if p.severity is Severity.ERROR]
     if errors or inv.tainted:
         raise InventoryError(
-            f"the inventory has {len(errors)} error(s); run provision validate", errors
+            _("the inventory has {n_errors} error(s); run provision validate").format(
+                n_errors=len(errors)
+            ),
+            errors,
         )
     return inv
 

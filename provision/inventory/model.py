@@ -363,6 +363,8 @@ class City:
     # District id -> GB/T 2260 code, for the districts that declare one.
     district_codes: dict[str, str] = field(default_factory=dict)
     camera_models: dict[str, CameraModel] = field(default_factory=dict)
+    # Language of messages and reports (city.yaml `locale`), "" when the city names none.
+    locale: str = ""
 
     def camera_vendor(self, camera: Camera) -> str:
         """The camera's maker: as declared, else as its model is listed ("" if unknown)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from provision.errors import InventoryError
+from provision.i18n import _
 from provision.inventory.model import City, School
 
 
@@ -32,7 +33,11 @@ class Selection:
         known = {s.id for s in city.schools}
         missing = [s for s in self.schools if s not in known]
         if missing:
-            raise InventoryError(f"no school {', '.join(missing)} in {city.root}")
+            raise InventoryError(
+                _("no school {schools} in {root}").format(
+                    schools=", ".join(missing), root=city.root
+                )
+            )
         for value, pool, what in (
             (self.districts, city.districts, "district"),
             (self.precincts, city.precincts, "precinct"),
@@ -40,13 +45,19 @@ class Selection:
             unknown = [v for v in value if v not in pool]
             if unknown:
                 raise InventoryError(
-                    f"unknown {what} {', '.join(unknown)}; valid: {', '.join(sorted(pool))}"
+                    _("unknown {what} {unknown}; valid: {valid}").format(
+                        what=what, unknown=", ".join(unknown), valid=", ".join(sorted(pool))
+                    )
                 )
         chosen = [s for s in city.schools if self.matches(s)]
         if not chosen and not self.empty:
             # Each selector names something real, but together they match no school: a run
             # that checks nothing must not look like one that found nothing wrong.
-            raise InventoryError(f"no school in {city.root} matches {self.describe()}")
+            raise InventoryError(
+                _("no school in {root} matches {selection}").format(
+                    root=city.root, selection=self.describe()
+                )
+            )
         return chosen
 
     def describe(self) -> str:

@@ -12,17 +12,20 @@ from __future__ import annotations
 
 import functools
 import re
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from jinja2 import Environment, StrictUndefined, Template
+from jinja2 import Environment, PackageLoader, StrictUndefined, Template
 from markupsafe import Markup
 
+from provision import i18n
+from provision.i18n import _
 from provision.inventory.model import TIERS, City, School
 from provision.reports.html_svg import Coverage, area_map, as_dict, as_float, legend
 from provision.reports.html_timeline import Timeline, recording_timelines
+from provision.verify import labels
+from provision.verify.checks.coverage import CAMERA_STATES
 from provision.verify.model import (
     ERROR,
     FAIL,
@@ -138,28 +141,19 @@ def _panels(
         if received is True and not error:
             late = threshold is not None and latency is not None and latency > threshold
             status = "warn" if late else "ok"
-            text = f"late: above the {threshold:g} s limit" if late else "received"
+            text = (
+                _("late: above the {limit:g} s limit").format(limit=threshold)
+                if late
+                else _("received")
+            )
         elif received is False or error:
             status = "failed"
-            text = ("received, but " if received is True else "not received") + (
+            text = (_("received, but") if received is True else _("not received")) + (
                 f": {error}" if error else ""
             )
         else:
-            status, text = "unknown", "no result"
-        periodic = as_dict(info.get("periodic"))
-        interval, last = as_float(periodic.get("interval_h")), periodic.get("last_602")
-        every = f"every {interval:g} h" if interval is not None else "interval unknown"
-        age = _age_hours(last, now) if last else None
-        if not last:
-            ptext, pstatus = f"{every}; no periodic test (602) received", "warn"
-        elif age is None:
-            ptext, pstatus = f"{every}; last 602: {last}", "unknown"
-        else:
-            overdue = interval is not None and age > interval
-            when = f"{age:.1f} h before" if age >= 0 else f"{-age:.1f} h after"
-            ptext = f"{every}; last 602 {last}, {when} the audit started"
-            pstatus = "warn" if overdue else "ok"
-            ptext += " (overdue)" if overdue else ""
+            status, text = "unknown", _("no result")
+        ptext, pstatus = _periodic(as_dict(info.get("periodic")), now)
         rows.append(
             PanelRow(
                 str(name),
@@ -180,12 +174,34 @@ def _panels(
                     panel.account,
                     "—",
                     "warn",
-                    "no result in the evidence",
+                    _("no result in the evidence"),
                     "—",
                     "unknown",
                 )
             )
     return rows
+
+
+def _periodic(periodic: dict[str, Any], now: float) -> tuple[str, str]:
+    """The panel's periodic test (602) as text and a css status."""
+    interval, last = as_float(periodic.get("interval_h")), periodic.get("last_602")
+    every = (
+        _("every {hours:g} h").format(hours=interval)
+        if interval is not None
+        else _("interval unknown")
+    )
+    age = _age_hours(last, now) if last else None
+    if not last:
+        return _("{every}; no periodic test (602) received").format(every=every), "warn"
+    if age is None:
+        return _("{every}; last 602: {last}").format(every=every, last=last), "unknown"
+    overdue = interval is not None and age > interval
+    if age >= 0:
+        text = _("{every}; last 602 {last}, {hours:.1f} h before the audit started")
+    else:
+        text = _("{every}; last 602 {last}, {hours:.1f} h after the audit started")
+    text = text.format(every=every, last=last, hours=abs(age))
+    return text + (_(" (overdue)") if overdue else ""), "warn" if overdue else "ok"
 
 
 def _streams(result: CheckResult, school: School | None) -> list[StreamRow]:
@@ -194,7 +210,7 @@ def _streams(result: CheckResult, school: School | None) -> list[StreamRow]:
         info = as_dict(raw)
         online, error = info.get("online"), _text(info.get("error"))
         status = "ok" if online is True else "failed" if online is False else "unknown"
-        text = {"ok": "online", "failed": "offline"}.get(status, "no result")
+        text = {"ok": _("online"), "failed": _("offline")}.get(status) or _("no result")
         packets, first = as_float(info.get("packets")), as_float(info.get("first_packet_ms"))
         rows.append(
             StreamRow(
@@ -215,7 +231,7 @@ def _streams(result: CheckResult, school: School | None) -> list[StreamRow]:
                     "—",
                     cam.name,
                     "warn",
-                    "forwarded camera with no stream in the evidence",
+                    _("forwarded camera with no stream in the evidence"),
                     "—",
                     "—",
                     "—",
@@ -259,8 +275,8 @@ def _school_view(
                     x
                     for x in (
                         area.building,
-                        f"floor {area.floor}" if area.floor else None,
-                        "outdoor" if area.outdoor else None,
+                        _("floor {floor}").format(floor=area.floor) if area.floor else None,
+                        _("outdoor") if area.outdoor else None,
                     )
                     if x
                 )
@@ -317,7 +333,16 @@ def render_html(report: CityReport, city: City) -> str:
     verdict = _worst([v.verdict for v in views])
     counts = {v: sum(_known(s.verdict) == v for s in views) for v in VERDICTS}
     districts = {k: f"{v} ({k})" for k, v in city.districts.items()}
+    tiers = {t: labels.tier(t) for t in TIERS}
     return _template().render(
+        html_lang=i18n.HTML_LANG[i18n.current()],
+        style=Markup(_STYLE),
+        sep=_(", "),
+        checks_text=_(", ").join(map(labels.check, columns)),
+        check_label=labels.check,
+        tier_label=labels.tier,
+        verdict_label=labels.verdict,
+        camera_state_label=_camera_state,
         report=report,
         city=city,
         verdict=verdict,
@@ -327,18 +352,37 @@ def render_html(report: CityReport, city: City) -> str:
         check_rows=_by_check(views, columns),
         legend=legend(),
         css=_css,
-        started=time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(report.started)),
+        started=_started(report.started),
         by_district=_groups(views, "district", list(city.districts), districts),
-        by_tier=_groups(views, "tier", list(TIERS), {}),
+        by_tier=_groups(views, "tier", list(TIERS), tiers),
     )
+
+
+def _started(stamp: float) -> str:
+    """When the audit started, as readers of the language write a date: 2026年12月6日."""
+    when = datetime.fromtimestamp(stamp, UTC)
+    if i18n.current() == i18n.ENGLISH:
+        return when.strftime("%Y-%m-%d %H:%M:%S UTC")
+    return f"{i18n.format_date(when)} {when:%H:%M:%S} UTC"
+
+
+def _camera_state(state: str) -> str:
+    return _(CAMERA_STATES[state]) if state in CAMERA_STATES else state
 
 
 @functools.cache
 def _template() -> Template:
     env = Environment(
-        autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True
+        loader=PackageLoader("provision.reports", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
-    return env.from_string(_PAGE)
+    # _ and ngettext look the language up when called, so one cached template serves both.
+    env.install_gettext_callables(i18n._, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    return env.get_template("report.html.j2")
 
 
 _STYLE = """
@@ -359,7 +403,8 @@ text-transform:uppercase;font-size:12px;letter-spacing:.04em}
 .v-pass{background:#dcf1dd;color:#1b5e20}.v-warn{background:#fff0bd;color:#6d5000}
 .v-fail{background:#f7cccc;color:#8a0000}.v-error{background:#4a2458;color:#fff}
 .v-none{background:#eee;color:#888}
-td.v-pass,td.v-warn,td.v-fail,td.v-error,td.v-none{text-align:center;font-weight:600}
+td.v-pass,td.v-warn,td.v-fail,td.v-error,td.v-none{text-align:center;font-weight:600;
+white-space:nowrap}
 td a{color:inherit}.s-ok{color:#1b5e20}.s-warn{color:#8a5a00;font-weight:600}
 .s-failed{color:#b00000;font-weight:700}.s-unknown{color:#777}
 .flex{display:flex;flex-wrap:wrap;gap:28px;align-items:flex-start}.grow{flex:1 1 480px}
@@ -371,135 +416,6 @@ svg text{font-family:inherit;paint-order:stroke;stroke:#fff;stroke-width:3px}
 .key{display:inline-flex;align-items:center;gap:4px;margin-right:16px;font-size:12px}
 summary{cursor:pointer;font-weight:600;margin:10px 0}code{font-size:12px;word-break:break-all}
 @media print{body{background:#fff}section{break-inside:avoid-page}}
+html:lang(zh-CN) body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",
+"WenQuanYi Micro Hei",sans-serif}
 """
-
-_PAGE = (
-    """<!DOCTYPE html>
-<html lang="zh-CN"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Audit {{ city.name }} ({{ report.city }}): {{ verdict }}</title>
-<style>"""
-    + _STYLE
-    + """</style></head>
-<body><main id="top">
-{% macro cell(v, href) %}<td class="{{ css(v.verdict) if v else 'v-none' }}">
-{% if v %}<a href="#{{ href }}">{{ v.verdict }}</a>{% else %}—{% endif %}</td>{% endmacro %}
-{% macro groups(title, rows) %}<div><h3>{{ title }}</h3><table class="groups">
-<tr><th>{{ title.split()[-1] }}</th><th>schools</th>{% for v in counts %}<th>{{ v }}</th>
-{% endfor %}<th title="schools passing / total">pass rate</th></tr>
-{% for r in rows %}<tr><td>{{ r.label }}</td><td class="n">{{ r.total }}</td>
-{% for v in counts %}<td class="n">{{ r.counts[v] }}</td>{% endfor %}
-<td class="rate"><span class="barbg"><span class="bar" style="width:{{ (r.rate * 80)|round|int
-}}px"></span></span>{{ r.passing }} / {{ r.total }} ({{ "%.0f"|format(r.rate * 100) }}%)</td>
-</tr>{% endfor %}</table></div>{% endmacro %}
-<div class="card" id="summary">
-<h1>School security audit — {{ city.name }} <span class="muted">({{ report.city }})</span></h1>
-<p class="meta">Inventory <code>{{ report.inventory }}</code>{% if report.lab %} (lab){% endif %}
- · started {{ started }} · took {{ "%.1f"|format(report.seconds) }} s
- · checks: {{ columns|join(", ") if columns else "none" }}</p>
-<p>Overall verdict: <span class="badge big {{ css(verdict) }}" id="city-verdict">{{ verdict
-}}</span> &nbsp; {{ views|length }} school(s):{% for v, n in counts.items() if n %}
- <span class="badge {{ css(v) }}">{{ n }} {{ v }}</span>{% endfor %}</p>
-<div class="flex">
-{{ groups("By district", by_district) }}
-{{ groups("By tier", by_tier) }}
-</div><p class="muted">A school's verdict is the worst of its checks (error &gt; fail &gt; warn &gt;
- pass); pass rate = schools passing / schools audited.</p></div>
-<div class="card" id="schools"><h3>Schools, worst first</h3>
-{% if not views %}<p>No school was audited.</p>{% else %}
-<table class="school-list"><tr><th>school</th><th>name</th><th>district</th><th>tier</th>
-<th>verdict</th>{% for c in columns %}<th>{{ c }}</th>{% endfor %}</tr>
-{% for s in views %}<tr data-school="{{ s.report.school }}">
-<td><a href="#{{ s.anchor }}">{{ s.report.school }}</a></td><td>{{ s.report.name }}</td>
-<td>{{ s.district }}</td><td>{{ s.report.tier }}</td>
-<td class="{{ css(s.verdict) }}"><a href="#{{ s.anchor }}">{{ s.verdict }}</a></td>
-{% for name, r in s.checks %}{{ cell(r, s.anchor_of(name)) }}{% endfor %}</tr>
-{% endfor %}<tr class="totals"><th colspan="4">passing / audited</th>
-<td class="n">{{ counts["pass"] }} / {{ views|length }}</td>{% for name, c in check_rows %}
-<td class="n" title="{% for v, n in c.items() if n %}{{ n }} {{ v }}{{ ', ' if not loop.last }}
-{% endfor %}">{{ c["pass"] }} / {{ c.values()|sum }}</td>{% endfor %}</tr></table>{% endif %}</div>
-{% for s in views %}
-<section class="school" id="{{ s.anchor }}" data-school="{{ s.report.school }}">
-<h2><span class="badge {{ css(s.verdict) }}">{{ s.verdict }}</span> {{ s.report.name }}
- <span class="muted">{{ s.report.school }}</span></h2>
-<p class="meta">{{ s.report.tier }} · {{ s.district }} · precinct {{ s.report.precinct }}
-{% if not s.school %} · <b>not in the inventory: no floor plan</b>{% endif %}
- · <a href="#top">back to top</a></p>
-<div class="flex"><div><h3>Checks</h3><table class="checks"><tr><th>check</th><th>verdict</th>
-<th>summary</th><th>time</th></tr>{% for name, r in s.checks %}
-<tr id="{{ s.anchor_of(name) }}"><td>{{ name }}</td>
-{% if r %}<td class="{{ css(r.verdict) }}">{{ r.verdict }}</td><td>{{ r.summary }}</td>
-<td class="n">{{ "%.2f"|format(r.seconds) }} s</td>{% else %}<td class="v-none">not run</td>
-<td class="muted">not selected</td><td></td>{% endif %}</tr>{% endfor %}</table></div>
-<div class="grow"><h3>Failures</h3>{% if s.failures %}<table class="failures"><tr><th>check</th>
-<th>subject</th><th>verdict</th><th>what is wrong</th></tr>{% for check, f in s.failures %}<tr>
-<td>{{ check }}</td><td>{{ f.subject }}</td><td class="{{ css(f.verdict) }}">{{ f.verdict }}</td>
-<td>{{ f.message }}</td></tr>{% endfor %}</table>
-{% else %}<p class="muted">No finding failed.</p>{% endif %}</div></div>
-<h3>One-button alarms</h3>{% if not s.alarm %}<p class="muted">alarm check not run.</p>
-{% elif not s.panels %}<p class="muted">No panel results ({{ s.alarm.verdict }}: {{
-s.alarm.summary }}).</p>{% else %}<p class="meta">Test alarm to the precinct's alarm centre;
-limit {{ "%g s"|format(s.threshold) if s.threshold is not none else "unknown" }}.</p>
-<table class="alarms"><tr><th>panel</th><th>account</th><th>latency</th><th>test alarm</th>
-<th>periodic test</th></tr>{% for p in s.panels %}<tr class="panel-{{ p.status }}"
- data-panel="{{ p.name }}"><td>{{ p.name }}</td><td>{{ p.account }}</td>
-<td class="n s-{{ p.status }}">{{ p.latency }}</td><td class="s-{{ p.status }}">{{ p.text }}</td>
-<td class="s-{{ p.periodic_status }}">{{ p.periodic }}</td></tr>{% endfor %}</table>{% endif %}
-<h3>Streams forwarded to the precinct</h3>
-{% if not s.streams_check %}<p class="muted">streams check not run.</p>
-{% elif not s.streams %}<p class="muted">No stream results ({{ s.streams_check.verdict }}: {{
-s.streams_check.summary }}).</p>{% else %}<table class="streams"><tr><th>stream</th>
-<th>camera</th><th>status</th><th>packets</th><th>first packet</th><th>url</th></tr>
-{% for r in s.streams %}<tr class="stream-{{ r.status }}" data-camera="{{ r.camera }}">
-<td>{{ r.name }}</td><td>{{ r.camera }}</td><td class="s-{{ r.status }}">{{ r.text }}</td>
-<td class="n">{{ r.packets }}</td><td class="n">{{ r.first_packet }}</td><td><code>{{ r.url
-}}</code></td></tr>{% endfor %}</table>{% endif %}
-<h3>Recordings</h3>
-{% if not s.recording_check %}<p class="muted">recording check not run.</p>
-{% elif not s.timelines %}<p class="muted">No recording timelines ({{ s.recording_check.verdict
-}}: {{ s.recording_check.summary }}).</p>{% else %}<p class="meta">The last days of each
- channel as the recorder's own index holds them: video green, gaps over the audit's threshold
- red, a tick at each midnight (UTC).</p><table class="recordings"><tr><th>channel</th>
-<th>verdict</th><th>timeline</th><th>finding</th></tr>{% for t in s.timelines %}
-<tr data-channel="{{ t.channel }}"><td>{{ t.channel }}</td><td class="{{ css(t.verdict) }}">{{
-t.verdict }}</td><td>{{ t.svg }}</td><td>{{ t.message }}</td></tr>{% endfor %}</table>{% endif %}
-<h3>Coverage</h3>
-{% set cov = s.coverage %}{% if not s.coverage_check %}<p class="muted">coverage check not
- run: the maps show the planned footprints only.</p>{% elif not cov %}<p class="muted">No
- coverage evidence ({{ s.coverage_check.verdict }}: {{ s.coverage_check.summary }}).</p>
-{% else %}<p class="meta">Targets: {% for k, t in cov.targets.items() %}{{ k }} {{
-"%.0f"|format(t * 100) }}%{{ ", " if not loop.last }}{% endfor %}.</p>
-{% set bad = cov.cameras.values()|selectattr("failed")|list %}{% if bad %}
-<table class="cameras"><tr><th>camera</th><th>state</th><th>detail</th></tr>{% for c in bad %}
-<tr data-camera="{{ c.name }}"><td>{{ c.name }}</td><td class="s-failed">{{ c.state }}</td>
-<td>{{ c.detail }}</td></tr>{% endfor %}</table>{% endif %}
-<p>{{ cov.cameras|length - bad|length }} of {{ cov.cameras|length }} camera(s) ok.
-{% set low = cov.zones.values()|rejectattr("shade", "in", ["ok", "untargeted"])|list %}
-{% set targeted = cov.zones.values()|rejectattr("shade", "eq", "untargeted")|list %}
-{{ targeted|length - low|length }} of {{ targeted|length }} zone(s) with a target meet it{%
-if cov.zones|length > targeted|length %} ({{ cov.zones|length - targeted|length }} optional
-zone(s) have none){% endif %}.</p>
-{% if low %}<table class="zones"><tr><th>zone</th><th>area</th><th>importance</th><th>DORI</th>
-<th>now</th><th>planned</th><th>target</th><th>blind spots</th></tr>{% for z in low %}
-<tr data-zone="{{ z.zone }}"><td>{{ z.name }}</td><td>{{ z.area or "—" }}</td>
-<td>{{ z.importance }}</td><td>{{ z.dori }}</td>
-<td class="n s-{{ 'failed' if z.shade == 'very-low' else 'warn' }}">{{ "%.1f%%"|format(
-z.effective * 100) if z.effective is not none else "n/a" }}</td><td class="n">{{
-"%.1f%%"|format(z.planned * 100) if z.planned is not none else "n/a" }}</td><td class="n">{{
-"%.0f%%"|format(z.target * 100) if z.target is not none else "—" }}</td><td>
-{% for b in z.blind_spots %}{{ "%.1f m²"|format(b.area_m2) if b.area_m2 is not none
-else "?" }}{% if b.centroid %} at ({{ "%.1f, %.1f"|format(*b.centroid) }}){% endif %}
-{% if b.would_be_covered_by %} — {{ b.would_be_covered_by|join(", ") }} would cover it
-{% endif %}{{ "; " if not loop.last }}{% endfor %}</td></tr>{% endfor %}</table>{% endif %}
-{% endif %}
-{% if s.maps %}<details class="maps"{% if s.verdict != "pass" or (s.coverage_check and
-s.coverage_check.verdict != "pass") %} open{% endif %}>
-<summary>Floor maps ({{ s.maps|length }} area(s))</summary><p>{{ legend }}</p><div class="flex">
-{% for title, svg in s.maps %}<figure><figcaption>{{ title }}</figcaption>{{ svg }}</figure>
-{% endfor %}</div></details>{% endif %}
-</section>
-{% endfor %}
-<p class="muted">Generated by provision verify. Self-contained page: no script, nothing fetched.
-</p></main></body></html>
-"""
-)

@@ -21,6 +21,7 @@ from shapely.geometry.base import BaseGeometry
 
 from provision.coverage import DORI_PPM, footprint
 from provision.coverage.school import camera_view, meets
+from provision.i18n import N_, _
 from provision.inventory.model import Area, Camera, School, Zone
 
 Point = tuple[float, float]
@@ -34,11 +35,11 @@ VERY_LOW = 0.8
 BLIND_RED = "#ff0000"
 FAILED_RED = "#c00000"
 SHADES = {
-    "ok": ("#9ed99a", "meets target"),
-    "low": ("#f7c463", "below target"),
-    "very-low": ("#e8837d", f"below {VERY_LOW:.0%} of target"),
-    "untargeted": ("#c9ddf2", "no target (optional)"),
-    "unknown": ("#dddddd", "not measured"),
+    "ok": ("#9ed99a", N_("meets target")),
+    "low": ("#f7c463", N_("below target")),
+    "very-low": ("#e8837d", N_("below {share:.0%} of target")),
+    "untargeted": ("#c9ddf2", N_("no target (optional)")),
+    "unknown": ("#dddddd", N_("not measured")),
 }
 
 
@@ -382,15 +383,18 @@ def legend() -> Markup:
             f'fill="{fill}" {extra}/></svg>'
         )
 
-    items = [swatch(color, 'stroke="#555"') + text for color, text in SHADES.values()]
+    items = [
+        swatch(color, 'stroke="#555"') + escape(_(text).format(share=VERY_LOW))
+        for color, text in SHADES.values()
+    ]
     items += [
-        swatch("#2f6fd0", 'fill-opacity="0.25" stroke="#2f6fd0"') + "camera footprint",
-        swatch(BLIND_RED) + "blind spot (measured)",
+        swatch("#2f6fd0", 'fill-opacity="0.25" stroke="#2f6fd0"') + escape(_("camera footprint")),
+        swatch(BLIND_RED) + escape(_("blind spot (measured)")),
         '<svg width="18" height="12" aria-hidden="true"><path d="M5 6L16 6" stroke="#1b3f8b" '
-        'stroke-width="2"/><circle cx="5" cy="6" r="3.5" fill="#1b3f8b"/></svg>camera and its '
-        "heading",
+        'stroke-width="2"/><circle cx="5" cy="6" r="3.5" fill="#1b3f8b"/></svg>'
+        + escape(_("camera and its heading")),
         f'<svg width="18" height="12" aria-hidden="true"><path d="M4 1L14 11M4 11L14 1" '
-        f'stroke="{FAILED_RED}" stroke-width="2.5"/></svg>camera not ok (dashed: its planned '
-        "footprint)",
+        f'stroke="{FAILED_RED}" stroke-width="2.5"/></svg>'
+        + escape(_("camera not ok (dashed: its planned footprint)")),
     ]
     return Markup("".join(f'<span class="key">{item}</span>' for item in items))

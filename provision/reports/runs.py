@@ -7,6 +7,8 @@ import json
 from provision.engine.outcome import Status
 from provision.engine.planfile import report_to_dict
 from provision.engine.runs import RunReport
+from provision.i18n import _
+from provision.verify import labels
 
 MARK = {
     Status.PLANNED: "~",
@@ -21,33 +23,34 @@ MARK = {
 
 def summary_line(report: RunReport) -> str:
     counts = report.counts()
-    verb = "to change" if report.command == "plan" else "changed"
+    changing = counts.get(Status.PLANNED, 0) + counts.get(Status.CHANGED, 0)
+    first = _("{n} to change") if report.command == "plan" else _("{n} changed")
     parts = [
-        f"{counts.get(Status.PLANNED, 0) + counts.get(Status.CHANGED, 0)} {verb}",
-        f"{counts.get(Status.UNCHANGED, 0)} unchanged",
+        first.format(n=changing),
+        _("{n} unchanged").format(n=counts.get(Status.UNCHANGED, 0)),
     ]
     for status in (Status.FAILED, Status.UNREACHABLE, Status.STALE, Status.NOT_STARTED):
         if counts.get(status):
-            parts.append(f"{counts[status]} {status}")
-    return ", ".join(parts)
+            parts.append(_("{n} {status}").format(n=counts[status], status=labels.status(status)))
+    return _(", ").join(parts)
 
 
 def to_text(report: RunReport, verbose: bool = False) -> str:
-    where = " (lab)" if report.lab else ""
+    where = _(" (lab)") if report.lab else ""
     lines = [
         f"{report.command}: {report.inventory}{where}"
-        + (f", run {report.run_id}" if report.run_id else "")
+        + (_(", run {run}").format(run=report.run_id) if report.run_id else "")
     ]
     for o in report.outcomes:
         if o.status == Status.UNCHANGED and not verbose:
             continue
-        head = f"{MARK.get(o.status, '?')} {o.device} ({o.kind}): {o.status}"
+        head = f"{MARK.get(o.status, '?')} {o.device} ({o.kind}): {labels.status(o.status)}"
         lines.append(head + (f": {o.error}" if o.error else ""))
         lines.extend(f"    {c.describe()}" for c in o.changes)
         if o.rolled_back:
-            lines.append("    rolled back:")
+            lines.append("    " + _("rolled back:"))
             lines.extend(f"      {c.describe()}" for c in o.rolled_back)
-    lines.append(f"Summary: {summary_line(report)}")
+    lines.append(_("Summary: {summary}").format(summary=summary_line(report)))
     return "\n".join(lines)
 
 
@@ -63,21 +66,25 @@ def to_markdown(report: RunReport) -> str:
         "",
         f"**{summary_line(report)}**",
         "",
-        "| status | devices |",
+        "| " + _("status") + " | " + _("devices") + " |",
         "| --- | ---: |",
     ]
-    out += [f"| {status} | {n} |" for status, n in sorted(counts.items())]
+    out += [f"| {labels.status(status)} | {n} |" for status, n in sorted(counts.items())]
     problems = report.failed
     if problems:
-        out += ["", "#### Problems", ""]
-        out += [f"- `{o.device}` ({o.kind}) **{o.status}**: {o.error}" for o in problems]
+        out += ["", "#### " + _("Problems"), ""]
+        out += [
+            f"- `{o.device}` ({o.kind}) **{labels.status(o.status)}**: {o.error}" for o in problems
+        ]
     changed = report.changed
     if changed:
-        out += ["", "#### Changes", ""]
+        out += ["", "#### " + _("Changes"), ""]
         for o in changed:
             out += [
-                f"<details><summary><code>{o.device}</code> ({o.kind}): "
-                f"{len(o.changes)} setting(s)</summary>",
+                _(
+                    "<details><summary><code>{device}</code> ({kind}): {n_changes} "
+                    "setting(s)</summary>"
+                ).format(device=o.device, kind=o.kind, n_changes=len(o.changes)),
                 "",
                 "```diff",
             ]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from provision.diagnostics import Problem
+from provision.i18n import _
+from provision.inventory import words
 from provision.inventory.loader import Inventory
 from provision.inventory.model import Recorder
 from provision.sizing import (
@@ -25,10 +27,14 @@ def check(inv: Inventory) -> Iterator[Problem]:
         need = forwarded_mbps(school.cameras)
         if need > uplink.bandwidth_mbps:
             count = sum(c.forward for c in school.cameras)
-            msg = (
-                f"{count} forwarded feed(s) need {need:.1f} Mbit/s with "
-                f"{UPLINK_HEADROOM - 1:.0%} headroom, above the uplink's "
-                f"{uplink.bandwidth_mbps:g} Mbit/s"
+            msg = _(
+                "{count} forwarded feed(s) need {need:.1f} Mbit/s with {headroom:.0%} "
+                "headroom, above the uplink's {bandwidth_mbps:g} Mbit/s"
+            ).format(
+                count=count,
+                need=need,
+                headroom=UPLINK_HEADROOM - 1,
+                bandwidth_mbps=uplink.bandwidth_mbps,
             )
             yield doc.problem(("network", "uplink", "bandwidth_mbps"), msg, "uplink-bandwidth")
         for nvr in school.recorders:
@@ -39,7 +45,9 @@ def check(inv: Inventory) -> Iterator[Problem]:
         if tier is None or not school.cameras:
             continue
         if not school.recorders:
-            msg = f"{len(school.cameras)} camera(s) but no recorder to keep their video"
+            msg = _("{n_cameras} camera(s) but no recorder to keep their video").format(
+                n_cameras=len(school.cameras)
+            )
             yield doc.problem(("cameras",), msg, "no-recorder")
             continue
         # Cameras naming a recorder are checked against it; the rest share all recorders.
@@ -56,11 +64,21 @@ def check(inv: Inventory) -> Iterator[Problem]:
                 continue
             if recorder is None and len(school.recorders) == 1:
                 recorder = school.recorders[0]
-            which = f"recorder {recorder.name!r} holds" if recorder else "the recorders hold"
-            msg = (
-                f"{which} {days:.1f} days at {kbps / 1000:.1f} Mbit/s "
-                f"({capacity:.3g} TB usable); the {school.tier} standard asks for "
-                f"{tier.retention_days}"
+            which = (
+                _("recorder {name!r} holds").format(name=recorder.name)
+                if recorder
+                else _("the recorders hold")
+            )
+            msg = _(
+                "{which} {days:.1f} days at {mbps:.1f} Mbit/s ({capacity:.3g} TB usable); the "
+                "{tier} standard asks for {retention_days}"
+            ).format(
+                which=which,
+                days=days,
+                mbps=kbps / 1000,
+                capacity=capacity,
+                tier=words.tier(school.tier),
+                retention_days=tier.retention_days,
             )
             path = (*recorder.path, "disks_tb") if recorder else ("recorders",)
             yield doc.problem(path, msg, "retention")

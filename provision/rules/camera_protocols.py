@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from provision.diagnostics import Problem
+from provision.i18n import _
 from provision.inventory.loader import Inventory
 from provision.inventory.model import Camera, City, YamlPath
 
@@ -43,8 +44,14 @@ def problems_of(city: City, camera: Camera) -> Iterator[tuple[tuple[str, ...], s
         yield (
             ("video", "codec"),
             (
-                f"camera {camera.name!r} is a {camera.model}, whose encoder offers "
-                f"{', '.join(listed.codecs)}, not {codec}"
+                _(
+                    "camera {name!r} is a {model}, whose encoder offers {listed}, not {codec}"
+                ).format(
+                    name=camera.name,
+                    model=camera.model,
+                    listed=", ".join(listed.codecs),
+                    codec=codec,
+                )
             ),
         )
     elif (
@@ -56,9 +63,16 @@ def problems_of(city: City, camera: Camera) -> Iterator[tuple[tuple[str, ...], s
         yield (
             ("video", "codec"),
             (
-                f"camera {camera.name!r} is configured over ONVIF and its model {camera.model} is "
-                f"listed without Media2: ONVIF Media1 cannot set {codec} (only "
-                f"{', '.join(MEDIA1_CODECS)}); use the vendor's protocol or a Media2 model"
+                _(
+                    "camera {name!r} is configured over ONVIF and its model {model} is "
+                    "listed without Media2: ONVIF Media1 cannot set {codec} (only "
+                    "{listed}); use the vendor's protocol or a Media2 model"
+                ).format(
+                    name=camera.name,
+                    model=camera.model,
+                    codec=codec,
+                    listed=", ".join(MEDIA1_CODECS),
+                )
             ),
         )
     if camera.protocol == "onvif":
@@ -66,16 +80,20 @@ def problems_of(city: City, camera: Camera) -> Iterator[tuple[tuple[str, ...], s
             yield (
                 ("video", "rate_control"),
                 (
-                    f"camera {camera.name!r} is configured over ONVIF, whose driver does not set "
-                    "rate control (CBR/VBR); use the vendor's protocol or leave it unset"
+                    _(
+                        "camera {name!r} is configured over ONVIF, whose driver does not set "
+                        "rate control (CBR/VBR); use the vendor's protocol or leave it unset"
+                    ).format(name=camera.name)
                 ),
             )
         if camera.sub_video is not None:
             yield (
                 ("sub_video",),
                 (
-                    f"camera {camera.name!r} is configured over ONVIF, whose driver does not set "
-                    "the sub stream; use the vendor's protocol or leave sub_video unset"
+                    _(
+                        "camera {name!r} is configured over ONVIF, whose driver does not set "
+                        "the sub stream; use the vendor's protocol or leave sub_video unset"
+                    ).format(name=camera.name)
                 ),
             )
     vendor, wanted = city.camera_vendor(camera), VENDOR_OF_PROTOCOL.get(camera.protocol)
@@ -83,8 +101,10 @@ def problems_of(city: City, camera: Camera) -> Iterator[tuple[tuple[str, ...], s
         yield (
             ("protocol",),
             (
-                f"camera {camera.name!r} is a {vendor} camera; protocol {camera.protocol!r} is "
-                f"{wanted}'s API (use onvif or the {vendor} protocol)"
+                _(
+                    "camera {name!r} is a {vendor} camera; protocol {protocol!r} is "
+                    "{wanted}'s API (use onvif or the {vendor} protocol)"
+                ).format(name=camera.name, vendor=vendor, protocol=camera.protocol, wanted=wanted)
             ),
         )
 

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from provision.diagnostics import Problem
+from provision.i18n import _
 from provision.inventory.loader import Inventory
 from provision.inventory.model import Device
 from provision.rules.references import unknown
@@ -28,7 +29,9 @@ def unique_addresses(inv: Inventory) -> Iterator[Problem]:
                 continue
             other_school, other = owners[device.host]
             where = inv.docs[other_school].where((*other.path, "host"))
-            msg = f"address {device.host} is also used by {other_school}/{other.name} ({where})"
+            msg = _("address {host} is also used by {other_school}/{name} ({where})").format(
+                host=device.host, other_school=other_school, name=other.name, where=where
+            )
             yield inv.docs[school.id].problem((*device.path, "host"), msg, "duplicate-address")
 
 
@@ -44,14 +47,20 @@ def unique_subnets(inv: Inventory) -> Iterator[Problem]:
         for net in [ipaddress.ip_network(cidr, strict=False)]
     )
     furthest: tuple[int, int, Any, str, str] | None = None  # version, end, net, school, role
-    for version, first, _, net, school_id, role in nets:
+    for version, first, _last, net, school_id, role in nets:
         last = int(net.broadcast_address)
         if furthest and furthest[0] == version and first <= furthest[1]:
-            _, _, other, other_school, other_role = furthest
+            _first, _last2, other, other_school, other_role = furthest
             if other_school != school_id:
-                msg = (
-                    f"the {role} subnet {net} overlaps {other_school}'s {other_role} subnet "
-                    f"{other}; every school needs subnets of its own"
+                msg = _(
+                    "the {role} subnet {net} overlaps {other_school}'s {other_role} subnet "
+                    "{other}; every school needs subnets of its own"
+                ).format(
+                    role=role,
+                    net=net,
+                    other_school=other_school,
+                    other_role=other_role,
+                    other=other,
                 )
                 path = ("network", "subnets", role)
                 yield inv.docs[school_id].problem(path, msg, "subnet-shared")
@@ -78,9 +87,16 @@ def unique_alarm_accounts(inv: Inventory) -> Iterator[Problem]:
                 continue
             other_school, other = owners[key]
             where = inv.docs[other_school].where((*other.path, "account"))
-            msg = (
-                f"account {panel.account} is also {other_school}/{other.name}'s ({where}) on the "
-                f"same receiver {centre.host}:{centre.port}; the centre could not tell them apart"
+            msg = _(
+                "account {account} is also {other_school}/{name}'s ({where}) on the "
+                "same receiver {host}:{port}; the centre could not tell them apart"
+            ).format(
+                account=panel.account,
+                other_school=other_school,
+                name=other.name,
+                where=where,
+                host=centre.host,
+                port=centre.port,
             )
             yield inv.docs[school.id].problem((*panel.path, "account"), msg, "duplicate-account")
 
@@ -107,10 +123,10 @@ def alarm_centre_apis(inv: Inventory) -> Iterator[Problem]:
     for i, precinct in enumerate(inv.city_doc.data.get("precincts", [])):
         centre = precinct.get("alarm_center") or {}
         if precinct.get("id") in used and not centre.get("api"):
-            msg = (
-                f"alarm centre of {precinct.get('id')} has no api: verify's alarm self-test "
-                "needs it to put accounts on test and confirm receipt, and fails without it"
-            )
+            msg = _(
+                "alarm centre of {precinct} has no api: verify's alarm self-test needs it to "
+                "put accounts on test and confirm receipt, and fails without it"
+            ).format(precinct=precinct.get("id"))
             yield inv.city_doc.problem(
                 ("precincts", i, "alarm_center"), msg, "no-centre-api", warning=True
             )

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 from provision.diagnostics import Problem
 from provision.errors import TemplateError
+from provision.i18n import _
 from provision.inventory.loader import Inventory
 from provision.rules.origin import origin
 from provision.templates import cli_value, timezone_facts
@@ -24,5 +25,7 @@ def check(inv: Inventory) -> Iterator[Problem]:
             cli_value(facts["abbrev"])
         except TemplateError as exc:
             doc, path = origin(inv, school, ("timezone",))
-            msg = f"time zone {school.timezone!r} cannot be set on the school's devices: {exc}"
+            msg = _("time zone {timezone!r} cannot be set on the school's devices: {exc}").format(
+                timezone=school.timezone, exc=exc
+            )
             yield doc.problem(path, msg, "timezone")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from provision.coverage import polygon_problem
+from provision.coverage import polygon_problem, words
 from provision.coverage.explain import explain_spot
 from provision.coverage.school import camera_view, meets, school_coverage
 from provision.coverage.zones import ZoneCoverage
 from provision.diagnostics import Problem
+from provision.i18n import _
+from provision.inventory import words as inventory_words
 from provision.inventory.loader import Inventory
 from provision.inventory.model import School
 
@@ -24,10 +26,10 @@ def _cameras_seeing_nothing(
         if area is None or not area.zones or cam.name in seen:
             continue
         zones = ", ".join(z.id for z in area.zones)
-        msg = (
-            f"camera {cam.name} sees none of area {area.id}'s zones ({zones}) at their DORI "
-            f"levels: is it in another area, mounted outside this one, or aimed away?"
-        )
+        msg = _(
+            "camera {camera} sees none of area {area}'s zones ({zones}) at their DORI "
+            "levels: is it in another area, mounted outside this one, or aimed away?"
+        ).format(camera=cam.name, area=area.id, zones=zones)
         yield inv.docs[school.id].problem(
             (*cam.path, "mount"), msg, "camera-sees-nothing", warning=True
         )
@@ -56,13 +58,21 @@ def check(inv: Inventory) -> Iterator[Problem]:
             views = [camera_view(c) for c in school.cameras if c.area == zone.area]
             walls = areas[zone.area].walls
             spots = "; ".join(
-                f"{s.area_m2:.1f} m² at ({s.centroid[0]:.1f}, {s.centroid[1]:.1f}): "
+                _("{area:.1f} m² at ({x:.1f}, {y:.1f})").format(
+                    area=s.area_m2, x=s.centroid[0], y=s.centroid[1]
+                )
+                + ": "
                 + explain_spot(s.polygon, views, zone.dori, walls, zone.area).hint
                 for s in cov.blind_spots[:3]
             )
-            msg = (
-                f"{zone.importance} zone covered {cov.ratio:.1%} at {zone.dori} level; the "
-                f"{school.tier} standard asks for {target:.0%}"
-                + (f"; blind spots: {spots}" if spots else "")
-            )
+            msg = _(
+                "{importance} zone covered {ratio:.1%} at {dori} level; the {tier} "
+                "standard asks for {target:.0%}"
+            ).format(
+                importance=words.importance(zone.importance),
+                ratio=cov.ratio,
+                dori=words.dori(zone.dori),
+                tier=inventory_words.tier(school.tier),
+                target=target,
+            ) + (_("; blind spots: {spots}").format(spots=spots) if spots else "")
             yield doc.problem((*zone.path, "polygon"), msg, "coverage")

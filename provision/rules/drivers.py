@@ -12,6 +12,8 @@ from typing import Any
 
 from provision.diagnostics import Problem
 from provision.drivers.registry import UNMANAGED, describe_installed, is_installed
+from provision.i18n import _
+from provision.inventory import words
 from provision.inventory.loader import Inventory
 from provision.inventory.model import Device, YamlPath
 
@@ -38,16 +40,28 @@ def check(inv: Inventory) -> Iterator[Problem]:
             if device.kind in UNMANAGED or is_installed(device.kind, device.protocol):
                 continue
             if _set_on_device(doc.data, device.path):
-                msg = f"no driver for {device.kind} {device.name!r} over {device.protocol!r}"
+                msg = _("no driver for {kind} {name!r} over {protocol!r}").format(
+                    kind=words.kind(device.kind), name=device.name, protocol=device.protocol
+                )
                 yield doc.problem(
-                    (*device.path, "protocol"), f"{msg}; installed: {describe_installed()}", CODE
+                    (*device.path, "protocol"),
+                    _("{problem}; installed: {installed}").format(
+                        problem=msg, installed=describe_installed()
+                    ),
+                    CODE,
                 )
             else:
                 inherited.setdefault((device.kind, device.protocol), []).append(device)
         for (kind, protocol), devices in inherited.items():
-            msg = (
-                f"no driver for {kind} over {protocol!r}, inherited from defaults by "
-                f"{len(devices)} {kind} device(s) of this school ({devices[0].name!r} first); "
-                f"installed: {describe_installed()}"
+            msg = _(
+                "no driver for {kind} over {protocol!r}, inherited from defaults by "
+                "{n_devices} {kind} device(s) of this school ({name!r} first); "
+                "installed: {describe_installed}"
+            ).format(
+                kind=kind,
+                protocol=protocol,
+                n_devices=len(devices),
+                name=devices[0].name,
+                describe_installed=describe_installed(),
             )
             yield doc.problem(devices[0].path, msg, CODE)

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 
 from provision import standards as std
 from provision.diagnostics import Problem
+from provision.i18n import _
+from provision.inventory import words
 from provision.inventory.loader import Inventory
 from provision.inventory.model import Camera, Recorder, School, YamlPath
 from provision.templates.gb28181_settings import (
@@ -33,7 +35,9 @@ def _type_problem(gb_id: str, role: str) -> str | None:
         return None
     what = std.GB28181_TYPES.get(code, "not a type of Table D.1")
     fits = ", ".join(f"{c} {std.GB28181_TYPES[c]}" for c in wanted)
-    return f"type code (digits 11-13) is {code} ({what}); a {role} takes {fits}"
+    return _("type code (digits 11-13) is {code} ({what}); a {role} takes {fits}").format(
+        code=code, what=what, role=role, fits=fits
+    )
 
 
 def id_problems(gb_id: str, role: str, district_code: str | None) -> list[str]:
@@ -41,14 +45,17 @@ def id_problems(gb_id: str, role: str, district_code: str | None) -> list[str]:
     out = []
     if district_code and gb_id[std.GB28181_DIVISION] != district_code:
         out.append(
-            f"first 6 digits are {gb_id[std.GB28181_DIVISION]}, "
-            f"not the school's district code {district_code} (GB/T 2260)"
+            _(
+                "first 6 digits are {gb_id}, not the school's district code "
+                "{district_code} (GB/T 2260)"
+            ).format(gb_id=gb_id[std.GB28181_DIVISION], district_code=district_code)
         )
     industry = gb_id[std.GB28181_INDUSTRY]
     if industry != std.GB28181_INDUSTRY_EDUCATION:
         out.append(
-            f"industry code (digits 9-10) is {industry}, not education's "
-            f"{std.GB28181_INDUSTRY_EDUCATION}"
+            _("industry code (digits 9-10) is {industry}, not education's {education}").format(
+                industry=industry, education=std.GB28181_INDUSTRY_EDUCATION
+            )
         )
     kind_problem = _type_problem(gb_id, role)
     if kind_problem:
@@ -80,29 +87,37 @@ def check(inv: Inventory) -> Iterator[Problem]:
         for device in _registering(school):
             for gb_id, role, path in _device_ids(device):
                 for why in id_problems(gb_id, role, code):
-                    yield doc.problem(path, f"GB/T 28181 ID {gb_id}: {why}", CODE)
+                    yield doc.problem(
+                        path, _("GB/T 28181 ID {gb_id}: {why}").format(gb_id=gb_id, why=why), CODE
+                    )
             if server is None or not registers(device):
                 continue
             if device.gb28181_id is None:
-                msg = (
-                    f"{device.kind} {device.name} is forwarded to a GB/T 28181 platform but has "
-                    "no gb28181_id"
-                )
+                msg = _(
+                    "{kind} {name} is forwarded to a GB/T 28181 platform but has no gb28181_id"
+                ).format(kind=words.kind(device.kind), name=device.name)
                 yield doc.problem(device.path, msg, CODE)
             elif not device.gb28181_channels:
-                msg = f"{device.kind} {device.name} declares no gb28181_channels for the Catalog"
+                msg = _("{kind} {name} declares no gb28181_channels for the Catalog").format(
+                    kind=words.kind(device.kind), name=device.name
+                )
                 yield doc.problem((*device.path, "gb28181_id"), msg, CODE)
             if device.protocol not in PROTOCOLS:
-                msg = (
-                    f"{device.kind} {device.name} speaks {device.protocol}, which cannot carry "
-                    f"GB/T 28181 settings (only {', '.join(PROTOCOLS)} can)"
+                msg = _(
+                    "{kind} {name} speaks {protocol}, which cannot carry GB/T 28181 "
+                    "settings (only {listed} can)"
+                ).format(
+                    kind=words.kind(device.kind),
+                    name=device.name,
+                    protocol=device.protocol,
+                    listed=", ".join(PROTOCOLS),
                 )
                 yield doc.problem(device.path, msg, "gb28181-protocol")
         if code is None and any(d.gb28181_id for d in _registering(school)):
-            msg = (
-                f"district {school.district!r} has no admin_code in city.yaml: the GB/T 28181 "
+            msg = _(
+                "district {district!r} has no admin_code in city.yaml: the GB/T 28181 "
                 "IDs' district digits cannot be checked"
-            )
+            ).format(district=school.district)
             yield doc.problem(("district",), msg, CODE, warning=True)
 
 
@@ -119,11 +134,13 @@ def unique_ids(inv: Inventory) -> Iterator[Problem]:
     for school in inv.city.schools:
         doc = inv.docs[school.id]
         for device in _registering(school):
-            for gb_id, _, path in _device_ids(device):
+            for gb_id, _kind, path in _device_ids(device):
                 here = doc.where(path)
                 first = seen.setdefault(gb_id, str(here))
                 if first != str(here):
-                    msg = f"GB/T 28181 ID {gb_id} is also used at {first}"
+                    msg = _("GB/T 28181 ID {gb_id} is also used at {first}").format(
+                        gb_id=gb_id, first=first
+                    )
                     yield doc.problem(path, msg, "duplicate-gb28181-id")
 
 
@@ -136,18 +153,27 @@ def sip_servers(inv: Inventory) -> Iterator[Problem]:
         base: YamlPath = ("precincts", i, "video_platform")
         sip = vp.get("sip")
         if vp.get("kind") == PLATFORM_KIND and not sip:
-            msg = f"precinct {precinct.get('id')}: a gb28181 platform needs its sip server"
+            msg = _("precinct {precinct}: a gb28181 platform needs its sip server").format(
+                precinct=precinct.get("id")
+            )
             yield inv.city_doc.problem(base, msg, CODE)
         if not sip:
             continue
         server_id, domain = sip["server_id"], sip["domain"]
         problem = _type_problem(server_id, "sip_server")
         if problem:
-            msg = f"SIP server ID {server_id}: {problem}"
+            msg = _("SIP server ID {server_id}: {problem}").format(
+                server_id=server_id, problem=problem
+            )
             yield inv.city_doc.problem((*base, "sip", "server_id"), msg, CODE)
         if domain != server_id[: std.GB28181_DOMAIN_LENGTH]:
-            msg = (
-                f"SIP domain {domain} is not the first {std.GB28181_DOMAIN_LENGTH} digits of "
-                f"the server ID {server_id} ({server_id[: std.GB28181_DOMAIN_LENGTH]})"
+            msg = _(
+                "SIP domain {domain} is not the first {length} digits of"
+                " the server ID {server_id} ({server_id2})"
+            ).format(
+                domain=domain,
+                length=std.GB28181_DOMAIN_LENGTH,
+                server_id=server_id,
+                server_id2=server_id[: std.GB28181_DOMAIN_LENGTH],
             )
             yield inv.city_doc.problem((*base, "sip", "domain"), msg, CODE)

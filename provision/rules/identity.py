@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from provision.diagnostics import Problem
+from provision.i18n import _
 from provision.inventory.loader import Inventory
 from provision.inventory.model import Device
 
@@ -18,7 +19,9 @@ def check(inv: Inventory) -> Iterator[Problem]:
         for device in school.devices():
             if device.name in names:
                 first = doc.where(names[device.name].path)
-                msg = f"device name {device.name!r} is used twice (first at line {first.line})"
+                msg = _("device name {name!r} is used twice (first at line {line})").format(
+                    name=device.name, line=first.line
+                )
                 yield doc.problem((*device.path, "name"), msg, "duplicate-name")
             else:
                 names[device.name] = device

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from provision.diagnostics import Problem
 from provision.errors import TemplateError
+from provision.i18n import _
 from provision.inventory.loader import Inventory
 from provision.sizing import display_width
 from provision.templates import led_messages, led_template_names
@@ -29,8 +30,14 @@ def check(inv: Inventory) -> Iterator[Problem]:
             for j, text in enumerate(texts):
                 width = display_width(text)
                 if width > capacity:
-                    msg = (
-                        f"message {text!r} takes {width:g} cells; the board shows {capacity} "
-                        f"({board.lines} x {board.chars_per_line})"
+                    msg = _(
+                        "message {text!r} takes {width:g} cells; the board shows {capacity} "
+                        "({lines} x {chars_per_line})"
+                    ).format(
+                        text=text,
+                        width=width,
+                        capacity=capacity,
+                        lines=board.lines,
+                        chars_per_line=board.chars_per_line,
                     )
                     yield doc.problem((*board.path, "messages", j), msg, "led-too-long")

@@ -19,6 +19,8 @@ from collections.abc import Iterator
 from itertools import combinations
 
 from provision.diagnostics import Problem
+from provision.i18n import _
+from provision.inventory import words
 from provision.inventory.loader import Inventory
 from provision.inventory.model import Device, School
 from provision.rules.origin import origin
@@ -58,17 +60,19 @@ def _vlans(inv: Inventory, school: School) -> Iterator[Problem]:
             seen[vlan] = role
             continue
         doc, path = origin(inv, school, ("network", "vlans", role), ("network", "vlans", role))
-        msg = (
-            f"the {role} VLAN {vlan} is also the {seen[vlan]} VLAN of school {school.id}; "
-            f"each role needs a VLAN id of its own ({', '.join(ROLES)})"
-        )
+        msg = _(
+            "the {role} VLAN {vlan} is also the {seen} VLAN of school {id}; each "
+            "role needs a VLAN id of its own ({listed})"
+        ).format(role=role, vlan=vlan, seen=seen[vlan], id=school.id, listed=", ".join(ROLES))
         yield doc.problem(path, msg, "vlan-collision")
 
 
 def _overlapping_subnets(doc: SourceDoc, subnets: dict[str, Network]) -> Iterator[Problem]:
     for (a, net_a), (b, net_b) in combinations(subnets.items(), 2):
         if net_a.version == net_b.version and net_a.overlaps(net_b):
-            msg = f"the {b} subnet {net_b} overlaps the {a} subnet {net_a}"
+            msg = _("the {b} subnet {net_b} overlaps the {a} subnet {net_a}").format(
+                b=b, net_b=net_b, a=a, net_a=net_a
+            )
             yield doc.problem(("network", "subnets", b), msg, "subnet-overlap")
 
 
@@ -76,37 +80,46 @@ def _address(doc: SourceDoc, device: Device, subnets: dict[str, Network]) -> Ite
     where = (*device.path, "host")
     address = ipaddress.ip_address(device.host)
     if reason := _unusable(address):
-        msg = f"{device.kind} address {address} is {reason}; no device can be reached there"
+        msg = _("{kind} address {address} is {reason}; no device can be reached there").format(
+            kind=words.kind(device.kind), address=address, reason=reason
+        )
         yield doc.problem(where, msg, "unusable-address")
         return
     home = [(role, net) for role, net in subnets.items() if address in net]
     if not home:
         listed = ", ".join(f"{role} {net}" for role, net in subnets.items())
-        msg = f"{device.kind} address {address} is in none of the school's subnets ({listed})"
+        msg = _("{kind} address {address} is in none of the school's subnets ({listed})").format(
+            kind=words.kind(device.kind), address=address, listed=listed
+        )
         yield doc.problem(where, msg, "outside-subnets")
         return
     role, net = home[0]
     gateway = next(net.hosts(), None)
     if net.num_addresses > 2 and address in (net.network_address, net.broadcast_address):
         which = "network" if address == net.network_address else "broadcast"
-        msg = f"{device.kind} address {address} is the {which} address of the {role} subnet {net}"
+        msg = _(
+            "{kind} address {address} is the {which} address of the {role} subnet {net}"
+        ).format(kind=words.kind(device.kind), address=address, which=which, role=role, net=net)
         yield doc.problem(where, msg, "unusable-address")
     elif device.kind == "switch":
         if role != "management" or address != gateway:
-            msg = (
-                f"switch address {address} is not the management gateway {_gateway(subnets)}, "
-                "the address the switch's own configuration gives its management VLAN "
+            msg = _(
+                "switch address {address} is not the management gateway {gateway}, the "
+                "address the switch's own configuration gives its management VLAN "
                 "interface: after apply it would answer there, not here"
-            )
+            ).format(address=address, gateway=_gateway(subnets))
             yield doc.problem(where, msg, "switch-address")
     elif address == gateway:
-        msg = (
-            f"{device.kind} address {address} is the {role} gateway, which the school's switch "
-            f"takes for its {role} VLAN interface; give the {device.kind} another address"
-        )
+        msg = _(
+            "{kind} address {address} is the {role} gateway, which the school's "
+            "switch takes for its {role} VLAN interface; give the {kind} another "
+            "address"
+        ).format(kind=words.kind(device.kind), address=address, role=role)
         yield doc.problem(where, msg, "address-is-gateway")
     elif (wanted := SUBNET_OF_KIND.get(device.kind)) and wanted != role:
-        msg = f"{device.kind} address {address} is outside the {wanted} subnet {subnets[wanted]}"
+        msg = _("{kind} address {address} is outside the {wanted} subnet {subnets}").format(
+            kind=words.kind(device.kind), address=address, wanted=wanted, subnets=subnets[wanted]
+        )
         yield doc.problem(where, msg, "wrong-subnet", warning=True)
 
 

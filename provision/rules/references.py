@@ -6,6 +6,7 @@ import difflib
 from collections.abc import Iterable, Iterator
 
 from provision.diagnostics import Problem
+from provision.i18n import _
 from provision.inventory.loader import Inventory
 from provision.templates import led_template_names
 
@@ -13,9 +14,11 @@ from provision.templates import led_template_names
 def unknown(kind: str, name: str, valid: Iterable[str]) -> str:
     valid = sorted(valid)
     close = difflib.get_close_matches(name, valid, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    hint = _(" (did you mean {close!r}?)").format(close=close[0]) if close else ""
     listing = ", ".join(valid[:20]) + (" ..." if len(valid) > 20 else "")
-    return f"unknown {kind} {name!r}{hint}; defined: {listing or 'none'}"
+    return _("unknown {kind} {name!r}{hint}; defined: {defined}").format(
+        kind=kind, name=name, hint=hint, defined=listing or _("none")
+    )
 
 
 def check(inv: Inventory) -> Iterator[Problem]:
@@ -29,10 +32,10 @@ def check(inv: Inventory) -> Iterator[Problem]:
             msg = unknown("district", school.district, city.districts)
             yield doc.problem(("district",), msg, "unknown-reference")
         if school.tier not in city.tiers:
-            msg = (
-                f"tier {school.tier!r} has no standard in city.yaml's tiers (defined: "
-                f"{', '.join(sorted(city.tiers)) or 'none'}); add tiers.{school.tier} there"
-            )
+            msg = _(
+                "tier {tier!r} has no standard in city.yaml's tiers (defined: {defined}); add "
+                "tiers.{tier} there"
+            ).format(tier=school.tier, defined=", ".join(sorted(city.tiers)) or _("none"))
             yield doc.problem(("tier",), msg, "unknown-reference")
         if school.precinct not in city.precincts:
             msg = unknown("precinct", school.precinct, city.precincts)
@@ -45,7 +48,9 @@ def check(inv: Inventory) -> Iterator[Problem]:
         ):
             for ident, path in items:
                 if ident in seen:
-                    msg = f"{what} id {ident!r} is used twice in this school"
+                    msg = _("{what} id {ident!r} is used twice in this school").format(
+                        what=what, ident=ident
+                    )
                     yield doc.problem((*path, "id"), msg, f"duplicate-{what}")
                 seen.add(ident)
         for cam in school.cameras:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from provision.diagnostics import Problem
+from provision.i18n import _
 from provision.inventory.loader import Inventory
 from provision.inventory.secrets import REF
 
@@ -34,5 +35,7 @@ def check(inv: Inventory, env: dict[str, str] | None = None) -> Iterator[Problem
             if environ.get(name) or name in warned:
                 continue
             warned.add(name)  # one warning per variable, at its first use
-            msg = f"secret ${{{name}}} is not set in the environment (needed to contact devices)"
+            msg = _(
+                "secret ${{{name}}} is not set in the environment (needed to contact devices)"
+            ).format(name=name)
             yield doc.problem(path, msg, "secret-unset", warning=True)

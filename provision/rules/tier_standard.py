@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from provision.diagnostics import Problem
+from provision.i18n import _
+from provision.inventory import words
 from provision.inventory.loader import Inventory
 from provision.inventory.model import School, TierStandard
 from provision.standards import MIN_PATROLS_PER_DAY
@@ -36,26 +38,35 @@ def requirements(school: School, std: TierStandard) -> list[Requirement]:
         Requirement(
             "one_button_alarms",
             len(school.alarms) >= std.one_button_alarms,
-            f"{len(school.alarms)} one-button alarm(s); the {school.tier} standard asks for "
-            f"{std.one_button_alarms}",
+            _(
+                "{n_alarms} one-button alarm(s); the {tier} standard asks for {one_button_alarms}"
+            ).format(
+                n_alarms=len(school.alarms),
+                tier=words.tier(school.tier),
+                one_button_alarms=std.one_button_alarms,
+            ),
             ("alarms",),
         ),
         Requirement(
             "led_boards",
             len(school.led_boards) >= std.led_boards,
-            f"{len(school.led_boards)} LED board(s); the standard asks for {std.led_boards}",
+            _("{n_led_boards} LED board(s); the standard asks for {led_boards}").format(
+                n_led_boards=len(school.led_boards), led_boards=std.led_boards
+            ),
             ("led_boards",),
         ),
         Requirement(
             "police_room",
             sec.police_room or not std.police_room,
-            "police room built to standard" if sec.police_room else "no police room",
+            _("police room built to standard") if sec.police_room else _("no police room"),
             ("security", "police_room"),
         ),
         Requirement(
             "patrols",
             sec.patrols_per_day >= patrols,
-            f"{sec.patrols_per_day} patrols a day; at least {patrols} required",
+            _("{patrols_per_day} patrols a day; at least {patrols_per_day2} required").format(
+                patrols_per_day=sec.patrols_per_day, patrols_per_day2=patrols
+            ),
             ("security", "patrols_per_day"),
         ),
     ]
@@ -71,5 +82,6 @@ def check(inv: Inventory) -> Iterator[Problem]:
         doc = inv.docs[school.id]
         for req in requirements(school, std):
             if not req.met:
-                msg = f"{req.message} (verify fails the school's policy check until it does)"
+                msg = _("{requirement} (verify fails the school's policy check until it does)")
+                msg = msg.format(requirement=req.message)
                 yield doc.problem(req.path, msg, "below-standard", warning=True)

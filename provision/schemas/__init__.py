@@ -20,6 +20,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
 
 from provision.diagnostics import Problem, printable, quote
+from provision.i18n import N_, _
 from provision.yamlsource import SourceDoc
 
 SCHEMA_FILES = ("common.schema.json", "city.schema.json", "school.schema.json")
@@ -70,13 +71,13 @@ def _inline(node: Any, file: str) -> Any:
 # schema problems in one file (a list of 100,000 wrong items), the rest are summed up.
 MAX_SCHEMA_PROBLEMS = 200
 TYPE_NAMES = {
-    "integer": "an integer",
-    "number": "a number",
-    "string": "a string (text)",
-    "object": "a mapping (key: value)",
-    "array": "a list",
-    "boolean": "true or false",
-    "null": "empty",
+    "integer": N_("an integer"),
+    "number": N_("a number"),
+    "string": N_("a string (text)"),
+    "object": N_("a mapping (key: value)"),
+    "array": N_("a list"),
+    "boolean": N_("true or false"),
+    "null": N_("empty"),
 }
 
 
@@ -94,7 +95,9 @@ def _pattern(
     validator: Draft202012Validator, patrn: str, instance: Any, schema: dict[str, Any]
 ) -> Iterator[ValidationError]:
     if validator.is_type(instance, "string") and not _python_pattern(patrn).search(instance):
-        yield ValidationError(f"{quote(instance)} does not match {patrn!r}")
+        yield ValidationError(
+            _("{instance} does not match {patrn!r}").format(instance=quote(instance), patrn=patrn)
+        )
 
 
 _Validator = validators.extend(Draft202012Validator, {"pattern": _pattern})
@@ -112,36 +115,54 @@ def validator(kind: str) -> Draft202012Validator:
 
 def _type_names(types: Any) -> str:
     names = [types] if isinstance(types, str) else list(types)
-    return " or ".join(TYPE_NAMES.get(t, t) for t in names)
+    return _(" or ").join(_(TYPE_NAMES[t]) if t in TYPE_NAMES else t for t in names)
 
 
 def _bound_message(error: ValidationError) -> str | None:
     """Messages for size and range limits, quoting the value briefly."""
     value, limit, kind = error.instance, error.validator_value, error.validator
     if kind in ("minItems", "maxItems") and isinstance(value, list):
-        bound = "at least" if kind == "minItems" else "at most"
-        return f"has {len(value):,} item(s); {bound} {limit} expected"
+        text = (
+            _("has {n:,} item(s); at least {limit} expected")
+            if kind == "minItems"
+            else _("has {n:,} item(s); at most {limit} expected")
+        )
+        return text.format(n=len(value), limit=limit)
     if kind in ("minProperties", "maxProperties") and isinstance(value, dict):
-        bound = "at least" if kind == "minProperties" else "at most"
-        return f"has {len(value):,} entries; {bound} {limit} expected"
+        text = (
+            _("has {n:,} entries; at least {limit} expected")
+            if kind == "minProperties"
+            else _("has {n:,} entries; at most {limit} expected")
+        )
+        return text.format(n=len(value), limit=limit)
     if kind in ("minLength", "maxLength") and isinstance(value, str):
-        bound = "at least" if kind == "minLength" else "at most"
-        return f"{quote(value)} has {len(value):,} characters; {bound} {limit} allowed"
+        text = (
+            _("{value} has {n:,} characters; at least {limit} allowed")
+            if kind == "minLength"
+            else _("{value} has {n:,} characters; at most {limit} allowed")
+        )
+        return text.format(value=quote(value), n=len(value), limit=limit)
     ranges = {
-        "minimum": "is below the minimum of",
-        "maximum": "is above the maximum of",
-        "exclusiveMinimum": "must be greater than",
-        "exclusiveMaximum": "must be less than",
+        "minimum": N_("{value} is below the minimum of {limit}"),
+        "maximum": N_("{value} is above the maximum of {limit}"),
+        "exclusiveMinimum": N_("{value} must be greater than {limit}"),
+        "exclusiveMaximum": N_("{value} must be less than {limit}"),
     }
     if kind in ranges:
         schema = error.schema if isinstance(error.schema, dict) else {}
         low = schema.get("minimum", schema.get("exclusiveMinimum"))
         high = schema.get("maximum", schema.get("exclusiveMaximum"))
         if low is not None and high is not None:
-            lt_low = "<" if "exclusiveMinimum" in schema else "≤"
-            lt_high = "<" if "exclusiveMaximum" in schema else "≤"
-            return f"{quote(value)} is out of range; allowed: {low} {lt_low} value {lt_high} {high}"
-        return f"{quote(value)} {ranges[kind]} {limit}"
+            return _(
+                "{value} is out of range; allowed: {low} {lt_low} value {lt_high} {high}"
+            ).format(
+                value=quote(value),
+                low=low,
+                high=high,
+                lt_low="<" if "exclusiveMinimum" in schema else "≤",
+                lt_high="<" if "exclusiveMaximum" in schema else "≤",
+            )
+        return _(ranges[kind]).format(value=quote(value), limit=limit)
     return None
 
 
@@ -154,15 +175,17 @@ def _forms_message(error: ValidationError) -> str | None:
     ):
         return None
     forms = [" and ".join(b["required"]) for b in branches]
-    given = ", ".join(sorted(str(k) for k in error.instance)) or "nothing"
-    return f"give either {', or '.join(forms)} (exactly one of these); found: {given}"
+    given = ", ".join(sorted(str(k) for k in error.instance)) or _("nothing")
+    return _("give either {forms} (exactly one of these); found: {given}").format(
+        forms=_(", or ").join(forms), given=given
+    )
 
 
 def _message(error: ValidationError) -> str:
     if isinstance(error.schema, dict) and error.schema.get("writeOnly"):
         # A secret field (writeOnly in the schema): whatever is there may be a real password
         # pasted by mistake; say what to write instead, never repeat it (CI logs, MR comments).
-        return (
+        return _(
             "a secret cannot be written here literally (the value is not shown); write a "
             "reference to an environment variable instead, e.g. '${PROVISION_CAMERA_PASSWORD}', "
             "and set the variable, or pass --secrets FILE"
@@ -173,30 +196,53 @@ def _message(error: ValidationError) -> str:
             return forms
         if error.context:
             inner = _message(best_match(error.context))
-            return f"{inner}; expected: {desc}" if desc else inner
-        return f"fits more than one of the allowed forms; expected: {desc or 'exactly one'}"
+            return (
+                _("{problem}; expected: {expected}").format(problem=inner, expected=desc)
+                if desc
+                else inner
+            )
+        return _("fits more than one of the allowed forms; expected: {expected}").format(
+            expected=desc or _("exactly one")
+        )
     if error.validator == "type":
-        return f"{quote(error.instance)} is not {_type_names(error.validator_value)}"
+        return _("{instance} is not {type_names}").format(
+            instance=quote(error.instance), type_names=_type_names(error.validator_value)
+        )
     if (bound := _bound_message(error)) is not None:
         return bound
     if error.validator == "pattern":
-        return f"{quote(error.instance)} is not valid here: {desc or 'wrong format'}"
+        return _("{instance} is not valid here: {expected}").format(
+            instance=quote(error.instance), expected=desc or _("wrong format")
+        )
     if error.validator == "format":
-        return f"{quote(error.instance)} is not a valid {error.validator_value}"
+        return _("{instance} is not a valid {format}").format(
+            instance=quote(error.instance), format=error.validator_value
+        )
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
         allowed = sorted((error.schema.get("properties") or {}).keys())
         hints = []
         for key in _extra_keys(error)[:5]:
             if not isinstance(key, str):  # `1:`, `true:`, `~:` are not text to YAML
                 what = "null" if key is None else type(key).__name__
-                hints.append(f"{quote(key)} (YAML reads this key as {what}; quote it for text)")
+                hints.append(
+                    _("{key} (YAML reads this key as {what}; quote it for text)").format(
+                        key=quote(key), what=what
+                    )
+                )
                 continue
             close = difflib.get_close_matches(key, allowed, n=1)
-            hints.append(quote(key) + (f" (did you mean {close[0]!r}?)" if close else ""))
-        return f"unknown field {', '.join(hints)}; allowed: {', '.join(allowed)}"
+            hints.append(
+                quote(key)
+                + (_(" (did you mean {close!r}?)").format(close=close[0]) if close else "")
+            )
+        return _("unknown field {unknown}; allowed: {allowed}").format(
+            unknown=", ".join(hints), allowed=", ".join(allowed)
+        )
     if error.validator == "enum":
         valid = ", ".join(str(v) for v in error.validator_value)
-        return f"{quote(error.instance)} is not one of the valid values: {valid}"
+        return _("{instance} is not one of the valid values: {valid}").format(
+            instance=quote(error.instance), valid=valid
+        )
     return printable(error.message, 300)
 
 
@@ -214,14 +260,20 @@ def _yaml_surprise(error: ValidationError, doc: SourceDoc) -> str | None:
         return None
     written = node.value
     value = error.instance
-    what = "empty" if value is None else "true or false" if isinstance(value, bool) else "a number"
-    read = "empty" if value is None else str(value).lower() if isinstance(value, bool) else value
-    made = (
-        f"YAML reads {written} as {read}"
-        if str(written) != str(read)
-        else f"YAML reads it as {what}"
+    if value is None:
+        what = _("empty")
+    elif isinstance(value, bool):
+        what = _("true or false")
+    else:
+        what = _("a number")
+    read = what if value is None else str(value).lower() if isinstance(value, bool) else value
+    if str(written) == str(read):
+        made = _("YAML reads it as {what}").format(what=what)
+    else:
+        made = _("YAML reads {written} as {read}").format(written=written, read=read)
+    return _("{written} is not text: {made}; quote it ('{written}') to write text").format(
+        written=written, made=made
     )
-    return f"{written} is not text: {made}; quote it ('{written}') to write text"
 
 
 def _extra_keys(error: ValidationError) -> list[Any]:
@@ -237,14 +289,20 @@ def schema_problems(kind: str, doc: SourceDoc) -> Iterator[Problem]:
         if path in doc.invalid_paths:
             continue  # reading the file already said what is wrong with this value
         if reported == MAX_SCHEMA_PROBLEMS:
-            msg = f"more schema problems in this file; the first {MAX_SCHEMA_PROBLEMS} are shown"
+            msg = _("more schema problems in this file; the first {n} are shown").format(
+                n=MAX_SCHEMA_PROBLEMS
+            )
             yield doc.problem((), msg, "schema-more")
             return
         reported += 1
         key, message = False, _yaml_surprise(error, doc) or _message(error)
         if "propertyNames" in error.relative_schema_path:
             # The offending key itself, e.g. a district named 1 or "Zhong Shan".
-            path, key, message = (*path, error.instance), True, f"key {message}"
+            path, key, message = (
+                (*path, error.instance),
+                True,
+                _("key {problem}").format(problem=message),
+            )
         elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
             extra = _extra_keys(error)
             if extra:

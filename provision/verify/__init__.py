@@ -19,6 +19,7 @@ from pathlib import Path
 from provision.drivers.connect import Connector
 from provision.engine.nornir_run import DEFAULT_WORKERS
 from provision.errors import ProvisionError
+from provision.i18n import _
 from provision.inventory.loader import inventory_digest
 from provision.inventory.model import School
 from provision.inventory.selectors import Selection
@@ -53,11 +54,17 @@ class SchoolsNotVerified(ProvisionError):
     def __init__(self, failures: dict[str, str], run_dir: Path | None) -> None:
         lines = [f"  {school}: {why}" for school, why in sorted(failures.items())]
         hint = (
-            f"\nwhat finished is kept in {run_dir}; `--resume {run_dir}` verifies the rest"
+            _(
+                "\nwhat finished is kept in {run_dir}; `--resume {run_dir}` verifies the rest"
+            ).format(run_dir=run_dir)
             if run_dir
             else ""
         )
-        super().__init__(f"{len(failures)} school(s) not verified:\n" + "\n".join(lines) + hint)
+        super().__init__(
+            _("{n_failures} school(s) not verified:\n").format(n_failures=len(failures))
+            + "\n".join(lines)
+            + hint
+        )
         self.failures = failures
 
 
@@ -150,14 +157,18 @@ def _open_run(run: RunDir, wanted: RunInfo, resume: bool) -> RunInfo:
         differences = info.differences(wanted)
         if differences:
             raise ProvisionError(
-                f"{run.path} is a different run; start a new one in another directory:\n  "
+                _("{path} is a different run; start a new one in another directory:\n  ").format(
+                    path=run.path
+                )
                 + "\n  ".join(differences)
             )
         return info
     if run.exists() or run.done():
         raise ProvisionError(
-            f"{run.path} already holds a verify run: `--resume {run.path}` continues it, "
-            "or give another directory"
+            _(
+                "{path} already holds a verify run: `--resume {path}` continues it, or "
+                "give another directory"
+            ).format(path=run.path)
         )
     run.write_info(wanted)
     return wanted

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from provision.drivers.connect import Connector
 from provision.errors import ProvisionError
+from provision.i18n import _
 from provision.inventory.model import City, School
 from provision.verify.gather import DeviceState
 from provision.verify.model import CheckResult
@@ -107,7 +108,9 @@ class CheckRegistry:
         unknown = [c for c in chosen if c not in self._checks]
         if unknown:
             raise ProvisionError(
-                f"unknown check(s) {', '.join(unknown)}; valid: {', '.join(self._checks)}"
+                _("unknown check(s) {unknown}; valid: {valid}").format(
+                    unknown=", ".join(unknown), valid=", ".join(self._checks)
+                )
             )
         return chosen
 

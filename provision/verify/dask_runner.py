@@ -22,8 +22,10 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from provision import i18n
 from provision.drivers.connect import Connector
 from provision.errors import InventoryError, ProvisionError
+from provision.i18n import _
 from provision.inventory.loader import CITY_FILE, school_files
 from provision.inventory.model import City, School
 from provision.inventory.selectors import Selection
@@ -49,6 +51,7 @@ class WorkerJob:
     connector: type[Connector]  # field or lab
     settings: dict[str, Any]  # the connector's fields but its environment (timeout, TLS...)
     workers: int  # device operations at once per worker process, split among its threads
+    language: str = i18n.ENGLISH  # the client's: findings are written in it on the worker
 
     @classmethod
     def of(cls, inventory: str, job: AuditJob) -> WorkerJob:
@@ -61,7 +64,15 @@ class WorkerJob:
         connector = job.connector
         settings = {f.name: getattr(connector, f.name) for f in fields(connector)}
         settings.pop("env", None)  # the secrets: each worker's own environment
-        return cls(inventory, job.checks, job.threshold, type(connector), settings, job.workers)
+        return cls(
+            inventory,
+            job.checks,
+            job.threshold,
+            type(connector),
+            settings,
+            job.workers,
+            i18n.current(),
+        )
 
     def audit_job(self, city: City, workers: int) -> AuditJob:
         """The audit this worker runs, `workers` device operations at once per school."""
@@ -90,19 +101,26 @@ def _worker_threads() -> int:
 
 def audit_on_worker(job: WorkerJob, school_id: str, digest: str) -> dict[str, Any]:
     """The task: verify one school on this worker and return its SchoolReport as a dict."""
+    # A worker process speaks the language of the run it works for (findings are text).
+    i18n.activate(job.language)
     root, machine = Path(job.inventory), os.uname().nodename
     if not (root / CITY_FILE).is_file():
         raise InventoryError(
-            f"worker {machine} has no inventory at {root}: copy it there or give its path "
-            "with --worker-inventory"
+            _(
+                "worker {machine} has no inventory at {root}: copy it there or give its"
+                " path with --worker-inventory"
+            ).format(machine=machine, root=root)
         )
     if school_digests(root, {school_id}).get(school_id) != digest:
         raise InventoryError(
-            f"worker {machine}: its copy of {root} differs from the client's for "
-            f"{school_id} (city.yaml or schools/{school_id}.yaml): sync it and resume"
+            _(
+                "worker {machine}: its copy of {root} differs from the client's for "
+                "{school_id} (city.yaml or schools/{school_id}.yaml): sync it and "
+                "resume"
+            ).format(machine=machine, root=root, school_id=school_id)
         )
     city, schools = load_valid(root, Selection(schools=(school_id,)))
-    _, per_school = split_workers(job.workers, _worker_threads())
+    _threads, per_school = split_workers(job.workers, _worker_threads())
     return audit_school(job.audit_job(city, per_school), schools[0]).to_dict()
 
 
@@ -129,7 +147,11 @@ def dask_client(address: str) -> Iterator[Any]:
     try:
         client = Client(address, timeout="15s")
     except (OSError, TimeoutError) as exc:
-        raise ProvisionError(f"cannot reach the Dask scheduler at {address}: {exc}") from exc
+        raise ProvisionError(
+            _("cannot reach the Dask scheduler at {address}: {exc}").format(
+                address=address, exc=exc
+            )
+        ) from exc
     with client:
         yield client
 

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 
 from provision.drivers.connect import Connector
+from provision.i18n import _
 from provision.inventory.model import City, School
 from provision.verify.contract import Check, CheckContext, CheckRegistry
 from provision.verify.gather import DeviceState, gather
@@ -44,7 +45,7 @@ def _timed(check: Check, ctx: CheckContext) -> CheckResult:
     try:
         result = check.run(ctx)
     except Exception as exc:  # the check itself broke: say so, run the others
-        result = CheckResult(check.name, ERROR, f"the check could not run: {exc}")
+        result = CheckResult(check.name, ERROR, _("the check could not run: {exc}").format(exc=exc))
     result.seconds = time.perf_counter() - started
     return result
 

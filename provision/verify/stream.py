@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from provision.errors import ProvisionError
+from provision.i18n import _
 from provision.inventory.selectors import Selection
 from provision.verify.model import SchoolReport, format_started, parse_started
 
@@ -64,7 +65,7 @@ class RunInfo:
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> RunInfo:
         if raw.get("format") != RUN_FORMAT:
-            raise ValueError(f"not a {RUN_FORMAT} file")
+            raise ValueError(_("not a {RUN_FORMAT} file").format(RUN_FORMAT=RUN_FORMAT))
         picked = raw.get("selection") or {}
         return cls(
             raw["inventory"],
@@ -86,8 +87,9 @@ class RunInfo:
     def differences(self, other: RunInfo) -> list[str]:
         """What makes `other` a different run from this one (empty: the same run)."""
         out = [
-            f"{name}: the run has {shown(getattr(self, name))}, this command "
-            f"{shown(getattr(other, name))}"
+            _("{name}: the run has {shown}, this command {shown2}").format(
+                name=name, shown=shown(getattr(self, name)), shown2=shown(getattr(other, name))
+            )
             for name in ("inventory", "checks", "selection", "threshold", "lab")
             if getattr(self, name) != getattr(other, name)
         ]
@@ -137,10 +139,16 @@ class RunDir:
             return RunInfo.from_dict(raw)
         except FileNotFoundError:
             raise ProvisionError(
-                f"{self.path} holds no verify run ({RUN_FILE} not found)"
+                _("{path} holds no verify run ({RUN_FILE} not found)").format(
+                    path=self.path, RUN_FILE=RUN_FILE
+                )
             ) from None
         except (ValueError, KeyError, TypeError) as exc:
-            raise ProvisionError(f"{self.path / RUN_FILE} is not a verify run file: {exc}") from exc
+            raise ProvisionError(
+                _("{value} is not a verify run file: {exc}").format(
+                    value=self.path / RUN_FILE, exc=exc
+                )
+            ) from exc
 
     def write_info(self, info: RunInfo) -> None:
         """Atomically: a crash leaves the old run.json or the new one, never half of one."""
@@ -163,7 +171,9 @@ class RunDir:
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                raise ProvisionError(f"another verify is writing to {self.path}") from None
+                raise ProvisionError(
+                    _("another verify is writing to {path}").format(path=self.path)
+                ) from None
             self._cut_torn_tail()
             self._fd = os.open(self.schools_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             _fsync_dir(self.path)  # the file's directory entry survives a crash too

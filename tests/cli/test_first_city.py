@@ -66,6 +66,6 @@ def test_the_starter_city_validates_applies_converges_and_passes_verify(tmp_path
         assert planned.returncode == 0 and "0 to change" in planned.stdout, planned.stdout
         verified = _provision(tmp_path, "verify", "-i", "mycity", "--lab", "--out", "r.json")
         assert verified.returncode == 0, verified.stdout + verified.stderr
-        assert "1/1 school(s) pass" in verified.stdout
+        assert "Result: 1/1 school" in verified.stdout and "pass" in verified.stdout
     finally:
         _provision(tmp_path, "lab", "down")

@@ -112,7 +112,7 @@ def test_messages_say_what_to_write_not_what_the_schema_engine_thinks(city_copy:
     assert said["cameras[0].mount.tilt"] == "-95 is out of range; allowed: -90 ≤ value ≤ 30"
     assert "cameras[0].mount.heading" not in said  # 360 is east again, not an error
     text = CliRunner().invoke(cli, ["validate", "-i", str(city_copy)])
-    assert "4 school(s) checked: INVALID" in text.stderr
+    assert "4 schools checked: INVALID" in text.stderr
 
 
 def test_a_camera_outside_its_area_is_named_not_only_the_zone_it_leaves_blind(

@@ -20,6 +20,7 @@ import pytest
 from tooling import require_program
 
 from provision.coverage.school import school_coverage
+from provision.i18n import speaking
 from provision.inventory.loader import load_inventory
 from provision.inventory.model import City, School
 from provision.reports.html import render_html
@@ -389,12 +390,7 @@ def test_missing_checks_and_unknown_school(city: City) -> None:
     assert "No school was audited" in render_html(empty, city)
 
 
-def test_renders_in_a_real_browser(page: str, tmp_path: Path) -> None:
-    chromium = require_program("chromium", "chromium")
-    from PIL import Image
-
-    html, png = tmp_path / "report.html", tmp_path / "report.png"
-    html.write_text(page, encoding="utf-8")
+def _chromium(chromium: str, tmp_path: Path, *args: str) -> None:
     subprocess.run(
         [
             chromium,
@@ -407,14 +403,28 @@ def test_renders_in_a_real_browser(page: str, tmp_path: Path) -> None:
             "--disable-component-update",
             "--disable-sync",
             f"--user-data-dir={tmp_path / 'profile'}",
-            f"--screenshot={png}",
-            "--window-size=1400,8000",  # every failing school shows its floor maps
-            html.as_uri(),
+            *args,
         ],
         check=True,
         capture_output=True,
         timeout=60,
     )
+
+
+@pytest.mark.parametrize("language", ["en", "zh_CN"])
+def test_renders_in_a_real_browser(city: City, tmp_path: Path, language: str) -> None:
+    """The page in each language, as Chromium draws it: the blind spot is on the screen, and
+    the Chinese page's fonts draw Chinese, not tofu (checked against a machine whose
+    fontconfig sees no CJK font: the probe fails there)."""
+    chromium = require_program("chromium", "chromium")
+    from PIL import Image
+
+    with speaking(language):
+        page = render_html(city_report(city), city)
+    html, png = tmp_path / "report.html", tmp_path / "report.png"
+    html.write_text(page, encoding="utf-8")
+    # 8000 px tall: every failing school shows its floor maps
+    _chromium(chromium, tmp_path, f"--screenshot={png}", "--window-size=1400,8000", html.as_uri())
     assert png.exists()
     image = Image.open(png).convert("RGB")
     assert image.size == (1400, 8000)
@@ -426,6 +436,32 @@ def test_renders_in_a_real_browser(page: str, tmp_path: Path) -> None:
     )
     # more than the 18 x 12 px legend swatch: the blind spot itself is on the screen
     assert red > 1000, "the blind spot is not visible"
+    if language == "zh_CN":
+        _assert_cjk_glyphs(chromium, tmp_path, page)
+
+
+def _assert_cjk_glyphs(chromium: str, tmp_path: Path, page: str) -> None:
+    """The Chinese page's fonts draw Chinese: two characters, in the page's own stylesheet
+    and language, drawn large, must look different. Without a CJK font both are the same
+    empty box (tofu)."""
+    from PIL import Image, ImageChops
+
+    head = page[: page.index("</head>")]
+    probe = tmp_path / "probe.html"
+    probe.write_text(
+        head + "</head><body style='margin:0'>"
+        "<div style='position:absolute;left:0;top:0;font-size:100px;line-height:1'>校</div>"
+        "<div style='position:absolute;left:200px;top:0;font-size:100px;line-height:1'>园</div>"
+        "</body></html>",
+        encoding="utf-8",
+    )
+    png = tmp_path / "probe.png"
+    _chromium(chromium, tmp_path, f"--screenshot={png}", "--window-size=400,200", probe.as_uri())
+    image = Image.open(png).convert("L")
+    first, second = image.crop((0, 0, 120, 130)), image.crop((200, 0, 320, 130))
+    assert ImageChops.difference(first, second).getbbox() is not None, "CJK text is tofu"
+    # and a glyph is drawn at all: a character fills more than a box's outline would
+    assert sum(first.histogram()[:128]) > 800
 
 
 def test_an_optional_zone_is_not_counted_nor_drawn_red_and_a_failing_school_shows_its_maps(

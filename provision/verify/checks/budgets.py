@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from provision.i18n import _
 from provision.inventory.model import Camera
 from provision.sizing import forwarded_mbps, retention_days, usable_tb
 from provision.verify.contract import Check, CheckContext
@@ -44,8 +45,10 @@ def check(ctx: CheckContext) -> CheckResult:
         Finding(
             "uplink",
             PASS if need <= uplink.bandwidth_mbps else FAIL,
-            f"forwarded feeds need {need:.1f} Mbit/s with headroom; the uplink has "
-            f"{uplink.bandwidth_mbps:g}",
+            _(
+                "forwarded feeds need {need:.1f} Mbit/s with headroom; the uplink has "
+                "{bandwidth_mbps:g}"
+            ).format(need=need, bandwidth_mbps=uplink.bandwidth_mbps),
             {"need_mbps": round(need, 2), "bandwidth_mbps": uplink.bandwidth_mbps},
         )
     ]
@@ -57,8 +60,10 @@ def check(ctx: CheckContext) -> CheckResult:
         Finding(
             "recorders",
             PASS if days >= target else FAIL,
-            f"{capacity:.3g} TB usable keep {days:.1f} days at {kbps / 1000:.1f} Mbit/s; the "
-            f"standard asks for {target}",
+            _(
+                "{capacity:.3g} TB usable keep {days:.1f} days at {mbps:.1f} Mbit/s; the "
+                "standard asks for {target}"
+            ).format(capacity=capacity, days=days, mbps=kbps / 1000, target=target),
             {
                 "days": round(days, 1),
                 "target_days": target,
@@ -71,7 +76,9 @@ def check(ctx: CheckContext) -> CheckResult:
     return CheckResult.of(
         "budgets",
         findings,
-        f"uplink {need:.1f}/{uplink.bandwidth_mbps:g} Mbit/s, retention {days:.0f}/{target} days",
+        _("uplink {need:.1f}/{bandwidth_mbps:g} Mbit/s, retention {days:.0f}/{target} days").format(
+            need=need, bandwidth_mbps=uplink.bandwidth_mbps, days=days, target=target
+        ),
         evidence,
     )
 

@@ -12,15 +12,23 @@ from typing import Any
 
 from shapely.geometry import Polygon
 
-from provision.coverage import footprint
+from provision.coverage import footprint, words
 from provision.coverage.explain import explain_spot
 from provision.coverage.school import camera_view, meets, school_coverage
+from provision.i18n import N_, _
 from provision.inventory.model import Camera, School
 from provision.verify.contract import Check, CheckContext
 from provision.verify.gather import DeviceState
 from provision.verify.model import FAIL, PASS, CheckResult, Finding
 
 OK, OFFLINE, OBSTRUCTED, MISCONFIGURED = "ok", "offline", "obstructed", "misconfigured"
+# How findings and reports name a camera's state (the evidence keeps the code).
+CAMERA_STATES = {
+    OK: N_("ok"),
+    OFFLINE: N_("offline"),
+    OBSTRUCTED: N_("obstructed"),
+    MISCONFIGURED: N_("misconfigured"),
+}
 
 
 def camera_states(school: School, states: dict[str, DeviceState]) -> dict[str, dict[str, str]]:
@@ -28,22 +36,25 @@ def camera_states(school: School, states: dict[str, DeviceState]) -> dict[str, d
     for cam in school.cameras:
         state = states.get(cam.name)
         if state is None or not state.reachable:
-            why = (state.error or "no answer") if state else "not checked"
+            why = (state.error or _("no answer")) if state else _("not checked")
             out[cam.name] = {"state": OFFLINE, "detail": why}
             continue
         snapshot = state.facts.get("snapshot", {})
         if snapshot.get("uniform"):
             out[cam.name] = {
                 "state": OBSTRUCTED,
-                "detail": "picture is uniform (stddev "
-                f"{snapshot.get('stddev', 0):.1f}): lens covered or camera blind",
+                "detail": _(
+                    "picture is uniform (stddev {stddev:.1f}): lens covered or camera blind"
+                ).format(stddev=snapshot.get("stddev", 0)),
             }
             continue
         live = state.settings.get("encoder.main.resolution")
         if live and live != cam.video.resolution:
             out[cam.name] = {
                 "state": MISCONFIGURED,
-                "detail": f"resolution {live}, planned {cam.video.resolution}",
+                "detail": _("resolution {live}, planned {resolution}").format(
+                    live=live, resolution=cam.video.resolution
+                ),
             }
             continue
         out[cam.name] = {"state": OK, "detail": ""}
@@ -109,14 +120,22 @@ def check(ctx: CheckContext) -> CheckResult:
         if meets(eff.ratio, target):
             findings.append(
                 Finding(
-                    zone.id, PASS, f"{zone.importance} zone covered {eff.ratio:.1%} at {zone.dori}"
+                    zone.id,
+                    PASS,
+                    _("{importance} zone covered {ratio:.1%} at {dori}").format(
+                        importance=words.importance(zone.importance),
+                        ratio=eff.ratio,
+                        dori=words.dori(zone.dori),
+                    ),
                 )
             )
             continue
         where = "; ".join(
-            f"blind spot {s['area_m2']:.1f} m² at ({s['centroid'][0]:.1f}, {s['centroid'][1]:.1f})"
+            _("blind spot {area_m2:.1f} m² at ({x:.1f}, {y:.1f})").format(
+                area_m2=s["area_m2"], x=s["centroid"][0], y=s["centroid"][1]
+            )
             + (
-                f" that {', '.join(s['would_be_covered_by'])} would cover"
+                _(" that {listed} would cover").format(listed=", ".join(s["would_be_covered_by"]))
                 if s["would_be_covered_by"]
                 else f": {s['why']['hint']}"
             )
@@ -126,8 +145,17 @@ def check(ctx: CheckContext) -> CheckResult:
             Finding(
                 zone.id,
                 FAIL,
-                f"{zone.importance} zone covered {eff.ratio:.1%} at {zone.dori} "
-                f"(planned {plan.ratio:.1%}, target {target:.0%}): {where}",
+                _(
+                    "{importance} zone covered {ratio:.1%} at {dori} (planned {ratio2:.1%},"
+                    " target {target:.0%}): {where}"
+                ).format(
+                    importance=words.importance(zone.importance),
+                    ratio=eff.ratio,
+                    dori=words.dori(zone.dori),
+                    ratio2=plan.ratio,
+                    target=target,
+                    where=where,
+                ),
                 {"area": zone.area},
             )
         )
@@ -137,14 +165,19 @@ def check(ctx: CheckContext) -> CheckResult:
                 Finding(
                     name,
                     FAIL if info["state"] != MISCONFIGURED else PASS,
-                    f"camera {info['state']}: {info['detail']}",
+                    _("camera {state}: {detail}").format(
+                        state=_(CAMERA_STATES.get(info["state"], info["state"])),
+                        detail=info["detail"],
+                    ),
                 )
             )
     failing = sum(f.verdict == FAIL and f.subject in zones for f in findings)
     summary = (
-        f"{failing} zone(s) below target; {len(lost)} camera(s) not fully usable"
+        _("{failing} zone(s) below target; {n_lost} camera(s) not fully usable").format(
+            failing=failing, n_lost=len(lost)
+        )
         if failing or lost
-        else "every critical and required zone meets its target"
+        else _("every critical and required zone meets its target")
     )
     evidence = {
         "targets": {"critical": tier.coverage.critical, "required": tier.coverage.required},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from provision.i18n import _
 from provision.verify.contract import Check, CheckContext
 from provision.verify.model import FAIL, PASS, CheckResult, Finding
 
@@ -11,27 +12,33 @@ def check(ctx: CheckContext) -> CheckResult:
     findings = []
     for name, state in sorted(states.items()):
         if not state.reachable:
-            findings.append(Finding(name, FAIL, f"not read: {state.error}"))
+            findings.append(Finding(name, FAIL, _("not read: {error}").format(error=state.error)))
         elif state.changes:
             detail = "; ".join(c.describe() for c in state.changes[:5])
-            more = f" (+{len(state.changes) - 5} more)" if len(state.changes) > 5 else ""
+            more = (
+                _(" (+{n} more)").format(n=len(state.changes) - 5) if len(state.changes) > 5 else ""
+            )
             findings.append(
                 Finding(
                     name,
                     FAIL,
-                    f"{len(state.changes)} setting(s) drifted: {detail}{more}",
+                    _("{n_changes} setting(s) drifted: {detail}{more}").format(
+                        n_changes=len(state.changes), detail=detail, more=more
+                    ),
                     {"changes": [c.to_dict() for c in state.changes]},
                 )
             )
         else:
-            findings.append(Finding(name, PASS, "as the inventory says"))
+            findings.append(Finding(name, PASS, _("as the inventory says")))
     drifted = sum(bool(s.changes) for s in states.values())
     evidence = {
         "devices": {
             n: [c.to_dict() for c in s.changes] for n, s in sorted(states.items()) if s.changes
         }
     }
-    return CheckResult.of("drift", findings, f"{drifted} device(s) drifted", evidence)
+    return CheckResult.of(
+        "drift", findings, _("{drifted} device(s) drifted").format(drifted=drifted), evidence
+    )
 
 
 CHECK = Check("drift", check, needs_state=True)

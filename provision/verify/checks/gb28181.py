@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import requests
 
 from provision.errors import ProvisionError
+from provision.i18n import _
 from provision.inventory.model import Camera, School, SipServer
 from provision.templates.gb28181_settings import registers, sip_server
 from provision.verify.contract import Check, CheckContext
@@ -69,18 +70,27 @@ def _refusal(wvp: Wvp, device_id: str, server: SipServer) -> str:
     except PlatformError:
         refusals = None  # a platform without a refusal log: only the device can tell
     if not refusals:
-        return (
-            f"not registered at the platform ({server.host}:{server.port}) and no REGISTER "
-            "seen from it: check the device's SIP settings and its route to the platform"
-        )
+        return _(
+            "not registered at the platform ({host}:{port}) and no REGISTER seen "
+            "from it: check the device's SIP settings and its route to the platform"
+        ).format(host=server.host, port=server.port)
     last = refusals[-1]
     status, reason = last["status"], last["reason"]
     if status in (401, 403) and reason == "wrong password":
-        return f"{status} {reason}: the SIP password differs from the platform's"
-    return (
-        f"{status} {reason}: the platform answers with server ID {last['serverId']} / domain "
-        f"{last['domain']}; the device asked for {last['requestServerId']} / "
-        f"{last['requestDomain']}"
+        return _("{status} {reason}: the SIP password differs from the platform's").format(
+            status=status, reason=reason
+        )
+    return _(
+        "{status} {reason}: the platform answers with server ID {serverId} / "
+        "domain {domain}; the device asked for {requestServerId} / "
+        "{requestDomain}"
+    ).format(
+        status=status,
+        reason=reason,
+        serverId=last["serverId"],
+        domain=last["domain"],
+        requestServerId=last["requestServerId"],
+        requestDomain=last["requestDomain"],
     )
 
 
@@ -90,15 +100,21 @@ def _alive(device: dict[str, Any], server: SipServer, now: float) -> tuple[str, 
     age = now - last / 1000
     limit = server.heartbeat_s * server.heartbeat_max_missed
     if not device.get("onLine") or age > limit:
-        return FAIL, f"registered since {since} but no keepalive for {age:.0f} s"
+        return FAIL, _("registered since {since} but no keepalive for {age:.0f} s").format(
+            since=since, age=age
+        )
     verdict = WARN if age > server.heartbeat_s * 1.5 else PASS
-    return verdict, f"registered since {since}; last keepalive {age:.0f} s ago"
+    return verdict, _("registered since {since}; last keepalive {age:.0f} s ago").format(
+        since=since, age=age
+    )
 
 
 def _edition(device: dict[str, Any], server: SipServer) -> str | None:
     spoken = EDITION_OF_VERSION.get(str(device.get("gbVersion") or ""))
     if spoken and spoken != server.edition:
-        return f"edition {spoken} device, {server.edition} platform"
+        return _("edition {spoken} device, {edition} platform").format(
+            spoken=spoken, edition=server.edition
+        )
     return None
 
 
@@ -109,8 +125,8 @@ def _catalog(wvp: Wvp, device_id: str, wanted: tuple[str, ...]) -> str | None:
     extra = [c for c in ids if c not in wanted]
     if not lacks and not extra:
         return None
-    parts = [f"Catalog lacks {', '.join(lacks)}"] if lacks else []
-    parts += [f"Catalog has unexpected {', '.join(extra)}"] if extra else []
+    parts = [_("Catalog lacks {listed}").format(listed=", ".join(lacks))] if lacks else []
+    parts += [_("Catalog has unexpected {listed}").format(listed=", ".join(extra))] if extra else []
     return "; ".join(parts)
 
 
@@ -131,7 +147,9 @@ def _play(wvp: Wvp, device_id: str, channel: str, info: dict[str, Any]) -> str |
     except PlatformError as exc:
         return f"BYE {channel}: {exc}"
     if not media.get("width") or info["play_seconds"] > PLAY_LIMIT_S:
-        return f"INVITE {channel}: no decodable video within {PLAY_LIMIT_S:.0f} s"
+        return _("INVITE {channel}: no decodable video within {limit:.0f} s").format(
+            channel=channel, limit=PLAY_LIMIT_S
+        )
     return None
 
 
@@ -153,8 +171,14 @@ def _one(wvp: Wvp, server: SipServer, cam: Camera) -> Finding:
         problems += [played] if played else []
     if problems:
         return Finding(cam.name, FAIL, "; ".join([said, *problems]), info)
-    video = f"; {info['video']} in {info['play_seconds']:.2f} s" if "video" in info else ""
-    return Finding(cam.name, verdict, f"{said}; Catalog matches{video}", info)
+    video = (
+        _("; {video} in {seconds:.2f} s").format(video=info["video"], seconds=info["play_seconds"])
+        if "video" in info
+        else ""
+    )
+    return Finding(
+        cam.name, verdict, _("{said}; Catalog matches{video}").format(said=said, video=video), info
+    )
 
 
 def _registering(school: School) -> list[Camera]:
@@ -165,7 +189,7 @@ def check(ctx: CheckContext) -> CheckResult:
     server = sip_server(ctx.city, ctx.school)
     cameras = _registering(ctx.school) if server else []
     if server is None or not cameras:
-        return CheckResult.of("gb28181", [], "no camera forwarded over GB/T 28181")
+        return CheckResult.of("gb28181", [], _("no camera forwarded over GB/T 28181"))
     with requests.Session() as session:
         session.trust_env = False  # device traffic never goes through an environment proxy
         session.verify = ctx.connector.verify
@@ -175,11 +199,15 @@ def check(ctx: CheckContext) -> CheckResult:
         except (requests.RequestException, PlatformError, ValueError) as exc:
             api = ctx.city.precincts[ctx.school.precinct].video_platform.api
             problem = _wire_problem(exc) if isinstance(exc, requests.RequestException) else exc
-            why = f"the platform API at {api} does not answer as WVP-PRO: {problem}"
+            why = _("the platform API at {api} does not answer as WVP-PRO: {exc}").format(
+                api=api, exc=problem
+            )
             findings = [Finding(c.name, FAIL, why) for c in cameras]
     good = sum(f.verdict != FAIL for f in findings)
     evidence = {"gb28181": {f.subject: f.data for f in findings}}
-    summary = f"{good}/{len(cameras)} cameras registered, alive, catalogued and playing"
+    summary = _("{good}/{total} cameras registered, alive, catalogued and playing").format(
+        good=good, total=len(cameras)
+    )
     return CheckResult.of("gb28181", findings, summary, evidence)
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from provision.i18n import _
 from provision.rules.tier_standard import requirements
 from provision.standards import required_guards
+from provision.verify import labels
 from provision.verify.contract import Check, CheckContext
 from provision.verify.model import FAIL, PASS, WARN, CheckResult, Finding
 
@@ -20,15 +22,21 @@ def check(ctx: CheckContext) -> CheckResult:
         (
             "guards",
             sec.guard_count >= required_guards(school.non_boarding_students),
-            f"{sec.guard_count} guard(s) for {school.non_boarding_students} non-boarding "
-            f"students; GB/T 29315-2022 asks for {required_guards(school.non_boarding_students)}",
+            _(
+                "{guards} guard(s) for {students} non-boarding students; GB/T 29315-2022 asks "
+                "for {required}"
+            ).format(
+                guards=sec.guard_count,
+                students=school.non_boarding_students,
+                required=required_guards(school.non_boarding_students),
+            ),
         ),
         (
             "gate_staffed_24h",
             sec.gate_staffed_24h,
-            "gate room staffed around the clock"
+            _("gate room staffed around the clock")
             if sec.gate_staffed_24h
-            else "gate room not staffed around the clock",
+            else _("gate room not staffed around the clock"),
         ),
     ]
     findings = [Finding(name, PASS if ok else FAIL, msg) for name, ok, msg in rules]
@@ -39,17 +47,23 @@ def check(ctx: CheckContext) -> CheckResult:
     )
     for name, result in earlier:
         if result is None:
-            findings.append(Finding(name, WARN, "not checked in this run"))
+            findings.append(Finding(name, WARN, _("not checked in this run")))
         else:
             findings.append(
                 Finding(
                     name,
                     PASS if result.verdict == PASS else FAIL,
-                    f"{result.check} check: {result.summary}",
+                    _("{check} check: {summary}").format(
+                        check=labels.check(result.check), summary=result.summary
+                    ),
                 )
             )
     failed = [f.subject for f in findings if f.verdict == FAIL]
-    summary = "meets the standard" if not failed else f"short of: {', '.join(failed)}"
+    summary = (
+        _("meets the standard")
+        if not failed
+        else _("short of: {listed}").format(listed=", ".join(failed))
+    )
     return CheckResult.of(
         "policy", findings, summary, {"rules": {f.subject: f.verdict for f in findings}}
     )

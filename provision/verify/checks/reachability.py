@@ -4,6 +4,8 @@ auditor for what is installed: a swapped unit must not pass unnoticed)."""
 
 from __future__ import annotations
 
+from provision.i18n import _
+from provision.inventory import words
 from provision.verify.contract import Check, CheckContext
 from provision.verify.model import FAIL, PASS, CheckResult, Finding
 
@@ -18,6 +20,12 @@ def _same_model(declared: str, reported: str) -> bool:
     return norm(reported).startswith(norm(declared))
 
 
+def _answers(kind: str, what: str) -> str:
+    if what:
+        return _("{kind} answers: {what}").format(kind=words.kind(kind), what=what)
+    return _("{kind} answers").format(kind=words.kind(kind))
+
+
 def check(ctx: CheckContext) -> CheckResult:
     states = ctx.states
     declared = {d.name: str(getattr(d, "model", "") or "") for d in ctx.school.devices()}
@@ -28,19 +36,27 @@ def check(ctx: CheckContext) -> CheckResult:
             what = " ".join(str(ident[k]) for k in ("model", "serial", "firmware") if ident.get(k))
             model, reported = declared.get(name, ""), str(ident.get("model") or "")
             if model and reported and not _same_model(model, reported):
-                msg = (
-                    f"{state.kind} answers but reports model {reported}, not {model} as the "
-                    f"inventory says: correct the inventory's model or install the planned unit"
-                )
+                msg = _(
+                    "{kind} answers but reports model {reported}, not {model} as the inventory "
+                    "says: correct the inventory's model or install the planned unit"
+                ).format(kind=words.kind(state.kind), reported=reported, model=model)
                 findings.append(Finding(name, FAIL, msg, ident))
                 continue
-            findings.append(
-                Finding(name, PASS, f"{state.kind} answers" + (f": {what}" if what else ""), ident)
-            )
+            findings.append(Finding(name, PASS, _answers(state.kind, what), ident))
         else:
-            findings.append(Finding(name, FAIL, f"{state.kind} does not answer: {state.error}"))
+            findings.append(
+                Finding(
+                    name,
+                    FAIL,
+                    _("{kind} does not answer: {error}").format(
+                        kind=words.kind(state.kind), error=state.error
+                    ),
+                )
+            )
     down = sum(not s.reachable for s in states.values())
-    summary = f"{len(states) - down}/{len(states)} devices answer"
+    summary = _("{answering}/{total} devices answer").format(
+        answering=len(states) - down, total=len(states)
+    )
     evidence = {
         "devices": {
             n: {"kind": s.kind, "reachable": s.reachable, "error": s.error, "identity": s.identity}

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 import requests
 
 from provision.drivers.connect import Connector
+from provision.i18n import _
 from provision.inventory.model import AlarmPanel, City, School
 from provision.standards import ALARM_LATENCY_PROFILES, PANIC_ZONE_CLAUSE
 from provision.verify.contract import Check, CheckContext
@@ -52,7 +53,11 @@ class _Centre:
     def __init__(self, city: City, school: School, connector: Connector) -> None:
         api = city.precincts[school.precinct].alarm_center.api
         if not api:
-            raise ValueError(f"precinct {school.precinct} has no alarm centre API in city.yaml")
+            raise ValueError(
+                _("precinct {precinct} has no alarm centre API in city.yaml").format(
+                    precinct=school.precinct
+                )
+            )
         url = urlsplit(api)
         host, port = connector.address(url.hostname or "", url.port or 80)
         self.base = f"{url.scheme}://{host}:{port}"
@@ -74,11 +79,20 @@ class _Centre:
         try:
             reply = self.session.put(self._window_url(account), json=body, timeout=self.timeout)
         except requests.RequestException as exc:
-            raise RuntimeError(f"could not put account {account} on test: {reason(exc)}") from exc
+            raise RuntimeError(
+                _("could not put account {account} on test: {reason}").format(
+                    account=account, reason=reason(exc)
+                )
+            ) from exc
         if not reply.ok:
             raise RuntimeError(
-                f"the centre would not put account {account} on test (HTTP {reply.status_code}:"
-                f" {_error_text(reply)}); no test alarm was sent, it would reach a dispatcher"
+                _(
+                    "the centre would not put account {account} on test (HTTP "
+                    "{status_code}: {error_text}); no test alarm was sent, it would reach a"
+                    " dispatcher"
+                ).format(
+                    account=account, status_code=reply.status_code, error_text=_error_text(reply)
+                )
             )
 
     def close_window(self, account: str) -> str | None:
@@ -86,8 +100,16 @@ class _Centre:
         try:
             reply = self.session.delete(self._window_url(account), timeout=self.timeout)
         except requests.RequestException as exc:
-            return f"could not take account {account} off test: {reason(exc)}"
-        return None if reply.ok else f"taking {account} off test: HTTP {reply.status_code}"
+            return _("could not take account {account} off test: {reason}").format(
+                account=account, reason=reason(exc)
+            )
+        return (
+            None
+            if reply.ok
+            else _("taking {account} off test: HTTP {status_code}").format(
+                account=account, status_code=reply.status_code
+            )
+        )
 
     def close_left_open(self, accounts: set[str]) -> list[str]:
         """Close the windows an interrupted earlier run left open on these accounts."""
@@ -102,7 +124,9 @@ class _Centre:
             if w.get("account") in accounts and w.get("opened_by") == OPENED_BY
         ]
         return [
-            f"{w['account']} (on test since {w['opened_at']})"
+            _("{account} (on test since {opened_at})").format(
+                account=w["account"], opened_at=w["opened_at"]
+            )
             for w in ours
             if self.close_window(w["account"]) is None
         ]
@@ -141,11 +165,10 @@ def _both_ends(link: PanelLink, event_id: Any, info: dict[str, Any]) -> str | No
     info["panel_log"] = {k: entry.get(k) for k in ("sent_at", "acked_at", "acked_by")}
     if info["received"] or not entry.get("acked_at"):
         return None
-    return (
-        f"the panel says its {link.test_code} was ACKed at {entry['acked_at']} by "
-        f"{entry.get('acked_by')}, but the centre has no such event: another receiver "
-        "answered for the precinct"
-    )
+    return _(
+        "the panel says its {code} was ACKed at {acked_at} by {acked_by}, but the "
+        "centre has no such event: another receiver answered for the precinct"
+    ).format(code=link.test_code, acked_at=entry["acked_at"], acked_by=entry.get("acked_by"))
 
 
 def _panel_says(link: PanelLink) -> str:
@@ -153,9 +176,13 @@ def _panel_says(link: PanelLink) -> str:
     status = link.status()
     parts = []
     if status.get("queue_length"):
-        parts.append(f"{status['queue_length']} event(s) queued at the panel")
+        parts.append(
+            _("{queue_length} event(s) queued at the panel").format(
+                queue_length=status["queue_length"]
+            )
+        )
     if status.get("last_error"):
-        parts.append(f"last error: {status['last_error']}")
+        parts.append(_("last error: {last_error}").format(last_error=status["last_error"]))
     return "; ".join(parts)
 
 
@@ -195,17 +222,26 @@ def _periodic(
     ]
     if not gaps:
         return PASS, (
-            f"periodic tests on time (every {interval_h} h)"
+            _("periodic tests on time (every {interval_h} h)").format(interval_h=interval_h)
             if tests
-            else f"no periodic test due yet (every {interval_h} h)"
+            else _("no periodic test due yet (every {interval_h} h)").format(interval_h=interval_h)
         )
     worst = max(gaps, key=lambda g: g.end - g.start)
     late_by_h = (worst.end - worst.start - interval_s) / 3600
     return FAIL, (
-        f"periodic test late: {(worst.end - worst.start) / 3600:.1f} h without a 602 from "
-        f"{_iso(worst.start)} ({late_by_h:.1f} h over the {interval_h} h interval"
-        f"{', still none' if worst.open else ''}); {len(gaps)} late in the last "
-        f"{periodic.INTERVALS_JUDGED} intervals"
+        _(
+            "periodic test late: {hours:.1f} h without a 602 from {iso} "
+            "({late_by_h:.1f} h over the {interval_h} h interval{still_none}); {n_gaps}"
+            " late in the last {intervals} intervals"
+        ).format(
+            hours=(worst.end - worst.start) / 3600,
+            iso=_iso(worst.start),
+            late_by_h=late_by_h,
+            interval_h=interval_h,
+            still_none=_(", still none") if worst.open else "",
+            n_gaps=len(gaps),
+            intervals=periodic.INTERVALS_JUDGED,
+        )
     )
 
 
@@ -217,15 +253,15 @@ def _panic_zone_problem(state: DeviceState | None) -> str | None:
         None,
         "24h",
     ):
-        faults.append("can be disarmed")
+        faults.append(_("can be disarmed"))
     if settings.get("panic_zone_latching") is False:
-        faults.append("does not latch")
+        faults.append(_("does not latch"))
     if not faults:
         return None
-    return (
-        f"the panic zone {' and '.join(faults)}: {PANIC_ZONE_CLAUSE} requires an emergency alarm"
-        " device to be non-disarmable (24 h) and latching"
-    )
+    return _(
+        "the panic zone {listed}: {clause} requires an emergency "
+        "alarm device to be non-disarmable (24 h) and latching"
+    ).format(listed=_(" and ").join(faults), clause=PANIC_ZONE_CLAUSE)
 
 
 def _one(
@@ -291,16 +327,20 @@ def _tested(
             found = centre.events(panel.account, code, since=asked - 1)
             got = [e for e in found if e.get("id") not in earlier]
         except requests.RequestException as exc:
-            info["error"] = f"alarm centre API: {exc}"
+            info["error"] = _("alarm centre API: {exc}").format(exc=exc)
         if not got:
             time.sleep(POLL_S)  # polling the centre's record, bounded by the threshold
     if not got:
         if (mismatch := _both_ends(link, event_id, info)) is not None:
             info["error"] = mismatch
             return Finding(panel.name, FAIL, mismatch, info), info
-        why = info["error"] or f"the centre recorded no {code} from this account"
+        why = info["error"] or _("the centre recorded no {code} from this account").format(
+            code=code
+        )
         hint = _panel_says(link)
-        info["error"] = f"no receipt within {threshold:g} s: {why}" + (f" ({hint})" if hint else "")
+        info["error"] = _("no receipt within {threshold:g} s: {why}").format(
+            threshold=threshold, why=why
+        ) + (f" ({hint})" if hint else "")
         return Finding(panel.name, FAIL, info["error"], info), info
     info["received"], info["error"] = True, None
     info["on_test"] = bool(got[0].get("on_test"))  # recorded inside the window, not dispatched
@@ -308,25 +348,34 @@ def _tested(
     info["latency_s"] = round(max(0.0, _epoch(got[0]["received_at"]) - asked), 3)
     if not _acked(link, event_id, deadline):
         hint = _panel_says(link)
-        info["error"] = (
-            f"the centre recorded the {code} but the panel got no ACK within "
-            f"{threshold:g} s ({hint or 'the test is still queued'}): later "
-            "events, a real panic too, wait behind it"
-        )
+        info["error"] = _(
+            "the centre recorded the {code} but the panel got no ACK within "
+            "{threshold:g} s ({why}): later events, a real panic too, wait behind"
+            " it"
+        ).format(code=code, threshold=threshold, why=hint or _("the test is still queued"))
         return Finding(panel.name, FAIL, info["error"], info), info
     _both_ends(link, event_id, info)  # both ends, kept as evidence
     if info["latency_s"] > limit:
-        source = f"profile {profile.name}: {profile.source}" if profile else "--alarm-threshold"
-        info["error"] = (
-            f"{code} received in {info['latency_s']} s, above the {limit:g} s limit ({source})"
+        source = (
+            _("profile {name}: {source}").format(name=profile.name, source=profile.source)
+            if profile
+            else "--alarm-threshold"
         )
+        info["error"] = _(
+            "{code} received in {latency_s} s, above the {limit:g} s limit ({source})"
+        ).format(code=code, latency_s=info["latency_s"], limit=limit, source=source)
         return Finding(panel.name, FAIL, info["error"], info), info
     if (zone := _panic_zone_problem(state)) is not None:
         info["error"] = zone
         return Finding(panel.name, FAIL, zone, info), info
     verdict, note = _periodic(panel, centre, state, info)
     return Finding(
-        panel.name, verdict, f"{code} received in {info['latency_s']} s; {note}", info
+        panel.name,
+        verdict,
+        _("{code} received in {latency_s} s; {note}").format(
+            code=code, latency_s=info["latency_s"], note=note
+        ),
+        info,
     ), info
 
 
@@ -352,8 +401,8 @@ def check(ctx: CheckContext) -> CheckResult:
     if not school.alarms:
         return CheckResult.of(
             "alarm",
-            [Finding("alarms", FAIL, "the school has no alarm panel")],
-            "no one-button alarm",
+            [Finding("alarms", FAIL, _("the school has no alarm panel"))],
+            _("no one-button alarm"),
             {"threshold_s": threshold, "panels": {}},
         )
     try:
@@ -382,11 +431,15 @@ def check(ctx: CheckContext) -> CheckResult:
     panels = {p.name: info for p, (_, info) in zip(school.alarms, done, strict=True)}
     latencies = [i["latency_s"] for i in panels.values() if i["latency_s"] is not None]
     received = sum(i["received"] for i in panels.values())
-    summary = f"{received}/{len(panels)} test alarms reached the precinct" + (
-        f", slowest {max(latencies):.2f} s" if latencies else ""
+    summary = _("{received}/{total} test alarms reached the precinct").format(
+        received=received, total=len(panels)
     )
+    if latencies:
+        summary += _(", slowest {seconds:.2f} s").format(seconds=max(latencies))
     if left_open:
-        summary += f"; closed test windows an earlier run left open: {', '.join(left_open)}"
+        summary += _("; closed test windows an earlier run left open: {listed}").format(
+            listed=", ".join(left_open)
+        )
     evidence = {"threshold_s": threshold, "panels": panels, "closed_left_open": left_open}
     return CheckResult.of("alarm", findings, summary, evidence)
 

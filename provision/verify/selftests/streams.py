@@ -14,6 +14,7 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from provision.drivers.connect import Connector
+from provision.i18n import _
 from provision.inventory.model import City, School
 from provision.protocols.rtsp import probe
 from provision.templates import stream_name
@@ -49,7 +50,9 @@ def _online(
         )
         data = reply.json()
         if data.get("code") != 0:
-            return False, f"platform answered code {data.get('code')}: {data.get('msg')}"
+            return False, _("platform answered code {code}: {msg}").format(
+                code=data.get("code"), msg=data.get("msg")
+            )
         if data.get("data"):
             return True, ""
         key = f"__defaultVhost__/{vp.app}/{name}"
@@ -61,7 +64,9 @@ def _online(
         if not proxies.get("data"):
             return False, MISSING
         status = _USERINFO.sub(r"\1", str(proxies["data"][0].get("status_str", "not playing")))
-        return False, f"proxy registered but not pulling the camera ({status})"
+        return False, _("proxy registered but not pulling the camera ({status})").format(
+            status=status
+        )
     reply = session.get(
         f"{base}/v3/paths/get/{quote(f'{vp.app}/{name}', safe='/')}", timeout=connector.timeout
     )
@@ -74,7 +79,7 @@ def _online(
 def _relay_url(city: City, school: School, connector: Connector, name: str) -> str:
     vp = city.precincts[school.precinct].video_platform
     rtsp = vp.rtsp or f"{urlsplit(vp.api).hostname}:554"
-    host, _, port = rtsp.rpartition(":")
+    host, _colon, port = rtsp.rpartition(":")
     host, lab_port = connector.address(host, int(port))
     return f"rtsp://{host}:{lab_port}/{vp.app}/{name}"
 
@@ -101,12 +106,16 @@ def _one(
         except (requests.ConnectionError, requests.Timeout) as exc:
             api = urlsplit(city.precincts[school.precinct].video_platform.api).netloc
             why = "connection refused" if "refused" in str(exc) else "no answer in time"
-            info["error"] = f"the platform API does not answer at {api}: {why}"
+            info["error"] = _("the platform API does not answer at {api}: {why}").format(
+                api=api, why=why
+            )
             return Finding(name, FAIL, info["error"], info), info
         info["online"] = online
         if not online:
             info["error"] = why
-            return Finding(name, FAIL, f"not online at the precinct: {why}", info), info
+            return Finding(
+                name, FAIL, _("not online at the precinct: {why}").format(why=why), info
+            ), info
         url = info["url"] = _relay_url(city, school, connector, name)
         result = asyncio.run(probe(url, packets=PROBE_PACKETS, timeout=connector.timeout))
         info["packets"] = result.packets
@@ -116,12 +125,16 @@ def _one(
         return Finding(
             name,
             PASS,
-            f"online; {codec} {result.packets} RTP packets from the precinct's relay",
+            _("online; {codec} {packets} RTP packets from the precinct's relay").format(
+                codec=codec, packets=result.packets
+            ),
             info,
         ), info
     except Exception as exc:  # one stream's failure is its finding
         info["error"] = str(exc) or type(exc).__name__
-        return Finding(name, FAIL, f"relay does not play: {info['error']}", info), info
+        return Finding(
+            name, FAIL, _("relay does not play: {error}").format(error=info["error"]), info
+        ), info
 
 
 def check(ctx: CheckContext) -> CheckResult:
@@ -129,7 +142,7 @@ def check(ctx: CheckContext) -> CheckResult:
     forwarded = [c for c in school.cameras if c.forward]
     if city.precincts[school.precinct].video_platform.kind == "gb28181":
         # The cameras register with the platform themselves: the gb28181 check proves it.
-        return CheckResult.of("streams", [], "forwarded over GB/T 28181: see the gb28181 check")
+        return CheckResult.of("streams", [], _("forwarded over GB/T 28181: see the gb28181 check"))
     # One keep-alive session per school to its precinct's platform API, not one per feed.
     with requests.Session() as session:
         session.trust_env = False  # device traffic never goes through an environment proxy
@@ -144,7 +157,9 @@ def check(ctx: CheckContext) -> CheckResult:
     return CheckResult.of(
         "streams",
         findings,
-        f"{live}/{len(forwarded)} forwarded feeds play at the precinct",
+        _("{live}/{total} forwarded feeds play at the precinct").format(
+            live=live, total=len(forwarded)
+        ),
         {"streams": streams},
     )
 
