@@ -29,7 +29,7 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "dalian"
 
 @pytest.fixture(scope="module")
 def city20(tmp_path_factory: pytest.TempPathFactory) -> City:
-    """20 generated schools: four districts, zhongshan with two precincts, 260 sockets each."""
+    """20 generated schools: four districts, zhongshan with two precincts, 264 sockets each."""
     root = tmp_path_factory.mktemp("city20")
     write_city(root, 20)
     city = load_inventory(root).city
@@ -59,14 +59,14 @@ def test_whole_districts_when_they_fit(city20: City) -> None:
         ("zhongshan",),
     ]
     zhongshan = next(s for s in plan if s.districts == ("zhongshan",))
-    assert zhongshan.precincts == ("nanshajie", "qingniwaqiao") and zhongshan.listeners == 520
+    assert zhongshan.precincts == ("nanshajie", "qingniwaqiao") and zhongshan.listeners == 528
 
 
 def test_by_precinct_when_districts_are_too_few_or_too_big(city20: City) -> None:
     five = plan_shards(city20, city20.schools, 5, limit=10_000)  # four districts, five precincts
     assert_well_formed(five, city20, city20.schools, 10_000)
     assert sorted(len(s.precincts) for s in five) == [1] * 5
-    # zhongshan (520 sockets) fits no 500-socket process: its two precincts go apart.
+    # zhongshan (528 sockets) fits no 500-socket process: its two precincts go apart.
     auto = plan_shards(city20, city20.schools, None, limit=500)
     assert_well_formed(auto, city20, city20.schools, 500)
     assert len(auto) == 5
@@ -74,7 +74,7 @@ def test_by_precinct_when_districts_are_too_few_or_too_big(city20: City) -> None
 
 def test_default_is_as_few_shards_as_the_socket_limit_allows(city20: City) -> None:
     assert len(plan_shards(city20, city20.schools, None, limit=15_000)) == 1
-    three = plan_shards(city20, city20.schools, None, limit=600)  # 1,300 sockets in all
+    three = plan_shards(city20, city20.schools, None, limit=600)  # 1,320 sockets in all
     assert_well_formed(three, city20, city20.schools, 600)
     districts = Counter(d for shard in three for d in shard.districts)
     assert len(three) == 3 and set(districts.values()) == {1}  # no district split
@@ -93,7 +93,7 @@ def test_impossible_splits_say_why(city20: City) -> None:
     with pytest.raises(ProvisionError, match="use --shards 3 or more"):
         plan_shards(city20, city20.schools, 2, limit=600)
     with pytest.raises(
-        ProvisionError, match=r"precinct \w+ with its 4 school\(s\) needs 260 listening sockets"
+        ProvisionError, match=r"precinct \w+ with its 4 school\(s\) needs 264 listening sockets"
     ):
         plan_shards(city20, city20.schools, None, limit=200)
 
@@ -120,14 +120,14 @@ def test_sharded_lab_status_fault_dead_shard_and_down(tmp_path: Path) -> None:
             "lab", "up", "-i", str(EXAMPLE), "--shards", "2", "--faults", str(faults),
             "--state-dir", state,
         )  # fmt: skip
-        assert "2 shards" in up.stdout and "141 devices for 4 school(s)" in up.stdout
+        assert "2 shards" in up.stdout and "145 devices for 4 school(s)" in up.stdout
         index = json.loads((tmp_path / "lab" / "shards.json").read_text())["shards"]
         assert not (tmp_path / "lab" / "state.json").exists()
         by_district = {tuple(s["districts"]): s for s in index}
         assert set(by_district) == {("zhongshan",), ("xigang",)}
         pids = [s["pid"] for s in index]
         devices = json.loads(provision("lab", "status", "--json", "--state-dir", state).stdout)
-        assert len(devices) == 141 and {d["shard"] for d in devices} == {0, 1}
+        assert len(devices) == 145 and {d["shard"] for d in devices} == {0, 1}
         for shard in index:
             mine = [d for d in devices if d["shard"] == shard["shard"]]
             assert {d["school"] for d in mine if d["school"]} == set(shard["schools"])
