@@ -29,6 +29,7 @@ from jinja2.utils import htmlsafe_json_dumps
 
 from provision.errors import TemplateError
 from provision.inventory.model import Camera, City, LedBoard, School, Switch
+from provision.templates.gb28181_settings import sip_server
 
 CLI_SAFE = re.compile(r"[A-Za-z0-9._:/,-]*")
 # Controls (C0, DEL, C1), line and paragraph separators, bidi overrides and isolates.
@@ -266,7 +267,19 @@ def switch_context(city: City, school: School, switch: Switch) -> dict[str, Any]
         else None,
         "ntp": list(school.ntp),
         "timezone": timezone_facts(school.timezone),
+        "sip": _sip_acl(city, school),
     }
+
+
+def _sip_acl(city: City, school: School) -> dict[str, Any] | None:
+    """What the uplink's inbound ACL must let through for GB/T 28181: the platform's SIP
+    (its requests and answers come from its SIP port) to the cameras that register with it.
+    Media is the cameras' own outgoing RTP, which the inbound ACL does not see. Without this
+    rule a real switch drops the platform's Catalog and INVITE (the lab does not filter)."""
+    server = sip_server(city, school)
+    if server is None:
+        return None
+    return {"protocol": server.transport.lower(), "port": server.port}
 
 
 def switch_templates() -> tuple[str, ...]:

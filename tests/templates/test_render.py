@@ -131,3 +131,17 @@ def test_render_refuses_an_invalid_inventory_and_writes_nothing(
     result = CliRunner().invoke(cli, ["render", "-i", str(city_copy), "--out", str(out)])
     assert result.exit_code == 1
     assert "interface" in result.output and not out.exists()
+
+
+def test_a_gb28181_precincts_sip_is_let_through_the_uplink_acl_and_no_one_elses(
+    example_city: Path,
+) -> None:
+    """The platform's Catalog and INVITE come from its SIP port to the cameras: a real switch
+    whose inbound ACL lets only RTSP, HTTP and SSH in would drop them (the lab does not filter)."""
+    city = load_inventory(example_city).city
+    assert city is not None
+    gb = render_school(city, city.school("dl-zs-p007"))["switch/core.cfg"]
+    assert "permit udp source 10.200.2.0 0.0.0.255 source-port eq 5060 destination 10.34.25.0" in gb
+    assert gb.index("source-port eq 5060") < gb.index("deny ip destination 10.34.25.0")
+    for other in ("dl-zs-h024", "dl-xg-m016", "dl-xg-k003"):  # RTSP-pull precincts
+        assert "5060" not in render_school(city, city.school(other))["switch/core.cfg"]
