@@ -24,6 +24,7 @@ from pathlib import Path
 
 from provision import __version__
 from provision.errors import ProvisionError
+from provision.i18n import _
 from provision.inventory.model import City
 from provision.reports.print_page import PageStamp, print_ready
 from provision.verify.model import CityReport
@@ -121,9 +122,9 @@ def _print(program: str, source: Path, printed: Path, profile: Path, timeout: fl
 
 
 def page_stamp(report: CityReport, city: City, digest: str) -> PageStamp:
-    """The margins of every page of `report`'s PDF (plain English, one place)."""
+    """The margins of every page of `report`'s PDF, in the report's language."""
     return PageStamp(
-        title=f"School security audit — {city.name} ({report.city})",
+        title=_("School security audit — %(city)s") % {"city": f"{city.name} ({report.city})"},
         audited=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(report.started)),
         digest=digest,
         version=__version__,

@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from provision.i18n import _
+
 # default-src 'none': no script, font, image or frame is fetched or run; the report's own
 # inline <style> blocks and inline SVG are all it needs.
 _CSP = (
@@ -75,12 +77,14 @@ def css_string(text: str) -> str:
 
 
 def page_labels(stamp: PageStamp) -> dict[str, str]:
-    """The margin texts (plain English, one place; the page itself is already translated)."""
+    """The margin texts, in the report's language like the page they frame."""
     return {
         "top_left": stamp.title,
-        "top_right": f"audited {stamp.audited}",
-        "bottom_left": f"inventory {stamp.digest} · provision {stamp.version}",
-        "page_label": "page ",
+        "top_right": _("audited {when}").format(when=stamp.audited),
+        "bottom_left": _("inventory {digest} · provision {version}").format(
+            digest=stamp.digest, version=stamp.version
+        ),
+        "page_label": _("page "),
     }
 
 
