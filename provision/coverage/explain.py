@@ -109,7 +109,13 @@ def _distances(cam: CameraView, dist: float, dori: str) -> list[tuple[str, float
         ).format(camera=cam.name, tilt=cam.tilt_deg, far=far, dist=dist)
         out.append((TILT_REACH, (dist - far) / max(far, 0.1), hint))
     blind = optics.near_blind_radius_m(cam.height_m, cam.tilt_deg, vfov)
-    if dist < blind:
+    if math.isinf(blind):  # tilted so far up that the view never meets the floor
+        hint = _(
+            "{camera} never sees the floor at tilt {tilt:g}°: its whole view is above the "
+            "horizon; tilt it down"
+        ).format(camera=cam.name, tilt=cam.tilt_deg)
+        out.append((BLIND_DISC, 1.0, hint))
+    elif dist < blind:
         hint = _(
             "in the blind disc under {camera}: at {height:g} m and tilt {tilt:g}° it misses the "
             "floor within {blind:.1f} m; tilt it further down or watch this spot from another "

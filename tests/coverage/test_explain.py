@@ -76,3 +76,10 @@ def test_validate_names_the_camera_and_the_cause(city_copy: Path) -> None:
     gate = next(p for p in problems if p["yaml_path"].startswith("site.areas[0].zones[0]"))
     assert "outside gate-face's field of view" in gate["message"]
     assert "heading 230 → " in gate["message"]
+
+
+def test_a_camera_looking_above_the_horizon_is_told_to_tilt_down() -> None:
+    up = CameraView("up", 0, 0, 3, 0, 40, 90, 2560, 1440)  # 40° up: the view misses the floor
+    why = explain_spot(_square(5, 0), [up], "observe")
+    assert (why.camera, why.cause) == ("up", BLIND_DISC)
+    assert "never sees the floor at tilt 40°" in why.hint and "inf" not in why.hint
