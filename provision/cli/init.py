@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from provision.cli.errors import OK
+from provision.i18n import _
 from provision.schemas import SCHEMA_FILES, schema_text
 
 #: The starter's files, relative to the directory `init` writes.
@@ -26,14 +27,20 @@ def starter_text(name: str) -> str:
 
 def write_starter(directory: Path) -> list[Path]:
     """Write the starter city and its schemas into `directory`; refuse to overwrite anything."""
-    taken = [directory / n for n in (*STARTER_FILES, "schools") if (directory / n).exists()]
-    if (directory / "city.yaml").exists() or taken:
-        raise click.ClickException(
-            f"{directory} already holds an inventory ({taken[0]} exists); "
-            "choose a new or empty directory, nothing was written"
-        )
     if directory.exists() and not directory.is_dir():
-        raise click.ClickException(f"{directory} is a file, not a directory; nothing was written")
+        raise click.ClickException(
+            _("{directory} is a file, not a directory; nothing was written").format(
+                directory=directory
+            )
+        )
+    taken = [directory / n for n in (*STARTER_FILES, "schools") if (directory / n).exists()]
+    if taken:
+        raise click.ClickException(
+            _(
+                "{directory} already holds an inventory ({path} exists); choose a new or empty "
+                "directory, nothing was written"
+            ).format(directory=directory, path=taken[0])
+        )
     written = []
     for name in STARTER_FILES:
         path = directory / name
@@ -66,10 +73,12 @@ def command(directory: Path) -> int:
       provision verify -i anshan --lab
     """
     for path in write_starter(directory):
-        click.echo(f"wrote {path}", err=True)
+        click.echo(_("wrote {path}").format(path=path), err=True)
     click.echo(
-        f"next: edit {directory}/city.yaml and {directory}/schools/, then "
-        f'`provision validate -i {directory}`; README.md "Your first city" explains every field',
+        _(
+            "next: edit {directory}/city.yaml and {directory}/schools/, then `provision "
+            'validate -i {directory}`; README.md "Your first city" explains every field'
+        ).format(directory=directory),
         err=True,
     )
     return OK
