@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 import requests
 from junitparser import Error, Failure, JUnitXml
+from labsupport import wait_until
 
 from provision.inventory.loader import load_inventory
+from provision.lab.credentials import lab_secret
 from provision.verify import CHECKS
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "dalian"
@@ -191,10 +193,28 @@ def test_the_self_test_runs_inside_a_test_window_and_leaves_none_open(lab: Env) 
     assert requests.get(f"{api}/api/test-windows", timeout=5).json() == []
 
 
+def _panels_idle(lab: Env) -> bool:
+    """Every panel of the school has delivered all it queued: an earlier test's alarm (one
+    delayed by a slow centre) cannot then land in the middle of a count."""
+    city = load_inventory(EXAMPLE).city
+    assert city is not None
+    panels = {f"{SCHOOL}/{p.name}": p for p in city.school(SCHOOL).alarms}
+    devices = json.loads(lab.run("lab", "status", "--json").stdout)
+    for dev in (d for d in devices if d["id"] in panels):
+        creds = panels[dev["id"]].credentials
+        assert creds is not None
+        auth = (creds.username, lab_secret(creds.password))
+        url = f"http://{dev['host']}:{dev['ports']['http']}/api/status"
+        if requests.get(url, auth=auth, timeout=5).json()["queue_length"]:
+            return False
+    return True
+
+
 def test_a_centre_that_refuses_test_mode_gets_no_test_alarm(lab: Env) -> None:
     api = _centre_api(lab)
     lab.run("lab", "fault", CENTRE, "test_mode_refused=true")
     try:
+        wait_until(lambda: _panels_idle(lab), timeout=60, what="panels' queues empty")
         since = requests.get(f"{api}/api/health", timeout=5).json()["stored"]["events"]
         code, report = lab.verify("--checks", "alarm")
         after = requests.get(f"{api}/api/health", timeout=5).json()["stored"]["events"]
