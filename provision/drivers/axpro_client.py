@@ -28,12 +28,11 @@ import requests
 from lxml import etree
 
 from provision.drivers.http import HttpClient, HttpError
-from provision.drivers.isapi_client import STATUS_CODES, text
+from provision.drivers.isapi_client import STATUS_CODES, parse, text
 
 CAPABILITIES = "/ISAPI/Security/sessionLogin/capabilities"
 LOGIN = "/ISAPI/Security/sessionLogin"
 LOGOUT = "/ISAPI/Security/sessionLogout"
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 
 
 def _sha(value: str) -> str:
@@ -87,7 +86,7 @@ class AxProSession:
     def xml(self, path: str, operation: str) -> etree._Element:
         resp = self._call("GET", path, operation, None)
         try:
-            return etree.fromstring(resp.content, _PARSER)
+            return parse(resp.content)
         except etree.XMLSyntaxError as exc:
             raise self.http.fail(operation, f"the answer is not XML: {exc.msg}") from None
 
@@ -122,7 +121,7 @@ class AxProSession:
         user = quote(self.username, safe="")
         cap_resp = self.http.call("GET", f"{CAPABILITIES}?username={user}", operation)
         try:
-            cap = etree.fromstring(cap_resp.content, _PARSER)
+            cap = parse(cap_resp.content)
         except etree.XMLSyntaxError as exc:
             raise self.http.fail(operation, f"login: the answer is not XML: {exc.msg}") from None
         body = (
@@ -149,7 +148,7 @@ class AxProSession:
 
     def _refused_login(self, resp: requests.Response) -> str:
         try:
-            check = etree.fromstring(resp.content, _PARSER)
+            check = parse(resp.content)
         except etree.XMLSyntaxError:
             check = None
         who = f"the panel refused user {self.username!r}"
