@@ -41,10 +41,10 @@ from lxml import etree
 
 from provision.drivers import isapi_sip
 from provision.drivers.base import Change, Driver, Settings, Target
-from provision.drivers.http import endpoint
 from provision.drivers.isapi_client import (
     NAMESPACE,
     IsapiSession,
+    device_session,
     find,
     integer,
     q,
@@ -254,13 +254,12 @@ class IsapiCameraDriver(Driver):
 
     def _session(self) -> IsapiSession:
         if self._isapi is None:
-            connector, creds = self.target.connector, self.camera.credentials
-            self._isapi = IsapiSession(
+            self._isapi = device_session(
                 self.label,
-                endpoint(connector, self.camera.host, HTTP_PORT),
-                creds.username if creds else "admin",
-                connector.secret(creds.password if creds else None),
-                timeout=connector.timeout,
+                self.target.connector,
+                self.camera.host,
+                self.camera.credentials,
+                HTTP_PORT,
             )
         return self._isapi
 

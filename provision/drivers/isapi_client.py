@@ -22,7 +22,9 @@ import requests
 from lxml import etree
 from requests.auth import HTTPDigestAuth
 
-from provision.drivers.http import HttpClient, HttpError
+from provision.drivers.connect import Connector
+from provision.drivers.http import HttpClient, HttpError, endpoint
+from provision.inventory.model import Credentials
 
 NAMESPACE = "http://www.hikvision.com/ver20/XMLSchema"
 STATUS_CODES = {
@@ -98,6 +100,20 @@ def set_text(element: etree._Element, tag: str, value: str) -> None:
 
 def document(root: etree._Element) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def device_session(
+    label: str, connector: Connector, host: str, credentials: Credentials | None, port: int = 80
+) -> IsapiSession:
+    """A session to an ISAPI device (camera, NVR) at its inventory address, logged in with its
+    credentials (the password resolved now, from its reference)."""
+    return IsapiSession(
+        label,
+        endpoint(connector, host, port),
+        credentials.username if credentials else "admin",
+        connector.secret(credentials.password if credentials else None),
+        timeout=connector.timeout,
+    )
 
 
 class IsapiSession:

@@ -36,8 +36,14 @@ from lxml import etree
 
 from provision.drivers import recorder_recordings as recordings
 from provision.drivers.base import Change, Driver, Settings, Target
-from provision.drivers.http import endpoint
-from provision.drivers.isapi_client import IsapiSession, find, integer, set_text, text
+from provision.drivers.isapi_client import (
+    IsapiSession,
+    device_session,
+    find,
+    integer,
+    set_text,
+    text,
+)
 from provision.errors import DeviceError
 from provision.inventory.model import Camera, Recorder
 from provision.sizing import recorded_by
@@ -207,13 +213,12 @@ class IsapiRecorderDriver(Driver):
 
     def _session(self) -> IsapiSession:
         if self._isapi is None:
-            connector, creds = self.target.connector, self.recorder.credentials
-            self._isapi = IsapiSession(
+            self._isapi = device_session(
                 self.label,
-                endpoint(connector, self.recorder.host, HTTP_PORT),
-                creds.username if creds else "admin",
-                connector.secret(creds.password if creds else None),
-                timeout=connector.timeout,
+                self.target.connector,
+                self.recorder.host,
+                self.recorder.credentials,
+                HTTP_PORT,
             )
         return self._isapi
 
