@@ -36,32 +36,16 @@ def test_a_switch_of_another_model_fails_reachability_and_the_declared_one_passe
     # the lab's huawei switch is an S5720-28X-SI-AC; the camera reports what it is declared as
     declared = switch.replace("}", ", model: S6730-H24X6C}")
     school.write_text(text.replace(switch, declared), encoding="utf-8")
+
+    def reachability(out: str, ok: tuple[int, ...] = (0,)) -> None:
+        args = ("verify", "-i", "city", "--lab", "--checks", "reachability", "--out", out)
+        _provision(tmp_path, *args, ok=ok)
+
     _provision(tmp_path, "lab", "up", "-i", "city")
     try:
-        _provision(
-            tmp_path,
-            "verify",
-            "-i",
-            "city",
-            "--lab",
-            "--checks",
-            "reachability",
-            "--out",
-            "wrong.json",
-            ok=(2,),
-        )
+        reachability("wrong.json", ok=(2,))
         school.write_text(text.replace(switch, switch.replace("}", ", model: S5720-28X-SI-AC}")))
-        _provision(
-            tmp_path,
-            "verify",
-            "-i",
-            "city",
-            "--lab",
-            "--checks",
-            "reachability",
-            "--out",
-            "right.json",
-        )
+        reachability("right.json")
     finally:
         _provision(tmp_path, "lab", "down")
     report = json.loads((tmp_path / "wrong.json").read_text(encoding="utf-8"))
