@@ -196,7 +196,6 @@ def test_gstreamer_rtspsrc_plays_with_digest_credentials(cam: Camera, protocol: 
     def play(password: str) -> subprocess.CompletedProcess[str]:
         pipeline = [
             gst,
-            "-q",
             "rtspsrc",
             f"location={location}",
             f"user-id={USER}",
@@ -208,7 +207,15 @@ def test_gstreamer_rtspsrc_plays_with_digest_credentials(cam: Camera, protocol: 
         ]
         return subprocess.run(pipeline, capture_output=True, text=True, timeout=30)
 
-    assert play(PASSWORD).returncode == 0
+    # 20 buffers reached the sink: gst-launch reports the EOS only then. The exit status is not
+    # asked: under load GStreamer 1.22 can fail the PAUSE it sends while shutting down after
+    # the EOS ("Could not send message. (Received end-of-file)" from gst_rtspsrc_pause): seen
+    # in 2 full-suite runs on 2 busy cores, never in 170 plays against this lab camera alone or
+    # under CPU load, and the lab server closes a connection only on the paths in
+    # lab/rtsp_server.py `_serve`; playing is what this test is about.
+    played = play(PASSWORD)
+    assert 'Got EOS from element "pipeline0"' in played.stdout, played.stdout + played.stderr
+    assert "ERROR" not in played.stdout.partition("Got EOS")[0]
     refused = play("wrong")
     assert refused.returncode != 0
     assert "Unauthorized" in refused.stderr + refused.stdout
