@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # pytest-xdist workers; a test module (and its module-scoped lab) stays in one worker.
 WORKERS ?= 2
 
-.PHONY: demo test setup lint typecheck unit bench fuzz clean i18n
+.PHONY: demo test setup interop-clients lint typecheck unit bench fuzz clean i18n
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,7 +17,14 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/provision demo -i examples/dalian
 
-test: $(STAMP) setup lint typecheck unit
+test: $(STAMP) setup interop-clients lint typecheck unit
+
+# The venvs of the interop suites' clients (tests/tooling.py CLIENTS) build in the background
+# while lint and mypy run; a suite that needs one waits for its build (a file lock), and one
+# that failed to build is reported by the suite that needs it.
+interop-clients: $(STAMP)
+	mkdir -p .venv-interop
+	$(BIN)/python tests/tooling.py > .venv-interop/build.log 2>&1 &
 
 # The programs the tests drive (Chromium, ffmpeg, GStreamer, SIPp, PostgreSQL...): installed
 # when missing and root, else named; under CI=true nothing may be missing.

@@ -44,13 +44,45 @@ def require_program(name: str, debian_package: str) -> str:
     return path
 
 
+# The clients no one here wrote that the interop suites drive from venvs of their own:
+# name -> (requirements, requirements installed without their dependencies). One table, so
+# `make test` builds every venv in the background while lint and mypy run (`python
+# tests/tooling.py`), and a suite that needs one waits for its build instead of doing it.
+CLIENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "onveef": (("onveef==0.6.0",), ()),
+    "amcrest": (("amcrest==1.9.9",), ()),
+    "dc09-spt": (("pycryptodome",), ("dc09-spt",)),  # pins pycrypto, which no longer builds
+    "hikvisionapi": (("hikvisionapi==0.3.2",), ()),
+    "hikaxpro": (("hikaxpro==2.3.1",), ()),
+    "napalm": (("napalm>=5.1,<6",), ()),
+    "scrapli": (("scrapli>=2024.1",), ()),
+}
+
+
+def client(name: str) -> Path:
+    """The python of the venv of client `name` (a key of CLIENTS)."""
+    return client_venv(name, *CLIENTS[name])
+
+
 def client_venv(name: str, requirements: Sequence[str], no_deps: Sequence[str] = ()) -> Path:
     """The python of a private venv holding `requirements` (and `no_deps`, installed without
     their dependencies, for clients with impossible pins). Built under .venv-interop/ once per
     distinct requirement set; concurrent test processes wait for one builder (a file lock)."""
+    python, failure = _ensure_venv(name, requirements, no_deps)
+    if failure:
+        missing(
+            f"the client venv {name!r} ({' '.join([*requirements, *no_deps])})",
+            f"pip; it failed: {failure}",
+        )
+    return python
+
+
+def _ensure_venv(
+    name: str, requirements: Sequence[str], no_deps: Sequence[str]
+) -> tuple[Path, str]:
+    """(the venv's python, "" or why building it failed)."""
     digest = hashlib.sha256(repr((sorted(requirements), sorted(no_deps))).encode()).hexdigest()
     venv = VENVS / f"{name}-{digest[:12]}"
-    python = venv / "bin" / "python"
     ready = venv / ".ready"
     VENVS.mkdir(exist_ok=True)
     with open(VENVS / f"{name}.lock", "w") as lock:
@@ -62,12 +94,9 @@ def client_venv(name: str, requirements: Sequence[str], no_deps: Sequence[str] =
             except subprocess.CalledProcessError as exc:
                 shutil.rmtree(venv, ignore_errors=True)
                 detail = (exc.stderr or b"").decode(errors="replace").strip().splitlines()[-3:]
-                missing(
-                    f"the client venv {name!r} ({' '.join([*requirements, *no_deps])})",
-                    f"pip; it failed: {' | '.join(detail)}",
-                )
+                return venv / "bin" / "python", " | ".join(detail) or f"exit {exc.returncode}"
             ready.touch()
-    return python
+    return venv / "bin" / "python", ""
 
 
 def _build(venv: Path, requirements: Sequence[str], no_deps: Sequence[str]) -> None:
@@ -87,3 +116,22 @@ def run_client(python: Path, script: str, *args: str, timeout: float = 60) -> st
     if done.returncode != 0:
         pytest.fail(f"client script failed ({done.returncode}):\n{done.stderr}", pytrace=False)
     return done.stdout
+
+
+def _build_every_client() -> int:
+    """Build every CLIENTS venv not built yet, three at a time (pip mostly waits on the network
+    and the disk); print what failed. The suite reports a failure again, where it matters."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def build(name: str) -> str:
+        return _ensure_venv(name, *CLIENTS[name])[1]
+
+    with ThreadPoolExecutor(3) as pool:
+        failures = dict(zip(CLIENTS, pool.map(build, CLIENTS), strict=True))
+    for name, failure in failures.items():
+        print(f"{name}: {failure or 'ready'}")
+    return 1 if any(failures.values()) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(_build_every_client())

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from labsupport import LabLoop, wait_until
 from pysiaalarm import SIAAccount, SIAClient, SIAEvent
-from tooling import client_venv, run_client
+from tooling import client, run_client
 
 from provision.drivers.axpro_client import AxProSession
 from provision.lab.axpro_panel import AxProPanel
@@ -87,7 +87,7 @@ def loop() -> Iterator[LabLoop]:
 
 @pytest.fixture(scope="module")
 def python() -> Any:
-    return client_venv("hikaxpro", ["hikaxpro==2.3.1"])
+    return client("hikaxpro")
 
 
 @pytest.fixture(scope="module")

@@ -13,12 +13,11 @@ from typing import Any
 
 import pytest
 from labsupport import LabLoop
-from tooling import client_venv, require_program, run_client
+from tooling import client, require_program, run_client
 
 from provision.lab.camera_dahua import DahuaCamera
 from provision.lab.faults import Faults
 
-AMCREST = "amcrest==1.9.9"
 PASSWORD = "Lab-dahua-Pass-1"
 SERIAL = "7L0AMCREST00042"
 
@@ -80,7 +79,7 @@ def camera() -> Iterator[tuple[DahuaCamera, LabLoop]]:
 
 @pytest.fixture(scope="module")
 def seen(camera: tuple[DahuaCamera, LabLoop]) -> dict[str, Any]:
-    python = client_venv("amcrest", [AMCREST])
+    python = client("amcrest")
     sim, _ = camera
     out = run_client(python, CLIENT, "127.0.0.1", str(sim.endpoints()["http"]), PASSWORD)
     return dict(json.loads(out))

@@ -15,12 +15,11 @@ from typing import Any
 import pytest
 from labsupport import LabLoop
 from test_gb28181_sipp import DOMAIN, SERVER_ID, UAS, free_port, protocol_errors
-from tooling import client_venv, require_program, run_client
+from tooling import client, require_program, run_client
 
 from provision.lab.camera_dahua import DahuaCamera
 from provision.lab.faults import Faults
 
-AMCREST = "amcrest==1.9.9"
 ADMIN = "Lab-dahua-Pass-2"
 DEVICE, CHANNEL = "21020200111320000041", "21020200111310000042"
 SIP_PASSWORD = "dahua-sip-secret"
@@ -76,7 +75,7 @@ def run(
     camera: tuple[DahuaCamera, LabLoop], sipp: str, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, Any]:
     """SIPp listening as the platform, then amcrest writing the camera: what each saw."""
-    python = client_venv("amcrest", [AMCREST])  # first: building it may outlast SIPp's timeout
+    python = client("amcrest")  # first: building it may outlast SIPp's timeout
     work = tmp_path_factory.mktemp("dahua-gb28181")
     scenario = work / "platform.xml"
     scenario.write_text(UAS.format(domain=DOMAIN, device=DEVICE, password=SIP_PASSWORD), "ascii")

@@ -28,7 +28,7 @@ import pytest
 import requests
 from labsupport import LabLoop, wait_until
 from pysiaalarm import SIAAccount, SIAClient, SIAEvent
-from tooling import client_venv, run_client
+from tooling import client, run_client
 
 from provision.lab.alarm_center import AlarmCenter
 from provision.lab.alarm_panel import AlarmPanel
@@ -66,7 +66,7 @@ def centre(lab: LabLoop, tmp_path_factory: pytest.TempPathFactory) -> Iterator[A
 
 @pytest.fixture(scope="module")
 def spt_python() -> Path:
-    return client_venv("dc09-spt", ["pycryptodome"], no_deps=["dc09-spt"])
+    return client("dc09-spt")
 
 
 def centre_events(centre: AlarmCenter, account: str) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from labsupport import LabLoop
-from tooling import client_venv, run_client
+from tooling import client, run_client
 
 from provision.lab.camera_isapi import IsapiCamera
 from provision.lab.faults import Faults
@@ -75,7 +75,7 @@ def camera() -> Iterator[IsapiCamera]:
 
 @pytest.fixture(scope="module")
 def seen(camera: IsapiCamera) -> dict[str, Any]:
-    python = client_venv("hikvisionapi", ["hikvisionapi==0.3.2"])
+    python = client("hikvisionapi")
     url = f"http://127.0.0.1:{camera.endpoints()['http']}"
     result: dict[str, Any] = json.loads(run_client(python, CLIENT, url, "admin", PASSWORD))
     return result

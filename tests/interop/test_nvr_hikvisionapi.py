@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from labsupport import LabLoop
-from tooling import client_venv, run_client
+from tooling import client, run_client
 
 from provision.lab.faults import Faults
 from provision.lab.nvr import IsapiNvr
@@ -86,7 +86,7 @@ def nvr() -> Iterator[IsapiNvr]:
 
 @pytest.fixture(scope="module")
 def seen(nvr: IsapiNvr) -> dict[str, Any]:
-    python = client_venv("hikvisionapi", ["hikvisionapi==0.3.2"])
+    python = client("hikvisionapi")
     url = f"http://127.0.0.1:{nvr.endpoints()['http']}"
     out = run_client(python, CLIENT, url, "admin", PASSWORD, "SENTINEL-camera-0c1f")
     result: dict[str, Any] = json.loads(out)

@@ -19,13 +19,12 @@ from labsupport import LabLoop
 from lxml import etree
 from onvif import ONVIFCamera
 from onvif.exceptions import ONVIFError
-from tooling import client_venv, require_program, run_client
+from tooling import client, require_program, run_client
 
 from provision.lab.camera import Camera
 from provision.lab.faults import Faults
 
 USER, PASSWORD = "admin", "S3cret-pw"
-ONVEEF = "onveef==0.6.0"
 
 
 def wsdl_dir() -> str:
@@ -135,7 +134,7 @@ with OnvifClient(host=host, port=port, username=user, password=password) as cam:
 
 
 def test_onveef_sets_h265_through_media2_and_ffprobe_sees_it(cam: Camera) -> None:
-    python = client_venv("onveef", [ONVEEF])
+    python = client("onveef")
     port = str(cam.endpoints()["http"])
     out = json.loads(run_client(python, ONVEEF_SCRIPT, cam.host, port, USER, PASSWORD))
     assert out["before"]["encoding"] == "H264"

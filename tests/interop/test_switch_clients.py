@@ -21,7 +21,7 @@ import pytest
 from labsupport import LabLoop
 from netmiko import ConnectHandler
 from ntc_templates.parse import parse_output
-from tooling import client_venv, require_program, run_client
+from tooling import client, require_program, run_client
 
 from provision.lab.cli import CliSession
 from provision.lab.faults import Faults
@@ -218,7 +218,7 @@ print(json.dumps(out))
 
 
 def test_napalm_ios_getters_return_the_switch_state(switches: dict[str, Switch]) -> None:
-    python = client_venv("napalm", ["napalm>=5.1,<6"])
+    python = client("napalm")
     sw = switches["cisco_ios"]
     got = json.loads(
         run_client(python, NAPALM_SCRIPT, "127.0.0.1", str(sw.port), USER, PASSWORD, timeout=120)
@@ -262,7 +262,7 @@ finally:
 def test_napalm_ios_merges_a_candidate_sent_by_scp() -> None:
     """load_merge_candidate stages the file on flash: by SCP (once `ip scp server enable` is
     configured), commit_config copies it into the running config and saves."""
-    python = client_venv("napalm", ["napalm>=5.1,<6"])
+    python = client("napalm")
     lab = LabLoop()
     sw = Switch("interop-merge", "127.0.0.1", faults=Faults(), platform="cisco_ios",
                 ssh_port=0, username=USER, password=PASSWORD)  # fmt: skip
@@ -337,7 +337,7 @@ SCRAPLI = {  # scrapli's definition for each platform, and a display that shows 
 @pytest.mark.parametrize("platform", list(SCRAPLI))
 def test_scrapli_reads_a_display(switches: dict[str, Switch], platform: str) -> None:
     require_program("ssh", "openssh-client")  # scrapli's default transport is the ssh binary
-    python = client_venv("scrapli", ["scrapli>=2024.1"])
+    python = client("scrapli")
     definition, command, expect = SCRAPLI[platform]
     sw = switches[platform]
     args = ("127.0.0.1", str(sw.port), definition, USER, PASSWORD, command)
