@@ -3,8 +3,8 @@
 A generic driver: the JSON API it speaks is the lab's generic panel's, documented here, not
 a vendor's (a real product's panel: Hikvision AX PRO, `alarm_axpro.py`, which converges the
 same settings through `alarm_settings`). It sets the receiver, account, receiver and line
-numbers, test interval, key, and the button's zone as GB 50394-2007 §5.2.3 item 1 requires
-(24 h, non-disarmable, latching).
+numbers, the DC-09 message protocol (ADM-CID or SIA-DCS), test interval, key, and the
+button's zone as GB 50394-2007 §5.2.3 item 1 requires (24 h, non-disarmable, latching).
 
 The panel's HTTP JSON API (GET/PUT /api/config, HTTP Basic) takes partial updates all or
 nothing, so `apply` sends every change in one PUT: either all of them land or none does, which
@@ -42,6 +42,9 @@ PLAIN_SETTINGS = (
 # The button's zone as GB 50394-2007 §5.2.3 item 1 requires an emergency alarm device to be:
 # never disarmed (24 h) and latching once triggered (standards.PANIC_ZONE_CLAUSE).
 PANIC_ZONE = {"panic_zone_type": "24h", "panic_zone_disarmable": False, "panic_zone_latching": True}
+# The DC-09 message protocol (ADM-CID or SIA-DCS): the panel's config calls it `protocol`,
+# a word the inventory keeps for how provision talks to the panel.
+REPORT_FORMAT, REPORT_FORMAT_FIELD = "report_format", "protocol"
 ENCRYPTION = "encryption"
 # Encryption is on with a key the inventory does not name: we cannot know or restore it.
 FOREIGN_KEY = "(on, with a key not named by the inventory)"
@@ -64,6 +67,7 @@ class AlarmDriver(DeviceApiDriver):
         if not isinstance(config, dict):
             raise DeviceError(f"{self.label}: read config failed: expected a JSON object")
         settings: Settings = {name: config.get(name) for name in PLAIN_SETTINGS}
+        settings[REPORT_FORMAT] = config.get(REPORT_FORMAT_FIELD)
         settings[ENCRYPTION] = self._observed_encryption(config.get("encryption"))
         return settings
 
@@ -80,6 +84,8 @@ class AlarmDriver(DeviceApiDriver):
         for change in changes:  # in order: a later change of the same setting wins
             if change.setting in PLAIN_SETTINGS:
                 body[change.setting] = change.after
+            elif change.setting == REPORT_FORMAT:
+                body[REPORT_FORMAT_FIELD] = change.after
             elif change.setting == ENCRYPTION:
                 # Writing a key turns encryption on; writing null turns it off.
                 key = self._key_for(change.after)
@@ -99,8 +105,8 @@ class AlarmDriver(DeviceApiDriver):
 
 def alarm_settings(target: Target, panel: AlarmPanel) -> Settings:
     """The alarm settings vocabulary every alarm panel driver converges: where the panel
-    reports (its precinct's centre), as whom, how often it tests, the button's zone and the
-    encryption key (by reference)."""
+    reports (its precinct's centre), as whom and in which DC-09 message protocol, how often it
+    tests, the button's zone and the encryption key (by reference)."""
     centre = target.city.precincts[target.school.precinct].alarm_center
     # Panels store hex fields upper-case; asking for what they will echo keeps the second
     # diff empty.
@@ -111,6 +117,7 @@ def alarm_settings(target: Target, panel: AlarmPanel) -> Settings:
         "receiver_number": centre.receiver_number.upper(),
         "line_number": centre.line.upper(),
         "test_interval_h": panel.test_interval_h,
+        REPORT_FORMAT: panel.report_format,
         **PANIC_ZONE,
         ENCRYPTION: str(panel.key) if panel.key is not None else None,
     }

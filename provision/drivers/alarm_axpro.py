@@ -7,6 +7,7 @@ It converges the same alarm settings vocabulary as the generic panel's driver
                                                                           ipAddress|domain, portNo
     account                        ARC/1 accountCode
     receiver_number, line_number   ARC/1 receiverNo, lineNo
+    report_format                  ARC/1 protocolType (ADM-CID | SIA-DCS)
     test_interval_h                ARC/1 periodicTestEnabled, periodicTestInterval (hours)
     encryption                     ARC/1 encryptionEnabled, encryptionKey (write-only)
     panic_zone_*                   /ISAPI/SecurityCP/Configuration/zones/<id> zoneType, and the
@@ -53,6 +54,7 @@ ARC_SETTINGS = {
     "account": "accountCode",
     "receiver_number": "receiverNo",
     "line_number": "lineNo",
+    "report_format": "protocolType",
 }
 ZONE_SETTINGS = ("panic_zone_type", "panic_zone_disarmable", "panic_zone_latching")
 

@@ -15,6 +15,7 @@ from provision.inventory import model as m
 from provision.inventory.merge import deep_merge
 from provision.inventory.secrets import SecretRef
 from provision.optics import hfov_from_lens
+from provision.protocols import dc09
 from provision.yamlsource import SourceDoc
 
 DEFAULT_TILT = -15.0
@@ -317,6 +318,7 @@ def build_school(raw: dict[str, Any], d: dict[str, Any], file: str) -> m.School:
             ),
             key=_secret(a.get("key")),
             latency_profile=alarm_d.get("latency_profile"),
+            report_format=a.get("report_format", alarm_d.get("report_format", dc09.ADM_CID)),
         )
         for i, a in enumerate(raw.get("alarms", []))
     )

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from provision.inventory.secrets import SecretRef
+from provision.protocols import dc09
 
 Point = tuple[float, float]
 YamlPath = tuple[str | int, ...]
@@ -147,6 +148,7 @@ class AlarmPanel(Device):
     test_interval_h: int
     key: SecretRef | None = None
     latency_profile: str | None = None  # a name in standards.ALARM_LATENCY_PROFILES
+    report_format: str = dc09.ADM_CID  # the DC-09 message protocol: ADM-CID or SIA-DCS
     kind = "alarm"
 
 

@@ -15,7 +15,7 @@ from driversupport import LabLoop, RoutedConnector
 
 from provision.drivers.alarm_axpro import AxProAlarmDriver
 from provision.drivers.axpro_client import AxProSession
-from provision.drivers.base import Target
+from provision.drivers.base import Change, Target
 from provision.errors import DeviceError
 from provision.inventory.model import AlarmPanel, City, School
 from provision.inventory.secrets import SecretRef
@@ -78,6 +78,23 @@ def test_settings_land_in_the_arc_and_the_panic_zone(city: City, sim: AxProPanel
     assert arc["encryptionEnabled"] is True and "encryptionKey" not in arc
     assert sim._key == bytes.fromhex(KEY)  # the key the inventory names, on the panel only
     assert zone["zoneType"] == "Emergency"  # the AX PRO's panic zone: 24 h, latching
+
+
+def test_the_report_format_is_the_arcs_protocol_type(city: City, sim: AxProPanel) -> None:
+    drv = driver(city, sim, report_format="SIA-DCS")
+    try:
+        changes = drv.diff(drv.read(), drv.desired())
+        assert Change("report_format", "ADM-CID", "SIA-DCS") in changes
+        drv.apply(changes)
+        assert drv.diff(drv.read(), drv.desired()) == []
+    finally:
+        drv.close()
+    check = isapi(sim)
+    try:
+        arc = check.json("GET", "/ISAPI/SecurityCP/Configuration/ARC/1", "read")["ARC"]
+    finally:
+        check.close()
+    assert arc["protocolType"] == "SIA-DCS"
 
 
 def test_a_bypassed_panic_zone_reads_disarmable_and_converging_recovers_it(

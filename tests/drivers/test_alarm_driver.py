@@ -132,6 +132,20 @@ def test_a_lower_case_account_converges_as_the_panel_echoes_it(
     assert driver.diff(driver.read(), driver.desired()) == []
 
 
+def test_a_panel_told_to_report_in_sia_dcs_is_set_so_and_rolls_back(
+    city: City, panel_sim: PanelSim
+) -> None:
+    driver = AlarmDriver(target(city, panel_sim, report_format="SIA-DCS"))
+    changes = driver.diff(driver.read(), driver.desired())
+    assert Change("report_format", "ADM-CID", "SIA-DCS") in changes
+    driver.apply(changes)
+    assert device_config(panel_sim)["protocol"] == "SIA-DCS"
+    assert driver.diff(driver.read(), driver.desired()) == []
+    driver.apply([c.reversed() for c in reversed(changes)])
+    assert device_config(panel_sim) == FACTORY_CONFIG
+    driver.close()
+
+
 def test_key_is_written_from_the_environment_and_shown_as_its_reference(
     city: City, panel_sim: PanelSim
 ) -> None:

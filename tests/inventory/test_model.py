@@ -119,6 +119,31 @@ def test_protocols_inherit_through_defaults_and_the_device_wins(city_copy: Path)
     assert {s.protocol for s in high.network.switches} == {"ssh"}  # zhongshan: built-in
 
 
+def test_the_report_format_is_adm_cid_unless_a_default_or_the_panel_says(
+    city_copy: Path,
+) -> None:
+    city_file = city_copy / "city.yaml"
+    city_doc = yaml.safe_load(city_file.read_text(encoding="utf-8"))
+    city_doc["districts"]["xigang"].setdefault("defaults", {})["alarm"] = {
+        "report_format": "SIA-DCS"
+    }
+    city_file.write_text(dump(city_doc, "x.json"), encoding="utf-8")
+    school_file = city_copy / "schools" / "dl-xg-m016.yaml"
+    doc = yaml.safe_load(school_file.read_text(encoding="utf-8"))
+    doc["alarms"][0]["report_format"] = "ADM-CID"
+    school_file.write_text(dump(doc, "x.json"), encoding="utf-8")
+    city = load_inventory(city_copy).city
+    assert city is not None
+    assert [a.report_format for a in city.school("dl-xg-m016").alarms][:1] == ["ADM-CID"]
+    assert {a.report_format for a in city.school("dl-xg-k003").alarms} == {"SIA-DCS"}
+    assert {a.report_format for a in city.school("dl-zs-h024").alarms} == {"ADM-CID"}
+    doc["alarms"][0]["report_format"] = "CID"
+    school_file.write_text(dump(doc, "x.json"), encoding="utf-8")
+    (problem,) = load_inventory(city_copy).problems
+    assert problem.is_error and problem.yaml_path.endswith("report_format")
+    assert problem.location.file.endswith("dl-xg-m016.yaml") and problem.location.line > 0
+
+
 def test_one_hostname_rule_names_devices_on_the_network(example_city: Path) -> None:
     city = load_inventory(example_city).city
     assert city is not None
