@@ -140,8 +140,10 @@ class DeviceConnection:
                 self._send(sock, head.encode("latin-1") + body)
                 reply = self._read_reply(sock)
             except (ConnectionResetError, BrokenPipeError, ConnectionDropped) as exc:
-                if reused:
+                if reused:  # the device closed it as the request went out: worth one resend
                     raise ConnectionDropped(str(exc) or type(exc).__name__) from None
+                if isinstance(exc, ConnectionDropped):  # a new connection: no reason to resend
+                    raise ProtocolError(str(exc)) from None
                 raise
         except BaseException:
             self.close()
@@ -314,6 +316,16 @@ def _strength(params: dict[str, str] | None) -> int:
     return list(_ALGORITHMS).index(algorithm) + 1 if algorithm in _ALGORITHMS else 0
 
 
+def digest_response(
+    hash_: Any, ha1: str, nonce: str, nc: str, cnonce: str, qop: str, a2: str
+) -> str:
+    """RFC 7616 section 3.4.1's `response`: KD(H(A1), nonce:nc:cnonce:qop:H(A2)), or RFC
+    2069's KD(H(A1), nonce:H(A2)) for a device that offers no qop."""
+    ha2 = hash_(a2.encode("utf-8")).hexdigest()
+    text = f"{ha1}:{nonce}:{nc}:{cnonce}:{qop}:{ha2}" if qop else f"{ha1}:{nonce}:{ha2}"
+    return str(hash_(text.encode("utf-8")).hexdigest())
+
+
 class DeviceLogin:
     """A user's Digest or Basic credentials for one device, and the challenge last taken."""
 
@@ -335,17 +347,12 @@ class DeviceLogin:
             return ""
         self._nc += 1
         nc, cnonce = f"{self._nc:08x}", os.urandom(8).hex()
-        ha1 = self._ha1
-        if d.get("algorithm", "").upper().endswith("-SESS"):
-            ha1 = self._h(f"{ha1}:{d.get('nonce', '')}:{cnonce}")
-        ha2 = self._h(f"{method}:{uri}")
         nonce = d.get("nonce", "")
-        qop = "auth" if "auth" in d.get("qop", "").split(",") else ""
-        if qop:
-            response = self._h(f"{ha1}:{nonce}:{nc}:{cnonce}:auth:{ha2}")
-            extra = f', qop=auth, nc={nc}, cnonce="{cnonce}"'
-        else:  # RFC 2069 compatibility, for a device that offers no qop
-            response, extra = self._h(f"{ha1}:{nonce}:{ha2}"), ""
+        qop = "auth" if "auth" in d.get("qop", "").replace(" ", "").split(",") else ""
+        sess = d.get("algorithm", "").upper().endswith("-SESS")
+        ha1 = self._h(f"{self._ha1}:{nonce}:{cnonce}") if sess else self._ha1
+        response = digest_response(self._hash, ha1, nonce, nc, cnonce, qop, f"{method}:{uri}")
+        extra = f', qop=auth, nc={nc}, cnonce="{cnonce}"' if qop else ""
         if "opaque" in d:
             extra += f', opaque="{d["opaque"]}"'
         if "algorithm" in d:
