@@ -24,6 +24,7 @@ from lxml import etree
 from provision.drivers.connect import Connector
 from provision.drivers.device_http import DeviceHttp, HttpReply
 from provision.drivers.http import HttpError, endpoint
+from provision.i18n import _
 from provision.inventory.model import Credentials
 
 NAMESPACE = "http://www.hikvision.com/ver20/XMLSchema"
@@ -162,16 +163,38 @@ class IsapiSession:
         resp = self.http.request(method, path, operation, body)
         self.exchanges += 1
         if resp.status == 401:
-            raise self.http.fail(
-                operation,
-                f"authentication failed (HTTP 401): the camera refused user {self.username!r} "
-                "(its password may have been changed on the camera); check the inventory's "
-                "credentials",
-                401,
-            )
+            raise self.http.fail(operation, self._refused_login(resp), 401)
         if resp.status >= 300:
             raise self._refused(resp, operation)
         return resp
+
+    def _refused_login(self, resp: HttpReply) -> str:
+        """A 401 in words; with the illegal login lock's `userCheck` answer, the tries left
+        or the lock (the session sends one wrong answer per run: each counts)."""
+        try:
+            check = parse(resp.body) if resp.body.lstrip().startswith(b"<?xml") else None
+        except etree.XMLSyntaxError:
+            check = None
+        refused = _("authentication failed (HTTP 401): the camera refused user {user!r}").format(
+            user=self.username
+        )
+        if check is not None and text(check, "lockStatus") == "lock":
+            seconds = integer(check, "unlockTime") or 0
+            return refused + _(
+                " and has locked logins from this address for {minutes} minutes after repeated "
+                "wrong passwords (unlocks in {seconds} s); do not retry before then, correct "
+                "the inventory's credentials"
+            ).format(minutes=-(-seconds // 60), seconds=seconds)
+        left = integer(check, "retryLoginTime")
+        tries = _(" ({count} tries left before the camera locks this address)").format(count=left)
+        return (
+            refused
+            + (tries if left is not None else "")
+            + _(
+                " (its password may have been changed on the camera); check the inventory's "
+                "credentials"
+            )
+        )
 
     def _xml(self, resp: HttpReply, operation: str) -> etree._Element:
         try:
