@@ -145,7 +145,7 @@ def camera_driver(city: City, school: School, cam: Camera, connector: LabConnect
 def exchanges(driver: Any) -> int:
     """Requests the driver's session sent (the Dahua driver calls its session `_cgi`)."""
     session = driver._cgi() if hasattr(driver, "_cgi") else driver._session()
-    return int(session.exchanges)
+    return int(getattr(session, "exchanges", 0))  # 0: a session that does not count
 
 
 def provision_camera(city: City, school: School, cam: Camera, connector: LabConnector) -> int:

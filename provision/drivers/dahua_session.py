@@ -20,6 +20,7 @@ from urllib.parse import quote, urlencode
 from provision.drivers.device_http import DeviceHttp, HttpReply
 from provision.drivers.http import HttpError
 from provision.errors import DeviceError
+from provision.i18n import _
 from provision.protocols.dahua_cgi import (
     AnswerError,
     error_reason,
@@ -62,7 +63,7 @@ class DahuaSession:
             raise DeviceError(f"{self.label}: {what}: {exc.reason}") from None
         self.exchanges += 1
         if reply.status == 401:
-            raise DeviceError(self._refused_login(what))
+            raise DeviceError(self._refused_login(what, reply))
         body = reply.text if reply.headers.get("content-type", "").startswith("text") else ""
         if reply.status != 200 or is_error(body):
             reason = error_reason(body) if is_error(body) else ""
@@ -73,7 +74,13 @@ class DahuaSession:
         self._answered = True
         return reply
 
-    def _refused_login(self, what: str) -> str:
+    def _refused_login(self, what: str, reply: HttpReply) -> str:
+        if "locked" in reply.text.lower():  # Dahua locks the account, not the address
+            return _(
+                "{device}: {what}: the camera has locked the account {user!r} after repeated "
+                "wrong passwords (HTTP 401, for General.LoginFailLockTime: 30 minutes unless "
+                "changed); do not retry before then, correct the inventory's credentials"
+            ).format(device=self.label, what=what, user=self.username)
         if self._answered:
             return (
                 f"{self.label}: {what}: the camera now refuses the login {self.username!r} "

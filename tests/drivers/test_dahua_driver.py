@@ -11,6 +11,7 @@ from driversupport import LabLoop, RoutedConnector
 
 from provision.drivers.base import Change, Settings, Target
 from provision.drivers.camera_dahua import DahuaCameraDriver
+from provision.drivers.dahua_session import DahuaSession
 from provision.errors import DeviceError
 from provision.inventory.model import City
 from provision.lab.camera_dahua import DahuaCamera
@@ -177,6 +178,26 @@ def test_wrong_credentials_and_a_password_changed_mid_run_are_said_plainly(
     loop.call(change_password)
     with pytest.raises(DeviceError, match="its password was changed meanwhile"):
         driver.read()
+
+
+def test_five_wrong_passwords_lock_the_account_and_the_driver_says_so(
+    rig: Callable[..., Rig],
+) -> None:
+    driver, sim = rig(password="not-the-inventory-one")
+    said = []
+    for _ in range(5):  # five runs, each one session with one wrong answer
+        with pytest.raises(DeviceError) as err:
+            driver.read()
+        said.append(str(err.value))
+        driver.close()
+    assert all("wrong user name or password" in message for message in said[:4])
+    assert "has locked the account 'admin' after repeated wrong passwords" in said[4]
+    assert "30 minutes" in said[4] and ADMIN not in " ".join(said)
+    address = ("127.0.0.1", sim.endpoints()["http"])
+    right = DahuaSession("probe", address, "admin", "not-the-inventory-one", timeout=2)
+    with pytest.raises(DeviceError, match="has locked the account 'admin'"):
+        right.magic("getDeviceType")  # even the right password, until the lock expires
+    right.close()
 
 
 def test_a_truncated_answer_names_what_is_missing(rig: Callable[..., Rig], loop: LabLoop) -> None:
