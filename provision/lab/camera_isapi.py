@@ -24,8 +24,8 @@ Illegal login lock (lab/login_lock.py): a wrong Digest answer is refused 401 wit
 `userCheck` document saying how many tries are left; after 5 in a row from one address the
 camera locks that address for 30 minutes and answers every request from it, even with the
 right password, 401 with `lockStatus` lock and `unlockTime` in seconds. A first request
-without credentials (the Digest handshake) is no failure and keeps the HTML body the
-hikvisionapi cassettes recorded. `/ISAPI/Security/illegalLoginLock` reads and sets
+without credentials (the Digest handshake) or with Basic is no guess and keeps the HTML body
+the hikvisionapi cassettes recorded. `/ISAPI/Security/illegalLoginLock` reads and sets
 `enabled` and `maxIllegalLoginTimes`.
 
 GB/T 28181: the camera holds a lab `DeviceAgent` sharing its faults (so the sip_* faults act
@@ -196,7 +196,8 @@ class IsapiCamera:
         locked = self.login_lock.locked_for(address)
         if locked:
             return Response(401, user_check(0, locked), XML, challenge)
-        if stale or "authorization" not in req.headers:  # the handshake, not a guess
+        digest = req.headers.get("authorization", "").lower().startswith("digest")
+        if stale or not digest:  # the handshake (or Basic, refused as such), not a guess
             return Response(401, _UNAUTHORIZED, "text/html", challenge)
         if self.faults.auth_failure:  # refused, but no guess to count
             left = self.login_lock.lock_after
