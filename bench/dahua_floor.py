@@ -86,7 +86,7 @@ def floor_read(raw: RawDahua) -> tuple[Settings, dict[str, Any]]:
         "ntp": [ntp["NTP.Address"]] if enabled and ntp["NTP.Address"] else [],
         "clock.source": "NTP" if enabled else "Manual",
         "clock.timezone": dahua._timezone(ntp["NTP.TimeZone"], ntp.get("NTP.TimeZoneDesc", "")),
-        **dahua._encoder_settings(main),
+        **dahua._encoder_settings(dahua.MAIN_ENCODER, main),
         "osd": title[dahua.TITLE] if widget[dahua.TITLE_SHOWN] == "true" else None,
     }
     rows = dict(line.split("=", 1) for line in users.splitlines() if "=" in line)
