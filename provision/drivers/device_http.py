@@ -57,7 +57,6 @@ _PARAM = re.compile(r'(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))')
 # Digest algorithms this client computes, weakest first (RFC 7616 section 3.7: a client
 # picks the strongest one offered).
 _ALGORITHMS = {"MD5": hashlib.md5, "SHA-256": hashlib.sha256}
-_SHOWN_BODY = 200  # characters of a device's answer worth putting in a message
 
 
 class ProtocolError(Exception):
@@ -391,10 +390,6 @@ class DeviceLogin:
     def _h(self, text: str) -> str:
         return str(self._hash(text.encode("utf-8")).hexdigest())
 
-    @property
-    def scheme(self) -> str:
-        return "Basic" if self._basic else "Digest"
-
 
 # --- the client --------------------------------------------------------------------------------
 
@@ -507,10 +502,6 @@ class DeviceHttp:
             f"against {trusted}): give the CA that signed it with --ca-bundle FILE (or, only "
             "for a test bench, --insecure)"
         )
-
-    def shown(self, reply: HttpReply) -> str:
-        """The start of an answer, for a message."""
-        return self.redact(reply.text[:_SHOWN_BODY].strip())
 
     def close(self) -> None:
         self.connection.close()
