@@ -5,10 +5,13 @@
     .venv/bin/python bench/apply.py --cameras 100     # one size
     .venv/bin/python bench/apply.py --naive 20        # a shorter naive run
     .venv/bin/python bench/apply.py --protocols isapi # Hikvision ISAPI cameras only
+    .venv/bin/python bench/apply.py --cameras 20 --ways provision,floor --protocols isapi,dahua
 
-Each protocol (ONVIF, Hikvision ISAPI) is measured on its own cameras against its own floor,
-in the same run. For ISAPI the floor is bench/isapi_floor.py: the same resources over one
-raw socket, Digest by hand, documents from templates; there is no naive way for ISAPI.
+Each protocol (ONVIF, Hikvision ISAPI, Dahua CGI) is measured on its own cameras against its
+own floor, in the same run. For ISAPI the floor is bench/isapi_floor.py: the same resources over
+one raw socket, Digest by hand, documents from templates; for Dahua bench/dahua_floor.py: the
+same CGI requests over one raw socket, Digest by hand, `key=value` answers split by hand.
+There is no naive way for ISAPI or Dahua.
 
 Cameras are the first N of a generated city (provision.citygen), simulated by one lab process
 on their own 127.x addresses. Per camera, "apply" is read + diff + apply + read again to verify
@@ -37,6 +40,7 @@ import hashlib
 import json
 import os
 import resource
+import shutil
 import socket
 import subprocess
 import sys
@@ -62,8 +66,16 @@ Pair = tuple[School, Camera]
 WAYS = ("provision", "floor", "naive")
 
 
+DAHUA_MODEL = "DH-IPC-HFW2441S-S"
+
+
 def first_cameras(city: City, count: int, protocol: str = "onvif") -> list[Pair]:
-    pairs = [(s, cam) for s in city.schools for cam in s.cameras if cam.protocol == protocol]
+    pairs = [
+        (s, cam)
+        for s in city.schools
+        for cam in s.cameras
+        if cam.protocol == protocol and (protocol != "dahua" or cam.model == DAHUA_MODEL)
+    ]
     if len(pairs) < count:
         raise SystemExit(f"the city has {len(pairs)} {protocol} cameras, fewer than {count}")
     return pairs[:count]
@@ -78,9 +90,26 @@ def make_city(out: Path, count: int, protocols: list[str]) -> None:
         city = load_inventory(out).city
         assert city is not None
         cams = [c for s in city.schools for c in s.cameras]
-        if all(sum(c.protocol == p for c in cams) >= count for p in protocols):
+        wanted = {"isapi" if p == "dahua" else p for p in protocols}  # see dahua_city
+        if all(sum(c.protocol == p for c in cams) >= count for p in wanted):
+            if "dahua" in protocols:
+                dahua_city(out)
             return
         schools += max(1, schools // 4)
+
+
+def dahua_city(city: Path) -> Path:
+    """The same city with Dahua cameras wherever it has the default Hikvision model: a generated
+    city has Dahua cameras in one school only, too few to measure."""
+    out = city.parent / "city-dahua"
+    if not out.exists():
+        shutil.copytree(city, out)
+        text = (out / "city.yaml").read_text(encoding="utf-8")
+        default = "    protocol: isapi\n    model: DS-2CD2T47G2-L\n"
+        assert default in text, "the generated city's camera defaults changed"
+        dahua = f"    protocol: dahua\n    model: {DAHUA_MODEL}\n"
+        (out / "city.yaml").write_text(text.replace(default, dahua, 1), encoding="utf-8")
+    return out
 
 
 # --- the lab process -------------------------------------------------------------------------
@@ -113,11 +142,17 @@ def camera_driver(city: City, school: School, cam: Camera, connector: LabConnect
     return driver_class("camera", cam.protocol)(Target(city, school, cam, connector))
 
 
+def exchanges(driver: Any) -> int:
+    """Requests the driver's session sent (the Dahua driver calls its session `_cgi`)."""
+    session = driver._cgi() if hasattr(driver, "_cgi") else driver._session()
+    return int(getattr(session, "exchanges", 0))  # 0: a session that does not count
+
+
 def provision_camera(city: City, school: School, cam: Camera, connector: LabConnector) -> int:
     driver = camera_driver(city, school, cam, connector)
     try:
         converge(driver)
-        return int(driver._session().exchanges)
+        return exchanges(driver)
     finally:
         driver.close()
 
@@ -127,7 +162,7 @@ def provision_again(city: City, school: School, cam: Camera, connector: LabConne
     try:
         if driver.diff(driver.read(), driver.desired()):
             raise AssertionError(f"{driver.label}: not converged")
-        return int(driver._session().exchanges)
+        return exchanges(driver)
     finally:
         driver.close()
 
@@ -356,38 +391,43 @@ def floor_again(city: City, school: School, cam: Camera, connector: LabConnector
     return raw.calls
 
 
-def isapi_floor_camera(city: City, school: School, cam: Camera, connector: LabConnector) -> int:
+def _floor_module(protocol: str) -> Any:
+    import dahua_floor
     import isapi_floor
 
-    driver = camera_driver(city, school, cam, connector)  # desired() only: pure
+    return {"isapi": isapi_floor, "dahua": dahua_floor}[protocol]
+
+
+def _raw_client(floor: Any, cam: Camera, connector: LabConnector) -> Any:
     assert cam.credentials is not None
     address = connector.address(cam.host, 80)
-    raw = isapi_floor.RawIsapi(
-        address, cam.credentials.username, connector.secret(cam.credentials.password)
-    )
-    settings, state = isapi_floor.floor_read(raw)
+    raw_class = floor.RawIsapi if hasattr(floor, "RawIsapi") else floor.RawDahua
+    return raw_class(address, cam.credentials.username, connector.secret(cam.credentials.password))
+
+
+def http_floor_camera(city: City, school: School, cam: Camera, connector: LabConnector) -> int:
+    """The ISAPI or Dahua floor: read, diff, apply, read again over one raw socket."""
+    floor = _floor_module(cam.protocol)
+    driver = camera_driver(city, school, cam, connector)  # desired() and diff() only: pure
+    raw = _raw_client(floor, cam, connector)
+    settings, state = floor.floor_read(raw)
     want = driver.desired()
     changes = driver.diff(settings, want)
-    isapi_floor.floor_apply(raw, changes, want, state, user_passwords(school, connector))
-    if driver.diff(isapi_floor.floor_read(raw)[0], want):
-        raise AssertionError(f"{driver.label}: ISAPI floor did not converge")
+    floor.floor_apply(raw, changes, want, state, user_passwords(school, connector))
+    if driver.diff(floor.floor_read(raw)[0], want):
+        raise AssertionError(f"{driver.label}: {cam.protocol} floor did not converge")
     raw.sock.close()
-    return raw.calls
+    return int(raw.calls)
 
 
-def isapi_floor_again(city: City, school: School, cam: Camera, connector: LabConnector) -> int:
-    import isapi_floor
-
+def http_floor_again(city: City, school: School, cam: Camera, connector: LabConnector) -> int:
+    floor = _floor_module(cam.protocol)
     driver = camera_driver(city, school, cam, connector)
-    assert cam.credentials is not None
-    address = connector.address(cam.host, 80)
-    raw = isapi_floor.RawIsapi(
-        address, cam.credentials.username, connector.secret(cam.credentials.password)
-    )
-    if driver.diff(isapi_floor.floor_read(raw)[0], driver.desired()):
+    raw = _raw_client(floor, cam, connector)
+    if driver.diff(floor.floor_read(raw)[0], driver.desired()):
         raise AssertionError(f"{driver.label}: not converged")
     raw.sock.close()
-    return raw.calls
+    return int(raw.calls)
 
 
 # --- the naive way: onvif-zeep, one ONVIFCamera per camera and session -----------------------
@@ -484,7 +524,9 @@ STEPS: dict[tuple[str, str], tuple[Step, Step]] = {
     ("onvif", "floor"): (floor_camera, floor_again),
     ("onvif", "naive"): (naive_camera, naive_again),
     ("isapi", "provision"): (provision_camera, provision_again),
-    ("isapi", "floor"): (isapi_floor_camera, isapi_floor_again),
+    ("isapi", "floor"): (http_floor_camera, http_floor_again),
+    ("dahua", "provision"): (provision_camera, provision_again),
+    ("dahua", "floor"): (http_floor_camera, http_floor_again),
 }
 
 
@@ -501,6 +543,10 @@ def run_client(way: str, city_dir: Path, count: int, workers: int, protocol: str
         result["startup_s"] = time.perf_counter() - started
     if way in ("provision", "naive"):
         result["client"] = client_cost(way, city, pairs[0], connector)
+    elif way == "floor":  # imports and first template renders: once per process, not per camera
+        if protocol != "onvif":
+            _floor_module(protocol)
+        camera_driver(city, pairs[0][0], pairs[0][1], connector).desired()
     with ThreadPoolExecutor(workers) as pool:
         for phase, step in zip(("apply", "again"), STEPS[(protocol, way)], strict=True):
             wall, cpu = time.perf_counter(), time.process_time()
@@ -542,6 +588,8 @@ def rss_kib() -> int:
 
 def measure(way: str, city: Path, count: int, workers: int, protocol: str) -> dict[str, Any]:
     """One way against a fresh lab of `count` factory-state cameras, each in its own process."""
+    if protocol == "dahua":
+        city = dahua_city(city)
     lab = subprocess.Popen(
         [
             sys.executable,
@@ -583,9 +631,7 @@ def report(
     print(
         f"\n{count} lab {protocol} cameras, {workers} workers; per camera (phase time / cameras):"
     )
-    print(
-        f"{'':<24}{'CPU ms':>9}{'wall ms':>9}{'SOAP calls':>12}{'lab CPU ms':>12}{'peak MiB':>10}"
-    )
+    print(f"{'':<24}{'CPU ms':>9}{'wall ms':>9}{'requests':>12}{'lab CPU ms':>12}{'peak MiB':>10}")
     for way, r in results.items():
         name = f"{way} ({naive} cameras)" if way == "naive" else way
         for phase, label in (("apply", "apply"), ("again", "re-apply")):
@@ -625,7 +671,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=16)
     parser.add_argument("--naive", type=int, default=100, help="cameras for the naive way")
     parser.add_argument("--ways", default=",".join(WAYS))
-    parser.add_argument("--protocols", default="onvif,isapi", help="camera protocols to measure")
+    parser.add_argument(
+        "--protocols", default="onvif,isapi,dahua", help="camera protocols to measure"
+    )
     parser.add_argument("--serve-lab", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--client", choices=WAYS, help=argparse.SUPPRESS)
     parser.add_argument("--city", type=Path, help=argparse.SUPPRESS)

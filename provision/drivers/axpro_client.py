@@ -12,22 +12,24 @@ A refused login is said as the panel says it in its `userCheck` answer: how many
 left before the panel locks this address, or that it is locked and for how long; provision
 then stops trying (each try would count towards, or prolong, the lock). SecurityCP resources
 are JSON (`?format=json`); a write answers a JSON ResponseStatus whose statusCode must be 1.
-The password is scrubbed from anything raised.
+The wire is drivers/device_http.py's keep-alive client (the cookie, not HTTP auth, proves the
+session); the password is scrubbed from anything raised.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import time
 from typing import Any
 from urllib.parse import quote
 from xml.sax.saxutils import escape
 
-import requests
 from lxml import etree
 
-from provision.drivers.http import HttpClient, HttpError
+from provision.drivers.device_http import DeviceHttp, HttpReply
+from provision.drivers.http import HttpError
 from provision.drivers.isapi_client import STATUS_CODES, parse, text
 
 CAPABILITIES = "/ISAPI/Security/sessionLogin/capabilities"
@@ -66,7 +68,7 @@ class AxProSession:
         self, label: str, base_url: str, username: str, password: str, *, timeout: float
     ) -> None:
         self.label, self.username, self._password = label, username, password
-        self.http = HttpClient(label, base_url, timeout=timeout, secrets=(password,))
+        self.http = DeviceHttp(label, base_url, timeout=timeout, secrets=(password,))
         self._cookie: str | None = None
 
     def json(self, method: str, path: str, operation: str, body: Any = None) -> Any:
@@ -80,13 +82,13 @@ class AxProSession:
             raise self.http.fail(operation, f"the answer is not JSON: {shown!r}") from None
         written = method != "GET" and isinstance(answer, dict) and "statusCode" in answer
         if written and answer["statusCode"] != 1:
-            raise self.http.fail(operation, describe(answer), resp.status_code)
+            raise self.http.fail(operation, describe(answer), resp.status)
         return answer
 
     def xml(self, path: str, operation: str) -> etree._Element:
         resp = self._call("GET", path, operation, None)
         try:
-            return parse(resp.content)
+            return parse(resp.body)
         except etree.XMLSyntaxError as exc:
             raise self.http.fail(operation, f"the answer is not XML: {exc.msg}") from None
 
@@ -94,34 +96,38 @@ class AxProSession:
         if self._cookie is not None:
             # Free the panel's session slot; a panel already gone is no error here.
             with contextlib.suppress(HttpError):
-                self.http.call("PUT", f"{LOGOUT}?format=json", "log out", **self._auth())
+                self.http.request("PUT", f"{LOGOUT}?format=json", "log out", headers=self._auth())
             self._cookie = None
         self.http.close()
 
     # --- session ----------------------------------------------------------------------------
-    def _auth(self) -> dict[str, Any]:
-        return {"headers": {"Cookie": self._cookie}} if self._cookie else {}
+    def _auth(self) -> dict[str, str]:
+        return {"Cookie": self._cookie} if self._cookie else {}
 
-    def _call(self, method: str, path: str, operation: str, body: Any) -> requests.Response:
+    def _call(self, method: str, path: str, operation: str, body: Any) -> HttpReply:
         if self._cookie is None:
             self._login(operation)
+        data = json.dumps(body).encode() if body is not None else b""
         for attempt in (1, 2):
-            kwargs = self._auth() | ({"json": body} if body is not None else {})
-            resp = self.http.call(method, path, operation, expect=range(100, 600), **kwargs)
-            if resp.status_code != 401 or attempt == 2:
+            headers = self._auth() | ({"Content-Type": "application/json"} if data else {})
+            resp = self.http.request(method, path, operation, data, headers)
+            if resp.status != 401 or attempt == 2:
                 break
             self._login(operation)  # the session expired (or the panel restarted)
-        if resp.status_code == 401:
+        if resp.status == 401:
             raise self.http.fail(operation, "the panel refused the session (HTTP 401)", 401)
-        if resp.status_code >= 300:
-            raise self.http.fail(operation, f"HTTP {resp.status_code}: {_reason(resp)}")
+        if resp.status >= 300:
+            raise self.http.fail(operation, f"HTTP {resp.status}: {_reason(resp)}")
         return resp
 
     def _login(self, operation: str) -> None:
         user = quote(self.username, safe="")
-        cap_resp = self.http.call("GET", f"{CAPABILITIES}?username={user}", operation)
+        cap_resp = self.http.request("GET", f"{CAPABILITIES}?username={user}", operation)
+        if cap_resp.status != 200:
+            reason = f"login: HTTP {cap_resp.status}: {_reason(cap_resp)}"
+            raise self.http.fail(operation, reason, cap_resp.status)
         try:
-            cap = parse(cap_resp.content)
+            cap = parse(cap_resp.body)
         except etree.XMLSyntaxError as exc:
             raise self.http.fail(operation, f"login: the answer is not XML: {exc.msg}") from None
         body = (
@@ -131,36 +137,35 @@ class AxProSession:
             f"<sessionIDVersion>{escape(text(cap, 'sessionIDVersion') or '')}</sessionIDVersion>"
             "</SessionLogin>"
         )
-        resp = self.http.call(
+        resp = self.http.request(
             "POST",
             f"{LOGIN}?timeStamp={int(time.time())}",
             operation,
-            expect=range(100, 600),
-            data=body.encode(),
-            headers={"Content-Type": "application/xml"},
+            body.encode(),
+            {"Content-Type": "application/xml"},
         )
-        if resp.status_code != 200:
-            raise self.http.fail(operation, self._refused_login(resp), resp.status_code)
-        cookie = resp.headers.get("Set-Cookie", "").split(";")[0]
+        if resp.status != 200:
+            raise self.http.fail(operation, self._refused_login(resp), resp.status)
+        cookie = resp.headers.get("set-cookie", "").split("\n")[0].split(";")[0]
         if not cookie:
             raise self.http.fail(operation, "login: the panel set no session cookie")
         self._cookie = cookie
 
-    def _refused_login(self, resp: requests.Response) -> str:
+    def _refused_login(self, resp: HttpReply) -> str:
         try:
-            check = parse(resp.content)
+            check = parse(resp.body)
         except etree.XMLSyntaxError:
             check = None
         who = f"the panel refused user {self.username!r}"
         if text(check, "lockStatus") == "lock":
             return (
-                f"authentication failed (HTTP {resp.status_code}): {who} and has locked this "
+                f"authentication failed (HTTP {resp.status}): {who} and has locked this "
                 f"address out after repeated wrong passwords (unlocks in "
                 f"{text(check, 'unlockTime') or '?'} s); check the inventory's credentials"
             )
         left = text(check, "retryLoginTime")
         tries = f" ({left} tries left before it locks this address)" if left else ""
-        return f"authentication failed (HTTP {resp.status_code}): {who}{tries}"
+        return f"authentication failed (HTTP {resp.status}): {who}{tries}"
 
 
 def describe(status: dict[str, Any]) -> str:
@@ -169,7 +174,7 @@ def describe(status: dict[str, Any]) -> str:
     return f"{said} ({status.get('subStatusCode', '?')}; statusCode {code})"
 
 
-def _reason(resp: requests.Response) -> str:
+def _reason(resp: HttpReply) -> str:
     try:
         answer = resp.json()
     except ValueError:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import io
 from typing import Any
+from urllib.parse import urlsplit
 
-import requests
 from PIL import Image, ImageStat
-from requests.auth import HTTPBasicAuth, HTTPDigestAuth
 
 from provision.drivers.connect import Connector
+from provision.drivers.device_http import DeviceHttp
+from provision.drivers.http import HttpError, endpoint
 from provision.drivers.onvif_client import OnvifSession
 from provision.drivers.onvif_wsdl import child, text
 from provision.errors import DeviceError
@@ -43,23 +44,29 @@ def snapshot(
     uri = text(media_uri, "Uri") if media_uri is not None else None
     if not uri:
         raise DeviceError(f"{session.label}: GetSnapshotUri gave no URI")
-    url = requests.utils.urlparse(uri)
-    host, port = connector.address(url.hostname or "", url.port or 80)
-    target = url._replace(netloc=f"{host}:{port}").geturl()
-    with requests.Session() as http:
-        http.trust_env = False  # device traffic never goes through an environment proxy
-        http.verify = connector.verify
-        reply = http.get(target, auth=HTTPBasicAuth(username, password), timeout=connector.timeout)
-        if (
-            reply.status_code == 401
-            and "digest" in reply.headers.get("WWW-Authenticate", "").lower()
-        ):
-            reply = http.get(
-                target, auth=HTTPDigestAuth(username, password), timeout=connector.timeout
-            )
-    if reply.status_code != 200:
-        raise DeviceError(f"{session.label}: snapshot HTTP {reply.status_code}")
-    return judge_snapshot(session.label, reply.content)
+    url = urlsplit(uri)
+    scheme = url.scheme or "http"
+    port = url.port or (443 if scheme == "https" else 80)
+    base = endpoint(connector, url.hostname or "", port, scheme)
+    # ONVIF leaves the snapshot URI's auth to the camera: Digest when it offers it, else Basic.
+    http = DeviceHttp(
+        session.label,
+        base,
+        timeout=connector.timeout,
+        username=username,
+        password=password,
+        basic=True,
+    )
+    try:
+        path = url.path + (f"?{url.query}" if url.query else "")
+        reply = http.request("GET", path or "/", "snapshot")
+    except HttpError as exc:
+        raise DeviceError(str(exc)) from None
+    finally:
+        http.close()
+    if reply.status != 200:
+        raise DeviceError(f"{session.label}: snapshot HTTP {reply.status}")
+    return judge_snapshot(session.label, reply.body)
 
 
 def judge_snapshot(label: str, content: bytes) -> dict[str, Any]:

@@ -7,7 +7,9 @@ the session is drivers/dahua_session.py). Each setting and the keys that hold it
     clock.source               NTP.Enable (true: "NTP", false: "Manual")
     clock.timezone             NTP.TimeZone (Dahua's zone index) and NTP.TimeZoneDesc
     encoder.main.*             Encode[0].MainFormat[0].Video.Compression, Width and Height,
-                               FPS, GOP, BitRate (the sub stream, ExtraFormat[0], is kept)
+                               FPS, GOP, BitRate, BitRateControl (rate_control: CBR/VBR)
+    encoder.sub.*              Encode[0].ExtraFormat[0].Video.* the same keys, read and
+                               written only when the inventory sets a sub stream
     osd                        ChannelTitle[0].Name shown by
                                VideoWidget[0].ChannelTitle.EncodeBlend (None: not shown)
     users.<name>               userManager.cgi addUser / modifyUser / deleteUser
@@ -52,6 +54,8 @@ from provision.protocols.dahua_cgi import (
 )
 from provision.templates.camera_settings import (
     MAIN_ENCODER,
+    RATE_CONTROL,
+    SUB_ENCODER,
     USERS,
     camera_settings,
     is_camera_setting,
@@ -64,9 +68,17 @@ HTTP_PORT = 80
 RTSP_PORT = 554
 SUBTYPES = {"main": 0, "sub": 1}
 MAIN = "Encode[0].MainFormat[0].Video."
+SUB = "Encode[0].ExtraFormat[0].Video."
+STREAM_KEYS = {MAIN_ENCODER: MAIN, SUB_ENCODER: SUB}  # the vocabulary's prefix → Dahua's
 TITLE, TITLE_SHOWN = "ChannelTitle[0].Name", "VideoWidget[0].ChannelTitle.EncodeBlend"
 CODECS = ("H.264", "H.265")
-_ENCODER_KEYS = {"codec": "Compression", "fps": "FPS", "gop": "GOP", "bitrate_kbps": "BitRate"}
+_ENCODER_KEYS = {
+    "codec": "Compression",
+    "fps": "FPS",
+    "gop": "GOP",
+    "bitrate_kbps": "BitRate",
+    RATE_CONTROL: "BitRateControl",
+}
 MANUAL_CONTROL = "AuthManuCtr"
 LEVEL_ACCOUNTS = {  # level → (group, authority list; None: the group's own)
     "Administrator": ("admin", None),
@@ -109,7 +121,7 @@ class DahuaCameraDriver(Driver):
         cgi = self._cgi()
         general = cgi.config("General", ("General.MachineName",))
         ntp = cgi.config("NTP", ("NTP.Enable", "NTP.Address", "NTP.TimeZone"))
-        main = cgi.config("Encode[0].MainFormat[0]", tuple(MAIN + k for k in _MAIN_KEYS))
+        main = cgi.config("Encode[0].MainFormat[0]", tuple(MAIN + k for k in _VIDEO_KEYS))
         title = cgi.config("ChannelTitle", (TITLE,))
         widget = cgi.config("VideoWidget", (TITLE_SHOWN,))
         enabled = ntp["NTP.Enable"] == "true"
@@ -118,9 +130,12 @@ class DahuaCameraDriver(Driver):
             "ntp": [ntp["NTP.Address"]] if enabled and ntp["NTP.Address"] else [],
             "clock.source": "NTP" if enabled else "Manual",
             "clock.timezone": _timezone(ntp["NTP.TimeZone"], ntp.get("NTP.TimeZoneDesc", "")),
-            **_encoder_settings(main),
+            **_encoder_settings(MAIN_ENCODER, main),
             "osd": title[TITLE] if widget[TITLE_SHOWN] == "true" else None,
         }
+        if self.camera.sub_video is not None:  # read only what is wanted: one request less
+            sub = cgi.config("Encode[0].ExtraFormat[0]", tuple(SUB + k for k in _VIDEO_KEYS))
+            settings.update(_encoder_settings(SUB_ENCODER, sub))
         settings.update({USERS + name: {"level": lvl} for name, lvl in self._levels().items()})
         sip = self._sip_wanted()
         if sip:  # read only what is wanted: a camera without GB/T 28181 access is not asked
@@ -252,7 +267,7 @@ class DahuaCameraDriver(Driver):
         problem = "" if table else "no such camera setting"
         if table and not is_valid_value(setting, value):
             problem = "not a value for it"
-        elif setting == MAIN_ENCODER + "codec" and value not in CODECS:
+        elif setting in (MAIN_ENCODER + "codec", SUB_ENCODER + "codec") and value not in CODECS:
             problem = f"a Dahua camera encodes {' or '.join(CODECS)}"
         elif setting == "clock.timezone" and zone_index(value) is None:
             problem = "not an offset in Dahua's time zone table"
@@ -261,13 +276,13 @@ class DahuaCameraDriver(Driver):
         return table
 
 
-_MAIN_KEYS = ("Compression", "Width", "Height", "FPS", "GOP", "BitRate")
+_VIDEO_KEYS = ("Compression", "Width", "Height", "FPS", "GOP", "BitRate")
 
 
 def _table_of(setting: str) -> str:
     if setting in ("ntp", "clock.source", "clock.timezone"):
         return "NTP"
-    if setting.startswith(MAIN_ENCODER):
+    if setting.startswith((MAIN_ENCODER, SUB_ENCODER)):
         return "Encode"
     return {"hostname": "General", "osd": "ChannelTitle"}.get(setting, "users")
 
@@ -287,17 +302,21 @@ def _timezone(index: str, description: str) -> str | None:
     return description if posix_offset_minutes(description) == offset else posix_of_offset(offset)
 
 
-def _encoder_settings(main: dict[str, str]) -> Settings:
-    def number(key: str) -> int | None:
-        value = main[MAIN + key]
+def _encoder_settings(prefix: str, table: dict[str, str]) -> Settings:
+    """One stream's settings from its Encode table (`prefix`: the main or sub encoder)."""
+    key = STREAM_KEYS[prefix]
+
+    def number(name: str) -> int | None:
+        value = table[key + name]
         return int(value) if value.isdigit() else None
 
     return {
-        MAIN_ENCODER + "resolution": f"{main[MAIN + 'Width']}x{main[MAIN + 'Height']}",
-        MAIN_ENCODER + "codec": main[MAIN + "Compression"],
-        MAIN_ENCODER + "fps": number("FPS"),
-        MAIN_ENCODER + "gop": number("GOP"),
-        MAIN_ENCODER + "bitrate_kbps": number("BitRate"),
+        prefix + "resolution": f"{table[key + 'Width']}x{table[key + 'Height']}",
+        prefix + "codec": table[key + "Compression"],
+        prefix + "fps": number("FPS"),
+        prefix + "gop": number("GOP"),
+        prefix + "bitrate_kbps": number("BitRate"),
+        prefix + RATE_CONTROL: table.get(key + "BitRateControl"),
     }
 
 
@@ -325,11 +344,12 @@ def _ntp_keys(label: str, values: dict[str, Any]) -> dict[str, str]:
 def _encode_keys(_label: str, values: dict[str, Any]) -> dict[str, str]:
     keys: dict[str, str] = {}
     for setting, value in values.items():
-        name = setting.removeprefix(MAIN_ENCODER)
+        prefix = SUB_ENCODER if setting.startswith(SUB_ENCODER) else MAIN_ENCODER
+        name, stream = setting.removeprefix(prefix), STREAM_KEYS[prefix]
         if name == "resolution":
-            keys[MAIN + "Width"], keys[MAIN + "Height"] = value.split("x")
+            keys[stream + "Width"], keys[stream + "Height"] = value.split("x")
         else:
-            keys[MAIN + _ENCODER_KEYS[name]] = str(value)
+            keys[stream + _ENCODER_KEYS[name]] = str(value)
     return keys
 
 

@@ -6,21 +6,21 @@ lists and changes accounts, `snapshot()` fetches the picture. The wire forms are
 protocols/dahua_cgi.py; "Dahua HTTP API for IPC" V1.67 is the source.
 
 Every failure is a DeviceError that names the camera and the request, never its query string:
-the API carries account passwords in the query (`addUser&user.Password=...`), so neither an
-error nor urllib3's debug log (filtered below) may show one. A 401 after the session worked
-once means the account's password changed under us, and the error says so.
+the API carries account passwords in the query (`addUser&user.Password=...`), so no error may
+show one (the transport, drivers/device_http.py, logs nothing and scrubs the password). A 401
+after the session worked once means the account's password changed under us, and the error
+says so.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from urllib.parse import quote, urlencode
 
-import requests
-from requests.auth import HTTPDigestAuth
-
+from provision.drivers.device_http import DeviceHttp, HttpReply
+from provision.drivers.http import HttpError
 from provision.errors import DeviceError
+from provision.i18n import _
 from provision.protocols.dahua_cgi import (
     AnswerError,
     error_reason,
@@ -32,21 +32,6 @@ from provision.protocols.dahua_cgi import (
 Params = Sequence[tuple[str, str]]
 
 
-class _PathOnly(logging.Filter):
-    """urllib3 logs each request line at DEBUG; keep its path and drop the query."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(
-                a.split("?", 1)[0] + "?..." if isinstance(a, str) and "?" in a else a
-                for a in record.args
-            )
-        return True
-
-
-logging.getLogger("urllib3.connectionpool").addFilter(_PathOnly())
-
-
 class DahuaSession:
     """The CGI API of the camera at `address` (host, port), logged in as `username`."""
 
@@ -55,10 +40,11 @@ class DahuaSession:
     ) -> None:
         self.label, self.username, self.timeout = label, username, timeout
         host, port = address
-        self._base = f"http://{host}:{port}/cgi-bin/"
-        self._http = requests.Session()
-        self._http.trust_env = False  # device traffic never goes through an environment proxy
-        self._http.auth = HTTPDigestAuth(username, password)
+        netloc = f"[{host}]" if ":" in host else host
+        self._http = DeviceHttp(
+            label, f"http://{netloc}:{port}", timeout=timeout, username=username, password=password
+        )
+        self.exchanges = 0  # requests answered (a Digest challenge and its retry count once)
         self._answered = False  # whether these credentials have worked in this session
 
     def close(self) -> None:
@@ -66,32 +52,35 @@ class DahuaSession:
 
     # --- requests -----------------------------------------------------------------------------
 
-    def request(self, cgi: str, action: str | None, params: Params = ()) -> requests.Response:
+    def request(self, cgi: str, action: str | None, params: Params = ()) -> HttpReply:
         """GET /cgi-bin/<cgi>?action=<action>&<params>; the answer, once it is a success."""
         what = cgi if action is None else f"{cgi}?action={action}"
         pairs = list(params) if action is None else [("action", action), *params]
         query = urlencode(pairs, quote_via=quote)
         try:
-            reply = self._http.get(f"{self._base}{cgi}?{query}", timeout=self.timeout)
-        except requests.Timeout:
-            raise DeviceError(
-                f"{self.label}: {what}: no answer within {self.timeout:g} s"
-            ) from None
-        except requests.RequestException as exc:
-            raise DeviceError(f"{self.label}: {what}: {_transport_problem(exc)}") from None
-        if reply.status_code == 401:
-            raise DeviceError(self._refused_login(what))
+            reply = self._http.request("GET", f"/cgi-bin/{cgi}?{query}", what)
+        except HttpError as exc:  # its reason names no path, so no query either
+            raise DeviceError(f"{self.label}: {what}: {exc.reason}") from None
+        self.exchanges += 1
+        if reply.status == 401:
+            raise DeviceError(self._refused_login(what, reply))
         body = reply.text if reply.headers.get("content-type", "").startswith("text") else ""
-        if reply.status_code != 200 or is_error(body):
+        if reply.status != 200 or is_error(body):
             reason = error_reason(body) if is_error(body) else ""
-            status = f"HTTP {reply.status_code} " if reply.status_code != 200 else ""
+            status = f"HTTP {reply.status} " if reply.status != 200 else ""
             raise DeviceError(
                 f"{self.label}: the camera refused {what}: {status}Error {reason}".rstrip()
             )
         self._answered = True
         return reply
 
-    def _refused_login(self, what: str) -> str:
+    def _refused_login(self, what: str, reply: HttpReply) -> str:
+        if "locked" in reply.text.lower():  # Dahua locks the account, not the address
+            return _(
+                "{device}: {what}: the camera has locked the account {user!r} after repeated "
+                "wrong passwords (HTTP 401, for General.LoginFailLockTime: 30 minutes unless "
+                "changed); do not retry before then, correct the inventory's credentials"
+            ).format(device=self.label, what=what, user=self.username)
         if self._answered:
             return (
                 f"{self.label}: {what}: the camera now refuses the login {self.username!r} "
@@ -104,9 +93,7 @@ class DahuaSession:
         )
 
     def text(self, cgi: str, action: str, params: Params = ()) -> str:
-        reply = self.request(cgi, action, params)
-        reply.encoding = reply.encoding or "utf-8"
-        return reply.text
+        return self.request(cgi, action, params).text
 
     # --- what the driver asks -----------------------------------------------------------------
 
@@ -148,29 +135,10 @@ class DahuaSession:
             raise DeviceError(f"{self.label}: userManager.cgi?action={action} did not answer OK")
 
     def snapshot(self) -> bytes:
-        reply = self.request("snapshot.cgi", None, [("channel", "1")])
-        return reply.content
+        return self.request("snapshot.cgi", None, [("channel", "1")]).body
 
     def _parse(self, body: str, what: str, prefix: str) -> dict[str, str]:
         try:
             return parse_table(body, prefix)
         except AnswerError as exc:
             raise DeviceError(f"{self.label}: the answer to {what} is garbled: {exc}") from None
-
-
-def _transport_problem(exc: requests.RequestException) -> str:
-    """What went wrong on the wire, without the URL (its query can hold a password)."""
-    if isinstance(exc, requests.ConnectionError):
-        cause = str(exc.args[0]) if exc.args else ""
-        if "refused" in cause.lower():
-            return "connection refused"
-        if "reset" in cause.lower() or "aborted" in cause.lower():
-            return "the connection was dropped"
-        if "IncompleteRead" in cause or "ProtocolError" in cause:
-            return "the answer was cut short"
-        return "cannot connect"
-    if isinstance(
-        exc, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError
-    ):
-        return "the answer was cut short"
-    return type(exc).__name__

@@ -29,11 +29,13 @@ _SHOWN_BODY = 200  # characters of a device's error answer worth putting in a me
 
 
 class HttpError(DeviceError):
-    """A device's HTTP API failed; `status` is the HTTP status when there was an answer."""
+    """A device's HTTP API failed; `status` is the HTTP status when there was an answer,
+    `reason` the plain cause without device and operation (for a driver's own wording)."""
 
-    def __init__(self, message: str, status: int | None = None) -> None:
+    def __init__(self, message: str, status: int | None = None, reason: str | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.reason = reason if reason is not None else message
 
 
 class Endpoint(str):

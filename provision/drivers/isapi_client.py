@@ -9,21 +9,22 @@ XML Format, 6 Invalid XML Content, 7 Reboot Required), `statusString` and `subSt
 `WWW-Authenticate: Digest qop="auth"` challenge (firmware 5.5 and later refuse Basic); a
 password changed behind provision's back therefore shows as a 401 on every request.
 
-Transport failures (refused, silent, TLS) are `drivers/http.py`'s, so messages read the same
-for every device; the password is scrubbed from anything raised.
+The wire is `drivers/device_http.py`'s lean keep-alive HTTP/1.1 client, which answers the
+Digest challenge once per session and then signs each request at once (MD5, or SHA-256 where
+the camera offers it); transport failures (refused, silent, TLS, dropped) read the same for
+every device, and the password is scrubbed from anything raised.
 """
 
 from __future__ import annotations
 
 import threading
-from typing import Any
 
-import requests
 from lxml import etree
-from requests.auth import HTTPDigestAuth
 
 from provision.drivers.connect import Connector
-from provision.drivers.http import HttpClient, HttpError, endpoint
+from provision.drivers.device_http import DeviceHttp, HttpReply
+from provision.drivers.http import HttpError, endpoint
+from provision.i18n import _
 from provision.inventory.model import Credentials
 
 NAMESPACE = "http://www.hikvision.com/ver20/XMLSchema"
@@ -123,82 +124,109 @@ class IsapiSession:
         self, label: str, base_url: str, username: str, password: str, *, timeout: float
     ) -> None:
         self.label, self.username = label, username
-        self.http = HttpClient(label, base_url, timeout=timeout, secrets=(password,))
-        self.http.session.auth = HTTPDigestAuth(username, password)
-        self.http.session.headers["Content-Type"] = "application/xml; charset=UTF-8"
+        self.http = DeviceHttp(
+            label,
+            base_url,
+            timeout=timeout,
+            username=username,
+            password=password,
+            headers={"Content-Type": "application/xml; charset=UTF-8"},
+        )
         self.exchanges = 0  # requests answered (a Digest challenge and its retry count once)
 
     def get(self, path: str, operation: str) -> etree._Element:
         return self._xml(self._call("GET", path, operation), operation)
 
     def put(self, path: str, root: etree._Element, operation: str) -> None:
-        self._status(self._call("PUT", path, operation, data=document(root)), operation)
+        self._status(self._call("PUT", path, operation, document(root)), operation)
 
     def post(self, path: str, root: etree._Element, operation: str) -> None:
-        self._status(self._call("POST", path, operation, data=document(root)), operation)
+        self._status(self._call("POST", path, operation, document(root)), operation)
 
     def delete(self, path: str, operation: str) -> None:
         self._status(self._call("DELETE", path, operation), operation)
 
     def post_xml(self, path: str, body: bytes, operation: str) -> etree._Element:
         """A POST that answers a document (an NVR's search, a track's daily distribution)."""
-        return self._xml(self._call("POST", path, operation, data=body), operation)
+        return self._xml(self._call("POST", path, operation, body), operation)
 
     def raw(self, path: str, operation: str) -> bytes:
         """A binary resource (a snapshot); a failure is read like any other."""
-        return self._call("GET", path, operation).content
+        return self._call("GET", path, operation).body
 
     def close(self) -> None:
         self.http.close()
 
     # --- answers ------------------------------------------------------------------------------
 
-    def _call(self, method: str, path: str, operation: str, **kwargs: Any) -> requests.Response:
-        resp = self.http.call(method, path, operation, expect=range(100, 600), **kwargs)
+    def _call(self, method: str, path: str, operation: str, body: bytes = b"") -> HttpReply:
+        resp = self.http.request(method, path, operation, body)
         self.exchanges += 1
-        if resp.status_code == 401:
-            raise self.http.fail(
-                operation,
-                f"authentication failed (HTTP 401): the camera refused user {self.username!r} "
-                "(its password may have been changed on the camera); check the inventory's "
-                "credentials",
-                401,
-            )
-        if resp.status_code >= 300:
+        if resp.status == 401:
+            raise self.http.fail(operation, self._refused_login(resp), 401)
+        if resp.status >= 300:
             raise self._refused(resp, operation)
         return resp
 
-    def _xml(self, resp: requests.Response, operation: str) -> etree._Element:
+    def _refused_login(self, resp: HttpReply) -> str:
+        """A 401 in words; with the illegal login lock's `userCheck` answer, the tries left
+        or the lock (the session sends one wrong answer per run: each counts)."""
         try:
-            return parse(resp.content)
+            check = parse(resp.body) if resp.body.lstrip().startswith(b"<?xml") else None
+        except etree.XMLSyntaxError:
+            check = None
+        refused = _("authentication failed (HTTP 401): the camera refused user {user!r}").format(
+            user=self.username
+        )
+        if check is not None and text(check, "lockStatus") == "lock":
+            seconds = integer(check, "unlockTime") or 0
+            return refused + _(
+                " and has locked logins from this address for {minutes} minutes after repeated "
+                "wrong passwords (unlocks in {seconds} s); do not retry before then, correct "
+                "the inventory's credentials"
+            ).format(minutes=-(-seconds // 60), seconds=seconds)
+        left = integer(check, "retryLoginTime")
+        tries = _(" ({count} tries left before the camera locks this address)").format(count=left)
+        return (
+            refused
+            + (tries if left is not None else "")
+            + _(
+                " (its password may have been changed on the camera); check the inventory's "
+                "credentials"
+            )
+        )
+
+    def _xml(self, resp: HttpReply, operation: str) -> etree._Element:
+        try:
+            return parse(resp.body)
         except etree.XMLSyntaxError as exc:
-            shown = resp.content[:120].decode("utf-8", "replace")
+            shown = resp.body[:120].decode("utf-8", "replace")
             raise self.http.fail(
                 operation,
                 f"the camera's answer is not well-formed XML (truncated?): {exc.msg} "
                 f"(answer began {shown!r})",
-                resp.status_code,
+                resp.status,
             ) from None
 
-    def _status(self, resp: requests.Response, operation: str) -> None:
+    def _status(self, resp: HttpReply, operation: str) -> None:
         """A write's ResponseStatus must say OK (1) or Reboot Required (7: taken)."""
-        if not resp.content.strip():
+        if not resp.body.strip():
             return  # some firmware answers a DELETE with 200 and no body
         status = self._xml(resp, operation)
         code = integer(status, "statusCode")
         if etree.QName(status).localname == "ResponseStatus" and code not in (1, 7):
-            raise self.http.fail(operation, describe_status(status), resp.status_code)
+            raise self.http.fail(operation, describe_status(status), resp.status)
 
-    def _refused(self, resp: requests.Response, operation: str) -> HttpError:
+    def _refused(self, resp: HttpReply, operation: str) -> HttpError:
         try:
-            status = parse(resp.content)
+            status = parse(resp.body)
         except etree.XMLSyntaxError:
             status = None
         if status is not None and etree.QName(status).localname == "ResponseStatus":
             reason = describe_status(status)
         else:
             reason = resp.text[:200].strip() or resp.reason
-        return self.http.fail(operation, f"HTTP {resp.status_code}: {reason}", resp.status_code)
+        return self.http.fail(operation, f"HTTP {resp.status}: {reason}", resp.status)
 
 
 def describe_status(status: etree._Element) -> str:

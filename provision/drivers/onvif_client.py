@@ -4,7 +4,8 @@ connection per camera, WS-Security digests in the camera's own time, every failu
 
 An `OnvifSession` is one camera: its connection, its UsernameToken, its measured clock offset.
 Requests come from the process's shared zeep clients (see onvif_wsdl) and go out over
-`DeviceConnection`, a small HTTP/1.1 client whose deadline covers the whole exchange. Nothing
+`DeviceConnection` (drivers/device_http.py, the lean keep-alive HTTP/1.1 transport every camera
+driver shares), whose deadline covers the whole exchange. Nothing
 here touches `os.environ`, logging configuration or proxy settings: a device on the school
 network is always reached directly.
 
@@ -15,12 +16,9 @@ it raises.
 
 from __future__ import annotations
 
-import select
-import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,6 +26,7 @@ from urllib.parse import urlsplit
 import zeep.exceptions
 from lxml import etree
 
+from provision.drivers.device_http import DeviceConnection, HttpReply, ProtocolError
 from provision.drivers.onvif_wsdl import (
     DEVICE,
     MEDIA,
@@ -62,8 +61,6 @@ _UTC_FIELDS = (
     ("Time", "Minute"),
     ("Time", "Second"),
 )
-_MAX_HEAD = 64 * 1024
-_MAX_BODY = 16 * 1024 * 1024
 
 
 class OnvifError(DeviceError):
@@ -75,181 +72,6 @@ class OnvifError(DeviceError):
     ) -> None:
         super().__init__(message)
         self.operation, self.kind, self.subcodes = operation, kind, subcodes
-
-
-class ProtocolError(Exception):
-    """The device's HTTP answer could not be understood."""
-
-
-@dataclass(frozen=True, slots=True)
-class HttpReply:
-    status: int
-    body: bytes
-
-
-class DeviceConnection:
-    """One keep-alive HTTP/1.1 connection to a device, for one caller at a time.
-
-    Deliberately small (POST; Content-Length, chunked or close-delimited answers): about a
-    third of http.client's CPU per exchange, whose header parsing goes through the email
-    package. `timeout` bounds the whole exchange (connect, send, answer), not each read, so a
-    device that trickles bytes cannot hold a call longer. The socket stays non-blocking and
-    waits in poll(): changing a socket's timeout is a syscall that releases the GIL, and with
-    16 camera threads such releases became thread switches (a third of them, measured).
-    """
-
-    def __init__(self, host: str, port: int, timeout: float) -> None:
-        self.host, self.port, self.timeout = host, port, timeout
-        self._sock: socket.socket | None = None
-        self._poll = select.poll()
-        self._buf = bytearray()
-        self._deadline = 0.0
-        netloc = f"[{host}]" if ":" in host else host
-        self._host_header = netloc if port == 80 else f"{netloc}:{port}"
-
-    def post(self, path: str, body: bytes, content_type: str) -> HttpReply:
-        self._deadline = time.monotonic() + self.timeout
-        head = (
-            f"POST {path} HTTP/1.1\r\nHost: {self._host_header}\r\n"
-            f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n"
-        )
-        try:
-            sock = self._socket()
-            self._send(sock, head.encode("latin-1") + body)
-            status, keep_alive, reply = self._read_reply(sock)
-        except BaseException:
-            self.close()
-            raise
-        if not keep_alive:
-            self.close()
-        return HttpReply(status, reply)
-
-    def close(self) -> None:
-        if self._sock is not None:
-            self._poll.unregister(self._sock)
-            self._sock.close()
-            self._sock = None
-
-    def _socket(self) -> socket.socket:
-        if self._sock is not None and not self._idle_and_open(self._sock):
-            self.close()
-        if self._sock is None:
-            sock = socket.create_connection((self.host, self.port), timeout=self._remaining())
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            sock.setblocking(False)
-            self._poll.register(sock, select.POLLIN)
-            self._sock, self._buf = sock, bytearray()
-        return self._sock
-
-    @staticmethod
-    def _idle_and_open(sock: socket.socket) -> bool:
-        """A kept-alive connection the device has not closed meanwhile (cameras drop idle
-        connections after a few seconds): sending on a closed one would lose the request."""
-        try:
-            sock.recv(1, socket.MSG_PEEK)  # EOF, or bytes nobody asked for: not reusable
-        except BlockingIOError:
-            return True  # nothing to read: still open
-        except OSError:
-            pass
-        return False
-
-    def _remaining(self) -> float:
-        left = self._deadline - time.monotonic()
-        if left <= 0:
-            raise TimeoutError("deadline passed")
-        return left
-
-    def _send(self, sock: socket.socket, data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            try:
-                view = view[sock.send(view) :]
-            except BlockingIOError:  # the send buffer is full: wait until it drains
-                writable = select.poll()
-                writable.register(sock, select.POLLOUT)
-                if not writable.poll(self._remaining() * 1000):
-                    raise TimeoutError("the device is not reading") from None
-
-    def _fill(self, sock: socket.socket) -> bool:
-        while True:
-            # Wait first: an answer is rarely there yet, and each syscall lets a thread in.
-            if self._poll.poll(self._remaining() * 1000):
-                try:
-                    chunk = sock.recv(65536)
-                except BlockingIOError:
-                    continue  # a spurious wake-up
-                self._buf += chunk
-                return bool(chunk)
-
-    def _read_until(self, sock: socket.socket, marker: bytes, limit: int) -> bytes:
-        while (end := self._buf.find(marker)) < 0:
-            if len(self._buf) > limit:
-                raise ProtocolError("HTTP header too long")
-            if not self._fill(sock):
-                raise ProtocolError("the device closed the connection mid-answer")
-        line = bytes(self._buf[:end])
-        del self._buf[: end + len(marker)]
-        return line
-
-    def _read_exact(self, sock: socket.socket, size: int) -> bytes:
-        while len(self._buf) < size:
-            if not self._fill(sock):
-                raise ProtocolError("the device closed the connection mid-answer")
-        data = bytes(self._buf[:size])
-        del self._buf[:size]
-        return data
-
-    def _read_reply(self, sock: socket.socket) -> tuple[int, bool, bytes]:
-        while True:
-            if not self._buf and not self._fill(sock):
-                raise ProtocolError("the device closed the connection without answering")
-            lines = self._read_until(sock, b"\r\n\r\n", _MAX_HEAD).decode("latin-1").split("\r\n")
-            version, _, rest = lines[0].partition(" ")
-            try:
-                status = int(rest[:3])
-            except ValueError:
-                raise ProtocolError(f"not an HTTP answer: {lines[0][:80]!r}") from None
-            if status >= 200:
-                break  # 1xx (100 Continue) heads are skipped
-        headers = {}
-        for line in lines[1:]:
-            name, _, value = line.partition(":")
-            headers[name.strip().lower()] = value.strip().lower()
-        connection = headers.get("connection", "")
-        keep_alive = "close" not in connection and (
-            version == "HTTP/1.1" or "keep-alive" in connection
-        )
-        if status in (204, 304):
-            return status, keep_alive, b""  # never a body
-        if "chunked" in headers.get("transfer-encoding", ""):
-            return status, keep_alive, self._read_chunked(sock)
-        length = headers.get("content-length")
-        if length is not None:
-            if not length.isdigit() or int(length) > _MAX_BODY:
-                raise ProtocolError(f"bad Content-Length {length!r}")
-            return status, keep_alive, self._read_exact(sock, int(length))
-        while self._fill(sock):  # no length: the body runs to the end of the connection
-            if len(self._buf) > _MAX_BODY:
-                raise ProtocolError("answer too long")
-        body, self._buf = bytes(self._buf), bytearray()
-        return status, False, body
-
-    def _read_chunked(self, sock: socket.socket) -> bytes:
-        body = bytearray()
-        while True:
-            size_line = self._read_until(sock, b"\r\n", 1024).split(b";")[0].strip()
-            try:
-                size = int(size_line, 16)
-            except ValueError:
-                raise ProtocolError(f"bad chunk size {size_line[:20]!r}") from None
-            if size == 0:
-                while self._read_until(sock, b"\r\n", _MAX_HEAD):
-                    pass  # trailer fields, up to the empty line
-                return bytes(body)
-            if len(body) + size > _MAX_BODY:
-                raise ProtocolError("answer too long")
-            body += self._read_exact(sock, size)
-            self._read_exact(sock, 2)  # CRLF after the chunk
 
 
 class OnvifSession:

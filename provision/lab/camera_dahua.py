@@ -19,14 +19,19 @@ of range, an account the request may not change) is `400 Bad Request` with the b
 `Error\\r\\nBad Request!\\r\\n`; missing or wrong credentials are `401 Unauthorized` with a fresh
 Digest challenge (lab/dahua_auth.py; the 401 body, "Error Invalid Authority!", is not
 documented and no client reads it); a `user`-group account changing settings or accounts is
-refused as a bad request (the document gives no separate answer for it). Not simulated: the
-login lock after `General.LockLoginTimes` failures, which the document names but does not
-describe on the wire. Faults: `auth_failure` refuses every credential; `soap_fault` lists
-what fails with `Error` although well formed: Dahua table names ("Encode", "NTP", ...) or
-"userManager", or ONVIF operation names standing for the same tables (so the fault matrix's
-camera write fault, SetVideoEncoderConfiguration, fails a Dahua camera's Encode write too);
-`obstructed` greys the snapshot; latency/timeout/refuse/dead act on the HTTP listener and
-rtsp_down/dead on RTSP (call `sync_faults()` after flipping them).
+refused as a bad request (the document gives no separate answer for it). Account lockout
+(lab/login_lock.py): after `General.LockLoginTimes` wrong passwords in a row (5) the account
+is locked for `General.LoginFailLockTime` seconds (1800) while `General.LockLoginEnable` is
+true, and every request as that account, even with the right password, is refused 401 with
+the body `Error\r\nUser has been locked!\r\n`; the CGI document does not describe that
+answer on the wire, so the lab says it in the words of the RPC login's error 268632081
+("HasBeenLocked" in ItsNotGoodName/ipcmanview's pkg/dahuarpc). Faults: `auth_failure` refuses
+every credential (not counted towards the lock); `soap_fault` lists what fails with `Error`
+although well formed: Dahua table names ("Encode", "NTP", ...) or "userManager", or ONVIF
+operation names standing for the same tables (so the fault matrix's camera write fault,
+SetVideoEncoderConfiguration, fails a Dahua camera's Encode write too); `obstructed` greys the
+snapshot; latency/timeout/refuse/dead act on the HTTP listener and rtsp_down/dead on RTSP (call
+`sync_faults()` after flipping them).
 
 RTSP: the shared `RtspServer` at `/cam/realmonitor?channel=1&subtype=0|1`, Digest with the
 camera's own accounts; each subtype streams what its encoder (MainFormat / ExtraFormat) says,
@@ -46,7 +51,7 @@ from collections.abc import Callable
 from typing import Any
 
 from provision.lab import netmap
-from provision.lab.dahua_auth import DigestRealm
+from provision.lab.dahua_auth import DigestRealm, parse_digest
 from provision.lab.dahua_config import MAIN_RESOLUTIONS_4MP, ConfigTables
 from provision.lab.dahua_gb28181 import MASKED, PASSWORD, agent_settings
 from provision.lab.dahua_users import GROUP_AUTHORITIES, UserError, UserTable
@@ -55,6 +60,7 @@ from provision.lab.faults import Faults
 from provision.lab.gb28181.agent import DeviceAgent
 from provision.lab.gb28181.writes import AgentWrites
 from provision.lab.http import HttpServer, Request, Response
+from provision.lab.login_lock import LoginLock
 from provision.lab.media import ClipSource, encoded_clip
 from provision.lab.rtsp_server import RtspServer, StreamSource
 from provision.lab.snapshot import snapshot_jpeg
@@ -110,6 +116,7 @@ class DahuaCamera:
         self.config = ConfigTables(serial, main_resolutions)  # an unnamed unit shows its serial
         self.users = UserTable(users or FACTORY_USERS)
         self.realm = DigestRealm(f"Login to {serial}")
+        self.login_lock = LoginLock()  # by account, as Dahua's account lockout
         self._http = HttpServer(host, http_port, self._handle, faults)
         rtsp_auth = Challenge(self.realm.realm, self.users.passwords)
         self._rtsp = RtspServer(
@@ -201,15 +208,29 @@ class DahuaCamera:
         handler = self._cgi.get(req.path)
         if handler is None or req.method not in ("GET", "POST"):
             return Response.text("404 Not Found", 404)
-        user, stale = self.realm.check(
-            req.headers.get("authorization", ""), req.method, self.users.passwords()
-        )
-        if user is None or self.faults.auth_failure:
-            challenge = {
-                "WWW-Authenticate": self.realm.challenge(stale and not self.faults.auth_failure)
-            }
-            return Response(401, b"Error\r\nInvalid Authority!\r\n", "text/plain", challenge)
+        header = req.headers.get("authorization", "")
+        user, stale = self.realm.check(header, req.method, self.users.passwords())
+        account = (parse_digest(header) or {}).get("username", "")
+        if user is None or self.faults.auth_failure or self.login_lock.locked_for(account):
+            return self._refuse(account, guessed=bool(header) and not stale, stale=stale)
+        self.login_lock.succeeded(account)
         return handler(req, self.users.users[user].group)
+
+    def _refuse(self, account: str, *, guessed: bool, stale: bool) -> Response:
+        """401 with a fresh challenge; a wrong password counts towards the account's lock."""
+        challenge = {
+            "WWW-Authenticate": self.realm.challenge(stale and not self.faults.auth_failure)
+        }
+        general = self.config.values
+        lock = self.login_lock
+        lock.enabled = general["General.LockLoginEnable"] == "true"
+        lock.lock_after = int(general["General.LockLoginTimes"])
+        lock.lock_s = float(general["General.LoginFailLockTime"])
+        if not lock.locked_for(account) and guessed and account and not self.faults.auth_failure:
+            lock.failed(account)
+        if lock.locked_for(account):
+            return Response(401, b"Error\r\nUser has been locked!\r\n", "text/plain", challenge)
+        return Response(401, b"Error\r\nInvalid Authority!\r\n", "text/plain", challenge)
 
     def _magic_box(self, req: Request, _group: str) -> Response:
         answers = {

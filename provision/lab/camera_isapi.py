@@ -20,6 +20,14 @@ api_error lists resource paths ("/ISAPI/Security/users", any method) or requests
 snapshot, latency/timeout/refuse/dead act on the HTTP listener and rtsp_down/dead on RTSP
 (call `sync_faults()` after flipping refuse/dead/rtsp_down).
 
+Illegal login lock (lab/login_lock.py): a wrong Digest answer is refused 401 with Hikvision's
+`userCheck` document saying how many tries are left; after 5 in a row from one address the
+camera locks that address for 30 minutes and answers every request from it, even with the
+right password, 401 with `lockStatus` lock and `unlockTime` in seconds. A first request
+without credentials (the Digest handshake) or with Basic is no guess and keeps the HTML body
+the hikvisionapi cassettes recorded. `/ISAPI/Security/illegalLoginLock` reads and sets
+`enabled` and `maxIllegalLoginTimes`.
+
 GB/T 28181: the camera holds a lab `DeviceAgent` sharing its faults (so the sip_* faults act
 on it). It starts at factory settings (access off, agent idle); a write to
 `/ISAPI/System/Network/SIP` or its SIPInfo that changes what the agent would use
@@ -40,13 +48,16 @@ from provision.lab.gb28181.writes import AgentWrites
 from provision.lab.http import HttpServer, Request, Response
 from provision.lab.http_digest import DigestRealm
 from provision.lab.isapi_resources import (
+    NS,
     ROUTES,
     IsapiError,
+    parse,
     permits,
     response_status,
 )
 from provision.lab.isapi_sip import SIP_ROUTES, agent_settings
 from provision.lab.isapi_state import DeviceIdentity, IsapiState
+from provision.lab.login_lock import LoginLock, user_check
 from provision.lab.media import ClipSource, encoded_clip
 from provision.lab.rtsp_server import RtspServer, StreamSource
 from provision.lab.snapshot import snapshot_jpeg
@@ -58,6 +69,7 @@ _UNAUTHORIZED = (
     b"</body>\r\n</html>\r\n"
 )
 XML = "application/xml; charset=UTF-8"
+LOGIN_LOCK_PATH = "/isapi/security/illegalloginlock"
 
 
 class IsapiCamera:
@@ -88,6 +100,7 @@ class IsapiCamera:
         identity = DeviceIdentity(model, serial, version, date or "build 230512", mac)
         self.settings = IsapiState.factory(identity, admin[0], admin[1], clock_offset_s)
         self.realm = DigestRealm(f"IP Camera({crc % 100000:05d})")
+        self.login_lock = LoginLock()  # by client address, as Hikvision's illegal login lock
         self._http = HttpServer(host, http_port, self._handle, faults)
         # RTSP takes the camera's own accounts by Digest, as the ONVIF lab camera's does.
         rtsp_auth = Challenge(self.realm.realm, self.settings.passwords)
@@ -149,12 +162,18 @@ class IsapiCamera:
     # --- HTTP ---------------------------------------------------------------------------------
 
     async def _handle(self, req: Request) -> Response:
+        address = req.peer[0] if req.peer else ""
         user, stale = self.realm.check(
             req.method, req.headers.get("authorization"), self.settings.passwords()
         )
-        if user is None or self.faults.auth_failure:
-            challenge = {"WWW-Authenticate": self.realm.challenge(stale), "Server": "App-webs/"}
-            return Response(401, _UNAUTHORIZED, "text/html", challenge)
+        if user is None or self.faults.auth_failure or self.login_lock.locked_for(address):
+            return self._refuse(req, address, stale)
+        self.login_lock.succeeded(address)
+        if req.path.lower() == LOGIN_LOCK_PATH:
+            if req.method != "GET" and self.settings.level_of(user) != "Administrator":
+                denied = response_status(req.path, 4, "lowPrivilege", "Invalid Operation")
+                return Response(403, denied, XML)
+            return self._illegal_login_lock(req)
         if req.method == "GET" and req.path.lower() in SNAPSHOT_PATHS:
             return Response(200, snapshot_jpeg(self.faults.obstructed), "image/jpeg")
         self.settings.sip_registered = self.agent.registered_at is not None
@@ -169,6 +188,48 @@ class IsapiCamera:
         if after != before:  # the camera answers, then re-registers with what it now holds
             self._sip_writes.written(after)
         return answer
+
+    def _refuse(self, req: Request, address: str, stale: bool) -> Response:
+        """401 with a fresh challenge: the handshake's HTML page, or `userCheck` for a wrong
+        password (counted towards the lock) or a locked address."""
+        challenge = {"WWW-Authenticate": self.realm.challenge(stale), "Server": "App-webs/"}
+        locked = self.login_lock.locked_for(address)
+        if locked:
+            return Response(401, user_check(0, locked), XML, challenge)
+        digest = req.headers.get("authorization", "").lower().startswith("digest")
+        if stale or not digest:  # the handshake (or Basic, refused as such), not a guess
+            return Response(401, _UNAUTHORIZED, "text/html", challenge)
+        if self.faults.auth_failure:  # refused, but no guess to count
+            left = self.login_lock.lock_after
+        else:
+            left, locked = self.login_lock.failed(address)
+        return Response(401, user_check(left, locked), XML, challenge)
+
+    def _illegal_login_lock(self, req: Request) -> Response:
+        """GET/PUT /ISAPI/Security/illegalLoginLock: whether the lock is on, after how many."""
+        lock = self.login_lock
+        if req.method == "PUT":
+            try:
+                root = parse(req.body, "IllegalLoginLock")
+            except IsapiError as err:
+                return Response(err.http_status, response_status(req.path, err.code, err.sub), XML)
+            enabled = root.findtext("{*}enabled")
+            times = root.findtext("{*}maxIllegalLoginTimes")
+            if enabled is not None:
+                lock.enabled = enabled.strip() == "true"
+            if times is not None and times.strip().isdigit() and 3 <= int(times) <= 20:
+                lock.lock_after = int(times)
+            elif times is not None:
+                return Response(
+                    400, response_status(req.path, 6, "badParameters", "Invalid XML Content"), XML
+                )
+            return Response(200, response_status(req.path), XML)
+        body = (
+            f'<IllegalLoginLock version="2.0" xmlns="{NS}"><enabled>'
+            f"{str(lock.enabled).lower()}</enabled><maxIllegalLoginTimes>{lock.lock_after}"
+            "</maxIllegalLoginTimes></IllegalLoginLock>"
+        )
+        return Response(200, body.encode(), XML)
 
     async def sip_settled(self) -> None:
         """Return once every SIP write so far has reached the agent (a lab hook for tests:

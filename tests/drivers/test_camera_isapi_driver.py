@@ -19,6 +19,7 @@ from provision.drivers.camera_isapi import (
     hikvision_from_posix,
     posix_from_hikvision,
 )
+from provision.drivers.isapi_client import IsapiSession, text
 from provision.errors import DeviceError
 from provision.inventory.model import City, Video
 from provision.lab.camera_isapi import IsapiCamera
@@ -112,6 +113,30 @@ def test_wrong_password_is_a_plain_401(rig: Callable[..., Rig]) -> None:
         driver.read()
     assert "HTTP 401" in str(err.value) and "'admin'" in str(err.value)
     assert ADMIN not in str(err.value)
+
+
+def test_five_wrong_passwords_lock_the_address_and_the_driver_says_for_how_long(
+    rig: Callable[..., Rig],
+) -> None:
+    driver, sim = rig(password="changed-on-the-camera")
+    base = f"http://127.0.0.1:{sim.endpoints()['http']}"
+    right = IsapiSession("probe", base, "admin", "changed-on-the-camera", timeout=2)
+    lock = right.get("/ISAPI/Security/illegalLoginLock", "read the login lock")
+    assert (text(lock, "enabled"), text(lock, "maxIllegalLoginTimes")) == ("true", "5")
+    said = []
+    for _ in range(5):  # five runs, each one session with one wrong answer
+        with pytest.raises(DeviceError) as err:
+            driver.read()
+        said.append(str(err.value))
+        driver.close()
+    assert (
+        "HTTP 401" in said[0] and "(4 tries left before the camera locks this address)" in said[0]
+    )
+    assert "(1 tries left" in said[3] and ADMIN not in " ".join(said)
+    assert "has locked logins from this address for 30 minutes after repeated wrong" in said[4]
+    with pytest.raises(DeviceError, match="locked logins from this address"):
+        right.get("/ISAPI/System/deviceInfo", "read identity")  # even the right password
+    right.close()
 
 
 def test_device_error_status_on_one_resource(rig: Callable[..., Rig]) -> None:

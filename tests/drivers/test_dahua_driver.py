@@ -3,6 +3,7 @@ Digest auth), through the field connector with sentinel secrets in its environme
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -11,8 +12,9 @@ from driversupport import LabLoop, RoutedConnector
 
 from provision.drivers.base import Change, Settings, Target
 from provision.drivers.camera_dahua import DahuaCameraDriver
+from provision.drivers.dahua_session import DahuaSession
 from provision.errors import DeviceError
-from provision.inventory.model import City
+from provision.inventory.model import City, Video
 from provision.lab.camera_dahua import DahuaCamera
 from provision.lab.faults import Faults
 from provision.templates.camera_settings import camera_settings
@@ -32,9 +34,14 @@ def rig(city: City, loop: LabLoop) -> Iterator[Callable[..., Rig]]:
     """Factory: a fresh factory-state lab Dahua camera and a driver for an example camera."""
     made: list[Rig] = []
 
-    def make(password: str = ADMIN, timeout: float = 2.0, **camera: Any) -> Rig:
+    def make(
+        password: str = ADMIN,
+        timeout: float = 2.0,
+        spec_changes: dict[str, Any] | None = None,
+        **camera: Any,
+    ) -> Rig:
         school = city.school(SCHOOL)
-        spec = school.cameras[len(made)]
+        spec = dataclasses.replace(school.cameras[len(made)], **(spec_changes or {}))
         sim = DahuaCamera(
             spec.name,
             "127.0.0.1",
@@ -179,6 +186,26 @@ def test_wrong_credentials_and_a_password_changed_mid_run_are_said_plainly(
         driver.read()
 
 
+def test_five_wrong_passwords_lock_the_account_and_the_driver_says_so(
+    rig: Callable[..., Rig],
+) -> None:
+    driver, sim = rig(password="not-the-inventory-one")
+    said = []
+    for _ in range(5):  # five runs, each one session with one wrong answer
+        with pytest.raises(DeviceError) as err:
+            driver.read()
+        said.append(str(err.value))
+        driver.close()
+    assert all("wrong user name or password" in message for message in said[:4])
+    assert "has locked the account 'admin' after repeated wrong passwords" in said[4]
+    assert "30 minutes" in said[4] and ADMIN not in " ".join(said)
+    address = ("127.0.0.1", sim.endpoints()["http"])
+    right = DahuaSession("probe", address, "admin", "not-the-inventory-one", timeout=2)
+    with pytest.raises(DeviceError, match="has locked the account 'admin'"):
+        right.magic("getDeviceType")  # even the right password, until the lock expires
+    right.close()
+
+
 def test_a_truncated_answer_names_what_is_missing(rig: Callable[..., Rig], loop: LabLoop) -> None:
     driver, sim = rig()
     loop.call(lambda: sim.config.values.pop("Encode[0].MainFormat[0].Video.GOP"))
@@ -214,3 +241,26 @@ def test_identity_snapshot_and_stream_uris(rig: Callable[..., Rig]) -> None:
     assert driver.stream_uri("sub") == f"rtsp://{host}:554/cam/realmonitor?channel=1&subtype=1"
     with pytest.raises(DeviceError, match="no 'third' stream"):
         driver.stream_uri("third")
+
+
+def test_sub_stream_and_rate_control_converge_when_the_inventory_wants_them(
+    rig: Callable[..., Rig], city: City
+) -> None:
+    main = dataclasses.replace(city.school(SCHOOL).cameras[0].video, rate_control="VBR")
+    sub = Video(640, 480, "H.264", 15, 30, 384, "CBR")
+    driver, sim = rig(spec_changes={"video": main, "sub_video": sub})
+    want = driver.desired()
+    assert want["encoder.main.rate_control"] == "VBR" and want["encoder.sub.fps"] == 15
+    driver.apply(driver.diff(driver.read(), want))
+    assert driver.diff(driver.read(), want) == []
+    held = sim.config.values
+    assert held["Encode[0].MainFormat[0].Video.BitRateControl"] == "VBR"
+    sub_keys = ("Width", "Height", "FPS", "GOP", "BitRate", "BitRateControl")
+    assert [held[f"Encode[0].ExtraFormat[0].Video.{k}"] for k in sub_keys] == [
+        "640",
+        "480",
+        "15",
+        "30",
+        "384",
+        "CBR",
+    ]

@@ -39,6 +39,7 @@ from provision.cli.main import ProvisionGroup
 from provision.cli.options import transport_options
 from provision.drivers.base import Target
 from provision.drivers.connect import Connector, learn_host_key
+from provision.drivers.device_http import DeviceHttp
 from provision.drivers.http import HttpClient, HttpError, endpoint
 from provision.drivers.platforms.mediamtx import MediaMtxPlatform
 from provision.drivers.switch import SwitchDriver, SwitchError
@@ -189,6 +190,27 @@ def test_a_ca_bundle_that_did_not_sign_it_is_named_in_the_error(tls: TlsServer) 
 def test_the_ca_bundle_or_insecure_lets_the_request_through(tls: TlsServer) -> None:
     assert _info(tls, Connector(verify=str(tls.ca_bundle))) == INFO
     assert _info(tls, Connector(verify=False)) == INFO
+
+
+def test_the_camera_transport_verifies_tls_as_the_connector_says(tls: TlsServer) -> None:
+    """drivers/device_http.py (ISAPI, Dahua, AX PRO) checks certificates like HttpClient."""
+
+    def read(conn: Connector) -> bytes:
+        base = endpoint(conn, "127.0.0.1", tls.port, "https")
+        http = DeviceHttp("dl-xg-k003/cam", base, timeout=5, username="admin", password=PASSWORD)
+        try:
+            return http.request("GET", "/api/info", "read identity").body
+        finally:
+            http.close()
+
+    before = len(tls.requests)
+    with pytest.raises(HttpError, match=r"checked against the default CAs.*--ca-bundle FILE"):
+        read(Connector())
+    with pytest.raises(HttpError, match=f"checked against the CAs in {tls.other_ca}"):
+        read(Connector(verify=str(tls.other_ca)))
+    assert len(tls.requests) == before  # refused in the handshake: nothing sent
+    assert json.loads(read(Connector(verify=str(tls.ca_bundle)))) == INFO
+    assert json.loads(read(Connector(verify=False))) == INFO
 
 
 def test_platform_clients_built_by_other_drivers_inherit_the_connectors_tls_setting(

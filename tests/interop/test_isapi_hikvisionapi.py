@@ -1,7 +1,8 @@
 """A lab Hikvision camera judged by `hikvisionapi` (PyPI, MissiaL/hikvision-client): the
 client integrators script ISAPI with. It logs in as it does on a real camera (Basic first,
 Digest after the 401), reads deviceInfo and the streaming channels, writes the device name
-and a channel's frame rate back as whole documents, and is refused with wrong credentials.
+and a channel's frame rate back as whole documents, and is refused with wrong credentials
+(then, after five, locked out even with the right one).
 
 The client runs in its own venv (it pins nothing of ours, but it is no dependency of ours
 either); one lab camera serves the module."""
@@ -48,9 +49,20 @@ try:
     refused = None
 except requests.HTTPError as exc:
     refused = [exc.response.status_code, exc.response.headers.get("WWW-Authenticate", "")]
+wrong = []
+for _ in range(4):  # with the one above: five wrong passwords from this address
+    try:
+        Client(url, user, "not-the-password", timeout=5)
+    except requests.HTTPError as exc:
+        wrong.append(exc.response.text)
+try:
+    Client(url, user, password, timeout=5)  # the right password, now from a locked address
+    locked = None
+except requests.HTTPError as exc:
+    locked = [exc.response.status_code, exc.response.text]
 print(json.dumps({
     "info": info, "channels": channels, "put": put, "rate": rate,
-    "bad_xml": bad_xml, "refused": refused,
+    "bad_xml": bad_xml, "refused": refused, "wrong": wrong, "locked": locked,
 }))
 """
 
@@ -107,3 +119,12 @@ def test_wrong_credentials_get_a_digest_challenge(seen: dict[str, Any]) -> None:
     status, challenge = seen["refused"]
     assert status == 401
     assert challenge.startswith('Digest qop="auth", realm="IP Camera(') and "nonce=" in challenge
+
+
+def test_wrong_passwords_lock_the_address_out_even_for_the_right_one(seen: dict[str, Any]) -> None:
+    """Hikvision's illegal login lock as an independent client meets it: each refusal says the
+    tries left (userCheck), and then the right password is refused with the lock."""
+    assert "<retryLoginTime>3</retryLoginTime>" in seen["wrong"][0]
+    status, body = seen["locked"]
+    assert status == 401 and "<lockStatus>lock</lockStatus>" in body
+    assert "<unlockTime>" in body and "<unlockTime>0</unlockTime>" not in body
