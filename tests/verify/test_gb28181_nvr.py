@@ -24,6 +24,7 @@ from labsupport import LabLoop, wait_until
 from provision.drivers.base import Change, Target
 from provision.drivers.recorder_isapi import IsapiRecorderDriver
 from provision.inventory.loader import load_inventory
+from provision.inventory.secrets import SecretRef
 from provision.lab.connector import LabConnector
 from provision.lab.nvr import IsapiNvr
 from provision.lab.runtime import Lab
@@ -111,6 +112,7 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
 def clean(rig: Rig) -> Iterator[Rig]:
     yield rig
     rig.reconfigure(None)
+    rig.apply()  # whatever a test changed on the NVR, as plan wants it again
     wait_until(lambda: NVR_ID in rig.platform().devices, timeout=60, what="re-registration")
 
 
@@ -179,3 +181,22 @@ def test_a_device_still_registering_is_waited_for_not_failed(clean: Rig) -> None
         assert 0 < waited[NVR_ID] < gb28181.REGISTER_WAIT_S
     finally:
         clean.loop.run(clean.lab.set_faults(f"{SCHOOL}/{NVR}", None))
+
+
+def test_plan_shows_the_nvr_access_with_its_password_as_a_reference(clean: Rig) -> None:
+    spec = next(r for r in clean.school.recorders if r.name == NVR)
+    driver = IsapiRecorderDriver(Target(clean.city, clean.school, spec, clean.connector))
+    try:
+        held = driver.read()
+        assert held["gb28181.channels"] == list(NVR_CHANNELS.values())
+        assert held["gb28181.password"] == "${PROVISION_GB28181_PASSWORD}"
+        assert driver.diff(held, driver.desired()) == []  # applied: nothing to change
+        # a rollback of the channel IDs empties SIPInfo; the next plan wants them back
+        driver.apply([Change("gb28181.channels", list(NVR_CHANNELS.values()), None)])
+        again = driver.diff(driver.read(), driver.desired())
+        assert [c.setting for c in again] == ["gb28181.channels"]
+        secret = clean.connector.secret(SecretRef("PROVISION_GB28181_PASSWORD"))
+        assert secret not in repr(held) + repr(again)  # references only, never the value
+    finally:
+        driver.close()
+    assert clean.nvr().settings.sip.video_input_ids == {}
