@@ -238,11 +238,12 @@ def test_digest_matches_rfc2617_example() -> None:
 
 
 def test_a_button_press_reaches_the_platform_as_wvp_records_an_alarm(registered: Rig) -> None:
-    press = registered.lab.run(registered.agent.press_button())
+    alarm_input = "21020200111340000019"  # type 134: an alarm input device
+    press = registered.lab.run(registered.agent.press_button(alarm_input))
     assert press["status"] == 200  # the platform's 200 OK to the Alarm notification
     alarms = registered.get(f"/api/alarm/all?page=1&count=10&deviceId={DEVICE}")["data"]
     newest = alarms["list"][0]
-    assert newest["deviceId"] == DEVICE and newest["channelId"] == CHANNELS[-1]
+    assert newest["deviceId"] == DEVICE and newest["channelId"] == alarm_input
     assert (newest["alarmPriority"], newest["alarmMethod"]) == ("1", "2")
     assert newest["alarmDescription"] == "一键报警"
     # the device's press time and the platform's receipt, as WVP shows them, and to the ms

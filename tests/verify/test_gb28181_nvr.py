@@ -26,6 +26,7 @@ from provision.drivers.recorder_isapi import IsapiRecorderDriver
 from provision.inventory.loader import load_inventory
 from provision.inventory.secrets import SecretRef
 from provision.lab.connector import LabConnector
+from provision.lab.control import ControlApi
 from provision.lab.nvr import IsapiNvr
 from provision.lab.runtime import Lab
 from provision.verify.checks import gb28181
@@ -200,3 +201,20 @@ def test_plan_shows_the_nvr_access_with_its_password_as_a_reference(clean: Rig) 
     finally:
         driver.close()
     assert clean.nvr().settings.sip.video_input_ids == {}
+
+
+def test_a_button_wired_to_the_nvr_reaches_the_platform_as_an_alarm(rig: Rig) -> None:
+    # One-button alarms are often wired to the NVR's alarm input: pressed (through the lab's
+    # control API), the NVR reports it over GB/T 28181 and the platform records it.
+    control = ControlApi(rig.lab)
+    rig.loop.run(control.server.start())
+    base = f"http://127.0.0.1:{control.server.port}/api/devices/{SCHOOL}"
+    try:
+        press = requests.post(f"{base}/{NVR}/alarm_button", timeout=10).json()
+        nobody = requests.post(f"{base}/gate-led/alarm_button", timeout=10)
+    finally:
+        rig.loop.run(control.server.stop())
+    assert press["status"] == 200 and nobody.status_code == 404
+    recorded = [a for a in rig.platform().alarms if a["deviceId"] == NVR_ID]
+    assert recorded and recorded[-1]["alarmPriority"] == "1"
+    assert recorded[-1]["receivedAtMs"] >= int(press["pressed_at"]) * 1000

@@ -281,15 +281,15 @@ class DeviceAgent:
     # --- the alarm button --------------------------------------------------------------
 
     async def press_button(self, channel: str | None = None) -> dict[str, Any]:
-        """Someone presses the device's alarm button: an Alarm notification (GB/T 28181-2016
-        §9.4) for `channel` (default: the last configured channel, a column's alarm input,
-        else the device itself). Returns when the platform answers (or not): {"pressed_at",
-        "status", "reason"}. A device not registered sends nothing (status None)."""
+        """Someone presses the alarm button of (or wired to) the device: an Alarm notification
+        (GB/T 28181-2016 §9.4) for `channel`, the alarm input's ID (default: the device's own
+        ID, which WVP-PRO accepts as the alarm's channel too). Returns when the platform
+        answers (or not): {"pressed_at", "channel", "status", "reason"}. A device that is not
+        registered sends nothing (status None)."""
         pressed_at = time.time()
-        ids = list(self._running.get("channels") or ())
-        alarm_id = channel or (ids[-1] if ids else self.device_id)
+        alarm_id = channel or self._running.get("device_id", "")
         press: dict[str, Any] = {"pressed_at": pressed_at, "channel": alarm_id}
-        if self.server is None or self.registered_at is None:
+        if self.server is None or self.registered_at is None or not alarm_id:
             press.update(status=None, reason="not sent")
         else:
             body = manscdp.alarm_notify(alarm_id, self._next_sn(), pressed_at)
