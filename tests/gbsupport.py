@@ -109,6 +109,8 @@ def through_nvr(school: dict[str, Any]) -> None:
             cam["forward"] = True
             cam.pop("gb28181_id", None)
             cam.pop("gb28181_channels", None)
+            if cam["name"] == "gate-face":  # a Uniview camera: ONVIF, reached through the NVR
+                cam["protocol"] = "onvif"
     nvr = next(r for r in school["recorders"] if r["name"] == NVR)
     nvr["gb28181_id"] = NVR_ID
     nvr["gb28181_channels"] = list(NVR_CHANNELS.values())

@@ -196,3 +196,10 @@ def test_an_nvr_id_must_carry_an_nvr_type_code(nvr_root: Path) -> None:
     edit_school(nvr_root, SCHOOL, camera_type)
     problems = gb_problems(nvr_root)
     assert len(problems) == 1 and "a recorder takes 118 NVR" in problems[0].message
+
+
+def test_an_onvif_camera_reaches_the_platform_through_its_nvr(nvr_root: Path) -> None:
+    problems = validate(nvr_root, only={SCHOOL}).problems
+    assert [
+        p for p in problems if p.code.startswith("gb28181") or p.code.startswith("protocol")
+    ] == []
