@@ -95,8 +95,9 @@ def catalog_response(device_id: str, sn: int, channels: list[Channel]) -> ET.Ele
     return root
 
 
-# GB/T 28181-2016 §A.2.4 (报警方式 AlarmMethod): 1 telephone, 2 device, 3 SMS, 4 GPS, 5 video,
-# 6 device fault, 7 other. A one-button alarm column's button is an alarm input: a device alarm.
+# AlarmMethod (报警方式) in GB/T 28181-2016's Appendix A schema: 1 telephone, 2 device, 3 SMS,
+# 4 GPS, 5 video, 6 device fault, 7 other (as WVP-PRO's DeviceAlarmMethod enumerates them; the
+# exact clause number was not confirmed). A button wired to an alarm input is a device alarm.
 ALARM_METHOD_DEVICE = "2"
 ALARM_PRIORITY_FIRST = "1"  # 一级警情, the highest of 1-4
 ALARM_TIME = "%Y-%m-%dT%H:%M:%S"  # xs:dateTime as devices send it (WVP parses no fraction)
