@@ -83,3 +83,34 @@ def edit_city(root: Path, change: Callable[[dict[str, Any]], None]) -> None:
     city = _load(path.read_text(encoding="utf-8"))
     change(city)
     path.write_text(_dump(city, allow_unicode=True), encoding="utf-8")
+
+
+# The NVR variant: dl-zs-h024's NVR registers (type 118) and its forwarded cameras, in the
+# order it records them, are its Catalog channels; none of them registers itself.
+NVR = "nvr-1"
+NVR_ID = "21020200111180000041"
+NVR_CHANNELS = {
+    "gate-face": "21020200111310000042",
+    "gate-plaza-w": "21020200111310000043",
+    "gate-plaza-e": "21020200111310000044",
+    "play-sw": "21020200111310000045",
+}
+
+
+def gb_nvr_city(root: Path) -> None:
+    """gb_city, then dl-zs-h024's forwarded cameras reach the platform through its NVR."""
+    gb_city(root)
+    edit_school(root, SCHOOL, through_nvr)
+
+
+def through_nvr(school: dict[str, Any]) -> None:
+    for cam in school["cameras"]:
+        if cam["name"] in NVR_CHANNELS:
+            cam["forward"] = True
+            cam.pop("gb28181_id", None)
+            cam.pop("gb28181_channels", None)
+            if cam["name"] == "gate-face":  # a Uniview camera: ONVIF, reached through the NVR
+                cam["protocol"] = "onvif"
+    nvr = next(r for r in school["recorders"] if r["name"] == NVR)
+    nvr["gb28181_id"] = NVR_ID
+    nvr["gb28181_channels"] = list(NVR_CHANNELS.values())

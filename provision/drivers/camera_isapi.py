@@ -64,7 +64,6 @@ from provision.templates.camera_settings import (
     is_valid_value,
     managed_accounts,
 )
-from provision.templates.gb28181_settings import gb28181_settings
 
 HTTP_PORT = 80
 RTSP_PORT = 554
@@ -111,15 +110,8 @@ class IsapiCameraDriver(Driver):
         return {**camera_settings(self.target.school, self.camera), **self._sip_wanted()}
 
     def _sip_wanted(self) -> Settings:
-        """The gb28181.* settings as JSON values: the password as its reference's text
-        ("${PROVISION_GB28181_PASSWORD}"), the channels as a list."""
-        wanted = gb28181_settings(self.target.city, self.target.school, self.camera)
-        for name, value in wanted.items():
-            if isinstance(value, SecretRef):
-                wanted[name] = str(value)
-            elif isinstance(value, tuple):
-                wanted[name] = list(value)
-        return wanted
+        """The gb28181.* settings as JSON values (isapi_sip.wanted)."""
+        return isapi_sip.wanted(self.target, self.camera)
 
     def read(self) -> Settings:
         self._docs = {}

@@ -32,8 +32,12 @@ from typing import Any
 
 from lxml import etree
 
-from provision.drivers.isapi_client import find, integer, set_text, text
-from provision.errors import DeviceError
+from provision.drivers.base import Settings, Target
+from provision.drivers.isapi_client import IsapiSession, find, integer, set_text, text
+from provision.errors import DeviceError, SecretError
+from provision.inventory.model import Camera, Recorder
+from provision.inventory.secrets import SecretRef
+from provision.templates.gb28181_settings import gb28181_settings
 
 PREFIX = "gb28181."
 SIP_SERVERS = "/ISAPI/System/Network/SIP"
@@ -119,17 +123,69 @@ def edit_servers(servers: etree._Element, values: dict[str, Any], password: str)
     set_text(gb, "password", password)
 
 
-def edit_info(info: etree._Element, channels: Any) -> None:
-    """Put the channel IDs into SIPInfo's video inputs 1, 2, ...; None empties the list."""
+def edit_info(info: etree._Element, channels: Any, numbers: list[int] | None = None) -> None:
+    """Put the channel IDs into SIPInfo's video inputs `numbers` (1, 2, ... unless given: an
+    NVR's are the input channels of the cameras they stand for); None empties the list."""
     inputs = find(info, "VideoInputList")
     if inputs is None:
         inputs = etree.SubElement(info, _like(info, "VideoInputList"))
     for entry in list(inputs):
         inputs.remove(entry)
-    for number, cid in enumerate(channels or (), start=1):
+    channels = list(channels or ())
+    numbers = numbers or list(range(1, len(channels) + 1))
+    for number, cid in zip(numbers, channels, strict=False):
         entry = etree.SubElement(inputs, _like(info, "VideoInput"))
         set_text(entry, "id", str(number))
         set_text(entry, "videoInputID", str(cid))
+
+
+def wanted(target: Target, device: Camera | Recorder) -> Settings:
+    """The device's gb28181.* settings as JSON values: the password as its reference's text
+    ("${PROVISION_GB28181_PASSWORD}"), the channels as a list."""
+    out = gb28181_settings(target.city, target.school, device)
+    for name, value in out.items():
+        if isinstance(value, SecretRef):
+            out[name] = str(value)
+        elif isinstance(value, tuple):
+            out[name] = list(value)
+    return out
+
+
+def write(
+    isapi: IsapiSession,
+    target: Target,
+    label: str,
+    values: dict[str, Any],
+    *,
+    numbers: list[int] | None = None,
+) -> None:
+    """Write gb28181.* `values` (each checked first): SIP server 1's <GB28181> section, always
+    with the password resolved through the connector (never sent without it), then the
+    channel IDs into SIPInfo's video inputs `numbers` (see edit_info)."""
+    for setting, value in values.items():
+        check_value(label, setting, value)
+    servers = {k: v for k, v in values.items() if k != CHANNELS}
+    if servers:
+        ref = wanted(target, _device(target)).get(PASSWORD) or values.get(PASSWORD)
+        try:
+            password = target.connector.secret(SecretRef.parse(str(ref)))
+        except SecretError as exc:
+            raise DeviceError(f"{label}: cannot write GB/T 28181 access: {exc}") from None
+        isapi.http.hide(password)
+        root = isapi.get(SIP_SERVERS, f"read {SIP_SERVERS}")
+        edit_servers(root, servers, password)
+        isapi.put(SIP_SERVERS, root, f"set {', '.join(servers)}")
+    if CHANNELS in values:
+        info = isapi.get(SIP_INFO, f"read {SIP_INFO}")
+        edit_info(info, values[CHANNELS], numbers)
+        isapi.put(SIP_INFO, info, "set gb28181.channels")
+
+
+def _device(target: Target) -> Camera | Recorder:
+    device = target.device
+    if not isinstance(device, (Camera, Recorder)):
+        raise TypeError(f"GB/T 28181 access is a camera's or an NVR's, not {device!r}")
+    return device
 
 
 def check_value(label: str, setting: str, value: Any) -> None:

@@ -22,6 +22,16 @@ writes "off" (`enableSchedule` false) or, for a channel it added, deletes the ch
 Whether a channel is added (POST) or replaced (PUT) is decided by what the NVR holds when
 apply runs, so the same changes applied twice change nothing the second time.
 
+An NVR the inventory gives a GB/T 28181 ID registers with its precinct's platform: the same
+`gb28181.*` settings and resources as a Hikvision camera's (drivers/isapi_sip.py: SIP server
+1's `<GB28181>` in `/ISAPI/System/Network/SIP`), but its channel IDs go to the video inputs of
+SIPInfo numbered as its input channels, `VideoInput[id = InputProxyChannel id]/videoInputID`,
+one per forwarded camera it records (templates/gb28181_settings.recorder_channels). That is
+how integrators' tools set an NVR's channel IDs (a Python batch configurator for Hikvision
+GB/T 28181 access on NVRs, found with the code search, reads InputProxy/channels and writes
+each channel's `videoInputID` into `/ISAPI/System/Network/SIP/1/SIPInfo` under the input
+`id` of that channel). They are written last, once the channels exist.
+
 For verify, `identity()` is deviceInfo and `inspect()` the recordings and disks
 (recorder_recordings.py) the recording audit judges.
 """
@@ -34,6 +44,7 @@ from typing import Any
 
 from lxml import etree
 
+from provision.drivers import isapi_sip
 from provision.drivers import recorder_recordings as recordings
 from provision.drivers.base import Change, Driver, Settings, Target
 from provision.drivers.isapi_client import (
@@ -47,6 +58,7 @@ from provision.drivers.isapi_client import (
 from provision.errors import DeviceError
 from provision.inventory.model import Camera, Recorder
 from provision.sizing import recorded_by
+from provision.templates.gb28181_settings import recorder_channels
 
 HTTP_PORT = 80
 DEVICE_INFO = "/ISAPI/System/deviceInfo"
@@ -83,6 +95,7 @@ class IsapiRecorderDriver(Driver):
         for name, cam in self.cameras.items():
             wanted[CHANNELS + name] = self._channel_wanted(name, cam)
             wanted[SCHEDULE + name] = CONTINUOUS
+        wanted.update(isapi_sip.wanted(self.target, self.recorder))
         return wanted
 
     def _channel_wanted(self, name: str, cam: Camera) -> dict[str, Any]:
@@ -117,11 +130,23 @@ class IsapiRecorderDriver(Driver):
                 if channel is not None
                 else None
             )
+        sip = isapi_sip.wanted(self.target, self.recorder)
+        if sip:  # read only what is wanted: an NVR without GB/T 28181 access is not asked
+            settings.update(
+                isapi_sip.read_settings(
+                    isapi.get(isapi_sip.SIP_SERVERS, "read GB/T 28181 access"),
+                    isapi.get(isapi_sip.SIP_INFO, "read GB/T 28181 channel IDs"),
+                    sip.get(isapi_sip.PASSWORD),
+                )
+            )
         return settings
 
     def apply(self, changes: list[Change]) -> None:
         # Channels first: a track exists only once its channel does. A change whose `after`
         # is None (a rollback of an added channel) removes the channel and its track.
+        # GB/T 28181 access last, once the channels its IDs stand for exist.
+        sip = {c.setting: c.after for c in changes if isapi_sip.is_sip_setting(c.setting)}
+        changes = [c for c in changes if c.setting not in sip]
         ordered = sorted(changes, key=lambda c: not c.setting.startswith(CHANNELS))
         held = self._held_ids()
         for change in ordered:
@@ -144,6 +169,9 @@ class IsapiRecorderDriver(Driver):
                     f"{self.label}: cannot apply {change.setting} = {change.after!r}: "
                     f"not a setting or value this driver writes ({CONTINUOUS!r} or 'off')"
                 )
+        if sip:
+            numbers = [n for n, _ in recorder_channels(self.target.school, self.recorder).values()]
+            isapi_sip.write(self._session(), self.target, self.label, sip, numbers=numbers)
 
     def _held_ids(self) -> set[int]:
         channels = self._session().get(CHANNELS_PATH, "read input channels")

@@ -7,6 +7,9 @@
     PUT    /api/devices/<id>/gb28181        {"server_id": ..., "password": "..."}: (re)configure
                                             the device's GB/T 28181 agent (bare setting names,
                                             the password's value); DELETE stops it
+    POST   /api/devices/<id>/alarm_button   someone presses the alarm button wired to the
+                                            device: its agent sends a GB/T 28181 Alarm
+                                            notification; answers {"pressed_at", "status", ...}
     POST   /api/shutdown                    stop the lab
 
 Device ids are Nornir host names (`<school>/<device>`) or `precinct/<id>/<service>`.
@@ -55,6 +58,11 @@ class ControlApi:
             return Response.json(device.status())
         if what == "gb28181" and req.method in ("PUT", "DELETE"):
             return await self._configure_agent(dev_id, req)
+        if what == "alarm_button" and req.method == "POST":
+            agent = self.lab.agents.get(dev_id)
+            if agent is None:
+                return Response.json({"error": f"{dev_id} has no GB/T 28181 agent"}, 404)
+            return Response.json(await agent.press_button())
         return Response.json({"error": f"no such endpoint {req.method} {req.path}"}, 404)
 
     async def _configure_agent(self, dev_id: str, req: Request) -> Response:

@@ -14,7 +14,9 @@ Not confirmed from a source, so named by analogy and marked here: `password` ins
 `<GB28181>` (its `<Standard>` sibling has one), `transportType` (UDP | TCP) and
 `protocolVersion` ("GB/T28181-2016" | "GB/T28181-2022"), and `registerStatus` (read-only).
 The password is write-only: a GET never returns it. The lab allows up to four video inputs
-in SIPInfo (a one-sensor camera has one; the lab does not tie them to sensors).
+in SIPInfo on a camera (a one-sensor camera has one; the lab does not tie them to sensors)
+and one per input channel on an NVR (its `max_channels`), whose inputs are numbered as its
+InputProxy channels, as integrators' tools write them on real NVRs.
 
 A PUT replaces the section; a bad value is refused as the rest of ISAPI refuses it (HTTP
 400, statusCode 6 badParameters) and nothing changes. The camera compares `agent_settings`
@@ -25,7 +27,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 from xml.sax.saxutils import escape as x
 
 from lxml import etree
@@ -40,12 +42,22 @@ from provision.lab.isapi_resources import (
     bad_value,
     parse,
 )
-from provision.lab.isapi_state import IsapiState, SipAccess
+from provision.lab.isapi_state import SipAccess
 
-MAX_VIDEO_INPUTS = 4
+MAX_VIDEO_INPUTS = 4  # a camera's; an NVR's are its input channels (sip_video_inputs)
 TRANSPORTS = ("UDP", "TCP")
 VERSIONS = ("GB/T28181-2016", "GB/T28181-2022")
 _ID = re.compile(r"^\d{20}$")
+
+
+class SipHolder(Protocol):
+    """What these resources read and write: the lab ISAPI camera's state and the lab NVR's."""
+
+    sip: SipAccess
+    sip_registered: bool
+
+    @property
+    def sip_video_inputs(self) -> int: ...
 
 
 def _server_xml(sip: SipAccess, registered: bool) -> str:
@@ -70,29 +82,29 @@ def _server_xml(sip: SipAccess, registered: bool) -> str:
     )
 
 
-def get_sip_list(state: IsapiState, _m: re.Match[str], _body: bytes) -> bytes:
+def get_sip_list(state: SipHolder, _m: re.Match[str], _body: bytes) -> bytes:
     return _doc("SIPServerList", _server_xml(state.sip, state.sip_registered))
 
 
-def get_sip_server(state: IsapiState, _m: re.Match[str], _body: bytes) -> bytes:
+def get_sip_server(state: SipHolder, _m: re.Match[str], _body: bytes) -> bytes:
     return _doc(
         "SIPServer",
         _server_xml(state.sip, state.sip_registered)[len("<SIPServer>") : -len("</SIPServer>")],
     )
 
 
-def put_sip_list(state: IsapiState, _m: re.Match[str], body: bytes) -> None:
+def put_sip_list(state: SipHolder, _m: re.Match[str], body: bytes) -> None:
     servers = parse(body, "SIPServerList").findall("{*}SIPServer")
     if len(servers) != 1 or _text(servers[0], "id", "1") != "1":
         raise bad_value("the camera has one SIP server, id 1")
     _take_server(state, servers[0])
 
 
-def put_sip_server(state: IsapiState, _m: re.Match[str], body: bytes) -> None:
+def put_sip_server(state: SipHolder, _m: re.Match[str], body: bytes) -> None:
     _take_server(state, parse(body, "SIPServer"))
 
 
-def _take_server(state: IsapiState, server: etree._Element) -> None:
+def _take_server(state: SipHolder, server: etree._Element) -> None:
     gb = server.find("{*}GB28181")
     if gb is None:
         raise bad_value("GB28181 is missing")
@@ -123,7 +135,7 @@ def _take_server(state: IsapiState, server: etree._Element) -> None:
     state.sip = new
 
 
-def get_sip_info(state: IsapiState, _m: re.Match[str], _body: bytes) -> bytes:
+def get_sip_info(state: SipHolder, _m: re.Match[str], _body: bytes) -> bytes:
     inputs = "".join(
         f"<VideoInput><id>{i}</id><videoInputID>{x(cid)}</videoInputID></VideoInput>"
         for i, cid in sorted(state.sip.video_input_ids.items())
@@ -131,12 +143,12 @@ def get_sip_info(state: IsapiState, _m: re.Match[str], _body: bytes) -> bytes:
     return _doc("SIPInfo", f"<VideoInputList>{inputs}</VideoInputList>")
 
 
-def put_sip_info(state: IsapiState, _m: re.Match[str], body: bytes) -> None:
+def put_sip_info(state: SipHolder, _m: re.Match[str], body: bytes) -> None:
     wanted: dict[int, str] = {}
     for entry in parse(body, "SIPInfo").iterfind("{*}VideoInputList/{*}VideoInput"):
         number, cid = _int(entry, "id"), _text(entry, "videoInputID", "")
-        if not 1 <= number <= MAX_VIDEO_INPUTS:
-            raise bad_value(f"video input {number} does not exist (1-{MAX_VIDEO_INPUTS})")
+        if not 1 <= number <= state.sip_video_inputs:
+            raise bad_value(f"video input {number} does not exist (1-{state.sip_video_inputs})")
         if cid and not _ID.match(cid):
             raise bad_value(f"videoInputID {cid!r} is not 20 digits")
         if cid:
@@ -191,10 +203,16 @@ def _choice(element: etree._Element, tag: str, current: str, allowed: tuple[str,
     return value
 
 
-SIP_ROUTES = (
-    _route("/ISAPI/System/Network/SIP", GET=(READ, get_sip_list), PUT=(WRITE, put_sip_list)),
-    _route("/ISAPI/System/Network/SIP/1", GET=(READ, get_sip_server), PUT=(WRITE, put_sip_server)),
-    _route(
-        "/ISAPI/System/Network/SIP/1/SIPInfo", GET=(READ, get_sip_info), PUT=(WRITE, put_sip_info)
+# path → methods, shared by the camera's routes and the NVR's (nvr.py builds its own).
+SIP_RESOURCES: tuple[tuple[str, dict[str, tuple[str, Any]]], ...] = (
+    ("/ISAPI/System/Network/SIP", {"GET": (READ, get_sip_list), "PUT": (WRITE, put_sip_list)}),
+    (
+        "/ISAPI/System/Network/SIP/1",
+        {"GET": (READ, get_sip_server), "PUT": (WRITE, put_sip_server)},
+    ),
+    (
+        "/ISAPI/System/Network/SIP/1/SIPInfo",
+        {"GET": (READ, get_sip_info), "PUT": (WRITE, put_sip_info)},
     ),
 )
+SIP_ROUTES = tuple(_route(path, **methods) for path, methods in SIP_RESOURCES)

@@ -123,6 +123,10 @@ class IsapiState:
     sip: SipAccess = field(default_factory=SipAccess)
     sip_registered: bool = False  # the agent's registration, mirrored for registerStatus
 
+    @property
+    def sip_video_inputs(self) -> int:
+        return 4  # SIPInfo video inputs a lab camera takes (lab/isapi_sip.py)
+
     @classmethod
     def factory(
         cls, identity: DeviceIdentity, admin: str, password: str, clock_offset_s: float = 0.0

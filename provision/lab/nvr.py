@@ -17,6 +17,13 @@ index and what the NVR reports (nvr_history.py); switching schedule_motion_only 
 would, so an apply puts the continuous schedule back while the motion-only past remains.
 The NVR does not pull the cameras' RTSP: its index is simulated from the cameras'
 configured bitrates, not from received video.
+
+GB/T 28181: like the lab ISAPI camera, the NVR serves `/ISAPI/System/Network/SIP` and its
+SIPInfo (lab/isapi_sip.py; SIPInfo's video inputs are its input channels) and holds a
+`DeviceAgent` sharing its faults (so the sip_* faults act on it). It starts with access off;
+a write that changes what the agent would use reconfigures it, in order (gb28181/writes.py):
+it registers under the NVR's ID (type 118), answers Catalog with one channel per videoInputID
+set, in input order, and streams a channel when the platform INVITEs it.
 """
 
 from __future__ import annotations
@@ -25,13 +32,17 @@ import time
 import zlib
 from typing import Any
 
+from provision.lab import netmap
 from provision.lab.faults import Faults
+from provision.lab.gb28181.agent import DeviceAgent
+from provision.lab.gb28181.writes import AgentWrites
 from provision.lab.http import HttpServer, Request, Response
 from provision.lab.http_digest import DigestRealm
 from provision.lab.isapi_resources import IsapiError, response_status
+from provision.lab.isapi_sip import SIP_RESOURCES, agent_settings
 from provision.lab.isapi_state import DeviceIdentity
 from provision.lab.nvr_history import DEFAULT_HISTORY_DAYS, RecordingIndex
-from provision.lab.nvr_resources import NVR_ROUTES
+from provision.lab.nvr_resources import NVR_ROUTES, _route
 from provision.lab.nvr_state import NvrState
 
 _UNAUTHORIZED = (
@@ -41,6 +52,7 @@ _UNAUTHORIZED = (
 )
 XML = "application/xml; charset=UTF-8"
 TB = 10**12
+SIP_ROUTES = tuple(_route(path, **methods) for path, methods in SIP_RESOURCES)
 
 
 class IsapiNvr:
@@ -60,6 +72,7 @@ class IsapiNvr:
         admin: tuple[str, str] = ("admin", "admin"),
         history_days: float = DEFAULT_HISTORY_DAYS,
         now: float | None = None,
+        sip_port: int | None = None,
     ) -> None:
         self.name, self.host, self.faults = name, host, faults
         crc = zlib.crc32(name.encode())
@@ -80,6 +93,9 @@ class IsapiNvr:
         self.settings = NvrState(identity, index, faults, {admin[0]: admin[1]}, host=host)
         self.realm = DigestRealm(f"NVR({crc % 100000:05d})")
         self._http = HttpServer(host, http_port, self._handle, faults)
+        sip_port = netmap.lab_port(5060) if sip_port is None else sip_port
+        self.agent = DeviceAgent(name, host, faults=faults, sip_port=sip_port)
+        self._sip_writes = AgentWrites(self.agent)
 
     # --- lifecycle (the lab's Simulator protocol) ---------------------------------------------
 
@@ -88,10 +104,12 @@ class IsapiNvr:
         await self.sync_faults()
 
     async def stop(self) -> None:
+        await self._sip_writes.stop()
         await self._http.stop()
 
     async def sync_faults(self) -> None:
         await self._http.sync_faults()
+        await self.agent.sync_faults()
         if self.faults.schedule_motion_only:  # someone set it: apply can put it back
             self.settings.record_on_motion_only()
 
@@ -101,7 +119,12 @@ class IsapiNvr:
     def state(self) -> dict[str, Any]:
         data = self.settings.as_dict()
         data.update(name=self.name, host=self.host, protocol="isapi")
+        data["gb28181"] = self.agent.state()
         return data
+
+    async def sip_settled(self) -> None:
+        """Return once every SIP write so far has reached the agent (a lab hook for tests)."""
+        await self._sip_writes.settled()
 
     # --- HTTP ---------------------------------------------------------------------------------
 
@@ -112,15 +135,21 @@ class IsapiNvr:
         if user is None or self.faults.auth_failure:
             challenge = {"WWW-Authenticate": self.realm.challenge(stale), "Server": "App-webs/"}
             return Response(401, _UNAUTHORIZED, "text/html", challenge)
+        self.settings.sip_registered = self.agent.registered_at is not None
+        before = agent_settings(self.settings.sip)
         try:
-            return self._resource(req)
+            answer = self._resource(req)
         except IsapiError as err:
             return Response(
                 err.http_status, response_status(req.path, err.code, err.sub, err.said), XML
             )
+        after = agent_settings(self.settings.sip)
+        if after != before:  # the NVR answers, then re-registers with what it now holds
+            self._sip_writes.written(after)
+        return answer
 
     def _resource(self, req: Request) -> Response:
-        for route in NVR_ROUTES:
+        for route in (*SIP_ROUTES, *NVR_ROUTES):
             match = route.pattern.match(req.path)
             if match is None:
                 continue

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from provision.lab.faults import Faults
-from provision.lab.isapi_state import DeviceIdentity
+from provision.lab.isapi_state import DeviceIdentity, SipAccess
 from provision.lab.nvr_history import Conditions, RecordingIndex
 
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -71,6 +71,13 @@ class NvrState:
     channels: dict[int, InputChannel] = field(default_factory=dict)
     tracks: dict[int, Track] = field(default_factory=dict)
     clock: Callable[[], float] = time.time
+    # GB/T 28181 access (lab/isapi_sip.py serves it as on a camera; nvr.py holds the agent)
+    sip: SipAccess = field(default_factory=SipAccess)
+    sip_registered: bool = False
+
+    @property
+    def sip_video_inputs(self) -> int:
+        return self.max_channels  # SIPInfo's video inputs are the NVR's input channels
 
     def now(self) -> float:
         return self.clock()

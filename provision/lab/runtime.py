@@ -244,10 +244,10 @@ class Lab:
             self._add_precinct(pid)
 
     def _index_agents(self, school: School) -> None:
-        """The GB/T 28181 agents the school's vendor-API cameras hold. They start idle, at
-        factory settings: a camera registers once apply has written its SIP settings."""
-        for cam in school.cameras:
-            dev_id = f"{school.id}/{cam.name}"
+        """The GB/T 28181 agents the school's vendor-API cameras and NVRs hold. They start
+        idle, at factory settings: a device registers once apply has written its SIP settings."""
+        for device in (*school.cameras, *school.recorders):
+            dev_id = f"{school.id}/{device.name}"
             agent = (
                 getattr(self.devices[dev_id].sim, "agent", None) if dev_id in self.devices else None
             )

@@ -3,6 +3,8 @@
 A device's 20-digit ID carries where it is and what it is (GB/T 28181-2016 Appendix D, the
 figures in `provision.standards`): its first 6 digits must be the school's district code
 (GB/T 2260), digits 9-10 education's industry code, digits 11-13 a type that fits the device.
+A registering NVR (type 118) carries one channel ID per forwarded camera it records, and
+those cameras reach the platform as its channels, never registering themselves as well.
 IDs must be unique city-wide (a platform keys devices and channels by ID: a second device
 under the same ID takes the first one's place). A precinct's SIP server has a type-200 ID and
 a domain equal to its first 10 digits, and only vendor APIs can carry these settings.
@@ -21,9 +23,13 @@ from provision.inventory.model import Camera, Recorder, School, YamlPath
 from provision.templates.gb28181_settings import (
     PLATFORM_KIND,
     PROTOCOLS,
+    recorder_channels,
+    registering_recorders,
     registers,
     sip_server,
+    through_recorder,
 )
+from provision.yamlsource import SourceDoc
 
 CODE = "gb28181-id"
 
@@ -90,7 +96,7 @@ def check(inv: Inventory) -> Iterator[Problem]:
                     yield doc.problem(
                         path, _("GB/T 28181 ID {gb_id}: {why}").format(gb_id=gb_id, why=why), CODE
                     )
-            if server is None or not registers(device):
+            if server is None or not registers(device, school):
                 continue
             if device.gb28181_id is None:
                 msg = _(
@@ -113,12 +119,43 @@ def check(inv: Inventory) -> Iterator[Problem]:
                     listed=", ".join(PROTOCOLS),
                 )
                 yield doc.problem(device.path, msg, "gb28181-protocol")
+        if server is not None:
+            yield from _through_recorders(doc, school)
         if code is None and any(d.gb28181_id for d in _registering(school)):
             msg = _(
                 "district {district!r} has no admin_code in city.yaml: the GB/T 28181 "
                 "IDs' district digits cannot be checked"
             ).format(district=school.district)
             yield doc.problem(("district",), msg, CODE, warning=True)
+
+
+def _through_recorders(doc: SourceDoc, school: School) -> Iterator[Problem]:
+    """A registering NVR has one channel ID per forwarded camera it records, and those
+    cameras reach the platform through it, not also on their own."""
+    for recorder in registering_recorders(school):
+        channels = recorder_channels(school, recorder)
+        if len(recorder.gb28181_channels) != len(channels):
+            msg = _(
+                "NVR {name} lists {ids} GB/T 28181 channel IDs but records {cameras} "
+                "forwarded cameras ({names}): give each forwarded camera one channel ID, "
+                "in the order the NVR records them"
+            ).format(
+                name=recorder.name,
+                ids=len(recorder.gb28181_channels),
+                cameras=len(channels),
+                names=", ".join(channels) or "-",
+            )
+            yield doc.problem((*recorder.path, "gb28181_channels"), msg, CODE)
+    for cam in school.cameras:
+        behind = through_recorder(school, cam)
+        if behind is not None and (cam.gb28181_id or cam.gb28181_channels):
+            msg = _(
+                "camera {name} reaches the GB/T 28181 platform as a channel of NVR "
+                "{recorder}; it must not register itself as well (the platform would "
+                "show its picture twice): remove its gb28181_id and gb28181_channels"
+            ).format(name=cam.name, recorder=behind.name)
+            where = (*cam.path, "gb28181_id") if cam.gb28181_id else cam.path
+            yield doc.problem(where, msg, "gb28181-twice")
 
 
 def unique_ids(inv: Inventory) -> Iterator[Problem]:

@@ -1,7 +1,10 @@
 """The GB/T 28181 access settings a camera or NVR should hold, computed once from the inventory.
 
 A forwarded camera (or an NVR with a GB/T 28181 ID) in a precinct whose platform is of kind
-`gb28181` registers with that platform's SIP server. These are the flat settings a vendor
+`gb28181` registers with that platform's SIP server. A forwarded camera recorded by such an
+NVR reaches the platform as one of the NVR's channels instead (as schools connect them: the
+NVR registers under type 118 and its Catalog lists one type 131/132 channel per camera, shown
+by WVP-PRO as the NVR's channels) and does not register itself. These are the flat settings a vendor
 driver writes (Hikvision ISAPI `/ISAPI/System/Network/SIP/<id>/SIPInfo`, the fields of its SDK
 structure `NET_DVR_GBT28181_ACCESS_CFG`; Dahua's `configManager.cgi` table `VSP_GAYS`, its
 SDK's `CFG_VSP_GAYS_INFO`), the same names `provision render` and plan print:
@@ -30,6 +33,7 @@ from __future__ import annotations
 from typing import Any
 
 from provision.inventory.model import Camera, City, Recorder, School, SipServer
+from provision.sizing import recorded_by
 
 PREFIX = "gb28181."
 # Vendor APIs that carry GB/T 28181 access settings, each written by its driver
@@ -48,19 +52,48 @@ def sip_server(city: City, school: School) -> SipServer | None:
     return precinct.video_platform.sip
 
 
-def registers(device: Camera | Recorder) -> bool:
-    """Whether the device is meant to register with a GB/T 28181 platform: a forwarded
-    camera, or an NVR the inventory gives an ID."""
-    if isinstance(device, Camera):
-        return device.forward
-    return device.gb28181_id is not None
+def registers(device: Camera | Recorder, school: School) -> bool:
+    """Whether the device itself registers with a GB/T 28181 platform: an NVR the inventory
+    gives an ID, or a forwarded camera that does not reach the platform through such an NVR."""
+    if isinstance(device, Recorder):
+        return device.gb28181_id is not None
+    return device.forward and through_recorder(school, device) is None
+
+
+def registering_recorders(school: School) -> list[Recorder]:
+    return [r for r in school.recorders if r.gb28181_id is not None]
+
+
+def through_recorder(school: School, camera: Camera) -> Recorder | None:
+    """The NVR a forwarded camera reaches the platform through: the registering NVR that
+    records it. Such a camera is one of the NVR's Catalog channels and does not register
+    itself (WVP-PRO would list its picture twice, once under each device)."""
+    if not camera.forward:
+        return None
+    for recorder in registering_recorders(school):
+        if any(c.name == camera.name for c in recorded_by(school, recorder)):
+            return recorder
+    return None
+
+
+def recorder_channels(school: School, recorder: Recorder) -> dict[str, tuple[int, str | None]]:
+    """camera name → (the NVR's input channel number, its GB/T 28181 channel ID) for each
+    forwarded camera the NVR records, in channel order. The NVR's `gb28181_channels` are
+    given to its forwarded cameras in the order it records them (input channel N is the
+    N-th camera it records, as the recorder driver numbers them); an ID missing is None."""
+    ids = list(recorder.gb28181_channels)
+    out: dict[str, tuple[int, str | None]] = {}
+    for number, cam in enumerate(recorded_by(school, recorder), start=1):
+        if cam.forward:
+            out[cam.name] = (number, ids.pop(0) if ids else None)
+    return out
 
 
 def gb28181_settings(city: City, school: School, device: Camera | Recorder) -> dict[str, Any]:
     """The device's wanted GB/T 28181 settings; {} when it does not register with a platform
     (not forwarded, no GB/T 28181 precinct, or no ID yet: validate reports that)."""
     server = sip_server(city, school)
-    if server is None or not registers(device) or device.gb28181_id is None:
+    if server is None or not registers(device, school) or device.gb28181_id is None:
         return {}
     values: dict[str, Any] = {
         "enabled": True,

@@ -8,12 +8,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gbsupport import IDS, SCHOOL, SERVER_ID, edit_city, edit_school, gb_city
+from gbsupport import (
+    IDS,
+    NVR,
+    NVR_CHANNELS,
+    NVR_ID,
+    SCHOOL,
+    SERVER_ID,
+    edit_city,
+    edit_school,
+    gb_city,
+    through_nvr,
+)
 
 from provision.inventory.loader import load_inventory
 from provision.inventory.secrets import SecretRef
 from provision.rules import gb28181
-from provision.templates.gb28181_settings import gb28181_settings
+from provision.templates.gb28181_settings import gb28181_settings, recorder_channels
 from provision.validate import validate
 
 GB_CODES = {"gb28181-id", "duplicate-gb28181-id", "gb28181-protocol"}
@@ -130,3 +141,65 @@ def test_a_forwarded_dahua_camera_registers_like_a_hikvision_one(gb_root: Path) 
     school = inv.city.school(SCHOOL)
     gate = next(c for c in school.cameras if c.name == "gate-face")
     assert gb28181_settings(inv.city, school, gate)["gb28181.device_id"] == IDS["gate-face"][0]
+
+
+@pytest.fixture
+def nvr_root(gb_root: Path) -> Path:
+    """The variant whose forwarded cameras reach the platform through their NVR."""
+    edit_school(gb_root, SCHOOL, through_nvr)
+    return gb_root
+
+
+def test_an_nvr_registering_its_forwarded_cameras_as_channels_validates(nvr_root: Path) -> None:
+    assert gb_problems(nvr_root) == []
+    inv = load_inventory(nvr_root, only={SCHOOL})
+    assert inv.city is not None
+    school = inv.city.school(SCHOOL)
+    nvr = next(r for r in school.recorders if r.name == NVR)
+    settings = gb28181_settings(inv.city, school, nvr)
+    assert settings["gb28181.device_id"] == NVR_ID
+    assert settings["gb28181.channels"] == tuple(NVR_CHANNELS.values())
+    # the cameras behind it register nothing themselves
+    gate = next(c for c in school.cameras if c.name == "gate-face")
+    assert gb28181_settings(inv.city, school, gate) == {}
+    assert [n for n, _ in recorder_channels(school, nvr).values()] == [1, 2, 3, 36]
+
+
+def test_a_camera_behind_a_registering_nvr_must_not_register_itself(nvr_root: Path) -> None:
+    def own_id(school: dict[str, Any]) -> None:
+        camera(school, "gate-plaza-e")["gb28181_id"] = "21020200111320000099"
+
+    edit_school(nvr_root, SCHOOL, own_id)
+    problems = gb_problems(nvr_root)
+    assert [p.code for p in problems] == ["gb28181-twice"]
+    assert "channel of NVR nvr-1" in problems[0].message
+    line = (nvr_root / "schools" / f"{SCHOOL}.yaml").read_text().splitlines()
+    assert "21020200111320000099" in line[problems[0].location.line - 1]
+
+
+def test_an_nvr_needs_one_channel_id_per_forwarded_camera(nvr_root: Path) -> None:
+    def one_short(school: dict[str, Any]) -> None:
+        next(r for r in school["recorders"] if r["name"] == NVR)["gb28181_channels"].pop()
+
+    edit_school(nvr_root, SCHOOL, one_short)
+    problems = gb_problems(nvr_root)
+    assert [p.code for p in problems] == ["gb28181-id"]
+    assert "lists 3 GB/T 28181 channel IDs but records 4 forwarded cameras" in problems[0].message
+
+
+def test_an_nvr_id_must_carry_an_nvr_type_code(nvr_root: Path) -> None:
+    def camera_type(school: dict[str, Any]) -> None:
+        next(r for r in school["recorders"] if r["name"] == NVR)["gb28181_id"] = (
+            "21020200111320000041"
+        )
+
+    edit_school(nvr_root, SCHOOL, camera_type)
+    problems = gb_problems(nvr_root)
+    assert len(problems) == 1 and "a recorder takes 118 NVR" in problems[0].message
+
+
+def test_an_onvif_camera_reaches_the_platform_through_its_nvr(nvr_root: Path) -> None:
+    problems = validate(nvr_root, only={SCHOOL}).problems
+    assert [
+        p for p in problems if p.code.startswith("gb28181") or p.code.startswith("protocol")
+    ] == []

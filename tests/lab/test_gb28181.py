@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -234,3 +235,41 @@ def test_digest_matches_rfc2617_example() -> None:
         "dcd98b7102dd2f0e8b11d0f600bfb0c093", qop="auth", nc="00000001", cnonce="0a4f113b",
     )  # fmt: skip
     assert value == "6629fae49393a05397450978507c4ef1"
+
+
+def test_a_button_press_reaches_the_platform_as_wvp_records_an_alarm(registered: Rig) -> None:
+    alarm_input = "21020200111340000019"  # type 134: an alarm input device
+    press = registered.lab.run(registered.agent.press_button(alarm_input))
+    assert press["status"] == 200  # the platform's 200 OK to the Alarm notification
+    alarms = registered.get(f"/api/alarm/all?page=1&count=10&deviceId={DEVICE}")["data"]
+    newest = alarms["list"][0]
+    assert newest["deviceId"] == DEVICE and newest["channelId"] == alarm_input
+    assert (newest["alarmPriority"], newest["alarmMethod"]) == ("1", "2")
+    assert newest["alarmDescription"] == "一键报警"
+    # the device's press time and the platform's receipt, as WVP shows them, and to the ms
+    assert newest["alarmTime"] == time.strftime(
+        "%Y-%m-%d %H:%M:%S", time.localtime(int(press["pressed_at"]))
+    )
+    assert newest["receivedAtMs"] >= int(press["pressed_at"]) * 1000
+    later = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(press["pressed_at"] + 60))
+    none = registered.get(f"/api/alarm/all?page=1&count=10&startTime={later}")["data"]
+    assert none["total"] == 0  # filtered by alarm time, as WVP filters
+
+
+def test_an_unregistered_alarm_device_is_refused_and_nothing_is_recorded(
+    registered: Rig,
+) -> None:
+    before = len(registered.platform.alarms)
+    registered.platform.devices.clear()  # the platform forgot it (expired, or restarted)
+    press = registered.lab.run(registered.agent.press_button())
+    assert press["status"] == 404 and "not found" in press["reason"]
+    assert len(registered.platform.alarms) == before
+
+
+def test_alarm_notify_body_carries_the_fields_of_clause_9_4() -> None:
+    body = manscdp.encode(manscdp.alarm_notify(CHANNELS[0], 7, 1_796_544_000.0))
+    root = manscdp.parse(body)
+    assert root.tag == "Notify" and manscdp.text(root, "CmdType") == "Alarm"
+    assert manscdp.text(root, "DeviceID") == CHANNELS[0] and manscdp.text(root, "SN") == "7"
+    assert manscdp.text(root, "AlarmTime").count(":") == 2  # xs:dateTime, whole seconds
+    assert "一键报警".encode("gb18030") in body  # GB2312 body, as devices send it

@@ -11,6 +11,7 @@ Hikvision or Dahua device does (GB/T 28181-2016 §9.1, §9.3, §9.5, §9.6):
   a refusal every `retry_s`;
 - a Keepalive MESSAGE every `heartbeat_s`;
 - answer a Catalog query with its channels (GB2312 by default, UTF-8 if set so);
+- on `press_button()`, an Alarm notification MESSAGE (§9.4), as an alarm column reports a press;
 - answer INVITE with an SDP naming its RTP port and the offer's `y=` SSRC, then stream the
   lab clip muxed into MPEG-PS over RTP/UDP to the address the offer gave, until BYE.
 
@@ -73,6 +74,7 @@ class DeviceAgent:
         self.registered_at: float | None = None
         self.last_register: dict[str, Any] = {}
         self.keepalives_sent = 0
+        self.presses: list[dict[str, Any]] = []  # alarm button presses and their answers
         self._cseq = 0
         self._sn = 0
         self._call_id = ""
@@ -122,6 +124,7 @@ class DeviceAgent:
             "registered_at": self.registered_at,
             "last_register": self.last_register,
             "keepalives_sent": self.keepalives_sent,
+            "presses": self.presses[-10:],
             "streams": sorted(self._streams),
         }
 
@@ -274,6 +277,29 @@ class DeviceAgent:
         msg.headers.append(("Content-Type", manscdp.CONTENT_TYPE))
         msg.body = body
         return await self.sip.request(msg, self.server, SIP_TIMEOUT_S)
+
+    # --- the alarm button --------------------------------------------------------------
+
+    async def press_button(self, channel: str | None = None) -> dict[str, Any]:
+        """Someone presses the alarm button of (or wired to) the device: an Alarm notification
+        (GB/T 28181-2016 §9.4) for `channel`, the alarm input's ID (default: the device's own
+        ID, which WVP-PRO accepts as the alarm's channel too). Returns when the platform
+        answers (or not): {"pressed_at", "channel", "status", "reason"}. A device that is not
+        registered sends nothing (status None)."""
+        pressed_at = time.time()
+        alarm_id = channel or self._running.get("device_id", "")
+        press: dict[str, Any] = {"pressed_at": pressed_at, "channel": alarm_id}
+        if self.server is None or self.registered_at is None or not alarm_id:
+            press.update(status=None, reason="not sent")
+        else:
+            body = manscdp.alarm_notify(alarm_id, self._next_sn(), pressed_at)
+            try:
+                answer = await self._send_message(manscdp.encode(body, self.charset))
+                press.update(status=answer.status, reason=answer.reason)
+            except (TimeoutError, ConnectionError) as exc:
+                press.update(status=0, reason=str(exc) or "no answer")
+        self.presses.append(press)
+        return press
 
     # --- requests from the platform ----------------------------------------------------
 

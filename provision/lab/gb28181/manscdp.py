@@ -1,4 +1,7 @@
-"""MANSCDP XML bodies (GB/T 28181-2016 §9 and Appendix A): Keepalive, Catalog query/response.
+"""MANSCDP XML bodies (GB/T 28181-2016 §9 and Appendix A): Keepalive, Catalog query/response,
+and the alarm notification (§9.4: `<Notify><CmdType>Alarm</CmdType>` with AlarmPriority 1-4,
+AlarmMethod 1-7, AlarmTime, AlarmDescription; WVP-PRO reads exactly these in
+AlarmNotifyMessageHandler.java, its DeviceID being the alarm channel).
 
 Devices send these in SIP MESSAGE bodies of type `Application/MANSCDP+xml`, most of them in
 GB2312 (the standard's examples declare it), some in UTF-8; WVP-PRO keeps a charset per device
@@ -11,6 +14,7 @@ GB2312 still reads) and parses the text.
 from __future__ import annotations
 
 import re
+import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
@@ -89,6 +93,31 @@ def catalog_response(device_id: str, sn: int, channels: list[Channel]) -> ET.Ele
         ):
             ET.SubElement(item, name).text = value
     return root
+
+
+# AlarmMethod (报警方式) in GB/T 28181-2016's Appendix A schema: 1 telephone, 2 device, 3 SMS,
+# 4 GPS, 5 video, 6 device fault, 7 other (as WVP-PRO's DeviceAlarmMethod enumerates them; the
+# exact clause number was not confirmed). A button wired to an alarm input is a device alarm.
+ALARM_METHOD_DEVICE = "2"
+ALARM_PRIORITY_FIRST = "1"  # 一级警情, the highest of 1-4
+ALARM_TIME = "%Y-%m-%dT%H:%M:%S"  # xs:dateTime as devices send it (WVP parses no fraction)
+
+
+def alarm_notify(channel_id: str, sn: int, at: float, description: str = "一键报警") -> ET.Element:
+    """A button press as the device reports it: a first-priority device alarm of `channel_id`
+    (the alarm input's ID) at `at` (epoch seconds, the device's clock)."""
+    return _element(
+        "Notify",
+        {
+            "CmdType": "Alarm",
+            "SN": str(sn),
+            "DeviceID": channel_id,
+            "AlarmPriority": ALARM_PRIORITY_FIRST,
+            "AlarmMethod": ALARM_METHOD_DEVICE,
+            "AlarmTime": time.strftime(ALARM_TIME, time.localtime(at)),
+            "AlarmDescription": description,
+        },
+    )
 
 
 def text(root: ET.Element, tag: str) -> str:

@@ -20,6 +20,14 @@ online); `play` INVITEs a channel (SDP offer `PS/90000`, the `y=` SSRC of Append
 receives RTP carrying MPEG-PS on a UDP port of its own and reads what arrives; `stop` sends
 BYE. A device is online while its registration lasts and its keepalives keep coming: one
 missing for `heartbeat_s × heartbeat_max_missed` takes it offline.
+
+An Alarm notification (GB/T 28181-2016 §9.4) from a registered device is answered 200 OK and
+recorded as WVP-PRO records it (AlarmNotifyMessageHandler.java: `DeviceAlarm` with deviceId,
+channelId = the notification's DeviceID, alarmPriority, alarmMethod, alarmTime converted to
+yyyy-MM-dd HH:mm:ss, alarmDescription, createTime = when it arrived; one without AlarmTime is
+answered but not kept), plus the lab-only `receivedAtMs`, the receipt time to the millisecond
+(WVP keeps whole seconds). One from a device that is not registered gets WVP's 404, the way a
+platform refuses an alarm column whose registration failed.
 """
 
 from __future__ import annotations
@@ -39,6 +47,8 @@ from provision.lab.http import HttpServer
 from provision.lab.media import split_annexb
 
 REFUSALS_KEPT = 10
+ALARMS_KEPT = 1000
+WVP_TIME = "%Y-%m-%d %H:%M:%S"  # how WVP stores and shows times (DateUtil.formatter)
 
 
 @dataclass(slots=True)
@@ -113,6 +123,7 @@ class Gb28181Platform:
         self._http = HttpServer(api_host or host, api_port, self.api.handle, faults)
         self.devices: dict[str, Registration] = {}
         self.refusals: dict[str, list[dict[str, Any]]] = {}
+        self.alarms: list[dict[str, Any]] = []  # DeviceAlarm records, oldest first
         self.sessions: dict[tuple[str, str], PlaySession] = {}
         self._catalog_waiters: dict[str, asyncio.Event] = {}
         self._catalog_fresh: set[str] = set()
@@ -300,6 +311,36 @@ class Gb28181Platform:
             reg.keepalive_at = time.time()
         elif cmd == "Catalog" and root.tag == "Response":
             self._catalog_part(reg, root)
+        elif cmd == "Alarm" and root.tag == "Notify":
+            self._alarm(reg, root)
+
+    def _alarm(self, reg: Registration, root: Any) -> None:
+        received = time.time()
+        alarm_time = manscdp.text(root, "AlarmTime")
+        if not alarm_time:
+            return  # WVP returns before storing one without AlarmTime
+        try:
+            stamped = datetime.fromisoformat(alarm_time).strftime(WVP_TIME)
+        except ValueError:
+            stamped = alarm_time  # kept as sent: the audit shows what the device said
+        info = root.find("Info")
+        self.alarms.append(
+            {
+                "id": (self.alarms[-1]["id"] + 1) if self.alarms else 1,
+                "deviceId": reg.device_id,
+                "channelId": manscdp.text(root, "DeviceID"),
+                "alarmPriority": manscdp.text(root, "AlarmPriority"),
+                "alarmMethod": manscdp.text(root, "AlarmMethod"),
+                "alarmTime": stamped,
+                "alarmDescription": manscdp.text(root, "AlarmDescription"),
+                "alarmType": manscdp.text(info, "AlarmType") if info is not None else None,
+                "longitude": 0.0,
+                "latitude": 0.0,
+                "createTime": time.strftime(WVP_TIME, time.localtime(received)),
+                "receivedAtMs": round(received * 1000),  # lab-only: see the docstring
+            }
+        )
+        del self.alarms[:-ALARMS_KEPT]
 
     def _catalog_part(self, reg: Registration, root: Any) -> None:
         """A Catalog may come in several MESSAGEs; SumNum says how many channels in all.

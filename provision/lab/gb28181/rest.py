@@ -9,14 +9,18 @@ From WVP-PRO (648540858/wvp-GB28181-pro, commit 768d74094):
     GET /api/device/query/devices/{deviceId}/sync      → query the Catalog again
     GET /api/play/start/{deviceId}/{channelId}         → StreamContent (PlayController.java)
     GET /api/play/stop/{deviceId}/{channelId}          → BYE
+    GET /api/alarm/all?page=&count=&deviceId=&startTime=&endTime=
+                                                       → PageInfo<DeviceAlarm> (AlarmController
+                                                         .java; times yyyy-MM-dd HH:mm:ss)
 
 Every answer is wrapped as WVP's GlobalResponseAdvice wraps it: {"code": 0, "msg": "成功",
 "data": ...}; a request without a valid `access-token` header gets code 401 "请登录后重新请求"
 (ErrorCode.ERROR401). The password is sent as its MD5, as WVP's web client sends it.
 
-One lab-only addition, absent from WVP: GET /lab/api/refusals/{deviceId}, the REGISTERs the
-platform refused (status, reason, the server ID and domain the device asked for), standing in
-for what an integrator reads off the device's own SIP status page.
+Lab-only additions, absent from WVP: each alarm's `receivedAtMs` (see platform.py); and
+GET /lab/api/refusals/{deviceId}, the REGISTERs the platform refused (status, reason, the
+server ID and domain the device asked for), standing in for what an integrator reads off the
+device's own SIP status page.
 """
 
 from __future__ import annotations
@@ -75,9 +79,26 @@ class WvpApi:
             return await self._devices(parts[4:], req.query)
         if parts[:2] == ["api", "play"] and len(parts) == 5:
             return await self._play(parts[2], parts[3], parts[4])
+        if parts == ["api", "alarm", "all"]:
+            return self._alarms(req.query)
         if parts[:3] == ["lab", "api", "refusals"] and len(parts) == 4:
             return ok(self.platform.refusals.get(parts[3], []))
         return error(404, "资源未找到")
+
+    def _alarms(self, query: dict[str, str]) -> Response:
+        """The platform's alarm records, newest first, filtered as WVP filters them: by
+        device, and by alarm time from startTime to endTime (inclusive)."""
+        if "page" not in query or "count" not in query:
+            return error(400, "page and count are required")
+        start, end = query.get("startTime") or "", query.get("endTime") or ""
+        chosen = [
+            a
+            for a in reversed(self.platform.alarms)
+            if query.get("deviceId") in (None, "", a["deviceId"])
+            and (not start or a["alarmTime"] >= start)
+            and (not end or a["alarmTime"] <= end)
+        ]
+        return ok(page(chosen, query))
 
     def _login(self, req: Request) -> Response:
         user, password = req.query.get("username", ""), req.query.get("password", "")

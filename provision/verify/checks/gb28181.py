@@ -1,11 +1,17 @@
 """GB/T 28181: each camera forwarded to a GB/T 28181 platform is registered, alive, catalogued
 and plays, as the precinct's platform itself reports through WVP-PRO's REST API.
 
-Per device, one finding: registered (and since when); the last keepalive's age against the
-heartbeat (older than `heartbeat_s × heartbeat_max_missed` is the platform's own offline
-rule); the Catalog's channel IDs exactly the inventory's; a live INVITE on the first channel
-(`/api/play/start`) yielding video the platform decoded the SPS of, within PLAY_LIMIT_S,
-timed; then BYE (`/api/play/stop`). A device the platform does not list is explained from
+Per device, one finding: registered (and since when; a device still registering, as right
+after apply, is waited for up to REGISTER_WAIT_S, and the wait is in the evidence); the last
+keepalive's age against the heartbeat (older than `heartbeat_s × heartbeat_max_missed` is the
+platform's own offline rule); the Catalog's channel IDs exactly the inventory's; a live
+INVITE on the first channel (`/api/play/start`) yielding video the platform decoded the SPS
+of, within PLAY_LIMIT_S, timed; then BYE (`/api/play/stop`). An NVR that registers (type
+118) gets the same finding for itself (without an INVITE), and each key camera behind it one
+of its own: INVITE to the NVR for that camera's channel ID, the video decoded and timed,
+then BYE, so each key camera is proved watchable through the NVR (WVP-PRO lists an NVR as
+one device whose channels are its cameras; `/api/play/start/<NVR ID>/<channel ID>` plays
+one). A device the platform does not list is explained from
 the platform's refusal log when it keeps one (the lab's `/lab/api/refusals`): 403 "wrong
 password" means the SIP password differs, 404/403 on the Request-URI mean the device was set
 to another server ID or domain.
@@ -23,12 +29,24 @@ import requests
 
 from provision.errors import ProvisionError
 from provision.i18n import _
-from provision.inventory.model import Camera, School, SipServer
-from provision.templates.gb28181_settings import registers, sip_server
+from provision.inventory.model import Camera, Recorder, School, SipServer
+from provision.templates.gb28181_settings import (
+    recorder_channels,
+    registering_recorders,
+    registers,
+    sip_server,
+)
 from provision.verify.contract import Check, CheckContext
 from provision.verify.model import FAIL, PASS, WARN, CheckResult, Finding
 
 PLAY_LIMIT_S = 15.0
+# A device written by an apply a moment ago registers a few seconds later (Hikvision and
+# Dahua devices send REGISTER at once after the write, and retry after a refusal or a lost
+# answer); verify waits that long for every device of the school together, then judges.
+REGISTER_WAIT_S = 10.0
+POLL_S = 0.25
+CATALOG_GRACE_S = 3.0
+WAIT_WORTH_SAYING_S = 0.5
 EDITION_OF_VERSION = {"2.0": "2016", "3.0": "2022"}
 _ERRNO = re.compile(r"\[Errno -?\d+\][^'\")]*")
 
@@ -153,57 +171,135 @@ def _play(wvp: Wvp, device_id: str, channel: str, info: dict[str, Any]) -> str |
     return None
 
 
-def _one(wvp: Wvp, server: SipServer, cam: Camera) -> Finding:
-    info: dict[str, Any] = {"device_id": cam.gb28181_id}
-    device_id = cam.gb28181_id or ""
-    device = wvp.get(f"/api/device/query/devices/{device_id}")
-    if device is None:
-        return Finding(cam.name, FAIL, _refusal(wvp, device_id, server), info)
-    info["registered_ms"] = device["registerTimeStamp"]
-    info["keepalive_ms"] = device.get("keepaliveTimeStamp")
-    verdict, said = _alive(device, server, time.time())
-    problems = [p for p in (_edition(device, server),) if p]
+def _ready(wvp: Wvp, device_id: str) -> bool:
+    """Whether the platform lists the device with its Catalog (a platform queries it right
+    after the REGISTER: an empty one is final CATALOG_GRACE_S later), or has refused it:
+    either way, waiting longer changes nothing."""
+    listed = wvp.get(f"/api/device/query/devices/{device_id}")
+    if listed is not None:
+        age = time.time() - listed["registerTimeStamp"] / 1000
+        return bool(listed.get("channelCount")) or age > CATALOG_GRACE_S
+    try:
+        return bool(wvp.get(f"/lab/api/refusals/{device_id}"))
+    except PlatformError:
+        return False  # a platform without a refusal log: only the listing tells
+
+
+def await_registration(wvp: Wvp, device_ids: list[str]) -> dict[str, float]:
+    """Seconds each device took to be listed with its Catalog (or refused), waiting at most
+    REGISTER_WAIT_S for all of them together: a device written by an apply a moment ago
+    registers on its own a few seconds later, and is not "not registered" meanwhile."""
+    started = time.monotonic()
+    pending, waited = list(device_ids), {}
+    while True:
+        for device_id in list(pending):
+            if _ready(wvp, device_id):
+                pending.remove(device_id)
+                waited[device_id] = round(time.monotonic() - started, 2)
+        elapsed = time.monotonic() - started
+        if not pending or elapsed >= REGISTER_WAIT_S:
+            break
+        time.sleep(min(POLL_S, REGISTER_WAIT_S - elapsed))  # polling the platform: a bound
+    return {**waited, **{d: round(time.monotonic() - started, 2) for d in pending}}
+
+
+def _one(
+    wvp: Wvp, server: SipServer, device: Camera | Recorder, waited: float, *, play: bool
+) -> Finding:
+    """The device's registration, keepalive, Catalog and (`play`) its first channel."""
+    info: dict[str, Any] = {"device_id": device.gb28181_id, "register_wait_s": waited}
+    device_id = device.gb28181_id or ""
+    listed = wvp.get(f"/api/device/query/devices/{device_id}")
+    if listed is None:
+        why = _refusal(wvp, device_id, server)
+        waits = _("waited {seconds:.0f} s for it to register").format(seconds=waited)
+        return Finding(device.name, FAIL, f"{why} ({waits})", info)
+    info["registered_ms"] = listed["registerTimeStamp"]
+    info["keepalive_ms"] = listed.get("keepaliveTimeStamp")
+    verdict, said = _alive(listed, server, time.time())
+    if waited >= WAIT_WORTH_SAYING_S:
+        said += _("; it registered {seconds:.1f} s into verify").format(seconds=waited)
+    problems = [p for p in (_edition(listed, server),) if p]
     if verdict == FAIL:
-        return Finding(cam.name, FAIL, "; ".join([said, *problems]), info)
-    problems += [p for p in (_catalog(wvp, device_id, cam.gb28181_channels),) if p]
-    if cam.gb28181_channels:
-        played = _play(wvp, device_id, cam.gb28181_channels[0], info)
+        return Finding(device.name, FAIL, "; ".join([said, *problems]), info)
+    problems += [p for p in (_catalog(wvp, device_id, device.gb28181_channels),) if p]
+    if play and device.gb28181_channels:
+        played = _play(wvp, device_id, device.gb28181_channels[0], info)
         problems += [played] if played else []
     if problems:
-        return Finding(cam.name, FAIL, "; ".join([said, *problems]), info)
+        return Finding(device.name, FAIL, "; ".join([said, *problems]), info)
     video = (
         _("; {video} in {seconds:.2f} s").format(video=info["video"], seconds=info["play_seconds"])
         if "video" in info
         else ""
     )
     return Finding(
-        cam.name, verdict, _("{said}; Catalog matches{video}").format(said=said, video=video), info
+        device.name,
+        verdict,
+        _("{said}; Catalog matches{video}").format(said=said, video=video),
+        info,
     )
 
 
-def _registering(school: School) -> list[Camera]:
-    return [c for c in school.cameras if registers(c) and c.gb28181_id]
+def _through(wvp: Wvp, nvr: Recorder, nvr_finding: Finding, cam: str, channel: str) -> Finding:
+    """A key camera watched through its NVR's channel: INVITE to the NVR for that channel."""
+    info: dict[str, Any] = {"recorder": nvr.name, "channel_id": channel}
+    if nvr_finding.verdict == FAIL:
+        why = _("NVR {nvr} does not serve it: {why}").format(nvr=nvr.name, why=nvr_finding.message)
+        return Finding(cam, FAIL, why, info)
+    played = _play(wvp, nvr.gb28181_id or "", channel, info)
+    if played:
+        return Finding(cam, FAIL, _("through NVR {nvr}: {why}").format(nvr=nvr.name, why=played))
+    said = _("watchable through NVR {nvr}, channel {channel}: {video} in {seconds:.2f} s").format(
+        nvr=nvr.name, channel=channel, video=info["video"], seconds=info["play_seconds"]
+    )
+    return Finding(cam, PASS, said, info)
+
+
+def _findings(wvp: Wvp, server: SipServer, school: School) -> list[Finding]:
+    cameras = [c for c in school.cameras if registers(c, school) and c.gb28181_id]
+    nvrs = registering_recorders(school)
+    ids = [c.gb28181_id or "" for c in cameras] + [r.gb28181_id or "" for r in nvrs]
+    waited = await_registration(wvp, ids)
+    findings = [_one(wvp, server, c, waited[c.gb28181_id or ""], play=True) for c in cameras]
+    for nvr in nvrs:
+        nvr_finding = _one(wvp, server, nvr, waited[nvr.gb28181_id or ""], play=False)
+        findings.append(nvr_finding)
+        for cam, (_number, channel) in recorder_channels(school, nvr).items():
+            if channel is not None:
+                findings.append(_through(wvp, nvr, nvr_finding, cam, channel))
+    return findings
+
+
+def _subjects(school: School) -> list[str]:
+    """Who gets a finding: each registering camera and NVR, and each camera behind an NVR."""
+    out = [c.name for c in school.cameras if registers(c, school) and c.gb28181_id]
+    for nvr in registering_recorders(school):
+        out += [nvr.name, *(c for c, (_n, ch) in recorder_channels(school, nvr).items() if ch)]
+    return out
 
 
 def check(ctx: CheckContext) -> CheckResult:
     server = sip_server(ctx.city, ctx.school)
-    cameras = _registering(ctx.school) if server else []
-    if server is None or not cameras:
+    subjects = _subjects(ctx.school) if server else []
+    if server is None or not subjects:
         return CheckResult.of("gb28181", [], _("no camera forwarded over GB/T 28181"))
     with requests.Session() as session:
         session.trust_env = False  # device traffic never goes through an environment proxy
         session.verify = ctx.connector.verify
         try:
             wvp = Wvp(ctx, session)
-            findings = [_one(wvp, server, c) for c in cameras]
+            findings = _findings(wvp, server, ctx.school)
         except (requests.RequestException, PlatformError, ValueError) as exc:
             api = ctx.city.precincts[ctx.school.precinct].video_platform.api
             problem = _wire_problem(exc) if isinstance(exc, requests.RequestException) else exc
             why = _("the platform API at {api} does not answer as WVP-PRO: {exc}").format(
                 api=api, exc=problem
             )
-            findings = [Finding(c.name, FAIL, why) for c in cameras]
-    good = sum(f.verdict != FAIL for f in findings)
+            findings = [Finding(name, FAIL, why) for name in subjects]
+    nvrs = {r.name for r in registering_recorders(ctx.school)}
+    cameras = [f for f in findings if f.subject not in nvrs]
+    good = sum(f.verdict != FAIL for f in cameras)
     evidence = {"gb28181": {f.subject: f.data for f in findings}}
     summary = _("{good}/{total} cameras registered, alive, catalogued and playing").format(
         good=good, total=len(cameras)
