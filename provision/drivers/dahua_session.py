@@ -20,6 +20,7 @@ from urllib.parse import quote, urlencode
 import requests
 from requests.auth import HTTPDigestAuth
 
+from provision.drivers.pacing import exchange
 from provision.errors import DeviceError
 from provision.protocols.dahua_cgi import (
     AnswerError,
@@ -72,7 +73,8 @@ class DahuaSession:
         pairs = list(params) if action is None else [("action", action), *params]
         query = urlencode(pairs, quote_via=quote)
         try:
-            reply = self._http.get(f"{self._base}{cgi}?{query}", timeout=self.timeout)
+            with exchange(self.timeout) as timeout:  # other devices run while this one waits
+                reply = self._http.get(f"{self._base}{cgi}?{query}", timeout=timeout)
         except requests.Timeout:
             raise DeviceError(
                 f"{self.label}: {what}: no answer within {self.timeout:g} s"

@@ -42,7 +42,7 @@ def run_local(job: AuditJob, schools: list[School], on_done: OnDone) -> dict[str
     with why (a device fault is a finding, not this: this is a bug or a broken environment,
     and the other schools still run)."""
     in_flight, per_school = split_workers(job.workers, len(schools))
-    school_job = replace(job, workers=per_school)
+    school_job = replace(job, workers=per_school, cpu_slots=job.cpu_slots or job.workers)
     failures: dict[str, str] = {}
     pending: dict[Future[SchoolReport], str] = {}
     queue = iter(schools)
