@@ -93,7 +93,7 @@ class DeviceClock:
         per = self.exchange_s / self.exchanges if self.exchanges else elapsed
         return DeadlinePassed(
             _(
-                "no complete answer within {deadline:g} s; the link is slow: {per:.1f} s per "
+                "no complete answer within {deadline:g} s; the link is slow: {per:.2g} s per "
                 "exchange ({exchanges} exchange(s) answered)"
             ).format(deadline=self.deadline_s, per=per, exchanges=self.exchanges)
         )
