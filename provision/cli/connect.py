@@ -15,6 +15,7 @@ import click
 
 from provision.cli.options import TRANSPORT
 from provision.drivers.connect import Connector
+from provision.drivers.pacing import DEFAULT_DEADLINE_S
 from provision.errors import ProvisionError
 from provision.i18n import _
 from provision.lab.connector import LabConnector
@@ -81,10 +82,18 @@ def tls_verify() -> bool | str:
 
 
 def connector(lab: bool, secrets: str | None, timeout: float) -> Connector:
-    """The connector a command's --lab, --secrets, --timeout, --ca-bundle and --insecure ask for."""
+    """The connector a command's --lab, --secrets, --timeout, --ca-bundle, --insecure and
+    --deadline ask for."""
     env = ChainMap(_read_secrets(secrets), os.environ) if secrets else os.environ
-    verify = tls_verify()
+    verify, deadline = tls_verify(), device_deadline()
     if lab:
         require_state(lab_dir())  # a clear error when no lab runs
-        return LabConnector(timeout=timeout, env=env, verify=verify)
-    return Connector(timeout=timeout, env=env, verify=verify)
+        return LabConnector(timeout=timeout, env=env, verify=verify, deadline=deadline)
+    return Connector(timeout=timeout, env=env, verify=verify, deadline=deadline)
+
+
+def device_deadline() -> float:
+    """The current command's --deadline: each device's overall time in the run."""
+    ctx = click.get_current_context(silent=True)
+    chosen: dict[str, Any] = ctx.meta.get(TRANSPORT, {}) if ctx is not None else {}
+    return float(chosen.get("deadline") or DEFAULT_DEADLINE_S)

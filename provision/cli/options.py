@@ -8,6 +8,8 @@ from typing import Any, TypeVar
 import click
 
 from provision.cli.language import follow_city_locale
+from provision.cli.param_types import DEVICE_DEADLINE
+from provision.drivers.pacing import DEFAULT_DEADLINE_S
 from provision.inventory.model import TIERS
 from provision.inventory.selectors import Selection
 
@@ -80,7 +82,7 @@ def _keep_for_connector(ctx: click.Context, param: click.Parameter, value: Any) 
 
 
 def transport_options(func: F) -> F:
-    """--ca-bundle and --insecure for every command that contacts devices.
+    """--ca-bundle, --insecure and --deadline for every command that contacts devices.
 
     The values go to the click context, not to the command's arguments, and `connector()`
     reads them there: a command gains them with this one decorator, its signature unchanged.
@@ -105,6 +107,18 @@ def transport_options(func: F) -> F:
                 callback=_keep_for_connector,
                 help="Do not verify HTTPS certificates (a test bench only: anyone on the path "
                 "can read and change the traffic, passwords included). Warns on every run.",
+            ),
+            click.option(
+                "--deadline",
+                "deadline",
+                type=DEVICE_DEADLINE,
+                default=DEFAULT_DEADLINE_S,
+                show_default=True,
+                expose_value=False,
+                callback=_keep_for_connector,
+                help="Seconds each device may take in all in one run (every exchange of it; "
+                "--timeout bounds one): past it the device fails as a slow link, its "
+                "sessions are closed, and the other devices go on.",
             ),
         ]
     ):

@@ -41,6 +41,7 @@ class Seconds(click.ParamType):
 
 # A device exchange longer than ten minutes is a dead link, not a slow one.
 DEVICE_TIMEOUT = Seconds(0, 600)
+DEVICE_DEADLINE = Seconds(0, 86_400)  # a device's whole run: a day is no deadline at all
 LOCK_WAIT = Seconds(0, 86_400, open_min=False)
 ALARM_THRESHOLD = Seconds(0, 600)
 HISTORY_LIMIT = click.IntRange(1, 1_000_000)

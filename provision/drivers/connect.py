@@ -23,6 +23,7 @@ from pathlib import Path
 from shlex import quote
 from typing import IO, TYPE_CHECKING
 
+from provision.drivers.pacing import DEFAULT_DEADLINE_S
 from provision.errors import DeviceError, SecretError
 from provision.inventory.secrets import SecretRef
 
@@ -45,9 +46,13 @@ class Connector:
     `verify` is requests' TLS setting for every HTTP(S) API: True (certifi's CAs), the path of
     a CA bundle, or False (no check: only from an explicit `--insecure`). `known_hosts` is the
     SSH host key file; None means $PROVISION_KNOWN_HOSTS or .provision/known_hosts.
+    `timeout` bounds one exchange with a device, `deadline` all of a device's exchanges in
+    one run (see `pacing`).
     """
 
     timeout: float = DEFAULT_TIMEOUT_S
+    # Each device's overall time in a run (all its exchanges), None for none (pacing).
+    deadline: float | None = DEFAULT_DEADLINE_S
     # Never in a repr: the environment (or a --secrets file) holds every password.
     env: Mapping[str, str] = field(default_factory=lambda: os.environ, repr=False)
     verify: bool | str = True

@@ -27,7 +27,9 @@ seconds) is noticed before sending; one it drops while the request is under way 
 once on a new connection, for idempotent methods only (RFC 9110 9.2.2): a POST may have
 been acted upon.
 
-All socket waits go through `DeviceConnection._wait`, so a wait hook has one place.
+All socket waits go through `DeviceConnection._wait`; `DeviceHttp.request` puts each
+exchange inside `pacing.exchange`, which lets other devices run while this one waits and caps
+the wait at what is left of the device's deadline.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from typing import Any
 from urllib.parse import quote, quote_plus, urlsplit
 
 from provision.drivers.http import HttpError
+from provision.drivers.pacing import exchange
 from provision.i18n import _
 
 _MAX_HEAD = 64 * 1024
@@ -460,7 +463,10 @@ class DeviceHttp:
         while True:
             auth = self.auth.header(method, uri) if self.auth is not None else ""
             try:
-                reply = self.connection.request(method, uri, body, extra + auth, read_timeout or 0)
+                # The one wait of an exchange: other devices run meanwhile (the engine's
+                # runner), and it ends by the device's overall deadline at the latest.
+                with exchange(read_timeout or self.timeout) as timeout:
+                    reply = self.connection.request(method, uri, body, extra + auth, timeout)
             except ConnectionDropped as exc:
                 if retried or method not in _IDEMPOTENT:
                     raise self.fail(operation, self._transport(exc)) from None

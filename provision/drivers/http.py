@@ -18,6 +18,7 @@ from urllib.parse import quote, quote_plus, urlsplit
 import requests
 
 from provision.drivers.connect import Connector
+from provision.drivers.pacing import exchange
 from provision.errors import DeviceError
 from provision.i18n import _
 from provision.inventory.model import Credentials
@@ -131,7 +132,9 @@ class HttpClient:
         """
         timeout = (self.timeout, read_timeout or self.timeout)
         try:
-            resp = self.session.request(method, self.base_url + path, timeout=timeout, **kwargs)
+            with exchange(timeout[1]) as left:  # other devices run while this one waits
+                timeout = (min(timeout[0], left), left)
+                resp = self.session.request(method, self.base_url + path, timeout=timeout, **kwargs)
         except requests.Timeout:
             text = _("no answer within {seconds:g} s").format(seconds=timeout[1])
             raise self.fail(operation, text) from None

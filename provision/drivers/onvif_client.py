@@ -45,6 +45,7 @@ from provision.drivers.onvif_wsdl import (
     raw_request,
     text,
 )
+from provision.drivers.pacing import exchange
 from provision.errors import DeviceError
 
 # A NotAuthorized answer is retried once if re-measuring shows the camera's clock moved by more
@@ -237,7 +238,11 @@ class OnvifSession:
         envelope = request.envelope(self._token.header() if authenticated else "")
         self.exchanges += 1
         try:
-            reply = self._connection.post(path, envelope, request.content_type)
+            # The one wait of an exchange: other devices run meanwhile (engine's runner), and
+            # it ends by the device's overall deadline at the latest.
+            with exchange(self.timeout) as timeout:
+                self._connection.timeout = timeout
+                reply = self._connection.post(path, envelope, request.content_type)
         except TimeoutError:
             problem = f"no answer within {self.timeout:g} s"
             raise self._error(operation, "timeout", problem) from None

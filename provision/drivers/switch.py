@@ -23,6 +23,7 @@ from netmiko.exceptions import NetmikoBaseException
 
 from provision.drivers.base import Change, Driver, Settings, Target
 from provision.drivers.connect import changed_host_key, host_key_changed_message
+from provision.drivers.pacing import capped, exchange
 from provision.drivers.switch_config import (
     ERROR,
     ConfigLine,
@@ -285,7 +286,7 @@ class SwitchDriver(Driver):
                 command,
                 expect_string=_exec_prompt_line(conn),
                 cmd_verify=True,
-                read_timeout=self.target.connector.timeout,
+                read_timeout=capped(self.target.connector.timeout),
             )
         return str(output)
 
@@ -297,7 +298,7 @@ class SwitchDriver(Driver):
             strip_prompt=False,
             strip_command=False,
             cmd_verify=conn.global_cmd_verify is not False,  # netmiko says where it can't
-            read_timeout=self.target.connector.timeout,
+            read_timeout=capped(self.target.connector.timeout),
         )
         error = ERROR.search(str(output))
         if error:
@@ -373,32 +374,39 @@ class SwitchDriver(Driver):
     def _guard(self, operation: str) -> Iterator[None]:
         """Device and transport failures become SwitchError naming the device and operation;
         the session is dropped (a dead or half-configured one is not reused)."""
-        try:
-            yield
-        except SwitchError:
-            self._drop()
-            raise
-        except TRANSPORT_ERRORS as exc:
-            host, port = self.target.connector.address(self.switch.host, SSH_PORT)
-            if (changed := changed_host_key(exc)) is not None:
+        # A session's exchanges are this device's waits: other devices run meanwhile, and
+        # its overall deadline ends them (pacing).
+        with exchange(self.target.connector.timeout):
+            try:
+                yield
+            except SwitchError:
                 self._drop()
-                raise SwitchError(
-                    host_key_changed_message(self.target.connector, self.name, host, port, changed)
-                ) from None
-            transport = getattr(getattr(self._conn, "remote_conn", None), "transport", None)
-            closed = transport is not None and not transport.is_active()
+                raise
+            except TRANSPORT_ERRORS as exc:
+                raise self._transport_failed(operation, exc) from None
+
+    def _transport_failed(self, operation: str, exc: BaseException) -> SwitchError:
+        """A transport failure as a SwitchError naming device and operation; session dropped."""
+        host, port = self.target.connector.address(self.switch.host, SSH_PORT)
+        if (changed := changed_host_key(exc)) is not None:
             self._drop()
-            if closed:
-                # netmiko only sees silence until its timeout, then advises on cmd_verify:
-                # that is not what happened, so say what did.
-                text = "the switch closed the SSH session"
-            else:
-                text = f"{type(exc).__name__}: {' '.join(str(exc).split()) or 'no detail'}"
-            if self._password:
-                text = text.replace(self._password, "***")
-            raise SwitchError(
-                f"{self.name} ({self.switch.platform} at {host}:{port}): {operation} failed: {text}"
-            ) from None
+            return SwitchError(
+                host_key_changed_message(self.target.connector, self.name, host, port, changed)
+            )
+        transport = getattr(getattr(self._conn, "remote_conn", None), "transport", None)
+        closed = transport is not None and not transport.is_active()
+        self._drop()
+        if closed:
+            # netmiko only sees silence until its timeout, then advises on cmd_verify:
+            # that is not what happened, so say what did.
+            text = "the switch closed the SSH session"
+        else:
+            text = f"{type(exc).__name__}: {' '.join(str(exc).split()) or 'no detail'}"
+        if self._password:
+            text = text.replace(self._password, "***")
+        return SwitchError(
+            f"{self.name} ({self.switch.platform} at {host}:{port}): {operation} failed: {text}"
+        )
 
 
 @contextlib.contextmanager

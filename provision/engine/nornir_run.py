@@ -2,9 +2,15 @@
 verify's gathering all come through here.
 
 Each selected device becomes a Nornir host (`inventory.nornir_plugin`); devices with nothing
-to manage are dropped; the task runs on the threaded runner (device I/O waits on the network,
-so threads overlap it; beyond ~20 workers the 2-core machines this runs on lose more to
-contention than they gain). What comes back is Nornir's own `AggregatedResult`.
+to manage are dropped; the task runs on `DeviceRunner`, Nornir's threaded runner with latency
+hidden: `workers` devices run Python at once (the CPU slots of `drivers.pacing`; beyond ~20
+the 2-core machines this runs on lose more to contention than they gain), while up to
+`workers x OVERLAP` devices are in flight, most of them waiting on the network with their slot
+given back (a transport's `pacing.exchange`). Each device's task runs in one thread from start
+to end, so its own calls stay in order. Each device also runs under an overall deadline
+(`deadline_s`): past it, its next or current exchange fails with a message that names the slow
+link, and its sessions are closed by its task; the other devices go on. What comes back is
+Nornir's own `AggregatedResult`.
 
 School-level targets that depend on the devices (`AFTER_DEVICES`: the stream forwarding, whose
 platform pulls each camera with the view-only account the camera driver creates) run in a
@@ -21,14 +27,19 @@ from typing import Any
 
 from nornir.core import Nornir
 from nornir.core.inventory import Host
-from nornir.core.task import AggregatedResult, Task
+from nornir.core.task import AggregatedResult, MultiResult, Task
 from nornir.plugins.runners import ThreadedRunner
 
+from provision.drivers.pacing import CpuGate, device_run, shared_gate
 from provision.drivers.registry import is_managed
 from provision.inventory.model import City, School
 from provision.inventory.nornir_plugin import city_to_nornir
 
 DEFAULT_WORKERS = 20
+# Devices in flight per CPU slot: at 50 ms per exchange a device waits ~10x longer than it
+# computes (bench/city.py --latency-ms 50), so ten waiting per running keep the slots busy.
+OVERLAP = 10
+MAX_IN_FLIGHT = 1000  # threads of one run, whatever the workers: file descriptors, memory
 AFTER_DEVICES = frozenset({"streams"})
 # Signals a run stops on (engine/signals.py); the device threads never take them.
 STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
@@ -52,12 +63,28 @@ class DeviceRunner(ThreadedRunner):
     device threads block the signals, and the main thread waits in short slices.
     """
 
+    def __init__(
+        self,
+        num_workers: int = DEFAULT_WORKERS,
+        *,
+        in_flight: int | None = None,
+        gate: CpuGate | None = None,
+        deadline_s: float | None = None,
+    ) -> None:
+        super().__init__(num_workers)
+        self.in_flight = in_flight or min(num_workers * OVERLAP, MAX_IN_FLIGHT)
+        self.gate = gate if gate is not None else shared_gate(num_workers)
+        self.deadline_s = deadline_s
+
+    def _start(self, task: Task, host: Host) -> MultiResult:
+        with device_run(self.gate, self.deadline_s):
+            return task.start(host)
+
     def run(self, task: Task, hosts: list[Host]) -> AggregatedResult:
         result = AggregatedResult(task.name)
-        with ThreadPoolExecutor(
-            self.num_workers, initializer=_leave_signals_to_the_main_thread
-        ) as pool:
-            futures = [pool.submit(task.copy().start, host) for host in hosts]
+        threads = max(1, min(self.in_flight, len(hosts)))
+        with ThreadPoolExecutor(threads, initializer=_leave_signals_to_the_main_thread) as pool:
+            futures = [pool.submit(self._start, task.copy(), host) for host in hosts]
             pending = set(futures)
             while pending:
                 _, pending = wait(pending, timeout=SIGNAL_CHECK_S)
@@ -76,10 +103,17 @@ def run_task(
     workers: int = DEFAULT_WORKERS,
     devices: set[str] | None = None,
     on_start: Callable[[int], None] | None = None,
+    in_flight: int | None = None,
+    gate: CpuGate | None = None,
+    deadline_s: float | None = None,
     **params: Any,
 ) -> AggregatedResult:
     """Run `task(task, **params)` on every managed device of `schools` (only the hosts named
-    in `devices`, "<school>/<device>", when given). `on_start` hears how many will run."""
+    in `devices`, "<school>/<device>", when given). `on_start` hears how many will run.
+    `workers` devices run at once and up to `in_flight` wait (default `workers x OVERLAP`);
+    `gate` shares the CPU slots with other runs of the process (default: the process's gate
+    of `workers` slots); `deadline_s` is each device's overall deadline (None: none; runs pass their
+    connector's `deadline`)."""
     inventory = city_to_nornir(city, schools)
     for name in list(inventory.hosts):
         host = inventory.hosts[name]
@@ -88,7 +122,8 @@ def run_task(
             del inventory.hosts[name]
     if on_start is not None:
         on_start(len(inventory.hosts))
-    nr = Nornir(inventory=inventory, runner=DeviceRunner(num_workers=workers))
+    runner = DeviceRunner(workers, in_flight=in_flight, gate=gate, deadline_s=deadline_s)
+    nr = Nornir(inventory=inventory, runner=runner)
     later = {n for n, h in inventory.hosts.items() if h.data["kind"] in AFTER_DEVICES}
     if not later or len(later) == len(inventory.hosts):
         return nr.run(task=task, **params)

@@ -76,7 +76,14 @@ def _run(
     """The converge task on the devices; each device's outcome, sorted by device."""
     on_start = ctx.on_done.start if isinstance(ctx.on_done, Progress) else None
     results = run_task(
-        city, schools, converge, workers=workers, devices=devices, on_start=on_start, ctx=ctx
+        city,
+        schools,
+        converge,
+        workers=workers,
+        devices=devices,
+        on_start=on_start,
+        deadline_s=ctx.connector.deadline,
+        ctx=ctx,
     )
     return task_results(results)
 

@@ -77,7 +77,14 @@ class WorkerJob:
     def audit_job(self, city: City, workers: int) -> AuditJob:
         """The audit this worker runs, `workers` device operations at once per school."""
         connector = self.connector(**self.settings)
-        return AuditJob(city, connector, self.checks, self.threshold, workers)
+        return AuditJob(
+            city,
+            connector,
+            self.checks,
+            self.threshold,
+            workers,
+            cpu_slots=self.workers,  # the worker process's schools share its slots
+        )
 
 
 def school_digests(root: Path, ids: set[str]) -> dict[str, str]:

@@ -14,6 +14,7 @@ from nornir.core.task import Result, Task
 
 from provision.drivers.base import Change, Settings, Target
 from provision.drivers.connect import Connector
+from provision.drivers.pacing import CpuGate
 from provision.drivers.registry import driver_class
 from provision.engine.nornir_run import run_task, task_results
 from provision.errors import describe_error
@@ -62,11 +63,25 @@ def gather_device(task: Task, city: City, connector: Connector) -> Result:
 
 
 def gather(
-    city: City, schools: list[School], connector: Connector, workers: int
+    city: City,
+    schools: list[School],
+    connector: Connector,
+    workers: int,
+    *,
+    gate: CpuGate | None = None,
 ) -> dict[str, dict[str, DeviceState]]:
-    """Device states by school id, then by device name."""
+    """Device states by school id, then by device name. `workers` devices at once, up to
+    `workers x OVERLAP` in flight (`engine.nornir_run`), each within the connector's
+    overall deadline; `gate`: CPU slots shared with other schools in flight."""
     results = run_task(
-        city, schools, gather_device, workers=workers, city=city, connector=connector
+        city,
+        schools,
+        gather_device,
+        workers=workers,
+        gate=gate,
+        deadline_s=connector.deadline,
+        city=city,
+        connector=connector,
     )
     out: dict[str, dict[str, DeviceState]] = {s.id: {} for s in schools}
     for state in task_results(results):

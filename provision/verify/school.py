@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 
 from provision.drivers.connect import Connector
+from provision.drivers.pacing import shared_gate
 from provision.i18n import _
 from provision.inventory.model import City, School
 from provision.verify.contract import Check, CheckContext, CheckRegistry
@@ -33,6 +34,10 @@ class AuditJob:
     threshold: float = DEFAULT_THRESHOLD_S  # seconds the alarm self-test waits for a receipt
     workers: int = 1  # device operations at once; a runner splits them among its schools
     registry: CheckRegistry = REGISTRY
+    # Devices running Python at once in the whole process (the run's --workers; 0: `workers`):
+    # the slots the schools in flight share while up to `workers x OVERLAP` devices of each
+    # school wait on the network (engine.nornir_run).
+    cpu_slots: int = 0
 
     @property
     def needs_state(self) -> bool:
@@ -69,7 +74,13 @@ def audit_school(job: AuditJob, school: School) -> SchoolReport:
     """Gather one school's devices (`job.workers` at once), then check it. Its device states
     live only as long as this call, so memory is bounded by the schools in flight."""
     states = (
-        gather(job.city, [school], job.connector, job.workers).get(school.id, {})
+        gather(
+            job.city,
+            [school],
+            job.connector,
+            job.workers,
+            gate=shared_gate(job.cpu_slots or job.workers),
+        ).get(school.id, {})
         if job.needs_state
         else {}
     )

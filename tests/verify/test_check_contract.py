@@ -221,7 +221,7 @@ def test_a_check_that_needs_state_gets_what_gather_read_for_its_school(
     asked: list[tuple[list[str], int]] = []
 
     def fake_gather(
-        city: City, chosen: list[School], connector: Any, workers: int
+        city: City, chosen: list[School], connector: Any, workers: int, **pacing: Any
     ) -> dict[str, dict[str, DeviceState]]:
         asked.append(([s.id for s in chosen], workers))
         return {school.id: {"core": state}}

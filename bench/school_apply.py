@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""Benchmark: apply one ~40-camera school from factory state, instant and over a slow link.
+
+    .venv/bin/python bench/school_apply.py                  # 0 ms against 50 ms per exchange
+    .venv/bin/python bench/school_apply.py --latency-ms 200 --workers 4
+
+The school is the generated city's (provision.citygen) with the most cameras. For each
+latency a fresh lab of that school alone is started (`start_lab`, as `provision lab up
+--school` does), the lab's `latency_ms` fault is set on every device of it (each exchange that
+much slower, half each way), and `provision apply --lab --yes` converges it from factory
+settings, as an integrator runs it, in its own process. Prints the apply's wall time, devices
+per second and the ratio against 0 ms (issue 16 aims at >= 0.8x): the devices' waits overlap
+instead of adding up. A benchmark: nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from city import set_latency  # the same fault on every lab device
+
+LATENCY_AIM = 0.8
+CITY_SCHOOLS = 3  # enough for one high school of ~40 cameras
+
+
+def biggest_school(city_dir: Path) -> tuple[str, int]:
+    from provision.inventory.loader import load_inventory
+
+    city = load_inventory(city_dir).city
+    assert city is not None
+    school = max(city.schools, key=lambda s: len(s.cameras))
+    return school.id, len(school.cameras)
+
+
+def apply_once(city_dir: Path, school: str, latency_ms: int, workers: int) -> dict[str, Any]:
+    from provision.inventory.selectors import Selection
+    from provision.lab.process import start_lab, stop_lab_processes
+
+    with tempfile.TemporaryDirectory() as tmp:
+        lab = Path(tmp) / "lab"
+        state = start_lab(str(city_dir), lab, Selection(schools=(school,)), shards=None)
+        try:
+            if latency_ms:
+                set_latency(state, latency_ms)
+            env = {
+                **os.environ,
+                "PROVISION_LAB_DIR": str(lab),
+                "PROVISION_JOURNAL": str(Path(tmp) / "journal.sqlite"),
+                "PROVISION_LOCK_DIR": str(Path(tmp) / "locks"),
+            }
+            command = [sys.executable, "-m", "provision", "apply", "-i", str(city_dir)]
+            command += ["--school", school, "--lab", "--yes", "--format", "json"]
+            command += ["--workers", str(workers)]
+            started = time.perf_counter()
+            done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp)
+            wall = time.perf_counter() - started
+        finally:
+            stop_lab_processes(lab)
+    report = json.loads(done.stdout or "{}")
+    devices = report.get("devices", [])
+    failed = [f"{d['device']}: {d['error']}" for d in devices if d["status"] not in ("changed",)]
+    return {"wall_s": wall, "devices": len(devices), "exit": done.returncode, "failed": failed}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--latency-ms", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=20)
+    args = parser.parse_args()
+    from provision.citygen import write_city
+
+    with tempfile.TemporaryDirectory() as tmp:
+        city_dir = Path(tmp) / "city"
+        write_city(city_dir, CITY_SCHOOLS)
+        school, cameras = biggest_school(city_dir)
+        rows = {ms: apply_once(city_dir, school, ms, args.workers) for ms in (0, args.latency_ms)}
+    print(f"apply of {school} ({cameras} cameras) from factory settings, {args.workers} workers")
+    print(f"{'latency':>8}{'devices':>9}{'exit':>6}{'wall s':>9}{'devices/s':>11}")
+    for ms, r in rows.items():
+        print(
+            f"{ms:>6}ms{r['devices']:>9}{r['exit']:>6}{r['wall_s']:>9.1f}"
+            f"{r['devices'] / r['wall_s']:>11.1f}"
+        )
+        for why in r["failed"][:5]:
+            print(f"  at {ms} ms a device did not converge: {why[:200]}")
+    fast, slow = rows[0], rows[args.latency_ms]
+    ratio = (slow["devices"] / slow["wall_s"]) / (fast["devices"] / fast["wall_s"])
+    print(
+        f"{args.latency_ms} ms per exchange: devices/s {ratio:.2f}x of the instant lab's "
+        f"(aim >= {LATENCY_AIM}x: {'met' if ratio >= LATENCY_AIM else 'NOT met'}); the wall "
+        "time includes the command's start (imports, inventory), the same in both"
+    )
+
+
+if __name__ == "__main__":
+    main()

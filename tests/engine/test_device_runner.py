@@ -1,0 +1,120 @@
+"""The device runner: many devices wait at once, few run Python at once, each in order.
+
+These tasks stand in for drivers (no device is contacted: what is under test is the runner
+and the pacing hooks every transport calls); tests/faults/test_slow_links.py shows the same
+on lab devices over their real protocols.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from pathlib import Path
+
+from nornir.core.task import Result, Task
+
+from provision.drivers.pacing import CpuGate, exchange
+from provision.engine.nornir_run import OVERLAP, run_task
+from provision.inventory.loader import load_inventory
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "dalian"
+CITY = load_inventory(EXAMPLE).city
+assert CITY is not None
+SCHOOL = CITY.school("dl-xg-k003")  # eight managed devices, the stream proxies included
+STREAMS = f"{SCHOOL.id}/streams"
+GIVE_UP_S = 30.0  # a barrier that never fills fails the test rather than hanging it
+
+
+def test_devices_wait_together_far_beyond_the_devices_running_at_once() -> None:
+    # Six devices (the stream proxies run in a pass of their own, after the devices), within
+    # the default number in flight for one worker (OVERLAP).
+    every = run_task(CITY, [SCHOOL], lambda task: Result(task.host))
+    hosts = sorted(h for h in every if h != STREAMS)[:6]
+    assert len(hosts) == 6 <= OVERLAP
+    # Every device must be inside its exchange at the same moment for any to get past the
+    # barrier, while one slot lets only one run Python: waiting overlaps, running does not.
+    everyone = threading.Barrier(len(hosts), timeout=GIVE_UP_S)
+    lock, running, peak = threading.Lock(), [0], [0]
+
+    def counted(step: int) -> None:
+        with lock:
+            running[0] += step
+            peak[0] = max(peak[0], running[0])
+
+    def device(task: Task) -> Result:
+        counted(+1)
+        counted(-1)  # about to wait: the slot goes back inside `exchange`
+        with exchange(5.0):
+            everyone.wait()
+        counted(+1)
+        counted(-1)
+        return Result(task.host, result="done")
+
+    results = run_task(CITY, [SCHOOL], device, workers=1, gate=CpuGate(1), devices=set(hosts))
+    assert not results.failed, {h: r.exception for h, r in results.items() if r.failed}
+    assert {r[0].result for r in results.values()} == {"done"}
+    assert peak[0] == 1
+
+
+def test_each_device_runs_its_own_calls_in_order_in_one_thread() -> None:
+    seen: list[tuple[str, int, int]] = []
+    lock = threading.Lock()
+
+    def device(task: Task) -> Result:
+        for step in range(5):
+            with exchange(5.0):
+                pass
+            with lock:
+                seen.append((task.host.name, step, threading.get_ident()))
+        return Result(task.host)
+
+    results = run_task(CITY, [SCHOOL], device, workers=2)
+    for host in results:
+        mine = [(step, thread) for name, step, thread in seen if name == host]
+        assert [step for step, _ in mine] == list(range(5)), host
+        assert len({thread for _, thread in mine}) == 1, host
+
+
+def test_a_failing_device_never_stops_the_others() -> None:
+    def device(task: Task) -> Result:
+        if task.host.name.endswith("/core"):
+            raise RuntimeError("the uplink switch broke")
+        with exchange(5.0):
+            pass
+        return Result(task.host, result="done")
+
+    results = run_task(CITY, [SCHOOL], device, workers=1)
+    assert [h for h, r in results.items() if r.failed] == [f"{SCHOOL.id}/core"]
+    assert all(r[0].result == "done" for h, r in results.items() if not r.failed)
+
+
+def test_past_its_deadline_a_device_fails_naming_the_slow_link_and_the_others_finish() -> None:
+    exchanges: dict[str, int] = {}
+
+    def device(task: Task, slow: str) -> Result:
+        count = 1 if task.host.name != slow else 1000
+        for n in range(count):
+            with exchange(10.0) as timeout:
+                assert timeout <= 0.5  # each exchange is bounded by what is left
+                # A slow link, as a device's answer arriving late (not synchronisation).
+                time.sleep(0.05 if task.host.name == slow else 0)
+            exchanges[task.host.name] = n + 1
+        return Result(task.host, result="done")
+
+    slow = f"{SCHOOL.id}/gate-face"
+    results = run_task(CITY, [SCHOOL], device, workers=2, deadline_s=0.5, slow=slow)
+    assert [h for h, r in results.items() if r.failed] == [slow]
+    message = str(results[slow].exception)
+    assert re.search(
+        r"no complete answer within 0\.5 s; the link is slow: [\d.]+ s per exchange", message
+    ), message
+    assert 0 < exchanges[slow] < 1000  # stopped at the deadline, not at the end of its work
+    assert all(r[0].result == "done" for h, r in results.items() if h != slow)
+
+
+def test_without_a_runner_the_hooks_change_nothing() -> None:
+    # Drivers used directly (bench, lab tools, tests) have no slot to give back, no deadline.
+    with exchange(3.0) as timeout:
+        pass
+    assert timeout == 3.0
