@@ -4,10 +4,11 @@
 RTSP connection, as NVRs and platforms pull through firewalls), counts the RTP payload bytes
 (RFC 3550 5.1: what follows the fixed header, CSRCs and extension, padding stripped; the
 encoder's output, not our framing) of every packet whose RTP timestamp lies in the first
-`seconds` of media time, and stops at the first packet past it. The window is measured in the
-stream's own clock (the SDP's clock rate, 90 kHz for video, RFC 3551 5), not the wall clock,
-so a loaded verifier or a congested link that delays packets does not change the figure;
-only the encoder's bytes per second of video do.
+`seconds` of media time, and stops at the first packet past it; the rate is over the media
+time from the first frame to that one, so the window holds whole frames whatever the frame
+rate. The window is measured in the stream's own clock (the SDP's clock rate, 90 kHz for
+video, RFC 3551 5), not the wall clock, so a loaded verifier or a congested link that delays
+packets does not change the figure; only the encoder's bytes per second of video do.
 
 Bounded: one overall deadline (connect, DESCRIBE, SETUP, PLAY, then the window) and a
 TEARDOWN at the end. Credentials in the URL answer the camera's Digest challenge
@@ -35,7 +36,8 @@ _WRAP = 1 << 32
 
 @dataclass(frozen=True, slots=True)
 class Rate:
-    """What `measure` counted: payload bytes in `seconds` of media time."""
+    """What `measure` counted: payload bytes in `seconds` of media time (at least the window
+    asked for, up to one frame more)."""
 
     bytes: int
     packets: int
@@ -51,7 +53,9 @@ class _Window:
 
     def __init__(self, seconds: float, clock: int) -> None:
         self.span = round(seconds * clock)
+        self.clock = clock
         self.first: int | None = None
+        self.elapsed = 0  # clock ticks from the first frame to the one that ended the window
         self.bytes = self.packets = 0
         self.full = asyncio.Event()
 
@@ -64,7 +68,9 @@ class _Window:
             return
         if self.first is None:
             self.first = packet.timestamp
-        if (packet.timestamp - self.first) % _WRAP >= self.span:
+        offset = (packet.timestamp - self.first) % _WRAP
+        if offset >= self.span:
+            self.elapsed = offset
             self.full.set()
             return
         self.bytes += len(packet.payload)
@@ -82,7 +88,8 @@ async def measure(url: str, seconds: float = 3.0, timeout: float = 5.0) -> Rate:
         async with asyncio.timeout(seconds + timeout):
             await conn.open(timeout)
             desc = await conn.describe(timeout)
-            window.span = round(seconds * (desc.clock_rate or VIDEO_CLOCK))
+            window.clock = desc.clock_rate or VIDEO_CLOCK
+            window.span = round(seconds * window.clock)
             await conn.setup(desc.track_url, TCP_TRANSPORT, timeout)
             base = desc.content_base
             await conn.play(base, timeout)
@@ -100,4 +107,4 @@ async def measure(url: str, seconds: float = 3.0, timeout: float = 5.0) -> Rate:
         if full is not None:
             full.cancel()
         await conn.close(base, timeout=min(1.0, timeout))
-    return Rate(window.bytes, window.packets, seconds)
+    return Rate(window.bytes, window.packets, window.elapsed / window.clock)

@@ -81,7 +81,7 @@ async def _one(url: str, seconds: float, timeout: float, gate: asyncio.Semaphore
             return Measured(None, seconds, describe_error(exc))
     if not rate.packets:
         return Measured(None, seconds, "no RTP in the window")
-    return Measured(rate.kbps, seconds)
+    return Measured(rate.kbps, round(rate.seconds, 2))
 
 
 def measure_cameras(

@@ -30,15 +30,15 @@ async def camera(kbps: int, fps: float = 25.0, faults: Faults | None = None) -> 
         await server.stop()
 
 
-@pytest.mark.parametrize(("kbps", "fps"), [(2048, 25.0), (6144, 12.5)])
+@pytest.mark.parametrize(("kbps", "fps"), [(2048, 25.0), (6144, 12.0)])
 def test_the_meter_reads_the_configured_bitrate(kbps: int, fps: float) -> None:
     async def scenario() -> float:
         async with camera(kbps, fps) as url:
             rate = await measure(url, seconds=0.4, timeout=2.0)
-            assert rate.packets > 0 and rate.seconds == 0.4
+            assert rate.packets > 0 and 0.4 <= rate.seconds <= 0.4 + 1 / fps
             return rate.kbps
 
-    # The window holds whole frames in media time (10 and 5 of them), so only the RTP
+    # The window holds whole frames in media time, so only the RTP
     # payload framing (FU-A headers instead of start codes) separates it from the setting.
     assert asyncio.run(scenario()) == pytest.approx(kbps, rel=0.02)
 
@@ -55,7 +55,7 @@ def test_a_refused_stream_says_so() -> None:
 def test_a_stream_that_never_starts_times_out_in_words() -> None:
     async def scenario() -> None:
         async with camera(1024, faults=Faults(timeout=True)) as url:
-            with pytest.raises(RtspTimeout, match="DESCRIBE .*no answer within 0.5s"):
+            with pytest.raises(RtspTimeout, match=r"DESCRIBE .*no answer within 0\.5s"):
                 await measure(url, seconds=0.3, timeout=0.5)
 
     asyncio.run(scenario())

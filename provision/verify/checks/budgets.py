@@ -103,11 +103,9 @@ def _bitrate_findings(rates: dict[str, dict[str, Any]]) -> list[Finding]:
     )
     missing = [n for n, r in rates.items() if not r["measured_kbps"]]
     if missing:
-        message += _("; counted as set, not measured: {cameras}").format(
-            cameras=", ".join(
-                f"{n} ({rates[n]['not_measured'] or _('not reached')})" for n in missing
-            )
-        )
+        unreached = _("not reached")
+        cameras = ", ".join(f"{n} ({rates[n]['not_measured'] or unreached})" for n in missing)
+        message += _("; counted as set, not measured: {cameras}").format(cameras=cameras)
     findings.append(Finding("bitrates", PASS, message, {"cameras": rates}))
     return findings
 
