@@ -162,12 +162,14 @@ class IsapiRecorderDriver(Driver):
         }
 
     def inspect(self) -> dict[str, Any]:
-        """{"now", "channels": {camera: track facts}, "disks": [...]} for the audit."""
+        """{"now", "channels": {camera: track facts and its link}, "disks": [...]} for the
+        audit; a channel's link is whether the NVR reaches its camera (None: not told)."""
         isapi, now = self._session(), time.time()
+        links = recordings.channel_links(isapi)
         return {
             "now": now,
             "channels": {
-                name: recordings.track_facts(isapi, cid * 100 + 1, now)
+                name: {**recordings.track_facts(isapi, cid * 100 + 1, now), "link": links.get(cid)}
                 for name, cid in self._ids.items()
             },
             "disks": recordings.disks(isapi.get(recordings.STORAGE, "read storage")),

@@ -15,12 +15,17 @@ listener; recording_gap, hdd_fail, disk_full and schedule_motion_only bend the r
 index and what the NVR reports (nvr_history.py); switching schedule_motion_only on (then
 `sync_faults()`) also sets every configured track to motion only, as someone at the NVR
 would, so an apply puts the continuous schedule back while the motion-only past remains.
-The NVR does not pull the cameras' RTSP: its index is simulated from the cameras'
-configured bitrates, not from received video.
+Its channels reach their cameras' RTSP: each is probed with a DESCRIBE on a schedule and
+when its status is read (nvr_links.py); a channel whose camera does not answer or refuses the
+account is offline in `/ISAPI/ContentMgmt/InputProxy/channels/status` and records nothing
+from then on. The index itself is simulated from the cameras' configured bitrates, not from
+received video.
 """
 
 from __future__ import annotations
 
+import asyncio
+import random
 import time
 import zlib
 from typing import Any
@@ -31,7 +36,8 @@ from provision.lab.http_digest import DigestRealm
 from provision.lab.isapi_resources import IsapiError, response_status
 from provision.lab.isapi_state import DeviceIdentity
 from provision.lab.nvr_history import DEFAULT_HISTORY_DAYS, RecordingIndex
-from provision.lab.nvr_resources import NVR_ROUTES
+from provision.lab.nvr_links import DEFAULT_PATH, EVERY_S, probe_all, probe_url
+from provision.lab.nvr_resources import NVR_ROUTES, STATUS_PATH
 from provision.lab.nvr_state import NvrState
 
 _UNAUTHORIZED = (
@@ -60,6 +66,7 @@ class IsapiNvr:
         admin: tuple[str, str] = ("admin", "admin"),
         history_days: float = DEFAULT_HISTORY_DAYS,
         now: float | None = None,
+        stream_paths: dict[str, str] | None = None,
     ) -> None:
         self.name, self.host, self.faults = name, host, faults
         crc = zlib.crc32(name.encode())
@@ -80,20 +87,50 @@ class IsapiNvr:
         self.settings = NvrState(identity, index, faults, {admin[0]: admin[1]}, host=host)
         self.realm = DigestRealm(f"NVR({crc % 100000:05d})")
         self._http = HttpServer(host, http_port, self._handle, faults)
+        # camera address → its main stream's RTSP path (what ONVIF GetStreamUri would answer)
+        self.stream_paths = dict(stream_paths or {})
+        self._prober: asyncio.Task[None] | None = None
 
     # --- lifecycle (the lab's Simulator protocol) ---------------------------------------------
 
     async def start(self) -> None:
         await self._http.start()
         await self.sync_faults()
+        self._prober = asyncio.create_task(self._probe_forever())
 
     async def stop(self) -> None:
+        if self._prober is not None:
+            self._prober.cancel()
+            await asyncio.gather(self._prober, return_exceptions=True)
+            self._prober = None
         await self._http.stop()
 
     async def sync_faults(self) -> None:
         await self._http.sync_faults()
         if self.faults.schedule_motion_only:  # someone set it: apply can put it back
             self.settings.record_on_motion_only()
+
+    # --- the channels' cameras (nvr_links.py) --------------------------------------------------
+
+    async def probe_channels(self) -> None:
+        """DESCRIBE each channel's camera, all at once, and keep what each found."""
+        state, now = self.settings, asyncio.get_running_loop().time()
+        urls = {
+            cid: probe_url(
+                c.address, self.stream_paths.get(c.address, DEFAULT_PATH), c.username, c.password
+            )
+            for cid, c in state.channels.items()
+        }
+        for cid, detect in (await probe_all(urls)).items():
+            if cid in state.channels:  # not deleted while we waited
+                state.record_probe(cid, detect, now)
+
+    async def _probe_forever(self) -> None:
+        # Spread the labs' NVRs over the period instead of probing all at once.
+        await asyncio.sleep(random.uniform(0, EVERY_S))
+        while True:
+            await self.probe_channels()
+            await asyncio.sleep(EVERY_S)
 
     def endpoints(self) -> dict[str, int]:
         return {"http": self._http.port}
@@ -113,6 +150,8 @@ class IsapiNvr:
             challenge = {"WWW-Authenticate": self.realm.challenge(stale), "Server": "App-webs/"}
             return Response(401, _UNAUTHORIZED, "text/html", challenge)
         try:
+            if req.method == "GET" and req.path.lower() == STATUS_PATH.lower():
+                await self.probe_channels()  # as fresh as a real NVR's, which streams all along
             return self._resource(req)
         except IsapiError as err:
             return Response(

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from fault_matrix_lab import SCHOOL, FaultLab, Observed, small_city
@@ -19,6 +20,7 @@ from provision.drivers.base import Target
 from provision.drivers.recorder_isapi import IsapiRecorderDriver
 from provision.drivers.registry import driver_class
 from provision.lab.connector import LabConnector
+from provision.lab.nvr import IsapiNvr
 
 NVR = f"{SCHOOL}/nvr-1"
 
@@ -183,3 +185,42 @@ def test_a_camera_set_to_its_cap_is_not_warned_and_a_silent_one_is_named(
     assert plaza["measured_kbps"] is None and plaza["counted_from"] == "camera setting"
     assert "refused" in plaza["not_measured"]
     assert "counted as set, not measured: gate-plaza-e (" in found["bitrates"]["message"]
+
+
+# --- the NVR's channels reach their cameras (lab/nvr_links.py) --------------------------------
+
+
+def camera_fault(lab: FaultLab, camera: str, fault: dict[str, Any]) -> Observed:
+    """verify --checks recording with `fault` on `camera`, cleared after."""
+    lab.fault(f"{SCHOOL}/{camera}", fault)
+    try:
+        return lab._run("verify", *lab._common(), "--checks", "recording", "--format", "json")
+    finally:
+        lab.fault(f"{SCHOOL}/{camera}", None)
+
+
+def test_a_camera_the_nvr_cannot_reach_is_offline_and_stops_recording(lab: FaultLab) -> None:
+    seen = camera_fault(lab, "gate-plaza-w", {"rtsp_down": True})
+    assert seen.exit_code == 2
+    found = findings(seen)
+    plaza = found["gate-plaza-w"]
+    assert plaza["verdict"] == "fail"
+    assert "is offline at the NVR (offline): the camera does not answer the NVR" in plaza["message"]
+    assert plaza["data"]["link"] == {"online": False, "detect": "offline"}
+    assert found["gate-face"]["data"]["link"] == {"online": True, "detect": "connect"}
+    # Back: online again, and the time it was away stays in its recordings as an outage.
+    again = findings(audit(lab, None))["gate-plaza-w"]
+    assert again["data"]["link"]["online"] is True and again["verdict"] == "pass"
+    nvr = cast(IsapiNvr, lab.lab.devices[NVR].sim).settings
+    lost, back = max(nvr.index.outages[nvr.channel_id("gate-plaza-w") or 0], key=lambda s: s[1])
+    assert time.time() - 60 < lost <= back <= time.time()
+
+
+def test_a_camera_that_refuses_the_channels_account_is_named(lab: FaultLab) -> None:
+    found = findings(camera_fault(lab, "gate-face", {"auth_failure": True}))
+    face = found["gate-face"]
+    assert face["data"]["link"] == {"online": False, "detect": "errorUserNameOrPasswd"}
+    assert face["message"] == (
+        "channel gate-face is offline at the NVR (errorUserNameOrPasswd): the camera refuses "
+        "the channel's account; apply puts the camera's password on the channel"
+    )

@@ -5,7 +5,8 @@ Per camera a recorder keeps (its channel): the oldest and newest recording, the 
 after the newest recording counts: a channel that stopped is a gap up to now), the schedule
 (continuous 24x7 or not) and the bitrate the NVR's files really hold. Per recorder: the health
 of every disk. A channel fails when it keeps fewer days than the tier's standard, has a long
-gap, or is not recorded continuously; the message says what to fix, in the recorder's own
+gap, is not recorded continuously, or is offline at the NVR (its camera does not answer or
+refuses the channel's account: channels/status); the message says what to fix, in the recorder's own
 numbers ("at the recorder's 45.8 Mbit/s, 30 days need 14.8 TB usable; its disks give 8.9").
 
 Findings carry their evidence (JSON, JUnit, Markdown show it) and a timeline of the recent
@@ -21,12 +22,15 @@ from typing import Any
 from provision.drivers.recorder_isapi import CONTINUOUS
 from provision.drivers.recorder_recordings import RECENT_DAYS
 from provision.drivers.registry import is_managed
+from provision.i18n import _
 from provision.inventory.model import Recorder
 from provision.sizing import tb_for_days, usable_tb
 from provision.verify.contract import Check, CheckContext
 from provision.verify.gather import DeviceState
 from provision.verify.model import FAIL, PASS, CheckResult, Finding
 
+# chanDetectResult spellings of a refused login (recorder_recordings.channel_links)
+BAD_LOGIN = ("errorusernameorpasswd", "userorpassworderror")
 GAP_THRESHOLD_H = 1.0  # our choice: a camera reboot is minutes; an hour without video is a gap
 DAY_S = 86400
 
@@ -77,6 +81,9 @@ def _channel(
         )
     if schedule != CONTINUOUS:
         problems.append(f"is recorded on schedule {schedule!r}, not {CONTINUOUS}")
+    link = facts.get("link")
+    if link and not link.get("online"):
+        problems.append(_offline(str(link.get("detect") or "offline")))
     data = {
         "oldest": _iso(oldest),
         "newest": _iso(newest),
@@ -84,6 +91,7 @@ def _channel(
         "target_days": target,
         "recorded_kbps": kbps,
         "schedule": schedule,
+        "link": link,
         "gaps": [[_iso(s), _iso(e), round((e - s) / 3600, 1)] for s, e in holes],
         "timeline": {"start": window[0], "end": now, "spans": facts.get("recent_spans") or []},
     }
@@ -91,6 +99,19 @@ def _channel(
         return Finding(name, FAIL, f"channel {name} " + "; ".join(problems), data)
     ok = f"channel {name} keeps {days:.1f} days, recorded continuously, no gap over "
     return Finding(name, PASS, ok + f"{GAP_THRESHOLD_H:g} h in the last {RECENT_DAYS} days", data)
+
+
+def _offline(detect: str) -> str:
+    """Why the NVR has a channel offline, and what to do, from its chanDetectResult."""
+    if detect.lower() in BAD_LOGIN:
+        return _(
+            "is offline at the NVR ({detect}): the camera refuses the channel's account; "
+            "apply puts the camera's password on the channel"
+        ).format(detect=detect)
+    return _(
+        "is offline at the NVR ({detect}): the camera does not answer the NVR; it records "
+        "nothing until it does"
+    ).format(detect=detect)
 
 
 def _fix(ctx: CheckContext, recorder: Recorder, channels: dict[str, Any]) -> str:
