@@ -39,6 +39,7 @@ from provision.lab.nvr_history import DEFAULT_HISTORY_DAYS, RecordingIndex
 from provision.lab.nvr_links import DEFAULT_PATH, EVERY_S, probe_all, probe_url
 from provision.lab.nvr_resources import NVR_ROUTES, STATUS_PATH
 from provision.lab.nvr_state import NvrState
+from provision.sizing import RAID_LEVELS
 
 _UNAUTHORIZED = (
     b"<!DOCTYPE html>\r\n<html><head><title>Document Error: Unauthorized</title></head>\r\n"
@@ -67,6 +68,7 @@ class IsapiNvr:
         history_days: float = DEFAULT_HISTORY_DAYS,
         now: float | None = None,
         stream_paths: dict[str, str] | None = None,
+        raid_level: str = "none",
     ) -> None:
         self.name, self.host, self.faults = name, host, faults
         crc = zlib.crc32(name.encode())
@@ -84,7 +86,9 @@ class IsapiNvr:
             history_days=history_days,
             seed=crc,
         )
+        index.tolerates = RAID_LEVELS[raid_level].tolerates
         self.settings = NvrState(identity, index, faults, {admin[0]: admin[1]}, host=host)
+        self.settings.raid_level = raid_level
         self.realm = DigestRealm(f"NVR({crc % 100000:05d})")
         self._http = HttpServer(host, http_port, self._handle, faults)
         # camera address → its main stream's RTSP path (what ONVIF GetStreamUri would answer)

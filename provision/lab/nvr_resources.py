@@ -392,7 +392,27 @@ def storage(state: NvrState, _m: re.Match[str], _body: bytes) -> bytes:
     return _doc(
         "storage",
         f'<hddList size="{len(disks)}">{"".join(disks)}</hddList><nasList size="0"/>'
-        "<workMode>group</workMode>",
+        f"<workMode>{'raid' if state.raid_level != 'none' else 'group'}</workMode>" + _array(state),
+    )
+
+
+def _array(state: NvrState) -> str:
+    """The disks' array, when they form one: its level and state as the NVR's RAID > Array
+    page shows it ("Functional", "Degraded" with members lost but nothing it holds, "Offline"
+    once more have failed than the level survives). Lab choice of element names: the ISAPI
+    guide we follow does not cover the RAID resources."""
+    if state.raid_level == "none":
+        return ""
+    cond, index = state.conditions(), state.index
+    failed = sorted(cond.failed_disks)
+    status = "Functional" if not failed else ("Degraded" if index.degraded(cond) else "Offline")
+    members = "".join(f"<hddID>{i}</hddID>" for i in range(1, len(index.disks_bytes) + 1))
+    return (
+        f'<raidList size="1"><raid><id>1</id><raidLevel>{state.raid_level}</raidLevel>'
+        f"<status>{status}</status><capacity>{int(index.pool_bytes(cond) // MIB)}</capacity>"
+        f"<memberList>{members}</memberList><failedList>"
+        + "".join(f"<hddID>{i}</hddID>" for i in failed)
+        + "</failedList></raid></raidList>"
     )
 
 

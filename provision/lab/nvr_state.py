@@ -73,6 +73,7 @@ class NvrState:
     tracks: dict[int, Track] = field(default_factory=dict)
     clock: Callable[[], float] = time.time
     links: dict[int, Link] = field(default_factory=dict)  # channel → its last probe (nvr_links)
+    raid_level: str = "none"  # sizing.RAID_LEVELS: "none" uses the disks one by one
 
     def now(self) -> float:
         return self.clock()

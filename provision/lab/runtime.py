@@ -228,6 +228,7 @@ def _isapi_nvr(school: School, nvr: RecorderSpec, *, faults: Faults) -> IsapiNvr
         model=nvr.model or "DS-9664NI-M8",
         admin=_login(nvr.credentials),
         stream_paths={c.host: STREAM_PATHS.get(c.protocol, DEFAULT_PATH) for c in cameras},
+        raid_level=nvr.raid_level,
     )
 
 
