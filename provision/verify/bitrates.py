@@ -1,16 +1,19 @@
 """The bitrate each camera of a school really sends, measured from its RTP on the wire.
 
 For the budgets check: every camera the gather reached is played over TCP interleaved for
-`window_s()` seconds of media time (`provision.protocols.rtp_meter`) at the main stream URL its
-own driver gives (`drivers.streams.camera_source`: vendor paths, or ONVIF GetStreamUri), with
-its account, and the payload bytes counted. A camera that cannot be measured says why; the
+`window_s(camera)` seconds of media time (`provision.protocols.rtp_meter`) at the main stream
+URL its own driver gives (`drivers.streams.camera_source`: vendor paths, or ONVIF GetStreamUri),
+with its account, and the payload bytes counted. A camera that cannot be measured says why; the
 budget then counts it as it is set (the caller's fallback).
 
-Bounded in time and in load: at most `MAX_STREAMS` cameras of a school play at once (a
-school's uplink carries them; 8 streams of 8 Mbit/s stay well under the 100 Mbit/s a school
-uplink has at least), each within `window + connector.timeout`; a school of N cameras takes
-about ceil(N / MAX_STREAMS) windows. `PROVISION_BITRATE_SECONDS` sets the window (default 3 s,
-as the audit's message says; the test suite shortens it); a bad value is an error naming it.
+Bounded in time and in load: at most `MAX_STREAMS` cameras of a school play at once (our choice:
+where the verifier reaches the cameras across the school's uplink, 8 streams at a typical 2
+Mbit/s cap take 16 Mbit/s for a couple of seconds), each within `window + connector.timeout`; a
+school of N cameras takes about ceil(N / MAX_STREAMS) windows. The window is one GOP of the
+camera's configured stream (gop / fps: an encoder's rate control evens out over a GOP, I-frame
+included, so a shorter window can miss or over-count the I-frame), at least `MIN_WINDOW_S` and
+at most `MAX_WINDOW_S`. `PROVISION_BITRATE_SECONDS` sets it for every camera instead (the test
+suite shortens it); a bad value is an error naming it.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from provision.inventory.model import Camera, City, School
 from provision.protocols.rtp_meter import measure
 from provision.protocols.rtsp import RtspError
 
-DEFAULT_WINDOW_S = 3.0  # "a few seconds of RTP per camera" (issue 14): three GOPs at 1 s GOP
+MIN_WINDOW_S, MAX_WINDOW_S = 1.0, 3.0  # "a few seconds of RTP per camera" (issue 14)
 WINDOW_ENV = "PROVISION_BITRATE_SECONDS"
 MAX_STREAMS = 8  # our choice: see the module docstring
 
@@ -43,10 +46,11 @@ class Measured:
     error: str | None = None
 
 
-def window_s() -> float:
+def window_s(cam: Camera) -> float:
     raw = os.environ.get(WINDOW_ENV)
     if not raw:
-        return DEFAULT_WINDOW_S
+        gop_s = cam.video.gop / cam.video.fps if cam.video.fps > 0 else MAX_WINDOW_S
+        return min(MAX_WINDOW_S, max(MIN_WINDOW_S, gop_s))
     try:
         value = float(raw)
     except ValueError:
@@ -89,18 +93,18 @@ def measure_cameras(
 ) -> dict[str, Measured]:
     """camera name → what it sends, for `cameras` (those worth playing), all at once within
     MAX_STREAMS. Secrets only travel inside the URLs handed to the RTSP client."""
-    seconds = window_s()
+    windows = {cam.name: window_s(cam) for cam in cameras}
     urls: dict[str, str] = {}
     out: dict[str, Measured] = {}
     for cam in cameras:
         try:
             urls[cam.name] = _url(city, school, cam, connector)
         except Exception as exc:  # no URL (a driver without streams, a secret unset)
-            out[cam.name] = Measured(None, seconds, describe_error(exc))
+            out[cam.name] = Measured(None, windows[cam.name], describe_error(exc))
 
     async def run() -> list[Measured]:
         gate = asyncio.Semaphore(MAX_STREAMS)
-        jobs = (_one(u, seconds, connector.timeout, gate) for u in urls.values())
+        jobs = (_one(u, windows[n], connector.timeout, gate) for n, u in urls.items())
         return list(await asyncio.gather(*jobs))
 
     if urls:

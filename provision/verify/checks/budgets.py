@@ -1,6 +1,6 @@
 """Uplink bandwidth and recorder retention from the bitrates cameras really send.
 
-Each camera the gather reached is measured on the wire: a few seconds of its RTP over TCP
+Each camera the gather reached is measured on the wire: one GOP (1-3 s) of its RTP over TCP
 (verify/bitrates.py). The uplink carries what the wire shows; the recorders must hold the
 larger of that and what their own files hold (recorder_recordings.py: bytes over seconds of
 the last days' files), since the files are what fills the disks and a camera's rate varies
@@ -17,7 +17,7 @@ from typing import Any
 from provision.i18n import _
 from provision.inventory.model import Camera
 from provision.sizing import forwarded_mbps, retention_days, usable_tb
-from provision.verify.bitrates import Measured, measure_cameras, window_s
+from provision.verify.bitrates import Measured, measure_cameras
 from provision.verify.contract import Check, CheckContext
 from provision.verify.gather import DeviceState
 from provision.verify.model import FAIL, PASS, WARN, CheckResult, Finding
@@ -95,10 +95,9 @@ def _bitrate_findings(rates: dict[str, dict[str, Any]]) -> list[Finding]:
             )
             findings.append(Finding(name, WARN, message, r))
     done = [r for r in rates.values() if r["measured_kbps"]]
-    message = _("{measured}/{total} cameras measured over {seconds:g} s: {mbps:.1f} Mbit/s").format(
+    message = _("{measured}/{total} cameras measured from their RTP: {mbps:.1f} Mbit/s").format(
         measured=len(done),
         total=len(rates),
-        seconds=window_s(),
         mbps=sum(r["measured_kbps"] for r in done) / 1000,
     )
     missing = [n for n, r in rates.items() if not r["measured_kbps"]]
