@@ -133,7 +133,8 @@ class IsapiNvr:
         # Spread the labs' NVRs over the period instead of probing all at once.
         await asyncio.sleep(random.uniform(0, EVERY_S))
         while True:
-            await self.probe_channels()
+            if not self.faults.dead:  # a powered-off NVR dials nobody
+                await self.probe_channels()
             await asyncio.sleep(EVERY_S)
 
     def endpoints(self) -> dict[str, int]:
