@@ -14,7 +14,10 @@ is explicit in the inventory, per recorder or through `defaults.recorder`:
   is created in Storage > RAID Setup (user manual, "RAID"). An array is counted at its
   smallest member: raid5 loses one disk's worth to parity (at least 3 disks), raid6 two (at
   least 4), raid1 and raid10 half (an even number, raid10 at least 4). The minimum disk
-  counts are the same manual's table "RAID Level / The Required Number of HDDs".
+  counts are the same manual's table "RAID Level / The Required Number of HDDs". An array
+  survives `tolerates` failed members (one for raid1, raid5 and raid10, two for raid6) in
+  the state the manual calls "Degraded", keeping all it holds until it is rebuilt; one
+  failure more and the array is lost. Disks used one by one lose what the failed disk held.
 - `fs_reserve_fraction` (default 0, our choice): a Hikvision NVR lays its disks out in its own
   pre-allocated format with no documented reserve; a Linux NVR on ext4 keeps back mke2fs's
   default 5 % (mke2fs(8), -m) unless tuned, so such a recorder says 0.05.
@@ -38,14 +41,15 @@ class RaidLevel:
     min_disks: int
     even: bool  # mirrored levels pair their disks
     data_disks: Callable[[int], float]  # members → disks' worth that hold video
+    tolerates: int = 0  # failed members the array survives, degraded, with nothing lost
 
 
 RAID_LEVELS: dict[str, RaidLevel] = {
     "none": RaidLevel(1, False, lambda n: n),
-    "raid1": RaidLevel(2, True, lambda n: n / 2),
-    "raid5": RaidLevel(3, False, lambda n: n - 1),
-    "raid6": RaidLevel(4, False, lambda n: n - 2),
-    "raid10": RaidLevel(4, True, lambda n: n / 2),
+    "raid1": RaidLevel(2, True, lambda n: n / 2, 1),
+    "raid5": RaidLevel(3, False, lambda n: n - 1, 1),
+    "raid6": RaidLevel(4, False, lambda n: n - 2, 2),
+    "raid10": RaidLevel(4, True, lambda n: n / 2, 1),  # one for sure; a second in another pair
 }
 
 

@@ -40,6 +40,9 @@ def pytest_configure(config: pytest.Config) -> None:
     # The suite's expectations are written in English (the example city asks for zh-CN): the
     # tests of the language choice set their own (tests/i18n).
     os.environ["PROVISION_LANG"] = "en"
+    # Every verify plays each camera for this long to measure its bitrate (3 s in the field):
+    # half a second is five whole frames of a lab camera, and keeps the suite's many verifies fast.
+    os.environ.setdefault("PROVISION_BITRATE_SECONDS", "0.5")
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if worker is None:
         return

@@ -190,15 +190,17 @@ class IsapiRecorderDriver(Driver):
         }
 
     def inspect(self) -> dict[str, Any]:
-        """{"now", "channels": {camera: track facts}, "disks": [...]} for the audit."""
+        """{"now", "channels": {camera: track facts and its link}, "disks", "arrays"} for the
+        audit; a channel's link is whether the NVR reaches its camera (None: not told)."""
         isapi, now = self._session(), time.time()
+        links = recordings.channel_links(isapi)
         return {
             "now": now,
             "channels": {
-                name: recordings.track_facts(isapi, cid * 100 + 1, now)
+                name: {**recordings.track_facts(isapi, cid * 100 + 1, now), "link": links.get(cid)}
                 for name, cid in self._ids.items()
             },
-            "disks": recordings.disks(isapi.get(recordings.STORAGE, "read storage")),
+            **_storage(isapi.get(recordings.STORAGE, "read storage")),
         }
 
     def close(self) -> None:
@@ -252,6 +254,10 @@ class IsapiRecorderDriver(Driver):
 
 
 # --- documents --------------------------------------------------------------------------------
+
+
+def _storage(storage: etree._Element) -> dict[str, Any]:
+    return {"disks": recordings.disks(storage), "arrays": recordings.arrays(storage)}
 
 
 def _channel_setting(channel: etree._Element | None, password_ref: str | None) -> Any:

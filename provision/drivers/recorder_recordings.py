@@ -6,7 +6,10 @@ every file of the last `RECENT_DAYS` days (`POST /ISAPI/ContentMgmt/search`, pag
 video; the bitrate the files really hold, from the `size=` of each `playbackURI` over its
 duration (the NVR's own measure of what it stored, not the camera's configured cap). The disks
 from `GET /ISAPI/ContentMgmt/Storage`: status and capacity/free space in MB, which Hikvision
-counts in MiB (2^20 bytes), turned into decimal TB here.
+counts in MiB (2^20 bytes), turned into decimal TB here, and the RAID array they form, if any,
+with its state (a degraded array has lost a member but none of its video). Whether each input
+channel reaches its camera from `GET /ISAPI/ContentMgmt/InputProxy/channels/status` (`online`,
+and `chanDetectResult` saying why not); a firmware without it (404 notSupport) says nothing.
 """
 
 from __future__ import annotations
@@ -18,10 +21,12 @@ from typing import Any
 
 from lxml import etree
 
+from provision.drivers.http import HttpError
 from provision.drivers.isapi_client import IsapiSession, integer, text
 from provision.errors import DeviceError
 
 SEARCH = "/ISAPI/ContentMgmt/search"
+CHANNEL_STATUS = "/ISAPI/ContentMgmt/InputProxy/channels/status"
 STORAGE = "/ISAPI/ContentMgmt/Storage"
 RECENT_DAYS = 7  # how far back gaps are looked for and drawn (our choice)
 LOOKBACK_DAYS = 400  # an oldest recording is looked for this far back (our choice)
@@ -122,6 +127,40 @@ def disks(storage: etree._Element) -> list[dict[str, Any]]:
                 "status": text(hdd, "status") or "unknown",
                 "capacity_tb": round(capacity * MIB / 1e12, 3),
                 "free_tb": round(free * MIB / 1e12, 3),
+            }
+        )
+    return out
+
+
+def channel_links(isapi: IsapiSession) -> dict[int, dict[str, Any]]:
+    """channel id → {"online": bool, "detect": chanDetectResult}; {} where not offered."""
+    try:
+        answer = isapi.get(CHANNEL_STATUS, "read input channel status")
+    except HttpError as exc:
+        if exc.status in (403, 404):  # an older firmware: the channels' state is not told
+            return {}
+        raise
+    out = {}
+    for item in answer.iterfind("{*}InputProxyChannelStatus"):
+        cid = integer(item, "id")
+        if cid is not None:
+            online = (text(item, "online") or "").strip().lower() == "true"
+            out[cid] = {"online": online, "detect": text(item, "chanDetectResult")}
+    return out
+
+
+def arrays(storage: etree._Element) -> list[dict[str, Any]]:
+    """Each RAID array the disks form: id, level, state ("Functional", "Degraded",
+    "Offline"), capacity in decimal TB and the failed members; [] for disks used one by one."""
+    out = []
+    for raid in storage.iterfind(".//{*}raidList/{*}raid"):
+        out.append(
+            {
+                "id": text(raid, "id"),
+                "level": text(raid, "raidLevel"),
+                "status": text(raid, "status") or "unknown",
+                "capacity_tb": round((integer(raid, "capacity") or 0) * MIB / 1e12, 3),
+                "failed": [e.text for e in raid.iterfind("{*}failedList/{*}hddID") if e.text],
             }
         )
     return out

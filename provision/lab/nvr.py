@@ -15,8 +15,11 @@ listener; recording_gap, hdd_fail, disk_full and schedule_motion_only bend the r
 index and what the NVR reports (nvr_history.py); switching schedule_motion_only on (then
 `sync_faults()`) also sets every configured track to motion only, as someone at the NVR
 would, so an apply puts the continuous schedule back while the motion-only past remains.
-The NVR does not pull the cameras' RTSP: its index is simulated from the cameras'
-configured bitrates, not from received video.
+Its channels reach their cameras' RTSP: each is probed with a DESCRIBE on a schedule and
+when its status is read (nvr_links.py); a channel whose camera does not answer or refuses the
+account is offline in `/ISAPI/ContentMgmt/InputProxy/channels/status` and records nothing
+from then on. The index itself is simulated from the cameras' configured bitrates, not from
+received video.
 
 GB/T 28181: like the lab ISAPI camera, the NVR serves `/ISAPI/System/Network/SIP` and its
 SIPInfo (lab/isapi_sip.py; SIPInfo's video inputs are its input channels) and holds a
@@ -28,6 +31,8 @@ set, in input order, and streams a channel when the platform INVITEs it.
 
 from __future__ import annotations
 
+import asyncio
+import random
 import time
 import zlib
 from typing import Any
@@ -42,8 +47,10 @@ from provision.lab.isapi_resources import IsapiError, response_status
 from provision.lab.isapi_sip import SIP_RESOURCES, agent_settings
 from provision.lab.isapi_state import DeviceIdentity
 from provision.lab.nvr_history import DEFAULT_HISTORY_DAYS, RecordingIndex
-from provision.lab.nvr_resources import NVR_ROUTES, _route
+from provision.lab.nvr_links import DEFAULT_PATH, EVERY_S, probe_all, probe_url
+from provision.lab.nvr_resources import NVR_ROUTES, STATUS_PATH, _route
 from provision.lab.nvr_state import NvrState
+from provision.sizing import RAID_LEVELS
 
 _UNAUTHORIZED = (
     b"<!DOCTYPE html>\r\n<html><head><title>Document Error: Unauthorized</title></head>\r\n"
@@ -73,6 +80,8 @@ class IsapiNvr:
         history_days: float = DEFAULT_HISTORY_DAYS,
         now: float | None = None,
         sip_port: int | None = None,
+        stream_paths: dict[str, str] | None = None,
+        raid_level: str = "none",
     ) -> None:
         self.name, self.host, self.faults = name, host, faults
         crc = zlib.crc32(name.encode())
@@ -90,21 +99,31 @@ class IsapiNvr:
             history_days=history_days,
             seed=crc,
         )
+        index.tolerates = RAID_LEVELS[raid_level].tolerates
         self.settings = NvrState(identity, index, faults, {admin[0]: admin[1]}, host=host)
+        self.settings.raid_level = raid_level
         self.realm = DigestRealm(f"NVR({crc % 100000:05d})")
         self._http = HttpServer(host, http_port, self._handle, faults)
         sip_port = netmap.lab_port(5060) if sip_port is None else sip_port
         self.agent = DeviceAgent(name, host, faults=faults, sip_port=sip_port)
         self._sip_writes = AgentWrites(self.agent)
+        # camera address → its main stream's RTSP path (what ONVIF GetStreamUri would answer)
+        self.stream_paths = dict(stream_paths or {})
+        self._prober: asyncio.Task[None] | None = None
 
     # --- lifecycle (the lab's Simulator protocol) ---------------------------------------------
 
     async def start(self) -> None:
         await self._http.start()
         await self.sync_faults()
+        self._prober = asyncio.create_task(self._probe_forever())
 
     async def stop(self) -> None:
         await self._sip_writes.stop()
+        if self._prober is not None:
+            self._prober.cancel()
+            await asyncio.gather(self._prober, return_exceptions=True)
+            self._prober = None
         await self._http.stop()
 
     async def sync_faults(self) -> None:
@@ -112,6 +131,29 @@ class IsapiNvr:
         await self.agent.sync_faults()
         if self.faults.schedule_motion_only:  # someone set it: apply can put it back
             self.settings.record_on_motion_only()
+
+    # --- the channels' cameras (nvr_links.py) --------------------------------------------------
+
+    async def probe_channels(self) -> None:
+        """DESCRIBE each channel's camera, all at once, and keep what each found."""
+        state, now = self.settings, asyncio.get_running_loop().time()
+        urls = {
+            cid: probe_url(
+                c.address, self.stream_paths.get(c.address, DEFAULT_PATH), c.username, c.password
+            )
+            for cid, c in state.channels.items()
+        }
+        for cid, detect in (await probe_all(urls)).items():
+            if cid in state.channels:  # not deleted while we waited
+                state.record_probe(cid, detect, now)
+
+    async def _probe_forever(self) -> None:
+        # Spread the labs' NVRs over the period instead of probing all at once.
+        await asyncio.sleep(random.uniform(0, EVERY_S))
+        while True:
+            if not self.faults.dead:  # a powered-off NVR dials nobody
+                await self.probe_channels()
+            await asyncio.sleep(EVERY_S)
 
     def endpoints(self) -> dict[str, int]:
         return {"http": self._http.port}
@@ -138,6 +180,8 @@ class IsapiNvr:
         self.settings.sip_registered = self.agent.registered_at is not None
         before = agent_settings(self.settings.sip)
         try:
+            if req.method == "GET" and req.path.lower() == STATUS_PATH.lower():
+                await self.probe_channels()  # as fresh as a real NVR's, which streams all along
             answer = self._resource(req)
         except IsapiError as err:
             return Response(

@@ -11,8 +11,10 @@ ever paused: an NVR overwrites by the pool's fill, not per channel).
 The faults bend this history the way the field does:
 - `recording_gap` ["CHANNEL:HOURS", ...]: that channel (its id or its name) has recorded
   nothing for the last HOURS hours (a camera unplugged, a channel that stopped).
-- `hdd_fail`: disk 1 reports status "error" and its capacity leaves the pool, so the oldest
-  recordings it held are gone and retention shrinks.
+- `hdd_fail`: disk 1 reports status "error". Disks used one by one (`tolerates` 0): its
+  capacity leaves the pool, so the oldest recordings it held are gone and retention shrinks.
+  An array with redundancy (`tolerates` >= the failed disks, sizing.RAID_LEVELS) is degraded:
+  its capacity and every recording stay; more failures than it tolerates lose the array.
 - `disk_full`: the cameras' bitrate rose (someone raised frame rate or resolution) until the
   pool holds only `DISK_FULL_DAYS` days; the segments' sizes show the higher bitrate.
 - `schedule_motion_only`: someone set the schedule to motion only (nvr_state.py), and for the
@@ -60,6 +62,7 @@ class RecordingIndex:
     usable_fraction: float  # of the raw bytes, what records (RAID, spares, reserve: sizing.py)
     started_at: float  # when the history begins
     outages: dict[int, list[Span]] = field(default_factory=dict)
+    tolerates: int = 0  # failed disks the array survives (0: disks used one by one)
 
     @classmethod
     def simulated(
@@ -85,7 +88,14 @@ class RecordingIndex:
 
     # --- the disks ----------------------------------------------------------------------------
 
+    def degraded(self, cond: Conditions) -> bool:
+        """An array that lost members but nothing of what it holds."""
+        return 0 < len(cond.failed_disks) <= self.tolerates
+
     def pool_bytes(self, cond: Conditions) -> float:
+        if self.tolerates and cond.failed_disks:  # an array: whole while it tolerates them
+            whole = self.degraded(cond)
+            return sum(self.disks_bytes) * self.usable_fraction if whole else 0.0
         healthy = sum(b for i, b in enumerate(self.disks_bytes, 1) if i not in cond.failed_disks)
         return healthy * self.usable_fraction
 

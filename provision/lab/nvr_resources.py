@@ -2,7 +2,8 @@
 
 Paths and documents follow Hikvision's "Intelligent Security API" developer guide, chapter 15
 "Request URL" (15.2.7-15.2.8 /ISAPI/ContentMgmt/InputProxy/channels[/<ID>]: GET the list,
-POST an `InputProxyChannel` to add one, GET/PUT/DELETE one; 15.2.39 POST
+POST an `InputProxyChannel` to add one, GET/PUT/DELETE one; GET .../channels/status, each
+channel online or not, see nvr_links.py; 15.2.39 POST
 /ISAPI/ContentMgmt/record/tracks/<ID>/dailyDistribution with `trackDailyParam` answering
 `trackDailyDistribution`; 15.2.40 GET or POST /ISAPI/ContentMgmt/search with
 `CMSearchDescription` answering `CMSearchResult`) and the field names integrators' clients
@@ -40,6 +41,7 @@ from provision.lab.nvr_state import (
 )
 
 NS = "http://www.hikvision.com/ver20/XMLSchema"
+STATUS_PATH = "/ISAPI/ContentMgmt/InputProxy/channels/status"
 MAX_RESULTS = 100  # matches per search page (lab choice; clients page with the position)
 _TIME = re.compile(r"^(\d{2}):(\d{2}):(\d{2})$")
 NvrHandler = Callable[[NvrState, re.Match[str], bytes], "bytes | None"]
@@ -126,6 +128,22 @@ def get_channels(state: NvrState, _m: re.Match[str], _body: bytes) -> bytes:
         for i in sorted(state.channels)
     )
     return _doc("InputProxyChannelList", body)
+
+
+def get_channels_status(state: NvrState, _m: re.Match[str], _body: bytes) -> bytes:
+    """Each channel online or not, and why (nvr_links.py: the probes behind it)."""
+    items = []
+    for i in sorted(state.channels):
+        c, link = state.channels[i], state.link(i)
+        items.append(
+            f'<InputProxyChannelStatus version="2.0"><id>{c.id}</id><sourceInputPortDescriptor>'
+            f"<proxyProtocol>{c.protocol}</proxyProtocol><addressingFormatType>ipaddress"
+            f"</addressingFormatType><ipAddress>{x(c.address)}</ipAddress><managePortNo>"
+            f"{c.port}</managePortNo><srcInputPort>1</srcInputPort></sourceInputPortDescriptor>"
+            f"<online>{'true' if link.online else 'false'}</online><chanDetectResult>"
+            f"{link.detect}</chanDetectResult></InputProxyChannelStatus>"
+        )
+    return _doc("InputProxyChannelStatusList", "".join(items))
 
 
 def _channel_of(state: NvrState, m: re.Match[str]) -> InputChannel:
@@ -374,7 +392,27 @@ def storage(state: NvrState, _m: re.Match[str], _body: bytes) -> bytes:
     return _doc(
         "storage",
         f'<hddList size="{len(disks)}">{"".join(disks)}</hddList><nasList size="0"/>'
-        "<workMode>group</workMode>",
+        f"<workMode>{'raid' if state.raid_level != 'none' else 'group'}</workMode>" + _array(state),
+    )
+
+
+def _array(state: NvrState) -> str:
+    """The disks' array, when they form one: its level and state as the NVR's RAID > Array
+    page shows it ("Functional", "Degraded" with members lost but nothing it holds, "Offline"
+    once more have failed than the level survives). Lab choice of element names: the ISAPI
+    guide we follow does not cover the RAID resources."""
+    if state.raid_level == "none":
+        return ""
+    cond, index = state.conditions(), state.index
+    failed = sorted(cond.failed_disks)
+    status = "Functional" if not failed else ("Degraded" if index.degraded(cond) else "Offline")
+    members = "".join(f"<hddID>{i}</hddID>" for i in range(1, len(index.disks_bytes) + 1))
+    return (
+        f'<raidList size="1"><raid><id>1</id><raidLevel>{state.raid_level}</raidLevel>'
+        f"<status>{status}</status><capacity>{int(index.pool_bytes(cond) // MIB)}</capacity>"
+        f"<memberList>{members}</memberList><failedList>"
+        + "".join(f"<hddID>{i}</hddID>" for i in failed)
+        + "</failedList></raid></raidList>"
     )
 
 
@@ -396,6 +434,7 @@ NVR_ROUTES = (
         GET=(READ, get_channels),
         POST=(WRITE, post_channel),
     ),
+    _route(STATUS_PATH, GET=(READ, get_channels_status)),
     _route(
         r"/ISAPI/ContentMgmt/InputProxy/channels/(?P<id>\d+)",
         GET=(READ, get_channel),

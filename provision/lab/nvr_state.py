@@ -19,6 +19,7 @@ from typing import Any
 from provision.lab.faults import Faults
 from provision.lab.isapi_state import DeviceIdentity, SipAccess
 from provision.lab.nvr_history import Conditions, RecordingIndex
+from provision.lab.nvr_links import CONNECT, Link
 
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 RECORD_MODES = ("CMR", "MOTION", "ALARM", "AlarmOrMotion", "AlarmAndMotion", "EDR", "AllEvent")
@@ -74,6 +75,8 @@ class NvrState:
     # GB/T 28181 access (lab/isapi_sip.py serves it as on a camera; nvr.py holds the agent)
     sip: SipAccess = field(default_factory=SipAccess)
     sip_registered: bool = False
+    links: dict[int, Link] = field(default_factory=dict)  # channel → its last probe (nvr_links)
+    raid_level: str = "none"  # sizing.RAID_LEVELS: "none" uses the disks one by one
 
     @property
     def sip_video_inputs(self) -> int:
@@ -90,12 +93,32 @@ class NvrState:
             channel = self.channel_id(who)
             if channel is not None:
                 stopped[channel] = float(hours or 0)
+        for channel, link in self.links.items():  # a channel that lost its camera records nothing
+            if not link.online and channel in self.channels:
+                lost_h = max(0.0, self.now() - link.since) / 3600
+                stopped[channel] = max(stopped.get(channel, 0.0), lost_h)
         return Conditions(
             stopped_h=stopped,
             failed_disks=frozenset({1}) if self.faults.hdd_fail else frozenset(),
             disk_full=self.faults.disk_full,
             motion_only=self.faults.schedule_motion_only,
         )
+
+    def link(self, channel: int) -> Link:
+        return self.links.setdefault(channel, Link(since=self.now()))
+
+    def record_probe(self, channel: int, detect: str, checked: float) -> None:
+        """A probe of `channel` found `detect` (nvr_links); losing the camera starts a gap in
+        its recordings, getting it back ends the gap, which stays in the history."""
+        link, now = self.link(channel), self.now()
+        online = detect == CONNECT
+        if link.online and not online:
+            link.since = now
+        elif online and not link.online:
+            self.index.outages.setdefault(channel, []).append((link.since, now))
+            self.index.outages[channel].sort()
+            link.since = now
+        link.online, link.detect, link.checked = online, detect, checked
 
     def channel_id(self, who: str) -> int | None:
         """A channel by its id ("3") or its name ("gate-face")."""

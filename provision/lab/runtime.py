@@ -36,6 +36,7 @@ from provision.lab.gb28181.agent import DeviceAgent
 from provision.lab.gb28181.platform import Gb28181Platform
 from provision.lab.led_board import LedBoard
 from provision.lab.nvr import IsapiNvr
+from provision.lab.nvr_links import DEFAULT_PATH
 from provision.lab.platform import VideoPlatform
 from provision.lab.switch import Switch
 from provision.sizing import recorded_by, usable_tb
@@ -207,6 +208,11 @@ def _school_devices(school: School) -> list[tuple[str, str, str, Factory]]:
     return out
 
 
+# Each lab camera's main stream, by the protocol it speaks (lab/camera_dahua.py; the ISAPI
+# and ONVIF cameras serve Hikvision's path): what an NVR's ONVIF GetStreamUri would answer.
+STREAM_PATHS = {"dahua": "/cam/realmonitor?channel=1&subtype=0"}
+
+
 def _isapi_nvr(school: School, nvr: RecorderSpec, *, faults: Faults) -> IsapiNvr:
     """A Hikvision NVR with the history of the cameras it records, channels 1..N in
     inventory order, at their configured bitrates."""
@@ -221,6 +227,8 @@ def _isapi_nvr(school: School, nvr: RecorderSpec, *, faults: Faults) -> IsapiNvr
         http_port=netmap.lab_port(80),
         model=nvr.model or "DS-9664NI-M8",
         admin=_login(nvr.credentials),
+        stream_paths={c.host: STREAM_PATHS.get(c.protocol, DEFAULT_PATH) for c in cameras},
+        raid_level=nvr.raid_level,
     )
 
 

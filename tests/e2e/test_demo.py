@@ -56,7 +56,8 @@ def test_demo_finds_exactly_the_faults_it_set(tmp_path: Path) -> None:
         "teach-sos",
         "dl-xg-k003-gate-plaza-w",
         "streams",
-        "gate-plaza-w",
+        "gate-plaza-w",  # also its NVR channel: the NVR cannot pull it, so it records nothing
+        "recorded_days",  # which policy reads from the recording audit
     }
     assert {subject for _, _, subject in failing} <= expected_subjects, failing
     html = (out / "report.html").read_text(encoding="utf-8")

@@ -66,6 +66,7 @@ MATRIX: tuple[Row, ...] = (
                 "drift": FAIL,
                 "streams": FAIL,
                 "coverage": FAIL,
+                "recording": FAIL,  # the NVR's channel is offline too
                 "policy": FAIL,
             },
             says="that gate-plaza-e would cover",
@@ -138,7 +139,12 @@ MATRIX: tuple[Row, ...] = (
             says="gate-face: the platform has not pulled it within 2 s",
             journal={"streams": ("applied",)},
         ),
-        verify=Expect(2, {"streams": FAIL}, says="path exists but is not ready"),
+        # The NVR cannot pull it either: its channel is offline and records nothing.
+        verify=Expect(
+            2,
+            {"streams": FAIL, "recording": FAIL, "policy": FAIL},
+            says="path exists but is not ready",
+        ),
     ),
     Row(
         Fault("drop_acks", CENTRE, True, "the alarm centre stores events but never ACKs"),

@@ -1,9 +1,10 @@
 """A lab Hikvision NVR judged by `hikvisionapi` (PyPI, MissiaL/hikvision-client), the client
-integrators script ISAPI with: it logs in as on a real NVR (Basic first, Digest after the
-401), reads deviceInfo and the storage report, adds a channel, searches the recordings of a
-track (CMSearchDescription in, CMSearchResult out) and asks for a month's daily distribution,
-and is refused with wrong credentials. The client runs in its own venv; one lab NVR serves
-the module, on a frozen clock."""
+integrators script ISAPI with: it logs in as on a real NVR (Basic first, Digest after the 401),
+reads deviceInfo and the storage report, adds a channel and reads the channels' status (offline:
+nothing answers RTSP at the channel's camera address), searches the recordings of a track
+(CMSearchDescription in, CMSearchResult out) and asks for a month's daily distribution, and is
+refused with wrong credentials. The client runs in its own venv; one lab NVR serves the module,
+on a frozen clock."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import pytest
 from labsupport import LabLoop
 from tooling import client, run_client
 
+from provision.lab import netmap
 from provision.lab.faults import Faults
 from provision.lab.nvr import IsapiNvr
 
@@ -39,6 +41,7 @@ channel = (
 )
 added = api.ContentMgmt.InputProxy.channels(method="post", data=channel.encode())
 channels = api.ContentMgmt.InputProxy.channels(method="get")["InputProxyChannelList"]
+status = api.ContentMgmt.InputProxy.channels.status(method="get")
 search = (
     "<CMSearchDescription><searchID>C6A3E8C1-0001</searchID><trackIDList><trackID>101"
     "</trackID></trackIDList><timeSpanList><timeSpan><startTime>2026-12-05T00:00:00Z"
@@ -59,7 +62,7 @@ except requests.HTTPError as exc:
     refused = [exc.response.status_code, exc.response.headers.get("WWW-Authenticate", "")]
 print(json.dumps({
     "info": info, "storage": storage, "added": added, "channels": channels, "found": found,
-    "daily": daily, "refused": refused,
+    "daily": daily, "refused": refused, "status": status,
 }))
 """
 
@@ -78,10 +81,12 @@ def nvr() -> Iterator[IsapiNvr]:
         now=NOW,
     )
     sim.settings.clock = lambda: NOW
+    netmap.install(netmap.lab_route)  # the NVR dials its channels' cameras inside the lab
     loop.run(sim.start())
     yield sim
     loop.run(sim.stop())
     loop.close()
+    netmap.install(None)
 
 
 @pytest.fixture(scope="module")
@@ -108,6 +113,16 @@ def test_a_channel_added_by_the_client_is_listed_without_its_password(
     assert channel["name"] == "gate-face"
     source = channel["sourceInputPortDescriptor"]
     assert source["ipAddress"] == "10.0.0.5" and "password" not in source
+
+
+def test_the_client_reads_that_the_nvr_cannot_reach_the_channels_camera(
+    seen: dict[str, Any],
+) -> None:
+    # The lab's network (netmap) is installed for the module: 10.0.0.5 is 127.0.0.5, where
+    # no camera serves RTSP, so the NVR's DESCRIBE is refused.
+    status = seen["status"]["InputProxyChannelStatusList"]["InputProxyChannelStatus"]
+    assert status["id"] == "1" and status["sourceInputPortDescriptor"]["ipAddress"] == "10.0.0.5"
+    assert status["online"] == "false" and status["chanDetectResult"] == "offline"
 
 
 def test_the_search_answers_hourly_files_and_pages_on(seen: dict[str, Any]) -> None:

@@ -236,6 +236,42 @@ def test_storage_reports_disks_in_mib_and_their_health(nvr: IsapiNvr) -> None:
         nvr.faults.clear()
 
 
+def test_hdd_fail_degrades_a_raid5_array_and_loses_nothing(lab_loop: LabLoop) -> None:
+    # 3 × 4 TB in raid5 hold 8 TB: 3 cameras at 4 Mbit/s fill it in 61.7 days, so the whole
+    # 40-day history is there, with one disk failed as with none.
+    sim = IsapiNvr(
+        "lab/nvr-raid",
+        "127.0.0.1",
+        faults=Faults(),
+        bitrates_kbps=BITRATES,
+        disks_tb=(4.0, 4.0, 4.0),
+        usable_fraction=2 / 3,
+        http_port=0,
+        admin=("admin", PASSWORD),
+        now=NOW,
+        raid_level="raid5",
+    )
+    sim.settings.clock = lambda: NOW
+    lab_loop.run(sim.start())
+    try:
+        healthy = xml(call(sim, "GET", "/ISAPI/ContentMgmt/Storage"))
+        assert texts(healthy, "workMode") == ["raid"]
+        [raid] = healthy.iter("{*}raid")
+        assert texts(raid, "status") == ["Functional"] and texts(raid, "raidLevel") == ["raid5"]
+        capacity = texts(raid, "capacity")
+        oldest = spans(search(sim, 101, NOW - 60 * DAY, NOW))[0][0]
+        sim.faults.update({"hdd_fail": True})
+        failed = xml(call(sim, "GET", "/ISAPI/ContentMgmt/Storage"))
+        [raid] = failed.iter("{*}raid")
+        assert texts(raid, "status") == ["Degraded"] and texts(raid, "failedList") == [""]
+        assert texts(raid, "hddID")[-1] == "1"  # the failed member, after the three members
+        assert texts(raid, "capacity") == capacity  # nothing lost: the array is whole
+        assert [d.findtext("{*}status") for d in failed.iter("{*}hdd")] == ["error", "ok", "ok"]
+        assert spans(search(sim, 101, NOW - 60 * DAY, NOW))[0][0] == oldest
+    finally:
+        lab_loop.run(sim.stop())
+
+
 def test_disk_full_shortens_retention_and_shows_the_higher_bitrate(nvr: IsapiNvr) -> None:
     nvr.faults.update({"disk_full": True})
     try:

@@ -52,7 +52,7 @@ def check(ctx: CheckContext) -> CheckResult:
             findings.append(
                 Finding(
                     name,
-                    PASS if result.verdict == PASS else FAIL,
+                    PASS if result.verdict in (PASS, WARN) else FAIL,  # a warning is no shortfall
                     _("{check} check: {summary}").format(
                         check=labels.check(result.check), summary=result.summary
                     ),

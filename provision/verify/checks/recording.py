@@ -1,12 +1,15 @@
 """The recording audit: how many days of video each recorder really keeps, from its own index.
 
-Per camera a recorder keeps (its channel): the oldest and newest recording, the days kept
-(now - oldest), gaps longer than `GAP_THRESHOLD_H` in the last `RECENT_DAYS` days (the time
-after the newest recording counts: a channel that stopped is a gap up to now), the schedule
-(continuous 24x7 or not) and the bitrate the NVR's files really hold. Per recorder: the health
-of every disk. A channel fails when it keeps fewer days than the tier's standard, has a long
-gap, or is not recorded continuously; the message says what to fix, in the recorder's own
-numbers ("at the recorder's 45.8 Mbit/s, 30 days need 14.8 TB usable; its disks give 8.9").
+Per camera a recorder keeps (its channel): the oldest and newest recording, the days kept (now -
+oldest), gaps longer than `GAP_THRESHOLD_H` in the last `RECENT_DAYS` days (the time after the
+newest recording counts: a channel that stopped is a gap up to now), the schedule (continuous
+24x7 or not) and the bitrate the NVR's files really hold. Per recorder: the health of every
+disk, and of the RAID array they form (a failed disk in an array that survives it is a warning:
+degraded, nothing lost). A channel fails when it keeps fewer days than the tier's standard, has
+a long gap, is not recorded continuously, or is offline at the NVR (its camera does not answer
+or refuses the channel's account: channels/status); the message says what to fix, in the
+recorder's own numbers ("at the recorder's 45.8 Mbit/s, 30 days need 14.8 TB usable; its disks
+give 8.9").
 
 Findings carry their evidence (JSON, JUnit, Markdown show it) and a timeline of the recent
 days, the spans with video, which the HTML report draws. Recorders over a protocol provision
@@ -21,12 +24,15 @@ from typing import Any
 from provision.drivers.recorder_isapi import CONTINUOUS
 from provision.drivers.recorder_recordings import RECENT_DAYS
 from provision.drivers.registry import is_managed
+from provision.i18n import _
 from provision.inventory.model import Recorder
 from provision.sizing import tb_for_days, usable_tb
 from provision.verify.contract import Check, CheckContext
 from provision.verify.gather import DeviceState
-from provision.verify.model import FAIL, PASS, CheckResult, Finding
+from provision.verify.model import FAIL, PASS, WARN, CheckResult, Finding
 
+# chanDetectResult spellings of a refused login (recorder_recordings.channel_links)
+BAD_LOGIN = ("errorusernameorpasswd", "userorpassworderror")
 GAP_THRESHOLD_H = 1.0  # our choice: a camera reboot is minutes; an hour without video is a gap
 DAY_S = 86400
 
@@ -77,6 +83,9 @@ def _channel(
         )
     if schedule != CONTINUOUS:
         problems.append(f"is recorded on schedule {schedule!r}, not {CONTINUOUS}")
+    link = facts.get("link")
+    if link and not link.get("online"):
+        problems.append(_offline(str(link.get("detect") or "offline")))
     data = {
         "oldest": _iso(oldest),
         "newest": _iso(newest),
@@ -84,6 +93,7 @@ def _channel(
         "target_days": target,
         "recorded_kbps": kbps,
         "schedule": schedule,
+        "link": link,
         "gaps": [[_iso(s), _iso(e), round((e - s) / 3600, 1)] for s, e in holes],
         "timeline": {"start": window[0], "end": now, "spans": facts.get("recent_spans") or []},
     }
@@ -91,6 +101,19 @@ def _channel(
         return Finding(name, FAIL, f"channel {name} " + "; ".join(problems), data)
     ok = f"channel {name} keeps {days:.1f} days, recorded continuously, no gap over "
     return Finding(name, PASS, ok + f"{GAP_THRESHOLD_H:g} h in the last {RECENT_DAYS} days", data)
+
+
+def _offline(detect: str) -> str:
+    """Why the NVR has a channel offline, and what to do, from its chanDetectResult."""
+    if detect.lower() in BAD_LOGIN:
+        return _(
+            "is offline at the NVR ({detect}): the camera refuses the channel's account; "
+            "apply puts the camera's password on the channel"
+        ).format(detect=detect)
+    return _(
+        "is offline at the NVR ({detect}): the camera does not answer the NVR; it records "
+        "nothing until it does"
+    ).format(detect=detect)
 
 
 def _fix(ctx: CheckContext, recorder: Recorder, channels: dict[str, Any]) -> str:
@@ -115,20 +138,34 @@ def _recorder(ctx: CheckContext, recorder: Recorder, state: DeviceState | None) 
         _channel(ctx, name, data, state.settings.get(f"schedule.{name}"), fix, now)
         for name, data in channels.items()
     ]
-    bad = [d for d in facts.get("disks") or [] if d.get("status") != "ok"]
-    disks = facts.get("disks") or []
-    message = (
-        f"{len(disks)} disk(s) healthy"
-        if not bad
-        else "; ".join(
-            f"disk {d.get('id')} reports {d.get('status')}: replace it (what it held is lost)"
-            for d in bad
-        )
-    )
-    findings.append(
-        Finding(f"{recorder.name}/disks", FAIL if bad else PASS, message, {"disks": disks})
-    )
+    findings.append(_disks(recorder, facts.get("disks") or [], facts.get("arrays") or []))
     return findings
+
+
+def _disks(recorder: Recorder, disks: list[Any], arrays: list[Any]) -> Finding:
+    """Every disk healthy passes; a failed disk in an array that survives it (degraded) is a
+    warning: nothing is lost yet, one more failure loses it all; otherwise a failure."""
+    bad = [d for d in disks if d.get("status") != "ok"]
+    data = {"disks": disks, "arrays": arrays}
+    subject = f"{recorder.name}/disks"
+    if not bad:
+        return Finding(subject, PASS, f"{len(disks)} disk(s) healthy", data)
+    degraded = [a for a in arrays if str(a.get("status")).lower() == "degraded"]
+    if degraded and not [a for a in arrays if str(a.get("status")).lower() == "offline"]:
+        message = _(
+            "disk(s) {disks} failed; array {array} ({level}) is degraded: nothing is lost and "
+            "its capacity is unchanged, but one more failure loses it; replace the disk(s) now"
+        ).format(
+            disks=", ".join(str(d.get("id")) for d in bad),
+            array=degraded[0].get("id"),
+            level=degraded[0].get("level"),
+        )
+        return Finding(subject, WARN, message, data)
+    message = "; ".join(
+        f"disk {d.get('id')} reports {d.get('status')}: replace it (what it held is lost)"
+        for d in bad
+    )
+    return Finding(subject, FAIL, message, data)
 
 
 def check(ctx: CheckContext) -> CheckResult:
