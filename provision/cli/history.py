@@ -9,12 +9,13 @@ import time
 import click
 
 from provision.cli.errors import OK
+from provision.cli.help_text import TranslatedCommand
 from provision.cli.param_types import HISTORY_LIMIT
 from provision.cli.run_options import journal_option
 from provision.engine.journal import Journal
 
 
-@click.command("history")
+@click.command("history", cls=TranslatedCommand)
 @journal_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option(

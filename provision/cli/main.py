@@ -14,7 +14,9 @@ import sys
 import click
 
 from provision import __version__
+from provision import i18n
 from provision.cli.group import ProvisionGroup
+from provision.cli.help_text import speak_clicks_words
 from provision.cli.language import lang_option
 
 # Each command's module, imported only when that command runs (or --help lists them all):
@@ -47,9 +49,14 @@ class LazyGroup(ProvisionGroup):
         module = COMMANDS.get(cmd_name)
         if module is None:
             return None
-        command: click.Command = importlib.import_module(module).command
+        # in English: a text click translates as the module is imported (a default option's
+        # help) must stay the msgid the help page looks up, whatever this run speaks
+        with i18n.speaking(i18n.ENGLISH):
+            command: click.Command = importlib.import_module(module).command
         return command
 
+
+speak_clicks_words()
 
 EPILOG = """\b
 Examples:

@@ -7,10 +7,11 @@ from pathlib import Path
 import click
 
 from provision.cli.errors import OK
+from provision.cli.help_text import TranslatedCommand
 from provision.schemas import SCHEMA_FILES, schema_text
 
 
-@click.command("schema")
+@click.command("schema", cls=TranslatedCommand)
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),

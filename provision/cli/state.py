@@ -8,13 +8,14 @@ from pathlib import Path
 import click
 
 from provision.cli.errors import OK
+from provision.cli.help_text import TranslatedGroup
 from provision.engine.journal import Journal
 from provision.engine.state_url import DEFAULT_PATH, is_postgres
 from provision.errors import ProvisionError
 from provision.i18n import _
 
 
-@click.group("state")
+@click.group("state", cls=TranslatedGroup)
 def command() -> None:
     """Run state: the journal, run history and school locks.
 

@@ -10,6 +10,7 @@ from click.core import ParameterSource
 
 from provision.cli.connect import connector
 from provision.cli.errors import OK
+from provision.cli.help_text import TranslatedCommand
 from provision.cli.options import (
     inventory_option,
     selection,
@@ -29,7 +30,7 @@ from provision.verify.stream import SCHOOLS_FILE, RunDir
 CHECK_FAILED = 2  # the run worked and found a problem: not the same as the run failing
 
 
-@click.command("verify")
+@click.command("verify", cls=TranslatedCommand)
 @inventory_option
 @selector_options
 @transport_options
@@ -38,7 +39,8 @@ CHECK_FAILED = 2  # the run worked and found a problem: not the same as the run 
     "--checks",
     "checks_text",
     metavar="LIST",
-    help=f"Comma-separated checks to run [default: all: {','.join(CHECKS)}].",
+    help="Comma-separated checks to run.",
+    show_default=",".join(CHECKS),
 )
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option(

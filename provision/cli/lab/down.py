@@ -5,12 +5,13 @@ from __future__ import annotations
 import click
 
 from provision.cli.errors import OK
+from provision.cli.help_text import TranslatedCommand
 from provision.cli.lab.shards import lab_processes, state_dir_option
 from provision.lab.process import stop_lab_processes
 from provision.lab.state import lab_dir, read_state
 
 
-@click.command("down")
+@click.command("down", cls=TranslatedCommand)
 @state_dir_option
 def command(state_dir: str | None) -> int:
     """Stop the running lab (every shard of it) and wait until its processes have exited.

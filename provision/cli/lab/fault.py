@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from provision.cli.errors import OK
+from provision.cli.help_text import TranslatedCommand
 from provision.cli.lab.shards import down_reason, lab_processes, state_dir_option
 from provision.errors import ProvisionError
 from provision.lab.faults import Faults
@@ -76,7 +77,7 @@ def _fault_settings(settings: tuple[str, ...]) -> dict[str, Any]:
     return changes
 
 
-@click.command("fault")
+@click.command("fault", cls=TranslatedCommand)
 @click.argument("device")
 @click.argument("settings", nargs=-1)
 @click.option("--clear", is_flag=True, help="Clear every fault of the device.")

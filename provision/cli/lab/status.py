@@ -8,13 +8,14 @@ from typing import Any
 import click
 
 from provision.cli.errors import FAILED, OK
+from provision.cli.help_text import TranslatedCommand
 from provision.cli.lab.shards import down_reason, lab_processes, state_dir_option
 from provision.errors import ProvisionError
 from provision.lab.process import call_control
 from provision.lab.state import lab_dir, require_state
 
 
-@click.command("status")
+@click.command("status", cls=TranslatedCommand)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @state_dir_option
 def command(as_json: bool, state_dir: str | None) -> int:

@@ -9,13 +9,14 @@ from collections import Counter
 import click
 
 from provision.cli.errors import OK
+from provision.cli.help_text import TranslatedCommand
 from provision.cli.lab.shards import lab_processes, state_dir_option
 from provision.cli.options import inventory_option, selection, selector_options
 from provision.lab.process import MAX_LISTENERS, daemon_args, start_lab
 from provision.lab.state import lab_dir, shard_dir
 
 
-@click.command("up")
+@click.command("up", cls=TranslatedCommand)
 @inventory_option
 @selector_options
 @click.option(
