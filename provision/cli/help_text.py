@@ -199,7 +199,7 @@ def extract_help(
     help text of the command tree it builds, which no `_()` call marks."""
     from babel.messages.extract import extract_python
 
-    yield from extract_python(fileobj, keywords, comment_tags, options)
+    yield from extract_python(fileobj, keywords, comment_tags, options)  # type: ignore[misc,arg-type]
     from provision.cli.main import cli
 
     for text in dict.fromkeys(help_messages(cli)):

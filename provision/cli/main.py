@@ -13,11 +13,10 @@ import sys
 
 import click
 
-from provision import __version__
-from provision import i18n
+from provision import __version__, i18n
 from provision.cli.group import ProvisionGroup
 from provision.cli.help_text import speak_clicks_words
-from provision.cli.language import lang_option
+from provision.cli.language import choose_early, lang_option
 
 # Each command's module, imported only when that command runs (or --help lists them all):
 # `provision init` or `--version` need not load numpy, shapely, nornir and the engine, which
@@ -41,6 +40,10 @@ COMMANDS = {
 
 class LazyGroup(ProvisionGroup):
     """The top-level group: commands listed by name, their modules imported on first use."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        choose_early(args)
+        return super().parse_args(ctx, args)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
