@@ -8,8 +8,8 @@ is chosen later (--lang is parsed after the commands exist). So the texts stay E
 are the msgids — and `TranslatedCommand` / `TranslatedGroup` look each one up where click
 formats the help page: the command's help and epilog, each option's help (click's
 "[default: …]" suffix kept as click built it), and the short help the command list shows.
-`help_messages` walks the command tree for the catalog (`make i18n`, via `extract_help`) and
-for the test that fails when a help text has no translation.
+`help_messages` walks the command tree for the catalog (`make i18n`, via help_catalog.py)
+and for the test that fails when a help text has no translation.
 
 Click's own words ("Usage:", "Options", "Show this message and exit.", "Error: …", "Try …
 for help.") are looked up by click with the stdlib's `gettext.gettext`, bound into each click
@@ -28,7 +28,6 @@ import importlib
 import inspect
 import pkgutil
 from collections.abc import Iterator
-from typing import Any
 
 import click
 
@@ -190,17 +189,3 @@ def help_messages(command: click.Command) -> Iterator[str]:
             sub = command.get_command(ctx, name)
             if sub is not None:
                 yield from help_messages(sub)
-
-
-def extract_help(
-    fileobj: Any, keywords: Any, comment_tags: Any, options: dict[str, Any]
-) -> Iterator[tuple[int, str, str, list[str]]]:
-    """A Babel extractor (babel.cfg) for the CLI's entry module: its own messages, then every
-    help text of the command tree it builds, which no `_()` call marks."""
-    from babel.messages.extract import extract_python
-
-    yield from extract_python(fileobj, keywords, comment_tags, options)  # type: ignore[misc,arg-type]
-    from provision.cli.main import cli
-
-    for text in dict.fromkeys(help_messages(cli)):
-        yield 0, "", text, []

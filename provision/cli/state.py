@@ -54,7 +54,7 @@ def migrate(source: Path | None, dest: str | None) -> int:
     source = source or Path(os.environ.get("PROVISION_JOURNAL") or DEFAULT_PATH)
     dest = dest or os.environ.get("PROVISION_STATE")
     if not dest or not is_postgres(dest):
-        raise ProvisionError("migrate copies into PostgreSQL: pass --to postgresql://…")
+        raise ProvisionError(_("migrate copies into PostgreSQL: pass --to postgresql://…"))
     if not source.is_file():
         raise ProvisionError(
             _("{source}: no SQLite journal here to migrate; pass --from FILE").format(source=source)
