@@ -35,6 +35,7 @@ from provision.drivers.base import Change, Driver, Settings, Target
 from provision.drivers.http import endpoint
 from provision.drivers.isapi_client import text
 from provision.errors import DeviceError
+from provision.i18n import _
 from provision.inventory.model import AlarmPanel
 
 ARC = "/ISAPI/SecurityCP/Configuration/ARC/1"
@@ -121,7 +122,9 @@ class AxProAlarmDriver(Driver):
         doc = self.api().json("GET", ARC, "read ARC settings")
         arc = doc.get("ARC") if isinstance(doc, dict) else None
         if not isinstance(arc, dict):
-            raise DeviceError(f"{self.label}: read ARC settings failed: no ARC document")
+            raise DeviceError(
+                _("{label}: read ARC settings failed: no ARC document").format(label=self.label)
+            )
         return arc
 
     def _panic_zone(self) -> tuple[int, str]:
@@ -199,7 +202,9 @@ class AxProAlarmDriver(Driver):
             doc = self.api().json("GET", f"{ZONES}/{zone_id}", "read panic zone")
             zone = doc.get("Zone") if isinstance(doc, dict) else None
             if not isinstance(zone, dict):
-                raise DeviceError(f"{self.label}: read panic zone failed: no Zone document")
+                raise DeviceError(
+                    _("{label}: read panic zone failed: no Zone document").format(label=self.label)
+                )
             zone["zoneType"] = new_type
             self.api().json("PUT", f"{ZONES}/{zone_id}", "write panic zone", {"Zone": zone})
         bypass = new_type in TWENTY_FOUR_HOUR and bool(target["panic_zone_disarmable"])

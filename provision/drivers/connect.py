@@ -24,6 +24,7 @@ from shlex import quote
 from typing import IO, TYPE_CHECKING
 
 from provision.errors import DeviceError, SecretError
+from provision.i18n import _
 from provision.inventory.secrets import SecretRef
 
 if TYPE_CHECKING:  # paramiko (and its crypto) is imported only by commands that use SSH
@@ -63,10 +64,12 @@ class Connector:
     def secret(self, ref: SecretRef | None) -> str:
         """Resolve a secret at the moment a device is contacted; unset is an error here."""
         if ref is None:
-            raise SecretError("the inventory gives no password for this device")
+            raise SecretError(_("the inventory gives no password for this device"))
         value = self.env.get(ref.name)
         if not value:
-            raise SecretError(f"secret {ref} is not set: export {ref.name}")
+            raise SecretError(
+                _("secret {ref} is not set: export {name}").format(ref=ref, name=ref.name)
+            )
         return value
 
     def known_hosts_file(self) -> Path:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from provision.drivers.base import Change, Settings, Target
 from provision.drivers.device_api import DeviceApiDriver
 from provision.errors import DeviceError
+from provision.i18n import _
 from provision.inventory.model import LedBoard
 from provision.templates import led_messages
 
@@ -33,7 +34,11 @@ class LedBoardDriver(DeviceApiDriver):
         body = self._api().json("GET", "/api/messages", "read messages")
         messages = body.get(MESSAGES) if isinstance(body, dict) else None
         if not isinstance(messages, list):
-            raise DeviceError(f"{self.label}: read messages failed: no message list in the answer")
+            raise DeviceError(
+                _("{label}: read messages failed: no message list in the answer").format(
+                    label=self.label
+                )
+            )
         return {MESSAGES: messages}
 
     def apply(self, changes: list[Change]) -> None:

@@ -47,6 +47,7 @@ from provision.drivers.onvif_wsdl import (
     text,
 )
 from provision.errors import DeviceError
+from provision.i18n import _
 
 # A NotAuthorized answer is retried once if re-measuring shows the camera's clock moved by more
 # than this (an NTP server just set, or a camera that synced on its own): digests carry time.
@@ -184,9 +185,9 @@ class DeviceConnection:
     def _read_until(self, sock: socket.socket, marker: bytes, limit: int) -> bytes:
         while (end := self._buf.find(marker)) < 0:
             if len(self._buf) > limit:
-                raise ProtocolError("HTTP header too long")
+                raise ProtocolError(_("HTTP header too long"))
             if not self._fill(sock):
-                raise ProtocolError("the device closed the connection mid-answer")
+                raise ProtocolError(_("the device closed the connection mid-answer"))
         line = bytes(self._buf[:end])
         del self._buf[: end + len(marker)]
         return line
@@ -194,7 +195,7 @@ class DeviceConnection:
     def _read_exact(self, sock: socket.socket, size: int) -> bytes:
         while len(self._buf) < size:
             if not self._fill(sock):
-                raise ProtocolError("the device closed the connection mid-answer")
+                raise ProtocolError(_("the device closed the connection mid-answer"))
         data = bytes(self._buf[:size])
         del self._buf[:size]
         return data
@@ -202,18 +203,20 @@ class DeviceConnection:
     def _read_reply(self, sock: socket.socket) -> tuple[int, bool, bytes]:
         while True:
             if not self._buf and not self._fill(sock):
-                raise ProtocolError("the device closed the connection without answering")
+                raise ProtocolError(_("the device closed the connection without answering"))
             lines = self._read_until(sock, b"\r\n\r\n", _MAX_HEAD).decode("latin-1").split("\r\n")
-            version, _, rest = lines[0].partition(" ")
+            version, _sep, rest = lines[0].partition(" ")
             try:
                 status = int(rest[:3])
             except ValueError:
-                raise ProtocolError(f"not an HTTP answer: {lines[0][:80]!r}") from None
+                raise ProtocolError(
+                    _("not an HTTP answer: {start!r}").format(start=lines[0][:80])
+                ) from None
             if status >= 200:
                 break  # 1xx (100 Continue) heads are skipped
         headers = {}
         for line in lines[1:]:
-            name, _, value = line.partition(":")
+            name, _sep, value = line.partition(":")
             headers[name.strip().lower()] = value.strip().lower()
         connection = headers.get("connection", "")
         keep_alive = "close" not in connection and (
@@ -226,11 +229,11 @@ class DeviceConnection:
         length = headers.get("content-length")
         if length is not None:
             if not length.isdigit() or int(length) > _MAX_BODY:
-                raise ProtocolError(f"bad Content-Length {length!r}")
+                raise ProtocolError(_("bad Content-Length {length!r}").format(length=length))
             return status, keep_alive, self._read_exact(sock, int(length))
         while self._fill(sock):  # no length: the body runs to the end of the connection
             if len(self._buf) > _MAX_BODY:
-                raise ProtocolError("answer too long")
+                raise ProtocolError(_("answer too long"))
         body, self._buf = bytes(self._buf), bytearray()
         return status, False, body
 
@@ -241,13 +244,15 @@ class DeviceConnection:
             try:
                 size = int(size_line, 16)
             except ValueError:
-                raise ProtocolError(f"bad chunk size {size_line[:20]!r}") from None
+                raise ProtocolError(
+                    _("bad chunk size {size!r}").format(size=size_line[:20])
+                ) from None
             if size == 0:
                 while self._read_until(sock, b"\r\n", _MAX_HEAD):
                     pass  # trailer fields, up to the empty line
                 return bytes(body)
             if len(body) + size > _MAX_BODY:
-                raise ProtocolError("answer too long")
+                raise ProtocolError(_("answer too long"))
             body += self._read_exact(sock, size)
             self._read_exact(sock, 2)  # CRLF after the chunk
 
@@ -374,7 +379,7 @@ class OnvifSession:
                 )
                 stamp = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
             except ValueError as exc:
-                problem = f"bad UTCDateTime: {exc}"
+                problem = _("bad UTCDateTime: {error}").format(error=exc)
                 raise self._error("GetSystemDateAndTime", "protocol", problem) from None
             # The camera reports whole seconds (truncated): its clock is half a second on.
             self._token.offset_s = stamp.timestamp() + 0.5 - midpoint
@@ -405,7 +410,7 @@ class OnvifSession:
         try:
             request = build_request(service, operation, kwargs, self._secrets)
         except (zeep.exceptions.Error, TypeError, ValueError) as exc:
-            problem = f"cannot build the request: {exc}"
+            problem = _("cannot build the request: {error}").format(error=exc)
             raise self._error(operation, "request", problem) from exc
         return self._post(path, request, operation, authenticated)
 
@@ -417,16 +422,16 @@ class OnvifSession:
         try:
             reply = self._connection.post(path, envelope, request.content_type)
         except TimeoutError:
-            problem = f"no answer within {self.timeout:g} s"
+            problem = _("no answer within {timeout:g} s").format(timeout=self.timeout)
             raise self._error(operation, "timeout", problem) from None
         except ConnectionRefusedError:
-            problem = f"connection refused by {self._where}"
+            problem = _("connection refused by {where}").format(where=self._where)
             raise self._error(operation, "connection", problem) from None
         except ProtocolError as exc:
             raise self._error(operation, "protocol", str(exc)) from None
         except OSError as exc:
             reason = exc.strerror or str(exc) or type(exc).__name__
-            problem = f"cannot reach {self._where}: {reason}"
+            problem = _("cannot reach {where}: {reason}").format(where=self._where, reason=reason)
             raise self._error(operation, "connection", problem) from None
         return self._answer(operation, reply)
 
@@ -434,15 +439,18 @@ class OnvifSession:
         try:
             root = parse_xml(reply.body)
         except etree.XMLSyntaxError as exc:
-            problem = f"HTTP {reply.status}, not XML: {exc}"
+            problem = _("HTTP {status}, not XML: {error}").format(status=reply.status, error=exc)
             raise self._error(operation, "protocol", problem) from None
         answer = first_element(child(root, "Body"))
         if answer is not None and local_name(answer) == "Fault":
             code, subcodes, reason = fault_parts(answer)
-            problem = f"SOAP fault {'/'.join((code, *subcodes))}: {reason or '(no reason)'}"
+            problem = _("SOAP fault {code}: {reason}").format(
+                code="/".join((code, *subcodes)), reason=reason or _("(no reason)")
+            )
             raise self._error(operation, "fault", problem, subcodes)
         if reply.status != 200 or answer is None:
-            raise self._error(operation, "protocol", f"HTTP {reply.status} without a SOAP answer")
+            problem = _("HTTP {status} without a SOAP answer").format(status=reply.status)
+            raise self._error(operation, "protocol", problem)
         return answer
 
     @property
@@ -452,7 +460,9 @@ class OnvifSession:
     def _error(
         self, operation: str, kind: str, problem: str, subcodes: tuple[str, ...] = ()
     ) -> OnvifError:
-        message = f"{self.label}: ONVIF {operation} failed: {problem}"
+        message = _("{label}: ONVIF {operation} failed: {problem}").format(
+            label=self.label, operation=operation, problem=problem
+        )
         for secret in self._secrets:
             message = message.replace(secret, "***")
         return OnvifError(message, operation=operation, kind=kind, subcodes=subcodes)

@@ -83,7 +83,11 @@ def search_files(
         more = (text(result, "responseStatusStrg") or "").upper() == "MORE"
         if not more or not page or (limit is not None and len(files) >= limit):
             return files
-    raise DeviceError(f"track {track}: the NVR still answered MORE after {MAX_PAGES} pages")
+    raise DeviceError(
+        _("track {track}: the NVR still answered MORE after {pages} pages").format(
+            track=track, pages=MAX_PAGES
+        )
+    )
 
 
 def _merged(files: list[tuple[float, float, int | None]]) -> list[list[float]]:

@@ -35,6 +35,7 @@ from provision.drivers.switch_config import (
 )
 from provision.drivers.switch_platforms import UnknownSwitchPlatform, platform_named
 from provision.errors import DeviceError
+from provision.i18n import _
 from provision.inventory.model import Switch
 from provision.templates import render_switch
 
@@ -235,7 +236,9 @@ class SwitchDriver(Driver):
         try:
             lines = plan_lines(self.dialect, changes, list(self.desired()), current)
         except ValueError as exc:
-            raise SwitchError(f"{self.name}: apply refused: {exc}") from None
+            raise SwitchError(
+                _("{name}: apply refused: {error}").format(name=self.name, error=exc)
+            ) from None
         with self._guard("apply"):
             conn = self._session()
             self._type(conn, self.dialect.enter_config, self.dialect.config_prompt)
@@ -319,7 +322,9 @@ class SwitchDriver(Driver):
         error = ERROR.search(output)
         if error or not self.dialect.save_ok.search(output):
             detail = error.group(0).strip() if error else "no confirmation in its answer"
-            raise SwitchError(f"{self.name}: save config failed: {detail}")
+            raise SwitchError(
+                _("{name}: save config failed: {detail}").format(name=self.name, detail=detail)
+            )
 
     def _session(self) -> BaseConnection:
         if self._conn is not None:
