@@ -91,8 +91,9 @@ class AlarmDriver(DeviceApiDriver):
                 body["key"] = key
             else:
                 raise DeviceError(
-                    f"{self.label}: write config failed: an alarm panel has no setting "
-                    f"{change.setting!r}"
+                    _(
+                        "{label}: write config failed: an alarm panel has no setting {setting!r}"
+                    ).format(label=self.label, setting=change.setting)
                 )
         client.json("PUT", "/api/config", "write config", json=body)
 
@@ -125,8 +126,10 @@ def key_for(target: Target, label: str, wanted: Any) -> str | None:
         return None
     if wanted == FOREIGN_KEY:
         raise DeviceError(
-            f"{label}: write config failed: cannot restore an encryption key that the "
-            "inventory does not name (it was never read from the panel)"
+            _(
+                "{label}: write config failed: cannot restore an encryption key that the inventory "
+                "does not name (it was never read from the panel)"
+            ).format(label=label)
         )
     try:
         ref = SecretRef.parse(str(wanted))

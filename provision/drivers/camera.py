@@ -340,8 +340,10 @@ class CameraDriver(Driver):
             if creds.username == username:
                 return self.target.connector.secret(creds.password)
         raise DeviceError(
-            f"{self.label}: cannot create or change camera user {username!r}: the inventory "
-            "gives no password for it (only the school's operator and auditor are managed)"
+            _(
+                "{label}: cannot create or change camera user {username!r}: the inventory gives no "
+                "password for it (only the school's operator and auditor are managed)"
+            ).format(label=self.label, username=username)
         )
 
     def _check(self, setting: str, value: Any) -> str:

@@ -227,8 +227,10 @@ class DahuaCameraDriver(Driver):
             if creds.username == username:
                 return self.target.connector.secret(creds.password)
         raise DeviceError(
-            f"{self.label}: cannot create camera user {username!r}: the inventory gives no "
-            "password for it (only the school's operator and auditor are managed)"
+            _(
+                "{label}: cannot create camera user {username!r}: the inventory gives no password "
+                "for it (only the school's operator and auditor are managed)"
+            ).format(label=self.label, username=username)
         )
 
     def _sip_password(self, values: dict[str, Any]) -> str:

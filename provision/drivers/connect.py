@@ -147,8 +147,9 @@ def has_host_key(path: Path, host: str, port: int) -> bool:
         keys = paramiko.HostKeys(str(path))
     except paramiko.hostkeys.InvalidHostKey as exc:  # what the SSH client would choke on
         raise DeviceError(
-            f"{path}: {exc.line.strip()[:80]!r} is not a known_hosts line ({exc.exc}): "
-            "correct or delete it"
+            _("{path}: {line!r} is not a known_hosts line ({error}): correct or delete it").format(
+                path=path, line=exc.line.strip()[:80], error=exc.exc
+            )
         ) from None
     return keys.lookup(known_hosts_name(host, port)) is not None
 

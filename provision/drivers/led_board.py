@@ -45,8 +45,9 @@ class LedBoardDriver(DeviceApiDriver):
         for change in changes:
             if change.setting != MESSAGES:
                 raise DeviceError(
-                    f"{self.label}: write messages failed: a LED board has no setting "
-                    f"{change.setting!r}"
+                    _(
+                        "{label}: write messages failed: a LED board has no setting {setting!r}"
+                    ).format(label=self.label, setting=change.setting)
                 )
             # Removing the setting leaves the board blank rather than on its factory text.
             wanted = list(change.after) if change.after is not None else []

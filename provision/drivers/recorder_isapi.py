@@ -146,8 +146,15 @@ class IsapiRecorderDriver(Driver):
                 self._set_schedule(name, continuous=change.after == CONTINUOUS)
             elif not (change.setting.startswith(SCHEDULE) and change.after is None):
                 raise DeviceError(
-                    f"{self.label}: cannot apply {change.setting} = {change.after!r}: "
-                    f"not a setting or value this driver writes ({CONTINUOUS!r} or 'off')"
+                    _(
+                        "{label}: cannot apply {setting} = {after!r}: not a setting or value this "
+                        "driver writes ({continuous!r} or 'off')"
+                    ).format(
+                        label=self.label,
+                        setting=change.setting,
+                        after=change.after,
+                        continuous=CONTINUOUS,
+                    )
                 )
 
     def _held_ids(self) -> set[int]:

@@ -77,13 +77,16 @@ def _step(dialect: Dialect, change: Change, segments: tuple[str, ...], order: fl
     value = change.before if change.after is None else change.after
     line = leaf if value is True else value
     if not isinstance(line, str):
-        raise ValueError(f"{change.setting}: value {value!r} is not a config line")
+        text = _("{setting}: value {value!r} is not a config line")
+        raise ValueError(text.format(setting=change.setting, value=value))
     dialect.check_safe(line)
     if value is not True and dialect.setting_name(line) != leaf:
-        raise ValueError(f"{change.setting}: value {value!r} does not belong to this setting")
+        text = _("{setting}: value {value!r} does not belong to this setting")
+        raise ValueError(text.format(setting=change.setting, value=value))
     section = value is True and dialect.is_section(line)
     if section and dialect.is_implicit(line):
-        raise ValueError(f"{change.setting}: {line!r} is not created or deleted by its own line")
+        text = _("{setting}: {line!r} is not created or deleted by its own line")
+        raise ValueError(text.format(setting=change.setting, line=line))
     if change.after is None:
         undo = dialect.undo_section if section else dialect.undo_leaf
         return Step(order, path, [(undo if value is True else dialect.undo_single)(line)], line)
@@ -305,7 +308,9 @@ class SwitchDriver(Driver):
         error = ERROR.search(str(output))
         if error:
             raise SwitchError(
-                f"{self.name}: apply: the switch refused {line!r}: {error.group(0).strip()}"
+                _("{name}: apply: the switch refused {line!r}: {error}").format(
+                    name=self.name, line=line, error=error.group(0).strip()
+                )
             )
 
     def _save(self) -> None:
@@ -321,7 +326,7 @@ class SwitchDriver(Driver):
                 self._type(conn, self.dialect.leave_config, self.dialect.exec_prompt)
         error = ERROR.search(output)
         if error or not self.dialect.save_ok.search(output):
-            detail = error.group(0).strip() if error else "no confirmation in its answer"
+            detail = error.group(0).strip() if error else _("no confirmation in its answer")
             raise SwitchError(
                 _("{name}: save config failed: {detail}").format(name=self.name, detail=detail)
             )
@@ -402,7 +407,14 @@ class SwitchDriver(Driver):
             if self._password:
                 text = text.replace(self._password, "***")
             raise SwitchError(
-                f"{self.name} ({self.switch.platform} at {host}:{port}): {operation} failed: {text}"
+                _("{name} ({platform} at {host}:{port}): {operation} failed: {text}").format(
+                    name=self.name,
+                    platform=self.switch.platform,
+                    host=host,
+                    port=port,
+                    operation=operation,
+                    text=text,
+                )
             ) from None
 
 
