@@ -32,6 +32,7 @@ from collections.abc import Iterator
 import click
 
 from provision import i18n
+from provision.cli.wide_text import WideTextContext
 from provision.i18n import _
 
 # The help option click adds to every command: created once and cached on the command in the
@@ -115,6 +116,8 @@ def short_help(text: str, limit: int) -> str:
 
 class TranslatedCommand(click.Command):
     """A command whose help page speaks the language of the run."""
+
+    context_class = WideTextContext  # Chinese wrapped by columns, not characters
 
     def get_short_help_str(self, limit: int = 45) -> str:
         if self.short_help:

@@ -20,6 +20,7 @@ from click.testing import CliRunner
 from provision import i18n
 from provision.cli.help_text import TranslatedCommand, help_messages, paragraphs, short_help
 from provision.cli.main import cli
+from provision.cli.wide_text import wrap_line
 
 LOCALE = Path(i18n.__file__).parent / "locale" / "zh_CN" / "LC_MESSAGES"
 PLACEHOLDER = re.compile(r"(?<!\{)\{(\w+)[^{}]*\}(?!\})|%\((\w+)\)")
@@ -97,7 +98,7 @@ def test_verify_help_in_chinese_then_english() -> None:
     assert zh.stdout.startswith("用法: provision verify [OPTIONS]")
     assert "核查每所选定学校" in zh.stdout  # the command's help
     assert "\n选项:\n" in zh.stdout  # click's heading
-    assert "城市清单目录（city.yaml + schools/）。  [默认：.]" in zh.stdout
+    assert "城市清单目录（city.yaml+schools/）。[默认：.]" in "".join(zh.stdout.split())
     assert "显示此帮助并退出。" in zh.stdout
     assert "示例：\n    provision verify -i examples/dalian --lab\n" in zh.stdout  # kept verbatim
     assert "Usage" not in zh.stdout and "Show this message" not in zh.stdout
@@ -144,3 +145,17 @@ def test_short_help_counts_columns_not_characters() -> None:
     cut = short_help("核查每所选定学校：设备有应答、设置与清单一致", 20)
     assert cut.endswith("…") and i18n.display_width(cut) <= 20
     assert short_help("List runs. More after.", 45) == "List runs."
+
+
+def test_chinese_help_wraps_by_columns() -> None:
+    out = CliRunner().invoke(cli, ["--lang", "zh", "verify", "--help"], prog_name="provision")
+    prose = [line for line in out.stdout.splitlines() if "provision verify -i" not in line]
+    assert max(i18n.display_width(line) for line in prose) <= 80  # click's default width
+    assert "  --insecure                      不校验 HTTPS 证书" in out.stdout  # the column kept
+
+
+def test_wrap_breaks_between_characters_and_keeps_closing_punctuation() -> None:
+    lines = wrap_line("一二三四五六七八九十。后面", 20)
+    assert lines == ["一二三四五六七八九", "十。后面"]  # 。 never starts a line: 十 comes along
+    assert wrap_line("a,b,c,d", 4) == ["a,b,", "c,d"]
+    assert all(i18n.display_width(x) <= 30 for x in wrap_line("核查 verify 每所选定学校" * 5, 30))
