@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 import click
 
 from provision.cli.language import follow_city_locale
+from provision.i18n import _
 from provision.inventory.model import TIERS
 from provision.inventory.selectors import Selection
 
@@ -67,7 +68,7 @@ def selection(
         changed = changed_schools(inventory, changed_since)
         schools = tuple(sorted(changed & set(schools)) if schools else sorted(changed))
         if not schools:  # an empty pick must select nothing, not everything
-            raise NothingSelected(f"no school changed since {changed_since}")
+            raise NothingSelected(_("no school changed since {ref}").format(ref=changed_since))
     return Selection(tuple(schools), tuple(districts), tuple(tiers), tuple(precincts))
 
 

@@ -141,7 +141,7 @@ def command(
     """
     if resume is not None:
         if run_dir is not None and run_dir.resolve() != resume.resolve():
-            raise click.UsageError("--run-dir and --resume name different directories")
+            raise click.UsageError(_("--run-dir and --resume name different directories"))
         run_dir = resume
         inventory, checks_text, alarm_threshold, lab = _from_run(
             resume, inventory, checks_text, alarm_threshold, lab, selectors
@@ -196,7 +196,7 @@ def _refuse_contradicting_dask_options(
             "environment instead"
         )
     if worker_inventory is not None and dask is None:
-        raise click.UsageError("--worker-inventory needs --dask")
+        raise click.UsageError(_("--worker-inventory needs --dask"))
 
 
 def _print_and_write_reports(
