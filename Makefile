@@ -53,11 +53,18 @@ bench: $(STAMP)
 # provision.po. tests/i18n fails while one is missing.
 # The template is a build product (build/, not committed): only the .po files are sources.
 POT := build/i18n/provision.pot
+# click's own words ("Usage:", "Error: …"), from the installed click, in a domain of their own.
+CLICK_POT := build/i18n/click.pot
 i18n: $(STAMP)
 	mkdir -p $(dir $(POT))
 	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --no-wrap \
 		--project provision --version 0.1.0 -o $(POT) .
 	$(BIN)/pybabel update -i $(POT) -d provision/locale -D provision --no-fuzzy-matching \
+		--ignore-obsolete --no-wrap --ignore-pot-creation-date
+	$(BIN)/pybabel extract --no-location --sort-output --no-wrap --project click \
+		--version "$$($(BIN)/python -c 'import click; print(click.__version__)' 2>/dev/null)" \
+		-o $(CLICK_POT) "$$($(BIN)/python -c 'import click, os; print(os.path.dirname(click.__file__))')"
+	$(BIN)/pybabel update -i $(CLICK_POT) -d provision/locale -D click --no-fuzzy-matching \
 		--ignore-obsolete --no-wrap --ignore-pot-creation-date
 
 # Long property runs (10,000+ examples): not part of `make test`.

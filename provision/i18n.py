@@ -9,7 +9,8 @@ level of the whole format string, so a translation may reorder the variables::
 A string defined before the language is known (a module-level table) is marked with `N_`
 for extraction and translated where it is shown, with `_(TABLE[key])`.
 
-Catalogs: `provision/locale/<lang>/LC_MESSAGES/provision.po`, extracted and updated with
+Catalogs: `provision/locale/<lang>/LC_MESSAGES/provision.po` (and `click.po`, the words
+click itself prints, read with `dgettext`), extracted and updated with
 `make i18n` (pybabel extract/update, babel.cfg). The `.mo` a translator needs is compiled
 from the `.po` at first use into a cache keyed by the `.po`'s content, so an editable
 install (`pip install -e`), a wheel and a checkout after `git pull` all use the catalog
@@ -35,6 +36,9 @@ from datetime import date, datetime
 from pathlib import Path
 
 DOMAIN = "provision"
+# click's own words ("Usage:", "Options", "Error: …"), extracted from the installed click into
+# a catalog of their own (`make i18n`), so a click upgrade updates them apart from ours.
+CLICK_DOMAIN = "click"
 LOCALE_DIR = Path(__file__).parent / "locale"
 ENGLISH = "en"
 CHINESE = "zh_CN"
@@ -113,23 +117,32 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return _translations.ngettext(singular, plural, n)
 
 
+def dgettext(domain: str, message: str) -> str:
+    """`message` from another domain's catalog (click's own words, `CLICK_DOMAIN`)."""
+    return _load(_active, domain).gettext(message)
+
+
+def dngettext(domain: str, singular: str, plural: str, n: int) -> str:
+    return _load(_active, domain).ngettext(singular, plural, n)
+
+
 def N_(message: str) -> str:
     """Marks a string for extraction only; it is translated where it is shown."""
     return message
 
 
 @functools.cache
-def _load(language: str) -> gettext.NullTranslations:
+def _load(language: str, domain: str = DOMAIN) -> gettext.NullTranslations:
     if language == ENGLISH:
         return gettext.NullTranslations()
-    po_bytes = (LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po").read_bytes()
+    po_bytes = (LOCALE_DIR / language / "LC_MESSAGES" / f"{domain}.po").read_bytes()
     cache = _cache_root(po_bytes)
     if cache is not None:
         with contextlib.suppress(OSError):
-            target = cache / language / "LC_MESSAGES" / f"{DOMAIN}.mo"
+            target = cache / language / "LC_MESSAGES" / f"{domain}.mo"
             if not target.exists():
                 _write_atomically(target, _compile(po_bytes))
-            return gettext.translation(DOMAIN, cache, languages=[language])
+            return gettext.translation(domain, cache, languages=[language])
     # No writable cache: the same catalog, compiled in memory.
     return gettext.GNUTranslations(io.BytesIO(_compile(po_bytes)))
 

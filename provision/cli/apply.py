@@ -9,6 +9,7 @@ import click
 
 from provision.cli.connect import connector
 from provision.cli.errors import OK
+from provision.cli.help_text import TranslatedCommand
 from provision.cli.interrupted_run import report_interrupted_run
 from provision.cli.options import (
     NothingSelected,
@@ -30,7 +31,7 @@ from provision.errors import ProvisionError
 from provision.i18n import _
 
 
-@click.command("apply")
+@click.command("apply", cls=TranslatedCommand)
 @inventory_option
 @selector_options
 @changed_since_option

@@ -70,7 +70,7 @@ def tls_verify() -> bool | str:
     chosen: dict[str, Any] = ctx.meta.get(TRANSPORT, {}) if ctx is not None else {}
     ca_bundle, insecure = chosen.get("ca_bundle"), chosen.get("insecure")
     if ca_bundle and insecure:
-        raise click.UsageError("--ca-bundle and --insecure contradict each other: pick one")
+        raise click.UsageError(_("--ca-bundle and --insecure contradict each other: pick one"))
     if insecure:
         click.secho(INSECURE_WARNING, fg="red", err=True)
         # One loud warning per run, above; not urllib3's again for every request.

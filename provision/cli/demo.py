@@ -17,6 +17,7 @@ import click
 import yaml
 
 from provision.cli.errors import FAILED, OK
+from provision.cli.help_text import TranslatedCommand
 from provision.cli.language import follow_city_locale
 from provision.cli.verify_report import render
 from provision.diagnostics import problems_to_text
@@ -50,7 +51,7 @@ def _done(started: float, text: str) -> None:
     click.echo(f"   {text} ({time.perf_counter() - started:.1f}s)")
 
 
-@click.command("demo")
+@click.command("demo", cls=TranslatedCommand)
 @click.option(
     "-i",
     "--inventory",

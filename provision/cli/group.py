@@ -15,9 +15,10 @@ import click
 
 from provision import i18n
 from provision.cli.errors import OK, error_handler
+from provision.cli.help_text import TranslatedGroup
 
 
-class ProvisionGroup(click.Group):
+class ProvisionGroup(TranslatedGroup):
     """Runs the chosen subcommand inside `error_handler` and exits with the code it returns."""
 
     def main(self, *args: Any, **kwargs: Any) -> Any:

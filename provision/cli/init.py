@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from provision.cli.errors import OK
+from provision.cli.help_text import TranslatedCommand
 from provision.i18n import _
 from provision.schemas import SCHEMA_FILES, schema_text
 
@@ -55,7 +56,7 @@ def write_starter(directory: Path) -> list[Path]:
     return written
 
 
-@click.command("init")
+@click.command("init", cls=TranslatedCommand)
 @click.argument("directory", type=click.Path(path_type=Path), default="mycity")
 def command(directory: Path) -> int:
     """Write a starter city into DIRECTORY (default ./mycity): city.yaml with one district,

@@ -43,6 +43,26 @@ lang_option = click.option(
 )
 
 
+def choose_early(args: list[str]) -> None:
+    """Speak the language --lang or PROVISION_LANG names before any option is processed.
+
+    --help is eager like --lang, and click processes eager options in the order they were
+    typed, those not typed last: `provision --help` under PROVISION_LANG=zh, or `provision
+    --help --lang zh`, would print English before `_choose` ran. A language that is not
+    ours is left for `_choose` to refuse by name.
+    """
+    value = None
+    for i, arg in enumerate(args):
+        if arg == "--lang" and i + 1 < len(args):
+            value = args[i + 1]
+        elif arg.startswith("--lang="):
+            value = arg.partition("=")[2]
+        elif not arg.startswith("-") and (i == 0 or args[i - 1] != "--lang"):
+            break  # the subcommand: what follows is its own
+    with contextlib.suppress(i18n.UnknownLanguage):
+        i18n.activate(i18n.resolve(value))
+
+
 def city_locale(inventory: str | Path) -> str | None:
     """The `locale` city.yaml names, or None; a city.yaml that cannot be read names none
     (validate reports why)."""

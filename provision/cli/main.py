@@ -13,9 +13,10 @@ import sys
 
 import click
 
-from provision import __version__
+from provision import __version__, i18n
 from provision.cli.group import ProvisionGroup
-from provision.cli.language import lang_option
+from provision.cli.help_text import speak_clicks_words
+from provision.cli.language import choose_early, lang_option
 
 # Each command's module, imported only when that command runs (or --help lists them all):
 # `provision init` or `--version` need not load numpy, shapely, nornir and the engine, which
@@ -40,6 +41,10 @@ COMMANDS = {
 class LazyGroup(ProvisionGroup):
     """The top-level group: commands listed by name, their modules imported on first use."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        choose_early(args)
+        return super().parse_args(ctx, args)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
 
@@ -47,9 +52,14 @@ class LazyGroup(ProvisionGroup):
         module = COMMANDS.get(cmd_name)
         if module is None:
             return None
-        command: click.Command = importlib.import_module(module).command
+        # in English: a text click translates as the module is imported (a default option's
+        # help) must stay the msgid the help page looks up, whatever this run speaks
+        with i18n.speaking(i18n.ENGLISH):
+            command: click.Command = importlib.import_module(module).command
         return command
 
+
+speak_clicks_words()
 
 EPILOG = """\b
 Examples:

@@ -10,6 +10,7 @@ import click
 from provision.cli.language import follow_city_locale
 from provision.cli.param_types import DEVICE_DEADLINE
 from provision.drivers.pacing import DEFAULT_DEADLINE_S
+from provision.i18n import _
 from provision.inventory.model import TIERS
 from provision.inventory.selectors import Selection
 
@@ -69,7 +70,7 @@ def selection(
         changed = changed_schools(inventory, changed_since)
         schools = tuple(sorted(changed & set(schools)) if schools else sorted(changed))
         if not schools:  # an empty pick must select nothing, not everything
-            raise NothingSelected(f"no school changed since {changed_since}")
+            raise NothingSelected(_("no school changed since {ref}").format(ref=changed_since))
     return Selection(tuple(schools), tuple(districts), tuple(tiers), tuple(precincts))
 
 

@@ -8,6 +8,7 @@ import click
 
 from provision.cli.connect import connector
 from provision.cli.errors import OK
+from provision.cli.help_text import TranslatedCommand
 from provision.cli.options import (
     NothingSelected,
     changed_since_option,
@@ -27,7 +28,7 @@ from provision.i18n import _
 CHANGES_PENDING = 2  # with --detailed-exitcode, as terraform
 
 
-@click.command("plan")
+@click.command("plan", cls=TranslatedCommand)
 @inventory_option
 @selector_options
 @changed_since_option

@@ -7,12 +7,13 @@ from pathlib import Path
 import click
 
 from provision.cli.errors import OK
+from provision.cli.help_text import TranslatedCommand
 from provision.cli.options import inventory_option, selection, selector_options
 from provision.i18n import _
 from provision.render import render_selection, write_rendered
 
 
-@click.command("render")
+@click.command("render", cls=TranslatedCommand)
 @inventory_option
 @selector_options
 @click.option(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from provision.cli.connect import connector
+from provision.cli.help_text import TranslatedCommand
 from provision.cli.interrupted_run import report_interrupted_run
 from provision.cli.options import inventory_option, transport_options
 from provision.cli.run_options import journal_option, run_options
@@ -14,7 +15,7 @@ from provision.engine.runs import rollback as rollback_run
 from provision.engine.signals import stop_on_signals
 
 
-@click.command("rollback")
+@click.command("rollback", cls=TranslatedCommand)
 @click.argument("run_id")
 @inventory_option
 @run_options

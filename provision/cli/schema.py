@@ -7,10 +7,12 @@ from pathlib import Path
 import click
 
 from provision.cli.errors import OK
+from provision.cli.help_text import TranslatedCommand
+from provision.i18n import _
 from provision.schemas import SCHEMA_FILES, schema_text
 
 
-@click.command("schema")
+@click.command("schema", cls=TranslatedCommand)
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
@@ -40,5 +42,5 @@ def command(out: Path | None, kind: str) -> int:
     out.mkdir(parents=True, exist_ok=True)
     for name in SCHEMA_FILES:
         (out / name).write_text(schema_text(name), encoding="utf-8")
-        click.echo(f"wrote {out / name}", err=True)
+        click.echo(_("wrote {path}").format(path=out / name), err=True)
     return OK

@@ -8,13 +8,14 @@ from pathlib import Path
 import click
 
 from provision.cli.errors import OK
+from provision.cli.help_text import TranslatedGroup
 from provision.engine.journal import Journal
 from provision.engine.state_url import DEFAULT_PATH, is_postgres
 from provision.errors import ProvisionError
 from provision.i18n import _
 
 
-@click.group("state")
+@click.group("state", cls=TranslatedGroup)
 def command() -> None:
     """Run state: the journal, run history and school locks.
 
@@ -53,7 +54,7 @@ def migrate(source: Path | None, dest: str | None) -> int:
     source = source or Path(os.environ.get("PROVISION_JOURNAL") or DEFAULT_PATH)
     dest = dest or os.environ.get("PROVISION_STATE")
     if not dest or not is_postgres(dest):
-        raise ProvisionError("migrate copies into PostgreSQL: pass --to postgresql://…")
+        raise ProvisionError(_("migrate copies into PostgreSQL: pass --to postgresql://…"))
     if not source.is_file():
         raise ProvisionError(
             _("{source}: no SQLite journal here to migrate; pass --from FILE").format(source=source)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from provision.cli.errors import FAILED, OK
+from provision.cli.help_text import TranslatedCommand
 from provision.cli.options import inventory_option
 from provision.diagnostics import problems_to_json, problems_to_text
 from provision.i18n import _, ngettext
@@ -12,7 +13,7 @@ from provision.inventory.loader import school_files
 from provision.validate import validate
 
 
-@click.command("validate")
+@click.command("validate", cls=TranslatedCommand)
 @inventory_option
 @click.option(
     "--format",

@@ -10,6 +10,7 @@ from click.core import ParameterSource
 
 from provision.cli.connect import connector
 from provision.cli.errors import OK
+from provision.cli.help_text import TranslatedCommand
 from provision.cli.options import (
     inventory_option,
     selection,
@@ -29,7 +30,7 @@ from provision.verify.stream import SCHOOLS_FILE, RunDir
 CHECK_FAILED = 2  # the run worked and found a problem: not the same as the run failing
 
 
-@click.command("verify")
+@click.command("verify", cls=TranslatedCommand)
 @inventory_option
 @selector_options
 @transport_options
@@ -38,7 +39,8 @@ CHECK_FAILED = 2  # the run worked and found a problem: not the same as the run 
     "--checks",
     "checks_text",
     metavar="LIST",
-    help=f"Comma-separated checks to run [default: all: {','.join(CHECKS)}].",
+    help="Comma-separated checks to run.",
+    show_default=",".join(CHECKS),
 )
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option(
@@ -139,7 +141,7 @@ def command(
     """
     if resume is not None:
         if run_dir is not None and run_dir.resolve() != resume.resolve():
-            raise click.UsageError("--run-dir and --resume name different directories")
+            raise click.UsageError(_("--run-dir and --resume name different directories"))
         run_dir = resume
         inventory, checks_text, alarm_threshold, lab = _from_run(
             resume, inventory, checks_text, alarm_threshold, lab, selectors
@@ -194,7 +196,7 @@ def _refuse_contradicting_dask_options(
             "environment instead"
         )
     if worker_inventory is not None and dask is None:
-        raise click.UsageError("--worker-inventory needs --dask")
+        raise click.UsageError(_("--worker-inventory needs --dask"))
 
 
 def _print_and_write_reports(

@@ -24,6 +24,7 @@ from typing import Any
 from provision.drivers.base import Change, Settings, Target
 from provision.drivers.device_api import DeviceApiDriver
 from provision.errors import DeviceError, SecretError
+from provision.i18n import _
 from provision.inventory.model import AlarmPanel
 from provision.inventory.secrets import SecretRef
 
@@ -65,7 +66,9 @@ class AlarmDriver(DeviceApiDriver):
     def read(self) -> Settings:
         config = self._api().json("GET", "/api/config", "read config")
         if not isinstance(config, dict):
-            raise DeviceError(f"{self.label}: read config failed: expected a JSON object")
+            raise DeviceError(
+                _("{label}: read config failed: expected a JSON object").format(label=self.label)
+            )
         settings: Settings = {name: config.get(name) for name in PLAIN_SETTINGS}
         settings[REPORT_FORMAT] = config.get(REPORT_FORMAT_FIELD)
         settings[ENCRYPTION] = self._observed_encryption(config.get("encryption"))
@@ -94,8 +97,9 @@ class AlarmDriver(DeviceApiDriver):
                 body["key"] = key
             else:
                 raise DeviceError(
-                    f"{self.label}: write config failed: an alarm panel has no setting "
-                    f"{change.setting!r}"
+                    _(
+                        "{label}: write config failed: an alarm panel has no setting {setting!r}"
+                    ).format(label=self.label, setting=change.setting)
                 )
         client.json("PUT", "/api/config", "write config", json=body)
 
@@ -129,11 +133,15 @@ def key_for(target: Target, label: str, wanted: Any) -> str | None:
         return None
     if wanted == FOREIGN_KEY:
         raise DeviceError(
-            f"{label}: write config failed: cannot restore an encryption key that the "
-            "inventory does not name (it was never read from the panel)"
+            _(
+                "{label}: write config failed: cannot restore an encryption key that the inventory "
+                "does not name (it was never read from the panel)"
+            ).format(label=label)
         )
     try:
         ref = SecretRef.parse(str(wanted))
     except SecretError as exc:
-        raise DeviceError(f"{label}: write config failed: encryption: {exc}") from None
+        raise DeviceError(
+            _("{label}: write config failed: encryption: {error}").format(label=label, error=exc)
+        ) from None
     return target.connector.secret(ref)

@@ -36,6 +36,7 @@ from provision.drivers.base import Change, Driver, Settings, Target
 from provision.drivers.http import endpoint
 from provision.drivers.isapi_client import text
 from provision.errors import DeviceError
+from provision.i18n import _
 from provision.inventory.model import AlarmPanel
 
 ARC = "/ISAPI/SecurityCP/Configuration/ARC/1"
@@ -123,7 +124,9 @@ class AxProAlarmDriver(Driver):
         doc = self.api().json("GET", ARC, "read ARC settings")
         arc = doc.get("ARC") if isinstance(doc, dict) else None
         if not isinstance(arc, dict):
-            raise DeviceError(f"{self.label}: read ARC settings failed: no ARC document")
+            raise DeviceError(
+                _("{label}: read ARC settings failed: no ARC document").format(label=self.label)
+            )
         return arc
 
     def _panic_zone(self) -> tuple[int, str]:
@@ -133,8 +136,10 @@ class AxProAlarmDriver(Driver):
             if zone.get("detectorType") == PANIC_BUTTON:
                 return int(zone["id"]), str(zone.get("zoneType", ""))
         raise DeviceError(
-            f"{self.label}: read zones failed: no panic button is enrolled on the panel "
-            "(no zone with detectorType panicButton)"
+            _(
+                "{label}: read zones failed: no panic button is enrolled on the panel (no zone "
+                "with detectorType panicButton)"
+            ).format(label=self.label)
         )
 
     def _bypassed(self, zone_id: int) -> bool:
@@ -156,8 +161,9 @@ class AxProAlarmDriver(Driver):
         unknown -= {"receiver_host", "test_interval_h", ENCRYPTION}
         if unknown:
             raise DeviceError(
-                f"{self.label}: write config failed: an alarm panel has no setting "
-                f"{sorted(unknown)[0]!r}"
+                _("{label}: write config failed: an alarm panel has no setting {setting!r}").format(
+                    label=self.label, setting=sorted(unknown)[0]
+                )
             )
         if set(wanted) - set(ZONE_SETTINGS):
             self._write_arc(wanted)
@@ -201,7 +207,9 @@ class AxProAlarmDriver(Driver):
             doc = self.api().json("GET", f"{ZONES}/{zone_id}", "read panic zone")
             zone = doc.get("Zone") if isinstance(doc, dict) else None
             if not isinstance(zone, dict):
-                raise DeviceError(f"{self.label}: read panic zone failed: no Zone document")
+                raise DeviceError(
+                    _("{label}: read panic zone failed: no Zone document").format(label=self.label)
+                )
             zone["zoneType"] = new_type
             self.api().json("PUT", f"{ZONES}/{zone_id}", "write panic zone", {"Zone": zone})
         bypass = new_type in TWENTY_FOUR_HOUR and bool(target["panic_zone_disarmable"])
@@ -215,20 +223,25 @@ def _zone_type(label: str, target: dict[str, Any]) -> str:
     if target["panic_zone_type"] == "24h":
         if not target["panic_zone_latching"]:
             raise DeviceError(
-                f"{label}: write panic zone failed: an AX PRO 24-hour zone always holds its "
-                "alarm until cleared; it cannot be 24 h and not latching"
+                _(
+                    "{label}: write panic zone failed: an AX PRO 24-hour zone always holds its "
+                    "alarm until cleared; it cannot be 24 h and not latching"
+                ).format(label=label)
             )
         return PANIC_ZONE_TYPE
     if target["panic_zone_latching"] or not target["panic_zone_disarmable"]:
         raise DeviceError(
-            f"{label}: write panic zone failed: only an AX PRO 24-hour zone latches and "
-            f"ignores disarming, not a {target['panic_zone_type']!r} zone"
+            _(
+                "{label}: write panic zone failed: only an AX PRO 24-hour zone latches and ignores "
+                "disarming, not a {zone_type!r} zone"
+            ).format(label=label, zone_type=target["panic_zone_type"])
         )
     found = ZONE_TYPES.get(str(target["panic_zone_type"]))
     if found is None:
         raise DeviceError(
-            f"{label}: write panic zone failed: the AX PRO has no zone type "
-            f"{target['panic_zone_type']!r}"
+            _("{label}: write panic zone failed: the AX PRO has no zone type {zone_type!r}").format(
+                label=label, zone_type=target["panic_zone_type"]
+            )
         )
     return found
 

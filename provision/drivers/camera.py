@@ -45,6 +45,7 @@ from provision.drivers.base import Change, Driver, Settings, Target
 from provision.drivers.onvif_client import OnvifSession
 from provision.drivers.onvif_wsdl import child, children, integer, text
 from provision.errors import DeviceError
+from provision.i18n import _
 from provision.inventory.model import Camera
 from provision.templates.camera_settings import (
     MAIN_ENCODER,
@@ -152,14 +153,20 @@ class CameraDriver(Driver):
         encoded = [p for p in profiles if child(p, "VideoEncoderConfiguration") is not None]
         index = {"main": 0, "sub": 1}.get(stream)
         if index is None or index >= len(encoded):
-            raise DeviceError(f"{self.label}: no {stream!r} stream profile")
+            raise DeviceError(
+                _("{label}: no {stream!r} stream profile").format(label=self.label, stream=stream)
+            )
         setup = {"Stream": "RTP-Unicast", "Transport": {"Protocol": "RTSP"}}
         answer = self._session().media(
             "GetStreamUri", StreamSetup=setup, ProfileToken=encoded[index].get("token")
         )
         uri = text(child(answer, "MediaUri"), "Uri")
         if not uri:
-            raise DeviceError(f"{self.label}: GetStreamUri gave no URI for the {stream} stream")
+            raise DeviceError(
+                _("{label}: GetStreamUri gave no URI for the {stream} stream").format(
+                    label=self.label, stream=stream
+                )
+            )
         return inventory_rtsp_url(uri, self.camera.host)
 
     def close(self) -> None:
@@ -195,7 +202,9 @@ class CameraDriver(Driver):
     def _set_encoder(self, onvif: OnvifSession, values: dict[str, Any]) -> None:
         encoder = self._encoder()
         if encoder is None:
-            raise DeviceError(f"{self.label}: the main profile has no video encoder")
+            raise DeviceError(
+                _("{label}: the main profile has no video encoder").format(label=self.label)
+            )
         if self._uses_media2():
             onvif.media2("SetVideoEncoderConfiguration", _encoder2_request(encoder, values))
             self._seen.profile = None
@@ -287,7 +296,9 @@ class CameraDriver(Driver):
                 (p for p in children(answer, "Profiles") if _encoder_of(p) is not None), None
             )
             if main is None:
-                raise DeviceError(f"{self.label}: no media profile with a video encoder")
+                raise DeviceError(
+                    _("{label}: no media profile with a video encoder").format(label=self.label)
+                )
             self._seen.profile = main
         return self._seen.profile
 
@@ -301,7 +312,11 @@ class CameraDriver(Driver):
             if source is None:
                 source = child(profile, "Configurations", "VideoSource")
             if source is None or not source.get("token"):
-                raise DeviceError(f"{self.label}: the main profile has no video source for OSD")
+                raise DeviceError(
+                    _("{label}: the main profile has no video source for OSD").format(
+                        label=self.label
+                    )
+                )
             self._seen.source = str(source.get("token"))
         return self._seen.source
 
@@ -321,20 +336,26 @@ class CameraDriver(Driver):
         return self._seen.users
 
     def _password_of(self, username: str) -> str:
-        for creds, _ in managed_accounts(self.target.school):
+        for creds, _level in managed_accounts(self.target.school):
             if creds.username == username:
                 return self.target.connector.secret(creds.password)
         raise DeviceError(
-            f"{self.label}: cannot create or change camera user {username!r}: the inventory "
-            "gives no password for it (only the school's operator and auditor are managed)"
+            _(
+                "{label}: cannot create or change camera user {username!r}: the inventory gives no "
+                "password for it (only the school's operator and auditor are managed)"
+            ).format(label=self.label, username=username)
         )
 
     def _check(self, setting: str, value: Any) -> str:
         """The ONVIF call a change belongs to, once its value is one the camera can take."""
         call = _call_of(setting) if is_camera_setting(setting) else ""
         if not call or not is_valid_value(setting, value):
-            problem = "no such camera setting" if not call else "not a value for it"
-            raise DeviceError(f"{self.label}: cannot apply {setting} = {value!r}: {problem}")
+            problem = _("no such camera setting") if not call else _("not a value for it")
+            raise DeviceError(
+                _("{label}: cannot apply {setting} = {value!r}: {problem}").format(
+                    label=self.label, setting=setting, value=value, problem=problem
+                )
+            )
         return call
 
 

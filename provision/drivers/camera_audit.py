@@ -19,6 +19,7 @@ from provision.drivers.http import HttpError, endpoint
 from provision.drivers.onvif_client import OnvifSession
 from provision.drivers.onvif_wsdl import child, text
 from provision.errors import DeviceError
+from provision.i18n import _
 
 # Grey-level standard deviation below which a picture counts as uniform. A real scene, even
 # a dark corridor at night, spreads well above 5; a covered lens or a blank wall stays near 0.
@@ -43,7 +44,7 @@ def snapshot(
     media_uri = child(answer, "MediaUri")
     uri = text(media_uri, "Uri") if media_uri is not None else None
     if not uri:
-        raise DeviceError(f"{session.label}: GetSnapshotUri gave no URI")
+        raise DeviceError(_("{label}: GetSnapshotUri gave no URI").format(label=session.label))
     url = urlsplit(uri)
     scheme = url.scheme or "http"
     port = url.port or (443 if scheme == "https" else 80)
@@ -65,7 +66,11 @@ def snapshot(
     finally:
         http.close()
     if reply.status != 200:
-        raise DeviceError(f"{session.label}: snapshot HTTP {reply.status}")
+        raise DeviceError(
+            _("{label}: snapshot HTTP {status_code}").format(
+                label=session.label, status_code=reply.status
+            )
+        )
     return judge_snapshot(session.label, reply.body)
 
 
@@ -75,7 +80,9 @@ def judge_snapshot(label: str, content: bytes) -> dict[str, Any]:
     try:
         image = Image.open(io.BytesIO(content)).convert("L")
     except OSError as exc:
-        raise DeviceError(f"{label}: snapshot is not an image: {exc}") from exc
+        raise DeviceError(
+            _("{label}: snapshot is not an image: {error}").format(label=label, error=exc)
+        ) from exc
     stddev = float(ImageStat.Stat(image).stddev[0])
     return {
         "uniform": stddev < UNIFORM_STDDEV,

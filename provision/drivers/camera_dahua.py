@@ -44,6 +44,7 @@ from provision.drivers import dahua_sip
 from provision.drivers.base import Change, Driver, Settings, Target
 from provision.drivers.dahua_session import DahuaSession
 from provision.errors import DeviceError, SecretError
+from provision.i18n import _
 from provision.inventory.model import Camera
 from provision.inventory.secrets import SecretRef
 from provision.protocols.dahua_cgi import (
@@ -177,7 +178,11 @@ class DahuaCameraDriver(Driver):
         try:
             image = Image.open(io.BytesIO(self._cgi().snapshot())).convert("L")
         except OSError as exc:
-            raise DeviceError(f"{self.label}: snapshot.cgi gave no image: {exc}") from None
+            raise DeviceError(
+                _("{label}: snapshot.cgi gave no image: {error}").format(
+                    label=self.label, error=exc
+                )
+            ) from None
         stddev = float(ImageStat.Stat(image).stddev[0])
         shot = {"uniform": stddev < UNIFORM_STDDEV, "stddev": round(stddev, 2)}
         return {"snapshot": {**shot, "width": image.width, "height": image.height}}
@@ -185,7 +190,11 @@ class DahuaCameraDriver(Driver):
     def stream_uri(self, stream: str = "main") -> str:
         """The camera's RTSP URI of its main or sub stream, without credentials."""
         if stream not in SUBTYPES:
-            raise DeviceError(f"{self.label}: no {stream!r} stream; a Dahua camera has main, sub")
+            raise DeviceError(
+                _("{label}: no {stream!r} stream; a Dahua camera has main, sub").format(
+                    label=self.label, stream=stream
+                )
+            )
         return (
             f"rtsp://{self.camera.host}:{RTSP_PORT}/cam/realmonitor"
             f"?channel=1&subtype={SUBTYPES[stream]}"
@@ -229,12 +238,14 @@ class DahuaCameraDriver(Driver):
                 cgi.user_manager("addUser", [*account, ("user.Group", group), *listed])
 
     def _password_of(self, username: str) -> str:
-        for creds, _ in managed_accounts(self.target.school):
+        for creds, _level in managed_accounts(self.target.school):
             if creds.username == username:
                 return self.target.connector.secret(creds.password)
         raise DeviceError(
-            f"{self.label}: cannot create camera user {username!r}: the inventory gives no "
-            "password for it (only the school's operator and auditor are managed)"
+            _(
+                "{label}: cannot create camera user {username!r}: the inventory gives no password "
+                "for it (only the school's operator and auditor are managed)"
+            ).format(label=self.label, username=username)
         )
 
     def _sip_password(self, values: dict[str, Any]) -> str:
@@ -242,7 +253,11 @@ class DahuaCameraDriver(Driver):
         try:
             return self.target.connector.secret(SecretRef.parse(str(ref)))
         except SecretError as exc:
-            raise DeviceError(f"{self.label}: cannot write GB/T 28181 access: {exc}") from None
+            raise DeviceError(
+                _("{label}: cannot write GB/T 28181 access: {error}").format(
+                    label=self.label, error=exc
+                )
+            ) from None
 
     # --- plumbing -----------------------------------------------------------------------------
 
@@ -264,15 +279,19 @@ class DahuaCameraDriver(Driver):
             dahua_sip.check_value(self.label, setting, value)
             return dahua_sip.TABLE
         table = _table_of(setting) if is_camera_setting(setting) else ""
-        problem = "" if table else "no such camera setting"
+        problem = "" if table else _("no such camera setting")
         if table and not is_valid_value(setting, value):
-            problem = "not a value for it"
+            problem = _("not a value for it")
         elif setting in (MAIN_ENCODER + "codec", SUB_ENCODER + "codec") and value not in CODECS:
-            problem = f"a Dahua camera encodes {' or '.join(CODECS)}"
+            problem = _("a Dahua camera encodes {codecs}").format(codecs=" or ".join(CODECS))
         elif setting == "clock.timezone" and zone_index(value) is None:
-            problem = "not an offset in Dahua's time zone table"
+            problem = _("not an offset in Dahua's time zone table")
         if problem:
-            raise DeviceError(f"{self.label}: cannot apply {setting} = {value!r}: {problem}")
+            raise DeviceError(
+                _("{label}: cannot apply {setting} = {value!r}: {problem}").format(
+                    label=self.label, setting=setting, value=value, problem=problem
+                )
+            )
         return table
 
 
@@ -329,7 +348,11 @@ def _ntp_keys(label: str, values: dict[str, Any]) -> dict[str, str]:
     if "ntp" in values:
         servers = values["ntp"] or []
         if len(servers) > 1:
-            raise DeviceError(f"{label}: a Dahua camera holds one NTP server, not {servers}")
+            raise DeviceError(
+                _("{label}: a Dahua camera holds one NTP server, not {servers}").format(
+                    label=label, servers=servers
+                )
+            )
         keys["NTP.Enable"] = "true" if servers else "false"
         if servers:
             keys["NTP.Address"] = servers[0]

@@ -52,6 +52,7 @@ from provision.drivers.isapi_client import (
     text,
 )
 from provision.errors import DeviceError, SecretError
+from provision.i18n import _
 from provision.inventory.model import Camera
 from provision.inventory.secrets import SecretRef
 from provision.templates.camera_settings import (
@@ -190,7 +191,11 @@ class IsapiCameraDriver(Driver):
         """The RTSP URL of the main or sub stream, without credentials."""
         number = STREAM_NUMBERS.get(stream)
         if number is None:
-            raise DeviceError(f"{self.label}: no {stream!r} stream (main or sub)")
+            raise DeviceError(
+                _("{label}: no {stream!r} stream (main or sub)").format(
+                    label=self.label, stream=stream
+                )
+            )
         host = f"[{self.camera.host}]" if ":" in self.camera.host else self.camera.host
         return f"rtsp://{host}:{RTSP_PORT}/Streaming/Channels/{VIDEO_INPUT}0{number}"
 
@@ -214,7 +219,11 @@ class IsapiCameraDriver(Driver):
         try:
             password = self.target.connector.secret(SecretRef.parse(str(ref)))
         except SecretError as exc:
-            raise DeviceError(f"{self.label}: cannot write GB/T 28181 access: {exc}") from None
+            raise DeviceError(
+                _("{label}: cannot write GB/T 28181 access: {error}").format(
+                    label=self.label, error=exc
+                )
+            ) from None
         isapi = self._session()
         isapi.http.hide(password)
         root = self._doc(isapi_sip.SIP_SERVERS)
@@ -272,12 +281,14 @@ class IsapiCameraDriver(Driver):
         }
 
     def _password_of(self, username: str) -> str:
-        for creds, _ in managed_accounts(self.target.school):
+        for creds, _level in managed_accounts(self.target.school):
             if creds.username == username:
                 return self.target.connector.secret(creds.password)
         raise DeviceError(
-            f"{self.label}: cannot create or change camera user {username!r}: the inventory "
-            "gives no password for it (only the school's operator and auditor are managed)"
+            _(
+                "{label}: cannot create or change camera user {username!r}: the inventory gives no "
+                "password for it (only the school's operator and auditor are managed)"
+            ).format(label=self.label, username=username)
         )
 
     def _check(self, setting: str, value: Any) -> str:
@@ -286,8 +297,14 @@ class IsapiCameraDriver(Driver):
             isapi_sip.check_value(self.label, setting, value)
             return isapi_sip.resource_of(setting)
         if not is_camera_setting(setting) or not is_valid_value(setting, value):
-            problem = "not a value for it" if is_camera_setting(setting) else "no such setting"
-            raise DeviceError(f"{self.label}: cannot apply {setting} = {value!r}: {problem}")
+            problem = (
+                _("not a value for it") if is_camera_setting(setting) else _("no such setting")
+            )
+            raise DeviceError(
+                _("{label}: cannot apply {setting} = {value!r}: {problem}").format(
+                    label=self.label, setting=setting, value=value, problem=problem
+                )
+            )
         if setting.startswith(USERS):
             return USERS_PATH
         if setting.startswith(SUB_ENCODER):
@@ -312,7 +329,7 @@ def posix_from_hikvision(zone: str) -> str | None:
 def hikvision_from_posix(zone: str) -> str:
     m = _HIK_TZ.match(zone) or re.match(r"^([A-Za-z]+)()(\d{1,2})(?::(\d{2}))?$", zone)
     if m is None:
-        raise DeviceError(f"time zone {zone!r} is not a POSIX TZ such as CST-8")
+        raise DeviceError(_("time zone {zone!r} is not a POSIX TZ such as CST-8").format(zone=zone))
     sign = "-" if m[2] == "-" else "+"
     return f"{m[1]}{sign}{int(m[3])}:{int(m[4] or 0):02d}:00"
 
@@ -383,7 +400,9 @@ def _edit_ntp(root: etree._Element, _setting: str, value: Any) -> None:
 def _edit_channel(root: etree._Element, setting: str, value: Any) -> None:
     video = find(root, "Video")
     if video is None:
-        raise DeviceError(f"channel {text(root, 'id')} has no Video section")
+        raise DeviceError(
+            _("channel {channel} has no Video section").format(channel=text(root, "id"))
+        )
     name = setting.removeprefix(MAIN_ENCODER).removeprefix(SUB_ENCODER)
     if name == RATE_CONTROL:
         set_text(video, "videoQualityControlType", value)

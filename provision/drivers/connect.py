@@ -25,6 +25,7 @@ from typing import IO, TYPE_CHECKING
 
 from provision.drivers.pacing import DEFAULT_DEADLINE_S
 from provision.errors import DeviceError, SecretError
+from provision.i18n import _
 from provision.inventory.secrets import SecretRef
 
 if TYPE_CHECKING:  # paramiko (and its crypto) is imported only by commands that use SSH
@@ -68,10 +69,12 @@ class Connector:
     def secret(self, ref: SecretRef | None) -> str:
         """Resolve a secret at the moment a device is contacted; unset is an error here."""
         if ref is None:
-            raise SecretError("the inventory gives no password for this device")
+            raise SecretError(_("the inventory gives no password for this device"))
         value = self.env.get(ref.name)
         if not value:
-            raise SecretError(f"secret {ref} is not set: export {ref.name}")
+            raise SecretError(
+                _("secret {ref} is not set: export {name}").format(ref=ref, name=ref.name)
+            )
         return value
 
     def known_hosts_file(self) -> Path:
@@ -149,8 +152,9 @@ def has_host_key(path: Path, host: str, port: int) -> bool:
         keys = paramiko.HostKeys(str(path))
     except paramiko.hostkeys.InvalidHostKey as exc:  # what the SSH client would choke on
         raise DeviceError(
-            f"{path}: {exc.line.strip()[:80]!r} is not a known_hosts line ({exc.exc}): "
-            "correct or delete it"
+            _("{path}: {line!r} is not a known_hosts line ({error}): correct or delete it").format(
+                path=path, line=exc.line.strip()[:80], error=exc.exc
+            )
         ) from None
     return keys.lookup(known_hosts_name(host, port)) is not None
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 from typing import Any
 
 from provision.errors import DeviceError
+from provision.i18n import _
 
 PREFIX = "gb28181."
 TABLE = "VSP_GAYS"
@@ -86,16 +87,22 @@ def check_value(label: str, setting: str, value: Any) -> None:
     name = setting.removeprefix(PREFIX)
     problem = ""
     if setting in FIXED and value not in (None, FIXED[setting]):
-        problem = f"a Dahua camera's {TABLE} table has no such setting: it uses {FIXED[setting]}"
+        problem = _("a Dahua camera's {table} table has no such setting: it uses {fixed}").format(
+            table=TABLE, fixed=FIXED[setting]
+        )
     elif setting == CHANNELS and value is not None:
         if not isinstance(value, (list, tuple)) or not all(isinstance(c, str) for c in value):
-            problem = "not a list of channel IDs"
+            problem = _("not a list of channel IDs")
         elif len(value) > 1:
-            problem = "the camera has one video channel: give it one channel ID"
+            problem = _("the camera has one video channel: give it one channel ID")
     elif name in _NUMBERS and value is not None and not _is_int(value):
-        problem = "not a number"
+        problem = _("not a number")
     if problem:
-        raise DeviceError(f"{label}: cannot apply {setting} = {value!r}: {problem}")
+        raise DeviceError(
+            _("{label}: cannot apply {setting} = {value!r}: {problem}").format(
+                label=label, setting=setting, value=value, problem=problem
+            )
+        )
 
 
 def _is_int(value: Any) -> bool:

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from provision.drivers.base import Driver, Target
 from provision.drivers.http import HttpClient, basic_auth_client, device_info
 from provision.errors import ProvisionError
+from provision.i18n import _
 from provision.inventory.model import Device
 
 
@@ -18,7 +19,7 @@ class DeviceApiDriver(Driver):
     def __init__(self, target: Target) -> None:
         super().__init__(target)
         if target.device is None:
-            raise ProvisionError(f"a {self.kind} driver needs a device")
+            raise ProvisionError(_("a {kind} driver needs a device").format(kind=self.kind))
         self.device: Device = target.device
         self.label = f"{target.school.id}/{self.device.name}"
         self._client: HttpClient | None = None

@@ -219,9 +219,9 @@ class DeviceConnection:
     def _read_until(self, sock: socket.socket, marker: bytes, limit: int) -> bytes:
         while (end := self._buf.find(marker)) < 0:
             if len(self._buf) > limit:
-                raise ProtocolError("HTTP header too long")
+                raise ProtocolError(_("HTTP header too long"))
             if not self._fill(sock):
-                raise ProtocolError("the device closed the connection mid-answer")
+                raise ProtocolError(_("the device closed the connection mid-answer"))
         line = bytes(self._buf[:end])
         del self._buf[: end + len(marker)]
         return line
@@ -229,7 +229,7 @@ class DeviceConnection:
     def _read_exact(self, sock: socket.socket, size: int) -> bytes:
         while len(self._buf) < size:
             if not self._fill(sock):
-                raise ProtocolError("the device closed the connection mid-answer (truncated)")
+                raise ProtocolError(_("the device closed the connection mid-answer (truncated)"))
         data = bytes(self._buf[:size])
         del self._buf[:size]
         return data
@@ -239,16 +239,18 @@ class DeviceConnection:
             if not self._buf and not self._fill(sock):
                 raise ConnectionDropped("the device closed the connection without answering")
             lines = self._read_until(sock, b"\r\n\r\n", _MAX_HEAD).decode("latin-1").split("\r\n")
-            version, _, rest = lines[0].partition(" ")
+            version, _sep, rest = lines[0].partition(" ")
             try:
                 status = int(rest[:3])
             except ValueError:
-                raise ProtocolError(f"not an HTTP answer: {lines[0][:80]!r}") from None
+                raise ProtocolError(
+                    _("not an HTTP answer: {start!r}").format(start=lines[0][:80])
+                ) from None
             if status >= 200:
                 break  # 1xx (100 Continue) heads are skipped
         headers: dict[str, str] = {}
         for line in lines[1:]:
-            name, _, value = line.partition(":")
+            name, _sep, value = line.partition(":")
             name, value = name.strip().lower(), value.strip()
             headers[name] = f"{headers[name]}\n{value}" if name in headers else value
         return status, rest[4:].strip(), version, headers
@@ -266,11 +268,11 @@ class DeviceConnection:
         length = headers.get("content-length")
         if length is not None:
             if not length.isdigit() or int(length) > _MAX_BODY:
-                raise ProtocolError(f"bad Content-Length {length!r}")
+                raise ProtocolError(_("bad Content-Length {length!r}").format(length=length))
             return status, reason, keep_alive, self._read_exact(sock, int(length)), headers
         while self._fill(sock):  # no length: the body runs to the end of the connection
             if len(self._buf) > _MAX_BODY:
-                raise ProtocolError("answer too long")
+                raise ProtocolError(_("answer too long"))
         body, self._buf = bytes(self._buf), bytearray()
         return status, reason, False, body, headers
 
@@ -281,13 +283,15 @@ class DeviceConnection:
             try:
                 size = int(size_line, 16)
             except ValueError:
-                raise ProtocolError(f"bad chunk size {size_line[:20]!r}") from None
+                raise ProtocolError(
+                    _("bad chunk size {size!r}").format(size=size_line[:20])
+                ) from None
             if size == 0:
                 while self._read_until(sock, b"\r\n", _MAX_HEAD):
                     pass  # trailer fields, up to the empty line
                 return bytes(body)
             if len(body) + size > _MAX_BODY:
-                raise ProtocolError("answer too long")
+                raise ProtocolError(_("answer too long"))
             body += self._read_exact(sock, size)
             self._read_exact(sock, 2)  # CRLF after the chunk
 
@@ -300,7 +304,7 @@ def parse_challenges(header: str) -> dict[str, dict[str, str]]:
     Digest challenges, the one with the strongest algorithm this client knows."""
     found: dict[str, dict[str, str]] = {}
     for value in header.split("\n"):
-        scheme, _, rest = value.strip().partition(" ")
+        scheme, _sep, rest = value.strip().partition(" ")
         params = {k.lower(): quoted or bare for k, quoted, bare in _PARAM.findall(rest)}
         scheme = scheme.lower()
         if scheme != "digest":

@@ -35,6 +35,7 @@ from lxml import etree
 from provision.drivers.base import Settings, Target
 from provision.drivers.isapi_client import IsapiSession, find, integer, set_text, text
 from provision.errors import DeviceError, SecretError
+from provision.i18n import _
 from provision.inventory.model import Camera, Recorder
 from provision.inventory.secrets import SecretRef
 from provision.templates.gb28181_settings import gb28181_settings
@@ -203,14 +204,18 @@ def check_value(label: str, setting: str, value: Any) -> None:
     elif name == "transport":
         ok = value in (None, "UDP", "TCP")
     if not ok:
-        raise DeviceError(f"{label}: cannot apply {setting} = {value!r}: not a value for it")
+        raise DeviceError(
+            _("{label}: cannot apply {setting} = {value!r}: not a value for it").format(
+                label=label, setting=setting, value=value
+            )
+        )
 
 
 def _server_one(servers: etree._Element) -> etree._Element:
     for server in servers.iterfind("{*}SIPServer"):
         if text(server, "id") == "1":
             return server
-    raise DeviceError("the camera lists no SIP server 1 (GB/T 28181 access not offered?)")
+    raise DeviceError(_("the camera lists no SIP server 1 (GB/T 28181 access not offered?)"))
 
 
 def _like(parent: etree._Element, tag: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from provision.drivers.base import Change, Settings, Target
 from provision.drivers.device_api import DeviceApiDriver
 from provision.errors import DeviceError
+from provision.i18n import _
 from provision.inventory.model import LedBoard
 from provision.templates import led_messages
 
@@ -33,15 +34,20 @@ class LedBoardDriver(DeviceApiDriver):
         body = self._api().json("GET", "/api/messages", "read messages")
         messages = body.get(MESSAGES) if isinstance(body, dict) else None
         if not isinstance(messages, list):
-            raise DeviceError(f"{self.label}: read messages failed: no message list in the answer")
+            raise DeviceError(
+                _("{label}: read messages failed: no message list in the answer").format(
+                    label=self.label
+                )
+            )
         return {MESSAGES: messages}
 
     def apply(self, changes: list[Change]) -> None:
         for change in changes:
             if change.setting != MESSAGES:
                 raise DeviceError(
-                    f"{self.label}: write messages failed: a LED board has no setting "
-                    f"{change.setting!r}"
+                    _(
+                        "{label}: write messages failed: a LED board has no setting {setting!r}"
+                    ).format(label=self.label, setting=change.setting)
                 )
             # Removing the setting leaves the board blank rather than on its factory text.
             wanted = list(change.after) if change.after is not None else []

@@ -47,6 +47,7 @@ from provision.drivers.onvif_wsdl import (
 )
 from provision.drivers.pacing import exchange
 from provision.errors import DeviceError
+from provision.i18n import _
 
 # A NotAuthorized answer is retried once if re-measuring shows the camera's clock moved by more
 # than this (an NTP server just set, or a camera that synced on its own): digests carry time.
@@ -197,7 +198,7 @@ class OnvifSession:
                 )
                 stamp = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
             except ValueError as exc:
-                problem = f"bad UTCDateTime: {exc}"
+                problem = _("bad UTCDateTime: {error}").format(error=exc)
                 raise self._error("GetSystemDateAndTime", "protocol", problem) from None
             # The camera reports whole seconds (truncated): its clock is half a second on.
             self._token.offset_s = stamp.timestamp() + 0.5 - midpoint
@@ -228,7 +229,7 @@ class OnvifSession:
         try:
             request = build_request(service, operation, kwargs, self._secrets)
         except (zeep.exceptions.Error, TypeError, ValueError) as exc:
-            problem = f"cannot build the request: {exc}"
+            problem = _("cannot build the request: {error}").format(error=exc)
             raise self._error(operation, "request", problem) from exc
         return self._post(path, request, operation, authenticated)
 
@@ -244,16 +245,16 @@ class OnvifSession:
                 self._connection.timeout = timeout
                 reply = self._connection.post(path, envelope, request.content_type)
         except TimeoutError:
-            problem = f"no answer within {self.timeout:g} s"
+            problem = _("no answer within {timeout:g} s").format(timeout=self.timeout)
             raise self._error(operation, "timeout", problem) from None
         except ConnectionRefusedError:
-            problem = f"connection refused by {self._where}"
+            problem = _("connection refused by {where}").format(where=self._where)
             raise self._error(operation, "connection", problem) from None
         except ProtocolError as exc:
             raise self._error(operation, "protocol", str(exc)) from None
         except OSError as exc:
             reason = exc.strerror or str(exc) or type(exc).__name__
-            problem = f"cannot reach {self._where}: {reason}"
+            problem = _("cannot reach {where}: {reason}").format(where=self._where, reason=reason)
             raise self._error(operation, "connection", problem) from None
         return self._answer(operation, reply)
 
@@ -261,15 +262,18 @@ class OnvifSession:
         try:
             root = parse_xml(reply.body)
         except etree.XMLSyntaxError as exc:
-            problem = f"HTTP {reply.status}, not XML: {exc}"
+            problem = _("HTTP {status}, not XML: {error}").format(status=reply.status, error=exc)
             raise self._error(operation, "protocol", problem) from None
         answer = first_element(child(root, "Body"))
         if answer is not None and local_name(answer) == "Fault":
             code, subcodes, reason = fault_parts(answer)
-            problem = f"SOAP fault {'/'.join((code, *subcodes))}: {reason or '(no reason)'}"
+            problem = _("SOAP fault {code}: {reason}").format(
+                code="/".join((code, *subcodes)), reason=reason or _("(no reason)")
+            )
             raise self._error(operation, "fault", problem, subcodes)
         if reply.status != 200 or answer is None:
-            raise self._error(operation, "protocol", f"HTTP {reply.status} without a SOAP answer")
+            problem = _("HTTP {status} without a SOAP answer").format(status=reply.status)
+            raise self._error(operation, "protocol", problem)
         return answer
 
     @property
@@ -279,7 +283,9 @@ class OnvifSession:
     def _error(
         self, operation: str, kind: str, problem: str, subcodes: tuple[str, ...] = ()
     ) -> OnvifError:
-        message = f"{self.label}: ONVIF {operation} failed: {problem}"
+        message = _("{label}: ONVIF {operation} failed: {problem}").format(
+            label=self.label, operation=operation, problem=problem
+        )
         for secret in self._secrets:
             message = message.replace(secret, "***")
         return OnvifError(message, operation=operation, kind=kind, subcodes=subcodes)

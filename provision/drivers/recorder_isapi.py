@@ -56,6 +56,7 @@ from provision.drivers.isapi_client import (
     text,
 )
 from provision.errors import DeviceError
+from provision.i18n import _
 from provision.inventory.model import Camera, Recorder
 from provision.sizing import recorded_by
 from provision.templates.gb28181_settings import recorder_channels
@@ -152,7 +153,11 @@ class IsapiRecorderDriver(Driver):
         for change in ordered:
             name = change.setting.split(".", 1)[1]
             if name not in self.cameras:
-                raise DeviceError(f"{self.label}: cannot apply {change.setting}: no such camera")
+                raise DeviceError(
+                    _("{label}: cannot apply {setting}: no such camera").format(
+                        label=self.label, setting=change.setting
+                    )
+                )
             cid = self._ids[name]
             if change.setting.startswith(CHANNELS):
                 if change.after is None:
@@ -166,8 +171,15 @@ class IsapiRecorderDriver(Driver):
                 self._set_schedule(name, continuous=change.after == CONTINUOUS)
             elif not (change.setting.startswith(SCHEDULE) and change.after is None):
                 raise DeviceError(
-                    f"{self.label}: cannot apply {change.setting} = {change.after!r}: "
-                    f"not a setting or value this driver writes ({CONTINUOUS!r} or 'off')"
+                    _(
+                        "{label}: cannot apply {setting} = {after!r}: not a setting or value this "
+                        "driver writes ({continuous!r} or 'off')"
+                    ).format(
+                        label=self.label,
+                        setting=change.setting,
+                        after=change.after,
+                        continuous=CONTINUOUS,
+                    )
                 )
         if sip:
             numbers = [n for n, _ in recorder_channels(self.target.school, self.recorder).values()]
@@ -236,7 +248,11 @@ class IsapiRecorderDriver(Driver):
         else:
             extension = track.find(".//{*}CustomExtension")
             if extension is None:
-                raise DeviceError(f"{self.label}: the track of {name} has no enableSchedule")
+                raise DeviceError(
+                    _("{label}: the track of {name} has no enableSchedule").format(
+                        label=self.label, name=name
+                    )
+                )
             set_text(extension, "enableSchedule", "false")
         wanted = CONTINUOUS if continuous else "off"
         isapi.put(path, track, f"set schedule of {name} to {wanted}")
@@ -322,7 +338,7 @@ def make_continuous(track: etree._Element) -> None:
     """Seven CMR actions, 00:00:00-24:00:00, and the schedule switched on, in place."""
     block = track.find(".//{*}ScheduleBlock")
     if block is None:
-        raise DeviceError("the NVR's track has no ScheduleBlock to write a schedule into")
+        raise DeviceError(_("the NVR's track has no ScheduleBlock to write a schedule into"))
     namespace = etree.QName(block).namespace or NS
     template = block.find("{*}ScheduleAction")
     for action in block.findall("{*}ScheduleAction"):
@@ -337,7 +353,7 @@ def make_continuous(track: etree._Element) -> None:
     block.set("ScheduleActionSize", str(len(DAYS)))
     extension = track.find(".//{*}CustomExtension")
     if extension is None:
-        raise DeviceError("the NVR's track has no CustomExtension with enableSchedule")
+        raise DeviceError(_("the NVR's track has no CustomExtension with enableSchedule"))
     set_text(extension, "enableSchedule", "true")
 
 

@@ -24,6 +24,7 @@ from lxml import etree
 from provision.drivers.http import HttpError
 from provision.drivers.isapi_client import IsapiSession, integer, text
 from provision.errors import DeviceError
+from provision.i18n import _
 
 SEARCH = "/ISAPI/ContentMgmt/search"
 CHANNEL_STATUS = "/ISAPI/ContentMgmt/InputProxy/channels/status"
@@ -79,7 +80,7 @@ def search_files(
 ) -> list[tuple[float, float, int | None]]:
     """(start, end, bytes or None) of every file of `track` in [start, end), oldest first."""
     files: list[tuple[float, float, int | None]] = []
-    for _ in range(MAX_PAGES):
+    for _page in range(MAX_PAGES):
         wanted = PAGE if limit is None else min(PAGE, limit - len(files))
         body = _search_body(track, start, end, wanted, len(files))
         result = isapi.post_xml(SEARCH, body, f"search recordings of track {track}")
@@ -88,12 +89,16 @@ def search_files(
         more = (text(result, "responseStatusStrg") or "").upper() == "MORE"
         if not more or not page or (limit is not None and len(files) >= limit):
             return files
-    raise DeviceError(f"track {track}: the NVR still answered MORE after {MAX_PAGES} pages")
+    raise DeviceError(
+        _("track {track}: the NVR still answered MORE after {pages} pages").format(
+            track=track, pages=MAX_PAGES
+        )
+    )
 
 
 def _merged(files: list[tuple[float, float, int | None]]) -> list[list[float]]:
     spans: list[list[float]] = []
-    for start, end, _ in sorted(files):
+    for start, end, _size in sorted(files):
         if spans and start <= spans[-1][1] + 1:  # back-to-back files are one recording
             spans[-1][1] = max(spans[-1][1], end)
         else:

@@ -20,6 +20,7 @@ from importlib import import_module, metadata
 from typing import TYPE_CHECKING
 
 from provision.errors import ProvisionError
+from provision.i18n import _
 
 if TYPE_CHECKING:  # the contract module pulls in the connector; rules only need the names
     from provision.drivers.base import Driver
@@ -69,14 +70,18 @@ def installed() -> dict[DriverKey, str]:
         kind, dot, protocol = point.name.partition(".")
         if not (kind and dot and protocol):
             raise ProvisionError(
-                f"driver entry point {point.name!r} ({point.value}) is not named "
-                "<kind>.<protocol>, e.g. camera.onvif"
+                _(
+                    "driver entry point {name!r} ({value}) is not named <kind>.<protocol>, e.g. "
+                    "camera.onvif"
+                ).format(name=point.name, value=point.value)
             )
         known = drivers.setdefault((kind, protocol), point.value)
         if known != point.value:
             raise ProvisionError(
-                f"two drivers for {kind} over {protocol}: {known} and {point.value}; "
-                "uninstall one of them"
+                _(
+                    "two drivers for {kind} over {protocol}: {known} and {value}; uninstall one of "
+                    "them"
+                ).format(kind=kind, protocol=protocol, known=known, value=point.value)
             )
     return drivers
 
@@ -95,8 +100,10 @@ def driver_class(kind: str, protocol: str) -> type[Driver]:
     target = installed().get((kind, protocol))
     if target is None:
         raise ProvisionError(
-            f"no driver for {kind} over {protocol!r}; installed: {describe_installed()}"
+            _("no driver for {kind} over {protocol!r}; installed: {installed}").format(
+                kind=kind, protocol=protocol, installed=describe_installed()
+            )
         )
-    module, _, name = target.partition(":")
+    module, _sep, name = target.partition(":")
     cls: type[Driver] = getattr(import_module(module), name)
     return cls

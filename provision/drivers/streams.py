@@ -32,6 +32,7 @@ from provision.drivers.base import Change, Driver, Settings, Target
 from provision.drivers.platforms import StreamPlatform, open_platform
 from provision.drivers.registry import driver_class
 from provision.errors import DeviceError
+from provision.i18n import _
 from provision.inventory.model import Camera, Credentials
 from provision.templates import stream_name
 
@@ -73,8 +74,9 @@ def camera_source(target: Target, camera: Camera) -> str:
     try:
         if not isinstance(driver, StreamSource):
             raise DeviceError(
-                f"{target.school.id}/{camera.name}: the {camera.protocol} camera driver gives "
-                "no stream URI"
+                _("{school}/{camera}: the {protocol} camera driver gives no stream URI").format(
+                    school=target.school.id, camera=camera.name, protocol=camera.protocol
+                )
             )
         return strip_userinfo(driver.stream_uri("main"))
     finally:
@@ -163,11 +165,12 @@ class StreamsDriver(Driver):
     def apply(self, changes: list[Change]) -> None:
         self._apply(changes)
         if self._unasked:
-            raise DeviceError(
-                f"{self.label}: {len(self._unasked)} forwarded camera(s) could not say where "
-                "their stream is, so their proxies were left as they were: "
-                + "; ".join(f"{s}: {why}" for s, why in sorted(self._unasked.items()))
+            text = _(
+                "{label}: {n} forwarded camera(s) could not say where their stream is, so their "
+                "proxies were left as they were: {reasons}"
             )
+            reasons = "; ".join(f"{s}: {why}" for s, why in sorted(self._unasked.items()))
+            raise DeviceError(text.format(label=self.label, n=len(self._unasked), reasons=reasons))
 
     def _apply(self, changes: list[Change]) -> None:
         if not changes:
@@ -203,13 +206,16 @@ class StreamsDriver(Driver):
         stream = change.setting[len(PREFIX) :] if change.setting.startswith(PREFIX) else ""
         if not self._ours(stream):
             raise DeviceError(
-                f"{self.label}: apply failed: {change.setting!r} is not a proxy of this school "
-                f"(expected {PREFIX}{self.prefix}...)"
+                _(
+                    "{label}: apply failed: {setting!r} is not a proxy of this school (expected "
+                    "{expected}...)"
+                ).format(label=self.label, setting=change.setting, expected=PREFIX + self.prefix)
             )
         if change.after is not None and not str(change.after).startswith(("rtsp://", "rtsps://")):
             raise DeviceError(
-                f"{self.label}: add proxy {stream} failed: source {change.after!r} is not an "
-                "rtsp:// URL"
+                _(
+                    "{label}: add proxy {stream} failed: source {after!r} is not an rtsp:// URL"
+                ).format(label=self.label, stream=stream, after=change.after)
             )
         return stream
 

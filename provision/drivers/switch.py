@@ -36,6 +36,7 @@ from provision.drivers.switch_config import (
 )
 from provision.drivers.switch_platforms import UnknownSwitchPlatform, platform_named
 from provision.errors import DeviceError
+from provision.i18n import _
 from provision.inventory.model import Switch
 from provision.templates import render_switch
 
@@ -77,13 +78,16 @@ def _step(dialect: Dialect, change: Change, segments: tuple[str, ...], order: fl
     value = change.before if change.after is None else change.after
     line = leaf if value is True else value
     if not isinstance(line, str):
-        raise ValueError(f"{change.setting}: value {value!r} is not a config line")
+        text = _("{setting}: value {value!r} is not a config line")
+        raise ValueError(text.format(setting=change.setting, value=value))
     dialect.check_safe(line)
     if value is not True and dialect.setting_name(line) != leaf:
-        raise ValueError(f"{change.setting}: value {value!r} does not belong to this setting")
+        text = _("{setting}: value {value!r} does not belong to this setting")
+        raise ValueError(text.format(setting=change.setting, value=value))
     section = value is True and dialect.is_section(line)
     if section and dialect.is_implicit(line):
-        raise ValueError(f"{change.setting}: {line!r} is not created or deleted by its own line")
+        text = _("{setting}: {line!r} is not created or deleted by its own line")
+        raise ValueError(text.format(setting=change.setting, line=line))
     if change.after is None:
         undo = dialect.undo_section if section else dialect.undo_leaf
         return Step(order, path, [(undo if value is True else dialect.undo_single)(line)], line)
@@ -236,7 +240,9 @@ class SwitchDriver(Driver):
         try:
             lines = plan_lines(self.dialect, changes, list(self.desired()), current)
         except ValueError as exc:
-            raise SwitchError(f"{self.name}: apply refused: {exc}") from None
+            raise SwitchError(
+                _("{name}: apply refused: {error}").format(name=self.name, error=exc)
+            ) from None
         with self._guard("apply"):
             conn = self._session()
             self._type(conn, self.dialect.enter_config, self.dialect.config_prompt)
@@ -303,7 +309,9 @@ class SwitchDriver(Driver):
         error = ERROR.search(str(output))
         if error:
             raise SwitchError(
-                f"{self.name}: apply: the switch refused {line!r}: {error.group(0).strip()}"
+                _("{name}: apply: the switch refused {line!r}: {error}").format(
+                    name=self.name, line=line, error=error.group(0).strip()
+                )
             )
 
     def _save(self) -> None:
@@ -319,8 +327,10 @@ class SwitchDriver(Driver):
                 self._type(conn, self.dialect.leave_config, self.dialect.exec_prompt)
         error = ERROR.search(output)
         if error or not self.dialect.save_ok.search(output):
-            detail = error.group(0).strip() if error else "no confirmation in its answer"
-            raise SwitchError(f"{self.name}: save config failed: {detail}")
+            detail = error.group(0).strip() if error else _("no confirmation in its answer")
+            raise SwitchError(
+                _("{name}: save config failed: {detail}").format(name=self.name, detail=detail)
+            )
 
     def _session(self) -> BaseConnection:
         if self._conn is not None:
@@ -399,13 +409,20 @@ class SwitchDriver(Driver):
         if closed:
             # netmiko only sees silence until its timeout, then advises on cmd_verify:
             # that is not what happened, so say what did.
-            text = "the switch closed the SSH session"
+            text = _("the switch closed the SSH session")
         else:
             text = f"{type(exc).__name__}: {' '.join(str(exc).split()) or 'no detail'}"
         if self._password:
             text = text.replace(self._password, "***")
         return SwitchError(
-            f"{self.name} ({self.switch.platform} at {host}:{port}): {operation} failed: {text}"
+            _("{name} ({platform} at {host}:{port}): {operation} failed: {text}").format(
+                name=self.name,
+                platform=self.switch.platform,
+                host=host,
+                port=port,
+                operation=operation,
+                text=text,
+            )
         )
 
 

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from provision.drivers.base import Settings
+from provision.i18n import _
 
 PREFIX = "config/"
 # What a switch prints when it refuses a line (VRP, IOS, Comware wordings).
@@ -171,7 +172,9 @@ class Dialect:
 
     def check_safe(self, line: str) -> None:
         if not line or line != line.strip() or _UNSAFE.search(line):
-            raise ValueError(f"refusing to type {line!r} into a switch: not one clean line")
+            raise ValueError(
+                _("refusing to type {line!r} into a switch: not one clean line").format(line=line)
+            )
 
     def undo_section(self, line: str) -> str:
         # IOS takes the whole line back (`no class-map match-any VIDEO`); VRP/Comware want the
@@ -195,7 +198,11 @@ class Dialect:
                 vlans = self.format_vlans(self.vlans_of(body)) or "all"
                 return f"{self.undo_word} {name} {vlans}"
             return f"{self.undo_word} {body if rule.undo_line else name}"
-        raise ValueError(f"{line!r} is not a single-valued {self.platform} command")
+        raise ValueError(
+            _("{line!r} is not a single-valued {platform} command").format(
+                line=line, platform=self.platform
+            )
+        )
 
     def vlans_of(self, line: str) -> set[int]:
         head = next((h for h in self.vlan_lists if line.startswith(h + " ")), None)
@@ -228,7 +235,7 @@ def encode_key(segments: Iterable[str]) -> str:
 
 def decode_key(key: str) -> tuple[str, ...]:
     if not key.startswith(PREFIX) or len(key) == len(PREFIX):
-        raise ValueError(f"not a switch config setting: {key!r}")
+        raise ValueError(_("not a switch config setting: {key!r}").format(key=key))
     parts = re.split(r"/(?=[^0-9])", key[len(PREFIX) :])
     return tuple(re.sub(r"%([0-9A-F]{2})", lambda m: chr(int(m.group(1), 16)), p) for p in parts)
 

@@ -33,6 +33,7 @@ from typing import Any
 import yaml
 
 from provision.errors import ProvisionError
+from provision.i18n import _
 from provision.inventory.loader import load_inventory, require_valid
 from provision.inventory.model import City, School
 from provision.inventory.selectors import Selection
@@ -150,23 +151,30 @@ def plan_shards(
             if plan := fit(n):
                 return plan
         big = max(precincts, key=lambda u: u.listeners)
+        text = _(
+            "precinct {precinct} with its {n} school(s) needs {listeners:,} listening sockets, "
+            "more than one lab process holds ({limit:,}); the lab keeps a precinct's schools in "
+            "one process: select fewer schools"
+        )
         raise ProvisionError(
-            f"precinct {big.precincts[0]} with its {len(big.schools)} school(s) needs "
-            f"{big.listeners:,} listening sockets, more than one lab process holds ({limit:,}); "
-            "the lab keeps a precinct's schools in one process: select fewer schools"
+            text.format(
+                precinct=big.precincts[0], n=len(big.schools), listeners=big.listeners, limit=limit
+            )
         )
     if count > len(precincts):
-        raise ProvisionError(
-            f"cannot split the lab into {count} shards: the selected schools report to "
-            f"{len(precincts)} precinct(s), and a precinct stays in one shard with its schools"
+        text = _(
+            "cannot split the lab into {count} shards: the selected schools report to {n} "
+            "precinct(s), and a precinct stays in one shard with its schools"
         )
+        raise ProvisionError(text.format(count=count, n=len(precincts)))
     plan = fit(count)
     if plan is None:
         needed = len(plan_shards(city, schools, None, limit))
-        raise ProvisionError(
-            f"{count} shard(s) would put more than {limit:,} listening sockets in one process; "
-            f"use --shards {needed} or more"
+        text = _(
+            "{count} shard(s) would put more than {limit:,} listening sockets in one process; "
+            "use --shards {needed} or more"
         )
+        raise ProvisionError(text.format(count=count, limit=limit, needed=needed))
     return plan
 
 
@@ -197,7 +205,8 @@ def call_control(control: str, method: str, path: str, body: Any = None) -> Any:
     except urllib.error.HTTPError as exc:
         raise ProvisionError(json.loads(exc.read() or b"{}").get("error", str(exc))) from exc
     except OSError as exc:  # refused or timed out: the process is hung or going away
-        raise ProvisionError(f"the lab process at {control} does not answer: {exc}") from exc
+        text = _("the lab process at {control} does not answer: {error}")
+        raise ProvisionError(text.format(control=control, error=exc)) from exc
 
 
 def start_lab(
@@ -210,10 +219,8 @@ def start_lab(
     """Start the lab in `shards` processes (None: as many as the city needs); its state."""
     running = live_pids(directory)
     if running:
-        raise ProvisionError(
-            f"a lab is already running (pid {', '.join(map(str, running))}); "
-            "`provision lab down` first"
-        )
+        text = _("a lab is already running (pid {pids}); `provision lab down` first")
+        raise ProvisionError(text.format(pids=", ".join(map(str, running))))
     plan: list[Shard] = []
     if shards != 1:
         inv = require_valid(load_inventory(inventory, only=set(selection.schools) or None))
@@ -254,10 +261,14 @@ def _wait_ready(started: list[tuple[subprocess.Popen[bytes], Path]]) -> list[dic
             elif number not in ready and (proc.poll() is not None or time.monotonic() > deadline):
                 log = (directory / "lab.log").read_text(encoding="utf-8")
                 tail = log.strip().splitlines()[-10:]
-                which = f"lab shard {number}" if len(started) > 1 else "lab"
+                which = (
+                    _("the lab shard {n} did not start").format(n=number)
+                    if len(started) > 1
+                    else _("the lab did not start")
+                )
                 if tail and tail[-1].startswith("error: "):  # the lab said why in one line
-                    raise ProvisionError(f"the {which} did not start: {tail[-1][7:]}")
-                raise ProvisionError(f"the {which} did not start:\n  " + "\n  ".join(tail))
+                    raise ProvisionError(f"{which}: {tail[-1][7:]}")
+                raise ProvisionError(f"{which}:\n  " + "\n  ".join(tail))
         if len(ready) < len(started):
             time.sleep(0.1)  # polling the lab's own signal (its state file), with a deadline
     return [ready[n] for n in range(len(started))]
@@ -302,7 +313,8 @@ def _apply_faults(path: Path, index: list[dict[str, Any]], states: list[dict[str
     """A faults file over shards: each device's faults sent to the shard holding it."""
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     if not isinstance(data, dict):
-        raise ProvisionError(f"{path}: expected a mapping of device id to faults")
+        text = _("{path}: expected a mapping of device id to faults")
+        raise ProvisionError(text.format(path=path))
     owner = {
         dev: entry["control"]
         for entry, state in zip(index, states, strict=True)
@@ -311,10 +323,13 @@ def _apply_faults(path: Path, index: list[dict[str, Any]], states: list[dict[str
     for dev_id, changes in data.items():
         if dev_id not in owner:
             close = difflib.get_close_matches(str(dev_id), list(owner), n=3)
-            hint = f"; did you mean {', '.join(close)}?" if close else ""
-            raise ProvisionError(f"{path}: no lab device {dev_id!r}{hint}")
+            text = _("{path}: no lab device {device!r}").format(path=path, device=dev_id)
+            if close:
+                text += _("; did you mean {close}?").format(close=", ".join(close))
+            raise ProvisionError(text)
         if not isinstance(changes, dict):
-            raise ProvisionError(f"{path}: faults of {dev_id} must be a mapping")
+            text = _("{path}: faults of {device} must be a mapping")
+            raise ProvisionError(text.format(path=path, device=dev_id))
         call_control(owner[dev_id], "PUT", f"/api/devices/{dev_id}/faults", changes)
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from provision.errors import ProvisionError
+from provision.i18n import _
 
 DEFAULT_DIR = ".provision/lab"
 INDEX_FORMAT = "provision-lab-shards"
@@ -90,7 +91,8 @@ def _load(path: Path) -> dict[str, Any] | None:
     except FileNotFoundError:
         return None
     except json.JSONDecodeError as exc:
-        raise ProvisionError(f"{path} is not a lab state file: {exc}") from exc
+        text = _("{path} is not a lab state file: {error}")
+        raise ProvisionError(text.format(path=path, error=exc)) from exc
     return data
 
 
@@ -140,10 +142,11 @@ def read_state(directory: Path) -> dict[str, Any] | None:
 def require_state(directory: Path) -> dict[str, Any]:
     state = read_state(directory)
     if state is None:
-        raise ProvisionError(
-            f"no lab is running (no live {state_path(directory)} or {index_path(directory)}); "
-            "start one with `provision lab up -i DIR`"
+        text = _(
+            "no lab is running (no live {state} or {index}); start one with "
+            "`provision lab up -i DIR`"
         )
+        raise ProvisionError(text.format(state=state_path(directory), index=index_path(directory)))
     return state
 
 

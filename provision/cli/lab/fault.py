@@ -10,8 +10,10 @@ from typing import Any
 import click
 
 from provision.cli.errors import OK
+from provision.cli.help_text import TranslatedCommand
 from provision.cli.lab.shards import down_reason, lab_processes, state_dir_option
 from provision.errors import ProvisionError
+from provision.i18n import _
 from provision.lab.faults import Faults
 from provision.lab.process import call_control
 from provision.lab.state import lab_dir, require_state
@@ -27,14 +29,19 @@ def _owner(state: dict[str, Any], device: str, directory: Path) -> dict[str, Any
     for shard in processes:
         if device in shard["devices"]:
             return shard
-    school, _, rest = device.partition("/")
+    school, _sep, rest = device.partition("/")
     for shard in processes:
         precinct = rest.partition("/")[0] if school == "precinct" else None
         if not shard["alive"] and (school in shard["schools"] or precinct in shard["precincts"]):
             raise ProvisionError(f"{device}: {down_reason(shard, directory)}")
     close = difflib.get_close_matches(device, list(state["devices"]), n=3)
-    hint = f"; did you mean {', '.join(close)}?" if close else ""
-    raise ProvisionError(f"no lab device {device!r}{hint}")
+    if close:
+        raise ProvisionError(
+            _("no lab device {device!r}; did you mean {close}?").format(
+                device=device, close=", ".join(close)
+            )
+        )
+    raise ProvisionError(_("no lab device {device!r}").format(device=device))
 
 
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
@@ -50,12 +57,17 @@ def _fault_settings(settings: tuple[str, ...]) -> dict[str, Any]:
     for item in settings:
         name, sep, value = item.partition("=")
         if not sep:
-            raise click.BadParameter(f"{item!r}: expected NAME=VALUE", param_hint="SETTINGS")
+            raise click.BadParameter(
+                _("{item!r}: expected NAME=VALUE").format(item=item), param_hint="SETTINGS"
+            )
         if name not in kinds:
             close = difflib.get_close_matches(name, list(kinds), n=1)
-            hint = f"did you mean {close[0]}? " if close else ""
+            hint = _("did you mean {name}? ").format(name=close[0]) if close else ""
             raise click.BadParameter(
-                f"unknown fault {name!r}; {hint}faults: {', '.join(kinds)}", param_hint="SETTINGS"
+                _("unknown fault {name!r}; {hint}faults: {faults}").format(
+                    name=name, hint=hint, faults=", ".join(kinds)
+                ),
+                param_hint="SETTINGS",
             )
         default = getattr(Faults(), name)
         if isinstance(default, list):
@@ -63,12 +75,15 @@ def _fault_settings(settings: tuple[str, ...]) -> dict[str, Any]:
         elif isinstance(default, bool):
             if value.lower() not in (*_TRUE, *_FALSE):
                 raise click.BadParameter(
-                    f"{name}={value!r}: expected true or false", param_hint="SETTINGS"
+                    _("{name}={value!r}: expected true or false").format(name=name, value=value),
+                    param_hint="SETTINGS",
                 )
             changes[name] = value.lower() in _TRUE
         elif not value.isdigit() or int(value) > _MAX_NUMBER:
             raise click.BadParameter(
-                f"{name}={value!r}: expected a whole number from 0 to {_MAX_NUMBER}",
+                _("{name}={value!r}: expected a whole number from 0 to {max}").format(
+                    name=name, value=value, max=_MAX_NUMBER
+                ),
                 param_hint="SETTINGS",
             )
         else:
@@ -76,7 +91,7 @@ def _fault_settings(settings: tuple[str, ...]) -> dict[str, Any]:
     return changes
 
 
-@click.command("fault")
+@click.command("fault", cls=TranslatedCommand)
 @click.argument("device")
 @click.argument("settings", nargs=-1)
 @click.option("--clear", is_flag=True, help="Clear every fault of the device.")
@@ -102,5 +117,6 @@ def command(device: str, settings: tuple[str, ...], clear: bool, state_dir: str 
         result = call_control(control, "DELETE", path)
     else:
         result = call_control(control, "PUT", path, changes)
-    click.echo(f"{result['id']}: faults {result['faults'] or 'none'}")
+    faults = result["faults"] or _("none")
+    click.echo(_("{device}: faults {faults}").format(device=result["id"], faults=faults))
     return OK

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from provision.i18n import _
 from provision.lab.state import shard_dir
 
 state_dir_option = click.option(
@@ -28,7 +29,14 @@ def down_reason(shard: dict[str, Any], directory: Path) -> str:
     schools = shard["schools"]
     named = ", ".join(schools[:5]) + (", ..." if len(schools) > 5 else "")
     log = shard_dir(directory, shard["shard"]) / "lab.log"
-    return (
-        f"shard {shard['shard']} (pid {shard['pid']}) is down: its {len(schools)} school(s) "
-        f"({named}) and precincts {', '.join(shard['precincts'])} do not answer; see {log}"
+    return _(
+        "shard {shard} (pid {pid}) is down: its {n} school(s) ({named}) and precincts "
+        "{precincts} do not answer; see {log}"
+    ).format(
+        shard=shard["shard"],
+        pid=shard["pid"],
+        n=len(schools),
+        named=named,
+        precincts=", ".join(shard["precincts"]),
+        log=log,
     )

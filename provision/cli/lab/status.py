@@ -8,13 +8,15 @@ from typing import Any
 import click
 
 from provision.cli.errors import FAILED, OK
+from provision.cli.help_text import TranslatedCommand
 from provision.cli.lab.shards import down_reason, lab_processes, state_dir_option
 from provision.errors import ProvisionError
+from provision.i18n import _
 from provision.lab.process import call_control
 from provision.lab.state import lab_dir, require_state
 
 
-@click.command("status")
+@click.command("status", cls=TranslatedCommand)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @state_dir_option
 def command(as_json: bool, state_dir: str | None) -> int:
@@ -40,21 +42,31 @@ def command(as_json: bool, state_dir: str | None) -> int:
         try:
             listed = call_control(shard["control"], "GET", "/api/devices")
         except ProvisionError as exc:  # alive but not answering: as good as down
-            label = "lab" if shard["shard"] is None else f"shard {shard['shard']}"
+            label = _("lab") if shard["shard"] is None else _("shard {n}").format(n=shard["shard"])
             down.append(f"{label} (pid {shard['pid']}): {exc}")
             continue
         devices += [d if shard["shard"] is None else {**d, "shard": shard["shard"]} for d in listed]
     if as_json:
         click.echo(json.dumps(devices, ensure_ascii=False, indent=1))
     elif len(processes) == 1:
-        click.echo(f"lab pid {state['pid']}, {len(devices)} devices, control {state['control']}")
+        click.echo(
+            _("lab pid {pid}, {n} devices, control {control}").format(
+                pid=state["pid"], n=len(devices), control=state["control"]
+            )
+        )
     else:
-        click.echo(f"lab of {len(processes)} shards, {len(devices)} devices")
+        click.echo(
+            _("lab of {shards} shards, {n} devices").format(shards=len(processes), n=len(devices))
+        )
         for shard in processes:
             if shard["alive"]:
                 click.echo(
-                    f"shard {shard['shard']} pid {shard['pid']}, control {shard['control']}: "
-                    f"precincts {', '.join(shard['precincts'])}"
+                    _("shard {shard} pid {pid}, control {control}: precincts {precincts}").format(
+                        shard=shard["shard"],
+                        pid=shard["pid"],
+                        control=shard["control"],
+                        precincts=", ".join(shard["precincts"]),
+                    )
                 )
     if not as_json:
         for d in devices:

@@ -9,13 +9,15 @@ from collections import Counter
 import click
 
 from provision.cli.errors import OK
+from provision.cli.help_text import TranslatedCommand
 from provision.cli.lab.shards import lab_processes, state_dir_option
 from provision.cli.options import inventory_option, selection, selector_options
+from provision.i18n import _
 from provision.lab.process import MAX_LISTENERS, daemon_args, start_lab
 from provision.lab.state import lab_dir, shard_dir
 
 
-@click.command("up")
+@click.command("up", cls=TranslatedCommand)
 @inventory_option
 @selector_options
 @click.option(
@@ -57,7 +59,7 @@ def command(
     sel = selection(selectors)
     if foreground:
         if shards not in (None, 1):
-            raise click.BadParameter("--foreground runs one lab process", param_hint="--shards")
+            raise click.BadParameter(_("--foreground runs one lab process"), param_hint="--shards")
         args = daemon_args(inventory, directory, sel, faults)
         os.execv(sys.executable, args)
     state = start_lab(inventory, directory, sel, faults, shards)
@@ -65,24 +67,42 @@ def command(
     schools = {d["school"] for d in state["devices"].values() if d["school"]}
     processes = lab_processes(state)
     where = (
-        f"pid {state['pid']}"
+        _("pid {pid}").format(pid=state["pid"])
         if len(processes) == 1
-        else f"{len(processes)} shards, pids {', '.join(str(s['pid']) for s in processes)}"
+        else _("{n} shards, pids {pids}").format(
+            n=len(processes), pids=", ".join(str(s["pid"]) for s in processes)
+        )
     )
     click.echo(
-        f"lab up ({where}): {sum(kinds.values())} devices for {len(schools)} "
-        f"school(s) in {state['start_seconds']:.1f}s: "
+        _("lab up ({where}): {devices} devices for {schools} school(s) in {seconds:.1f}s: ").format(
+            where=where,
+            devices=sum(kinds.values()),
+            schools=len(schools),
+            seconds=state["start_seconds"],
+        )
         + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
     )
     if len(processes) == 1:
         log = directory / "lab.log"
-        click.echo(f"control API {state['control']}; log {log}; `provision lab status` lists them")
+        click.echo(
+            _("control API {control}; log {log}; `provision lab status` lists them").format(
+                control=state["control"], log=log
+            )
+        )
         return OK
     for shard in processes:
         click.echo(
-            f"shard {shard['shard']} (pid {shard['pid']}): {len(shard['schools'])} school(s), "
-            f"precincts {', '.join(shard['precincts'])}, {shard['listeners']:,} listening "
-            f"sockets; log {shard_dir(directory, shard['shard']) / 'lab.log'}"
+            _(
+                "shard {shard} (pid {pid}): {schools} school(s), precincts {precincts}, "
+                "{listeners:,} listening sockets; log {log}"
+            ).format(
+                shard=shard["shard"],
+                pid=shard["pid"],
+                schools=len(shard["schools"]),
+                precincts=", ".join(shard["precincts"]),
+                listeners=shard["listeners"],
+                log=shard_dir(directory, shard["shard"]) / "lab.log",
+            )
         )
-    click.echo("`provision lab status` lists every shard's devices")
+    click.echo(_("`provision lab status` lists every shard's devices"))
     return OK

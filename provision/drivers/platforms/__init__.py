@@ -19,6 +19,7 @@ from typing import ClassVar
 from provision.drivers.connect import Connector
 from provision.drivers.http import HttpClient
 from provision.errors import DeviceError
+from provision.i18n import _
 from provision.inventory.model import VideoPlatform
 
 
@@ -69,7 +70,8 @@ def open_platform(platform: VideoPlatform, connector: Connector, label: str) -> 
     kinds = platform_kinds()
     if platform.kind not in kinds:
         raise DeviceError(
-            f"{label}: unknown video platform kind {platform.kind!r}; "
-            f"supported: {', '.join(sorted(kinds))}"
+            _("{label}: unknown video platform kind {kind!r}; supported: {kinds}").format(
+                label=label, kind=platform.kind, kinds=", ".join(sorted(kinds))
+            )
         )
     return kinds[platform.kind](platform, connector, label)

@@ -27,6 +27,7 @@ from typing import Any
 from provision.drivers.connect import Connector
 from provision.drivers.http import HttpClient, HttpError, endpoint_from_url
 from provision.drivers.platforms import StreamPlatform
+from provision.i18n import _
 from provision.inventory.model import VideoPlatform
 
 DEFAULT_VHOST = "__defaultVhost__"
@@ -89,7 +90,13 @@ class ZlmPlatform(StreamPlatform):
             reason = AUTH_REASON
         else:
             reason = self.client.redact(f"code {code}: {body.get('msg', '')}")
-        raise ZlmError(f"{self.label}: {operation} failed: {reason}", code, reason)
+        raise ZlmError(
+            _("{label}: {operation} failed: {reason}").format(
+                label=self.label, operation=operation, reason=reason
+            ),
+            code,
+            reason,
+        )
 
     def _log_in(self, operation: str) -> None:
         """Log in with the secret's digest, or note a release that only takes the secret."""

@@ -15,6 +15,7 @@ import pkgutil
 from functools import cache
 
 from provision.drivers.switch_platforms.base import SwitchPlatform
+from provision.i18n import _
 
 
 class UnknownSwitchPlatform(LookupError):
@@ -42,9 +43,8 @@ def platform_named(name: str) -> SwitchPlatform:
     """The platform called `name`; an unknown name is an error that lists the valid ones."""
     platform = platforms().get(name)
     if platform is None:
-        raise UnknownSwitchPlatform(
-            f"unknown switch platform {name!r}; valid: {', '.join(platform_names())}"
-        )
+        text = _("unknown switch platform {name!r}; valid: {valid}")
+        raise UnknownSwitchPlatform(text.format(name=name, valid=", ".join(platform_names())))
     return platform
 
 
