@@ -179,10 +179,13 @@ def converge(driver: Driver) -> None:
 
 SOAP = "http://www.w3.org/2003/05/soap-envelope"
 TT = "{http://www.onvif.org/ver10/schema}"
+TDS = "{http://www.onvif.org/ver10/device/wsdl}"
+MEDIA2_NS = "http://www.onvif.org/ver20/media/wsdl"
 _HEAD = (
     f'<?xml version="1.0" encoding="utf-8"?><s:Envelope xmlns:s="{SOAP}"'
     ' xmlns:tds="http://www.onvif.org/ver10/device/wsdl"'
     ' xmlns:trt="http://www.onvif.org/ver10/media/wsdl"'
+    ' xmlns:tr2="http://www.onvif.org/ver20/media/wsdl"'
     ' xmlns:tt="http://www.onvif.org/ver10/schema"><s:Header>'
 )
 _WSSE = (
@@ -202,7 +205,7 @@ class RawOnvif:
         self.sock = socket.create_connection(address, timeout=10)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.user, self.password, self.offset, self.calls = user, password.encode(), 0.0, 0
-        self.media_path = ""
+        self.media_path = self.media2_path = ""
 
     def call(self, path: str, body: str, auth: bool = True) -> etree._Element:
         header = ""
@@ -234,7 +237,8 @@ class RawOnvif:
         self.calls += 1
         answer = etree.fromstring(rest)[-1][0]
         if answer.tag == f"{{{SOAP}}}Fault":
-            raise RuntimeError(f"fault: {etree.tostring(answer)[:300]!r}")
+            said = " ".join(t.strip() for t in answer.itertext() if t.strip())
+            raise RuntimeError(f"fault: {said[:300]}")
         return answer
 
     def device(self, body: str, auth: bool = True) -> etree._Element:
@@ -248,6 +252,21 @@ class RawOnvif:
             xaddr = caps.findtext(f".//{TT}Media/{TT}XAddr") or ""
             self.media_path = "/" + xaddr.split("/", 3)[3]
         return self.call(self.media_path, body)
+
+    def media2(self, body: str) -> etree._Element:
+        """Media2 (ver20), found in GetServices as any client finds it: H.265 is set there."""
+        if not self.media2_path:
+            services = self.device(
+                "<tds:GetServices><tds:IncludeCapability>false</tds:IncludeCapability>"
+                "</tds:GetServices>"
+            )
+            for service in services:
+                if service.findtext(f"{TDS}Namespace") == MEDIA2_NS:
+                    self.media2_path = (
+                        "/" + (service.findtext(f"{TDS}XAddr") or "").split("/", 3)[3]
+                    )
+            assert self.media2_path, "the camera lists no Media2 service"
+        return self.call(self.media2_path, body)
 
     def clock(self) -> etree._Element:
         sent = time.time()
@@ -272,6 +291,12 @@ def floor_read(raw: RawOnvif) -> tuple[Settings, dict[str, Any]]:
         "</trt:GetOSDs>"
     )
     users = raw.device("<tds:GetUsers/>")
+    # The encoder as Media2 has it (H.265 lives there), the one the profile uses.
+    enc = next(
+        c
+        for c in raw.media2("<tr2:GetVideoEncoderConfigurations/>")
+        if c.get("token") == enc.get("token")
+    )
     codec = enc.findtext(f"{TT}Encoding") or ""
     settings: Settings = {
         "hostname": raw.device("<tds:GetHostname/>").findtext(f".//{TT}Name"),
@@ -283,7 +308,7 @@ def floor_read(raw: RawOnvif) -> tuple[Settings, dict[str, Any]]:
         ),
         "encoder.main.codec": {"H264": "H.264", "H265": "H.265"}.get(codec, codec),
         "encoder.main.fps": int(enc.findtext(f"{TT}RateControl/{TT}FrameRateLimit") or 0),
-        "encoder.main.gop": int(enc.findtext(f"{TT}H264/{TT}GovLength") or 0),
+        "encoder.main.gop": int(enc.get("GovLength") or 0),
         "encoder.main.bitrate_kbps": int(enc.findtext(f"{TT}RateControl/{TT}BitrateLimit") or 0),
         "osd": osds.findtext(f".//{TT}PlainText"),
     }
@@ -315,21 +340,17 @@ def floor_apply(
         e = state["enc"]
         width, height = want["encoder.main.resolution"].split("x")
         enc = {"H.264": "H264", "H.265": "H265"}[want["encoder.main.codec"]]
-        raw.media(
-            f'<trt:SetVideoEncoderConfiguration><trt:Configuration token="{e.get("token")}">'
+        raw.media2(
+            f'<tr2:SetVideoEncoderConfiguration><tr2:Configuration token="{e.get("token")}"'
+            f' GovLength="{want["encoder.main.gop"]}" Profile="Main">'
             f"<tt:Name>{e.findtext(f'{TT}Name')}</tt:Name><tt:UseCount>1</tt:UseCount>"
             f"<tt:Encoding>{enc}</tt:Encoding><tt:Resolution><tt:Width>{width}</tt:Width>"
-            f"<tt:Height>{height}</tt:Height></tt:Resolution><tt:Quality>"
-            f"{e.findtext(f'{TT}Quality')}</tt:Quality><tt:RateControl><tt:FrameRateLimit>"
-            f"{want['encoder.main.fps']}</tt:FrameRateLimit>"
-            f"<tt:EncodingInterval>1</tt:EncodingInterval><tt:BitrateLimit>"
-            f"{want['encoder.main.bitrate_kbps']}</tt:BitrateLimit></tt:RateControl><tt:H264>"
-            f"<tt:GovLength>{want['encoder.main.gop']}</tt:GovLength>"
-            "<tt:H264Profile>Main</tt:H264Profile></tt:H264><tt:Multicast><tt:Address><tt:Type>"
-            "IPv4</tt:Type><tt:IPv4Address>0.0.0.0</tt:IPv4Address></tt:Address><tt:Port>0"
-            "</tt:Port><tt:TTL>1</tt:TTL><tt:AutoStart>false</tt:AutoStart></tt:Multicast>"
-            "<tt:SessionTimeout>PT60S</tt:SessionTimeout></trt:Configuration>"
-            "<trt:ForcePersistence>true</trt:ForcePersistence></trt:SetVideoEncoderConfiguration>"
+            f"<tt:Height>{height}</tt:Height></tt:Resolution>"
+            '<tt:RateControl ConstantBitRate="false"><tt:FrameRateLimit>'
+            f"{want['encoder.main.fps']}</tt:FrameRateLimit><tt:BitrateLimit>"
+            f"{want['encoder.main.bitrate_kbps']}</tt:BitrateLimit></tt:RateControl>"
+            f"<tt:Quality>{e.findtext(f'{TT}Quality')}</tt:Quality></tr2:Configuration>"
+            "</tr2:SetVideoEncoderConfiguration>"
         )
     if "osd" in changed:
         raw.media(
