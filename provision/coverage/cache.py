@@ -24,7 +24,7 @@ import json
 import os
 import tempfile
 from collections.abc import Sequence
-from dataclasses import astuple
+from dataclasses import fields
 from functools import cache
 from pathlib import Path
 
@@ -41,6 +41,8 @@ ENV_SWITCH = "PROVISION_CACHE"
 FORMAT = 1
 # The modules whose code decides an area's coverage: an edit to any of them is a new key.
 _GEOMETRY_SOURCES = ("coverage/footprint.py", "coverage/zones.py", "optics.py", "standards.py")
+
+_VIEW_FIELDS = tuple(f.name for f in fields(CameraView))
 
 Zones = Sequence[tuple[str, Sequence[tuple[float, float]], str]]
 
@@ -62,7 +64,7 @@ def area_key(zones: Zones, views: Sequence[CameraView], walls: Walls) -> str:
         "code": code_version(),
         "zones": [[zid, [list(p) for p in poly], dori] for zid, poly, dori in zones],
         "walls": [[list(p) for p in wall] for wall in walls],
-        "views": [list(astuple(v)) for v in views],
+        "views": [[getattr(v, name) for name in _VIEW_FIELDS] for v in views],
     }
     # repr of a float round-trips exactly: two inputs share a key only if they are equal.
     text = json.dumps(material, separators=(",", ":"))
