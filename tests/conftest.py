@@ -40,6 +40,11 @@ def pytest_configure(config: pytest.Config) -> None:
     # The suite's expectations are written in English (the example city asks for zh-CN): the
     # tests of the language choice set their own (tests/i18n).
     os.environ["PROVISION_LANG"] = "en"
+    # validate's coverage cache (coverage/cache.py) is the run's own, never the checkout's.
+    if not os.environ.get("PROVISION_CACHE_DIR"):
+        cache = tempfile.mkdtemp(prefix="provision-cache-")
+        os.environ["PROVISION_CACHE_DIR"] = cache
+        config.add_cleanup(lambda: shutil.rmtree(cache, ignore_errors=True))
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if worker is None:
         return
