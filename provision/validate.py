@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,8 +24,11 @@ from provision.inventory.selectors import Selection
 from provision.rules import CITY_RULES, SCHOOL_RULES, run_rules
 from provision.yamlsource import SourceDoc, YamlPath
 
-# Below this many schools a process pool costs more than it saves.
+# Below this many schools a process pool costs more than it saves (and keeping every
+# school's node graph costs little).
 PARALLEL_MIN_SCHOOLS = 40
+# Schools checked at once by one process: their node graphs are what it holds at a time.
+SHARE_MAX_SCHOOLS = 25
 
 
 @dataclass(slots=True)
@@ -75,34 +79,52 @@ def _validate_share(
     return inv.schools, problems, inv.tainted, docs
 
 
+def _shares(names: list[str], workers: int) -> list[list[str]]:
+    # Several shares per worker keep both cores busy to the end; a share is never large, so
+    # neither a worker nor a single process ever holds more than its node graphs at once.
+    size = max(1, min(SHARE_MAX_SCHOOLS, len(names) // (workers * 4)))
+    return [names[i : i + size] for i in range(0, len(names), size)]
+
+
+def _checked_shares(
+    root: str, shares: list[list[str]], workers: int
+) -> Iterator[tuple[list[School], list[Problem], set[str], dict[str, SourceDoc]]]:
+    """Each share's result, in order: in this process one share after the other (its node
+    graphs are garbage once it is detached), else on a pool of `workers` processes."""
+    if workers <= 1:
+        yield from (_validate_share(root, share) for share in shares)
+        return
+    ctx = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+    with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+        yield from pool.map(_validate_share, [root] * len(shares), shares)
+
+
 def validate(
     root: str | Path, only: set[str] | None = None, workers: int | None = None
 ) -> ValidationResult:
     """Load a city and run every rule; never raises for problems in the inventory itself.
 
     `workers` processes check shares of the schools (default: one per core; 1 = in-process).
+    A city of PARALLEL_MIN_SCHOOLS or more is checked share by share even in-process, so
+    memory stays flat whatever the city's size: each school's parsed file is kept only as
+    the positions the city rules may need.
     """
     names = [p.stem for p in school_files(Path(root)) if only is None or p.stem in only]
     workers = default_workers() if workers is None else workers
-    if workers <= 1 or len(names) < PARALLEL_MIN_SCHOOLS:
+    if len(names) < PARALLEL_MIN_SCHOOLS:
         inv = load_inventory(root, only=only)
         problems = inv.problems + run_rules(inv, SCHOOL_RULES)
     else:
         inv = load_inventory(root, only=set())  # city.yaml alone
         problems = list(inv.problems)
-        # Several shares per worker keep both cores busy to the end.
-        size = max(1, len(names) // (workers * 4))
-        shares = [names[i : i + size] for i in range(0, len(names), size)]
-        ctx = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-        with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-            for schools, found, tainted, docs in pool.map(
-                _validate_share, [str(root)] * len(shares), shares
-            ):
-                if inv.city is not None:
-                    inv.city.schools.extend(schools)
-                inv.docs.update(docs)
-                inv.tainted |= tainted
-                problems += found
+        for schools, found, tainted, docs in _checked_shares(
+            str(root), _shares(names, workers), workers
+        ):
+            if inv.city is not None:
+                inv.city.schools.extend(schools)
+            inv.docs.update(docs)
+            inv.tainted |= tainted
+            problems += found
     problems += run_rules(inv, CITY_RULES)
     if not names and only is None and inv.city is not None:
         # A city without schools checks nothing: "valid" would tell a pipeline all is well.

@@ -19,7 +19,7 @@ import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
@@ -32,6 +32,25 @@ try:  # libyaml is ~10x faster; fall back to the pure-Python parser where it is 
 except ImportError:  # pragma: no cover
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
+
+class _Composer(_Loader):
+    """The loader with its implicit-tag lookup remembered: a city writes the same keys and
+    many of the same values in every file, and each lookup is a Python call and a regex."""
+
+    _tags: ClassVar[dict[tuple[str, tuple[bool, bool]], str]] = {}
+
+    def resolve(self, kind: type, value: str, implicit: tuple[bool, bool]) -> str:
+        if kind is not yaml.ScalarNode:
+            return str(super().resolve(kind, value, implicit))
+        tag = self._tags.get((value, implicit))
+        if tag is None:
+            tag = str(super().resolve(kind, value, implicit))
+            if len(self._tags) < MAX_REMEMBERED_TAGS:
+                self._tags[value, implicit] = tag
+        return tag
+
+
+MAX_REMEMBERED_TAGS = 100_000  # a few MB at most
 MAX_NODES = 2_000_000  # values in one file once aliases are expanded
 MAX_DEPTH = 64
 MAX_FILE_BYTES = 16 * 1024 * 1024  # a school file is ~20 kB; 16 MB is not an inventory
@@ -258,6 +277,68 @@ for _tag, _method in (
     _Constructor.add_constructor(f"tag:yaml.org,2002:{_tag}", _method)  # type: ignore[type-var]
 
 
+class _Slow(Exception):
+    """The document needs the full constructor: a merge key, a tag beyond the plain ones,
+    a duplicate key, a number that is not a plain decimal, a value no inventory holds."""
+
+
+_TAG = "tag:yaml.org,2002:"
+_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)\Z")
+_FLOAT = re.compile(r"[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\Z")
+
+
+def _plain_scalar(node: yaml.ScalarNode) -> Any:
+    """A scalar as SafeConstructor (and _Constructor) builds it, for the common tags."""
+    tag, value = node.tag, node.value
+    if tag == _TAG + "str" or tag == _TAG + "timestamp":  # dates stay text (see above)
+        return value
+    if tag == _TAG + "int" and len(value) <= MAX_NUMBER_CHARS and _INT.match(value):
+        return int(value)
+    if tag == _TAG + "float" and _FLOAT.match(value):
+        number = float(value)
+        if math.isfinite(number):
+            return number
+    elif tag == _TAG + "null":
+        return None
+    elif tag == _TAG + "bool" and value.lower() in SafeConstructor.bool_values:
+        return SafeConstructor.bool_values[value.lower()]
+    raise _Slow
+
+
+def _plain_data(root: yaml.Node) -> Any:
+    """The data of a node graph that needs none of what `_Constructor` is for, built without
+    its per-node machinery (a third of the time a city spends reading); raises _Slow for
+    anything else, and the caller then builds the document with `_Constructor`."""
+    built: dict[int, Any] = {}  # an aliased mapping or list is one object, as PyYAML makes it
+
+    def build(node: yaml.Node) -> Any:
+        if isinstance(node, yaml.ScalarNode):
+            return _plain_scalar(node)
+        done = built.get(id(node))
+        if done is not None:
+            return done
+        if isinstance(node, yaml.SequenceNode) and node.tag == _TAG + "seq":
+            items: list[Any] = []
+            built[id(node)] = items
+            items.extend(build(v) for v in node.value)
+            return items
+        if not isinstance(node, yaml.MappingNode) or node.tag != _TAG + "map":
+            raise _Slow
+        built[id(node)] = mapping = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == MERGE_TAG:
+                raise _Slow
+            key = _plain_scalar(key_node)
+            if key in mapping:
+                raise _Slow  # reported, with both lines, by _Constructor
+            mapping[key] = build(value_node)
+        if len(mapping) != len({k.value for k, _ in node.value}):
+            raise _Slow  # `1:` and `'1':` are two keys here, one as written
+        return mapping
+
+    return build(root)
+
+
 def _expanded_size(root: yaml.Node) -> int:
     """Values the graph holds once aliases are expanded, without expanding them."""
     sizes: dict[int, int] = {}
@@ -269,12 +350,14 @@ def _expanded_size(root: yaml.Node) -> int:
         if known is not None:
             return known
         sizes[id(node)] = MAX_NODES + 1  # a cycle counts as too big
+        # Scalars count 1 each: only collections are worth a call.
         if isinstance(node, yaml.MappingNode):
-            total = 1 + sum(size(k, depth + 1) + size(v, depth + 1) for k, v in node.value)
-        elif isinstance(node, yaml.SequenceNode):
-            total = 1 + sum(size(v, depth + 1) for v in node.value)
+            parts = [n for pair in node.value for n in pair]
         else:
-            total = 1
+            parts = node.value if isinstance(node, yaml.SequenceNode) else []
+        if parts and depth + 1 > MAX_DEPTH:
+            raise RecursionError
+        total = 1 + sum(1 if isinstance(n, yaml.ScalarNode) else size(n, depth + 1) for n in parts)
         sizes[id(node)] = total = min(total, MAX_NODES + 1)
         return total
 
@@ -297,12 +380,19 @@ def _syntax_error(doc: SourceDoc, exc: yaml.YAMLError) -> None:
     doc.error("yaml-syntax", what, where)
 
 
+def _data(doc: SourceDoc, node: yaml.Node) -> Any:
+    try:
+        return _plain_data(node)
+    except (_Slow, RecursionError):
+        return _Constructor(doc).construct_document(node)
+
+
 def parse_yaml(text: str, file: str) -> SourceDoc:
     """Parse one YAML document; problems are collected on the result, never raised."""
     text = text.removeprefix("\ufeff")  # a BOM is no character of the first line
     doc = SourceDoc(file, text=text)
     try:
-        node = yaml.compose(text, Loader=_Loader)
+        node = yaml.compose(text, Loader=_Composer)
         # Aliases need anchors: only a document with '&' can expand beyond its own size.
         if node is not None and "&" in text and _expanded_size(node) > MAX_NODES:
             msg = _("expands to more than {n:,} values through aliases (an alias bomb?)").format(
@@ -311,7 +401,7 @@ def parse_yaml(text: str, file: str) -> SourceDoc:
             doc.error("yaml-too-big", msg, doc.located(node))
             return doc
         doc.root = node
-        doc.data = {} if node is None else _Constructor(doc).construct_document(node)
+        doc.data = {} if node is None else _data(doc, node)
     except ConstructorError as exc:  # a tag we do not build: !!python/..., !custom, !!int x
         mark = exc.problem_mark
         where = Location(file, *doc.position(mark.index)) if mark else None

@@ -43,6 +43,11 @@ def pytest_configure(config: pytest.Config) -> None:
     # Every verify plays each camera for this long to measure its bitrate (3 s in the field):
     # half a second is five whole frames of a lab camera, and keeps the suite's many verifies fast.
     os.environ.setdefault("PROVISION_BITRATE_SECONDS", "0.5")
+    # validate's coverage cache (coverage/cache.py) is the run's own, never the checkout's.
+    if not os.environ.get("PROVISION_CACHE_DIR"):
+        cache = tempfile.mkdtemp(prefix="provision-cache-")
+        os.environ["PROVISION_CACHE_DIR"] = cache
+        config.add_cleanup(lambda: shutil.rmtree(cache, ignore_errors=True))
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if worker is None:
         return

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
+from provision.coverage.cache import CoverageCache, cached_area_coverage
 from provision.coverage.footprint import CameraView
-from provision.coverage.zones import ZoneCoverage, area_coverage
+from provision.coverage.zones import ZoneCoverage
 from provision.inventory.model import Camera, School
 
 # Ratios are areas of polygons approximating arcs: allow this much below a target.
@@ -46,15 +47,18 @@ def _distinct(views: list[CameraView]) -> list[CameraView]:
 
 
 def school_coverage(
-    school: School, cameras: Iterable[Camera] | None = None
+    school: School,
+    cameras: Iterable[Camera] | None = None,
+    cache: CoverageCache | None = None,
 ) -> dict[str, ZoneCoverage]:
-    """Coverage of every zone by `cameras` (default: all the school's cameras), by zone id."""
+    """Coverage of every zone by `cameras` (default: all the school's cameras), by zone id;
+    areas found in `cache` (see coverage/cache.py) are read, not computed."""
     chosen = list(school.cameras if cameras is None else cameras)
     result: dict[str, ZoneCoverage] = {}
     for area in school.areas:
         views = _distinct([camera_view(c) for c in chosen if c.area == area.id])
         zones = [(z.id, z.polygon, z.dori) for z in area.zones]
-        for cov in area_coverage(zones, views, area.walls):
+        for cov in cached_area_coverage(cache, zones, views, area.walls):
             result[cov.zone_id] = cov
     return result
 

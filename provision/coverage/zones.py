@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TypeAlias
 
 import numpy as np
@@ -69,7 +70,34 @@ def polygon_problem(points: Sequence[tuple[float, float]]) -> str | None:
 
     Site files are hand-written, so the message names the problem ("edges cross near (x, y)")
     rather than GEOS's terse reason; the caller prefixes the zone's name.
+    The answer for plain (x, y) numbers is remembered: validate asks it of every zone three
+    times (the geometry rule, the coverage rule, the coverage itself), and each costs GEOS.
     """
+    key = _plain_points(points)
+    return _remembered_problem(key) if key is not None else _polygon_problem(points)
+
+
+def _plain_points(points: object) -> tuple[tuple[float, float], ...] | None:
+    """`points` as a hashable key if it is a sequence of (x, y) ints and floats, else None."""
+    if not isinstance(points, (list, tuple)):
+        return None
+    key = []
+    for point in points:
+        if not isinstance(point, (list, tuple)) or len(point) != 2:
+            return None
+        x, y = point
+        if type(x) not in (int, float) or type(y) not in (int, float):
+            return None
+        key.append((x, y))
+    return tuple(key)
+
+
+@lru_cache(maxsize=4096)
+def _remembered_problem(points: tuple[tuple[float, float], ...]) -> str | None:
+    return _polygon_problem(points)
+
+
+def _polygon_problem(points: Sequence[tuple[float, float]]) -> str | None:
     pts = np.asarray(list(points), dtype=float)
     if pts.size == 0:
         return "has 0 points; a polygon needs at least 3"

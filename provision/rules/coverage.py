@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from provision.coverage import polygon_problem, words
+from provision.coverage.cache import default_cache
 from provision.coverage.explain import explain_spot
 from provision.coverage.school import camera_view, meets, school_coverage
 from provision.coverage.zones import ZoneCoverage
@@ -38,6 +39,7 @@ def _cameras_seeing_nothing(
 def check(inv: Inventory) -> Iterator[Problem]:
     if inv.city is None:
         return
+    cache = default_cache()
     for school in inv.city.schools:
         tier = inv.city.tiers.get(school.tier)
         if tier is None:
@@ -45,7 +47,7 @@ def check(inv: Inventory) -> Iterator[Problem]:
         if any(polygon_problem(z.polygon) for z in school.zones()):
             continue  # the geometry rule reports bad polygons; coverage would be meaningless
         doc = inv.docs[school.id]
-        coverage = school_coverage(school)
+        coverage = school_coverage(school, cache=cache)
         areas = {a.id: a for a in school.areas}
         yield from _cameras_seeing_nothing(inv, school, coverage)
         for zone in school.zones():

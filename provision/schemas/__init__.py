@@ -21,6 +21,7 @@ from referencing import Registry, Resource
 
 from provision.diagnostics import Problem, printable, quote
 from provision.i18n import N_, _
+from provision.schemas import fastcheck
 from provision.yamlsource import SourceDoc
 
 SCHEMA_FILES = ("common.schema.json", "city.schema.json", "school.schema.json")
@@ -104,13 +105,23 @@ _Validator = validators.extend(Draft202012Validator, {"pattern": _pattern})
 
 
 @cache
+def _inlined(kind: str) -> dict[str, Any]:
+    name = f"{kind}.schema.json"
+    inlined: dict[str, Any] = _inline(schema(name), name)
+    return inlined
+
+
+@cache
 def validator(kind: str) -> Draft202012Validator:
     """The compiled validator for 'city' or 'school', with references inlined."""
-    name = f"{kind}.schema.json"
-    compiled: Draft202012Validator = _Validator(
-        _inline(schema(name), name), format_checker=FormatChecker()
-    )
+    compiled: Draft202012Validator = _Validator(_inlined(kind), format_checker=FormatChecker())
     return compiled
+
+
+@cache
+def quick_check(kind: str) -> fastcheck.Check | None:
+    """The yes/no check that lets a valid file skip jsonschema (see fastcheck.py)."""
+    return fastcheck.compile_schema(_inlined(kind))
 
 
 def _type_names(types: Any) -> str:
@@ -283,6 +294,8 @@ def _extra_keys(error: ValidationError) -> list[Any]:
 
 def schema_problems(kind: str, doc: SourceDoc) -> Iterator[Problem]:
     """Every schema violation of a parsed document, located in its file."""
+    if fastcheck.surely_valid(quick_check(kind), doc.data):
+        return
     reported = 0
     for error in validator(kind).iter_errors(doc.data):
         path = tuple(error.absolute_path)
