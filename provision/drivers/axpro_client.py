@@ -30,7 +30,8 @@ from lxml import etree
 
 from provision.drivers.device_http import DeviceHttp, HttpReply
 from provision.drivers.http import HttpError
-from provision.drivers.isapi_client import STATUS_CODES, parse, text
+from provision.drivers.isapi_client import STATUS_CODES, UNKNOWN_STATUS, parse, text
+from provision.i18n import _
 
 CAPABILITIES = "/ISAPI/Security/sessionLogin/capabilities"
 LOGIN = "/ISAPI/Security/sessionLogin"
@@ -56,7 +57,7 @@ def encode_password(user: str, password: str, cap: etree._Element) -> str:
         rounds = range(2, iterations)
     else:
         result, rounds = f"{_sha(password)}{challenge}", range(1, iterations)
-    for _ in rounds:
+    for _round in rounds:
         result = _sha(result)
     return result
 
@@ -79,7 +80,9 @@ class AxProSession:
             answer = resp.json()
         except ValueError:
             shown = resp.text[:120]
-            raise self.http.fail(operation, f"the answer is not JSON: {shown!r}") from None
+            raise self.http.fail(
+                operation, _("the answer is not JSON: {body!r}").format(body=shown)
+            ) from None
         written = method != "GET" and isinstance(answer, dict) and "statusCode" in answer
         if written and answer["statusCode"] != 1:
             raise self.http.fail(operation, describe(answer), resp.status)
@@ -90,7 +93,9 @@ class AxProSession:
         try:
             return parse(resp.body)
         except etree.XMLSyntaxError as exc:
-            raise self.http.fail(operation, f"the answer is not XML: {exc.msg}") from None
+            raise self.http.fail(
+                operation, _("the answer is not XML: {error}").format(error=exc.msg)
+            ) from None
 
     def close(self) -> None:
         if self._cookie is not None:
@@ -115,7 +120,7 @@ class AxProSession:
                 break
             self._login(operation)  # the session expired (or the panel restarted)
         if resp.status == 401:
-            raise self.http.fail(operation, "the panel refused the session (HTTP 401)", 401)
+            raise self.http.fail(operation, _("the panel refused the session (HTTP 401)"), 401)
         if resp.status >= 300:
             raise self.http.fail(operation, f"HTTP {resp.status}: {_reason(resp)}")
         return resp
@@ -124,12 +129,16 @@ class AxProSession:
         user = quote(self.username, safe="")
         cap_resp = self.http.request("GET", f"{CAPABILITIES}?username={user}", operation)
         if cap_resp.status != 200:
-            reason = f"login: HTTP {cap_resp.status}: {_reason(cap_resp)}"
+            reason = _("login: HTTP {status}: {reason}").format(
+                status=cap_resp.status, reason=_reason(cap_resp)
+            )
             raise self.http.fail(operation, reason, cap_resp.status)
         try:
             cap = parse(cap_resp.body)
         except etree.XMLSyntaxError as exc:
-            raise self.http.fail(operation, f"login: the answer is not XML: {exc.msg}") from None
+            raise self.http.fail(
+                operation, _("login: the answer is not XML: {error}").format(error=exc.msg)
+            ) from None
         body = (
             f"<SessionLogin><userName>{escape(self.username)}</userName>"
             f"<password>{encode_password(self.username, self._password, cap)}</password>"
@@ -148,7 +157,7 @@ class AxProSession:
             raise self.http.fail(operation, self._refused_login(resp), resp.status)
         cookie = resp.headers.get("set-cookie", "").split("\n")[0].split(";")[0]
         if not cookie:
-            raise self.http.fail(operation, "login: the panel set no session cookie")
+            raise self.http.fail(operation, _("login: the panel set no session cookie"))
         self._cookie = cookie
 
     def _refused_login(self, resp: HttpReply) -> str:
@@ -156,22 +165,31 @@ class AxProSession:
             check = parse(resp.body)
         except etree.XMLSyntaxError:
             check = None
-        who = f"the panel refused user {self.username!r}"
         if text(check, "lockStatus") == "lock":
-            return (
-                f"authentication failed (HTTP {resp.status}): {who} and has locked this "
-                f"address out after repeated wrong passwords (unlocks in "
-                f"{text(check, 'unlockTime') or '?'} s); check the inventory's credentials"
+            return _(
+                "authentication failed (HTTP {status}): the panel refused user {user!r} and has "
+                "locked this address out after repeated wrong passwords (unlocks in {seconds} "
+                "s); check the inventory's credentials"
+            ).format(
+                status=resp.status, user=self.username, seconds=text(check, "unlockTime") or "?"
             )
         left = text(check, "retryLoginTime")
-        tries = f" ({left} tries left before it locks this address)" if left else ""
-        return f"authentication failed (HTTP {resp.status}): {who}{tries}"
+        if left:
+            return _(
+                "authentication failed (HTTP {status}): the panel refused user {user!r} "
+                "({count} tries left before it locks this address)"
+            ).format(status=resp.status, user=self.username, count=left)
+        return _("authentication failed (HTTP {status}): the panel refused user {user!r}").format(
+            status=resp.status, user=self.username
+        )
 
 
 def describe(status: dict[str, Any]) -> str:
     code = status.get("statusCode")
-    said = status.get("statusString") or STATUS_CODES.get(code or 0, "unknown status")
-    return f"{said} ({status.get('subStatusCode', '?')}; statusCode {code})"
+    said = status.get("statusString") or _(STATUS_CODES.get(code or 0, UNKNOWN_STATUS))
+    return _("{status} ({detail}; statusCode {code})").format(
+        status=said, detail=status.get("subStatusCode", "?"), code=code
+    )
 
 
 def _reason(resp: HttpReply) -> str:
@@ -181,5 +199,7 @@ def _reason(resp: HttpReply) -> str:
         return resp.text[:200].strip() or resp.reason
     if isinstance(answer, dict) and "statusCode" in answer:
         detail = describe(answer)
-        return f"{detail} (field {answer['field']!r})" if "field" in answer else detail
+        if "field" in answer:
+            return _("{detail} (field {field!r})").format(detail=detail, field=answer["field"])
+        return detail
     return str(answer)[:200]

@@ -60,7 +60,11 @@ class DahuaSession:
         try:
             reply = self._http.request("GET", f"/cgi-bin/{cgi}?{query}", what)
         except HttpError as exc:  # its reason names no path, so no query either
-            raise DeviceError(f"{self.label}: {what}: {exc.reason}") from None
+            raise DeviceError(
+                _("{device}: {what}: {reason}").format(
+                    device=self.label, what=what, reason=exc.reason
+                )
+            ) from None
         self.exchanges += 1
         if reply.status == 401:
             raise DeviceError(self._refused_login(what, reply))
@@ -69,7 +73,9 @@ class DahuaSession:
             reason = error_reason(body) if is_error(body) else ""
             status = f"HTTP {reply.status} " if reply.status != 200 else ""
             raise DeviceError(
-                f"{self.label}: the camera refused {what}: {status}Error {reason}".rstrip()
+                _("{device}: the camera refused {what}: {status}Error {reason}")
+                .format(device=self.label, what=what, status=status, reason=reason)
+                .rstrip()
             )
         self._answered = True
         return reply
@@ -82,15 +88,15 @@ class DahuaSession:
                 "changed); do not retry before then, correct the inventory's credentials"
             ).format(device=self.label, what=what, user=self.username)
         if self._answered:
-            return (
-                f"{self.label}: {what}: the camera now refuses the login {self.username!r} "
-                "(HTTP 401) although it took it earlier in this run: its password was changed "
-                "meanwhile; set the inventory's secret to the new one"
-            )
-        return (
-            f"{self.label}: {what}: the camera refuses the login {self.username!r} (HTTP 401): "
-            "wrong user name or password, or the account is locked after failed logins"
-        )
+            return _(
+                "{device}: {what}: the camera now refuses the login {user!r} (HTTP 401) "
+                "although it took it earlier in this run: its password was changed meanwhile; "
+                "set the inventory's secret to the new one"
+            ).format(device=self.label, what=what, user=self.username)
+        return _(
+            "{device}: {what}: the camera refuses the login {user!r} (HTTP 401): wrong user "
+            "name or password, or the account is locked after failed logins"
+        ).format(device=self.label, what=what, user=self.username)
 
     def text(self, cgi: str, action: str, params: Params = ()) -> str:
         return self.request(cgi, action, params).text
@@ -104,8 +110,10 @@ class DahuaSession:
         missing = [key for key in needed if key not in table]
         if missing:
             raise DeviceError(
-                f"{self.label}: the answer to getConfig&name={name} lacks {', '.join(missing)} "
-                "(truncated, or a firmware without these settings)"
+                _(
+                    "{device}: the answer to getConfig&name={name} lacks {keys} "
+                    "(truncated, or a firmware without these settings)"
+                ).format(device=self.label, name=name, keys=", ".join(missing))
             )
         return table
 
@@ -113,15 +121,20 @@ class DahuaSession:
         body = self.text("configManager.cgi", "setConfig", list(values.items()))
         if lines(body) != ["OK"]:
             raise DeviceError(
-                f"{self.label}: setConfig of {', '.join(values)} answered {body.strip()[:60]!r}, "
-                "not OK"
+                _("{device}: setConfig of {keys} answered {answer!r}, not OK").format(
+                    device=self.label, keys=", ".join(values), answer=body.strip()[:60]
+                )
             )
 
     def magic(self, action: str) -> str:
         """The value of a magicBox read: "type=IPC-HFW2441S-S" → "IPC-HFW2441S-S"."""
         found = lines(self.text("magicBox.cgi", action))
         if not found or "=" not in found[0]:
-            raise DeviceError(f"{self.label}: magicBox.cgi?action={action} answered nothing usable")
+            raise DeviceError(
+                _("{device}: magicBox.cgi?action={action} answered nothing usable").format(
+                    device=self.label, action=action
+                )
+            )
         return found[0].partition("=")[2].strip()
 
     def users(self) -> dict[str, str]:
@@ -132,7 +145,11 @@ class DahuaSession:
     def user_manager(self, action: str, params: Params) -> None:
         body = self.text("userManager.cgi", action, params)
         if lines(body) != ["OK"]:
-            raise DeviceError(f"{self.label}: userManager.cgi?action={action} did not answer OK")
+            raise DeviceError(
+                _("{device}: userManager.cgi?action={action} did not answer OK").format(
+                    device=self.label, action=action
+                )
+            )
 
     def snapshot(self) -> bytes:
         return self.request("snapshot.cgi", None, [("channel", "1")]).body
@@ -141,4 +158,8 @@ class DahuaSession:
         try:
             return parse_table(body, prefix)
         except AnswerError as exc:
-            raise DeviceError(f"{self.label}: the answer to {what} is garbled: {exc}") from None
+            raise DeviceError(
+                _("{device}: the answer to {what} is garbled: {error}").format(
+                    device=self.label, what=what, error=exc
+                )
+            ) from None

@@ -237,7 +237,7 @@ class DeviceConnection:
     def _read_head(self, sock: socket.socket) -> tuple[int, str, str, dict[str, str]]:
         while True:
             if not self._buf and not self._fill(sock):
-                raise ConnectionDropped("the device closed the connection without answering")
+                raise ConnectionDropped(_("the device closed the connection without answering"))
             lines = self._read_until(sock, b"\r\n\r\n", _MAX_HEAD).decode("latin-1").split("\r\n")
             version, _sep, rest = lines[0].partition(" ")
             try:
@@ -491,27 +491,33 @@ class DeviceHttp:
         if isinstance(exc, ssl.SSLCertVerificationError):
             return self._untrusted(exc)
         if isinstance(exc, ssl.SSLError):
-            return f"TLS handshake with {self.base_url} failed: {exc.reason or exc}"
+            return _("TLS handshake with {url} failed: {detail}").format(
+                url=self.base_url, detail=exc.reason or exc
+            )
         if isinstance(exc, ConnectionDropped):
-            return "the device dropped the connection before answering"
+            return _("the device dropped the connection before answering")
         if isinstance(exc, ProtocolError):
             return str(exc)
         assert isinstance(exc, OSError)
         cause = f"[Errno {exc.errno}] {exc.strerror}" if exc.errno else type(exc).__name__
         if isinstance(exc, ConnectionResetError | BrokenPipeError):
-            return f"the device dropped the connection: {cause}"
+            return _("the device dropped the connection: {cause}").format(cause=cause)
         return _("cannot connect to {url}: {reason}").format(url=self.base_url, reason=cause)
 
     def _untrusted(self, exc: ssl.SSLCertVerificationError) -> str:
         """Why TLS failed and what to do: the CA to trust, never a silent downgrade."""
         verify = self.verify
-        trusted = f"the CAs in {verify}" if isinstance(verify, str) else "the default CAs"
-        reason = exc.verify_message or exc.reason or str(exc)
-        return (
-            f"TLS certificate of {self.base_url} is not trusted ({reason}; checked "
-            f"against {trusted}): give the CA that signed it with --ca-bundle FILE (or, only "
-            "for a test bench, --insecure)"
+        trusted = (
+            _("the CAs in {bundle}").format(bundle=verify)
+            if isinstance(verify, str)
+            else _("the default CAs")
         )
+        reason = exc.verify_message or exc.reason or str(exc)
+        return _(
+            "TLS certificate of {url} is not trusted ({reason}; checked against {trusted}): "
+            "give the CA that signed it with --ca-bundle FILE (or, only for a test bench, "
+            "--insecure)"
+        ).format(url=self.base_url, reason=reason, trusted=trusted)
 
     def close(self) -> None:
         self.connection.close()

@@ -63,7 +63,7 @@ def endpoint_from_url(connector: Connector, url: str) -> Endpoint:
     """`endpoint` for an API the inventory gives as a URL (scheme, host, port, path prefix)."""
     parts = urlsplit(url)
     if not parts.hostname:
-        raise DeviceError(f"API URL {url!r} names no host")
+        raise DeviceError(_("API URL {url!r} names no host").format(url=url))
     port = parts.port or (443 if parts.scheme == "https" else 80)
     base = endpoint(connector, parts.hostname, port, parts.scheme or "http")
     return Endpoint(base + parts.path.rstrip("/"), base.verify)
@@ -157,15 +157,21 @@ class HttpClient:
         if not found:  # a handshake failure, not a trust decision: show what the TLS layer said
             said = _SSL_ERROR.search(str(exc))
             detail = said.group(0).strip() if said else _cause(exc)
-            return f"TLS handshake with {self.base_url} failed: {detail}"
+            return _("TLS handshake with {url} failed: {detail}").format(
+                url=self.base_url, detail=detail
+            )
         reason = next(g for g in found.groups() if g)
         verify = self.session.verify
-        trusted = f"the CAs in {verify}" if isinstance(verify, str) else "the default CAs"
-        return (
-            f"TLS certificate of {self.base_url} is not trusted ({reason.strip()}; checked "
-            f"against {trusted}): give the CA that signed it with --ca-bundle FILE (or, only "
-            "for a test bench, --insecure)"
+        trusted = (
+            _("the CAs in {bundle}").format(bundle=verify)
+            if isinstance(verify, str)
+            else _("the default CAs")
         )
+        return _(
+            "TLS certificate of {url} is not trusted ({reason}; checked against {trusted}): "
+            "give the CA that signed it with --ca-bundle FILE (or, only for a test bench, "
+            "--insecure)"
+        ).format(url=self.base_url, reason=reason.strip(), trusted=trusted)
 
     def json(self, method: str, path: str, operation: str, **kwargs: Any) -> Any:
         resp = self.call(method, path, operation, **kwargs)
@@ -173,7 +179,9 @@ class HttpClient:
             return resp.json()
         except ValueError:
             shown = resp.text[:_SHOWN_BODY]
-            raise self.fail(operation, f"the answer is not JSON: {shown!r}") from None
+            raise self.fail(
+                operation, _("the answer is not JSON: {body!r}").format(body=shown)
+            ) from None
 
     def close(self) -> None:
         self.session.close()
@@ -201,7 +209,9 @@ def _cause(exc: Exception) -> str:
 
 def _status_reason(resp: requests.Response) -> str:
     if resp.status_code in (401, 403):
-        return f"authentication failed (HTTP {resp.status_code}): check the device's credentials"
+        return _("authentication failed (HTTP {status}): check the device's credentials").format(
+            status=resp.status_code
+        )
     detail = resp.text[:_SHOWN_BODY].strip()
     try:
         body = resp.json()
@@ -210,9 +220,9 @@ def _status_reason(resp: requests.Response) -> str:
     if isinstance(body, dict):  # the device's own reason, whichever key it uses
         detail = str(body.get("error") or body.get("msg") or body.get("message") or detail)
         if "field" in body and not detail.startswith(str(body["field"])):
-            detail = f"{detail} (field {body['field']!r})"
+            detail = _("{detail} (field {field!r})").format(detail=detail, field=body["field"])
         elif "index" in body:
-            detail = f"{detail} (item {body['index']})"
+            detail = _("{detail} (item {index})").format(detail=detail, index=body["index"])
     return f"HTTP {resp.status_code}: {detail}" if detail else f"HTTP {resp.status_code}"
 
 

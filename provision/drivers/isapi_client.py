@@ -24,29 +24,30 @@ from lxml import etree
 from provision.drivers.connect import Connector
 from provision.drivers.device_http import DeviceHttp, HttpReply
 from provision.drivers.http import HttpError, endpoint
-from provision.i18n import _
+from provision.i18n import N_, _
 from provision.inventory.model import Credentials
 
 NAMESPACE = "http://www.hikvision.com/ver20/XMLSchema"
 STATUS_CODES = {
-    1: "OK",
-    2: "Device Busy",
-    3: "Device Error",
-    4: "Invalid Operation",
-    5: "Invalid XML Format",
-    6: "Invalid XML Content",
-    7: "Reboot Required",
+    1: N_("OK"),
+    2: N_("Device Busy"),
+    3: N_("Device Error"),
+    4: N_("Invalid Operation"),
+    5: N_("Invalid XML Format"),
+    6: N_("Invalid XML Content"),
+    7: N_("Reboot Required"),
 }
+UNKNOWN_STATUS = N_("unknown status")  # a statusCode not in STATUS_CODES
 # What a camera's subStatusCode means for whoever runs provision.
 _SUB_STATUS_HINTS = {
-    "badAuthorization": "the camera refused the credentials",
-    "lowPrivilege": "the login user's level may not do this",
-    "notSupport": "this camera or firmware does not offer it",
-    "badParameters": "the camera refused a value",
-    "badXmlContent": "the camera refused a value",
-    "badXmlFormat": "the camera could not parse the request",
-    "deviceBusy": "the camera is busy; try again",
-    "methodNotAllowed": "this resource cannot be changed that way",
+    "badAuthorization": N_("the camera refused the credentials"),
+    "lowPrivilege": N_("the login user's level may not do this"),
+    "notSupport": N_("this camera or firmware does not offer it"),
+    "badParameters": N_("the camera refused a value"),
+    "badXmlContent": N_("the camera refused a value"),
+    "badXmlFormat": N_("the camera could not parse the request"),
+    "deviceBusy": N_("the camera is busy; try again"),
+    "methodNotAllowed": N_("this resource cannot be changed that way"),
 }
 _parsers = threading.local()
 
@@ -203,8 +204,10 @@ class IsapiSession:
             shown = resp.body[:120].decode("utf-8", "replace")
             raise self.http.fail(
                 operation,
-                f"the camera's answer is not well-formed XML (truncated?): {exc.msg} "
-                f"(answer began {shown!r})",
+                _(
+                    "the camera's answer is not well-formed XML (truncated?): {error} "
+                    "(answer began {shown!r})"
+                ).format(error=exc.msg, shown=shown),
                 resp.status,
             ) from None
 
@@ -234,9 +237,11 @@ def describe_status(status: etree._Element) -> str:
     value; statusCode 6): <the camera's own words>"."""
     code = integer(status, "statusCode")
     sub = text(status, "subStatusCode") or "?"
-    said = text(status, "statusString") or STATUS_CODES.get(code or 0, "unknown status")
+    said = text(status, "statusString") or _(STATUS_CODES.get(code or 0, UNKNOWN_STATUS))
     hint = _SUB_STATUS_HINTS.get(sub)
-    detail = f"{sub}: {hint}" if hint else sub
+    detail = f"{sub}: {_(hint)}" if hint else sub
     extra = text(status, "errorMsg") or text(status, "requestURL")
-    message = f"{said} ({detail}; statusCode {code})"
-    return f"{message}, at {extra}" if extra else message
+    message = _("{status} ({detail}; statusCode {code})").format(
+        status=said, detail=detail, code=code
+    )
+    return _("{message}, at {where}").format(message=message, where=extra) if extra else message
