@@ -27,6 +27,7 @@ from provision.drivers.registry import is_managed
 from provision.i18n import _
 from provision.inventory.model import Recorder
 from provision.sizing import tb_for_days, usable_tb
+from provision.verify import labels
 from provision.verify.contract import Check, CheckContext
 from provision.verify.gather import DeviceState
 from provision.verify.model import FAIL, PASS, WARN, CheckResult, Finding
@@ -66,23 +67,35 @@ def _channel(
     kbps = facts.get("recorded_kbps")
     problems = []
     if oldest is None:
-        problems.append("has no recordings at all")
+        problems.append(_("has no recordings at all"))
     elif days < target:
-        rate = f" at {kbps / 1000:.1f} Mbit/s" if kbps else ""
+        kept = _("keeps {days:.1f} days").format(days=days)
+        if kbps:
+            kept = _("keeps {days:.1f} days at {mbps:.1f} Mbit/s").format(
+                days=days, mbps=kbps / 1000
+            )
         problems.append(
-            f"keeps {days:.1f} days{rate}; the {ctx.school.tier} standard asks for {target}; {fix}"
+            _("{kept}; the {tier} standard asks for {target}; {fix}").format(
+                kept=kept, tier=labels.tier(ctx.school.tier), target=target, fix=fix
+            )
         )
     if holes:
         longest = max(e - s for s, e in holes) / 3600
         stopped = holes[-1][1] >= now - 1
         problems.append(
-            f"has recorded nothing for the last {longest:.1f} h"
+            _("has recorded nothing for the last {hours:.1f} h").format(hours=longest)
             if stopped and len(holes) == 1
-            else f"has {len(holes)} gap(s) over {GAP_THRESHOLD_H:g} h in the last {RECENT_DAYS} "
-            f"days, the longest {longest:.1f} h"
+            else _(
+                "has {count} gap(s) over {threshold:g} h in the last {days} days, the longest "
+                "{hours:.1f} h"
+            ).format(count=len(holes), threshold=GAP_THRESHOLD_H, days=RECENT_DAYS, hours=longest)
         )
     if schedule != CONTINUOUS:
-        problems.append(f"is recorded on schedule {schedule!r}, not {CONTINUOUS}")
+        problems.append(
+            _("is recorded on schedule {schedule!r}, not {continuous}").format(
+                schedule=schedule, continuous=CONTINUOUS
+            )
+        )
     link = facts.get("link")
     if link and not link.get("online"):
         problems.append(_offline(str(link.get("detect") or "offline")))
@@ -98,9 +111,13 @@ def _channel(
         "timeline": {"start": window[0], "end": now, "spans": facts.get("recent_spans") or []},
     }
     if problems:
-        return Finding(name, FAIL, f"channel {name} " + "; ".join(problems), data)
-    ok = f"channel {name} keeps {days:.1f} days, recorded continuously, no gap over "
-    return Finding(name, PASS, ok + f"{GAP_THRESHOLD_H:g} h in the last {RECENT_DAYS} days", data)
+        message = _("channel {name} {problems}").format(name=name, problems="; ".join(problems))
+        return Finding(name, FAIL, message, data)
+    ok = _(
+        "channel {name} keeps {days:.1f} days, recorded continuously, no gap over {threshold:g} h "
+        "in the last {recent} days"
+    ).format(name=name, days=days, threshold=GAP_THRESHOLD_H, recent=RECENT_DAYS)
+    return Finding(name, PASS, ok, data)
 
 
 def _offline(detect: str) -> str:
@@ -121,16 +138,17 @@ def _fix(ctx: CheckContext, recorder: Recorder, channels: dict[str, Any]) -> str
     target = ctx.city.tiers[ctx.school.tier].retention_days
     total = sum(c.get("recorded_kbps") or 0 for c in channels.values())
     need, have = tb_for_days(total, target), usable_tb(recorder)
-    return (
-        f"at the recorder's {total / 1000:.1f} Mbit/s, {target} days need {need:.1f} TB usable; "
-        f"its disks give {have:.1f} (lower the bitrate or add disks)"
-    )
+    return _(
+        "at the recorder's {mbps:.1f} Mbit/s, {target} days need {need:.1f} TB usable; its disks "
+        "give {have:.1f} (lower the bitrate or add disks)"
+    ).format(mbps=total / 1000, target=target, need=need, have=have)
 
 
 def _recorder(ctx: CheckContext, recorder: Recorder, state: DeviceState | None) -> list[Finding]:
     if state is None or not state.reachable:
-        why = state.error if state is not None else "not gathered"
-        return [Finding(recorder.name, FAIL, f"recorder {recorder.name} not audited: {why}")]
+        why = state.error if state is not None else _("not gathered")
+        message = _("recorder {name} not audited: {why}").format(name=recorder.name, why=why)
+        return [Finding(recorder.name, FAIL, message)]
     facts = state.facts
     channels, now = facts.get("channels") or {}, float(facts.get("now") or 0)
     fix = _fix(ctx, recorder, channels)
@@ -149,7 +167,7 @@ def _disks(recorder: Recorder, disks: list[Any], arrays: list[Any]) -> Finding:
     data = {"disks": disks, "arrays": arrays}
     subject = f"{recorder.name}/disks"
     if not bad:
-        return Finding(subject, PASS, f"{len(disks)} disk(s) healthy", data)
+        return Finding(subject, PASS, _("{count} disk(s) healthy").format(count=len(disks)), data)
     degraded = [a for a in arrays if str(a.get("status")).lower() == "degraded"]
     if degraded and not [a for a in arrays if str(a.get("status")).lower() == "offline"]:
         message = _(
@@ -162,7 +180,9 @@ def _disks(recorder: Recorder, disks: list[Any], arrays: list[Any]) -> Finding:
         )
         return Finding(subject, WARN, message, data)
     message = "; ".join(
-        f"disk {d.get('id')} reports {d.get('status')}: replace it (what it held is lost)"
+        _("disk {disk} reports {status}: replace it (what it held is lost)").format(
+            disk=d.get("id"), status=d.get("status")
+        )
         for d in bad
     )
     return Finding(subject, FAIL, message, data)
@@ -174,11 +194,13 @@ def check(ctx: CheckContext) -> CheckResult:
     findings = [f for r in audited for f in _recorder(ctx, r, ctx.states.get(r.name))]
     channels = [f for f in findings if "timeline" in f.data]
     good = sum(f.verdict == PASS for f in channels)
-    summary = f"{good}/{len(channels)} channel(s) keep the standard's days, continuously"
+    summary = _("{good}/{total} channel(s) keep the standard's days, continuously").format(
+        good=good, total=len(channels)
+    )
     if not audited:
-        summary = "no recorder provision audits"
+        summary = _("no recorder provision audits")
     if skipped:
-        summary += f"; sized only, not audited: {', '.join(skipped)}"
+        summary += _("; sized only, not audited: {recorders}").format(recorders=", ".join(skipped))
     evidence = {"recording": {f.subject: f.data for f in findings}}
     return CheckResult.of("recording", findings, summary, evidence)
 
