@@ -308,10 +308,10 @@ def _footprint(cam: Camera, dori: str, area: Area, state: CameraState | None, fr
 
 
 def _blind_spot(spot: BlindSpot, frame: Frame) -> str:
-    tip = f"blind spot in {spot.zone}"
+    tip = _("blind spot in {zone}").format(zone=spot.zone)
     tip += f": {spot.area_m2:.1f} m²" if spot.area_m2 is not None else ""
     if spot.would_be_covered_by:
-        tip += f"; {', '.join(spot.would_be_covered_by)} would cover it"
+        tip += _("; {cameras} would cover it").format(cameras=", ".join(spot.would_be_covered_by))
     return (
         f'<path class="blind-spot" data-zone="{_attr(spot.zone)}" '
         f'd="{frame.ring(spot.polygon)}" fill="{BLIND_RED}" fill-opacity="0.9" '
@@ -366,7 +366,8 @@ def area_map(area: Area, cameras: Sequence[Camera], coverage: Coverage | None) -
         f'width="{frame.width:.0f}" height="{frame.height:.0f}" '
         f'data-px-per-m="{frame.scale:.4f}" '
         f'viewBox="0 0 {frame.width:.1f} {frame.height:.1f}" role="img" '
-        f'aria-label="{_attr(f"floor map of {area.name}")}">{"".join(svg)}</svg>'
+        f'aria-label="{_attr(_("floor map of {area}").format(area=area.name))}">'
+        f"{''.join(svg)}</svg>"
     )
 
 

@@ -27,6 +27,7 @@ from provision.drivers.axpro_client import AxProSession
 from provision.drivers.connect import Connector
 from provision.drivers.http import endpoint
 from provision.errors import ProvisionError
+from provision.i18n import _
 from provision.inventory.model import AlarmPanel
 
 AREA = 1
@@ -72,14 +73,20 @@ class GenericLink:
             )
         except requests.ConnectionError as exc:
             raise RuntimeError(
-                f"the panel does not answer at {self.panel.host}: {reason(exc)}"
+                _("the panel does not answer at {host}: {reason}").format(
+                    host=self.panel.host, reason=reason(exc)
+                )
             ) from exc
         except requests.Timeout as exc:
             raise RuntimeError(
-                f"the panel did not answer within {self.connector.timeout:g} s"
+                _("the panel did not answer within {seconds:g} s").format(
+                    seconds=self.connector.timeout
+                )
             ) from exc
         if reply.status_code >= 400:
-            raise RuntimeError(f"the panel refused the test: HTTP {reply.status_code}")
+            raise RuntimeError(
+                _("the panel refused the test: HTTP {status}").format(status=reply.status_code)
+            )
         try:
             return reply.json().get("event_id")
         except (ValueError, AttributeError):
@@ -148,7 +155,9 @@ class AxProLink:
         except ProvisionError as exc:
             said = reason(exc)
             if said != str(exc):  # the network's reason: say it as for the generic panel
-                said = f"the panel does not answer at {self.host}: {said}"
+                said = _("the panel does not answer at {host}: {reason}").format(
+                    host=self.host, reason=said
+                )
             raise RuntimeError(said) from exc
         return new[-1].get("event_id") if new else None
 
