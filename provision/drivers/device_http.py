@@ -47,9 +47,9 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, quote_plus, urlsplit
+from urllib.parse import urlsplit
 
-from provision.drivers.http import HttpError
+from provision.drivers.http import HttpError, SecretScrubber
 from provision.drivers.pacing import exchange
 from provision.i18n import _
 
@@ -401,7 +401,7 @@ class DeviceLogin:
 # --- the client --------------------------------------------------------------------------------
 
 
-class DeviceHttp:
+class DeviceHttp(SecretScrubber):
     """A keep-alive session to one device's HTTP API: auth, a deadline per exchange, TLS as
     the `Endpoint` says (or `verify`), every transport failure an `HttpError`.
 
@@ -433,17 +433,6 @@ class DeviceHttp:
         self._headers = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
         self._secrets: set[str] = set()
         self.hide(password, *secrets)
-
-    def hide(self, *secrets: str) -> None:
-        """Values to scrub from every message this client raises (as sent and URL-encoded)."""
-        for secret in secrets:
-            if secret:
-                self._secrets |= {secret, quote(secret, safe=""), quote_plus(secret)}
-
-    def redact(self, text: str) -> str:
-        for secret in sorted(self._secrets, key=len, reverse=True):  # longest first
-            text = text.replace(secret, "***")
-        return text
 
     def fail(self, operation: str, reason: str, status: int | None = None) -> HttpError:
         text = _("{device}: {operation} failed: {reason}")

@@ -69,7 +69,25 @@ def endpoint_from_url(connector: Connector, url: str) -> Endpoint:
     return Endpoint(base + parts.path.rstrip("/"), base.verify)
 
 
-class HttpClient:
+class SecretScrubber:
+    """The secrets a client sent, scrubbed from every message it raises: a device that echoes
+    a request back cannot leak a password into a plan or a log."""
+
+    _secrets: set[str]
+
+    def hide(self, *secrets: str) -> None:
+        """Values to scrub from every message this client raises (as sent and URL-encoded)."""
+        for secret in secrets:
+            if secret:
+                self._secrets |= {secret, quote(secret, safe=""), quote_plus(secret)}
+
+    def redact(self, text: str) -> str:
+        for secret in sorted(self._secrets, key=len, reverse=True):  # longest first
+            text = text.replace(secret, "***")
+        return text
+
+
+class HttpClient(SecretScrubber):
     """A keep-alive session to one device API; every call has a timeout and maps errors.
 
     TLS verification is `verify` when given, else the setting an `Endpoint` carries, else on.
@@ -97,17 +115,6 @@ class HttpClient:
         self.hide(*secrets)
         if auth is not None:
             self.hide(auth[1])
-
-    def hide(self, *secrets: str) -> None:
-        """Values to scrub from every message this client raises (as sent and URL-encoded)."""
-        for secret in secrets:
-            if secret:
-                self._secrets |= {secret, quote(secret, safe=""), quote_plus(secret)}
-
-    def redact(self, text: str) -> str:
-        for secret in sorted(self._secrets, key=len, reverse=True):  # longest first
-            text = text.replace(secret, "***")
-        return text
 
     def fail(self, operation: str, reason: str, status: int | None = None) -> HttpError:
         text = _("{device}: {operation} failed: {reason}")
