@@ -65,7 +65,12 @@ def test_apply_adds_every_camera_as_a_channel_recorded_around_the_clock(
     assert len(changes) == 2 * len(cameras)  # a channel and a schedule for each camera
     assert all(c.before is None for c in changes)
     driver.apply(changes)
+    session = driver._session()
+    before = session.exchanges
     assert driver.diff(driver.read(), want) == []
+    # The channels and every schedule in two requests, not one per channel: on a slow
+    # precinct link each exchange is a round trip.
+    assert session.exchanges - before == 2
     held = sim.settings.channels
     assert [held[i].address for i in sorted(held)] == [c.host for c in cameras]
     assert {c.password for c in held.values()} == {ADMIN}  # resolved only to be sent
