@@ -12,6 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from labsupport import LabLoop
+
+from provision.inventory.loader import load_inventory
+from provision.lab.connector import LabConnector
+from provision.lab.runtime import Lab
+from provision.verify.checks import gb28181
+from provision.verify.contract import CheckContext
+from provision.verify.model import CheckResult
 
 # The C parser and emitter when PyYAML has them: these school files are long.
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -114,3 +122,36 @@ def through_nvr(school: dict[str, Any]) -> None:
     nvr = next(r for r in school["recorders"] if r["name"] == NVR)
     nvr["gb28181_id"] = NVR_ID
     nvr["gb28181_channels"] = list(NVR_CHANNELS.values())
+
+
+class GbLab:
+    """One lab of the variant's dl-zs-h024 (its devices and the GB/T 28181 platform), started
+    on a loop of its own, and verify's gb28181 check run against it; the verify tests' rigs
+    add how they write their devices."""
+
+    def __init__(self, root: Path, data: Path) -> None:
+        inv = load_inventory(root, only={SCHOOL})
+        assert inv.city is not None
+        self.city = inv.city
+        self.school = inv.city.school(SCHOOL)
+        self.lab = Lab(inv.city, [self.school], data)
+        self.lab.build()
+        self.loop = LabLoop()
+        try:
+            self.loop.run(self.lab.start(), timeout=60)
+        except BaseException:
+            self.close()
+            raise
+        self.connector = LabConnector()
+
+    def platform(self) -> Any:
+        return self.lab.devices["precinct/nanshajie/video_platform"].sim
+
+    def run(self) -> CheckResult:
+        return gb28181.check(CheckContext(self.city, self.school, self.connector, {}, 0.0))
+
+    def close(self) -> None:
+        try:
+            self.loop.run(self.lab.stop(), timeout=60)
+        finally:
+            self.loop.close()

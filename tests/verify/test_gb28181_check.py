@@ -18,37 +18,22 @@ from typing import Any
 
 import pytest
 import requests
-from gbsupport import IDS, SCHOOL, SERVER_ID, gb_city
-from labsupport import LabLoop, wait_until
+from gbsupport import IDS, SCHOOL, SERVER_ID, GbLab, gb_city
+from labsupport import wait_until
 
 from provision.drivers.base import Change, Target
 from provision.drivers.camera_isapi import IsapiCameraDriver
-from provision.inventory.loader import load_inventory
 from provision.lab.camera_isapi import IsapiCamera
-from provision.lab.connector import LabConnector
 from provision.lab.control import ControlApi
-from provision.lab.runtime import Lab, lab_agent_settings
+from provision.lab.runtime import lab_agent_settings
 from provision.templates.gb28181_settings import gb28181_settings
 from provision.verify.checks import gb28181
-from provision.verify.contract import CheckContext
-from provision.verify.model import FAIL, PASS, WARN, CheckResult
+from provision.verify.model import FAIL, PASS, WARN
 
 
-class Rig:
+class Rig(GbLab):
     def __init__(self, root: Path, data: Path) -> None:
-        inv = load_inventory(root, only={SCHOOL})
-        assert inv.city is not None
-        self.city = inv.city
-        self.school = inv.city.school(SCHOOL)
-        self.lab = Lab(inv.city, [self.school], data)
-        self.lab.build()
-        self.loop = LabLoop()
-        try:
-            self.loop.run(self.lab.start(), timeout=60)
-        except BaseException:
-            self.close()
-            raise
-        self.connector = LabConnector()
+        super().__init__(root, data)
         self.agent_settings = {
             f"{SCHOOL}/{cam.name}": lab_agent_settings(
                 gb28181_settings(self.city, self.school, cam)
@@ -76,21 +61,8 @@ class Rig:
         assert isinstance(sim, IsapiCamera)
         return sim
 
-    def close(self) -> None:
-        try:
-            self.loop.run(self.lab.stop(), timeout=60)
-        finally:
-            self.loop.close()
-
-    def run(self) -> CheckResult:
-        ctx = CheckContext(self.city, self.school, self.connector, {}, 0.0)
-        return gb28181.check(ctx)
-
     def finding(self, camera: str) -> Any:
         return next(f for f in self.run().findings if f.subject == camera)
-
-    def platform(self) -> Any:
-        return self.lab.devices["precinct/nanshajie/video_platform"].sim
 
     def registered(self, camera: str) -> bool:
         return IDS[camera][0] in self.platform().devices

@@ -18,38 +18,20 @@ from typing import Any
 
 import pytest
 import requests
-from gbsupport import NVR, NVR_CHANNELS, NVR_ID, SCHOOL, gb_nvr_city
-from labsupport import LabLoop, wait_until
+from gbsupport import NVR, NVR_CHANNELS, NVR_ID, SCHOOL, GbLab, gb_nvr_city
+from labsupport import wait_until
 
 from provision.drivers.base import Change, Target
 from provision.drivers.recorder_isapi import IsapiRecorderDriver
-from provision.inventory.loader import load_inventory
 from provision.inventory.secrets import SecretRef
-from provision.lab.connector import LabConnector
 from provision.lab.control import ControlApi
 from provision.lab.nvr import IsapiNvr
-from provision.lab.runtime import Lab
 from provision.verify.checks import gb28181
 from provision.verify.contract import CheckContext
-from provision.verify.model import FAIL, PASS, WARN, CheckResult
+from provision.verify.model import FAIL, PASS, WARN
 
 
-class Rig:
-    def __init__(self, root: Path, data: Path) -> None:
-        inv = load_inventory(root, only={SCHOOL})
-        assert inv.city is not None
-        self.city = inv.city
-        self.school = inv.city.school(SCHOOL)
-        self.lab = Lab(inv.city, [self.school], data)
-        self.lab.build()
-        self.loop = LabLoop()
-        try:
-            self.loop.run(self.lab.start(), timeout=60)
-        except BaseException:
-            self.close()
-            raise
-        self.connector = LabConnector()
-
+class Rig(GbLab):
     def apply(self, changes: list[Change] | None = None) -> list[str]:
         """Write the NVR with its driver, as apply does (or `changes`, when given); what was
         written. Returns once the NVR has passed its SIP settings to its agent."""
@@ -72,12 +54,6 @@ class Rig:
         assert isinstance(sim, IsapiNvr)
         return sim
 
-    def platform(self) -> Any:
-        return self.lab.devices["precinct/nanshajie/video_platform"].sim
-
-    def run(self) -> CheckResult:
-        return gb28181.check(CheckContext(self.city, self.school, self.connector, {}, 0.0))
-
     def findings(self) -> dict[str, Any]:
         return {f.subject: f for f in self.run().findings}
 
@@ -86,12 +62,6 @@ class Rig:
         self.apply([Change("gb28181.enabled", True, False)])
         self.loop.run(self.lab.set_faults(f"{SCHOOL}/{NVR}", faults))
         self.apply([Change("gb28181.enabled", False, True)])
-
-    def close(self) -> None:
-        try:
-            self.loop.run(self.lab.stop(), timeout=60)
-        finally:
-            self.loop.close()
 
 
 @pytest.fixture(scope="module")
