@@ -31,7 +31,7 @@ import io
 import os
 import tempfile
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from pathlib import Path
 
@@ -129,6 +129,12 @@ def dngettext(domain: str, singular: str, plural: str, n: int) -> str:
 def N_(message: str) -> str:
     """Marks a string for extraction only; it is translated where it is shown."""
     return message
+
+
+def word(table: Mapping[str, str], code: str) -> str:
+    """The word for `code` from a table of `N_()`-marked words, in the active language; a
+    code the table lacks is shown as it is."""
+    return _(table[code]) if code in table else code
 
 
 @functools.cache

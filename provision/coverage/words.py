@@ -7,7 +7,7 @@ observe, recognise, identify; in Chinese 探测, 观察, 识别, 辨认).
 
 from __future__ import annotations
 
-from provision.i18n import N_, _
+from provision.i18n import N_, word
 
 IMPORTANCE = {"critical": N_("critical"), "required": N_("required"), "optional": N_("optional")}
 DORI = {
@@ -20,8 +20,8 @@ DORI = {
 
 
 def importance(level: str) -> str:
-    return _(IMPORTANCE[level]) if level in IMPORTANCE else level
+    return word(IMPORTANCE, level)
 
 
 def dori(level: str) -> str:
-    return _(DORI[level]) if level in DORI else level
+    return word(DORI, level)

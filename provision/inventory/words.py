@@ -6,7 +6,7 @@ shows the word in the chosen language. A code without a word here is shown as it
 
 from __future__ import annotations
 
-from provision.i18n import N_, _
+from provision.i18n import N_, word
 
 TIERS = {
     "high": N_("high"),
@@ -25,8 +25,8 @@ KINDS = {
 
 
 def tier(code: str) -> str:
-    return _(TIERS[code]) if code in TIERS else code
+    return word(TIERS, code)
 
 
 def kind(code: str) -> str:
-    return _(KINDS[code]) if code in KINDS else code
+    return word(KINDS, code)

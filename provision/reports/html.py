@@ -367,7 +367,7 @@ def _started(stamp: float) -> str:
 
 
 def _camera_state(state: str) -> str:
-    return _(CAMERA_STATES[state]) if state in CAMERA_STATES else state
+    return i18n.word(CAMERA_STATES, state)
 
 
 @functools.cache

@@ -20,7 +20,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
 
 from provision.diagnostics import Problem, printable, quote
-from provision.i18n import N_, _
+from provision.i18n import N_, _, word
 from provision.schemas import fastcheck
 from provision.yamlsource import SourceDoc
 
@@ -126,7 +126,7 @@ def quick_check(kind: str) -> fastcheck.Check | None:
 
 def _type_names(types: Any) -> str:
     names = [types] if isinstance(types, str) else list(types)
-    return _(" or ").join(_(TYPE_NAMES[t]) if t in TYPE_NAMES else t for t in names)
+    return _(" or ").join(word(TYPE_NAMES, t) for t in names)
 
 
 def _bound_message(error: ValidationError) -> str | None:

@@ -7,7 +7,7 @@ on; a report for people shows these labels in the chosen language. A code withou
 
 from __future__ import annotations
 
-from provision.i18n import N_, _
+from provision.i18n import N_, word
 from provision.inventory import words
 
 CHECKS = {
@@ -32,12 +32,8 @@ STATUSES = {
 }
 
 
-def _label(table: dict[str, str], code: str) -> str:
-    return _(table[code]) if code in table else code
-
-
 def check(name: str) -> str:
-    return _label(CHECKS, name)
+    return word(CHECKS, name)
 
 
 def tier(name: str) -> str:
@@ -45,8 +41,8 @@ def tier(name: str) -> str:
 
 
 def verdict(name: str) -> str:
-    return _label(VERDICTS, name)
+    return word(VERDICTS, name)
 
 
 def status(name: str) -> str:
-    return _label(STATUSES, str(name))
+    return word(STATUSES, str(name))
