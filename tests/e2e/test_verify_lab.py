@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from provision.verify import CHECKS
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "dalian"
 SCHOOL = "dl-xg-k003"  # kindergarten: every zone must be fully covered
+CENTRE = "precinct/renminguangchang/alarm_center"  # the school's precinct's alarm centre
 
 
 class Env:
@@ -133,12 +135,8 @@ def test_an_obstructed_camera_opens_a_named_blind_spot(lab: Env) -> None:
 
 
 def test_alarm_centre_down_fails_the_alarm_test_clearly_and_others_still_run(lab: Env) -> None:
-    centre = "precinct/renminguangchang/alarm_center"
-    lab.run("lab", "fault", centre, "receiver_down=true")
-    try:
+    with centre_fault(lab, "receiver_down=true"):
         code, report = lab.verify("--alarm-threshold", "2")
-    finally:
-        lab.run("lab", "fault", centre, "--clear")
     assert code == 2
     alarm = _check(report, "alarm")
     assert alarm["verdict"] == "fail"
@@ -168,7 +166,18 @@ def test_junit_report_loads_in_a_junit_parser(lab: Env, tmp_path: Path) -> None:
     assert not any(isinstance(r, Failure | Error) for c in cases for r in c.result)
 
 
-CENTRE = "precinct/renminguangchang/alarm_center"
+@contextmanager
+def centre_fault(lab: Env, fault: str) -> Iterator[None]:
+    """The precinct's alarm centre with `fault` for the block, then healthy again and every
+    panel's queue drained: a test alarm a down or slow centre left queued (the panel backing
+    off) would otherwise hold up the next test's alarm, whatever order the tests run in."""
+    wait_until(lambda: _panels_idle(lab), timeout=60, what="panels' queues empty")
+    lab.run("lab", "fault", CENTRE, fault)
+    try:
+        yield
+    finally:
+        lab.run("lab", "fault", CENTRE, "--clear")
+        wait_until(lambda: _panels_idle(lab), timeout=60, what="panels' queues empty")
 
 
 def _centre_api(lab: Env) -> str:
@@ -212,25 +221,18 @@ def _panels_idle(lab: Env) -> bool:
 
 def test_a_centre_that_refuses_test_mode_gets_no_test_alarm(lab: Env) -> None:
     api = _centre_api(lab)
-    lab.run("lab", "fault", CENTRE, "test_mode_refused=true")
-    try:
-        wait_until(lambda: _panels_idle(lab), timeout=60, what="panels' queues empty")
+    with centre_fault(lab, "test_mode_refused=true"):
         since = requests.get(f"{api}/api/health", timeout=5).json()["stored"]["events"]
         code, report = lab.verify("--checks", "alarm")
         after = requests.get(f"{api}/api/health", timeout=5).json()["stored"]["events"]
-    finally:
-        lab.run("lab", "fault", CENTRE, "--clear")
     assert code == 2 and after == since  # nothing was sent that could reach a dispatcher
     for panel in _check(report, "alarm")["evidence"]["panels"].values():
         assert "would not put account" in panel["error"] and not panel["received"]
 
 
 def test_a_test_alarm_slower_than_the_citys_profile_fails_naming_its_source(lab: Env) -> None:
-    lab.run("lab", "fault", CENTRE, "latency_ms=2300")  # the example city's profile: 2 s
-    try:
+    with centre_fault(lab, "latency_ms=2300"):  # the example city's profile: 2 s
         code, report = lab.verify("--checks", "alarm")
-    finally:
-        lab.run("lab", "fault", CENTRE, "--clear")
     assert code == 2
     for panel in _check(report, "alarm")["evidence"]["panels"].values():
         assert panel["received"] and panel["latency_s"] > panel["limit_s"] == 2.0

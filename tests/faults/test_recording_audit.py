@@ -21,6 +21,7 @@ from provision.drivers.recorder_isapi import IsapiRecorderDriver
 from provision.drivers.registry import driver_class
 from provision.lab.connector import LabConnector
 from provision.lab.nvr import IsapiNvr
+from provision.lab.nvr_history import OUTAGE_MINUTES
 
 NVR = f"{SCHOOL}/nvr-1"
 
@@ -112,14 +113,22 @@ def test_a_full_disk_says_what_the_days_would_take(lab: FaultLab, tmp_path: Path
 
 def test_motion_only_fails_on_schedule_and_empty_nights(lab: FaultLab, tmp_path: Path) -> None:
     html = tmp_path / "r.html"
-    seen = audit(lab, {"schedule_motion_only": True}, html)
+    try:
+        seen = audit(lab, {"schedule_motion_only": True}, html)
+    finally:
+        converge_the_nvr(lab)  # the continuous schedule back for the tests after this one
     face = findings(seen)["gate-face"]
     assert "is recorded on schedule 'MOTION 24x7', not continuous 24x7" in face["message"]
-    assert "gap(s) over 1 h in the last 7 days, the longest 12.0 h" in face["message"]
+    said = re.search(
+        r"gap\(s\) over 1 h in the last 7 days, the longest ([\d.]+) h", face["message"]
+    )
+    # A night without school is 12 h; one of the lab's short outages (up to 40 min, placed
+    # from the hour the lab started) can touch a night's edge and lengthen it.
+    assert said is not None
+    assert 12.0 <= float(said[1]) <= 12.0 + OUTAGE_MINUTES[1] / 60
     row = re.search(r'<tr data-channel="gate-face">.*?</tr>', html.read_text("utf-8"), re.S)
     assert row is not None and row[0].count('fill="#d9534f"') >= 6  # a red gap each night
     assert json.dumps(seen.report).count("MOTION 24x7") >= 3
-    converge_the_nvr(lab)  # the continuous schedule back for the tests after this one
 
 
 # --- budgets: the bitrates measured from the cameras' RTP ------------------------------------

@@ -314,11 +314,11 @@ def _tested(
     limit = profile.limit_s if profile else threshold
     threshold = max(threshold, limit)  # how long to wait for it, late or not
     info["limit_s"], info["profile"] = limit, profile.name if profile else None
-    asked = time.time()
     # The centre's clock and ours may differ by a second, so the query reaches back one; the
     # 601s already there (an earlier run's test a moment ago) are not this test's receipt.
     code = link.test_code
-    earlier = _event_ids(centre, panel.account, code, asked - 1)
+    earlier = _event_ids(centre, panel.account, code, time.time() - 1)
+    asked = time.time()  # after that query: the latency is the panel's and the path's, not ours
     event_id = link.press_test()
     deadline = time.monotonic() + threshold
     got: list[dict[str, Any]] = []
