@@ -5,9 +5,9 @@ held its school's apply (and lock) for minutes and was reported as a stale Usern
 Here the lab's `latency_ms` fault slows the NVR of the small school (fault matrix city)
 against a short `--deadline`: it fails with the deadline and the link's speed per exchange,
 the other devices finish, and whatever it wrote is in the journal (a rerun then finishes it,
-as after any failed apply: tests/faults/test_interrupted_apply.py). One lab for the module.
-verify gathers through the same runner with the same connector deadline
-(tests/engine/test_device_runner.py).
+as after any failed apply: tests/faults/test_interrupted_apply.py). verify, which gathers
+through the same runner, gives up on the slow camera at the same deadline with the same words
+and audits every other device. One lab for the module.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ SLOW_MESSAGE = re.compile(
 # deadline falls in its reads or its writes (wherever it falls, the journal check holds).
 DEADLINE = "8"
 LATENCY_MS = 400
+# verify reads an ONVIF camera in ~13 exchanges: at 1 s each it cannot finish within DEADLINE.
+VERIFY_LATENCY_MS = 1000
 HANG_S = 120.0  # a command taking this long has hung (a deadline for a hang, not a measure)
 
 
@@ -109,3 +111,25 @@ def test_a_slow_device_fails_at_its_deadline_naming_the_link_and_the_rest_finish
     rows = _journaled(lab, applied.report["run_id"])
     assert written <= set(rows), f"written but not journaled: {written - set(rows)}"
     assert set(rows.values()) <= {"pending", "applied", "rolled_back"}
+
+
+def test_verify_gives_up_on_a_slow_device_at_its_deadline_and_audits_the_rest(
+    lab: FaultLab,
+) -> None:
+    lab.fault(SLOW, {"latency_ms": VERIFY_LATENCY_MS})
+    try:
+        seen = within(
+            HANG_S,
+            "verify",
+            lambda: lab._run("verify", *lab._common(), "--format", "json", "--deadline", DEADLINE),
+        )
+    finally:
+        lab.fault(SLOW, None)
+    assert seen.exit_code == 2, seen.stderr
+    said = [m for m in seen.messages() if SLOW.rsplit("/", 1)[1] in m and SLOW_MESSAGE.search(m)]
+    assert said, seen.messages()  # the camera's findings name the deadline and the link
+    found = SLOW_MESSAGE.search(said[0])
+    assert found and found["deadline"] == DEADLINE
+    assert float(found["per"]) >= VERIFY_LATENCY_MS / 1000
+    # every other device was read: no other finding speaks of a deadline
+    assert not [m for m in seen.messages() if SLOW_MESSAGE.search(m) and m not in said]
