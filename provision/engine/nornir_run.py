@@ -13,9 +13,9 @@ link, and its sessions are closed by its task; the other devices go on. What com
 Nornir's own `AggregatedResult`.
 
 School-level targets that depend on devices (`AFTER_DEVICES`: the stream forwarding, whose
-platform pulls each camera with the view-only account the camera driver creates) start once
-the devices they depend on, of their own school, have run (a camera refuses a pull with an
-account it does not have yet, as a real one answers 401), whatever those devices' outcome,
+platform pulls each forwarded camera with the view-only account the camera driver creates)
+start once the devices they depend on, of their own school, have run (a camera refuses a pull
+with an account it does not have yet, as a real one answers 401), whatever their outcome,
 as the other devices' runs never depend on one another's. They used to wait in a second pass
 for every device of the run; on a slow link that put the stream pass after the slowest device
 of all (the NVR, the switch: bench/school_apply.py --profile), for nothing it needs from them:
@@ -44,8 +44,15 @@ DEFAULT_WORKERS = 20
 # computes (bench/city.py --latency-ms 50), so ten waiting per running keep the slots busy.
 OVERLAP = 10
 MAX_IN_FLIGHT = 1000  # threads of one run, whatever the workers: file descriptors, memory
-# kind → the kinds of its own school it starts after
-AFTER_DEVICES: dict[str, frozenset[str]] = {"streams": frozenset({"camera"})}
+
+
+def _forwarded_camera(host: Host) -> bool:
+    """A camera the precinct's platform pulls (`forward: true`): what the streams need."""
+    return host.data["kind"] == "camera" and bool(getattr(host.data["device"], "forward", False))
+
+
+# kind → which hosts of its own school it starts after
+AFTER_DEVICES: dict[str, Callable[[Host], bool]] = {"streams": _forwarded_camera}
 # Signals a run stops on (engine/signals.py); the device threads never take them.
 STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
 # How long the main thread waits at a time for devices: at most this late it runs the handler
@@ -153,15 +160,13 @@ def run_task(
 
 def _dependencies(hosts: dict[str, Host]) -> dict[str, frozenset[str]]:
     """Each host of an `AFTER_DEVICES` kind → the hosts of its school it starts after."""
-    by_school: dict[tuple[str, str], set[str]] = {}
+    by_school: dict[str, list[tuple[str, Host]]] = {}
     for name, host in hosts.items():
-        by_school.setdefault((host.data["school"], host.data["kind"]), set()).add(name)
+        by_school.setdefault(host.data["school"], []).append((name, host))
     return {
-        name: frozenset().union(
-            *(by_school.get((host.data["school"], kind), set()) for kind in kinds)
-        )
+        name: frozenset(n for n, h in by_school[host.data["school"]] if needs(h))
         for name, host in hosts.items()
-        if (kinds := AFTER_DEVICES.get(host.data["kind"]))
+        if (needs := AFTER_DEVICES.get(host.data["kind"])) is not None
     }
 
 
