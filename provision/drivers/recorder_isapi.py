@@ -11,8 +11,9 @@ other, the camera's own account, the main stream. The password is write-only on 
 the channel exists it is shown as the inventory's reference ("${PROVISION_CAMERA_PASSWORD}"),
 and it is resolved through the connector only to be sent, never printed (a password changed
 on the camera shows in the audit, as the channel records nothing). A channel is added with a
-POST and changed with a PUT of the whole document; channels the inventory does not name are
-left alone.
+POST and changed with a PUT of the whole document (in one list, below), written as the change
+sets it, so a rollback puts back the address, port, protocol, account and stream it had;
+channels the inventory does not name are left alone.
 
 `schedule.<camera>` is "continuous 24x7" when the track's schedule is enabled and every day
 is one CMR (continuous) action from 00:00:00 to 24:00:00; otherwise what the NVR holds, in
@@ -217,9 +218,10 @@ class IsapiRecorderDriver(Driver):
                     isapi.delete(f"{CHANNELS_PATH}/{cid}", f"delete channel {cid}")
                     del held[cid]
             elif cid in held:
-                changed[cid] = self._channel_doc(name)
+                changed[cid] = self._channel_doc(name, change.after)
             else:
-                isapi.post(CHANNELS_PATH, self._channel_doc(name), f"add channel {cid} ({name})")
+                doc = self._channel_doc(name, change.after)
+                isapi.post(CHANNELS_PATH, doc, f"add channel {cid} ({name})")
         if changed:
             listed = etree.Element(f"{{{NS}}}InputProxyChannelList", nsmap={None: NS})
             listed.set("version", "2.0")
@@ -265,14 +267,16 @@ class IsapiRecorderDriver(Driver):
 
     # --- applying -----------------------------------------------------------------------------
 
-    def _channel_doc(self, name: str) -> etree._Element:
-        """The channel's whole document, its camera's password resolved only to be sent."""
+    def _channel_doc(self, name: str, setting: Any) -> etree._Element:
+        """The channel's whole document as the change sets it (a rollback puts back what was
+        there, not the inventory's), its camera's password resolved only to be sent."""
         cam = self.cameras[name]
         password = self.target.connector.secret(
             cam.credentials.password if cam.credentials else None
         )
         self._session().http.hide(password)
-        return _channel_document(self._channel_wanted(name, cam), password)
+        given = {k: v for k, v in (setting or {}).items() if k not in ("id", "password")}
+        return _channel_document({**self._channel_wanted(name, cam), **given}, password)
 
     def _write_schedules(self, wanted: dict[str, bool]) -> None:
         """Each named camera's track continuous 24x7 (True) or switched off as it was

@@ -112,6 +112,11 @@ def test_a_channel_and_schedule_changed_on_the_nvr_are_put_back(
     # The unchanged channels went back in the list without their password and kept it.
     assert {i: c.password for i, c in sim.settings.channels.items()} == passwords
     assert sim.settings.channels[2].address != "10.99.0.2"
+    # A rollback goes through the same lists: the address and the switched-off schedule back.
+    driver.apply([c.reversed() for c in reversed(changes)])
+    assert sim.settings.channels[2].address == "10.99.0.2"
+    assert not sim.settings.tracks[301].schedule_enabled
+    assert driver.diff(driver.read(), driver.desired()) == changes
 
 
 def test_a_motion_only_schedule_is_read_and_put_back(
