@@ -42,7 +42,9 @@ def biggest_school(city_dir: Path) -> tuple[str, int]:
     return school.id, len(school.cameras)
 
 
-def apply_once(city_dir: Path, school: str, latency_ms: int, workers: int) -> dict[str, Any]:
+def apply_once(
+    city_dir: Path, school: str, latency_ms: int, workers: int, profile: bool = False
+) -> dict[str, Any]:
     from provision.inventory.selectors import Selection
     from provision.lab.process import start_lab, stop_lab_processes
 
@@ -58,24 +60,59 @@ def apply_once(city_dir: Path, school: str, latency_ms: int, workers: int) -> di
                 "PROVISION_JOURNAL": str(Path(tmp) / "journal.sqlite"),
                 "PROVISION_LOCK_DIR": str(Path(tmp) / "locks"),
             }
-            command = [sys.executable, "-m", "provision", "apply", "-i", str(city_dir)]
+            timeline = Path(tmp) / "timeline.json"
+            if profile:  # the same command, each device's exchanges and times recorded
+                env["PROVISION_PROFILE_OUT"] = str(timeline)
+                command = [sys.executable, str(Path(__file__).parent / "apply_profile.py")]
+            else:
+                command = [sys.executable, "-m", "provision"]
+            command += ["apply", "-i", str(city_dir)]
             command += ["--school", school, "--lab", "--yes", "--format", "json"]
             command += ["--workers", str(workers)]
             started = time.perf_counter()
             done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp)
             wall = time.perf_counter() - started
+            rows = json.loads(timeline.read_text()) if profile and timeline.exists() else []
         finally:
             stop_lab_processes(lab)
     report = json.loads(done.stdout or "{}")
     devices = report.get("devices", [])
     failed = [f"{d['device']}: {d['error']}" for d in devices if d["status"] not in ("changed",)]
-    return {"wall_s": wall, "devices": len(devices), "exit": done.returncode, "failed": failed}
+    return {
+        "wall_s": wall,
+        "devices": len(devices),
+        "exit": done.returncode,
+        "failed": failed,
+        "timeline": rows,
+    }
+
+
+def print_profile(ms: int, rows: list[dict[str, Any]]) -> None:
+    """Per kind: devices, exchanges (max), when they started and ended (max), on the run's
+    clock; then the five devices that ended last: the critical path."""
+    print(f"profile at {ms} ms (seconds from the first device's start):")
+    print(f"{'kind':>12}{'devices':>9}{'exch max':>10}{'start max':>11}{'end max':>9}")
+    kinds = sorted({r["kind"] for r in rows})
+    for kind in kinds:
+        mine = [r for r in rows if r["kind"] == kind]
+        print(
+            f"{kind:>12}{len(mine):>9}{max(r['exchanges'] for r in mine):>10}"
+            f"{max(r['start_s'] for r in mine):>11.2f}{max(r['end_s'] for r in mine):>9.2f}"
+        )
+    for r in sorted(rows, key=lambda r: r["end_s"])[-5:]:
+        print(
+            f"  {r['device']}: {r['start_s']:.2f}-{r['end_s']:.2f} s, {r['exchanges']} "
+            f"exchanges taking {r['exchange_s']:.2f} s"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--latency-ms", type=int, default=50)
     parser.add_argument("--workers", type=int, default=20)
+    parser.add_argument(
+        "--profile", action="store_true", help="each device's exchanges and times, per latency"
+    )
     args = parser.parse_args()
     from provision.citygen import write_city
 
@@ -83,7 +120,10 @@ def main() -> None:
         city_dir = Path(tmp) / "city"
         write_city(city_dir, CITY_SCHOOLS)
         school, cameras = biggest_school(city_dir)
-        rows = {ms: apply_once(city_dir, school, ms, args.workers) for ms in (0, args.latency_ms)}
+        rows = {
+            ms: apply_once(city_dir, school, ms, args.workers, args.profile)
+            for ms in (0, args.latency_ms)
+        }
     print(f"apply of {school} ({cameras} cameras) from factory settings, {args.workers} workers")
     print(f"{'latency':>8}{'devices':>9}{'exit':>6}{'wall s':>9}{'devices/s':>11}")
     for ms, r in rows.items():
@@ -93,6 +133,9 @@ def main() -> None:
         )
         for why in r["failed"][:5]:
             print(f"  at {ms} ms a device did not converge: {why[:200]}")
+    for ms, r in rows.items():
+        if r["timeline"]:
+            print_profile(ms, r["timeline"])
     fast, slow = rows[0], rows[args.latency_ms]
     ratio = (slow["devices"] / slow["wall_s"]) / (fast["devices"] / fast["wall_s"])
     print(

@@ -12,17 +12,21 @@ to end, so its own calls stay in order. Each device also runs under an overall d
 link, and its sessions are closed by its task; the other devices go on. What comes back is
 Nornir's own `AggregatedResult`.
 
-School-level targets that depend on the devices (`AFTER_DEVICES`: the stream forwarding, whose
-platform pulls each camera with the view-only account the camera driver creates) run in a
-second pass, once every device has run: a camera refuses a pull with an account it does not
-have yet, as a real one answers 401.
+School-level targets that depend on devices (`AFTER_DEVICES`: the stream forwarding, whose
+platform pulls each forwarded camera with the view-only account the camera driver creates)
+start once the devices they depend on, of their own school, have run (a camera refuses a pull
+with an account it does not have yet, as a real one answers 401), whatever their outcome,
+as the other devices' runs never depend on one another's. They used to wait in a second pass
+for every device of the run; on a slow link that put the stream pass after the slowest device
+of all (the NVR, the switch: bench/school_apply.py --profile), for nothing it needs from them:
+the switch's own apply runs alongside the cameras' already.
 """
 
 from __future__ import annotations
 
 import signal
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from nornir.core import Nornir
@@ -40,7 +44,15 @@ DEFAULT_WORKERS = 20
 # computes (bench/city.py --latency-ms 50), so ten waiting per running keep the slots busy.
 OVERLAP = 10
 MAX_IN_FLIGHT = 1000  # threads of one run, whatever the workers: file descriptors, memory
-AFTER_DEVICES = frozenset({"streams"})
+
+
+def _forwarded_camera(host: Host) -> bool:
+    """A camera the precinct's platform pulls (`forward: true`): what the streams need."""
+    return host.data["kind"] == "camera" and bool(getattr(host.data["device"], "forward", False))
+
+
+# kind → which hosts of its own school it starts after
+AFTER_DEVICES: dict[str, Callable[[Host], bool]] = {"streams": _forwarded_camera}
 # Signals a run stops on (engine/signals.py); the device threads never take them.
 STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
 # How long the main thread waits at a time for devices: at most this late it runs the handler
@@ -75,19 +87,38 @@ class DeviceRunner(ThreadedRunner):
         self.in_flight = in_flight or min(num_workers * OVERLAP, MAX_IN_FLIGHT)
         self.gate = gate if gate is not None else shared_gate(num_workers)
         self.deadline_s = deadline_s
+        # host → the hosts it starts after (those of them in the run); run_task sets it
+        self.waits_for: dict[str, frozenset[str]] = {}
 
     def _start(self, task: Task, host: Host) -> MultiResult:
         with device_run(self.gate, self.deadline_s):
             return task.start(host)
 
     def run(self, task: Task, hosts: list[Host]) -> AggregatedResult:
+        """Every host, in order, each as soon as the hosts it waits for have run."""
         result = AggregatedResult(task.name)
+        in_run = {h.name for h in hosts}
+        waiting = {h.name: (h, self.waits_for.get(h.name, frozenset()) & in_run) for h in hosts}
         threads = max(1, min(self.in_flight, len(hosts)))
+        futures: dict[Future[MultiResult], str] = {}
+        finished: set[str] = set()
         with ThreadPoolExecutor(threads, initializer=_leave_signals_to_the_main_thread) as pool:
-            futures = [pool.submit(self._start, task.copy(), host) for host in hosts]
+
+            def start_ready() -> None:
+                for name, (host, after) in list(waiting.items()):
+                    if after <= finished:
+                        del waiting[name]
+                        futures[pool.submit(self._start, task.copy(), host)] = name
+
+            start_ready()
             pending = set(futures)
             while pending:
-                _, pending = wait(pending, timeout=SIGNAL_CHECK_S)
+                done, pending = wait(pending, timeout=SIGNAL_CHECK_S, return_when=FIRST_COMPLETED)
+                if done:
+                    finished.update(futures[f] for f in done)
+                    started = set(futures)
+                    start_ready()
+                    pending |= set(futures) - started
         for future in futures:
             worker_result = future.result()
             result[worker_result.host.name] = worker_result
@@ -123,13 +154,20 @@ def run_task(
     if on_start is not None:
         on_start(len(inventory.hosts))
     runner = DeviceRunner(workers, in_flight=in_flight, gate=gate, deadline_s=deadline_s)
-    nr = Nornir(inventory=inventory, runner=runner)
-    later = {n for n, h in inventory.hosts.items() if h.data["kind"] in AFTER_DEVICES}
-    if not later or len(later) == len(inventory.hosts):
-        return nr.run(task=task, **params)
-    results = nr.filter(filter_func=lambda h: h.name not in later).run(task=task, **params)
-    results.update(nr.filter(filter_func=lambda h: h.name in later).run(task=task, **params))
-    return results
+    runner.waits_for = _dependencies(inventory.hosts)
+    return Nornir(inventory=inventory, runner=runner).run(task=task, **params)
+
+
+def _dependencies(hosts: dict[str, Host]) -> dict[str, frozenset[str]]:
+    """Each host of an `AFTER_DEVICES` kind → the hosts of its school it starts after."""
+    by_school: dict[str, list[tuple[str, Host]]] = {}
+    for name, host in hosts.items():
+        by_school.setdefault(host.data["school"], []).append((name, host))
+    return {
+        name: frozenset(n for n, h in by_school[host.data["school"]] if needs(h))
+        for name, host in hosts.items()
+        if (needs := AFTER_DEVICES.get(host.data["kind"])) is not None
+    }
 
 
 def task_results(results: AggregatedResult) -> list[Any]:

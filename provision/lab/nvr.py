@@ -2,7 +2,8 @@
 a recording index that goes on with the clock.
 
 Follows Hikvision's ISAPI as its NVRs serve it (the resources and documents are in
-nvr_resources.py, the index in nvr_history.py). Authentication is the lab ISAPI camera's:
+nvr_resources.py, the list writes of channels and schedules among them, the index in
+nvr_history.py). Authentication is the lab ISAPI camera's:
 `lab/http_digest.py`'s realm, Basic refused and every unauthenticated or wrongly
 authenticated request answered 401 with a fresh `WWW-Authenticate: Digest qop="auth"`
 challenge, an HTML "Document Error: Unauthorized" body and `Server: App-webs/` (as recorded

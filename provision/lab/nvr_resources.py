@@ -2,8 +2,11 @@
 
 Paths and documents follow Hikvision's "Intelligent Security API" developer guide, chapter 15
 "Request URL" (15.2.7-15.2.8 /ISAPI/ContentMgmt/InputProxy/channels[/<ID>]: GET the list,
-POST an `InputProxyChannel` to add one, GET/PUT/DELETE one; GET .../channels/status, each
-channel online or not, see nvr_links.py; 15.2.39 POST
+PUT an `InputProxyChannelList` to set several channels at once (Table 15-9, "Set parameters
+of all digital channels"), POST an `InputProxyChannel` to add one (Table 15-10), GET/PUT/DELETE
+one; GET .../channels/status, each channel online or not, see nvr_links.py; 15.2.36
+/ISAPI/ContentMgmt/record/tracks: GET the `TrackList`, PUT a `TrackList` to set several
+schedules at once (Table 15-52, "Set all recording schedules"); 15.2.39 POST
 /ISAPI/ContentMgmt/record/tracks/<ID>/dailyDistribution with `trackDailyParam` answering
 `trackDailyDistribution`; 15.2.40 GET or POST /ISAPI/ContentMgmt/search with
 `CMSearchDescription` answering `CMSearchResult`) and the field names integrators' clients
@@ -15,6 +18,15 @@ password/streamType; a track's `TrackSchedule/ScheduleBlockList/ScheduleBlock` o
 `hddList/hdd` id, hddName, status ok | error, capacity and freeSpace in MB, which real units
 count in MiB). Refusals are the camera's: ResponseStatus with statusCode 4 notSupport (404),
 5 badXmlFormat or 6 badParameters (400); nothing changes on a refusal.
+
+The list PUTs (the Hik-Partner Pro OpenAPI guide V2.14.0 lists them too: "Get or set all digital
+channels: PUT /ISAPI/ContentMgmt/InputProxy/channels", with XML_InputProxyChannelList in its
+appendix A.5.18 as a list of `InputProxyChannel`) take each entry by the rules of the one-item
+write and are all or nothing: one bad entry refuses the whole list. Lab choices where the guide
+is silent: a list naming a channel or track the NVR does not have is refused (badParameters:
+channels are added by POST, one at a time, as the guide's "Add a digital channel" says), so
+is a list naming one twice or none at all; what the list leaves out is left as it is (provision
+always sends every channel or track the NVR holds, so it relies on neither reading).
 """
 
 from __future__ import annotations
@@ -158,7 +170,10 @@ def get_channel(state: NvrState, m: re.Match[str], _body: bytes) -> bytes:
 
 
 def _parse_channel(body: bytes, previous: InputChannel | None) -> InputChannel:
-    doc = parse(body, "InputProxyChannel")
+    return _channel_from(parse(body, "InputProxyChannel"), previous)
+
+
+def _channel_from(doc: etree._Element, previous: InputChannel | None) -> InputChannel:
     src = "sourceInputPortDescriptor"
     protocol = _text(doc, f"{src}/proxyProtocol")
     if protocol not in PROXY_PROTOCOLS:
@@ -202,6 +217,27 @@ def put_channel(state: NvrState, m: re.Match[str], body: bytes) -> None:
     if channel.id != previous.id:
         raise bad_value(f"id {channel.id} in a PUT to channel {previous.id}")
     state.channels[channel.id] = channel
+
+
+def put_channels(state: NvrState, _m: re.Match[str], body: bytes) -> None:
+    """Set every channel of an `InputProxyChannelList`, all or nothing (module docstring)."""
+    entries = parse(body, "InputProxyChannelList").findall("{*}InputProxyChannel")
+    if not entries:
+        raise bad_value("the InputProxyChannelList holds no InputProxyChannel")
+    staged: dict[int, InputChannel] = {}
+    for entry in entries:
+        cid = _int(entry, "id")
+        previous = state.channels.get(cid)
+        if previous is None:
+            raise bad_value(f"channel {cid} does not exist; POST it to add it")
+        if cid in staged:
+            raise bad_value(f"channel {cid} is in the list twice")
+        staged[cid] = _channel_from(entry, previous)
+    held = {**state.channels, **staged}
+    addresses = [c.address for c in held.values()]
+    if len(set(addresses)) != len(addresses):
+        raise bad_value("two channels would record the same address")
+    state.channels.update(staged)
 
 
 def delete_channel(state: NvrState, m: re.Match[str], _body: bytes) -> None:
@@ -280,16 +316,42 @@ def _parse_action(action: etree._Element) -> ScheduleAction:
     return ScheduleAction(day, start, end, mode)
 
 
-def put_track(state: NvrState, m: re.Match[str], body: bytes) -> None:
-    track = _track_of(state, m)
-    doc = parse(body, "Track")
+def _schedule_of(doc: etree._Element) -> tuple[list[ScheduleAction], bool | None]:
+    """A track document's actions and enableSchedule (None: not given, left as it is)."""
     actions = [_parse_action(a) for a in doc.iterfind(".//{*}ScheduleAction")]
     if len(actions) > 8 * len(DAYS):
         raise bad_value("more than 8 schedule actions a day")
     enabled = doc.find(".//{*}enableSchedule")
-    track.actions = actions
+    return actions, None if enabled is None else (enabled.text or "").strip() == "true"
+
+
+def _set_schedule(track: Track, schedule: tuple[list[ScheduleAction], bool | None]) -> None:
+    track.actions, enabled = schedule
     if enabled is not None:
-        track.schedule_enabled = (enabled.text or "").strip() == "true"
+        track.schedule_enabled = enabled
+
+
+def put_track(state: NvrState, m: re.Match[str], body: bytes) -> None:
+    track = _track_of(state, m)
+    _set_schedule(track, _schedule_of(parse(body, "Track")))
+
+
+def put_tracks(state: NvrState, _m: re.Match[str], body: bytes) -> None:
+    """Set the schedule of every track of a `TrackList`, all or nothing (module docstring)."""
+    entries = parse(body, "TrackList").findall("{*}Track")
+    if not entries:
+        raise bad_value("the TrackList holds no Track")
+    staged: dict[int, tuple[Track, tuple[list[ScheduleAction], bool | None]]] = {}
+    for entry in entries:
+        tid = _int(entry, "id")
+        track = state.track(tid)
+        if track is None:
+            raise bad_value(f"track {tid} does not exist")
+        if tid in staged:
+            raise bad_value(f"track {tid} is in the list twice")
+        staged[tid] = (track, _schedule_of(entry))
+    for track, schedule in staged.values():
+        _set_schedule(track, schedule)
 
 
 # --- recordings -------------------------------------------------------------------------------
@@ -432,6 +494,7 @@ NVR_ROUTES = (
     _route(
         "/ISAPI/ContentMgmt/InputProxy/channels",
         GET=(READ, get_channels),
+        PUT=(WRITE, put_channels),
         POST=(WRITE, post_channel),
     ),
     _route(STATUS_PATH, GET=(READ, get_channels_status)),
@@ -441,7 +504,7 @@ NVR_ROUTES = (
         PUT=(WRITE, put_channel),
         DELETE=(WRITE, delete_channel),
     ),
-    _route("/ISAPI/ContentMgmt/record/tracks", GET=(READ, get_tracks)),
+    _route("/ISAPI/ContentMgmt/record/tracks", GET=(READ, get_tracks), PUT=(WRITE, put_tracks)),
     _route(
         r"/ISAPI/ContentMgmt/record/tracks/(?P<id>\d+)",
         GET=(READ, get_track),

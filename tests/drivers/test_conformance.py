@@ -58,8 +58,8 @@ WRITE_FAULTS: dict[str, dict[str, Any]] = {
     "alarm": {"auth_failure": True},
     "led_board": {"auth_failure": True},
     "streams": {"rtsp_down": True},
-    # ISAPI NVR: the first schedule's PUT, after every channel was added
-    "recorder": {"api_error": ["PUT /ISAPI/ContentMgmt/record/tracks/101"]},
+    # ISAPI NVR: the schedules' list PUT, after every channel was added
+    "recorder": {"api_error": ["PUT /ISAPI/ContentMgmt/record/tracks"]},
 }
 DRIVERS = sorted(registry.installed())
 

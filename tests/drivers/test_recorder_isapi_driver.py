@@ -64,8 +64,12 @@ def test_apply_adds_every_camera_as_a_channel_recorded_around_the_clock(
     changes = driver.diff(driver.read(), want)
     assert len(changes) == 2 * len(cameras)  # a channel and a schedule for each camera
     assert all(c.before is None for c in changes)
-    driver.apply(changes)
     session = driver._session()
+    before = session.exchanges
+    driver.apply(changes)
+    # The channels read once, one POST per new channel (the only add ISAPI has), every
+    # schedule read in one request and written in one: not three requests per camera.
+    assert session.exchanges - before == len(cameras) + 3
     before = session.exchanges
     assert driver.diff(driver.read(), want) == []
     # The channels and every schedule in two requests, not one per channel: on a slow
@@ -99,9 +103,20 @@ def test_a_channel_and_schedule_changed_on_the_nvr_are_put_back(
     names = sorted(c.setting for c in changes)
     assert len(names) == 2 and names[0].startswith("channels.") and names[1].startswith("schedule.")
     assert {c.before for c in changes if c.setting.startswith("schedule.")} == {"off"}
+    session = driver._session()
+    before, passwords = session.exchanges, {i: c.password for i, c in sim.settings.channels.items()}
     driver.apply(changes)
+    # Read the channels, set them in one list; read the schedules, set them in one list.
+    assert session.exchanges - before == 4
     assert driver.diff(driver.read(), driver.desired()) == []
+    # The unchanged channels went back in the list without their password and kept it.
+    assert {i: c.password for i, c in sim.settings.channels.items()} == passwords
     assert sim.settings.channels[2].address != "10.99.0.2"
+    # A rollback goes through the same lists: the address and the switched-off schedule back.
+    driver.apply([c.reversed() for c in reversed(changes)])
+    assert sim.settings.channels[2].address == "10.99.0.2"
+    assert not sim.settings.tracks[301].schedule_enabled
+    assert driver.diff(driver.read(), driver.desired()) == changes
 
 
 def test_a_motion_only_schedule_is_read_and_put_back(

@@ -27,7 +27,7 @@ GIVE_UP_S = 30.0  # a barrier that never fills fails the test rather than hangin
 
 
 def test_devices_wait_together_far_beyond_the_devices_running_at_once() -> None:
-    # Six devices (the stream proxies run in a pass of their own, after the devices), within
+    # Six devices (not the stream proxies, which start once the cameras have run), within
     # the default number in flight for one worker (OVERLAP).
     every = run_task(CITY, [SCHOOL], lambda task: Result(task.host))
     hosts = sorted(h for h in every if h != STREAMS)[:6]
@@ -118,3 +118,36 @@ def test_without_a_runner_the_hooks_change_nothing() -> None:
     with exchange(3.0) as timeout:
         pass
     assert timeout == 3.0
+
+
+def test_the_stream_pass_starts_once_its_forwarded_cameras_ran_not_after_the_slowest() -> None:
+    # The uplink switch holds on until the stream proxies have run: if they waited for every
+    # device of the run (the old second pass), it would give up after GIVE_UP_S and say so.
+    streams_ran = threading.Event()
+    lock, cameras_done, seen_by_streams = threading.Lock(), set(), set()
+    forwarded = {f"{SCHOOL.id}/{c.name}" for c in SCHOOL.cameras if c.forward}
+    broken = min(forwarded)
+
+    def device(task: Task) -> Result:
+        name, kind = task.host.name, task.host.data["kind"]
+        if kind == "switch":
+            return Result(task.host, result=streams_ran.wait(GIVE_UP_S))
+        if name == STREAMS:
+            with lock:
+                seen_by_streams.update(cameras_done)
+            streams_ran.set()
+            return Result(task.host, result=True)
+        with exchange(5.0):
+            pass
+        if kind == "camera":
+            with lock:
+                cameras_done.add(name)
+            if name == broken:
+                raise RuntimeError("a camera broke: the proxies of the others still go up")
+        return Result(task.host, result=True)
+
+    results = run_task(CITY, [SCHOOL], device, workers=2)
+    # every camera the platform pulls had run, the broken one included
+    assert forwarded and forwarded <= seen_by_streams
+    assert [h for h, r in results.items() if r.failed] == [broken]
+    assert all(r[0].result is True for h, r in results.items() if h != broken)

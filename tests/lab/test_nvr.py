@@ -193,6 +193,72 @@ def test_a_track_schedule_is_written_read_and_validated(nvr: IsapiNvr) -> None:
         nvr.settings.tracks[201].actions, nvr.settings.tracks[201].schedule_enabled = [], False
 
 
+def _listed(root: str, *entries: bytes) -> bytes:
+    inner = b"".join(entries)
+    return f'<{root} version="2.0" xmlns="http://www.hikvision.com/ver20/XMLSchema">'.encode() + (
+        inner + f"</{root}>".encode()
+    )
+
+
+def test_a_list_of_channels_is_set_at_once_and_a_malformed_one_changes_nothing(
+    nvr: IsapiNvr,
+) -> None:
+    path, held = "/ISAPI/ContentMgmt/InputProxy/channels", nvr.settings.channels
+    before = {cid: (c.address, c.password) for cid, c in held.items()}
+    moved = _channel(1, "10.0.1.1", password=None)  # the password is kept when not sent
+    try:
+        for bad, said in (
+            (_listed("InputProxyChannelList", moved, _channel(9, "10.0.1.9")), "channel 9"),
+            (_listed("InputProxyChannelList", moved, moved), "twice"),
+            (_listed("InputProxyChannelList", moved, _channel(2, "10.0.0.3")), "same"),
+            (_listed("InputProxyChannelList"), "holds no InputProxyChannel"),
+            (_channel(1, "10.0.1.1"), "badXmlFormat"),
+            (
+                _listed("InputProxyChannelList", moved.replace(b"HIKVISION", b"RTSP")),
+                "proxyProtocol",
+            ),
+        ):
+            resp = call(nvr, "PUT", path, bad)
+            assert resp.status_code == 400 and said in resp.text, resp.text
+            assert {cid: (c.address, c.password) for cid, c in held.items()} == before
+        both = _listed("InputProxyChannelList", moved, _channel(2, "10.0.1.2"))
+        assert call(nvr, "PUT", path, both).ok
+        assert texts(xml(call(nvr, "GET", path)), "ipAddress") == [
+            "10.0.1.1",
+            "10.0.1.2",
+            "10.0.0.3",
+        ]
+        assert held[1].password == held[2].password == CAMERA_PASSWORD
+    finally:
+        for cid, (address, password) in before.items():
+            held[cid].address, held[cid].password = address, password
+
+
+def test_a_list_of_schedules_is_set_at_once_and_a_malformed_one_changes_nothing(
+    nvr: IsapiNvr,
+) -> None:
+    path, tracks = "/ISAPI/ContentMgmt/record/tracks", nvr.settings.tracks
+    on_301 = _schedule().replace(b"<id>201</id>", b"<id>301</id>")
+    late_301 = _schedule(end="25:00:00").replace(b"<id>201</id>", b"<id>301</id>")
+    try:
+        for bad, said in (
+            (_listed("TrackList", _schedule(), late_301), "past 24:00:00"),
+            (_listed("TrackList", _schedule(), _schedule()), "twice"),
+            (_listed("TrackList", _schedule().replace(b"201", b"901")), "track 901"),
+            (_listed("TrackList"), "holds no Track"),
+            (_schedule(), "badXmlFormat"),
+        ):
+            resp = call(nvr, "PUT", path, bad)
+            assert resp.status_code == 400 and said in resp.text, resp.text
+            assert not any(t.schedule_enabled or t.actions for t in tracks.values())
+        assert call(nvr, "PUT", path, _listed("TrackList", _schedule(), on_301)).ok
+        listed = xml(call(nvr, "GET", path))
+        assert texts(listed, "enableSchedule") == ["false", "true", "true"]
+    finally:
+        for track in tracks.values():
+            track.actions, track.schedule_enabled = [], False
+
+
 def test_search_pages_through_hourly_files_from_the_oldest(nvr: IsapiNvr) -> None:
     first = search(nvr, 101, NOW - 60 * DAY, NOW)
     assert texts(first, "responseStatusStrg") == ["MORE"] and len(spans(first)) == 50
