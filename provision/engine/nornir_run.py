@@ -13,13 +13,13 @@ link, and its sessions are closed by its task; the other devices go on. What com
 Nornir's own `AggregatedResult`.
 
 School-level targets that depend on devices (`AFTER_DEVICES`: the stream forwarding, whose
-platform pulls each forwarded camera with the view-only account the camera driver creates)
-start once the devices they depend on, of their own school, have run (a camera refuses a pull
-with an account it does not have yet, as a real one answers 401), whatever their outcome,
-as the other devices' runs never depend on one another's. They used to wait in a second pass
-for every device of the run; on a slow link that put the stream pass after the slowest device
-of all (the NVR, the switch: bench/school_apply.py --profile), for nothing it needs from them:
-the switch's own apply runs alongside the cameras' already.
+platform pulls each forwarded camera with the view-only account the camera driver creates,
+through the school's switch) start once the devices they depend on, of their own school, have
+run (a camera refuses a pull with an account it does not have yet, as a real one answers 401;
+a switch not yet set may not carry the pull at all), whatever their outcome, as the other
+devices' runs never depend on one another's. They used to wait in a second pass for every
+device of the run; on a slow link that put the stream pass after the slowest device of all
+(the NVR: bench/school_apply.py --profile), for nothing it needs from it.
 """
 
 from __future__ import annotations
@@ -46,13 +46,17 @@ OVERLAP = 10
 MAX_IN_FLIGHT = 1000  # threads of one run, whatever the workers: file descriptors, memory
 
 
-def _forwarded_camera(host: Host) -> bool:
-    """A camera the precinct's platform pulls (`forward: true`): what the streams need."""
-    return host.data["kind"] == "camera" and bool(getattr(host.data["device"], "forward", False))
+def _on_the_pull_path(host: Host) -> bool:
+    """What the precinct's pulls need: each camera it pulls (`forward: true`), with the view-only
+    account its apply creates, and the school's switches, whose uplink and video VLAN carry
+    the pulls (on a first apply the platform cannot reach a camera before the switch is set)."""
+    kind = host.data["kind"]
+    forwarded = kind == "camera" and bool(getattr(host.data["device"], "forward", False))
+    return forwarded or kind == "switch"
 
 
 # kind → which hosts of its own school it starts after
-AFTER_DEVICES: dict[str, Callable[[Host], bool]] = {"streams": _forwarded_camera}
+AFTER_DEVICES: dict[str, Callable[[Host], bool]] = {"streams": _on_the_pull_path}
 # Signals a run stops on (engine/signals.py); the device threads never take them.
 STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
 # How long the main thread waits at a time for devices: at most this late it runs the handler

@@ -120,34 +120,36 @@ def test_without_a_runner_the_hooks_change_nothing() -> None:
     assert timeout == 3.0
 
 
-def test_the_stream_pass_starts_once_its_forwarded_cameras_ran_not_after_the_slowest() -> None:
-    # The uplink switch holds on until the stream proxies have run: if they waited for every
-    # device of the run (the old second pass), it would give up after GIVE_UP_S and say so.
+def test_the_stream_pass_starts_once_its_pull_path_ran_not_after_the_slowest() -> None:
+    # The NVR holds on until the stream proxies have run: if they waited for every device of
+    # the run (the old second pass), it would give up after GIVE_UP_S and say so. The pulls'
+    # path (forwarded cameras, the switch) has run before them, a broken camera included.
     streams_ran = threading.Event()
-    lock, cameras_done, seen_by_streams = threading.Lock(), set(), set()
+    lock, done, seen_by_streams = threading.Lock(), set(), set()
     forwarded = {f"{SCHOOL.id}/{c.name}" for c in SCHOOL.cameras if c.forward}
+    switches = {f"{SCHOOL.id}/{s.name}" for s in SCHOOL.network.switches}
     broken = min(forwarded)
 
     def device(task: Task) -> Result:
         name, kind = task.host.name, task.host.data["kind"]
-        if kind == "switch":
+        if kind == "recorder":
             return Result(task.host, result=streams_ran.wait(GIVE_UP_S))
         if name == STREAMS:
             with lock:
-                seen_by_streams.update(cameras_done)
+                seen_by_streams.update(done)
             streams_ran.set()
             return Result(task.host, result=True)
         with exchange(5.0):
             pass
-        if kind == "camera":
+        if kind in ("camera", "switch"):
             with lock:
-                cameras_done.add(name)
+                done.add(name)
             if name == broken:
                 raise RuntimeError("a camera broke: the proxies of the others still go up")
         return Result(task.host, result=True)
 
     results = run_task(CITY, [SCHOOL], device, workers=2)
-    # every camera the platform pulls had run, the broken one included
-    assert forwarded and forwarded <= seen_by_streams
+    # every camera the platform pulls had run, the broken one included, and the switch
+    assert forwarded and switches and forwarded | switches <= seen_by_streams
     assert [h for h, r in results.items() if r.failed] == [broken]
     assert all(r[0].result is True for h, r in results.items() if h != broken)
