@@ -124,6 +124,24 @@ class OnvifSession:
         request = raw_request(body_xml)
         return self._with_clock(lambda: self._post(path, request, operation))
 
+    def call(self, service: OnvifService, operation: str, **kwargs: Any) -> etree._Element:
+        """Call an operation of a service found through GetServices (e.g. Profile G's
+        recording, search and receiver services), at the path the device lists for it."""
+        path = self.services().get(etree.QName(service.binding).namespace or "")
+        if path is None:
+            problem = _("the device lists no {service} service").format(service=service.name)
+            raise self._error(operation, "request", problem)
+        try:
+            request = build_request(service, operation, kwargs, self._secrets)
+        except (zeep.exceptions.Error, TypeError, ValueError) as exc:
+            problem = _("cannot build the request: {error}").format(error=exc)
+            raise self._error(operation, "request", problem) from exc
+        return self._with_clock(lambda: self._post(path, request, operation))
+
+    def services(self) -> dict[str, str]:
+        """Namespace → path of every service the device lists in GetServices."""
+        return dict(self._service_paths())
+
     def system_date_and_time(self) -> etree._Element:
         """GetSystemDateAndTime, unauthenticated, re-measuring the camera's clock offset."""
         with self._lock:
@@ -163,8 +181,8 @@ class OnvifSession:
             try:
                 answer = self.device("GetServices", IncludeCapability=False)
             except OnvifError as exc:
-                if exc.kind != "fault":
-                    raise
+                if exc.kind != "fault" or "NotAuthorized" in exc.subcodes:
+                    raise  # a refused login is not a device without GetServices
                 answer = None
             self._services = {
                 text(svc, "Namespace") or "": urlsplit(text(svc, "XAddr") or "").path
