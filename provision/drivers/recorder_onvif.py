@@ -38,6 +38,7 @@ RecordingHistory events (FindEvents) that would show gaps inside that span, so t
 
 from __future__ import annotations
 
+import contextlib
 import time
 from datetime import datetime
 from typing import Any
@@ -157,8 +158,8 @@ class OnvifRecorderDriver(Driver):
         }
 
     def inspect(self) -> dict[str, Any]:
-        """{"now", "channels": {camera: oldest, newest, recent spans, job state}, "summary",
-        "disks_reported": False, "gaps_read": False} for the recording audit."""
+        """{"now", "channels": {camera: oldest, newest, recent spans, job state, "gaps_read":
+        False}, "summary", "disks_reported": False} for the recording audit."""
         onvif, now = self._session(), time.time()
         held, found = self._held(), self._search()
         summary = child(onvif.call(SEARCH, "GetRecordingSummary"), "Summary")
@@ -174,6 +175,7 @@ class OnvifRecorderDriver(Driver):
                 "recorded_kbps": None,
                 "link": None,
                 "job": self._job_state(entry),
+                "gaps_read": False,
             }
         return {
             "now": now,
@@ -186,7 +188,6 @@ class OnvifRecorderDriver(Driver):
             "disks": [],
             "arrays": [],
             "disks_reported": False,
-            "gaps_read": False,
         }
 
     def close(self) -> None:
@@ -348,13 +349,24 @@ class OnvifRecorderDriver(Driver):
         onvif = self._session()
         made = onvif.call(RECEIVER, "CreateReceiver", Configuration=self._receiver_config(name))
         receiver = text(made, "Receiver", "Token")
-        token = text(
-            onvif.call(
-                RECORDING, "CreateRecording", RecordingConfiguration=self._recording_config(name)
-            ),
-            "RecordingToken",
-        )
-        self._create_job(token or "", receiver or "", active)
+        token = None
+        try:
+            token = text(
+                onvif.call(
+                    RECORDING,
+                    "CreateRecording",
+                    RecordingConfiguration=self._recording_config(name),
+                ),
+                "RecordingToken",
+            )
+            self._create_job(token or "", receiver or "", active)
+        except DeviceError:
+            # A camera's receiver, recording and job go together: take back what this camera
+            # got so far (a recording no job writes would pass for one), then say why.
+            entry = {"token": token, "receiver": {"token": receiver}}
+            with contextlib.suppress(DeviceError):
+                self._delete(entry)
+            raise
 
     def _create_job(self, recording: str, receiver: str, active: bool) -> None:
         self._session().call(
@@ -430,7 +442,8 @@ class OnvifRecorderDriver(Driver):
         """A rollback of a recording it added: the recording (its jobs go with it, Recording
         Control "DeleteRecording"), then the receiver those jobs used."""
         onvif = self._session()
-        onvif.call(RECORDING, "DeleteRecording", RecordingToken=entry["token"])
+        if entry["token"] is not None:
+            onvif.call(RECORDING, "DeleteRecording", RecordingToken=entry["token"])
         if entry["receiver"] is not None:
             onvif.call(RECEIVER, "DeleteReceiver", ReceiverToken=entry["receiver"]["token"])
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any, cast
 
 import pytest
 from driversupport import LabLoop, RoutedConnector
 
 from provision.drivers.base import Target
+from provision.drivers.connect import Connector
 from provision.drivers.onvif_client import OnvifError
 from provision.drivers.recorder_isapi import CONTINUOUS
 from provision.drivers.recorder_onvif import IDLE, OnvifRecorderDriver
@@ -21,6 +23,9 @@ from provision.inventory.model import City
 from provision.lab.faults import Faults
 from provision.lab.onvif_recorder import OnvifRecorder
 from provision.sizing import recorded_by
+from provision.verify.checks import recording
+from provision.verify.contract import CheckContext
+from provision.verify.gather import DeviceState
 
 SCHOOL = "dl-xg-k003"
 ADMIN = "SENTINEL-onvif-nvr-7c21"
@@ -159,14 +164,51 @@ def test_inspect_reads_each_recordings_span_and_its_jobs_state(
 ) -> None:
     driver.apply(driver.diff(driver.read(), driver.desired()))
     facts = driver.inspect()
-    assert facts["disks_reported"] is False and facts["gaps_read"] is False
+    assert facts["disks_reported"] is False
     assert facts["summary"]["recordings"] == len(driver.cameras)
     for channel in facts["channels"].values():
         assert 39 <= (facts["now"] - channel["oldest"]) / DAY <= 41  # the lab's 40 days
         assert facts["now"] - channel["newest"] < 60
         assert channel["job"] == {"state": "Active", "error": None}
+        assert channel["gaps_read"] is False
     sim.faults.update({"hdd_fail": True})
     loop.call(sim.settings.sync_faults)
     failed = driver.inspect()
     job = next(iter(failed["channels"].values()))["job"]
     assert job["state"] == "Error" and "failed" in job["error"]
+
+
+def _audit(driver: OnvifRecorderDriver, city: City) -> tuple[str, dict[str, Any]]:
+    school = city.school(SCHOOL)
+    state = DeviceState(
+        f"{SCHOOL}/nvr-1",
+        "recorder",
+        reachable=True,
+        settings=driver.read(),
+        facts=driver.inspect(),
+    )
+    ctx = CheckContext(city, school, cast(Connector, None), {"nvr-1": state}, 10.0)
+    result = recording.check(ctx)
+    return result.summary, {f.subject: f for f in result.findings}
+
+
+def test_the_recording_audit_judges_what_onvif_tells_and_says_what_it_does_not(
+    driver: OnvifRecorderDriver, sim: OnvifRecorder, city: City, loop: LabLoop
+) -> None:
+    driver.apply(driver.diff(driver.read(), driver.desired()))
+    summary, found = _audit(driver, city)
+    assert set(found) == set(driver.cameras)  # no disk finding: ONVIF reports no disks
+    assert "disk health not reported over ONVIF: nvr-1" in summary
+    assert {f.verdict for f in found.values()} == {"pass"}
+    assert all("not read over ONVIF" in f.message for f in found.values())
+    name = next(iter(driver.cameras))
+    sim.faults.update({"recording_gap": [f"{name}:6"]})
+    _summary, gapped = _audit(driver, city)
+    assert gapped[name].verdict == "fail"
+    assert "has recorded nothing for the last 6.0 h" in gapped[name].message
+    assert {f.verdict for n, f in gapped.items() if n != name} == {"pass"}
+    sim.faults.update({"recording_gap": [], "hdd_fail": True})
+    loop.call(sim.settings.sync_faults)
+    _summary, failed = _audit(driver, city)
+    assert {f.verdict for f in failed.values()} == {"fail"}
+    assert all("recording job in state Error" in f.message for f in failed.values())
