@@ -17,7 +17,10 @@ the ver10 WSDLs onvif-zeep ships: recording.wsdl 2.4.2, search.wsdl, receiver.ws
   DeleteRecording (which deletes its jobs) and DeleteReceiver for a rollback.
 - Recording Search (doc/RecordingSearch.xml): FindRecordings + GetRecordingSearchResults (paged
   until SearchState Completed), whose RecordingInformation gives EarliestRecording and
-  LatestRecording per recording; GetRecordingSummary for the recorder as a whole.
+  LatestRecording per recording; GetRecordingSummary for the recorder as a whole; FindEvents +
+  GetEventSearchResults over the last RECENT_DAYS days with the start state, whose
+  `tns1:RecordingHistory/Track/State` events (IsDataPresent true/false, section "Recording
+  Event Descriptions") give the video track's spans, so the audit sees gaps.
 
 Settings, per camera:
     recordings.<camera>  {address, username, password}: the receiver's stream URI without
@@ -31,25 +34,26 @@ Settings, per camera:
 A recording is found by its source's Name, the camera's inventory name.
 
 For verify, `inspect()` reports what the audit can know over ONVIF: oldest and newest video per
-camera and its job's state. ONVIF reports no disk health and this driver does not yet read the
-RecordingHistory events (FindEvents) that would show gaps inside that span, so the facts say so
-(`disks_reported`, `gaps_read` False) and the audit says so in words.
+camera, the recent spans and its job's state. ONVIF reports no disk health, so the facts say so
+(`disks_reported` False) and the audit says so in words; a recorder that refuses FindEvents
+leaves the gaps unread (`gaps_read` False), and the audit says that too.
 """
 
 from __future__ import annotations
 
 import contextlib
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from lxml import etree
 
 from provision.drivers.base import Change, Driver, Settings, Target
-from provision.drivers.onvif_client import OnvifSession
+from provision.drivers.onvif_client import OnvifError, OnvifSession
 from provision.drivers.onvif_wsdl import OnvifService, child, children, text
 from provision.drivers.recorder_isapi import CONTINUOUS
+from provision.drivers.recorder_recordings import RECENT_DAYS
 from provision.errors import DeviceError
 from provision.i18n import _
 from provision.inventory.model import Camera, Recorder
@@ -163,19 +167,23 @@ class OnvifRecorderDriver(Driver):
         onvif, now = self._session(), time.time()
         held, found = self._held(), self._search()
         summary = child(onvif.call(SEARCH, "GetRecordingSummary"), "Summary")
+        history = self._history(now)
         channels = {}
         for name in self.cameras:
             entry, info = held.get(name), found.get(name, {})
             oldest, newest = info.get("oldest"), info.get("newest")
+            spans = history.get(entry["token"]) if entry is not None else None
             channels[name] = {
                 "oldest": oldest,
                 "newest": newest,
-                # Only the span's edges are known over ONVIF: inside it, gaps are not read.
-                "recent_spans": [[oldest, newest]] if oldest is not None and newest else [],
+                # Without its history events only the span's edges are known: no inner gaps.
+                "recent_spans": spans
+                if spans is not None
+                else ([[oldest, newest]] if oldest is not None and newest else []),
                 "recorded_kbps": None,
                 "link": None,
                 "job": self._job_state(entry),
-                "gaps_read": False,
+                "gaps_read": spans is not None,
             }
         return {
             "now": now,
@@ -275,6 +283,47 @@ class OnvifRecorderDriver(Driver):
             if text(results, "SearchState") == "Completed":
                 return found
         onvif.call(SEARCH, "EndSearch", SearchToken=token)
+        raise DeviceError(
+            _("{label}: the recording search had not completed after {pages} pages").format(
+                label=self.label, pages=MAX_PAGES
+            )
+        )
+
+    def _history(self, now: float) -> dict[str, list[list[float]]]:
+        """Recording token → the spans its video track holds in the last RECENT_DAYS days,
+        from its `tns1:RecordingHistory/Track/State` events (FindEvents with the state at the
+        start point, then each IsDataPresent change); {} from a recorder that keeps none."""
+        onvif, start = self._session(), now - RECENT_DAYS * 86400
+        try:
+            token = text(
+                onvif.call(
+                    SEARCH,
+                    "FindEvents",
+                    StartPoint=_iso(start),
+                    EndPoint=_iso(now),
+                    Scope={},
+                    SearchFilter={},
+                    IncludeStartState=True,
+                    KeepAliveTime="PT10S",
+                ),
+                "SearchToken",
+            )
+        except OnvifError as exc:
+            if exc.kind != "fault" or "NotAuthorized" in exc.subcodes:
+                raise
+            return {}  # FindEvents refused: gaps stay unread, and the audit says so
+        changes: dict[str, list[tuple[float, bool]]] = {}
+        for _page in range(MAX_PAGES):
+            answer = onvif.call(
+                SEARCH, "GetEventSearchResults", SearchToken=token, MaxResults=PAGE * 10
+            )
+            results = child(answer, "ResultList")
+            for result in children(results, "Result"):
+                change = _track_state(result)
+                if change is not None:
+                    changes.setdefault(change[0], []).append(change[1:])
+            if text(results, "SearchState") == "Completed":
+                return {rec: _spans(sorted(c), start, now) for rec, c in changes.items()}
         raise DeviceError(
             _("{label}: the recording search had not completed after {pages} pages").format(
                 label=self.label, pages=MAX_PAGES
@@ -488,6 +537,45 @@ def _schedule(entry: dict[str, Any]) -> str:
     if "Active" in modes:
         return CONTINUOUS
     return IDLE if modes else NO_JOB
+
+
+def _track_state(result: etree._Element) -> tuple[str, float, bool] | None:
+    """(recording, time, data present) of a video track's RecordingHistory/Track/State event;
+    None for any other event."""
+    topic = text(result, "Event", "Topic") or ""
+    track = text(result, "TrackToken") or ""
+    at = _epoch(text(result, "Time"))
+    if not topic.endswith("RecordingHistory/Track/State") or at is None:
+        return None
+    if track and not track.upper().startswith("VIDEO"):
+        return None
+    data = child(result, "Event", "Message", "Message", "Data")
+    present = next(
+        (i.get("Value") for i in children(data, "SimpleItem") if i.get("Name") == "IsDataPresent"),
+        None,
+    )
+    if present is None:
+        return None
+    return text(result, "RecordingToken") or "", at, present.lower() == "true"
+
+
+def _spans(changes: list[tuple[float, bool]], start: float, end: float) -> list[list[float]]:
+    """The stretches of [start, end] with data, from the ordered state changes."""
+    spans: list[list[float]] = []
+    since: float | None = None
+    for at, present in changes:
+        if present and since is None:
+            since = max(at, start)
+        elif not present and since is not None:
+            spans.append([since, at])
+            since = None
+    if since is not None:
+        spans.append([since, end])
+    return spans
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _epoch(value: str | None) -> float | None:

@@ -4,11 +4,12 @@ the clock.
 
 It follows the ONVIF specifications a Profile G recording device implements (github.com/onvif/
 specs at release 26.06: Core for the device service, doc/Receiver.xml, doc/RecordingControl.xml,
-doc/RecordingSearch.xml; the ver10 WSDLs onvif-zeep ships, recording.wsdl 2.4.2): GetServices
-lists the device, recording, search and receiver services with their XAddrs, GetCapabilities
-names Recording, Search and Receiver under its Extension, as devices of that WSDL generation do.
+doc/RecordingSearch.xml with its recording history events; the ver10 WSDLs onvif-zeep ships,
+recording.wsdl 2.4.2): GetServices lists the device, recording, search and receiver services
+with their XAddrs, GetCapabilities names Recording, Search and Receiver under its Extension, as
+devices of that WSDL generation do.
 No one vendor's recorder is copied: the lab has no captured Profile G exchanges to follow.
-The services are in onvif_recording.py and onvif_search.py, the state in
+The services are in onvif_recording.py, onvif_search.py and onvif_search_events.py, the state in
 onvif_recorder_state.py; SOAP and the UsernameToken check are the lab camera's (onvif_soap.py).
 
 Authentication as a camera's: GetSystemDateAndTime answers anyone, every other operation needs
@@ -41,6 +42,7 @@ from provision.lab.onvif_recording import (
     RECORDING_OPERATIONS,
 )
 from provision.lab.onvif_search import NS_TSE, SEARCH_OPERATIONS
+from provision.lab.onvif_search_events import EVENT_SEARCH_OPERATIONS
 from provision.lab.onvif_soap import (
     NS_TDS,
     SoapFault,
@@ -133,7 +135,7 @@ _SERVICES: dict[str, Operations] = {
     PATHS[NS_TDS]: DEVICE_OPERATIONS,
     PATHS[NS_TRV]: RECEIVER_OPERATIONS,
     PATHS[NS_TRC]: RECORDING_OPERATIONS,
-    PATHS[NS_TSE]: SEARCH_OPERATIONS,
+    PATHS[NS_TSE]: {**SEARCH_OPERATIONS, **EVENT_SEARCH_OPERATIONS},
 }
 
 

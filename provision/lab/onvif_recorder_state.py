@@ -100,6 +100,7 @@ class RecorderState:
     receivers: dict[str, Receiver] = field(default_factory=dict)
     jobs: dict[str, Job] = field(default_factory=dict)
     searches: dict[str, list[str]] = field(default_factory=dict)  # token → recordings left
+    event_searches: dict[str, list[str]] = field(default_factory=dict)  # token → results left
     disk_failed_at: float | None = None
     _serial: int = 0
 
@@ -128,8 +129,13 @@ class RecorderState:
 
     def refresh(self, recording: Recording) -> None:
         """Keep `stopped_at` true to the jobs and disks: set when the last Active job stops,
-        cleared when one runs again."""
+        cleared when one runs again, the stretch between becoming an outage of the index."""
         running = any(self.job_state(j)[0] == "Active" for j in self.jobs_of(recording.token))
+        channel = self.channel(recording)
+        if running and recording.stopped_at is not None and channel is not None:
+            # The time without video stays in the history, as the ISAPI NVR's lost links do.
+            self.index.outages.setdefault(channel, []).append((recording.stopped_at, self.now()))
+            self.index.outages[channel].sort()
         if running:
             recording.stopped_at = None
         elif recording.stopped_at is None:

@@ -11,8 +11,8 @@ MaxResults with SearchState Searching until the last, then Completed; EndSearch,
 last page, ends it. Unknown tokens answer env:Sender/ter:InvalidArgVal/ter:InvalidToken, as the
 specification lists for these operations. Reads need a User.
 
-Not simulated: FindEvents (the RecordingHistory events that would show gaps), GetMediaAttributes,
-the metadata and PTZ searches; they answer ter:ActionNotSupported.
+The recording history events (FindEvents) are in onvif_search_events.py. Not simulated:
+GetMediaAttributes, the metadata and PTZ searches; they answer ter:ActionNotSupported.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ removing what the last one left (`clean`)."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from typing import Any, cast
 
@@ -170,7 +171,11 @@ def test_inspect_reads_each_recordings_span_and_its_jobs_state(
         assert 39 <= (facts["now"] - channel["oldest"]) / DAY <= 41  # the lab's 40 days
         assert facts["now"] - channel["newest"] < 60
         assert channel["job"] == {"state": "Active", "error": None}
-        assert channel["gaps_read"] is False
+        assert channel["gaps_read"] is True  # from the recording history events
+        spans = channel["recent_spans"]
+        week = facts["now"] - 7 * DAY  # (later if a lab outage of <= 40 min covers it)
+        assert week - 5 <= spans[0][0] <= week + 2400
+        assert spans[-1][1] == pytest.approx(channel["newest"], abs=5)
     sim.faults.update({"hdd_fail": True})
     loop.call(sim.settings.sync_faults)
     failed = driver.inspect()
@@ -200,14 +205,25 @@ def test_the_recording_audit_judges_what_onvif_tells_and_says_what_it_does_not(
     assert set(found) == set(driver.cameras)  # no disk finding: ONVIF reports no disks
     assert "disk health not reported over ONVIF: nvr-1" in summary
     assert {f.verdict for f in found.values()} == {"pass"}
-    assert all("not read over ONVIF" in f.message for f in found.values())
-    name = next(iter(driver.cameras))
-    sim.faults.update({"recording_gap": [f"{name}:6"]})
-    _summary, gapped = _audit(driver, city)
-    assert gapped[name].verdict == "fail"
-    assert "has recorded nothing for the last 6.0 h" in gapped[name].message
-    assert {f.verdict for n, f in gapped.items() if n != name} == {"pass"}
-    sim.faults.update({"recording_gap": [], "hdd_fail": True})
+    assert all("no gap over 1 h" in f.message for f in found.values())
+    first, second = list(driver.cameras)[:2]
+    now = time.time()
+    outage = (now - 2 * DAY, now - 2 * DAY + 3 * 3600)  # three hours two days ago
+    channel = sim.settings.channels[driver.cameras[second].host]
+    loop.call(lambda: sim.settings.index.outages[channel].append(outage))
+    sim.faults.update({"recording_gap": [f"{first}:6"]})
+    try:
+        _summary, gapped = _audit(driver, city)
+    finally:
+        loop.call(lambda: sim.settings.index.outages[channel].remove(outage))
+    assert "has recorded nothing for the last 6.0 h" in gapped[first].message
+    assert gapped[second].verdict == "fail"
+    assert "1 gap(s) over 1 h in the last 7 days, the longest 3.0 h" in gapped[second].message
+    assert gapped[second].data["gaps"][0][2] == 3.0
+    sim.faults.update({"recording_gap": [], "soap_fault": ["FindEvents"]})
+    _summary, unread = _audit(driver, city)
+    assert all("not read over ONVIF" in f.message for f in unread.values())
+    sim.faults.update({"soap_fault": [], "hdd_fail": True})
     loop.call(sim.settings.sync_faults)
     _summary, failed = _audit(driver, city)
     assert {f.verdict for f in failed.values()} == {"fail"}

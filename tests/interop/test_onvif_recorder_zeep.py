@@ -126,7 +126,7 @@ def test_onvif_zeep_sets_up_a_recording_and_reads_it_back(rec: OnvifRecorder) ->
     same = search.GetRecordingInformation({"RecordingToken": token})
     assert same.EarliestRecording == info.EarliestRecording
 
-    with pytest.raises(ONVIFError, match="MaxRecordings|maximum"):
+    with pytest.raises(ONVIFError, match=r"MaxRecordings|maximum"):
         recording.CreateRecording({"RecordingConfiguration": _config("second")})
     with pytest.raises(ONVIFError, match="no recording"):
         recording.DeleteRecording({"RecordingToken": "nope"})
@@ -135,7 +135,7 @@ def test_onvif_zeep_sets_up_a_recording_and_reads_it_back(rec: OnvifRecorder) ->
 
 
 def test_onvif_zeep_with_a_wrong_password_is_not_authorized(rec: OnvifRecorder) -> None:
-    with pytest.raises(ONVIFError, match="Not Authorized|not Authorized"):
+    with pytest.raises(ONVIFError, match=r"[Nn]ot Authorized"):
         profile_g(rec, password="wrong")
 
 

@@ -23,6 +23,7 @@ from test_camera_support import (
 from provision.lab.faults import Faults
 from provision.lab.nvr_history import DISK_FULL_DAYS
 from provision.lab.onvif_recorder import OnvifRecorder
+from provision.lab.onvif_search import iso
 
 PASSWORD = "rec-S3cret"
 CAMERAS = {"10.9.0.11": 2048, "10.9.0.12": 4096}
@@ -93,9 +94,18 @@ def rec(lab: LabLoop, clock: Clock) -> Iterator[OnvifRecorder]:
     lab.run(recorder.stop())
 
 
+@pytest.fixture(scope="module")
+def outages(rec: OnvifRecorder) -> dict[int, list[tuple[float, float]]]:
+    """The history the recorder started with, which each test starts from again."""
+    return {c: list(o) for c, o in rec.settings.index.outages.items()}
+
+
 @pytest.fixture
-def client(rec: OnvifRecorder, lab: LabLoop, clock: Clock) -> RecorderClient:
+def client(
+    rec: OnvifRecorder, lab: LabLoop, clock: Clock, outages: dict[int, list[tuple[float, float]]]
+) -> RecorderClient:
     def fresh() -> None:
+        rec.settings.index.outages = {c: list(o) for c, o in outages.items()}
         rec.settings.recordings.clear()
         rec.settings.jobs.clear()
         rec.settings.receivers.clear()
@@ -234,7 +244,7 @@ def test_refusals_carry_the_specifications_fault_codes(
     [receiver] = list(rec.settings.receivers)[:1]
     bad = client.call("recording", job_body(recording, receiver, mode="Sometimes"))
     assert fault_codes(bad)[1:] == ["ter:InvalidArgVal", "ter:BadConfiguration"]
-    unknown = client.call("search", "<tse:FindEvents/>")
+    unknown = client.call("search", "<tse:FindPTZPosition/>")
     assert fault_codes(unknown)[:2] == ["env:Receiver", "ter:ActionNotSupported"]
     broken = body_element(client.post("/onvif/recording_service", "<trc:GetRecordings>"))
     assert fault_codes(broken)[1] == "ter:WellFormed"
@@ -273,12 +283,15 @@ def test_the_index_follows_the_jobs_and_the_recording_faults(
     assert edges(client, recording)[1] == NOW
     active = idle.replace(">Idle<", ">Active<") + "</trc:SetRecordingJobMode>"
     client.call("recording", active)
-    assert edges(client, recording)[1] == NOW + 7200
+    clock.now = later = NOW + 7800  # recording again for ten minutes
+    assert edges(client, recording)[1] == later
+    # The two hours stay in the history: the track's data stopped, then came back.
+    assert history(client, recording, NOW - 3600) == [(NOW, False), (NOW + 7200, True)]
     rec.faults.update({"recording_gap": ["gate-face:6"]})
-    assert edges(client, recording)[1] == NOW + 7200 - 6 * 3600
+    assert edges(client, recording)[1] == later - 6 * 3600
     rec.faults.update({"recording_gap": [], "disk_full": True})
     oldest, _newest = edges(client, recording)
-    assert (NOW + 7200 - oldest) / 86400 == pytest.approx(DISK_FULL_DAYS, abs=0.01)
+    assert (later - oldest) / 86400 == pytest.approx(DISK_FULL_DAYS, abs=0.01)
     rec.faults.update({"disk_full": False, "hdd_fail": True})
     lab.call(rec.settings.sync_faults)
     state = (
@@ -287,4 +300,50 @@ def test_the_index_follows_the_jobs_and_the_recording_faults(
     answer = client.call("recording", state)
     assert answer.findtext("trc:State/tt:State", namespaces=NS) == "Error"
     clock.now = NOW + 3 * 7200
-    assert edges(client, recording)[1] == NOW + 7200  # nothing since the disk failed
+    assert edges(client, recording)[1] == later  # nothing since the disk failed
+
+
+def history(client: RecorderClient, recording: str, start: float) -> list[tuple[float, bool]]:
+    """(time, IsDataPresent) of the recording's track-state events since `start`."""
+    token = client.call(
+        "search",
+        f"<tse:FindEvents><tse:StartPoint>{iso(start)}</tse:StartPoint><tse:Scope>"
+        f"<tt:IncludedRecordings>{recording}</tt:IncludedRecordings></tse:Scope>"
+        "<tse:SearchFilter/><tse:IncludeStartState>false</tse:IncludeStartState>"
+        "<tse:KeepAliveTime>PT10S</tse:KeepAliveTime></tse:FindEvents>",
+    ).findtext("tse:SearchToken", namespaces=NS)
+    answer = client.call(
+        "search",
+        f"<tse:GetEventSearchResults><tse:SearchToken>{token}</tse:SearchToken>"
+        "</tse:GetEventSearchResults>",
+    )
+    assert_valid("search", answer)
+    out = []
+    for result in answer.iterfind("tse:ResultList/tt:Result", namespaces=NS):
+        at = datetime.fromisoformat(
+            result.findtext("tt:Time", namespaces=NS).replace("Z", "+00:00")
+        )
+        [item] = [i for i in result.iter("{*}SimpleItem") if i.get("Name") == "IsDataPresent"]
+        out.append((at.timestamp(), item.get("Value") == "true"))
+    return out
+
+
+def test_the_history_events_start_with_the_state_at_the_start_point(
+    client: RecorderClient,
+) -> None:
+    recording, _job = record(client, "10.9.0.12", "gate-plaza")
+    token = client.call(
+        "search",
+        f"<tse:FindEvents><tse:StartPoint>{iso(NOW - 86400)}</tse:StartPoint><tse:Scope/>"
+        "<tse:SearchFilter/><tse:IncludeStartState>true</tse:IncludeStartState>"
+        "<tse:KeepAliveTime>PT10S</tse:KeepAliveTime></tse:FindEvents>",
+    ).findtext("tse:SearchToken", namespaces=NS)
+    page = (
+        f"<tse:GetEventSearchResults><tse:SearchToken>{token}</tse:SearchToken>"
+        "<tse:MaxResults>1</tse:MaxResults></tse:GetEventSearchResults>"
+    )
+    first = client.call("search", page)
+    assert_valid("search", first)
+    [result] = first.iterfind("tse:ResultList/tt:Result", namespaces=NS)
+    assert result.findtext("tt:StartStateEvent", namespaces=NS) == "true"
+    assert result.findtext("tt:RecordingToken", namespaces=NS) == recording
