@@ -16,12 +16,13 @@ days, the spans with video, which the HTML report draws. Recorders over a protoc
 does not audit (sized only, see the budgets check) are named in the summary.
 
 An ONVIF Profile G recorder (drivers/recorder_onvif.py) tells less: the oldest and newest video
-of each recording and its job's state, no disks and (until the driver reads the recording
-events) no gaps inside that span. So for it a job not Active is "not recorded continuously", a
-job in Error (a failed disk, a lost camera) fails the channel, a recording that stopped shows
-as the gap up to now, the message says gaps inside are not read, the disks are named in the
-summary as not reported over ONVIF rather than passed or failed, and what more days would take
-is reckoned at the cameras' configured bitrates, the recorder reporting none of its own.
+of each recording, the recent spans from its recording history events, its job's state, and no
+disks. So for it a job not Active is "not recorded continuously", a job in Error (a failed
+disk, a lost camera) fails the channel, the disks are named in the summary as not reported over
+ONVIF rather than passed or failed, and what more days would take is reckoned at the cameras'
+configured bitrates, the recorder reporting none of its own. A recorder that refuses FindEvents
+gives only the span's edges: a recording that stopped still shows as the gap up to now, and the
+message says gaps inside it are not read.
 """
 
 from __future__ import annotations
