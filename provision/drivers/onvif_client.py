@@ -49,8 +49,9 @@ from provision.drivers.pacing import exchange
 from provision.errors import DeviceError
 from provision.i18n import _
 
-# A NotAuthorized answer is retried once if re-measuring shows the camera's clock moved by more
-# than this (an NTP server just set, or a camera that synced on its own): digests carry time.
+# A NotAuthorized answer is retried once if re-measuring moves the time tokens are stamped for by
+# more than this (an NTP server just set, a camera that synced on its own, or a first measurement
+# slowed by a loaded device): digests carry time.
 CLOCK_JUMP_S = 2.0
 # A round trip this long is a slow link (a camera on a precinct WAN or busy): a stale-token
 # refusal then names the link, never the clock.
@@ -168,9 +169,12 @@ class OnvifSession:
             except OnvifError as exc:
                 if "NotAuthorized" not in exc.subcodes:
                     raise
-                before = self._token.offset_s
+                # Retry once if the time the token is stamped for moved: the clock jumped, or
+                # the first measurement's round trip was slow (a loaded device or lab) and
+                # stamped tokens seconds ahead for a transit that did not last.
+                before = self._token.offset_s + self._token.transit_s
                 self._measure_clock()
-                if abs(self._token.offset_s - before) < CLOCK_JUMP_S:
+                if abs(self._token.offset_s + self._token.transit_s - before) < CLOCK_JUMP_S:
                     raise self._slow_or(exc) from None
                 return send()
 
