@@ -63,6 +63,8 @@ DISK_TB = 8
 # cameras whose bitrate creeps up (sizing.py's arithmetic itself loses nothing).
 DISK_HEADROOM = 1.1
 FORWARDED = ("gate-face", "gate-plaza-w", "gate-plaza-e", "play-sw")
+# Showcase schools whose recorder is an ONVIF Profile G one rather than a Hikvision NVR.
+ONVIF_RECORDER_SCHOOLS = ("dl-zs-p007",)
 # Showcase cameras configured over Dahua's HTTP API rather than ONVIF: (school, camera) → model.
 DAHUA_CAMERAS = {
     ("dl-zs-p007", "t1f-corr-w"): "DH-IPC-HFW2441S-S",
@@ -311,6 +313,9 @@ def school_doc(
     if school_id in GENERIC_ALARM_SCHOOLS:
         for alarm in doc["alarms"]:
             alarm["protocol"] = "http"
+    if school_id in ONVIF_RECORDER_SCHOOLS:
+        for recorder in doc["recorders"]:
+            recorder["protocol"] = "onvif"
     if tier != "kindergarten":
         doc["led_boards"] = [
             {

@@ -49,8 +49,9 @@ from provision.drivers.pacing import exchange
 from provision.errors import DeviceError
 from provision.i18n import _
 
-# A NotAuthorized answer is retried once if re-measuring shows the camera's clock moved by more
-# than this (an NTP server just set, or a camera that synced on its own): digests carry time.
+# A NotAuthorized answer is retried once if re-measuring moves the time tokens are stamped for by
+# more than this (an NTP server just set, a camera that synced on its own, or a first measurement
+# slowed by a loaded device): digests carry time.
 CLOCK_JUMP_S = 2.0
 # A round trip this long is a slow link (a camera on a precinct WAN or busy): a stale-token
 # refusal then names the link, never the clock.
@@ -124,6 +125,24 @@ class OnvifSession:
         request = raw_request(body_xml)
         return self._with_clock(lambda: self._post(path, request, operation))
 
+    def call(self, service: OnvifService, operation: str, **kwargs: Any) -> etree._Element:
+        """Call an operation of a service found through GetServices (e.g. Profile G's
+        recording, search and receiver services), at the path the device lists for it."""
+        path = self.services().get(etree.QName(service.binding).namespace or "")
+        if path is None:
+            problem = _("the device lists no {service} service").format(service=service.name)
+            raise self._error(operation, "request", problem)
+        try:
+            request = build_request(service, operation, kwargs, self._secrets)
+        except (zeep.exceptions.Error, TypeError, ValueError) as exc:
+            problem = _("cannot build the request: {error}").format(error=exc)
+            raise self._error(operation, "request", problem) from exc
+        return self._with_clock(lambda: self._post(path, request, operation))
+
+    def services(self) -> dict[str, str]:
+        """Namespace → path of every service the device lists in GetServices."""
+        return dict(self._service_paths())
+
     def system_date_and_time(self) -> etree._Element:
         """GetSystemDateAndTime, unauthenticated, re-measuring the camera's clock offset."""
         with self._lock:
@@ -150,9 +169,12 @@ class OnvifSession:
             except OnvifError as exc:
                 if "NotAuthorized" not in exc.subcodes:
                     raise
-                before = self._token.offset_s
+                # Retry once if the time the token is stamped for moved: the clock jumped, or
+                # the first measurement's round trip was slow (a loaded device or lab) and
+                # stamped tokens seconds ahead for a transit that did not last.
+                before = self._token.offset_s + self._token.transit_s
                 self._measure_clock()
-                if abs(self._token.offset_s - before) < CLOCK_JUMP_S:
+                if abs(self._token.offset_s + self._token.transit_s - before) < CLOCK_JUMP_S:
                     raise self._slow_or(exc) from None
                 return send()
 
@@ -163,8 +185,8 @@ class OnvifSession:
             try:
                 answer = self.device("GetServices", IncludeCapability=False)
             except OnvifError as exc:
-                if exc.kind != "fault":
-                    raise
+                if exc.kind != "fault" or "NotAuthorized" in exc.subcodes:
+                    raise  # a refused login is not a device without GetServices
                 answer = None
             self._services = {
                 text(svc, "Namespace") or "": urlsplit(text(svc, "XAddr") or "").path

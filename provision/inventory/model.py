@@ -28,8 +28,8 @@ class Credentials:
 # The protocol a device speaks unless the inventory says otherwise; with the kind it picks the
 # driver (drivers/registry.py). Cameras: ONVIF, the one standard every vendor implements.
 # Switches: SSH to the CLI (the switch's `platform` then picks the dialect). Alarm panels and
-# LED boards: their HTTP JSON configuration API. Recorders over "onvif" are sized, not driven;
-# "isapi" (Hikvision ISAPI) recorders are configured and audited. A vendor API is another name.
+# LED boards: their HTTP JSON configuration API. Recorders: "onvif" (ONVIF Profile G) and
+# "isapi" (Hikvision ISAPI) are configured and audited. A vendor API is another name.
 DEFAULT_PROTOCOLS = {
     "camera": "onvif",
     "switch": "ssh",

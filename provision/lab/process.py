@@ -58,7 +58,7 @@ LISTENERS = {
     "switch": 1,  # SSH
     "alarm": 1,  # HTTP config API (its DC-09 link is an outgoing connection)
     "led_board": 1,  # HTTP
-    "recorder": 1,  # ISAPI over HTTP (a Hikvision NVR; recorders over other protocols: none)
+    "recorder": 1,  # HTTP: ISAPI (a Hikvision NVR) or ONVIF Profile G; other protocols: none
     "video_platform": 3,  # ZLMediaKit API, MediaMTX API, RTSP; GB/T 28181: SIP UDP+TCP, API
     "alarm_center": 2,  # DC-09 receiver, event API
 }
@@ -76,7 +76,7 @@ def school_listeners(school: School) -> int:
         + LISTENERS["switch"] * len(school.network.switches)
         + LISTENERS["alarm"] * len(school.alarms)
         + LISTENERS["led_board"] * len(school.led_boards)
-        + LISTENERS["recorder"] * sum(r.protocol == "isapi" for r in school.recorders)
+        + LISTENERS["recorder"] * sum(r.protocol in ("isapi", "onvif") for r in school.recorders)
     )
 
 

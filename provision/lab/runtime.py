@@ -37,6 +37,7 @@ from provision.lab.gb28181.platform import Gb28181Platform
 from provision.lab.led_board import LedBoard
 from provision.lab.nvr import IsapiNvr
 from provision.lab.nvr_links import DEFAULT_PATH
+from provision.lab.onvif_recorder import OnvifRecorder
 from provision.lab.platform import VideoPlatform
 from provision.lab.switch import Switch
 from provision.sizing import recorded_by, usable_tb
@@ -205,6 +206,8 @@ def _school_devices(school: School) -> list[tuple[str, str, str, Factory]]:
     for nvr in school.recorders:
         if nvr.protocol == "isapi":
             out.append((nvr.name, "recorder", nvr.host, partial(_isapi_nvr, school, nvr)))
+        elif nvr.protocol == "onvif":
+            out.append((nvr.name, "recorder", nvr.host, partial(_onvif_recorder, school, nvr)))
     return out
 
 
@@ -229,6 +232,22 @@ def _isapi_nvr(school: School, nvr: RecorderSpec, *, faults: Faults) -> IsapiNvr
         admin=_login(nvr.credentials),
         stream_paths={c.host: STREAM_PATHS.get(c.protocol, DEFAULT_PATH) for c in cameras},
         raid_level=nvr.raid_level,
+    )
+
+
+def _onvif_recorder(school: School, nvr: RecorderSpec, *, faults: Faults) -> OnvifRecorder:
+    """An ONVIF Profile G recorder with the history of the cameras it records, by their
+    inventory addresses (what its receivers' URIs name), at their configured bitrates."""
+    return OnvifRecorder(
+        f"{school.id}/{nvr.name}",
+        netmap.lab_address(nvr.host),
+        faults=faults,
+        cameras={c.host: c.video.bitrate_kbps for c in recorded_by(school, nvr)},
+        disks_tb=nvr.disks_tb,
+        usable_fraction=usable_tb(nvr) / (sum(nvr.disks_tb) or 1),
+        http_port=netmap.lab_port(80),
+        model=nvr.model or "PL-NVR16-G",
+        admin=_login(nvr.credentials),
     )
 
 

@@ -58,8 +58,12 @@ WRITE_FAULTS: dict[str, dict[str, Any]] = {
     "alarm": {"auth_failure": True},
     "led_board": {"auth_failure": True},
     "streams": {"rtsp_down": True},
-    # ISAPI NVR: the schedules' list PUT, after every channel was added
-    "recorder": {"api_error": ["PUT /ISAPI/ContentMgmt/record/tracks"]},
+    # ISAPI NVR: the schedules' list PUT, after every channel was added; ONVIF recorder: the
+    # first camera's job, after its receiver (with the camera's password) and recording
+    "recorder": {
+        "api_error": ["PUT /ISAPI/ContentMgmt/record/tracks"],
+        "soap_fault": ["CreateRecordingJob"],
+    },
 }
 DRIVERS = sorted(registry.installed())
 

@@ -55,7 +55,7 @@ def test_every_device_of_the_school_and_its_precinct_services(running: Any) -> N
     city = lab.city
     school = city.school(SCHOOL)
     devices = {d["id"]: d for d in _api(control, "GET", "/api/devices")}
-    # Every device: recorders too, as the example city's speak ISAPI (an ONVIF one is sized only).
+    # Every device, recorders too (this school's speaks ISAPI; ONVIF ones are simulated too).
     expected = {f"{SCHOOL}/{d.name}" for d in school.devices()}
     assert {d.protocol for d in school.recorders} == {"isapi"}
     expected |= {

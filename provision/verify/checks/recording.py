@@ -13,7 +13,16 @@ give 8.9").
 
 Findings carry their evidence (JSON, JUnit, Markdown show it) and a timeline of the recent
 days, the spans with video, which the HTML report draws. Recorders over a protocol provision
-does not audit (onvif: sized only, see the budgets check) are named in the summary.
+does not audit (sized only, see the budgets check) are named in the summary.
+
+An ONVIF Profile G recorder (drivers/recorder_onvif.py) tells less: the oldest and newest video
+of each recording, the recent spans from its recording history events, its job's state, and no
+disks. So for it a job not Active is "not recorded continuously", a job in Error (a failed
+disk, a lost camera) fails the channel, the disks are named in the summary as not reported over
+ONVIF rather than passed or failed, and what more days would take is reckoned at the cameras'
+configured bitrates, the recorder reporting none of its own. A recorder that refuses FindEvents
+gives only the span's edges: a recording that stopped still shows as the gap up to now, and the
+message says gaps inside it are not read.
 """
 
 from __future__ import annotations
@@ -99,6 +108,14 @@ def _channel(
     link = facts.get("link")
     if link and not link.get("online"):
         problems.append(_offline(str(link.get("detect") or "offline")))
+    job = facts.get("job") or {}
+    if job.get("state") not in (None, "Active"):
+        problems.append(
+            _("has its recording job in state {state}: {error}").format(
+                state=job.get("state"), error=job.get("error") or _("(no reason given)")
+            )
+        )
+    unread = facts.get("gaps_read") is False
     data = {
         "oldest": _iso(oldest),
         "newest": _iso(newest),
@@ -107,16 +124,25 @@ def _channel(
         "recorded_kbps": kbps,
         "schedule": schedule,
         "link": link,
+        "job": job or None,
+        "gaps_read": not unread,
         "gaps": [[_iso(s), _iso(e), round((e - s) / 3600, 1)] for s, e in holes],
         "timeline": {"start": window[0], "end": now, "spans": facts.get("recent_spans") or []},
     }
     if problems:
         message = _("channel {name} {problems}").format(name=name, problems="; ".join(problems))
+        if unread:
+            message += _(" (gaps inside the recording are not read over ONVIF)")
         return Finding(name, FAIL, message, data)
     ok = _(
         "channel {name} keeps {days:.1f} days, recorded continuously, no gap over {threshold:g} h "
         "in the last {recent} days"
     ).format(name=name, days=days, threshold=GAP_THRESHOLD_H, recent=RECENT_DAYS)
+    if unread:
+        ok = _(
+            "channel {name} keeps {days:.1f} days, recorded continuously up to now (gaps inside "
+            "the recording are not read over ONVIF)"
+        ).format(name=name, days=days)
     return Finding(name, PASS, ok, data)
 
 
@@ -137,6 +163,15 @@ def _fix(ctx: CheckContext, recorder: Recorder, channels: dict[str, Any]) -> str
     """What `target` days would take at the rate the recorder really records."""
     target = ctx.city.tiers[ctx.school.tier].retention_days
     total = sum(c.get("recorded_kbps") or 0 for c in channels.values())
+    if not total:  # a recorder that does not say what it stores (ONVIF): the cameras' caps
+        cameras = {c.name: c for c in ctx.school.cameras}
+        total = sum(cameras[n].video.bitrate_kbps for n in channels if n in cameras)
+        need, have = tb_for_days(total, target), usable_tb(recorder)
+        return _(
+            "at the cameras' configured {mbps:.1f} Mbit/s (the recorder does not report what it "
+            "stores), {target} days need {need:.1f} TB usable; its disks give {have:.1f} (lower "
+            "the bitrate or add disks)"
+        ).format(mbps=total / 1000, target=target, need=need, have=have)
     need, have = tb_for_days(total, target), usable_tb(recorder)
     return _(
         "at the recorder's {mbps:.1f} Mbit/s, {target} days need {need:.1f} TB usable; its disks "
@@ -156,7 +191,8 @@ def _recorder(ctx: CheckContext, recorder: Recorder, state: DeviceState | None) 
         _channel(ctx, name, data, state.settings.get(f"schedule.{name}"), fix, now)
         for name, data in channels.items()
     ]
-    findings.append(_disks(recorder, facts.get("disks") or [], facts.get("arrays") or []))
+    if facts.get("disks_reported") is not False:
+        findings.append(_disks(recorder, facts.get("disks") or [], facts.get("arrays") or []))
     return findings
 
 
@@ -201,6 +237,17 @@ def check(ctx: CheckContext) -> CheckResult:
         summary = _("no recorder provision audits")
     if skipped:
         summary += _("; sized only, not audited: {recorders}").format(recorders=", ".join(skipped))
+    silent = [
+        r.name
+        for r in audited
+        if (state := ctx.states.get(r.name)) is not None
+        and state.reachable
+        and state.facts.get("disks_reported") is False
+    ]
+    if silent:
+        summary += _("; disk health not reported over ONVIF: {recorders}").format(
+            recorders=", ".join(silent)
+        )
     evidence = {"recording": {f.subject: f.data for f in findings}}
     return CheckResult.of("recording", findings, summary, evidence)
 
