@@ -24,6 +24,9 @@ class Fault:
     value: Any
     means: str  # what it stands for in the field
     gb28181: bool = False  # run in the school's GB/T 28181 variant (fault_matrix_lab.small_city)
+    # A device (or the platform's pull of it) never answers: the commands run with
+    # fault_matrix_lab.HANG_TIMEOUT_S, not TIMEOUT_S, so that the hang costs seconds.
+    hangs: bool = False
 
     @property
     def lab_id(self) -> str:
