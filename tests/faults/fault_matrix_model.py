@@ -24,8 +24,9 @@ class Fault:
     value: Any
     means: str  # what it stands for in the field
     gb28181: bool = False  # run in the school's GB/T 28181 variant (fault_matrix_lab.small_city)
-    # A device (or the platform's pull of it) never answers: the commands run with
-    # fault_matrix_lab.HANG_TIMEOUT_S, not TIMEOUT_S, so that the hang costs seconds.
+    # The client sees only silence until its timeout (a hung device, a pull that never comes,
+    # a dropped SSH session): the commands run with fault_matrix_lab.HANG_TIMEOUT_S, not
+    # TIMEOUT_S, so that the silence costs seconds.
     hangs: bool = False
 
     @property
