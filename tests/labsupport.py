@@ -42,7 +42,13 @@ class LabLoop:
             self.loop.close()
 
 
-def wait_until(predicate: Callable[[], T], timeout: float = 5.0, what: str = "condition") -> T:
+# A deadline for something that happens, never a measure: it returns as soon as the state
+# holds. Lab events take milliseconds on an idle machine, but with both cores of a CI machine
+# busy a platform's pull, a registration or a queue draining has taken seconds.
+WAIT_S = 30.0
+
+
+def wait_until(predicate: Callable[[], T], timeout: float = WAIT_S, what: str = "condition") -> T:
     """Poll observable state until `predicate` is truthy; fail with `what` at the deadline."""
     deadline = time.monotonic() + timeout
     while True:

@@ -38,9 +38,14 @@ only the fault can fail a check. The `sip_*` rows run in the school's GB/T 28181
 precinct a WVP-style platform (2 s heartbeat, offline after 3 missed), `gate-plaza-w` and
 `gate-plaza-e` registering with it over ISAPI (`gate-face`, ONVIF, not forwarded); before
 verify the test waits until the platform has heard from each camera (and, for
-`sip_keepalive_stop`, has it offline). Every command is the real CLI with `--lab --timeout 2`: plan
+`sip_keepalive_stop`, has it offline). Every command is the real CLI with `--lab --timeout 10`
+(`--timeout 2` in the rows marked so, where a client waits out its timeout: a hung device, a
+platform pull that is never ready, a dropped SSH session netmiko sees as silence): plan
 with `--detailed-exitcode` (exit 0 nothing to do, 1 a device failed, 2 changes pending), apply
 with `--yes` (0 or 1), verify with `--alarm-threshold 2` (0 every check passed, 2 one failed).
+Where apply failed, verify waits until the platform has pulled every stream again before the
+fault returns (a pull the camera refused is retried after MediaMTX's 5 s pause), except in
+the `timeout` and `rtsp_down` rows, which judge the pull their fault refuses.
 
 Reading a cell: the exit code; for plan and apply the devices that do not converge, with their
 status (every other device converges: `would change`/`changed` or `unchanged`); for verify the
@@ -81,7 +86,7 @@ def render(matrix: Sequence[Any]) -> str:
     for row in matrix:
         fault = row.fault
         cells = [_cell(c, row.expect(c), notes) for c in COMMANDS]
-        head = f"`{fault.kind}`: {fault.means}"
+        head = f"`{fault.kind}`: {fault.means}" + (" (`--timeout 2`)" if fault.times_out else "")
         lines.append(f"| {head} | `{fault.device}` | " + " | ".join(cells) + " |")
     if notes:
         lines += ["", "Known bugs (the xfail cells):", ""]

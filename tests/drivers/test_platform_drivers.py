@@ -108,7 +108,8 @@ def pulled(rig: Rig, kind: str) -> set[str]:
     return {p["name"].removeprefix("school/") for p in items if p["ready"]}
 
 
-def wait_until(predicate: Callable[[], Any], timeout: float = 5.0) -> None:
+def wait_until(predicate: Callable[[], Any], timeout: float = 30.0) -> None:
+    # a deadline, not a measure (labsupport.WAIT_S): a loaded machine pulls in seconds
     deadline = time.monotonic() + timeout
     while not predicate():
         assert time.monotonic() < deadline, "condition not reached before the deadline"

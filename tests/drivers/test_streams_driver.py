@@ -58,7 +58,8 @@ class Rig:
         return self.cameras[next(c.host for c in school.cameras if c.name == name)]
 
 
-def wait_until(predicate: Callable[[], Any], timeout: float = 5.0) -> None:
+def wait_until(predicate: Callable[[], Any], timeout: float = 30.0) -> None:
+    # a deadline, not a measure (labsupport.WAIT_S): a loaded machine pulls in seconds
     deadline = time.monotonic() + timeout
     while not predicate():
         assert time.monotonic() < deadline, "condition not reached before the deadline"

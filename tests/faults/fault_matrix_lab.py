@@ -41,7 +41,13 @@ SWITCH = f"{SCHOOL}/core"
 # The gate area alone: three forwarded cameras that fully cover its two critical zones, so
 # the tier's real coverage targets still hold and an obstructed camera opens a real blind spot.
 KEEP_AREAS = ("gate",)
-TIMEOUT_S = 2.0  # per device operation (--timeout): a hung device costs seconds, not minutes
+# Per device operation (--timeout). A lab device answers in milliseconds, but on a 2-core CI
+# machine running the suite a healthy exchange, or the platform's first pull of a healthy
+# camera, has taken over 2 s: so the CLI's own default, which only a hang reaches. The rows
+# where a client waits out its timeout (`Fault.times_out`) run with SHORT_TIMEOUT_S instead,
+# so that the wait costs seconds.
+TIMEOUT_S = 10.0
+SHORT_TIMEOUT_S = 2.0
 ALARM_THRESHOLD_S = 2.0  # --alarm-threshold: a lab 601 arrives in milliseconds
 SCENARIO_DEADLINE_S = 90.0  # four commands taking longer than this have hung
 
@@ -148,8 +154,8 @@ class Observed:
 class FaultLab:
     """One fresh lab of the small city, with the CLI pointed at it (`--lab`)."""
 
-    def __init__(self, root: Path, work: Path) -> None:
-        self.root = root
+    def __init__(self, root: Path, work: Path, timeout_s: float = TIMEOUT_S) -> None:
+        self.root, self.timeout_s = root, timeout_s
         city = load_inventory(root).city
         assert city is not None
         self.city = city
@@ -217,7 +223,15 @@ class FaultLab:
         return observed
 
     def _common(self) -> list[str]:
-        return ["-i", str(self.root), "--school", SCHOOL, "--lab", "--timeout", f"{TIMEOUT_S:g}"]
+        return [
+            "-i",
+            str(self.root),
+            "--school",
+            SCHOOL,
+            "--lab",
+            "--timeout",
+            f"{self.timeout_s:g}",
+        ]
 
     def plan(self) -> Observed:
         return self._run("plan", *self._common(), "--format", "json", "--detailed-exitcode")
@@ -317,6 +331,21 @@ def platform_heard_every_camera(lab: FaultLab, offline: str | None = None) -> No
     wait_until(lambda: lab.loop.call(heard), timeout=60, what="the platform's view to settle")
 
 
+def platform_pulled_every_stream(lab: FaultLab) -> None:
+    """Wait until the precinct's MediaMTX pulls every path it holds. A pull the camera refused
+    (the auditor it checks was never created) is retried after MediaMTX's fixed pause (5 s),
+    not when a later apply fixes the camera: a verify inside that pause would judge the retry's
+    timing, which on a busy machine falls either side of it. A deadline, not a sleep."""
+    platform = lab.lab.devices[f"precinct/{GB_PRECINCT}/video_platform"].sim
+    api = getattr(platform, "mediamtx", None)  # a GB/T 28181 platform pulls nothing itself
+
+    def pulled() -> bool:
+        paths = api.paths.values() if api is not None else ()
+        return all(p.pulled is not None and p.pulled.online for p in paths)
+
+    wait_until(lambda: lab.loop.call(pulled), timeout=60, what="the platform to pull every stream")
+
+
 def run_scenario(
     root: Path,
     work: Path,
@@ -324,12 +353,15 @@ def run_scenario(
     fault: dict[str, Any],
     switch: SwitchConfig | None,
     settle: Callable[[FaultLab], None] | None = None,
+    timeout_s: float = TIMEOUT_S,
+    pulls_settle: bool = True,
 ) -> Scenario:
     """plan and apply with the fault on, from factory settings (the switch from `switch` if
     given); then verify with the fault on, the school converged, so that only the fault can fail
-    a check (when apply failed under the fault, a clean apply without it converges first).
+    a check (when apply failed under the fault, a clean apply without it converges first, and,
+    with `pulls_settle`, the platform's pulls are all up again before the fault returns).
     `settle`, when given, waits for what the devices do on their own after apply."""
-    lab = FaultLab(root, work)
+    lab = FaultLab(root, work, timeout_s)
     try:
         lab.start(switch)
         lab.fault(lab_id, fault)
@@ -340,6 +372,8 @@ def run_scenario(
             if converge.exit_code != 0:
                 problems = "\n".join(converge.messages()) or converge.stderr
                 raise AssertionError(f"the school did not converge without the fault:\n{problems}")
+            if pulls_settle:
+                platform_pulled_every_stream(lab)
         lab.fault(lab_id, fault)  # again: an event fault (platform_restart) happens once per set
         if settle is not None:
             settle(lab)

@@ -24,6 +24,10 @@ class Fault:
     value: Any
     means: str  # what it stands for in the field
     gb28181: bool = False  # run in the school's GB/T 28181 variant (fault_matrix_lab.small_city)
+    # A client waits out its timeout under this fault (a hung device, a platform pull that is
+    # never ready, a dropped SSH session netmiko sees as silence): the commands run with
+    # fault_matrix_lab.SHORT_TIMEOUT_S, not TIMEOUT_S, so that the wait costs seconds.
+    times_out: bool = False
 
     @property
     def lab_id(self) -> str:

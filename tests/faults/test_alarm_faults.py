@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import requests
 from fault_matrix_lab import SCHOOL, FaultLab, Observed, small_city
+from labsupport import wait_until
 from pysiaalarm import SIAAccount, SIAClient, SIAEvent
 
 from provision.lab.credentials import lab_secret
@@ -121,6 +122,9 @@ def test_a_panel_acked_by_another_receiver_is_caught_from_both_ends(lab: FaultLa
             lab, "gate-sos", "PUT", "/api/config", receiver_host="127.0.0.1", receiver_port=port
         )
         observed = lab.verify()
+        # pysiaalarm ACKs first and hands the event to its callback after, on its own thread: a
+        # busy machine runs that after verify is done, and stopping the receiver would lose it.
+        wait_until(lambda: received, what="pysiaalarm's callback")
     finally:
         panel_api(
             lab, "gate-sos", "PUT", "/api/config", receiver_host=centre[0], receiver_port=centre[1]

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import yaml
 from fault_matrix_lab import SCHOOL, FaultLab, Observed, small_city
+from labsupport import wait_until
 from pysiaalarm import SIAAccount, SIAClient, SIAEvent
 
 from provision.drivers.axpro_client import AxProSession
@@ -129,6 +130,9 @@ def test_an_ax_pro_acked_by_another_receiver_is_caught_from_both_ends(lab: Fault
     centre = edit(lab, "gate-sos", ARC, "ARC", ipAddress="127.0.0.1", portNo=port)
     try:
         observed = lab.verify()
+        # pysiaalarm ACKs first and hands the event to its callback after, on its own thread: a
+        # busy machine runs that after verify is done, and stopping the receiver would lose it.
+        wait_until(lambda: received, what="pysiaalarm's callback")
     finally:
         edit(lab, "gate-sos", ARC, "ARC", **centre)
         impostor.stop()

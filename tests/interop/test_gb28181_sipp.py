@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from labsupport import LabLoop
+from labsupport import LabLoop, wait_until
 from tooling import require_program
 
 from provision.lab.faults import Faults
@@ -199,7 +199,14 @@ def test_sipp_as_platform_takes_the_agents_register_and_keepalive(
         lab.run(agent.configure(settings))
         out, err = server.communicate(timeout=30)
         assert server.returncode == 0, out[-2000:] + err[-2000:]
-        assert agent.last_register["status"] == 200 and agent.keepalives_sent >= 1
+        # SIPp exits as soon as it has sent the keepalive's 200: the agent counts the keepalive
+        # when that answer reaches it on the lab's loop, which a busy machine may run later.
+        wait_until(
+            lambda: lab.call(lambda: agent.keepalives_sent >= 1),
+            timeout=10,
+            what="the agent to take the keepalive's 200",
+        )
+        assert lab.call(lambda: agent.last_register["status"]) == 200
     finally:
         if server.poll() is None:
             server.kill()

@@ -17,6 +17,10 @@ from scalelab import EXAMPLE, Lab
 from provision.cli.main import cli
 
 SLOW = "2"  # seconds the schools of the precinct whose alarm centre is down wait
+ORDER = ["dl-xg-k003", "dl-xg-m016", "dl-zs-h024", "dl-zs-p007"]  # the inventory's
+# Deadlines for things that happen, not measures of speed: with both cores busy (load 18
+# measured here) this test took 107 s, and 55 s at about half that load.
+LOADED = 240
 
 
 def provision(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
@@ -48,26 +52,24 @@ def test_a_killed_run_keeps_what_finished_and_resume_verifies_only_the_rest(
         env=lab.env,
     )
     try:
-        wait_until(lambda: len(complete_lines(jsonl)) >= 2, timeout=60, what="two schools")
+        wait_until(lambda: len(complete_lines(jsonl)) >= 2, timeout=LOADED, what="two schools")
     finally:
         first.send_signal(signal.SIGKILL)  # no chance to clean up, like a lost machine
         first.communicate()
     kept = complete_lines(jsonl)
-    assert [json.loads(line)["school"] for line in kept] == ["dl-xg-k003", "dl-xg-m016"]
+    # Killed once two schools were on disk. The third waits SLOW s for its test alarms, so it is
+    # on disk too only if the machine ran this poll that much late; the fourth never is.
+    done = len(kept)
+    assert [json.loads(line)["school"] for line in kept] == ORDER[:done] and 2 <= done < 4
 
     second = provision("verify", "--resume", str(run_dir), "--format", "json", env=lab.env)
-    out, err = second.communicate(timeout=120)
+    out, err = second.communicate(timeout=LOADED)
     assert second.returncode == 2, err  # the lab's faults fail their checks
-    assert f"resuming {run_dir}: 2 school(s) already verified" in err
-    assert "2 school(s) verified in this session; 4 in" in err
+    assert f"resuming {run_dir}: {done} school(s) already verified" in err
+    assert f"{4 - done} school(s) verified in this session; 4 in" in err
     report = json.loads(out)
-    assert [s["school"] for s in report["schools"]] == [
-        "dl-xg-k003",
-        "dl-xg-m016",
-        "dl-zs-h024",
-        "dl-zs-p007",
-    ]
-    assert complete_lines(jsonl)[:2] == kept  # kept byte for byte, not verified again
+    assert [s["school"] for s in report["schools"]] == ORDER
+    assert complete_lines(jsonl)[:done] == kept  # kept byte for byte, not verified again
     assert len(complete_lines(jsonl)) == 4
     alarm = {s["school"]: s["checks"][4] for s in report["schools"]}
     assert alarm["dl-zs-h024"]["evidence"]["threshold_s"] == float(SLOW)  # the run's own
