@@ -39,6 +39,7 @@ BUILTIN: dict[DriverKey, str] = {
     ("camera", "isapi"): "provision.drivers.camera_isapi:IsapiCameraDriver",
     ("alarm", "isapi"): "provision.drivers.alarm_axpro:AxProAlarmDriver",
     ("recorder", "isapi"): "provision.drivers.recorder_isapi:IsapiRecorderDriver",
+    ("alarm", "gb28181"): "provision.drivers.alarm_column:AlarmColumnDriver",
 }
 # Kinds a device of which may go without a driver: a recorder over a protocol no driver speaks
 # (onvif) is sized, not configured; one whose (kind, protocol) has a driver is driven.
