@@ -6,7 +6,9 @@ dl-zs-h024's gate and, to keep the module fast, no DC-09 panel there (the panels
 tests/verify/test_alarm_*). One lab serves the module: the column starts at factory
 settings, the rig writes its SIP access with its driver (as apply does) and it registers;
 the lab's control API runs beside it, reached by the lab connector as `--lab` runs reach a
-running lab's. Each fault test switches one fault and puts it back.
+running lab's. Each fault test switches one fault and puts it back. A press that never
+reaches the platform (faults alarm_notify_lost, alarm_refused) is the fault matrix's
+(tests/faults/test_fault_matrix.py), which runs the real CLI against it.
 """
 
 from __future__ import annotations
@@ -122,20 +124,6 @@ def test_a_column_nobody_can_press_needs_a_walk_test_and_shows_the_last_one(rig:
     assert info["pressed"] is False and info["latency_s"] is None
     assert info["last_walk_test"]["alarmTime"]
     assert "1 alarm column(s) need a walk test" in result.summary
-
-
-@pytest.mark.parametrize(
-    ("device", "fault"),
-    [(f"{SCHOOL}/{COLUMN}", "alarm_notify_lost"), (PLATFORM, "alarm_refused")],
-)
-def test_a_press_that_never_reaches_the_platform_fails(rig: Rig, device: str, fault: str) -> None:
-    rig.loop.run(rig.lab.set_faults(device, {fault: True}))
-    try:
-        finding = rig.finding()
-    finally:
-        rig.loop.run(rig.lab.set_faults(device, None))
-    assert finding.verdict == FAIL
-    assert f"the platform recorded no alarm from {COLUMN_ID} within 2 s" in finding.message
 
 
 def test_an_unregistered_column_fails_with_the_platforms_reason(rig: Rig) -> None:
