@@ -26,6 +26,7 @@ from labsupport import wait_until
 from provision.drivers.alarm_column import AlarmColumnDriver
 from provision.drivers.base import Change, Target
 from provision.drivers.connect import Connector
+from provision.inventory.model import AlarmPanel
 from provision.lab.connector import LabConnector
 from provision.lab.control import ControlApi
 from provision.verify.contract import CheckContext
@@ -153,3 +154,29 @@ def test_the_column_test_without_a_platform_answer_fails_each_column(rig: Rig) -
     finding, info = done[COLUMN]
     assert finding.verdict == FAIL and "Connection refused" in finding.message
     assert "password" not in finding.message and info["received"] is False
+
+
+# Below the lab: how a record is judged (the lab round trip proves nothing more here).
+_SPEC = AlarmPanel(
+    COLUMN, "10.34.18.7", ("alarms", 2), None, protocol="gb28181", account="", zone="gate",
+    test_interval_h=24, gb28181_id=COLUMN_ID,
+)  # fmt: skip
+
+
+def test_a_late_alarm_fails_against_the_profiles_limit() -> None:
+    record = {"id": 9, "alarmTime": "2026-12-06 10:00:03", "receivedAtMs": 1_000_003_500}
+    finding, info = alarm_column._timed(
+        _SPEC, record, 1_000_000.0, 1_000_004.0, "GA/T 368-2001", {"limit_s": 2.0}
+    )
+    assert finding.verdict == FAIL and info["latency_s"] == 3.5
+    assert "above the 2 s limit (GA/T 368-2001)" in finding.message
+
+
+def test_without_a_millisecond_receipt_the_latency_is_an_upper_bound_said_so() -> None:
+    # A real WVP-PRO's record: alarmTime and createTime in whole seconds, no receivedAtMs.
+    record = {"id": 9, "alarmTime": "2026-12-06 10:00:00", "createTime": "2026-12-06 10:00:00"}
+    finding, info = alarm_column._timed(
+        _SPEC, record, 1_000_000.0, 1_000_000.4, None, {"limit_s": 2.0}
+    )
+    assert finding.verdict == PASS and info["latency_s"] == 0.4
+    assert info["latency_basis"] == "seen by verify (upper bound)"
