@@ -122,7 +122,7 @@ def test_a_column_nobody_can_press_needs_a_walk_test_and_shows_the_last_one(rig:
     assert "the platform's last alarm from it was at" in finding.message
     assert "latency not judged: AlarmTime is whole seconds" in finding.message
     info = result.evidence["panels"][COLUMN]
-    assert info["pressed"] is False and info["latency_s"] is None
+    assert info["pressed"] is False and info["latency_s"] is None and info["received"] is None
     assert info["last_walk_test"]["alarmTime"]
     assert "1 alarm column(s) need a walk test" in result.summary
 

@@ -437,7 +437,7 @@ def check(ctx: CheckContext) -> CheckResult:
     findings = [done[p.name][0] for p in school.alarms]
     panels = {p.name: done[p.name][1] for p in school.alarms}
     latencies = [i["latency_s"] for i in panels.values() if i["latency_s"] is not None]
-    received = sum(i["received"] for i in panels.values())
+    received = sum(i["received"] is True for i in panels.values())
     walk = sum(i.get("pressed") is False for i in panels.values())
     summary = _("{received}/{total} test alarms reached the precinct").format(
         received=received, total=len(panels) - walk

@@ -167,6 +167,7 @@ def _walk_test(
     last walk test; no latency is judged from it (AlarmTime is whole seconds)."""
     since = time.time() - WALK_TEST_DAYS * 86400
     found = _alarms(wvp, info["device_id"], since)
+    info["received"] = None  # not tested now: neither received nor lost
     info["latency_basis"] = "not measured: AlarmTime is whole seconds, set by the column"
     if not found:
         said = _(
