@@ -30,3 +30,8 @@ MODEL = "DS-PEA1-21"  # a DS-PEA series terminal; the exact model string is not 
 
 class AlarmColumn(IsapiCamera):
     """One simulated alarm column on `host`; `agent` is its GB/T 28181 side."""
+
+    @property
+    def serial(self) -> str:
+        """The serial deviceInfo reports (unique per column: derived from its lab id)."""
+        return self.settings.identity.serial
