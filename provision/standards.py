@@ -95,6 +95,12 @@ GB28181_TYPES_OF_KIND = {
     "recorder": ("118", "111", "130"),
     "channel": ("131", "132"),
     "sip_server": ("200",),
+    # A one-button alarm column registers as the device that raises the alarm: 134, "报警输入
+    # 设备" (alarm input device: infrared, smoke, door contacts and other alarm devices), as
+    # Table D.1 names it and WVP-PRO's DeviceTypeEnum.ALARM_INPUT_DEVICE encodes it. Not 117
+    # (an alarm controller, the panel behind such inputs) nor 135 (alarm output: lamps,
+    # sirens).
+    "alarm": ("134",),
 }
 # The SIP domain is the first 10 digits of the server ID (Appendix D: the centre code plus
 # the industry code; WVP-PRO's application.yml documents sip.domain the same way).

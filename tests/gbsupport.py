@@ -155,3 +155,28 @@ class GbLab:
             self.loop.run(self.lab.stop(), timeout=60)
         finally:
             self.loop.close()
+
+
+# The alarm column variant: dl-zs-h024 gets a one-button alarm column at the gate that
+# reports over GB/T 28181 (type 134, alarm input device) to the nanshajie platform.
+COLUMN = "gate-column"
+COLUMN_ID = "21020200111340000051"
+
+
+def with_column(school: dict[str, Any]) -> None:
+    school["alarms"].append(
+        {
+            "name": COLUMN,
+            "kind": "one_button",
+            "host": "10.34.18.7",
+            "protocol": "gb28181",
+            "gb28181_id": COLUMN_ID,
+            "zone": "gate-passage",
+        }
+    )
+
+
+def gb_column_city(root: Path) -> None:
+    """gb_city, then dl-zs-h024 gets its alarm column."""
+    gb_city(root)
+    edit_school(root, SCHOOL, with_column)

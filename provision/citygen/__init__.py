@@ -85,6 +85,10 @@ CAMERA_MODELS = {
 # One-button alarms are Hikvision AX PRO panels over ISAPI (the city default); one showcase
 # school keeps the generic panel, the documented HTTP JSON driver (drivers/alarm.py).
 GENERIC_ALARM_SCHOOLS = ("dl-xg-k003",)
+# One showcase school of a GB/T 28181 precinct also has a one-button alarm column that reports
+# to the precinct's platform over GB/T 28181 (type 134, alarm input device; protocol gb28181).
+ALARM_COLUMN_SCHOOLS = ("dl-zs-p007",)
+GB28181_ALARM_TYPE = "134"
 PATROL_TIMES = ["07:30", "11:30", "16:30", "18:00", "21:00"]
 SCHEMA_LINE = "# yaml-language-server: $schema={}\n"
 
@@ -316,6 +320,18 @@ def school_doc(
     if school_id in ONVIF_RECORDER_SCHOOLS:
         for recorder in doc["recorders"]:
             recorder["protocol"] = "onvif"
+    if school_id in ALARM_COLUMN_SCHOOLS and precinct in GB28181_SHOWCASE:
+        column_id = f"{ADMIN_CODES[district]}0011{GB28181_ALARM_TYPE}0{index % 1000:03d}500"
+        doc["alarms"].append(
+            {
+                "name": "gate-column",
+                "kind": "one_button",
+                "host": f"{net['alarm']}.7",
+                "protocol": "gb28181",
+                "gb28181_id": column_id,
+                "zone": "gate-passage",
+            }
+        )
     if tier != "kindergarten":
         doc["led_boards"] = [
             {

@@ -36,7 +36,7 @@ from provision.drivers.base import Settings, Target
 from provision.drivers.isapi_client import IsapiSession, find, integer, set_text, text
 from provision.errors import DeviceError, SecretError
 from provision.i18n import _
-from provision.inventory.model import Camera, Recorder
+from provision.inventory.model import AlarmPanel, Camera, Recorder
 from provision.inventory.secrets import SecretRef
 from provision.templates.gb28181_settings import gb28181_settings
 
@@ -140,7 +140,7 @@ def edit_info(info: etree._Element, channels: Any, numbers: list[int] | None = N
         set_text(entry, "videoInputID", str(cid))
 
 
-def wanted(target: Target, device: Camera | Recorder) -> Settings:
+def wanted(target: Target, device: Camera | Recorder | AlarmPanel) -> Settings:
     """The device's gb28181.* settings as JSON values: the password as its reference's text
     ("${PROVISION_GB28181_PASSWORD}"), the channels as a list."""
     out = gb28181_settings(target.city, target.school, device)
@@ -182,10 +182,12 @@ def write(
         isapi.put(SIP_INFO, info, "set gb28181.channels")
 
 
-def _device(target: Target) -> Camera | Recorder:
+def _device(target: Target) -> Camera | Recorder | AlarmPanel:
     device = target.device
-    if not isinstance(device, (Camera, Recorder)):
-        raise TypeError(f"GB/T 28181 access is a camera's or an NVR's, not {device!r}")
+    if not isinstance(device, (Camera, Recorder, AlarmPanel)):
+        raise TypeError(
+            f"GB/T 28181 access is a camera's, an NVR's or an alarm column's, not {device!r}"
+        )
     return device
 
 

@@ -40,6 +40,7 @@ BUILTIN: dict[DriverKey, str] = {
     ("alarm", "isapi"): "provision.drivers.alarm_axpro:AxProAlarmDriver",
     ("recorder", "isapi"): "provision.drivers.recorder_isapi:IsapiRecorderDriver",
     ("recorder", "onvif"): "provision.drivers.recorder_onvif:OnvifRecorderDriver",
+    ("alarm", "gb28181"): "provision.drivers.alarm_column:AlarmColumnDriver",
 }
 # Kinds a device of which may go without a driver: a recorder over a protocol no driver speaks
 # is sized, not configured; one whose (kind, protocol) has a driver (isapi, onvif) is driven.

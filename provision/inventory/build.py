@@ -282,6 +282,30 @@ def _network(raw: dict[str, Any], d: dict[str, Any]) -> m.Network:
     )
 
 
+def _alarm_protocol(raw: dict[str, Any], d: dict[str, Any], i: int) -> str:
+    """The alarm device's protocol, once what it reports with fits it: a column (gb28181)
+    has a GB/T 28181 ID, a DC-09 panel an account (the schema asks for exactly one)."""
+    protocol = _protocol(raw, d, "alarm")
+    column = protocol == m.GB28181_ALARM_PROTOCOL
+    if column and not raw.get("gb28181_id"):
+        raise Missing(
+            ("alarms", i),
+            _(
+                "alarm {name} speaks gb28181 (an alarm column reporting to the precinct's "
+                "GB/T 28181 platform) but has no gb28181_id"
+            ).format(name=raw["name"]),
+        )
+    if not column and not raw.get("account"):
+        raise Missing(
+            ("alarms", i),
+            _(
+                "alarm {name} speaks {protocol} and reports over DC-09, but has no account "
+                "(or give protocol: gb28181 and a gb28181_id for an alarm column)"
+            ).format(name=raw["name"], protocol=protocol),
+        )
+    return protocol
+
+
 def build_school(raw: dict[str, Any], d: dict[str, Any], file: str) -> m.School:
     """Build one school; raises Missing for a value needed after inheritance."""
     creds = d.get("credentials", {})
@@ -310,8 +334,9 @@ def build_school(raw: dict[str, Any], d: dict[str, Any], file: str) -> m.School:
             host=a["host"],
             path=("alarms", i),
             credentials=_credentials(a.get("credentials") or creds.get("alarm")),
-            protocol=_protocol(a, d, "alarm"),
-            account=a["account"].upper(),
+            protocol=_alarm_protocol(a, d, i),
+            account=a.get("account", "").upper(),
+            gb28181_id=a.get("gb28181_id"),
             zone=a["zone"],
             test_interval_h=a.get(
                 "test_interval_h", alarm_d.get("test_interval_h", DEFAULT_TEST_INTERVAL_H)

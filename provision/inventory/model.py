@@ -37,6 +37,9 @@ DEFAULT_PROTOCOLS = {
     "alarm": "http",
     "led_board": "http",
 }
+# The protocol of an alarm column: a one-button alarm that registers with the precinct's
+# GB/T 28181 platform and reports a press as an Alarm notification (drivers/alarm_column.py).
+GB28181_ALARM_PROTOCOL = "gb28181"
 # The encoder settings a camera's video carries, in the order inventories and settings name them.
 VIDEO_FIELDS = ("resolution", "codec", "fps", "gop", "bitrate_kbps")
 
@@ -149,7 +152,14 @@ class AlarmPanel(Device):
     key: SecretRef | None = None
     latency_profile: str | None = None  # a name in standards.ALARM_LATENCY_PROFILES
     report_format: str = dc09.ADM_CID  # the DC-09 message protocol: ADM-CID or SIA-DCS
+    # An alarm column (protocol gb28181) reports over GB/T 28181 to the precinct's video
+    # platform, not over DC-09: it has this ID (type 134) and no account ("").
+    gb28181_id: str | None = None
     kind = "alarm"
+
+    @property
+    def reports_over_gb28181(self) -> bool:
+        return self.protocol == GB28181_ALARM_PROTOCOL
 
 
 @dataclass(frozen=True, slots=True)

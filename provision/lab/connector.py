@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from shlex import quote
 
+import requests
+
 from provision.drivers.connect import Connector, keep_only_for, known_hosts_name
 from provision.inventory.secrets import SecretRef
 from provision.lab import netmap
@@ -27,9 +29,29 @@ class LabConnector(Connector):
     a restarted lab has new keys, and that must not look like an attack on the field's file.
     """
 
+    # The control API that presses lab buttons: None reads it from the running lab's state
+    # (the shard holding the device's school, for a sharded lab).
+    control: str | None = None
+
     @property
     def lab(self) -> bool:
         return True
+
+    def press_alarm_button(self, device: str) -> bool:
+        """Press a lab alarm column's button through the lab's control API (`POST
+        /api/devices/<id>/alarm_button`): a person at the column, in the lab."""
+        base = self.control or _control_of(device.partition("/")[0])
+        if not base:
+            return False
+        with requests.Session() as session:
+            session.trust_env = False  # the control API is on loopback: never via a proxy
+            try:
+                reply = session.post(
+                    f"{base}/api/devices/{device}/alarm_button", timeout=self.timeout
+                )
+            except requests.RequestException:
+                return False
+        return reply.ok
 
     def address(self, host: str, port: int) -> tuple[str, int]:
         return netmap.lab_route(host, port)
@@ -53,6 +75,18 @@ class LabConnector(Connector):
         if self.known_hosts:
             return super().forget_command(host, port)
         return f"provision hostkey forget {quote(known_hosts_name(host, port))} --lab"
+
+
+def _control_of(school: str) -> str | None:
+    """The control API URL of the lab process that runs `school`."""
+    state = read_state(lab_dir())
+    if state is None:
+        return None
+    for shard in state.get("shards", []):
+        if school in shard.get("schools", ()) and shard.get("alive", True):
+            return str(shard["control"])
+    control = state.get("control")
+    return str(control) if control else None
 
 
 def _lab_identity() -> str:

@@ -35,6 +35,8 @@ FAULT_KINDS = (
     "hdd_fail",  # disk 1 reports an error and its recordings are gone (NVR)
     "disk_full",  # bitrate rose until the disks keep only 12 days (NVR)
     "schedule_motion_only",  # recording on motion only; nights without video (NVR)
+    "alarm_notify_lost",  # a button press sends no GB/T 28181 Alarm notify (alarm column)
+    "alarm_refused",  # the GB/T 28181 platform answers alarms 403 and records none (platform)
 )
 
 _LIST_FAULTS = ("soap_fault", "api_error", "recording_gap")
@@ -66,6 +68,8 @@ class Faults:
     hdd_fail: bool = False
     disk_full: bool = False
     schedule_motion_only: bool = False
+    alarm_notify_lost: bool = False
+    alarm_refused: bool = False
 
     def update(self, changes: dict[str, Any]) -> None:
         """Apply a partial update; an unknown fault name is an error listing the valid ones."""

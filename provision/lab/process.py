@@ -57,6 +57,7 @@ LISTENERS = {
     "camera": 2,  # ONVIF/HTTP, RTSP
     "switch": 1,  # SSH
     "alarm": 1,  # HTTP config API (its DC-09 link is an outgoing connection)
+    "alarm_column": 2,  # GB/T 28181 alarm column: ISAPI over HTTP, RTSP (SIP is outgoing)
     "led_board": 1,  # HTTP
     "recorder": 1,  # HTTP: ISAPI (a Hikvision NVR) or ONVIF Profile G; other protocols: none
     "video_platform": 3,  # ZLMediaKit API, MediaMTX API, RTSP; GB/T 28181: SIP UDP+TCP, API
@@ -74,7 +75,8 @@ def school_listeners(school: School) -> int:
     return (
         LISTENERS["camera"] * len(school.cameras)
         + LISTENERS["switch"] * len(school.network.switches)
-        + LISTENERS["alarm"] * len(school.alarms)
+        + LISTENERS["alarm"] * sum(not a.reports_over_gb28181 for a in school.alarms)
+        + LISTENERS["alarm_column"] * sum(a.reports_over_gb28181 for a in school.alarms)
         + LISTENERS["led_board"] * len(school.led_boards)
         + LISTENERS["recorder"] * sum(r.protocol in ("isapi", "onvif") for r in school.recorders)
     )

@@ -20,11 +20,14 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from provision.errors import ProvisionError
+from provision.inventory.model import AlarmPanel as AlarmSpec
 from provision.inventory.model import Camera as CameraSpec
 from provision.inventory.model import City, Credentials, School
 from provision.inventory.model import Recorder as RecorderSpec
 from provision.lab import netmap
 from provision.lab.alarm_center import AlarmCenter
+from provision.lab.alarm_column import MODEL as COLUMN_MODEL
+from provision.lab.alarm_column import AlarmColumn
 from provision.lab.alarm_panel import AlarmPanel
 from provision.lab.axpro_panel import AxProPanel
 from provision.lab.camera import Camera
@@ -153,6 +156,22 @@ def _isapi_camera(school: School, cam: CameraSpec, *, faults: Faults) -> IsapiCa
     )
 
 
+def _alarm_column(school: School, column: AlarmSpec, *, faults: Faults) -> AlarmColumn:
+    """A GB/T 28181 alarm column (lab/alarm_column.py), at factory settings: it registers
+    once apply has written its SIP access."""
+    seed = _digest(f"{school.id}/{column.name}")
+    return AlarmColumn(
+        f"{school.id}/{column.name}",
+        netmap.lab_address(column.host),
+        faults=faults,
+        http_port=netmap.lab_port(80),
+        rtsp_port=netmap.lab_port(554),
+        model=COLUMN_MODEL,
+        firmware=f"V5.{seed % 8}.{seed % 5} build 2309{seed % 28 + 1:02d}",
+        admin=_login(column.credentials),
+    )
+
+
 Factory = Callable[..., Simulator]  # called with faults=Faults()
 # Cameras by the protocol provision configures them with; ONVIF cameras otherwise.
 CAMERAS: dict[str, Callable[..., Simulator]] = {"dahua": _dahua_camera, "isapi": _isapi_camera}
@@ -179,6 +198,10 @@ def _school_devices(school: School) -> list[tuple[str, str, str, Factory]]:
         )
         out.append((sw.name, "switch", sw.host, make))
     for panel in school.alarms:
+        if panel.reports_over_gb28181:
+            make = partial(_alarm_column, school, panel)
+            out.append((panel.name, "alarm", panel.host, make))
+            continue
         user, password = _login(panel.credentials)
         make = partial(
             ALARM_PANELS.get(panel.protocol, AlarmPanel),
@@ -273,7 +296,7 @@ class Lab:
     def _index_agents(self, school: School) -> None:
         """The GB/T 28181 agents the school's vendor-API cameras and NVRs hold. They start
         idle, at factory settings: a device registers once apply has written its SIP settings."""
-        for device in (*school.cameras, *school.recorders):
+        for device in (*school.cameras, *school.recorders, *school.alarms):
             dev_id = f"{school.id}/{device.name}"
             agent = (
                 getattr(self.devices[dev_id].sim, "agent", None) if dev_id in self.devices else None
@@ -328,6 +351,7 @@ class Lab:
             for school in self.city.schools or self.schools
             if school.precinct == pid
             for panel in school.alarms
+            if not panel.reports_over_gb28181  # a column has no account at the centre
         }
 
     def _add_stream_platform(self, pid: str) -> None:

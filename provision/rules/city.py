@@ -81,6 +81,8 @@ def unique_alarm_accounts(inv: Inventory) -> Iterator[Problem]:
             continue  # the references rule reports the unknown precinct
         centre = precinct.alarm_center
         for panel in school.alarms:
+            if panel.reports_over_gb28181:
+                continue  # an alarm column has no DC-09 account: it reports to the platform
             key = (centre.host, centre.port, panel.account)
             if key not in owners:
                 owners[key] = (school.id, panel)
@@ -119,7 +121,9 @@ def alarm_centre_apis(inv: Inventory) -> Iterator[Problem]:
     it whether the test arrived. Said at validate, not found out at the first audit."""
     if inv.city is None:
         return
-    used = {s.precinct for s in inv.city.schools if s.alarms}
+    used = {
+        s.precinct for s in inv.city.schools if any(not a.reports_over_gb28181 for a in s.alarms)
+    }
     for i, precinct in enumerate(inv.city_doc.data.get("precincts", [])):
         centre = precinct.get("alarm_center") or {}
         if precinct.get("id") in used and not centre.get("api"):

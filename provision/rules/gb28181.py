@@ -7,7 +7,9 @@ A registering NVR (type 118) carries one channel ID per forwarded camera it reco
 those cameras reach the platform as its channels, never registering themselves as well.
 IDs must be unique city-wide (a platform keys devices and channels by ID: a second device
 under the same ID takes the first one's place). A precinct's SIP server has a type-200 ID and
-a domain equal to its first 10 digits, and only vendor APIs can carry these settings.
+a domain equal to its first 10 digits, and only vendor APIs can carry these settings. A
+one-button alarm column (protocol gb28181) registers under a type-134 ID (alarm input
+device) with its precinct's GB/T 28181 platform, which there must be.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from provision.diagnostics import Problem
 from provision.i18n import _
 from provision.inventory import words
 from provision.inventory.loader import Inventory
-from provision.inventory.model import Camera, Recorder, School, YamlPath
+from provision.inventory.model import AlarmPanel, Camera, Recorder, School, YamlPath
 from provision.templates.gb28181_settings import (
     PLATFORM_KIND,
     PROTOCOLS,
@@ -69,17 +71,18 @@ def id_problems(gb_id: str, role: str, district_code: str | None) -> list[str]:
     return out
 
 
-def _device_ids(device: Camera | Recorder) -> Iterator[tuple[str, str, YamlPath]]:
+def _device_ids(device: Camera | Recorder | AlarmPanel) -> Iterator[tuple[str, str, YamlPath]]:
     """(id, role, YAML path) of the device's own ID and each channel ID."""
     if device.gb28181_id:
         yield device.gb28181_id, device.kind, (*device.path, "gb28181_id")
-    for i, channel in enumerate(device.gb28181_channels):
+    for i, channel in enumerate(getattr(device, "gb28181_channels", ())):
         yield channel, "channel", (*device.path, "gb28181_channels", i)
 
 
-def _registering(school: School) -> Iterator[Camera | Recorder]:
+def _registering(school: School) -> Iterator[Camera | Recorder | AlarmPanel]:
     yield from school.cameras
     yield from school.recorders
+    yield from school.alarms  # alarm columns carry an ID; DC-09 panels none (skipped)
 
 
 def check(inv: Inventory) -> Iterator[Problem]:
@@ -96,6 +99,9 @@ def check(inv: Inventory) -> Iterator[Problem]:
                     yield doc.problem(
                         path, _("GB/T 28181 ID {gb_id}: {why}").format(gb_id=gb_id, why=why), CODE
                     )
+            if isinstance(device, AlarmPanel):
+                yield from _column(doc, school, device, server is not None)
+                continue
             if server is None or not registers(device, school):
                 continue
             if device.gb28181_id is None:
@@ -127,6 +133,20 @@ def check(inv: Inventory) -> Iterator[Problem]:
                 "IDs' district digits cannot be checked"
             ).format(district=school.district)
             yield doc.problem(("district",), msg, CODE, warning=True)
+
+
+def _column(
+    doc: SourceDoc, school: School, alarm: AlarmPanel, gb_precinct: bool
+) -> Iterator[Problem]:
+    """An alarm column reports to its precinct's GB/T 28181 platform: there must be one. (A
+    GB/T 28181 ID on a DC-09 panel, or a column without one, is refused when the school is
+    built: inventory/build.py `_alarm_protocol`.)"""
+    if alarm.reports_over_gb28181 and not gb_precinct:
+        msg = _(
+            "alarm column {name} reports over GB/T 28181, but precinct {precinct} runs no "
+            "GB/T 28181 platform (video_platform kind {kind}): its alarms would reach no one"
+        ).format(name=alarm.name, precinct=school.precinct, kind=PLATFORM_KIND)
+        yield doc.problem((*alarm.path, "protocol"), msg, CODE)
 
 
 def _through_recorders(doc: SourceDoc, school: School) -> Iterator[Problem]:

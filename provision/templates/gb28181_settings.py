@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from provision.inventory.model import Camera, City, Recorder, School, SipServer
+from provision.inventory.model import AlarmPanel, Camera, City, Recorder, School, SipServer
 from provision.sizing import recorded_by
 
 PREFIX = "gb28181."
@@ -52,11 +52,14 @@ def sip_server(city: City, school: School) -> SipServer | None:
     return precinct.video_platform.sip
 
 
-def registers(device: Camera | Recorder, school: School) -> bool:
+def registers(device: Camera | Recorder | AlarmPanel, school: School) -> bool:
     """Whether the device itself registers with a GB/T 28181 platform: an NVR the inventory
-    gives an ID, or a forwarded camera that does not reach the platform through such an NVR."""
+    gives an ID, an alarm column (protocol gb28181), or a forwarded camera that does not
+    reach the platform through such an NVR."""
     if isinstance(device, Recorder):
         return device.gb28181_id is not None
+    if isinstance(device, AlarmPanel):
+        return device.reports_over_gb28181
     return device.forward and through_recorder(school, device) is None
 
 
@@ -89,9 +92,14 @@ def recorder_channels(school: School, recorder: Recorder) -> dict[str, tuple[int
     return out
 
 
-def gb28181_settings(city: City, school: School, device: Camera | Recorder) -> dict[str, Any]:
+def gb28181_settings(
+    city: City, school: School, device: Camera | Recorder | AlarmPanel
+) -> dict[str, Any]:
     """The device's wanted GB/T 28181 settings; {} when it does not register with a platform
-    (not forwarded, no GB/T 28181 precinct, or no ID yet: validate reports that)."""
+    (not forwarded, no GB/T 28181 precinct, or no ID yet: validate reports that). An alarm
+    column has no channels: it raises its alarms under its own ID (GB/T 28181-2016 §9.4
+    names the alarming device in the Notify's DeviceID), so `channels` is not among its
+    settings."""
     server = sip_server(city, school)
     if server is None or not registers(device, school) or device.gb28181_id is None:
         return {}
@@ -104,12 +112,14 @@ def gb28181_settings(city: City, school: School, device: Camera | Recorder) -> d
         "transport": server.transport.upper(),
         "edition": server.edition,
         "device_id": device.gb28181_id,
-        "channels": tuple(device.gb28181_channels),
+        "channels": tuple(getattr(device, "gb28181_channels", ())),
         "password": server.password,
         "register_expiry_s": server.register_expiry_s,
         "heartbeat_s": server.heartbeat_s,
         "heartbeat_max_missed": server.heartbeat_max_missed,
     }
+    if isinstance(device, AlarmPanel):
+        del values["channels"]
     return {PREFIX + key: value for key, value in values.items()}
 
 

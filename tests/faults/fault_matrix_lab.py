@@ -30,6 +30,7 @@ from provision.drivers.registry import is_managed
 from provision.inventory.loader import load_inventory
 from provision.inventory.selectors import Selection
 from provision.lab.cli.base import SwitchConfig
+from provision.lab.control import ControlApi
 from provision.lab.runtime import Lab
 from provision.lab.state import state_path, write_state
 from provision.lab.switch import Switch
@@ -62,6 +63,10 @@ GB_IDS = {  # camera -> (device ID, its one channel): Xigang 210203, education 1
     "gate-plaza-w": ("21020300111320903020", "21020300111310903021"),
     "gate-plaza-e": ("21020300111320903030", "21020300111310903031"),
 }
+# A one-button alarm column at the gate that reports over GB/T 28181 (type 134), beside the
+# school's two DC-09 panels; verify presses it through the lab's control API.
+GB_COLUMN = "gate-column"
+GB_COLUMN_ID = "21020300111340903050"
 
 
 def small_city(dest: Path, gb28181: bool = False) -> Path:
@@ -108,6 +113,16 @@ def _gb28181_variant(city: dict[str, Any], school: dict[str, Any]) -> None:
             camera["gb28181_channels"] = [channel]
         elif camera.get("forward"):
             camera["forward"] = False  # ONVIF: cannot carry the SIP settings
+    school["alarms"].append(
+        {
+            "name": GB_COLUMN,
+            "kind": "one_button",
+            "host": "10.34.30.7",
+            "protocol": "gb28181",
+            "gb28181_id": GB_COLUMN_ID,
+            "zone": school["alarms"][0]["zone"],
+        }
+    )
 
 
 @dataclass(slots=True)
@@ -162,6 +177,7 @@ class FaultLab:
         self.loop = LabLoop()
         self.lab = Lab(city, Selection(schools=(SCHOOL,)).apply(city), work / "lab-data")
         self.journal = work / "journal.sqlite"
+        self.control: ControlApi | None = None
         self.env = {
             "PROVISION_LAB_DIR": str(work / "lab"),
             "PROVISION_LOCK_DIR": str(work / "locks"),
@@ -175,6 +191,9 @@ class FaultLab:
             config = self.switch().config
             config.running, config.saved = switch.running.copy(), switch.saved.copy()
         self.loop.run(self.lab.start())
+        # The control API, as `lab up` runs it: verify presses alarm columns through it.
+        self.control = ControlApi(self.lab)
+        self.loop.run(self.control.server.start())
         # `--lab` commands look for a live lab's state file; this process is that lab.
         write_state(
             Path(self.env["PROVISION_LAB_DIR"]),
@@ -182,6 +201,7 @@ class FaultLab:
                 "pid": os.getpid(),
                 "inventory": str(self.root),
                 "started_at": time.time(),
+                "control": f"http://127.0.0.1:{self.control.server.port}",
                 "devices": {d.id: d.status() for d in self.lab.devices.values()},
             },
         )
@@ -189,6 +209,8 @@ class FaultLab:
     def stop(self) -> None:
         state_path(Path(self.env["PROVISION_LAB_DIR"])).unlink(missing_ok=True)
         try:
+            if self.control is not None:
+                self.loop.run(self.control.server.stop())
             self.loop.run(self.lab.stop())
         finally:
             self.loop.close()

@@ -22,6 +22,8 @@ from types import ModuleType
 
 import pytest
 from fault_matrix_lab import (
+    GB_COLUMN,
+    GB_COLUMN_ID,
     GB_IDS,
     SCENARIO_DEADLINE_S,
     SHORT_TIMEOUT_S,
@@ -346,6 +348,42 @@ MATRIX: tuple[Row, ...] = (
             2,
             {"drift": FAIL, "recording": FAIL, "policy": FAIL},
             says="is recorded on schedule 'MOTION 24x7', not continuous 24x7",
+        ),
+    ),
+    # A GB/T 28181 alarm column (the variant's gate column): apply writes its SIP access;
+    # verify presses its button through the lab and finds no alarm at the platform.
+    Row(
+        Fault(
+            "alarm_notify_lost",
+            GB_COLUMN,
+            True,
+            "the alarm column's button press sends nothing (broken wiring or alarm linkage)",
+            gb28181=True,
+        ),
+        plan=Expect(2),
+        apply=Expect(0),
+        verify=Expect(
+            2,
+            {"alarm": FAIL},
+            says=f"alarm: {GB_COLUMN}: button pressed, but the platform recorded no alarm from "
+            f"{GB_COLUMN_ID}",
+        ),
+    ),
+    Row(
+        Fault(
+            "alarm_refused",
+            PLATFORM,
+            True,
+            "the GB/T 28181 platform refuses the column's alarm (403) and records none",
+            gb28181=True,
+        ),
+        plan=Expect(2),
+        apply=Expect(0),
+        verify=Expect(
+            2,
+            {"alarm": FAIL},
+            says=f"alarm: {GB_COLUMN}: button pressed, but the platform recorded no alarm from "
+            f"{GB_COLUMN_ID}",
         ),
     ),
 )

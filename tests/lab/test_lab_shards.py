@@ -120,14 +120,14 @@ def test_sharded_lab_status_fault_dead_shard_and_down(tmp_path: Path) -> None:
             "lab", "up", "-i", str(EXAMPLE), "--shards", "2", "--faults", str(faults),
             "--state-dir", state,
         )  # fmt: skip
-        assert "2 shards" in up.stdout and "145 devices for 4 school(s)" in up.stdout
+        assert "2 shards" in up.stdout and "146 devices for 4 school(s)" in up.stdout
         index = json.loads((tmp_path / "lab" / "shards.json").read_text())["shards"]
         assert not (tmp_path / "lab" / "state.json").exists()
         by_district = {tuple(s["districts"]): s for s in index}
         assert set(by_district) == {("zhongshan",), ("xigang",)}
         pids = [s["pid"] for s in index]
         devices = json.loads(provision("lab", "status", "--json", "--state-dir", state).stdout)
-        assert len(devices) == 145 and {d["shard"] for d in devices} == {0, 1}
+        assert len(devices) == 146 and {d["shard"] for d in devices} == {0, 1}
         for shard in index:
             mine = [d for d in devices if d["shard"] == shard["shard"]]
             assert {d["school"] for d in mine if d["school"]} == set(shard["schools"])

@@ -19,7 +19,7 @@ Faults (switched on the camera the agent belongs to): `sip_wrong_password` answe
 challenge with another password; `sip_wrong_server_id` registers to another server ID;
 `sip_keepalive_stop` sends no keepalives; `sip_invite_fail` answers INVITE with 488;
 `sip_catalog_drop` leaves the last channel out of the Catalog; `dead`/`refuse` silence SIP;
-`latency_ms` delays every SIP message.
+`latency_ms` delays every SIP message; `alarm_notify_lost` makes a button press send nothing.
 
 Settings change as a whole: `configure` (and every start or stop) runs under one lock, halts
 the running loop before swapping in a complete, read-only settings mapping, and the loop works
@@ -291,6 +291,8 @@ class DeviceAgent:
         press: dict[str, Any] = {"pressed_at": pressed_at, "channel": alarm_id}
         if self.server is None or self.registered_at is None or not alarm_id:
             press.update(status=None, reason="not sent")
+        elif self.faults.alarm_notify_lost:
+            press.update(status=None, reason="not sent (alarm_notify_lost)")
         else:
             body = manscdp.alarm_notify(alarm_id, self._next_sn(), pressed_at)
             try:

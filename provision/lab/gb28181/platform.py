@@ -93,7 +93,8 @@ class Gb28181Platform:
     """One precinct's platform: SIP at `sip_port` (UDP and TCP), WVP's REST at `api_port`.
 
     Faults: `dead`/`refuse` close SIP and REST; `timeout` leaves SIP unanswered; `latency_ms`
-    delays every SIP message; `auth_failure` refuses every registration with 403."""
+    delays every SIP message; `auth_failure` refuses every registration with 403;
+    `alarm_refused` answers every Alarm notify 403 Forbidden and records none."""
 
     def __init__(
         self,
@@ -302,6 +303,11 @@ class Gb28181Platform:
             root = manscdp.parse(msg.body)
         except manscdp.ManscdpError:
             await self._answer(msg, peer, 400, "Bad Request")
+            return
+        if self.faults.alarm_refused and manscdp.text(root, "CmdType") == "Alarm":
+            # A platform that will not take this device's alarms (e.g. alarm reception not
+            # enabled for it): refused, not recorded.
+            await self._answer(msg, peer, 403, "Forbidden")
             return
         await self._answer(msg, peer, 200, "OK")
         if b'encoding="UTF-8"' in msg.body[:60].replace(b"'", b'"'):

@@ -1,5 +1,9 @@
 """The alarm self-test: press "test" on every panel and time the 601 at the precinct.
 
+One-button alarm columns that report over GB/T 28181 (protocol gb28181) are tested in the
+same section, beside the panels, through the precinct's video platform instead of the alarm
+centre (selftests/alarm_column.py); what follows is the DC-09 panels' test.
+
 Before a panel's test the account is put on test at the centre (a test window), so the 601 is
 recorded as a test and no dispatcher is sent; the window is closed afterwards whatever
 happened, and windows an interrupted earlier run left open (Ctrl-C, SIGTERM, a crash) are
@@ -30,6 +34,7 @@ from provision.standards import ALARM_LATENCY_PROFILES, PANIC_ZONE_CLAUSE
 from provision.verify.contract import Check, CheckContext
 from provision.verify.gather import DeviceState
 from provision.verify.model import FAIL, PASS, CheckResult, Finding
+from provision.verify.selftests import alarm_column as columns
 from provision.verify.selftests import periodic
 from provision.verify.selftests.panel_links import PanelLink, link_for, reason
 
@@ -405,37 +410,42 @@ def check(ctx: CheckContext) -> CheckResult:
             _("no one-button alarm"),
             {"threshold_s": threshold, "panels": {}},
         )
+    dc09 = [p for p in school.alarms if not p.reports_over_gb28181]
     try:
-        centre: _Centre | None = _Centre(city, school, connector)
+        centre: _Centre | None = _Centre(city, school, connector) if dc09 else None
     except ValueError:
         centre = None
-    left_open = centre.close_left_open({p.account for p in school.alarms}) if centre else []
+    left_open = centre.close_left_open({p.account for p in dc09}) if centre else []
     # One session for the school's panels (a keep-alive connection per panel, reused by the
     # test, the ACK polling and the status hint) and one, in `centre`, to the precinct.
     panels_session = _session(connector)
     try:
         with ThreadPoolExecutor(max_workers=len(school.alarms)) as pool:
-            done = list(
-                pool.map(
-                    lambda p: _linked(
-                        p, centre, connector, panels_session, threshold, states.get(p.name)
-                    ),
-                    school.alarms,
-                )
+            by_platform = pool.submit(columns.test_all, ctx)  # the columns, beside the panels
+            tested = pool.map(
+                lambda p: _linked(
+                    p, centre, connector, panels_session, threshold, states.get(p.name)
+                ),
+                dc09,
             )
+            done = dict(zip((p.name for p in dc09), tested, strict=True))
+            done.update(by_platform.result())
     finally:
         panels_session.close()
         if centre is not None:
             centre.close()
-    findings = [f for f, _ in done]
-    panels = {p.name: info for p, (_, info) in zip(school.alarms, done, strict=True)}
+    findings = [done[p.name][0] for p in school.alarms]
+    panels = {p.name: done[p.name][1] for p in school.alarms}
     latencies = [i["latency_s"] for i in panels.values() if i["latency_s"] is not None]
-    received = sum(i["received"] for i in panels.values())
+    received = sum(i["received"] is True for i in panels.values())
+    walk = sum(i.get("pressed") is False for i in panels.values())
     summary = _("{received}/{total} test alarms reached the precinct").format(
-        received=received, total=len(panels)
+        received=received, total=len(panels) - walk
     )
     if latencies:
         summary += _(", slowest {seconds:.2f} s").format(seconds=max(latencies))
+    if walk:
+        summary += _("; {n} alarm column(s) need a walk test").format(n=walk)
     if left_open:
         summary += _("; closed test windows an earlier run left open: {listed}").format(
             listed=", ".join(left_open)
