@@ -111,6 +111,7 @@ class IsapiNvr:
         # camera address → its main stream's RTSP path (what ONVIF GetStreamUri would answer)
         self.stream_paths = dict(stream_paths or {})
         self._prober: asyncio.Task[None] | None = None
+        self._late_probes: set[asyncio.Task[str]] = set()  # probes a status read left going
 
     # --- lifecycle (the lab's Simulator protocol) ---------------------------------------------
 
@@ -125,6 +126,9 @@ class IsapiNvr:
             self._prober.cancel()
             await asyncio.gather(self._prober, return_exceptions=True)
             self._prober = None
+        for task in list(self._late_probes):
+            task.cancel()
+        await asyncio.gather(*self._late_probes, return_exceptions=True)
         await self._http.stop()
 
     async def sync_faults(self) -> None:
@@ -136,17 +140,26 @@ class IsapiNvr:
     # --- the channels' cameras (nvr_links.py) --------------------------------------------------
 
     async def probe_channels(self) -> None:
-        """DESCRIBE each channel's camera, all at once, and keep what each found."""
-        state, now = self.settings, asyncio.get_running_loop().time()
+        """DESCRIBE each channel's camera, all at once, and keep what each found (a camera
+        still silent when the read has waited enough: when its probe ends, nvr_links.py)."""
+        state, loop = self.settings, asyncio.get_running_loop()
         urls = {
             cid: probe_url(
                 c.address, self.stream_paths.get(c.address, DEFAULT_PATH), c.username, c.password
             )
             for cid, c in state.channels.items()
         }
-        for cid, detect in (await probe_all(urls)).items():
+
+        def keep(cid: int, detect: str) -> None:
             if cid in state.channels:  # not deleted while we waited
-                state.record_probe(cid, detect, now)
+                state.record_probe(cid, detect, loop.time())
+
+        found, going = await probe_all(urls, keep)
+        for cid, detect in found.items():
+            keep(cid, detect)
+        self._late_probes |= going
+        for task in going:
+            task.add_done_callback(self._late_probes.discard)
 
     async def _probe_forever(self) -> None:
         # Spread the labs' NVRs over the period instead of probing all at once.

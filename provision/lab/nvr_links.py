@@ -17,6 +17,13 @@ inventory address through the lab's network (`netmap.translate`), as the precinc
 dials it. The main stream's path is the one the camera's own API gives (a real NVR asks ONVIF
 GetStreamUri; the lab is told it: IsapiNvr's `stream_paths`).
 
+A status read waits `PROBE_TIMEOUT_S` for its probes. A camera that refuses the connection or
+the channel's account is offline at once; one that has not answered yet keeps the state it
+had while its probe goes on, up to `SILENT_AFTER_S`, and only then is offline. So does a real
+NVR: a refused stream shows at once, a silent one only after the recorder's own RTP timeout;
+a lab probe cut at one second would call a healthy camera offline whenever the lab's loop or
+the machine is busy.
+
 From the moment a probe fails the channel records nothing (nvr_state.NvrState.link_lost):
 its recordings get a gap from then on, closed when a later probe succeeds.
 """
@@ -24,6 +31,7 @@ its recordings get a gap from then on, closed when a later probe succeeds.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -34,6 +42,7 @@ CONNECT, OFFLINE, BAD_LOGIN = "connect", "offline", "errorUserNameOrPasswd"
 RTSP_PORT = 554
 DEFAULT_PATH = "/Streaming/Channels/101"  # Hikvision's main stream, which ONVIF cameras here share
 PROBE_TIMEOUT_S = 1.0  # a status read waits at most this for its probes (verify's reads allow 2 s)
+SILENT_AFTER_S = 5.0  # lab choice, within the 5-10 s RTP/RTSP timeouts recorders use
 EVERY_S = 60.0  # lab choice: a real NVR retries an offline channel about every minute
 
 
@@ -65,7 +74,27 @@ async def probe(url: str, timeout: float = PROBE_TIMEOUT_S) -> str:
     return CONNECT
 
 
-async def probe_all(urls: dict[int, str]) -> dict[int, str]:
-    """channel id → what its probe found, all at once."""
-    found = await asyncio.gather(*(probe(u) for u in urls.values()))
-    return dict(zip(urls, found, strict=True))
+async def probe_all(
+    urls: dict[int, str], late: Callable[[int, str], None]
+) -> tuple[dict[int, str], set[asyncio.Task[str]]]:
+    """channel id → what its probe found within PROBE_TIMEOUT_S, all at once; each probe
+    still waiting then goes on (to SILENT_AFTER_S) and gives its answer to `late(id, found)`.
+    Also the probes still going, for the caller to cancel when it stops."""
+    tasks = {cid: asyncio.ensure_future(probe(u, SILENT_AFTER_S)) for cid, u in urls.items()}
+    if tasks:
+        await asyncio.wait(tasks.values(), timeout=PROBE_TIMEOUT_S)
+    found = {cid: t.result() for cid, t in tasks.items() if t.done()}
+    going = set()
+    for cid, task in tasks.items():
+        if not task.done():
+            task.add_done_callback(_answer_to(late, cid))
+            going.add(task)
+    return found, going
+
+
+def _answer_to(late: Callable[[int, str], None], cid: int) -> Callable[[asyncio.Task[str]], None]:
+    def done(task: asyncio.Task[str]) -> None:
+        if not task.cancelled():  # cancelled: the NVR stopped
+            late(cid, task.result())
+
+    return done

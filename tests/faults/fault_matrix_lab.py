@@ -353,6 +353,22 @@ def platform_heard_every_camera(lab: FaultLab, offline: str | None = None) -> No
     wait_until(lambda: lab.loop.call(heard), timeout=60, what="the platform's view to settle")
 
 
+def recorder_lost(lab: FaultLab, camera: str) -> None:
+    """A hung camera: wait until the school's NVR calls its channel offline, as a recorder does
+    once its own RTP timeout has passed (the lab NVR's `SILENT_AFTER_S` after a probe that got
+    no answer; lab/nvr_links.py). An auditor finds a camera that has hung for a while, not one
+    that stopped answering a second ago. A deadline, not a sleep."""
+    nvr = lab.lab.devices[f"{SCHOOL}/nvr-1"].sim
+    lab.loop.run(nvr.probe_channels())  # a probe now, as the NVR's stream would have noticed
+
+    def offline() -> bool:
+        state = nvr.settings
+        channel = next(c for c in state.channels.values() if c.name == camera)
+        return not state.link(channel.id).online
+
+    wait_until(lambda: lab.loop.call(offline), timeout=60, what=f"the NVR to lose {camera}")
+
+
 def platform_pulled_every_stream(lab: FaultLab) -> None:
     """Wait until the precinct's MediaMTX pulls every path it holds. A pull the camera refused
     (the auditor it checks was never created) is retried after MediaMTX's fixed pause (5 s),

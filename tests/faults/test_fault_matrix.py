@@ -33,6 +33,7 @@ from fault_matrix_lab import (
     Scenario,
     managed_hosts,
     platform_heard_every_camera,
+    recorder_lost,
     run_scenario,
     small_city,
     within,
@@ -420,6 +421,8 @@ def gb_city(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _settle(fault: Fault) -> Callable[[FaultLab], None] | None:
+    if fault.kind == "timeout":  # the hung camera's channel, as its NVR sees it by now
+        return lambda lab: recorder_lost(lab, fault.device)
     if not fault.gb28181:
         return None
     offline = fault.device if fault.kind == "sip_keepalive_stop" else None
