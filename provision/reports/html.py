@@ -420,7 +420,7 @@ def html_chunks(report: CityReport, city: City, school_of: SchoolOf | None = Non
                 school, row.anchor, city, columns, report.started, find(school.school)
             )
 
-    return _template().generate(
+    pieces = _template().generate(
         html_lang=i18n.HTML_LANG[i18n.current()],
         style=Markup(_STYLE),
         sep=_(", "),
@@ -443,6 +443,8 @@ def html_chunks(report: CityReport, city: City, school_of: SchoolOf | None = Non
         by_district=_groups(rows, "district_id", list(city.districts), districts),
         by_tier=_groups(rows, "tier", list(TIERS), tiers),
     )
+    # Plain str: a piece may be a Markup, and `text + Markup(...)` would escape `text`.
+    return (str.__str__(piece) for piece in pieces)
 
 
 def _started(stamp: float) -> str:

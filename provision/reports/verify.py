@@ -142,11 +142,11 @@ def _text_lines(report: CityReport) -> Iterator[str]:
     if failing or errors:
         yield from ("", _("Failures:"))
         for index in failing:  # only the schools with failed findings are read whole
-            school = report.schools[index]
-            for check in school.checks:
+            whole = report.schools[index]
+            for check in whole.checks:
                 for finding in check.failures:
                     yield (
-                        f"  {school.school} {labels.check(check.check)} "
+                        f"  {whole.school} {labels.check(check.check)} "
                         f"{finding.subject}: {finding.message}"
                     )
         yield from errors

@@ -9,6 +9,7 @@ inventory does not hold, in an order no report sorts them in, with verdicts of e
 
 from __future__ import annotations
 
+import io
 import json
 import random
 import re
@@ -18,7 +19,7 @@ from typing import Any
 import lxml.html
 import pytest
 
-from provision.cli.verify_report import chunks, report_inventory, write_report
+from provision.cli.verify_report import chunks, print_report, report_inventory, write_report
 from provision.inventory.loader import load_inventory
 from provision.reports.print_page import PageStamp, print_ready, print_ready_chunks
 from provision.reports.verify import json_chunks
@@ -97,6 +98,12 @@ def both(run: tuple[Path, list[str]]) -> tuple[CityReport, CityReport]:
     return stored, held
 
 
+@pytest.fixture(scope="module")
+def page(run: tuple[Path, list[str]]) -> str:
+    """The HTML report of the run, from the file (drawn once per module: floor maps cost)."""
+    return "".join(chunks(both(run)[0], "html", str(EXAMPLE)))
+
+
 def test_the_file_is_read_back_one_school_at_a_time(run: tuple[Path, list[str]]) -> None:
     stored, held = both(run)
     schools = stored.schools
@@ -111,13 +118,11 @@ def test_the_file_is_read_back_one_school_at_a_time(run: tuple[Path, list[str]])
 
 @pytest.mark.parametrize("fmt", ["text", "json", "junit", "markdown", "html"])
 def test_every_report_from_the_file_is_the_report_held_in_memory(
-    run: tuple[Path, list[str]], fmt: str
+    run: tuple[Path, list[str]], page: str, fmt: str
 ) -> None:
     stored, held = both(run)
-    where = report_inventory(str(EXAMPLE))
-    assert "".join(chunks(stored, fmt, str(EXAMPLE), where)) == "".join(
-        chunks(held, fmt, str(EXAMPLE))
-    )
+    from_file = page if fmt == "html" else "".join(chunks(stored, fmt, str(EXAMPLE)))
+    assert from_file == "".join(chunks(held, fmt, str(EXAMPLE)))
 
 
 def test_json_is_byte_for_byte_the_whole_report_dumped(run: tuple[Path, list[str]]) -> None:
@@ -164,9 +169,10 @@ def test_junit_has_every_school_and_check(run: tuple[Path, list[str]]) -> None:
     assert suite.get("failures") == str(fails) == str(len(suite.findall("testcase/failure")))
 
 
-def test_html_tables_and_sections_worst_first_with_floor_maps(run: tuple[Path, list[str]]) -> None:
-    stored, held = both(run)
-    page = "".join(chunks(stored, "html", str(EXAMPLE)))
+def test_html_tables_and_sections_worst_first_with_floor_maps(
+    run: tuple[Path, list[str]], page: str
+) -> None:
+    _stored, held = both(run)
     doc: Any = lxml.html.fromstring(page)
     rank = {ERROR: 3, FAIL: 2, WARN: 1, PASS: 0}
     order = [
@@ -186,9 +192,7 @@ def test_html_tables_and_sections_worst_first_with_floor_maps(run: tuple[Path, l
     assert "&lt;zone 7&gt; 覆盖不足" in page
 
 
-def test_print_ready_in_pieces_is_print_ready_of_the_page(run: tuple[Path, list[str]]) -> None:
-    stored, _held = both(run)
-    page = "".join(chunks(stored, "html", str(EXAMPLE)))
+def test_print_ready_in_pieces_is_print_ready_of_the_page(page: str) -> None:
     stamp = PageStamp("Audit — 大连市 (dalian)", "2026-12-06 00:00 UTC", "abc123", "1.0")
     whole = print_ready(page, stamp)
     tags = re.findall(r"<details\b[^>]*>", whole)
@@ -219,3 +223,14 @@ def test_a_report_that_breaks_halfway_leaves_the_previous_file(
         write_report(stored, "json", str(EXAMPLE), out)
     assert out.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json", "run"]
+
+
+@pytest.mark.parametrize("fmt", ["html", "markdown"])
+def test_the_report_on_stdout_is_the_report_and_one_newline(
+    run: tuple[Path, list[str]], page: str, fmt: str
+) -> None:
+    stored, held = both(run)
+    out = io.StringIO()
+    print_report(stored, fmt, str(EXAMPLE), out, report_inventory(str(EXAMPLE)))
+    whole = page if fmt == "html" else "".join(chunks(held, fmt, str(EXAMPLE)))
+    assert out.getvalue() == whole.rstrip("\n") + "\n"
