@@ -20,6 +20,7 @@ from provision.inventory.loader import Inventory, files_digest, load_inventory, 
 from provision.inventory.model import City, School
 from provision.reports import verify as reports
 from provision.verify.model import CityReport
+from provision.verify.stream import outlines
 
 FORMATS = ("text", "json", "junit", "markdown", "html")
 
@@ -130,7 +131,8 @@ def write_report(
     from provision.reports.pdf import page_stamp, write_pdf
 
     where = where or report_inventory(inventory)
-    stamp = page_stamp(report, where.city, where.digest({s.school for s in report.schools}))
+    audited = {s.school for s in outlines(report.schools)}
+    stamp = page_stamp(report, where.city, where.digest(audited))
     write_pdf(html_chunks(report, where.city, where.school), stamp, path)
 
 
