@@ -18,14 +18,21 @@ from provision.cli.options import (
     transport_options,
 )
 from provision.cli.param_types import ALARM_THRESHOLD, DEVICE_TIMEOUT
-from provision.cli.verify_report import FORMATS, check_writable, format_of, render, write_report
+from provision.cli.verify_report import (
+    FORMATS,
+    check_writable,
+    format_of,
+    print_report,
+    report_inventory,
+    write_report,
+)
 from provision.engine.nornir_run import DEFAULT_WORKERS
 from provision.errors import ProvisionError
 from provision.i18n import _
 from provision.verify import CHECKS, parse_checks, verify
 from provision.verify.model import ERROR, FAIL, CityReport, SchoolReport
 from provision.verify.selftests.alarm import DEFAULT_THRESHOLD_S
-from provision.verify.stream import SCHOOLS_FILE, RunDir
+from provision.verify.stream import SCHOOLS_FILE, RunDir, outlines
 
 CHECK_FAILED = 2  # the run worked and found a problem: not the same as the run failing
 
@@ -181,7 +188,7 @@ def command(
             err=True,
         )
     _print_and_write_reports(report, fmt, targets, inventory)
-    failed = any(c.verdict in (FAIL, ERROR) for s in report.schools for c in s.checks)
+    failed = any(c.verdict in (FAIL, ERROR) for s in outlines(report.schools) for c in s.checks)
     if not report.schools:
         raise ProvisionError(_("no school selected"))
     return CHECK_FAILED if failed else OK
@@ -202,11 +209,15 @@ def _refuse_contradicting_dask_options(
 def _print_and_write_reports(
     report: CityReport, fmt: str, targets: list[tuple[Path, str]], inventory: str
 ) -> None:
-    """Every --out file first, then the report on stdout, then where the files went."""
+    """Every --out file first, then the report on stdout, then where the files went. Each is
+    written as it is rendered, from `report.schools` one school at a time (a run's
+    schools.jsonl is read back as the reports go through it, never held whole)."""
+    kinds = {fmt} | {kind for _, kind in targets}
+    where = report_inventory(inventory) if kinds & {"html", "pdf"} else None
     for path, kind in targets:
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_report(report, kind, inventory, path)
-    click.echo(render(report, fmt, inventory).rstrip("\n"))
+        write_report(report, kind, inventory, path, where)
+    print_report(report, fmt, inventory, where=where)
     for path, kind in targets:
         click.echo(_("{kind} report written to {path}").format(kind=kind, path=path), err=True)
 

@@ -60,8 +60,12 @@ def school_files(root: Path) -> list[Path]:
 def inventory_digest(root: Path, schools: list[School]) -> str:
     """Fingerprint of city.yaml and the selected schools' files: a saved plan or a verify run
     made from other bytes is stale."""
+    return files_digest(root, {s.id for s in schools})
+
+
+def files_digest(root: Path, wanted: set[str]) -> str:
+    """`inventory_digest` of the schools whose ids are `wanted` (those that have a file)."""
     digest = hashlib.sha256((root / CITY_FILE).read_bytes())
-    wanted = {s.id for s in schools}
     for path in school_files(root):
         if path.stem in wanted:
             digest.update(path.name.encode() + b"\0" + path.read_bytes())
@@ -152,6 +156,17 @@ def _load_school(inv: Inventory, path: Path) -> School | None:
     return school
 
 
+def load_school(inv: Inventory, school_id: str) -> School | None:
+    """School `school_id` of `inv`'s directory, built as `load_inventory` builds it (None if
+    it has no file or does not build), without adding it or its parsed file to `inv`: a
+    report that draws each school once holds one school at a time, not the city's."""
+    for suffix in (".yaml", ".yml"):
+        path = inv.root / SCHOOLS_DIR / f"{school_id}{suffix}"
+        if path.is_file():
+            return _load_school(Inventory(inv.root, inv.city, inv.city_doc), path)
+    return None
+
+
 def require_valid(inv: Inventory) -> Inventory:
     """Raise with every error when the inventory cannot be used to touch devices."""
     errors = [p for p in inv.problems if p.severity is Severity.ERROR]
@@ -165,4 +180,11 @@ def require_valid(inv: Inventory) -> Inventory:
     return inv
 
 
-__all__ = ["Inventory", "Location", "load_inventory", "require_valid", "school_files"]
+__all__ = [
+    "Inventory",
+    "Location",
+    "load_inventory",
+    "load_school",
+    "require_valid",
+    "school_files",
+]

@@ -6,12 +6,18 @@ offline and can be mailed or archived as it is. All text comes through Jinja's a
 down: the city's verdict, pass rates by district and tier, every school worst first with a
 verdict per check, then one section per school with its failures, alarm latencies, streams
 and a floor map per site area (drawn by :mod:`provision.reports.html_svg`).
+
+The page is written as it is rendered (`html_chunks`): the summary tables need only each
+school's verdicts (`SchoolRow`, from one pass), and each school's section is built from that
+school alone when the page reaches it, so a city of hundreds of schools, read back from a
+run's schools.jsonl, holds one school's findings, evidence and maps at a time.
 """
 
 from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -37,6 +43,7 @@ from provision.verify.model import (
     Finding,
     SchoolReport,
 )
+from provision.verify.stream import outlines
 
 VERDICTS = (ERROR, FAIL, WARN, PASS)
 
@@ -92,6 +99,31 @@ class GroupRow:
         return self.passing / self.total if self.total else 0.0
 
 
+def _anchor_of(anchor: str, check: str) -> str:
+    return f"{anchor}.{re.sub(r'[^A-Za-z0-9_-]', '_', check)}"
+
+
+@dataclass(slots=True)
+class SchoolRow:
+    """A school's line in the city-wide tables: its verdicts, none of its findings or evidence,
+    so every school's row fits in memory while its section is drawn from the school itself."""
+
+    index: int  # its place in report.schools
+    school: str
+    name: str
+    tier: str
+    district_id: str
+    district: str
+    verdict: str
+    anchor: str
+    verdicts: dict[str, str]  # check -> verdict
+    rank: int  # the sum of its checks' severities: the worse of two equal verdicts first
+    checks: list[tuple[str, str | None]] = field(default_factory=list)  # per column
+
+    def anchor_of(self, check: str) -> str:
+        return _anchor_of(self.anchor, check)
+
+
 @dataclass(slots=True)
 class SchoolView:
     report: SchoolReport
@@ -113,7 +145,7 @@ class SchoolView:
     timelines: list[Timeline] = field(default_factory=list)
 
     def anchor_of(self, check: str) -> str:
-        return f"{self.anchor}.{re.sub(r'[^A-Za-z0-9_-]', '_', check)}"
+        return _anchor_of(self.anchor, check)
 
 
 def _text(value: Any, default: str = "") -> str:
@@ -241,12 +273,13 @@ def _streams(result: CheckResult, school: School | None) -> list[StreamRow]:
 
 
 def _school_view(
-    s: SchoolReport, anchor: str, city: City, columns: list[str], started: float
+    s: SchoolReport,
+    anchor: str,
+    city: City,
+    columns: list[str],
+    started: float,
+    inv: School | None,
 ) -> SchoolView:
-    try:
-        inv: School | None = city.school(s.school)
-    except KeyError:
-        inv = None
     view = SchoolView(
         report=s,
         verdict=_worst([c.verdict for c in s.checks]),
@@ -287,54 +320,107 @@ def _school_view(
 
 
 def _groups(
-    schools: list[SchoolView], key: str, order: list[str], label: dict[str, str]
+    rows: list[SchoolRow], key: str, order: list[str], label: dict[str, str]
 ) -> list[GroupRow]:
-    rows: dict[str, GroupRow] = {}
-    for view in schools:
-        k = getattr(view.report, key)
-        row = rows.setdefault(k, GroupRow(label.get(k, k), {v: 0 for v in VERDICTS}, 0, 0))
-        row.counts[_known(view.verdict)] += 1
-        row.total += 1
-        row.passing += view.verdict == PASS
+    groups: dict[str, GroupRow] = {}
+    for row in rows:
+        k = getattr(row, key)
+        group = groups.setdefault(k, GroupRow(label.get(k, k), {v: 0 for v in VERDICTS}, 0, 0))
+        group.counts[_known(row.verdict)] += 1
+        group.total += 1
+        group.passing += row.verdict == PASS
     rank = {k: i for i, k in enumerate(order)}
-    return [rows[k] for k in sorted(rows, key=lambda k: (rank.get(k, len(rank)), k))]
+    return [groups[k] for k in sorted(groups, key=lambda k: (rank.get(k, len(rank)), k))]
 
 
-def _by_check(views: list[SchoolView], columns: list[str]) -> list[tuple[str, dict[str, int]]]:
+def _by_check(rows: list[SchoolRow], columns: list[str]) -> list[tuple[str, dict[str, int]]]:
     """Per check, how many schools got each verdict (schools that did not run it: none)."""
-    rows = []
+    out = []
     for name in columns:
         counts = dict.fromkeys(VERDICTS, 0)
-        for view in views:
-            if (result := view.report.check(name)) is not None:
-                counts[_known(result.verdict)] += 1
-        rows.append((name, counts))
+        for row in rows:
+            if (verdict := row.verdicts.get(name)) is not None:
+                counts[_known(verdict)] += 1
+        out.append((name, counts))
+    return out
+
+
+def _rows(schools: Sequence[SchoolReport], city: City, checks: list[str]) -> list[SchoolRow]:
+    """Each school's row, worst first, from its outline (no findings: a StoredSchools has
+    them without reading the file), anchors numbered in report order; `checks` gains, sorted,
+    the checks a school ran that the run did not name."""
+    anchors: dict[str, int] = {}
+    rows: list[SchoolRow] = []
+    extra: set[str] = set()
+    for index, s in enumerate(outlines(schools)):
+        base = "school-" + re.sub(r"[^A-Za-z0-9_-]", "_", s.school)
+        anchors[base] = anchors.get(base, 0) + 1
+        anchor = base if anchors[base] == 1 else f"{base}~{anchors[base]}"
+        verdicts = {c.check: c.verdict for c in reversed(s.checks)}  # the first of a name wins
+        extra.update(verdicts)
+        rows.append(
+            SchoolRow(
+                index,
+                s.school,
+                s.name,
+                s.tier,
+                s.district,
+                city.districts.get(s.district, s.district),
+                _worst([c.verdict for c in s.checks]),
+                anchor,
+                verdicts,
+                sum(_rank(c.verdict) for c in s.checks),
+            )
+        )
+    checks += sorted(extra - set(checks))
+    for row in rows:
+        row.checks = [(name, row.verdicts.get(name)) for name in checks]
+    rows.sort(key=lambda r: (-_rank(r.verdict), -r.rank, r.school, r.index))
     return rows
+
+
+SchoolOf = Callable[[str], School | None]  # a school of the inventory by id (None: not in it)
+
+
+def in_city(city: City) -> SchoolOf:
+    """The schools of `city` by id."""
+
+    def school_of(school_id: str) -> School | None:
+        try:
+            return city.school(school_id)
+        except KeyError:
+            return None
+
+    return school_of
 
 
 def render_html(report: CityReport, city: City) -> str:
     """The whole report as one HTML document (a str; write it with encoding utf-8)."""
+    return "".join(html_chunks(report, city))
+
+
+def html_chunks(report: CityReport, city: City, school_of: SchoolOf | None = None) -> Iterator[str]:
+    """The report as `render_html` writes it, a piece at a time: the city's tables from one
+    pass of small rows, then each school's section (floor maps, timelines) drawn from that
+    school alone as the page reaches it, so one school's findings and maps are in memory.
+    `school_of` finds a school's plan (default: in `city`; it may load each one from its
+    file instead, so the city need not hold every school)."""
+    find = school_of or in_city(city)
     columns = list(report.checks)
-    columns += sorted({c.check for s in report.schools for c in s.checks} - set(columns))
-    anchors: dict[str, int] = {}
-    views: list[SchoolView] = []
-    for s in report.schools:
-        base = "school-" + re.sub(r"[^A-Za-z0-9_-]", "_", s.school)
-        anchors[base] = anchors.get(base, 0) + 1
-        anchor = base if anchors[base] == 1 else f"{base}~{anchors[base]}"
-        views.append(_school_view(s, anchor, city, columns, report.started))
-    views.sort(
-        key=lambda v: (
-            -_rank(v.verdict),
-            -sum(_rank(c.verdict) for c in v.report.checks),
-            v.report.school,
-        )
-    )
-    verdict = _worst([v.verdict for v in views])
-    counts = {v: sum(_known(s.verdict) == v for s in views) for v in VERDICTS}
+    rows = _rows(report.schools, city, columns)
+    verdict = _worst([r.verdict for r in rows])
+    counts = {v: sum(_known(r.verdict) == v for r in rows) for v in VERDICTS}
     districts = {k: f"{v} ({k})" for k, v in city.districts.items()}
     tiers = {t: labels.tier(t) for t in TIERS}
-    return _template().render(
+
+    def sections() -> Iterator[SchoolView]:
+        for row in rows:
+            school = report.schools[row.index]
+            yield _school_view(
+                school, row.anchor, city, columns, report.started, find(school.school)
+            )
+
+    pieces = _template().generate(
         html_lang=i18n.HTML_LANG[i18n.current()],
         style=Markup(_STYLE),
         sep=_(", "),
@@ -347,15 +433,18 @@ def render_html(report: CityReport, city: City) -> str:
         city=city,
         verdict=verdict,
         counts=counts,
-        views=views,
+        views=rows,
+        sections=sections(),
         columns=columns,
-        check_rows=_by_check(views, columns),
+        check_rows=_by_check(rows, columns),
         legend=legend(),
         css=_css,
         started=_started(report.started),
-        by_district=_groups(views, "district", list(city.districts), districts),
-        by_tier=_groups(views, "tier", list(TIERS), tiers),
+        by_district=_groups(rows, "district_id", list(city.districts), districts),
+        by_tier=_groups(rows, "tier", list(TIERS), tiers),
     )
+    # Plain str: a piece may be a Markup, and `text + Markup(...)` would escape `text`.
+    return (str.__str__(piece) for piece in pieces)
 
 
 def _started(stamp: float) -> str:

@@ -20,13 +20,14 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from provision import __version__
 from provision.errors import ProvisionError
 from provision.i18n import _
 from provision.inventory.model import City
-from provision.reports.print_page import PageStamp, print_ready
+from provision.reports.print_page import PageStamp, print_ready_chunks
 from provision.verify.model import CityReport
 
 CHROMIUM_ENV = "PROVISION_CHROMIUM"
@@ -60,20 +61,29 @@ def find_chromium() -> str:
     raise ProvisionError(_MISSING.format(what=what, env=CHROMIUM_ENV))
 
 
-def write_pdf(html: str, stamp: PageStamp, out: Path, chromium: str | None = None) -> None:
-    """Print the HTML report `html` to the PDF file `out` (replaced only once it is whole)."""
+def write_pdf(
+    html: str | Iterable[str], stamp: PageStamp, out: Path, chromium: str | None = None
+) -> None:
+    """Print the HTML report `html` (the page, or its pieces as html_chunks yields them) to
+    the PDF file `out` (replaced only once it is whole)."""
     program = chromium or find_chromium()
-    page = print_ready(html, stamp)
-    timeout = BASE_TIMEOUT_S + TIMEOUT_S_PER_MB * len(page.encode()) / 1e6
     with tempfile.TemporaryDirectory(prefix="provision-pdf-") as tmp:
         work = Path(tmp)
         source, printed = work / "report.html", work / "report.pdf"
-        source.write_text(page, encoding="utf-8")
+        with open(source, "w", encoding="utf-8") as fh:  # written as it is rendered
+            for piece in print_ready_chunks([html] if isinstance(html, str) else html, stamp):
+                fh.write(piece)
+        timeout = BASE_TIMEOUT_S + TIMEOUT_S_PER_MB * source.stat().st_size / 1e6
         _print(program, source, printed, work / "profile", timeout)
-        if not printed.is_file() or printed.read_bytes()[:5] != b"%PDF-":
+        if not printed.is_file() or _head(printed) != b"%PDF-":
             raise ProvisionError(f"{program} printed no PDF of the report")
         out.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(printed, out)
+
+
+def _head(path: Path) -> bytes:
+    with open(path, "rb") as fh:  # a city's PDF runs to hundreds of MB: read its magic only
+        return fh.read(5)
 
 
 def _command(program: str, source: Path, printed: Path, profile: Path) -> list[str]:

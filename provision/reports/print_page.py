@@ -13,6 +13,7 @@ fetch, so the browser that prints it has nothing to run and nowhere to go.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from provision.i18n import _
@@ -88,14 +89,36 @@ def page_labels(stamp: PageStamp) -> dict[str, str]:
     }
 
 
+_CLOSED_DETAILS = re.compile(r"<details\b(?![^>]*\bopen\b)")
+
+
 def print_ready(html: str, stamp: PageStamp) -> str:
     """`html` (a page from render_html) with the CSP, the print CSS and the maps open."""
-    head, sep, rest = html.partition("<head>")
+    return "".join(print_ready_chunks([html], stamp))
+
+
+def print_ready_chunks(chunks: Iterable[str], stamp: PageStamp) -> Iterator[str]:
+    """`print_ready` of the page the chunks make up (html_chunks), a piece at a time."""
+    pieces = iter(chunks)
+    page = ""
+    for chunk in pieces:  # the head, whole: the CSP goes after <head>, the style before </head>
+        page += chunk
+        if "</head>" in page.partition("<head>")[2]:
+            break
+    head, sep, rest = page.partition("<head>")
     end = rest.find("</head>")
     if not sep or end < 0:
         raise ValueError("not an HTML report: no <head> element")
     values = {k: css_string(v) for k, v in page_labels(stamp).items()}
     style = "<style>" + _PRINT_CSS % {**values, "fonts": _FONTS} + "</style>"
-    rest = rest[:end] + style + rest[end:]
-    body = re.sub(r"<details\b(?![^>]*\bopen\b)", "<details open", rest)
-    return head + sep + _CSP + body
+    yield head + sep + _CSP
+    pending = rest[:end] + style + rest[end:]
+    for chunk in pieces:
+        pending += chunk
+        # Up to the last "<": every <details tag before it is whole (the page escapes "<"
+        # in text and attributes), so it can be opened here.
+        cut = pending.rfind("<")
+        if cut > 0:
+            yield _CLOSED_DETAILS.sub("<details open", pending[:cut])
+            pending = pending[cut:]
+    yield _CLOSED_DETAILS.sub("<details open", pending)

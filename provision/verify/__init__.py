@@ -6,8 +6,9 @@ share is one `AuditJob`. The checks meet one contract (`contract.Check`) and are
 in `registry`.
 
 With a run directory (`stream`) each finished school is on disk at once and nothing keeps the
-finished reports in memory; the CityReport is read back from the directory at the end, and an
-interrupted run is resumed where it stopped. Without one, reports are kept in memory as before.
+finished reports in memory, nor after the run: the CityReport's schools are a view of the
+directory's schools.jsonl (`stream.StoredSchools`) that the reports read one school at a time;
+an interrupted run is resumed where it stopped. Without one, reports are kept in memory.
 """
 
 from __future__ import annotations

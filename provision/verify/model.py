@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -126,6 +127,63 @@ class SchoolReport:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class CheckOutline:
+    """A check's result without its findings and evidence: what a report's city-wide tables
+    and counts need of it."""
+
+    check: str
+    verdict: str
+    summary: str
+    failures: int  # findings that failed or erred
+
+
+@dataclass(frozen=True, slots=True)
+class SchoolOutline:
+    """A school's report without its findings and evidence: a few hundred bytes, so a report
+    can hold every school's outline while it reads one whole school at a time."""
+
+    school: str
+    name: str
+    tier: str
+    district: str
+    precinct: str
+    checks: tuple[CheckOutline, ...]
+
+    @property
+    def verdict(self) -> str:
+        return worst([c.verdict for c in self.checks])
+
+    def check(self, name: str) -> CheckOutline | None:
+        return next((c for c in self.checks if c.check == name), None)
+
+    @classmethod
+    def of(cls, report: SchoolReport) -> SchoolOutline:
+        checks = tuple(
+            CheckOutline(c.check, c.verdict, c.summary, len(c.failures)) for c in report.checks
+        )
+        return cls(
+            report.school, report.name, report.tier, report.district, report.precinct, checks
+        )
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> SchoolOutline:
+        """The outline of a `SchoolReport.to_dict` (as schools.jsonl holds it), not building
+        the report."""
+        checks = tuple(
+            CheckOutline(
+                c["check"],
+                c["verdict"],
+                c["summary"],
+                sum(f["verdict"] in (FAIL, ERROR) for f in c.get("findings", ())),
+            )
+            for c in raw.get("checks", ())
+        )
+        return cls(
+            raw["school"], raw["name"], raw["tier"], raw["district"], raw["precinct"], checks
+        )
+
+
 @dataclass(slots=True)
 class CityReport:
     city: str
@@ -134,16 +192,24 @@ class CityReport:
     lab: bool = False
     started: float = field(default_factory=time.time)
     seconds: float = 0.0
-    schools: list[SchoolReport] = field(default_factory=list)
+    # In report order. A list, or a run's schools.jsonl read back one school at a time
+    # (verify.stream.StoredSchools): go through it, index it, never hold it all.
+    schools: Sequence[SchoolReport] = field(default_factory=list)
 
     @property
     def verdict(self) -> str:
         return worst([s.verdict for s in self.schools])
 
     def to_dict(self) -> dict[str, Any]:
+        return {**self.summary_dict(), "schools": [s.to_dict() for s in self.schools]}
+
+    def summary_dict(self, verdicts: Iterable[str] | None = None) -> dict[str, Any]:
+        """`to_dict` but for "schools" (the same keys, in the same order, "schools" being the
+        last): the city's verdict and counts from the schools' verdicts (`verdicts`, in report
+        order, when the caller has them; else one pass over the schools)."""
         counts: dict[str, int] = {}
-        for school in self.schools:
-            counts[school.verdict] = counts.get(school.verdict, 0) + 1
+        for verdict in verdicts if verdicts is not None else (s.verdict for s in self.schools):
+            counts[verdict] = counts.get(verdict, 0) + 1
         return {
             "format": "provision-verify",
             "version": 1,
@@ -153,9 +219,8 @@ class CityReport:
             "started": format_started(self.started),
             "seconds": round(self.seconds, 3),
             "checks": list(self.checks),
-            "verdict": self.verdict,
+            "verdict": worst(list(counts)),
             "schools_by_verdict": counts,
-            "schools": [s.to_dict() for s in self.schools],
         }
 
     @classmethod

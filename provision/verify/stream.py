@@ -6,7 +6,8 @@
                        finishes (flushed and fsynced: a crash or a kill loses no finished school)
 
 Nothing but the file holds the finished schools during a run, so memory stays bounded by the
-schools in flight; the CityReport the renderers need is read back from the file at the end.
+schools in flight; nor after it: the CityReport the reports are written from holds a
+`StoredSchools`, the file's offsets, and reads each school back as a report reaches it.
 An interrupted run may leave a torn last line: reading skips it and resuming cuts it off
 before appending, so that school is simply verified again.
 """
@@ -18,16 +19,16 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, overload
 
 from provision.errors import ProvisionError
 from provision.i18n import _
 from provision.inventory.selectors import Selection
-from provision.verify.model import SchoolReport, format_started, parse_started
+from provision.verify.model import SchoolOutline, SchoolReport, format_started, parse_started
 
 RUN_FILE, SCHOOLS_FILE, LOCK_FILE = "run.json", "schools.jsonl", ".lock"
 RUN_FORMAT = "provision-verify-run"
@@ -222,32 +223,89 @@ class RunDir:
             fh.flush()
             os.fsync(fh.fileno())
 
-    def _lines(self) -> Iterator[dict[str, Any]]:
-        """Complete, readable lines, one at a time (a torn or garbled line is skipped)."""
+    def _lines(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        """Complete, readable lines, one at a time, with the byte offset each starts at (a torn
+        or garbled line is skipped)."""
         if not self.schools_file.exists():
             return
-        with open(self.schools_file, encoding="utf-8") as fh:
+        with open(self.schools_file, "rb") as fh:
+            offset = 0
             for line in fh:
-                if not line.endswith("\n"):
+                start, offset = offset, offset + len(line)
+                if not line.endswith(b"\n"):
                     return  # torn tail of an interrupted run: that school is not done
                 try:
                     raw = json.loads(line)
                 except ValueError:
                     continue
                 if isinstance(raw, dict) and isinstance(raw.get("school"), str):
-                    yield raw
+                    yield start, raw
 
     def done(self) -> set[str]:
         """Ids of the schools the file holds."""
-        return {raw["school"] for raw in self._lines()}
+        return {raw["school"] for _offset, raw in self._lines()}
 
-    def reports(self, order: list[str]) -> list[SchoolReport]:
+    def reports(self, order: list[str]) -> StoredSchools:
         """The schools of `order` that the file holds, in that order (the last line of a
-        school wins, should a school appear twice)."""
+        school wins, should a school appear twice), read from the file as they are used:
+        only where each line starts is kept in memory."""
         wanted = set(order)
         found = {
-            raw["school"]: SchoolReport.from_dict(raw)
-            for raw in self._lines()
+            raw["school"]: (offset, SchoolOutline.from_dict(raw))
+            for offset, raw in self._lines()
             if raw["school"] in wanted
         }
-        return [found[s] for s in order if s in found]
+        kept = [found[s] for s in order if s in found]
+        return StoredSchools(self.schools_file, [o for o, _ in kept], [x for _, x in kept])
+
+
+class StoredSchools(Sequence[SchoolReport]):
+    """Schools of a run as schools.jsonl holds them: a sequence a report can go through as
+    often and in whichever order it needs, holding one school at a time.
+
+    Kept are the byte offset of each school's line and its outline (verdicts and summaries,
+    no findings: `outlines`); every access reads the line again and returns a new
+    SchoolReport (so changing one changes nothing here). The file is only ever appended to,
+    so the offsets stay valid while a later session adds schools."""
+
+    def __init__(self, path: Path, offsets: list[int], outlines: list[SchoolOutline]) -> None:
+        self.path = path
+        self._offsets = offsets
+        self._outlines = outlines
+
+    def outlines(self) -> list[SchoolOutline]:
+        return self._outlines
+
+    def __len__(self) -> int:
+        return len(self._offsets)
+
+    @overload
+    def __getitem__(self, index: int) -> SchoolReport: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> StoredSchools: ...
+
+    def __getitem__(self, index: int | slice) -> SchoolReport | StoredSchools:
+        if isinstance(index, slice):
+            return StoredSchools(self.path, self._offsets[index], self._outlines[index])
+        offset = self._offsets[index]
+        with open(self.path, "rb") as fh:
+            return _school_at(fh, offset)
+
+    def __iter__(self) -> Iterator[SchoolReport]:
+        with open(self.path, "rb") as fh:
+            for offset in self._offsets:
+                yield _school_at(fh, offset)
+
+
+def outlines(schools: Sequence[SchoolReport]) -> list[SchoolOutline]:
+    """Every school's outline, in order: those a StoredSchools read with its offsets, or one
+    pass over the schools."""
+    if isinstance(schools, StoredSchools):
+        return schools.outlines()
+    return [SchoolOutline.of(s) for s in schools]
+
+
+def _school_at(fh: BinaryIO, offset: int) -> SchoolReport:
+    fh.seek(offset)
+    return SchoolReport.from_dict(json.loads(fh.readline()))
