@@ -49,6 +49,19 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultLab]:
         faults.stop()
 
 
+@pytest.fixture(autouse=True)
+def queues_delivered(lab: FaultLab) -> None:
+    """Each test starts with every panel's queue delivered: a 120 an earlier test left queued
+    (an account the centre NAKed, a receiver put back) would go out ahead of this test's own,
+    and its retry's wait would be this test's receipt time. A deadline, not a sleep."""
+    panels = [lab.lab.devices[f"{SCHOOL}/{a.name}"].sim for a in lab.city.school(SCHOOL).alarms]
+    wait_until(
+        lambda: lab.loop.call(lambda: not any(p.queue for p in panels)),
+        timeout=60,
+        what="the panels' queues delivered",
+    )
+
+
 def isapi(lab: FaultLab, name: str) -> AxProSession:
     sim = lab.lab.devices[f"{SCHOOL}/{name}"].sim
     panel = next(a for a in lab.city.school(SCHOOL).alarms if a.name == name)
