@@ -81,7 +81,7 @@ class Wvp:
         return body.get("data")
 
 
-def _refusal(wvp: Wvp, device_id: str, server: SipServer) -> str:
+def platform_refusal(wvp: Wvp, device_id: str, server: SipServer) -> str:
     """Why the device is not registered, in words an integrator acts on."""
     try:
         refusals = wvp.get(f"/lab/api/refusals/{device_id}")
@@ -211,7 +211,7 @@ def _one(
     device_id = device.gb28181_id or ""
     listed = wvp.get(f"/api/device/query/devices/{device_id}")
     if listed is None:
-        why = _refusal(wvp, device_id, server)
+        why = platform_refusal(wvp, device_id, server)
         waits = _("waited {seconds:.0f} s for it to register").format(seconds=waited)
         return Finding(device.name, FAIL, f"{why} ({waits})", info)
     info["registered_ms"] = listed["registerTimeStamp"]
@@ -292,7 +292,7 @@ def check(ctx: CheckContext) -> CheckResult:
             findings = _findings(wvp, server, ctx.school)
         except (requests.RequestException, PlatformError, ValueError) as exc:
             api = ctx.city.precincts[ctx.school.precinct].video_platform.api
-            problem = _wire_problem(exc) if isinstance(exc, requests.RequestException) else exc
+            problem = wire_problem(exc) if isinstance(exc, requests.RequestException) else exc
             why = _("the platform API at {api} does not answer as WVP-PRO: {exc}").format(
                 api=api, exc=problem
             )
@@ -307,7 +307,7 @@ def check(ctx: CheckContext) -> CheckResult:
     return CheckResult.of("gb28181", findings, summary, evidence)
 
 
-def _wire_problem(exc: requests.RequestException) -> str:
+def wire_problem(exc: requests.RequestException) -> str:
     """What failed on the wire (e.g. "[Errno 111] Connection refused"), never the URL:
     WVP's login carries the password's MD5, which is its credential, in the query."""
     found = _ERRNO.search(str(exc))

@@ -11,8 +11,8 @@ April 2026) lists alarms at `/api/alarm/list` without a device filter instead; t
 not read here.
 
 1. Registration is the precondition: a column the platform does not list fails with the
-   platform's reason (the gb28181 check's `_refusal`: wrong password, wrong server ID), after
-   waiting up to REGISTER_WAIT_S for one written by an apply a moment ago.
+   platform's reason (the gb28181 check's `platform_refusal`: wrong password, wrong server
+   ID), after waiting up to REGISTER_WAIT_S for one written by an apply a moment ago.
 2. When the connector can press the button (the lab's, through its control API), the press
    is timed to the platform's record of a new alarm from the column's ID and judged against
    the city's latency profile (standards.ALARM_LATENCY_PROFILES), as the DC-09 test is. The
@@ -42,8 +42,8 @@ from provision.verify.checks.gb28181 import (
     REGISTER_WAIT_S,
     PlatformError,
     Wvp,
-    _refusal,
-    _wire_problem,
+    platform_refusal,
+    wire_problem,
 )
 from provision.verify.contract import CheckContext
 from provision.verify.model import FAIL, PASS, WARN, Finding
@@ -106,7 +106,7 @@ def column_test(
     }
     listed, info["register_wait_s"] = _registered(wvp, device_id)
     if listed is None or not listed.get("onLine", True):
-        why = _refusal(wvp, device_id, server)
+        why = platform_refusal(wvp, device_id, server)
         info["error"] = _("not registered, so its alarms reach no one: {why}").format(why=why)
         return Finding(column.name, FAIL, info["error"], info), info
     earlier = {a.get("id") for a in _alarms(wvp, device_id)}
@@ -209,7 +209,7 @@ def test_all(ctx: CheckContext) -> dict[str, tuple[Finding, dict[str, Any]]]:
                     column, school, ctx.connector, wvp, server, ctx.threshold
                 )
         except (requests.RequestException, PlatformError, ValueError) as exc:
-            problem = _wire_problem(exc) if isinstance(exc, requests.RequestException) else exc
+            problem = wire_problem(exc) if isinstance(exc, requests.RequestException) else exc
             why = _("the GB/T 28181 platform cannot be asked: {problem}").format(problem=problem)
             for column in chosen:
                 if column.name not in out:
