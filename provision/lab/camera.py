@@ -28,15 +28,7 @@ from provision.lab.onvif_events import (
 from provision.lab.onvif_media import OPERATIONS as MEDIA_OPERATIONS
 from provision.lab.onvif_media import stream_uri
 from provision.lab.onvif_media2 import OPERATIONS as MEDIA2_OPERATIONS
-from provision.lab.onvif_soap import (
-    SoapFault,
-    authenticate,
-    envelope,
-    parse_request,
-    receiver_fault,
-    require_level,
-    sender_fault,
-)
+from provision.lab.onvif_soap import answer
 from provision.lab.onvif_state import PROFILES, CameraState, Identity, Operations
 from provision.lab.rtsp_server import RtspServer, StreamSource
 from provision.lab.snapshot import snapshot_jpeg
@@ -147,26 +139,16 @@ class Camera:
         return Response.text("not found", 404)
 
     def _soap(self, operations: Operations, req: Request) -> Response:
-        try:
-            soap = parse_request(req.body)
-            entry = operations.get(soap.operation)
-            if entry is None:
-                raise receiver_fault(
-                    "ActionNotSupported", reason=f"{soap.operation} is not supported here"
-                )
-            needed, handler = entry
-            if needed is not None:
-                if self.faults.auth_failure:
-                    raise sender_fault("NotAuthorized", reason="Sender not authorized")
-                _user, level = authenticate(
-                    soap.header, self.settings.users, self.settings.now(), self.auth_window_s
-                )
-                require_level(level, needed, soap.operation)
-            if soap.operation in self.faults.soap_fault:
-                raise receiver_fault("Action", reason=f"{soap.operation} failed on the device")
-            return envelope(handler(self.settings, soap.body))
-        except SoapFault as fault:
-            return fault.response()
+        return answer(
+            operations,
+            req.body,
+            self.settings,
+            users=self.settings.users,
+            device_now=self.settings.now(),
+            window_s=self.auth_window_s,
+            auth_failure=self.faults.auth_failure,
+            soap_faults=self.faults.soap_fault,
+        )
 
     def _passwords(self) -> dict[str, str]:
         return {name: password for name, (password, _level) in self.settings.users.items()}

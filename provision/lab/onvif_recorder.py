@@ -43,17 +43,7 @@ from provision.lab.onvif_recording import (
 )
 from provision.lab.onvif_search import NS_TSE, SEARCH_OPERATIONS
 from provision.lab.onvif_search_events import EVENT_SEARCH_OPERATIONS
-from provision.lab.onvif_soap import (
-    NS_TDS,
-    SoapFault,
-    authenticate,
-    envelope,
-    parse_request,
-    receiver_fault,
-    require_level,
-    sender_fault,
-    x,
-)
+from provision.lab.onvif_soap import NS_TDS, answer, x
 
 TB = 10**12
 DEVICE_PATH = "/onvif/device_service"
@@ -219,24 +209,13 @@ class OnvifRecorder:
         operations = _SERVICES.get(req.path)
         if operations is None or req.method != "POST":
             return Response.text("not found", 404)
-        try:
-            soap = parse_request(req.body)
-            entry = operations.get(soap.operation)
-            if entry is None:
-                raise receiver_fault(
-                    "ActionNotSupported", reason=f"{soap.operation} is not supported here"
-                )
-            needed, handler = entry
-            if needed is not None:
-                if self.faults.auth_failure:
-                    raise sender_fault("NotAuthorized", reason="Sender not authorized")
-                now = datetime.fromtimestamp(self.settings.now(), UTC)
-                _user, level = authenticate(
-                    soap.header, self.settings.users, now, self.auth_window_s
-                )
-                require_level(level, needed, soap.operation)
-            if soap.operation in self.faults.soap_fault:
-                raise receiver_fault("Action", reason=f"{soap.operation} failed on the device")
-            return envelope(handler(self.settings, soap.body))
-        except SoapFault as fault:
-            return fault.response()
+        return answer(
+            operations,
+            req.body,
+            self.settings,
+            users=self.settings.users,
+            device_now=datetime.fromtimestamp(self.settings.now(), UTC),
+            window_s=self.auth_window_s,
+            auth_failure=self.faults.auth_failure,
+            soap_faults=self.faults.soap_fault,
+        )

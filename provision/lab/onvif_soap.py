@@ -14,9 +14,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from xml.sax.saxutils import escape
 
 from lxml import etree
@@ -223,3 +224,37 @@ def require_level(level: str, needed: str, operation: str) -> None:
         raise sender_fault(
             "NotAuthorized", reason=f"Sender not Authorized: {operation} requires {needed}"
         )
+
+
+def answer(
+    operations: dict[str, tuple[str | None, Callable[[Any, etree._Element], str]]],
+    body: bytes,
+    state: Any,
+    *,
+    users: dict[str, tuple[str, str]],
+    device_now: datetime,
+    window_s: float,
+    auth_failure: bool,
+    soap_faults: Collection[str],
+) -> Response:
+    """One SOAP request to a lab ONVIF device (camera or recorder): the operation found, its
+    caller authenticated against the device's clock and level checked, the `soap_fault` fault
+    applied, the handler's answer enveloped; any SoapFault as the device answers it."""
+    try:
+        soap = parse_request(body)
+        entry = operations.get(soap.operation)
+        if entry is None:
+            raise receiver_fault(
+                "ActionNotSupported", reason=f"{soap.operation} is not supported here"
+            )
+        needed, handler = entry
+        if needed is not None:
+            if auth_failure:
+                raise sender_fault("NotAuthorized", reason="Sender not authorized")
+            _user, level = authenticate(soap.header, users, device_now, window_s)
+            require_level(level, needed, soap.operation)
+        if soap.operation in soap_faults:
+            raise receiver_fault("Action", reason=f"{soap.operation} failed on the device")
+        return envelope(handler(state, soap.body))
+    except SoapFault as fault:
+        return fault.response()
