@@ -8,13 +8,12 @@ if its scenario ran as written. One camera and one client run for the module."""
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from labsupport import LabLoop
-from test_gb28181_sipp import DOMAIN, SERVER_ID, UAS, free_port, protocol_errors
+from test_gb28181_sipp import DOMAIN, SERVER_ID, UAS, free_port, protocol_errors, sipp_platform
 from tooling import client, require_program, run_client
 
 from provision.lab.camera_dahua import DahuaCamera
@@ -80,12 +79,7 @@ def run(
     scenario = work / "platform.xml"
     scenario.write_text(UAS.format(domain=DOMAIN, device=DEVICE, password=SIP_PASSWORD), "ascii")
     port = free_port()
-    server = subprocess.Popen(
-        [sipp, "-sf", str(scenario), "-m", "2", "-i", "127.0.0.1", "-p", str(port),
-         "-timeout", "30s", "-timeout_error", "-nostdin", "-trace_err"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-        text=True, cwd=work,
-    )  # fmt: skip
+    server = sipp_platform(sipp, scenario, port, calls=2, timeout_s=30)
     keys = {
         "VSP_GAYS.Enable": "true",
         "VSP_GAYS.SipSvrId": SERVER_ID,

@@ -13,6 +13,7 @@ import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from labsupport import LabLoop, wait_until
@@ -153,6 +154,18 @@ def platform() -> Iterator[Gb28181Platform]:
     lab.close()
 
 
+def sipp_platform(sipp: str, scenario: Path, port: int, calls: int, timeout_s: int) -> Any:
+    """SIPp playing the platform from `scenario` on `port` until `calls` calls ran (or it gives
+    up after `timeout_s`, failing); its output decoded leniently: it echoes what it refused,
+    a GB2312 Catalog included."""
+    return subprocess.Popen(
+        [sipp, "-sf", str(scenario), "-m", str(calls), "-i", "127.0.0.1", "-p", str(port),
+         "-timeout", f"{timeout_s}s", "-timeout_error", "-nostdin", "-trace_err"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+        text=True, errors="replace", cwd=scenario.parent,
+    )  # fmt: skip
+
+
 def run_sipp(sipp: str, scenario: Path, *args: str) -> subprocess.CompletedProcess[str]:
     command = [sipp, *args, "-sf", str(scenario), "-m", "1", "-i", "127.0.0.1"]
     command += ["-timeout", "20s", "-timeout_error", "-nostdin", "-trace_err"]
@@ -181,12 +194,7 @@ def test_sipp_as_platform_takes_the_agents_register_and_keepalive(
     scenario = tmp_path / "platform.xml"
     scenario.write_text(UAS.format(domain=DOMAIN, device=DEVICE, password=PASSWORD), "ascii")
     port = free_port()
-    server = subprocess.Popen(
-        [sipp, "-sf", str(scenario), "-m", "2", "-i", "127.0.0.1", "-p", str(port),
-         "-timeout", "20s", "-timeout_error", "-nostdin", "-trace_err"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-        text=True, cwd=tmp_path,
-    )  # fmt: skip
+    server = sipp_platform(sipp, scenario, port, calls=2, timeout_s=20)
     lab = LabLoop()
     # The agent retries its REGISTER every half second, so SIPp may start listening late.
     agent = DeviceAgent("gate", "127.0.0.1", faults=Faults(), retry_s=0.5)

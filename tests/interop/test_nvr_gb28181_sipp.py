@@ -13,13 +13,12 @@ run for the module.
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from labsupport import LabLoop
-from test_gb28181_sipp import DOMAIN, SERVER_ID, free_port, protocol_errors
+from test_gb28181_sipp import DOMAIN, SERVER_ID, free_port, protocol_errors, sipp_platform
 from tooling import client, require_program, run_client
 
 from provision.lab.faults import Faults
@@ -201,12 +200,7 @@ def run(
         "ascii",
     )  # fmt: skip
     port = free_port()
-    server = subprocess.Popen(
-        [sipp, "-sf", str(scenario), "-m", "2", "-i", "127.0.0.1", "-p", str(port),
-         "-timeout", "30s", "-timeout_error", "-nostdin", "-trace_err"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-        text=True, errors="replace", cwd=work,  # SIPp echoes the GB2312 Catalog it refuses
-    )  # fmt: skip
+    server = sipp_platform(sipp, scenario, port, calls=2, timeout_s=30)
     sim, _ = nvr
     try:
         url = f"http://127.0.0.1:{sim.endpoints()['http']}"
