@@ -30,7 +30,7 @@ from provision.lab.onvif_soap import (
     x,
     xbool,
 )
-from provision.lab.onvif_state import MAX_USERS, CameraState, Operations, tz_utc_offset
+from provision.lab.onvif_state import MAX_USERS, CameraState, Identity, Operations, tz_utc_offset
 from provision.lab.onvif_users import USER_OPERATIONS
 
 _HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
@@ -66,7 +66,8 @@ def _bool(el: etree._Element, name: str, default: bool = False) -> bool:
     return default if value is None else value.lower() in ("true", "1")
 
 
-def _date_time(dt: datetime) -> str:
+def date_time_xml(dt: datetime) -> str:
+    """tt:DateTime's Time and Date, as GetSystemDateAndTime answers them."""
     return (
         f"<tt:Time><tt:Hour>{dt.hour}</tt:Hour><tt:Minute>{dt.minute}</tt:Minute>"
         f"<tt:Second>{dt.second}</tt:Second></tt:Time><tt:Date><tt:Year>{dt.year}</tt:Year>"
@@ -74,8 +75,8 @@ def _date_time(dt: datetime) -> str:
     )
 
 
-def get_device_information(cam: CameraState, _req: etree._Element) -> str:
-    i = cam.identity
+def device_information_xml(i: Identity) -> str:
+    """The GetDeviceInformation answer of a lab ONVIF device (camera or recorder)."""
     return (
         f"<tds:GetDeviceInformationResponse><tds:Manufacturer>{x(i.manufacturer)}"
         f"</tds:Manufacturer><tds:Model>{x(i.model)}</tds:Model><tds:FirmwareVersion>"
@@ -85,6 +86,10 @@ def get_device_information(cam: CameraState, _req: etree._Element) -> str:
     )
 
 
+def get_device_information(cam: CameraState, _req: etree._Element) -> str:
+    return device_information_xml(cam.identity)
+
+
 def get_system_date_and_time(cam: CameraState, _req: etree._Element) -> str:
     now = cam.now()
     return (
@@ -92,8 +97,8 @@ def get_system_date_and_time(cam: CameraState, _req: etree._Element) -> str:
         f"<tt:DateTimeType>{cam.date_time_type}</tt:DateTimeType>"
         f"<tt:DaylightSavings>{xbool(cam.daylight_savings)}</tt:DaylightSavings>"
         f"<tt:TimeZone><tt:TZ>{x(cam.timezone)}</tt:TZ></tt:TimeZone>"
-        f"<tt:UTCDateTime>{_date_time(now)}</tt:UTCDateTime>"
-        f"<tt:LocalDateTime>{_date_time(cam.local_time(now))}</tt:LocalDateTime>"
+        f"<tt:UTCDateTime>{date_time_xml(now)}</tt:UTCDateTime>"
+        f"<tt:LocalDateTime>{date_time_xml(cam.local_time(now))}</tt:LocalDateTime>"
         "</tds:SystemDateAndTime></tds:GetSystemDateAndTimeResponse>"
     )
 

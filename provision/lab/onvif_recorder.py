@@ -34,7 +34,8 @@ from lxml import etree
 from provision.lab.faults import Faults
 from provision.lab.http import HttpServer, Request, Response
 from provision.lab.nvr_history import DEFAULT_HISTORY_DAYS, RecordingIndex
-from provision.lab.onvif_recorder_state import Identity, Operations, RecorderState
+from provision.lab.onvif_device import date_time_xml, device_information_xml
+from provision.lab.onvif_recorder_state import Operations, RecorderState
 from provision.lab.onvif_recording import (
     NS_TRC,
     NS_TRV,
@@ -44,6 +45,7 @@ from provision.lab.onvif_recording import (
 from provision.lab.onvif_search import NS_TSE, SEARCH_OPERATIONS
 from provision.lab.onvif_search_events import EVENT_SEARCH_OPERATIONS
 from provision.lab.onvif_soap import NS_TDS, answer, x
+from provision.lab.onvif_state import Identity
 
 TB = 10**12
 DEVICE_PATH = "/onvif/device_service"
@@ -55,33 +57,18 @@ PATHS = {
 }
 
 
-def _date_time(dt: datetime) -> str:
-    return (
-        f"<tt:Time><tt:Hour>{dt.hour}</tt:Hour><tt:Minute>{dt.minute}</tt:Minute>"
-        f"<tt:Second>{dt.second}</tt:Second></tt:Time><tt:Date><tt:Year>{dt.year}</tt:Year>"
-        f"<tt:Month>{dt.month}</tt:Month><tt:Day>{dt.day}</tt:Day></tt:Date>"
-    )
-
-
 def get_system_date_and_time(state: RecorderState, _req: etree._Element) -> str:
     now = datetime.fromtimestamp(state.now(), UTC)
     return (
         "<tds:GetSystemDateAndTimeResponse><tds:SystemDateAndTime><tt:DateTimeType>NTP"
         "</tt:DateTimeType><tt:DaylightSavings>false</tt:DaylightSavings><tt:TimeZone><tt:TZ>"
-        f"CST-8</tt:TZ></tt:TimeZone><tt:UTCDateTime>{_date_time(now)}</tt:UTCDateTime>"
+        f"CST-8</tt:TZ></tt:TimeZone><tt:UTCDateTime>{date_time_xml(now)}</tt:UTCDateTime>"
         "</tds:SystemDateAndTime></tds:GetSystemDateAndTimeResponse>"
     )
 
 
 def get_device_information(state: RecorderState, _req: etree._Element) -> str:
-    i = state.identity
-    return (
-        f"<tds:GetDeviceInformationResponse><tds:Manufacturer>{x(i.manufacturer)}"
-        f"</tds:Manufacturer><tds:Model>{x(i.model)}</tds:Model><tds:FirmwareVersion>"
-        f"{x(i.firmware)}</tds:FirmwareVersion><tds:SerialNumber>{x(i.serial)}"
-        f"</tds:SerialNumber><tds:HardwareId>{x(i.hardware_id)}</tds:HardwareId>"
-        "</tds:GetDeviceInformationResponse>"
-    )
+    return device_information_xml(state.identity)
 
 
 def _xaddr(state: RecorderState, namespace: str) -> str:

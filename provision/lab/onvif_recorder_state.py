@@ -29,17 +29,9 @@ from lxml import etree
 
 from provision.lab.faults import Faults
 from provision.lab.nvr_history import Conditions, RecordingIndex, Span
+from provision.lab.onvif_state import Identity
 
 TRACKS = (("VIDEO001", "Video"), ("AUDIO001", "Audio"), ("META001", "Metadata"))
-
-
-@dataclass(slots=True)
-class Identity:
-    manufacturer: str
-    model: str
-    firmware: str
-    serial: str
-    hardware_id: str
 
 
 @dataclass(slots=True)
