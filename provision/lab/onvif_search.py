@@ -18,12 +18,15 @@ GetMediaAttributes, the metadata and PTZ searches; they answer ter:ActionNotSupp
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from lxml import etree
 
 from provision.lab.onvif_recorder_state import Operations, RecorderState, Recording
 from provision.lab.onvif_recording import source_xml
 from provision.lab.onvif_soap import children, invalid_arg, text, x
+
+T = TypeVar("T")
 
 NS_TSE = "http://www.onvif.org/ver10/search/wsdl"
 
@@ -111,15 +114,26 @@ def _session(state: RecorderState, req: etree._Element) -> tuple[str, list[str]]
     return token, left
 
 
-def get_recording_search_results(state: RecorderState, req: etree._Element) -> str:
-    token, left = _session(state, req)
+def next_page(sessions: dict[str, list[T]], req: etree._Element) -> tuple[list[T], bool]:
+    """The next page (`MaxResults`, all when absent) of the search session `SearchToken` names
+    in `sessions`, and whether more remain; the last page ends the session (Recording Search
+    spec, GetRecordingSearchResults / GetEventSearchResults)."""
+    token = text(req, "SearchToken") or ""
+    left = sessions.get(token)
+    if left is None:
+        raise invalid_arg("InvalidToken", reason=f"no search session {token!r}")
     most = text(req, "MaxResults")
     count = len(left) if not most else max(1, int(most))
     page, rest = left[:count], left[count:]
     if rest:
-        state.searches[token] = rest
+        sessions[token] = rest
     else:
-        del state.searches[token]  # the last page ends the session
+        del sessions[token]
+    return page, bool(rest)
+
+
+def get_recording_search_results(state: RecorderState, req: etree._Element) -> str:
+    page, rest = next_page(state.searches, req)
     items = "".join(
         f"<tt:RecordingInformation>{information_xml(state, state.recordings[t])}"
         "</tt:RecordingInformation>"

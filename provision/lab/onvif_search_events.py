@@ -21,7 +21,7 @@ from datetime import datetime
 from lxml import etree
 
 from provision.lab.onvif_recorder_state import Operations, RecorderState
-from provision.lab.onvif_search import NS_TSE, iso
+from provision.lab.onvif_search import NS_TSE, iso, next_page
 from provision.lab.onvif_soap import child, children, invalid_arg, sender_fault, text, x
 
 NS_WSNT = "http://docs.oasis-open.org/wsn/b-2"
@@ -104,17 +104,7 @@ def find_events(state: RecorderState, req: etree._Element) -> str:
 
 
 def get_event_search_results(state: RecorderState, req: etree._Element) -> str:
-    token = text(req, "SearchToken") or ""
-    left = state.event_searches.get(token)
-    if left is None:
-        raise invalid_arg("InvalidToken", reason=f"no search session {token!r}")
-    most = text(req, "MaxResults")
-    count = len(left) if not most else max(1, int(most))
-    page, rest = left[:count], left[count:]
-    if rest:
-        state.event_searches[token] = rest
-    else:
-        del state.event_searches[token]
+    page, rest = next_page(state.event_searches, req)
     done = "Searching" if rest else "Completed"
     return (
         f'<tse:GetEventSearchResultsResponse xmlns:tse="{NS_TSE}" xmlns:wsnt="{NS_WSNT}"'
