@@ -91,8 +91,6 @@ class DeviceRunner(ThreadedRunner):
         self.in_flight = in_flight or min(num_workers * OVERLAP, MAX_IN_FLIGHT)
         self.gate = gate if gate is not None else shared_gate(num_workers)
         self.deadline_s = deadline_s
-        # host → the hosts it starts after (those of them in the run); run_task sets it
-        self.waits_for: dict[str, frozenset[str]] = {}
 
     def _start(self, task: Task, host: Host) -> MultiResult:
         with device_run(self.gate, self.deadline_s):
@@ -101,8 +99,8 @@ class DeviceRunner(ThreadedRunner):
     def run(self, task: Task, hosts: list[Host]) -> AggregatedResult:
         """Every host, in order, each as soon as the hosts it waits for have run."""
         result = AggregatedResult(task.name)
-        in_run = {h.name for h in hosts}
-        waiting = {h.name: (h, self.waits_for.get(h.name, frozenset()) & in_run) for h in hosts}
+        waits_for = _dependencies({h.name: h for h in hosts})  # those in this run only
+        waiting = {h.name: (h, waits_for.get(h.name, frozenset())) for h in hosts}
         threads = max(1, min(self.in_flight, len(hosts)))
         futures: dict[Future[MultiResult], str] = {}
         finished: set[str] = set()
@@ -158,7 +156,6 @@ def run_task(
     if on_start is not None:
         on_start(len(inventory.hosts))
     runner = DeviceRunner(workers, in_flight=in_flight, gate=gate, deadline_s=deadline_s)
-    runner.waits_for = _dependencies(inventory.hosts)
     return Nornir(inventory=inventory, runner=runner).run(task=task, **params)
 
 
