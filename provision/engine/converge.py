@@ -104,13 +104,12 @@ def _converge(driver: Driver, outcome: DeviceOutcome, ctx: RunContext) -> None:
     if ctx.dry_run:
         outcome.status = Status.PLANNED
         return
-    if ctx.stopping():
+    # Intent first, synced: if the process dies from here on, the journal says this device
+    # was in flight, and rollback knows what to check.
+    if not _journal_intent(ctx, outcome, changes):
         # Stopped while this device was being read: nothing was written yet, leave it so.
         outcome.status, outcome.changes = Status.NOT_STARTED, []
         return
-    # Intent first, synced: if the process dies from here on, the journal says this device
-    # was in flight, and rollback knows what to check.
-    _journal_intent(ctx, outcome, changes)
     try:
         driver.apply(changes)
     except Exception as exc:
@@ -198,9 +197,11 @@ def _keep_landed(
         _settle(ctx, outcome, landed)
 
 
-def _journal_intent(ctx: RunContext, outcome: DeviceOutcome, changes: list[Change]) -> None:
+def _journal_intent(ctx: RunContext, outcome: DeviceOutcome, changes: list[Change]) -> bool:
+    """Journal the device's intent unless the run was stopped (then False: do not start it)."""
     if ctx.journal is not None and ctx.run_id is not None:
-        ctx.journal.intend(ctx.run_id, outcome.device, outcome.kind, changes)
+        return ctx.journal.intend(ctx.run_id, outcome.device, outcome.kind, changes, ctx.stop)
+    return not ctx.stopping()
 
 
 def _settle(ctx: RunContext, outcome: DeviceOutcome, landed: list[Change]) -> None:

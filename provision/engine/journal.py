@@ -154,6 +154,29 @@ class Journal:
         self, run_id: str, device: str, kind: str, changes: list[Change], outcome: Row
     ) -> None:
         """Record changes of one device in one transaction (committed and synced on return)."""
+        with self._locked():
+            self._insert(run_id, device, kind, changes, outcome)
+
+    def intend(
+        self,
+        run_id: str,
+        device: str,
+        kind: str,
+        changes: list[Change],
+        unless: threading.Event | None = None,
+    ) -> bool:
+        """Before a device is touched: its changes as pending rows, synced on return. Not
+        written (False) once `unless` is set: checked under the journal's lock, so after a
+        run's stop event is set, at most the one device already writing its intent goes on."""
+        with self._locked():
+            if unless is not None and unless.is_set():
+                return False
+            self._insert(run_id, device, kind, changes, Row.PENDING)
+        return True
+
+    def _insert(
+        self, run_id: str, device: str, kind: str, changes: list[Change], outcome: Row
+    ) -> None:
         now = time.time()
         rows = [
             (
@@ -168,16 +191,12 @@ class Journal:
             )
             for c in changes
         ]
-        with self._locked(), self._db.transaction():
+        with self._db.transaction():
             self._db.execute_many(
                 "INSERT INTO changes (run_id, device, kind, setting, before, after, at,"
                 " outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
-
-    def intend(self, run_id: str, device: str, kind: str, changes: list[Change]) -> None:
-        """Before a device is touched: its changes as pending rows, synced on return."""
-        self.record(run_id, device, kind, changes, Row.PENDING)
 
     def settle(self, run_id: str, device: str, landed: list[Change]) -> None:
         """After a device was read back: its pending rows become applied (the settings in

@@ -10,6 +10,7 @@ import json
 import os
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,9 @@ VERSION = 1
 
 def report_to_dict(report: RunReport) -> dict[str, Any]:
     sel = report.selection
+    stopped = {}
+    if report.stopped_at is not None:  # an interrupted run: when the stop was taken
+        stopped["stopped_at"] = datetime.fromtimestamp(report.stopped_at, UTC).isoformat()
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -42,6 +46,7 @@ def report_to_dict(report: RunReport) -> dict[str, Any]:
         "lab": report.lab,
         "run_id": report.run_id,
         "summary": report.counts(),
+        **stopped,
         "devices": [o.to_dict() for o in report.outcomes],
     }
 

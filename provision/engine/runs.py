@@ -41,6 +41,7 @@ class RunReport:
     run_id: str | None = None
     lab: bool = False
     interrupted: bool = False  # stopped by a signal: some devices may be NOT_STARTED
+    stopped_at: float | None = None  # when the stop was taken (time.time())
 
     def counts(self) -> dict[str, int]:
         return {str(status): n for status, n in Counter(o.status for o in self.outcomes).items()}
@@ -157,6 +158,7 @@ def _journaled_run(
     ctx.journal, ctx.stop = journal, stop.event
     report.outcomes = _run(ctx.city, schools, ctx, workers, devices)
     report.interrupted = ctx.stopping()
+    report.stopped_at = stop.at if report.interrupted else None
     status = INTERRUPTED if report.interrupted else "failed" if report.failed else "ok"
     journal.finish_run(report.run_id, status, report.counts())
 

@@ -12,6 +12,7 @@ import contextlib
 import os
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from types import FrameType
@@ -30,6 +31,9 @@ class Stop:
     # Outside (validating, waiting for a lock) nothing is in flight: it interrupts at once.
     armed: bool = False
     run_id: str | None = None  # for the words said on a second signal
+    # When the handler took the stop (time.time(), as the journal's rows): a device whose
+    # intent is journaled after it had already passed the check (engine/journal.py `intend`).
+    at: float | None = None
 
     @contextlib.contextmanager
     def arming(self) -> Iterator[None]:
@@ -52,6 +56,7 @@ def stop_on_signals(signums: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM)) 
         stop.signum = signum
         if not stop.armed:
             raise KeyboardInterrupt
+        stop.at = time.time()
         stop.event.set()
         os.write(
             2,

@@ -76,6 +76,21 @@ def test_a_device_in_flight_stays_pending(state_location: str) -> None:
         journal.close()
 
 
+def test_no_intent_is_journaled_once_the_run_is_stopped(state_location: str) -> None:
+    """The stop is checked under the journal's lock with the write: a device still reading
+    when Ctrl-C came is not started, and nothing says it was in flight."""
+    journal = Journal(state_location)
+    stop = threading.Event()
+    try:
+        run = journal.start_run("apply", "inv")
+        assert journal.intend(run, "s1/sw", "switch", [Change("vlan", 1, 2)], unless=stop)
+        stop.set()
+        assert not journal.intend(run, "s1/cam", "camera", [Change("fps", 25, 15)], unless=stop)
+        assert [d for d, _, _ in journal.pending(run)] == ["s1/sw"]
+    finally:
+        journal.close()
+
+
 def test_two_machines_see_each_others_runs(state_location: str) -> None:
     laptop, pipeline = Journal(state_location), Journal(state_location)
     try:
