@@ -34,6 +34,7 @@ from provision.drivers.switch_config import (
     flatten,
     parse_config,
 )
+from provision.drivers.switch_paste import Refusal, base_prompt, blocks, refusal, type_block
 from provision.drivers.switch_platforms import UnknownSwitchPlatform, platform_named
 from provision.errors import DeviceError
 from provision.i18n import _
@@ -47,7 +48,12 @@ TRANSPORT_ERRORS = (OSError, EOFError, ValueError, paramiko.SSHException, Netmik
 
 
 class SwitchError(DeviceError):
-    """A switch refused a line, dropped the session, or could not be reached or logged into."""
+    """A switch refused a line, dropped the session, or could not be reached or logged into.
+    `refusal` says which line was refused and which ran after it (None for other failures)."""
+
+    def __init__(self, message: str, refusal: Refusal | None = None) -> None:
+        super().__init__(message)
+        self.refusal = refusal
 
 
 # --- planning: changes -> configuration-mode lines (pure) ----------------------------------------
@@ -244,13 +250,7 @@ class SwitchDriver(Driver):
                 _("{name}: apply refused: {error}").format(name=self.name, error=exc)
             ) from None
         with self._guard("apply"):
-            conn = self._session()
-            self._type(conn, self.dialect.enter_config, self.dialect.config_prompt)
-            for line in lines:
-                self._type(conn, line, self.dialect.config_prompt)
-            self._type(conn, self.dialect.leave_config, self.dialect.exec_prompt)
-            if any(self.dialect.setting_name(line) in ("sysname", "hostname") for line in lines):
-                conn.set_base_prompt()  # netmiko finds its prompt by the old name otherwise
+            self._paste(self._session(), [self.dialect.enter_config, *lines])
         self._save()
 
     def identity(self) -> dict[str, Any]:
@@ -295,6 +295,41 @@ class SwitchDriver(Driver):
                 read_timeout=capped(self.target.connector.timeout),
             )
         return str(output)
+
+    def _paste(self, conn: BaseConnection, lines: list[str]) -> None:
+        """Type `lines` and leave configuration mode, a block at a time (`switch_paste`): the
+        run stops after the first block with a line the switch refused, naming that line, its
+        error and the lines of the block that ran after it."""
+        chunks = blocks(lines + [self.dialect.leave_config], self._changes_mode)
+        prompt = ""
+        for n, block in enumerate(chunks):
+            last = n == len(chunks) - 1
+            end = re.compile(self.dialect.exec_prompt if last else self.dialect.config_prompt)
+            timeout = capped(self.target.connector.timeout)
+            replies, prompt = type_block(conn, block, end, timeout)
+            refused = refusal(block, replies)
+            if refused is not None:
+                raise self._refused(refused)
+        # The exec prompt the block ended at names the switch as it is now: netmiko would find
+        # its prompt by the old name after a hostname line (and asking again is a round trip).
+        conn.base_prompt = base_prompt(prompt)
+
+    def _changes_mode(self, line: str) -> bool:
+        """Whether the lines after `line` run in another mode if the switch refuses it."""
+        return line == self.dialect.enter_config or self.dialect.is_section(line)
+
+    def _refused(self, refused: Refusal) -> SwitchError:
+        text = _("{name}: apply: the switch refused {line!r}: {error}").format(
+            name=self.name, line=refused.line, error=refused.error
+        )
+        if refused.ran_after:
+            # Typed ahead in the same block: the switch ran them (and they may have landed).
+            text += _("; the lines typed after it ran too: {lines}").format(
+                lines=" | ".join(refused.ran_after)
+            )
+        if refused.also_refused:
+            text += _(" (refused as well: {lines})").format(lines=" | ".join(refused.also_refused))
+        return SwitchError(text, refused)
 
     def _type(self, conn: BaseConnection, line: str, prompt: str) -> None:
         """One line, then wait for the prompt; the switch's own error text stops the run."""
