@@ -300,7 +300,7 @@ class SwitchDriver(Driver):
         """Type `lines` and leave configuration mode, a block at a time (`switch_paste`): the
         run stops after the first block with a line the switch refused, naming that line, its
         error and the lines of the block that ran after it."""
-        chunks = blocks(lines + [self.dialect.leave_config], self._changes_mode)
+        chunks = blocks([*lines, self.dialect.leave_config], self._changes_mode)
         prompt = ""
         for n, block in enumerate(chunks):
             last = n == len(chunks) - 1

@@ -43,13 +43,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import paramiko
 from netmiko import BaseConnection
 from netmiko.exceptions import ReadTimeout
 
 from provision.drivers.switch_config import ERROR
 
-# Between two reads of a block's output: only where the channel gives select() nothing to wait
-# on (it always does over paramiko); a fallback, not a measure.
+# Between two reads of a block's output where the channel is not paramiko's (which select() can
+# wait on): a fallback, not a measure.
 POLL_S = 0.01
 
 
@@ -101,7 +102,8 @@ def answers(text: str, lines: list[str], end_prompt: re.Pattern[str]) -> list[st
         return None
     ends = [start for start, _ in found[1:]] + [len(text)]
     # Each answer runs to the last line break before the next echo: after it is the prompt.
-    return [text[end : text.rfind("\n", end, stop) + 1] for (_, end), stop in zip(found, ends)]
+    pairs = zip(found, ends, strict=True)
+    return [text[end : text.rfind("\n", end, stop) + 1] for (_, end), stop in pairs]
 
 
 def refusal(lines: list[str], replies: list[str]) -> Refusal | None:
@@ -145,7 +147,7 @@ def type_block(
 def _wait_for_data(conn: BaseConnection, seconds: float) -> None:
     """Until the channel has something to read (or has closed), at most `seconds`."""
     channel = conn.remote_conn
-    if channel is None or not hasattr(channel, "fileno"):
+    if not isinstance(channel, paramiko.Channel):
         time.sleep(POLL_S)
         return
     if channel.closed or (channel.eof_received and not channel.recv_ready()):
