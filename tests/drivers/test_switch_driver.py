@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import time
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -27,8 +28,9 @@ from netmiko import BaseConnection, ConnectHandler
 
 from provision.drivers.base import Change, Settings, Target
 from provision.drivers.connect import Connector
-from provision.drivers.switch import SwitchDriver, SwitchError
+from provision.drivers.switch import SwitchDriver, SwitchError, plan_lines
 from provision.drivers.switch_config import decode_key, parse_config
+from provision.drivers.switch_paste import blocks
 from provision.drivers.switch_platforms import platform_named, platform_names
 from provision.errors import DeviceError
 from provision.inventory.loader import load_inventory
@@ -294,6 +296,11 @@ class Fault:
     error: DeviceError
     factory_kept: bool = True  # the running config is as before the failed apply
     nothing_landed: bool = True  # the next plan is the one the failed apply had
+    # A refused line: the changes whose lines ran (by the error's account) and those held after.
+    ran: set[str] = field(default_factory=set)
+    held: set[str] = field(default_factory=set)
+    writes: list[str] = field(default_factory=list)  # what the apply wrote to the session
+    blocks: list[str] = field(default_factory=list)  # the blocks it was to write, in order
 
 
 def refused_login(lab: LabLoop, platform: str) -> Fault:
@@ -327,7 +334,60 @@ def dropped_mid_apply(lab: LabLoop, platform: str) -> Fault:
     return Fault(caught.value, factory_kept=kept, nothing_landed=not landed)
 
 
-FAULTS = {"refused login": refused_login, "dropped mid-apply": dropped_mid_apply}
+BOGUS = "frobnicate 7"  # a line no switch knows: refused in the middle of a block
+
+
+def refused_mid_block(lab: LabLoop, platform: str) -> Fault:
+    """A plan from factory with one line the switch refuses inside its second VLAN interface:
+    the lines typed after it in the same block run too (as on the switch), the next block is
+    never sent, and the error says which lines ran."""
+    sim, target = start_switch(lab, platform)
+    driver = SwitchDriver(target)
+    try:
+        desired = driver.desired()
+        plan = driver.diff(driver.read(), desired)
+        svi = [k for k in desired if re.fullmatch(r"config/interface (?i:vlan)\S* ?\d+", k)][1]
+        bogus = Change(f"{svi}/{BOGUS}", None, True)
+        plan.insert(plan.index(next(c for c in plan if c.setting == svi)) + 1, bogus)
+        lines = plan_lines(driver.dialect, plan, list(desired))
+        typed = [driver.dialect.enter_config, *lines, driver.dialect.leave_config]
+        expected = blocks(typed, driver._changes_mode)
+        writes: list[str] = []
+        conn = driver._session()
+        write = conn.write_channel
+
+        def recorded(text: str) -> None:
+            if driver._conn is conn:  # not netmiko's cleanup of the dropped session
+                writes.append(text)
+            write(text)
+
+        conn.write_channel = recorded  # type: ignore[method-assign]
+        with pytest.raises(SwitchError) as caught:
+            driver.apply(plan)
+        refused = caught.value.refusal
+        assert refused is not None and refused.line == BOGUS
+        ran = set(typed[: typed.index(BOGUS)]) | set(refused.ran_after)
+        now = driver.read()
+        held = {c.setting for c in plan if now.get(c.setting) == c.after}
+        ran_changes = {c.setting for c in plan if _line_of(c) in ran}
+    finally:
+        driver.close()
+        lab.run(sim.stop())
+    sent = [w for w in writes if not w.startswith(driver.dialect.show_running)]
+    return Fault(caught.value, ran=ran_changes, held=held, writes=sent,
+                 blocks=["".join(f"{line}\n" for line in b) for b in expected])  # fmt: skip
+
+
+def _line_of(change: Change) -> str:
+    """The line a change from factory types: its value, or its key's last segment."""
+    return change.after if isinstance(change.after, str) else decode_key(change.setting)[-1]
+
+
+FAULTS = {
+    "refused login": refused_login,
+    "dropped mid-apply": dropped_mid_apply,
+    "refused mid-block": refused_mid_block,
+}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -361,6 +421,22 @@ def test_ssh_drop_mid_apply_is_a_device_error_and_the_next_read_reconnects(
     assert f"{SCHOOLS[platform]}/core" in str(fault.error)
     assert "apply failed" in str(fault.error)
     assert "the switch closed the SSH session" in str(fault.error)
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_a_refused_line_stops_the_apply_after_its_block_and_says_what_ran(
+    faults: dict[tuple[str, str], Future[Fault]], platform: str
+) -> None:
+    fault = faults["refused mid-block", platform].result(timeout=90)
+    message = str(fault.error)
+    assert f"{SCHOOLS[platform]}/core: apply: the switch refused '{BOGUS}': " in message
+    assert "the lines typed after it ran too: " in message  # the rest of its block
+    # Exactly what the error says ran is what the switch holds: nothing more, nothing less.
+    assert fault.ran and fault.held == fault.ran
+    # One write per block (a round trip each), and none after the block with the refusal.
+    refused_at = next(i for i, b in enumerate(fault.blocks) if f"\n{BOGUS}\n" in f"\n{b}")
+    assert fault.writes == fault.blocks[: refused_at + 1]
+    assert len(fault.blocks) > refused_at + 1  # later blocks were never sent
 
 
 # --- the flows -----------------------------------------------------------------------------------
