@@ -361,7 +361,7 @@ def refused_mid_block(lab: LabLoop, platform: str) -> Fault:
                 writes.append(text)
             write(text)
 
-        conn.write_channel = recorded  # type: ignore[method-assign]
+        conn.write_channel = recorded  # type: ignore[method-assign,assignment]
         with pytest.raises(SwitchError) as caught:
             driver.apply(plan)
         refused = caught.value.refusal
