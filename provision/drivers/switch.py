@@ -212,6 +212,9 @@ class SwitchDriver(Driver):
         self._password = ""  # only to scrub it from error texts; never shown
         self._desired: Settings | None = None
         self._owned: set[str] | None = None
+        # The running config the last read() parsed, until something is typed or the session
+        # is dropped: the plan being applied was made from it.
+        self._seen: list[ConfigLine] | None = None
 
     # --- contract -------------------------------------------------------------------------------
 
@@ -231,7 +234,8 @@ class SwitchDriver(Driver):
         return self.dialect.identity(top) in self._owned_sections()
 
     def read(self) -> Settings:
-        current = flatten(self._running_config(), self.dialect)
+        self._seen = self._running_config()
+        current = flatten(self._seen, self.dialect)
         settings: Settings = {key: current.get(key) for key in self.desired()}
         settings.update({k: v for k, v in current.items() if k not in settings and self.owns(k)})
         return settings
@@ -242,7 +246,9 @@ class SwitchDriver(Driver):
             return
         # Ordered sections gaining entries are rewritten from the running config (plan_lines).
         adds = any(c.after is not None for c in changes)
-        current = self._running_config() if adds and self.dialect.ordered else None
+        # The read the plan was made from serves (no second display on a slow link).
+        seen, self._seen = self._seen, None
+        current = (seen or self._running_config()) if adds and self.dialect.ordered else None
         try:
             lines = plan_lines(self.dialect, changes, list(self.desired()), current)
         except ValueError as exc:
@@ -352,20 +358,34 @@ class SwitchDriver(Driver):
     def _save(self) -> None:
         with self._guard("save config"):
             conn = self._session()
-            conn.read_timeout_override = max(self.target.connector.timeout, SAVE_TIMEOUT_S)
-            try:
-                with _echo_checked(conn):  # `save force` is short: see `_display`
-                    output = str(conn.save_config())
-            finally:
-                conn.read_timeout_override = self.target.connector.timeout
-            if self.platform.save_stays_in_config:
-                self._type(conn, self.dialect.leave_config, self.dialect.exec_prompt)
+            timeout = max(self.target.connector.timeout, SAVE_TIMEOUT_S)
+            if self.platform.save_command:
+                # One line, one round trip: netmiko's save_config would first probe the
+                # prompt (and on IOS the privilege level, on Comware enter system-view), a
+                # round trip each, for a command that asks nothing.
+                end = re.compile(self.dialect.exec_prompt)
+                replies, _prompt = type_block(conn, [self.platform.save_command], end, timeout)
+                output = replies[0]
+            else:
+                output = self._netmiko_save(conn, timeout)
         error = ERROR.search(output)
         if error or not self.dialect.save_ok.search(output):
             detail = error.group(0).strip() if error else _("no confirmation in its answer")
             raise SwitchError(
                 _("{name}: save config failed: {detail}").format(name=self.name, detail=detail)
             )
+
+    def _netmiko_save(self, conn: BaseConnection, timeout: float) -> str:
+        """netmiko's own save, for a platform whose save asks a question (VRP's [Y/N])."""
+        conn.read_timeout_override = timeout
+        try:
+            with _echo_checked(conn):  # the save command is short: see `_display`
+                output = str(conn.save_config())
+        finally:
+            conn.read_timeout_override = self.target.connector.timeout
+        if self.platform.save_stays_in_config:
+            self._type(conn, self.dialect.leave_config, self.dialect.exec_prompt)
+        return output
 
     def _session(self) -> BaseConnection:
         if self._conn is not None:
@@ -404,7 +424,7 @@ class SwitchDriver(Driver):
         return conn
 
     def _drop(self, *, logout: bool = False) -> None:
-        conn, self._conn = self._conn, None
+        conn, self._conn, self._seen = self._conn, None, None
         if conn is None:
             return
         with contextlib.suppress(*TRANSPORT_ERRORS):

@@ -39,6 +39,9 @@ class SwitchPlatform:
     uplink_port: ClassVar[str]
     needs_enable: ClassVar[bool] = False  # the login may land in user EXEC (`>`)
     save_stays_in_config: ClassVar[bool] = False  # netmiko saves from config mode and stays
+    # A save that asks nothing, typed from the exec prompt in one round trip by the driver
+    # (None: netmiko's `save_config`, which answers the platform's question).
+    save_command: ClassVar[str | None] = None
 
     @property
     def template(self) -> str:

@@ -35,6 +35,7 @@ class CiscoIos(SwitchPlatform):
     device_type = "cisco_ios"
     uplink_port = "GigabitEthernet0/1"
     needs_enable = True
+    save_command = "write memory"  # netmiko's `write mem`; IOS asks nothing
     version_command = "show version"
     version_fields = VersionFields(
         model=re.compile(r"Model number\s*:\s*(\S+)"),

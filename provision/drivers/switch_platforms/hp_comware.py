@@ -18,6 +18,10 @@ class HpComware(SwitchPlatform):
     device_type = "hp_comware"
     uplink_port = "GigabitEthernet1/0/1"
     save_stays_in_config = True
+    # `save [safely] [backup | main] [force]`: with `force` it asks nothing, and it is taken in
+    # any view (H3C Comware 7 Fundamentals Configuration Guide, "Saving the running
+    # configuration"); netmiko types the same from system-view.
+    save_command = "save force"
     version_command = vrp_family.VERSION_COMMAND
     version_fields = VersionFields(
         model=re.compile(r"H3C (\S+) uptime"),

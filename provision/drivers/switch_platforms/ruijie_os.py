@@ -23,6 +23,7 @@ class RuijieOs(SwitchPlatform):
     device_type = "ruijie_os"
     uplink_port = "GigabitEthernet0/1"  # typed without the space; shown with it
     needs_enable = True
+    save_command = "write"  # netmiko's; RGOS asks nothing
     version_command = "show version"
     version_fields = VersionFields(
         model=re.compile(r"System description\s*:.*\((\S+)\)"),
