@@ -340,8 +340,10 @@ BOGUS = "frobnicate 7"  # a line no switch knows: refused in the middle of a blo
 def refused_mid_block(lab: LabLoop, platform: str) -> Fault:
     """A plan from factory with one line the switch refuses inside its second VLAN interface:
     the lines typed after it in the same block run too (as on the switch), the next block is
-    never sent, and the error says which lines ran."""
+    never sent, and the error says which lines ran. Over a slow link, so that a block's output
+    arrives in pieces as it does from a switch far away."""
     sim, target = start_switch(lab, platform)
+    sim.faults.latency_ms = 50
     driver = SwitchDriver(target)
     try:
         desired = driver.desired()
