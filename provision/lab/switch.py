@@ -10,6 +10,11 @@ The accept loop is ours rather than `asyncssh.listen`, because the `timeout` fau
 accept TCP and then say nothing (asyncssh sends its version banner the moment it takes over a
 socket); every other connection is handed to `asyncssh.run_server`.
 
+Lines typed ahead (a pasted block, as the switch driver types its configuration) are run one
+after another as they come, each whatever the one before it answered, and an error is printed
+under the line it belongs to: a real CLI does not drop the rest of a paste after an error
+(the sources are in `provision/drivers/switch_paste.py`).
+
 The `latency_ms` fault is a slow link (`_SlowLink`): everything the switch prints, the echo of
 what is typed included, arrives that much later, as it would over a long or congested path.
 """
