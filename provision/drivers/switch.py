@@ -1,5 +1,6 @@
 """The uplink switch driver: render the template, compare with the running config, send only
-the difference, save. Spoken over SSH with netmiko's own drivers; settings and their CLI forms
+the difference (typed a block at a time, not a line per round trip: `switch_paste`), save.
+Spoken over SSH with netmiko's own drivers; settings and their CLI forms
 live in `switch_config`, and everything one network OS does its own way (dialect, template,
 version display, enable and save quirks) in its module under `switch_platforms`.
 
