@@ -30,9 +30,13 @@ line would run where it was never meant to (the next `exit` logs the session out
 ends after each line that enters a section (`blocks`): the driver sees that the section was
 entered before it types what belongs inside it. A refused line inside a block does not stop
 the lines after it in the same block, exactly as on the switch; `Refusal` says which ran.
-A file transferred and merged (NAPALM's way) was weighed: only IOS merges a copied file into
-the running configuration (VRP and Comware load a file only as the next startup
-configuration), so it would have been one platform's path beside the others'.
+A line that asks a question (`[Y/N]`) would take the next typed line as its answer: no line
+the templates type asks one on the lab's dialects (they ask on save and `enable`, which are not
+typed in blocks); if one did, its block would not complete, and the timeout quotes the
+question. A file transferred and merged (NAPALM's way) was weighed: merging a copied file into
+the running configuration is IOS's `copy flash:/f running-config`; Comware's file operation is
+a whole replace (`configuration replace file`) and VRP's a next-startup file, so it would have
+been one platform's path beside the others', and the lab's SCP server is IOS's alone.
 """
 
 from __future__ import annotations
@@ -140,7 +144,11 @@ def type_block(
             return replies, text.rsplit("\n", 1)[-1].strip()
         left = deadline - time.monotonic()
         if left <= 0:
-            raise ReadTimeout(f"no complete answer to {len(lines)} lines in {timeout:g} s")
+            last = text.rstrip().rsplit("\n", 1)[-1].strip()
+            raise ReadTimeout(
+                f"no complete answer to {len(lines)} lines in {timeout:g} s; "
+                f"the switch's last words: {last!r}"
+            )
         _wait_for_data(conn, min(left, 1.0))
 
 
