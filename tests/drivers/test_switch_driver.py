@@ -259,9 +259,13 @@ def run_flow(lab: LabLoop, platform: str) -> Flow:
 
 
 @pytest.fixture(scope="module")
-def lab() -> Iterator[LabLoop]:
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabLoop]:
     with pytest.MonkeyPatch.context() as env:
         env.setenv(SECRET_VAR, SENTINEL)
+        # The stories connect between tests too, when no test's own known_hosts is set: keys
+        # learned then stay with this module (not in a file another run's lab, with another
+        # host key on the same port, has written).
+        env.setenv("PROVISION_KNOWN_HOSTS", str(tmp_path_factory.mktemp("hosts") / "known_hosts"))
         root = logging.getLogger()
         level = root.level
         root.addHandler(LOGS)
