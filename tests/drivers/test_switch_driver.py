@@ -11,12 +11,13 @@ setting, change, error or log line may contain it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import re
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +32,7 @@ from provision.drivers.connect import Connector
 from provision.drivers.switch import SwitchDriver, SwitchError, plan_lines
 from provision.drivers.switch_config import decode_key, parse_config
 from provision.drivers.switch_paste import blocks
-from provision.drivers.switch_platforms import platform_named, platform_names
+from provision.drivers.switch_platforms import SwitchPlatform, platform_named, platform_names
 from provision.errors import DeviceError
 from provision.inventory.loader import load_inventory
 from provision.lab.faults import Faults
@@ -204,6 +205,26 @@ class Flow:
     serial: str = ""  # the lab switch's own
     returned: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    apply_writes: list[str] = field(default_factory=list)  # what the first apply wrote
+
+
+@contextlib.contextmanager
+def _writes_of(driver: SwitchDriver) -> Iterator[list[str]]:
+    """What the driver writes to its SSH session meanwhile (one write is one round trip)."""
+    writes: list[str] = []
+    conn = driver._session()
+    write = conn.write_channel
+
+    def recorded(text: str) -> None:
+        if driver._conn is conn:  # not netmiko's cleanup of a dropped session
+            writes.append(text)
+        write(text)
+
+    conn.write_channel = recorded  # type: ignore[method-assign,assignment]
+    try:
+        yield writes
+    finally:
+        conn.write_channel = write  # type: ignore[method-assign]
 
 
 def run_flow(lab: LabLoop, platform: str) -> Flow:
@@ -222,7 +243,8 @@ def run_flow(lab: LabLoop, platform: str) -> Flow:
         before = driver.read()
         flow.plan = driver.diff(before, flow.desired)
         lap("plan")
-        driver.apply(flow.plan)
+        with _writes_of(driver) as flow.apply_writes:
+            driver.apply(flow.plan)
         lap("apply")
         flow.settings_after = driver.read()
         flow.left_after_apply = driver.diff(flow.settings_after, flow.desired)
@@ -358,17 +380,7 @@ def refused_mid_block(lab: LabLoop, platform: str) -> Fault:
         lines = plan_lines(driver.dialect, plan, list(desired))
         typed = [driver.dialect.enter_config, *lines, driver.dialect.leave_config]
         expected = blocks(typed, driver._changes_mode)
-        writes: list[str] = []
-        conn = driver._session()
-        write = conn.write_channel
-
-        def recorded(text: str) -> None:
-            if driver._conn is conn:  # not netmiko's cleanup of the dropped session
-                writes.append(text)
-            write(text)
-
-        conn.write_channel = recorded  # type: ignore[method-assign,assignment]
-        with pytest.raises(SwitchError) as caught:
+        with _writes_of(driver) as writes, pytest.raises(SwitchError) as caught:
             driver.apply(plan)
         refused = caught.value.refusal
         assert refused is not None and refused.line == BOGUS
@@ -467,6 +479,24 @@ def test_plan_from_factory_lists_every_template_line(
             assert all(f"vlan batch {v}" in named for v in line.split()[2:])
         else:
             assert line in named
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_apply_from_factory_is_a_round_trip_per_block_and_one_save(
+    flows: dict[str, Future[Flow]], platform: str
+) -> None:
+    flow, switch = result(flows, platform), platform_named(platform)
+    lines = plan_lines(switch.dialect, flow.plan, list(flow.desired))
+    typed = [switch.dialect.enter_config, *lines, switch.dialect.leave_config]
+    expected = ["".join(f"{line}\n" for line in b) for b in blocks(typed, _changes_mode(switch))]
+    # A save that asks nothing is one line; VRP's asks [Y/N] and is answered (netmiko's).
+    saves = [f"{switch.save_command}\n"] if switch.save_command else ["save\n", "y\n"]
+    assert flow.apply_writes == expected + saves
+    assert len(expected) < len(lines) / 3  # not a round trip per line
+
+
+def _changes_mode(switch: SwitchPlatform) -> Callable[[str], bool]:
+    return lambda line: line == switch.dialect.enter_config or switch.dialect.is_section(line)
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)
