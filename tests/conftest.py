@@ -49,16 +49,20 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ["PROVISION_CACHE_DIR"] = cache
         config.add_cleanup(lambda: shutil.rmtree(cache, ignore_errors=True))
     worker = os.environ.get("PYTEST_XDIST_WORKER")
-    if worker is None:
-        return
-    index = int(worker.removeprefix("gw"))
-    offset = int(os.environ.get("PROVISION_LAB_PORT_OFFSET") or 0)
-    os.environ["PROVISION_LAB_PORT_OFFSET"] = str(offset + index * WORKER_PORT_STRIDE)
-    base = Path(tempfile.mkdtemp(prefix=f"provision-tests-{worker}-"))
+    if worker is None and getattr(config.option, "numprocesses", None):
+        return  # xdist's controller runs no test; each worker gets its own below
+    if worker is not None:
+        index = int(worker.removeprefix("gw"))
+        offset = int(os.environ.get("PROVISION_LAB_PORT_OFFSET") or 0)
+        os.environ["PROVISION_LAB_PORT_OFFSET"] = str(offset + index * WORKER_PORT_STRIDE)
+    # A run without xdist gets one too: its labs, journal and host keys never the checkout's
+    # .provision/ (where another run's lab may have left a key for a port reused now).
+    name = worker or "main"
+    base = Path(tempfile.mkdtemp(prefix=f"provision-tests-{name}-"))
     config.stash[_WORKER_DIR] = base
     config.add_cleanup(lambda: shutil.rmtree(base, ignore_errors=True))  # a worker with no test
     lab = os.environ.get("PROVISION_LAB_DIR")
-    os.environ["PROVISION_LAB_DIR"] = str(Path(lab) / worker if lab else base / "lab")
+    os.environ["PROVISION_LAB_DIR"] = str(Path(lab) / name if lab else base / "lab")
     os.environ.setdefault("PROVISION_JOURNAL", str(base / "journal.sqlite"))
     os.environ.setdefault("PROVISION_LOCK_DIR", str(base / "locks"))
     # module-scoped labs connect before the per-test known_hosts below is set
