@@ -31,7 +31,8 @@ from provision.coverage.sightlines import (
     FULL_TURN_DEG,
     Walls,
     polygonal,
-    visible_region,
+    polygons_of,
+    visible_regions,
     wall_segments,
 )
 
@@ -166,13 +167,6 @@ def _covering_disc_ring(x: float, y: float, radius: float) -> NDArray[np.float64
     return np.column_stack((x + outer * _DISC_COS, y + outer * _DISC_SIN))
 
 
-def _polygons(rings: list[NDArray[np.float64]]) -> NDArray[np.object_]:
-    """One Polygon per ring, made by GEOS in one call."""
-    sizes = [len(r) for r in rings]
-    index = np.repeat(np.arange(len(rings)), sizes)
-    return shapely.polygons(shapely.linearrings(np.concatenate(rings), indices=index))
-
-
 @dataclass(slots=True)
 class _Job:
     """One footprint on its way: its index in the answer, camera, view sector and blind disc."""
@@ -210,14 +204,19 @@ def _sweep_regions(
         first[cam.name] = (cam, longest, outer)
     if not first:
         return
-    outers = _polygons([outer for _, _, outer in first.values()])
+    outers = polygons_of([outer for _, _, outer in first.values()])
     shapely.prepare(outers)
     meets = shapely.intersects(outers[:, None], shapely.linestrings(segs)[None, :])
-    for (name, (cam, longest, _)), near in zip(first.items(), meets, strict=True):
-        start = cam.heading_deg - cam.hfov_deg / 2.0
-        regions[name] = visible_region(
-            np.array([cam.x, cam.y]), segs[near], start, cam.hfov_deg, 2 * longest
-        )
+    cams = [cam for cam, _, _ in first.values()]
+    found = visible_regions(
+        np.array([[cam.x, cam.y] for cam in cams]),
+        segs,
+        meets,
+        [cam.heading_deg - cam.hfov_deg / 2.0 for cam in cams],
+        [cam.hfov_deg for cam in cams],
+        [2 * longest for _, longest, _ in first.values()],
+    )
+    regions.update(zip(first, found, strict=True))
 
 
 def footprints(
@@ -249,7 +248,7 @@ def footprints(
         live.append(_Job(index, cam, _sector_ring(cam.x, cam.y, radius, arcs[key]), blind))
     if not live:
         return out
-    seen = _polygons([job.ring for job in live])
+    seen = polygons_of([job.ring for job in live])
     if len(segs):
         _sweep_regions(live, arcs, segs, regions)
         walled = [i for i, job in enumerate(live) if regions[job.cam.name] is not None]
@@ -259,7 +258,7 @@ def footprints(
     blinded = [i for i, job in enumerate(live) if job.blind > _MIN_BLIND_M]
     if blinded:
         discs = [_covering_disc_ring(live[i].cam.x, live[i].cam.y, live[i].blind) for i in blinded]
-        seen[blinded] = shapely.difference(seen[blinded], _polygons(discs))
+        seen[blinded] = shapely.difference(seen[blinded], polygons_of(discs))
     for job, geom in zip(live, seen, strict=True):
         out[job.index] = polygonal(geom)
     return out
