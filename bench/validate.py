@@ -3,13 +3,16 @@
 
     .venv/bin/python bench/validate.py                 # 1,000 schools
     .venv/bin/python bench/validate.py --schools 200   # quicker
+    .venv/bin/python bench/validate.py --distinct-layouts   # a city's true first run
 
 provision's way: C YAML parser with lazy positions, schemas compiled (and $refs inlined)
 once, every semantic rule including the coverage geometry of every zone. Its coverage cache
 (provision/coverage/cache.py) starts empty in a directory of this run: the first provision
 row fills it ("cold"), the second reads it ("warm"), as a pipeline's next run would. A
 generated city repeats each tier's site plan, so even the cold row reads most areas from
-entries its own earlier schools wrote; `--no-cache` measures the geometry in full.
+entries its own earlier schools wrote; `--distinct-layouts` moves every school's plan by an
+offset of its own (citygen's `distinct_layouts`), so the cold row computes every area's
+geometry, as a real city's first run does; `--no-cache` measures the geometry in full.
 The naive way: per file, yaml.safe_load and jsonschema.validate, which re-checks and
 re-compiles the schema on every call; it does no semantic rule and no geometry at all.
 
@@ -97,6 +100,11 @@ def main() -> None:
     parser.add_argument(
         "--no-cache", action="store_true", help="validate without the coverage cache"
     )
+    parser.add_argument(
+        "--distinct-layouts",
+        action="store_true",
+        help="give every school a site plan of its own (no two share a cache entry)",
+    )
     args = parser.parse_args()
     if args.mode:
         child(args)
@@ -105,7 +113,7 @@ def main() -> None:
         city = Path(tmp) / "city"
         from provision.citygen import write_city
 
-        write_city(city, args.schools)
+        write_city(city, args.schools, distinct_layouts=args.distinct_layouts)
         limit = args.naive_limit or args.schools
         rows = {}
         for mode in ("provision", "provision-1", "naive"):
@@ -123,9 +131,10 @@ def main() -> None:
             ]
             out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
             rows[mode] = json.loads(out.strip().splitlines()[-1])
+    layouts = "every school its own site plan" if args.distinct_layouts else "tier site plans"
     print(
         f"validate a generated {args.schools}-school city "
-        f"({sum(1 for _ in range(args.schools))} files + city.yaml)"
+        f"({args.schools} files + city.yaml; {layouts})"
     )
     print(
         f"{'way':<30}{'schools':>8}{'schools/s':>11}{'wall s':>9}{'CPU s':>8}{'CPU ms/school':>15}"
@@ -151,7 +160,8 @@ def main() -> None:
     print(f"ratio (CPU per school, naive / provision 1 process): {cpu(naive) / cpu(one):.1f}x")
     print("provision includes every semantic rule and the coverage geometry; naive does not.")
     if not args.no_cache:
-        print("cold: cache empty at the start (generated schools share site plans); warm: filled")
+        shared = "" if args.distinct_layouts else " (generated schools share site plans)"
+        print(f"cold: cache empty at the start{shared}; warm: filled")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from provision.citygen.layout import TIER_LAYOUTS, site
+from provision.citygen.layout import TIER_LAYOUTS, moved_site, site
 from provision.drivers.switch_platforms import platform_named, platform_names
 from provision.sizing import tb_for_days
 from provision.standards import required_guards
@@ -246,17 +246,21 @@ def school_doc(
     precinct: str,
     platform: str,
     rng: random.Random,
+    distinct_layout: bool = False,
 ) -> dict[str, Any]:
     """One school: site plan, cameras, network, alarms, LED board and security facts.
 
     `index` picks the school's address block: 10.(20 + index // 64).(index % 64 * 4 + r).0/24
-    for r = management, video, alarm; room for 2,816 schools.
+    for r = management, video, alarm; room for 2,816 schools. With `distinct_layout` its
+    site plan is moved by an offset of its own (see `moved_site`).
     """
     second, third = 20 + index // 64, (index % 64) * 4
     net = {
         role: f"10.{second}.{third + r}" for r, role in enumerate(("management", "video", "alarm"))
     }
     site_spec, cameras = site(tier)
+    if distinct_layout:
+        moved_site(site_spec, cameras, *layout_offset(index))
     for i, camera in enumerate(cameras):
         camera["host"] = f"{net['video']}.{11 + i}"
         camera["osd"] = f"{name} {camera['name']}"
@@ -436,8 +440,17 @@ def dump(doc: dict[str, Any], schema_ref: str) -> str:
     return SCHEMA_LINE.format(schema_ref) + body
 
 
-def write_city(out: Path, count: int | None = None, seed: int = 2026) -> list[Path]:
-    """Write city.yaml and schools/*.yaml; count=None writes the four showcase schools."""
+def layout_offset(index: int) -> tuple[float, float]:
+    """A school's own offset (metres): distinct for every index below 10,000."""
+    return 0.25 + (index % 100) * 0.05, 0.125 + (index // 100) * 0.05
+
+
+def write_city(
+    out: Path, count: int | None = None, seed: int = 2026, distinct_layouts: bool = False
+) -> list[Path]:
+    """Write city.yaml and schools/*.yaml; count=None writes the four showcase schools.
+    `distinct_layouts` moves each school's site plan by its own offset, so that no two
+    schools share an area's coverage digest (a city's first run, for benchmarks)."""
     schools = list(SHOWCASE) if count is None else generated_schools(count)
     (out / "schools").mkdir(parents=True, exist_ok=True)
     paths = [out / "city.yaml"]
@@ -451,7 +464,7 @@ def write_city(out: Path, count: int | None = None, seed: int = 2026) -> list[Pa
     for index, spec in enumerate(schools):
         rng = random.Random(f"{seed}-{spec[0]}")
         offset = 900 if count is None else 0  # showcase addresses stay clear of generated ones
-        doc = school_doc(index + offset, *spec, rng=rng)
+        doc = school_doc(index + offset, *spec, rng=rng, distinct_layout=distinct_layouts)
         path = out / "schools" / f"{spec[0]}.yaml"
         ref = (
             "../../../provision/schemas/school.schema.json"

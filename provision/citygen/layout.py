@@ -194,3 +194,30 @@ def site(tier: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         "areas": areas,
     }
     return spec, cameras
+
+
+def _moved(points: list[Pt], dx: float, dy: float) -> list[Pt]:
+    return [[round(x + dx, 3), round(y + dy, 3)] for x, y in points]
+
+
+def moved_site(spec: dict[str, Any], cameras: list[dict[str, Any]], dx: float, dy: float) -> None:
+    """Move a site plan and its cameras by (dx, dy) metres, in place.
+
+    Each school of a real city has its own plan; a generated one repeats its tier's, so the
+    coverage cache would serve most of a generated city from a few entries. Moved by a
+    distinct offset, every school's areas have their own digests and their geometry is
+    computed in full, as on a city's first run, while every figure stays what the tier's
+    plan was checked for.
+    """
+    perimeter = spec["perimeter"]
+    perimeter["boundary"] = _moved(perimeter["boundary"], dx, dy)
+    for area in spec["areas"]:
+        if "outline" in area:
+            area["outline"] = _moved(area["outline"], dx, dy)
+        if "walls" in area:
+            area["walls"] = [_moved(wall, dx, dy) for wall in area["walls"]]
+        for z in area["zones"]:
+            z["polygon"] = _moved(z["polygon"], dx, dy)
+    for c in cameras:
+        c["mount"]["x"] = round(c["mount"]["x"] + dx, 3)
+        c["mount"]["y"] = round(c["mount"]["y"] + dy, 3)

@@ -40,7 +40,13 @@ ENV_SWITCH = "PROVISION_CACHE"
 # Bumped when the entry's layout changes; part of every key.
 FORMAT = 1
 # The modules whose code decides an area's coverage: an edit to any of them is a new key.
-_GEOMETRY_SOURCES = ("coverage/footprint.py", "coverage/zones.py", "optics.py", "standards.py")
+_GEOMETRY_SOURCES = (
+    "coverage/footprint.py",
+    "coverage/sightlines.py",
+    "coverage/zones.py",
+    "optics.py",
+    "standards.py",
+)
 
 _VIEW_FIELDS = tuple(f.name for f in fields(CameraView))
 

@@ -6,8 +6,12 @@ tilted view reaches the floor, whichever is nearer) minus the disc under the cam
 view misses, minus the shadow of every opaque wall.  It is a 2-D plan model: walls are
 full-height, the floor is flat, and people are treated as points on the floor.
 
-What a camera sees past the walls is found by a vectorised angular sweep (numpy), and only
-two shapely overlays follow, so a camera among 50 wall segments costs ~0.2-0.4 ms.
+What a camera sees past the walls is found by a vectorised angular sweep (numpy,
+:mod:`provision.coverage.sightlines`), and only two shapely overlays follow. An area's
+footprints are computed together (:func:`footprints`): a camera's arc is worked out once for
+all its DORI levels, and the polygons, wall tests and overlays of all cameras go to GEOS as
+arrays, because on a school's few walls the Python and numpy overhead per call, not GEOS,
+was most of the time. Every footprint is the same, bit for bit, as one computed alone.
 """
 
 from __future__ import annotations
@@ -15,20 +19,24 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeAlias
 
 import numpy as np
 import shapely
 from numpy.typing import NDArray
-from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
 from provision import optics
+from provision.coverage.sightlines import (
+    FULL_TURN_DEG,
+    Walls,
+    polygonal,
+    polygons_of,
+    visible_regions,
+    wall_segments,
+)
 
-__all__ = ["CameraView", "footprint", "sector"]
-
-#: Wall polylines: each a list of at least 2 (x, y) points.
-Walls: TypeAlias = Sequence[Sequence[tuple[float, float]]]
+__all__ = ["CameraView", "Walls", "footprint", "footprints", "sector", "wall_segments"]
 
 #: Segments of the polygon that stands in for the blind disc under a camera.
 _DISC_SEGMENTS = 64
@@ -37,14 +45,6 @@ _MIN_BLIND_M = 1e-9
 #: A view radius below this (metres; e.g. a near-180° rectilinear lens) sees nothing usable,
 #: and a sector that small collapses to an invalid polygon in floating point.
 _MIN_RADIUS_M = 1e-6
-#: Views this wide are a full turn: a sector 1e-13° short of it has a zero-width slit at the
-#: apex, which GEOS rejects as a self-intersection.
-_FULL_TURN_DEG = 360.0 - 1e-9
-#: |sin| of the angle a wall subtends at the camera below which the camera is taken to be on
-#: the wall's line (mounted on it, or looking along it): no area shadow, so it is skipped.
-_COLLINEAR_SIN = 1e-12
-#: Wall-endpoint angles closer than this (radians) are merged: float noise, not a gap.
-_MIN_GAP_RAD = 1e-12
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +101,33 @@ def _cos_sin_deg(deg: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray
     return cos, sin
 
 
+@dataclass(frozen=True, slots=True)
+class _Arc:
+    """A sector's shape apart from its apex and radius: unit vectors of its arc vertices."""
+
+    cos: NDArray[np.float64]
+    sin: NDArray[np.float64]
+    stretch: float  # radius → the arc vertices' distance (area-preserving, see `sector`)
+    full: bool
+
+
+def _arc(heading_deg: float, angle_deg: float, segments_per_90: int = 16) -> _Arc:
+    full = angle_deg >= FULL_TURN_DEG
+    angle = 360.0 if full else angle_deg
+    # At least one chord per 90°, so that no chord spans 180° (where sin(θ/N) = 0).
+    n = max(math.ceil(segments_per_90 * angle / 90.0), math.ceil(angle / 90.0), 3 if full else 1)
+    step = math.radians(angle) / n
+    theta = heading_deg - angle / 2.0 + (angle / n) * np.arange(n if full else n + 1, dtype=float)
+    cos, sin = _cos_sin_deg(theta)
+    return _Arc(cos, sin, math.sqrt(step / math.sin(step)), full)
+
+
+def _sector_ring(x: float, y: float, radius: float, arc: _Arc) -> NDArray[np.float64]:
+    scaled = radius * arc.stretch
+    ring = np.column_stack((x + scaled * arc.cos, y + scaled * arc.sin))
+    return ring if arc.full else np.vstack(([x, y], ring))
+
+
 def sector(
     x: float,
     y: float,
@@ -121,127 +148,120 @@ def sector(
         raise ValueError(f"segments_per_90 must be at least 1, got {segments_per_90}")
     if not (radius > 0 and angle_deg > 0):
         return Polygon()
-    full = angle_deg >= _FULL_TURN_DEG
-    angle = 360.0 if full else angle_deg
-    # At least one chord per 90°, so that no chord spans 180° (where sin(θ/N) = 0).
-    n = max(math.ceil(segments_per_90 * angle / 90.0), math.ceil(angle / 90.0), 3 if full else 1)
-    step = math.radians(angle) / n
-    scaled = radius * math.sqrt(step / math.sin(step))
-    theta = heading_deg - angle / 2.0 + (angle / n) * np.arange(n if full else n + 1, dtype=float)
-    cos, sin = _cos_sin_deg(theta)
-    ring = np.column_stack((x + scaled * cos, y + scaled * sin))
-    if not full:
-        ring = np.vstack(([x, y], ring))
-    return Polygon(ring)
+    return Polygon(_sector_ring(x, y, radius, _arc(heading_deg, angle_deg, segments_per_90)))
 
 
-def _covering_disc(x: float, y: float, radius: float) -> Polygon:
-    """Polygon that contains the whole disc (vertices at r / cos(step/2)).
+#: Unit vectors of the blind disc's polygon: the same for every camera.
+_DISC_STEP = 2.0 * math.pi / _DISC_SEGMENTS
+_DISC_COS = np.cos(_DISC_STEP * np.arange(_DISC_SEGMENTS))
+_DISC_SIN = np.sin(_DISC_STEP * np.arange(_DISC_SEGMENTS))
+
+
+def _covering_disc_ring(x: float, y: float, radius: float) -> NDArray[np.float64]:
+    """Ring of a polygon that contains the whole disc (vertices at r / cos(step/2)).
 
     Used for the blind disc: an area-preserving polygon would leave slivers of the true
     blind disc counted as seen, and an audit must not over-report coverage.
     """
-    step = 2.0 * math.pi / _DISC_SEGMENTS
-    outer = radius / math.cos(step / 2.0)
-    theta = step * np.arange(_DISC_SEGMENTS)
-    return Polygon(np.column_stack((x + outer * np.cos(theta), y + outer * np.sin(theta))))
+    outer = radius / math.cos(_DISC_STEP / 2.0)
+    return np.column_stack((x + outer * _DISC_COS, y + outer * _DISC_SIN))
 
 
-def wall_segments(walls: Walls) -> NDArray[np.float64]:
-    """All opaque segments of the wall polylines as an ``(n, 2, 2)`` array.
+@dataclass(slots=True)
+class _Job:
+    """One footprint on its way: its index in the answer, camera, view sector and blind disc."""
 
-    Computing this once per site lets :func:`provision.coverage.zones.area_coverage` reuse
-    it for every camera.
+    index: int
+    cam: CameraView
+    ring: NDArray[np.float64]
+    blind: float
+
+
+def _sweep_regions(
+    jobs: list[_Job],
+    arcs: dict[tuple[float, float], _Arc],
+    segs: NDArray[np.float64],
+    regions: dict[str, BaseGeometry | None],
+) -> None:
+    """What each camera not yet in `regions` sees past the walls, swept once per camera.
+
+    The region reaches far enough for the longest level (detect), so every level can reuse
+    it: it is star-shaped from the camera, so clipping it by a shorter sector gives the same
+    result. The walls considered are those that meet that longest sector (a wall that misses
+    it hides nothing); which walls meet which camera's sector is one GEOS call for all.
     """
-    parts: list[NDArray[np.float64]] = []
-    for i, wall in enumerate(walls):
-        pts = np.asarray(wall, dtype=float)
-        if pts.ndim != 2 or pts.shape[1] != 2 or len(pts) < 2:
-            raise ValueError(f"wall #{i} must be a list of at least 2 (x, y) points")
-        if not np.isfinite(pts).all():
-            raise ValueError(f"wall #{i} has non-finite coordinates")
-        parts.append(np.stack((pts[:-1], pts[1:]), axis=1))
-    return np.concatenate(parts) if parts else np.empty((0, 2, 2))
+    first: dict[str, tuple[CameraView, float, NDArray[np.float64]]] = {}
+    for job in jobs:
+        cam = job.cam
+        if cam.name in regions or cam.name in first:
+            continue
+        # Vertices of the area-preserving sector lie slightly outside the nominal radius.
+        rel = job.ring - (cam.x, cam.y)
+        reach = float(np.hypot(rel[:, 0], rel[:, 1]).max())
+        longest = max(reach, 1.01 * optics.dori_range_m(cam.width_px, cam.hfov_deg, "detect"))
+        arc = arcs[(cam.heading_deg, cam.hfov_deg)]
+        outer = job.ring if longest <= reach else _sector_ring(cam.x, cam.y, longest, arc)
+        first[cam.name] = (cam, longest, outer)
+    if not first:
+        return
+    outers = polygons_of([outer for _, _, outer in first.values()])
+    shapely.prepare(outers)
+    meets = shapely.intersects(outers[:, None], shapely.linestrings(segs)[None, :])
+    cams = [cam for cam, _, _ in first.values()]
+    found = visible_regions(
+        np.array([[cam.x, cam.y] for cam in cams]),
+        segs,
+        meets,
+        [cam.heading_deg - cam.hfov_deg / 2.0 for cam in cams],
+        [cam.hfov_deg for cam in cams],
+        [2 * longest for _, longest, _ in first.values()],
+    )
+    regions.update(zip(first, found, strict=True))
 
 
-def _cross(u: NDArray[np.float64], v: NDArray[np.float64]) -> NDArray[np.float64]:
-    return u[..., 0] * v[..., 1] - u[..., 1] * v[..., 0]
+def footprints(
+    jobs: Sequence[tuple[CameraView, str]],
+    segs: NDArray[np.float64],
+    regions: dict[str, BaseGeometry | None] | None = None,
+) -> list[BaseGeometry]:
+    """The footprint of each (camera, DORI level), in order; walls as :func:`wall_segments`.
 
-
-def _visible_region(
-    c: NDArray[np.float64], segs: NDArray[np.float64], start_deg: float, span_deg: float, far: float
-) -> BaseGeometry | None:
-    """Star-shaped polygon of what C sees past the wall segments, within an angular span.
-
-    It is the plane minus the shadow of every segment (the region behind AB between the rays
-    C→A and C→B), built by an angular sweep because a GEOS union of dozens of long, thin,
-    overlapping shadow polygons costs 1-2 ms where this costs ~0.2 ms.  The nearest wall only
-    changes at a wall endpoint or crossing, so between consecutive such angles the middle ray
-    finds it and the boundary is that wall between the two bounding rays; with no wall, it is
-    a chord at ``far`` (steps ≤ 45° keep chords beyond far·cos 22.5°).  Segments collinear
-    with C cast no area shadow and are skipped; None if no segment is left.
+    `regions` keeps, per camera name, what it sees past the walls (see `_sweep_regions`),
+    so a camera's footprints at several levels, here or in later calls, share one sweep.
     """
-    a = segs[:, 0] - c
-    e = segs[:, 1] - segs[:, 0]
-    b = a + e
-    la, lb = np.hypot(a[:, 0], a[:, 1]), np.hypot(b[:, 0], b[:, 1])
-    keep = np.abs(_cross(a, b)) > _COLLINEAR_SIN * la * lb
-    a, e, b = a[keep], e[keep], b[keep]
-    if not len(a):
-        return None
-    full = span_deg >= _FULL_TURN_DEG
-    span, start = (2 * math.pi if full else math.radians(span_deg)), math.radians(start_deg)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # Pairwise crossings: a + t·e of wall i on wall j at parameter u.
-        den = _cross(e[:, None], e[None, :])
-        d = a[None, :] - a[:, None]
-        t, u = _cross(d, e[None, :]) / den, _cross(d, e[:, None]) / den
-        crossing = (den != 0) & (t > 0) & (t < 1) & (u > 0) & (u < 1)
-        rows = np.nonzero(crossing)[0]
-        pts = np.concatenate((a, b, a[rows] + t[crossing][:, None] * e[rows]))
-        phi = np.mod(np.arctan2(pts[:, 1], pts[:, 0]) - start, 2 * math.pi)
-        steps = np.linspace(0.0, span, max(2, math.ceil(span / (math.pi / 4)) + 1))
-        angles = np.unique(np.concatenate((phi[phi < span], steps)))
-        angles = angles[np.concatenate(([True], np.diff(angles) > _MIN_GAP_RAD))]
-        angles[-1] = span
-        # Nearest wall along each interval's middle ray: C + s·ray = a + t·e, s > 0, 0 ≤ t ≤ 1.
-        mid = start + (angles[:-1] + angles[1:]) / 2
-        ray = np.column_stack((np.cos(mid), np.sin(mid)))[:, None]
-        den = _cross(ray, e[None, :])
-        s = _cross(a[None, :], e[None, :]) / den
-        t = _cross(a[None, :], ray) / den
-        s = np.where((s > 0) & (t >= 0) & (t <= 1), s, np.inf)
-        wall = np.argmin(s, axis=1)
-        hit = np.isfinite(s[np.arange(len(wall)), wall])
-        # The boundary points on each interval's two bounding rays.
-        bound = start + np.column_stack((angles[:-1], angles[1:]))
-        rays = np.stack((np.cos(bound), np.sin(bound)), axis=-1)
-        aw, ew = a[wall][:, None], e[wall][:, None]
-        tw = np.clip(np.nan_to_num(_cross(aw, rays) / _cross(rays, ew), nan=0.5), 0.0, 1.0)
-    ends = np.where(hit[:, None, None], aw + tw[..., None] * ew, far * rays)
-    # Points just before and after a shared ray (a wall crossing; 0 and 360° on a full turn)
-    # agree only to ~1e-16 and could form a tiny bow-tie: make them one vertex.
-    before = np.roll(ends[:, 1], 1, axis=0)
-    same = np.hypot(*(ends[:, 0] - before).T) <= 1e-9 * np.hypot(*ends[:, 0].T)
-    same[0] &= full
-    ends[same, 0] = before[same]
-    ring = ends.reshape(-1, 2)
-    if not full:
-        ring = np.vstack(([0.0, 0.0], ring))
-    region = Polygon(ring + c)
-    # Near-degenerate input (walls grazing C) could leave a spike that crosses itself.
-    return region if region.is_valid else _polygonal(shapely.make_valid(region))
-
-
-def _polygonal(geom: BaseGeometry) -> BaseGeometry:
-    """Normalise an overlay result to a Polygon or MultiPolygon (empty Polygon if nothing)."""
-    if geom.is_empty:
-        return Polygon()
-    if geom.geom_type in ("Polygon", "MultiPolygon"):
-        return geom
-    parts = shapely.get_parts(shapely.get_parts(geom))  # a collection may hold multi-parts
-    polys = [p for p in parts if p.geom_type == "Polygon" and not p.is_empty]
-    return MultiPolygon(polys) if len(polys) > 1 else (polys[0] if polys else Polygon())
+    regions = {} if regions is None else regions
+    arcs: dict[tuple[float, float], _Arc] = {}
+    out: list[BaseGeometry] = [Polygon()] * len(jobs)
+    live: list[_Job] = []
+    for index, (cam, dori) in enumerate(jobs):
+        vfov = cam.vfov_deg
+        radius = min(
+            optics.dori_range_m(cam.width_px, cam.hfov_deg, dori),
+            optics.far_ground_limit_m(cam.height_m, cam.tilt_deg, vfov),
+        )
+        blind = optics.near_blind_radius_m(cam.height_m, cam.tilt_deg, vfov)
+        if not radius > _MIN_RADIUS_M or blind >= radius:
+            continue
+        key = (cam.heading_deg, cam.hfov_deg)
+        if key not in arcs:
+            arcs[key] = _arc(cam.heading_deg, cam.hfov_deg)
+        live.append(_Job(index, cam, _sector_ring(cam.x, cam.y, radius, arcs[key]), blind))
+    if not live:
+        return out
+    seen = polygons_of([job.ring for job in live])
+    if len(segs):
+        _sweep_regions(live, arcs, segs, regions)
+        walled = [i for i, job in enumerate(live) if regions[job.cam.name] is not None]
+        if walled:
+            cut = np.array([regions[live[i].cam.name] for i in walled], dtype=object)
+            seen[walled] = shapely.intersection(seen[walled], cut)
+    blinded = [i for i, job in enumerate(live) if job.blind > _MIN_BLIND_M]
+    if blinded:
+        discs = [_covering_disc_ring(live[i].cam.x, live[i].cam.y, live[i].blind) for i in blinded]
+        seen[blinded] = shapely.difference(seen[blinded], polygons_of(discs))
+    for job, geom in zip(live, seen, strict=True):
+        out[job.index] = polygonal(geom)
+    return out
 
 
 def footprint_from_segments(
@@ -250,51 +270,9 @@ def footprint_from_segments(
     segs: NDArray[np.float64],
     regions: dict[str, BaseGeometry | None] | None = None,
 ) -> BaseGeometry:
-    """:func:`footprint` with the walls already flattened by :func:`wall_segments`.
-
-    `regions` caches, per camera, what it sees past the walls out to its longest DORI range,
-    so a camera's footprints at several levels share one line-of-sight sweep: the region is
-    star-shaped from the camera, so clipping it by a shorter sector gives the same result.
-    """
-    vfov = cam.vfov_deg
-    radius = min(
-        optics.dori_range_m(cam.width_px, cam.hfov_deg, dori),
-        optics.far_ground_limit_m(cam.height_m, cam.tilt_deg, vfov),
-    )
-    blind = optics.near_blind_radius_m(cam.height_m, cam.tilt_deg, vfov)
-    if not radius > _MIN_RADIUS_M or blind >= radius:
-        return Polygon()
-    view = sector(cam.x, cam.y, radius, cam.heading_deg, cam.hfov_deg)
-    # Vertices of the area-preserving sector lie slightly outside the nominal radius.
-    ring = shapely.get_coordinates(view) - (cam.x, cam.y)
-    reach = float(np.hypot(ring[:, 0], ring[:, 1]).max())
-    seen = view
-    if len(segs):
-        start = cam.heading_deg - cam.hfov_deg / 2.0
-        if regions is not None and cam.name in regions:
-            region = regions[cam.name]
-        else:
-            # Reach far enough for the longest level (detect), so every level can reuse the
-            # region; the walls considered must then be those within that longest reach.
-            longest = max(reach, 1.01 * optics.dori_range_m(cam.width_px, cam.hfov_deg, "detect"))
-            outer = (
-                view
-                if longest <= reach
-                else sector(cam.x, cam.y, longest, cam.heading_deg, cam.hfov_deg)
-            )
-            # The sector is star-shaped from the camera: a wall that misses it hides nothing.
-            shapely.prepare(outer)
-            near = segs[shapely.intersects(outer, shapely.linestrings(segs))]
-            region = _visible_region(
-                np.array([cam.x, cam.y]), near, start, cam.hfov_deg, 2 * longest
-            )
-            if regions is not None:
-                regions[cam.name] = region
-        if region is not None:
-            seen = shapely.intersection(view, region)
-    if blind > _MIN_BLIND_M:
-        seen = shapely.difference(seen, _covering_disc(cam.x, cam.y, blind))
-    return _polygonal(seen)
+    """:func:`footprint` with the walls already flattened by :func:`wall_segments`, and
+    `regions` shared as by :func:`footprints`."""
+    return footprints([(cam, dori)], segs, regions)[0]
 
 
 def footprint(cam: CameraView, dori: str, walls: Walls = ()) -> BaseGeometry:

@@ -15,11 +15,12 @@ from typing import TypeAlias
 
 import numpy as np
 import shapely
-from shapely.geometry import MultiPoint, Point, Polygon
+from shapely.geometry import MultiPoint, Polygon
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
-from provision.coverage.footprint import CameraView, Walls, footprint_from_segments, wall_segments
+from provision.coverage.footprint import CameraView, Walls, wall_segments
+from provision.coverage.footprint import footprints as area_footprints
 from provision.optics import DORI_PPM, dori_range_m
 
 __all__ = [
@@ -223,16 +224,24 @@ def area_coverage(
     for (_, _, dori), shape in zip(zones, shapes, strict=True):
         by_level.setdefault(dori, []).append(shape)
     segs = wall_segments(walls)
-    footprints: dict[str, dict[str, BaseGeometry]] = {}
-    regions: dict[str, BaseGeometry | None] = {}  # one line-of-sight sweep per camera
+    # Skip cameras out of range of every zone at a level: a footprint never reaches past
+    # 1.001 × the DORI range (the area-preserving arc's vertices), so 1.01 is safe.
+    spots = shapely.points([(cam.x, cam.y) for cam in cameras]) if cameras else None
+    jobs: list[tuple[CameraView, str]] = []
     for dori, targets in by_level.items():
-        footprints[dori] = {}
-        for cam in cameras:
-            # Skip cameras out of range of every zone at this level: a footprint never reaches
-            # past 1.001 × the DORI range (the area-preserving arc's vertices), so 1.01 is safe.
-            reach = 1.01 * dori_range_m(cam.width_px, cam.hfov_deg, dori)
-            if min(shapely.distance(targets, Point(cam.x, cam.y))) <= reach:
-                footprints[dori][cam.name] = footprint_from_segments(cam, dori, segs, regions)
+        if spots is None:
+            break
+        nearest = shapely.distance(np.array(targets, dtype=object)[:, None], spots[None, :]).min(
+            axis=0
+        )
+        jobs += [
+            (cam, dori)
+            for cam, gap in zip(cameras, nearest, strict=True)
+            if gap <= 1.01 * dori_range_m(cam.width_px, cam.hfov_deg, dori)
+        ]
+    footprints: dict[str, dict[str, BaseGeometry]] = {dori: {} for dori in by_level}
+    for (cam, dori), geom in zip(jobs, area_footprints(jobs, segs), strict=True):
+        footprints[dori][cam.name] = geom
     return [
         coverage_of_zone(zone_id, shape, footprints[dori], min_blind_spot_m2)
         for (zone_id, _, dori), shape in zip(zones, shapes, strict=True)

@@ -128,13 +128,13 @@ def test_area_coverage_computes_each_needed_footprint_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     calls: list[tuple[str, str]] = []
-    real = zones_mod.footprint_from_segments
+    real = zones_mod.area_footprints
 
-    def counting(cam: CameraView, dori: str, segs: object, regions: object = None) -> object:
-        calls.append((cam.name, dori))
-        return real(cam, dori, segs, regions)  # type: ignore[arg-type]
+    def counting(jobs: list[tuple[CameraView, str]], segs: object) -> object:
+        calls.extend((cam.name, dori) for cam, dori in jobs)
+        return real(jobs, segs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(zones_mod, "footprint_from_segments", counting)
+    monkeypatch.setattr(zones_mod, "area_footprints", counting)
     cams = [corner_cam("sw", range_m=5.0), corner_cam("ne", 10.0, 10.0, 225.0, range_m=5.0)]
     zones = [
         ("room", ROOM, "detect"),
