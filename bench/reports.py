@@ -129,9 +129,13 @@ def measure_chromium(out: Path) -> None:
 
 def wrap(record: str, program: str, *args: str) -> int:
     """Run Chromium and record the peak RSS (MiB) of its largest process: this wrapper is
-    small, so what RUSAGE_CHILDREN reports is Chromium's own, not a forking parent's."""
+    small, so what RUSAGE_CHILDREN reports is Chromium's own, not a forking parent's. The PDF
+    is printed in parts, a Chromium each: the record keeps the largest of them all."""
     code = subprocess.call([program, *args])
-    Path(record).write_text(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024))
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    path = Path(record)
+    earlier = float(path.read_text()) if path.exists() else 0.0
+    path.write_text(str(max(peak, earlier)))
     return code
 
 

@@ -1,6 +1,6 @@
-"""The HTML report cut into documents small enough to print: the city summary, then the
+"""The HTML report cut into documents small enough to print: the city summary and the
 schools' sections in parts of about `max_bytes` of HTML each (whole sections; a part holds
-at least one).
+at least one, or the summary).
 
 Headless Chromium's memory and time grow faster than the page it prints (measured: 563 MiB
 for 45 schools' 5 MB page, past 6 GiB for 450 schools' 54 MB), so a city's PDF is printed a
@@ -8,13 +8,14 @@ part at a time and the parts joined (pdf_join.py). Every part is a whole page of
 with the report's head (style, language, title), so it lays out as the one page did: the
 print CSS starts each school on a new page anyway, so the cuts fall where pages break.
 
-Links across parts (the summary's to each school, a school's "back to top") would point
-nowhere in a part alone, and Chromium prints no link to an anchor the page lacks, nor a
-named destination for an element nothing links to. So the summary part gets an empty,
-zero-size element for each anchor it links to in another part (its links print; their
-destinations are replaced when the parts are joined), and each school part a hidden link
-to each of its own anchors (their destinations print). `Part.anchors` are the ids each part
-really holds: its destinations are the ones the joined PDF keeps.
+The first part holds the summary and the first schools. Links across parts (the summary's
+to each school, a school's "back to top") would point nowhere in a part alone, and Chromium
+prints no link to an anchor the page lacks, nor a named destination for an element nothing
+links to. So a part gets an empty, zero-size element for each anchor it links to in another
+part (its links print; their destinations are replaced when the parts are joined), and a
+hidden link to each of its own anchors (their destinations print); "top" is the page's start
+(HTML's own fragment rule), in every part. `Part.anchors` are the ids each part really
+holds: its destinations are the ones the joined PDF keeps.
 """
 
 from __future__ import annotations
@@ -50,35 +51,35 @@ def report_parts(chunks: Iterable[str], max_bytes: int) -> Iterator[Part]:
     if not summary.startswith("<"):  # no school section: the page is the summary alone
         yield Part(head + summary[1:], frozenset(_anchors(head + summary)))
         return
-    yield _summary(head, summary[1:])
-    school_head = head.replace(BODY, "<body><main>")
+    lead, size = head + summary[1:], len(summary) - 1
     batch: list[str] = []
-    size = 0
     for piece in pieces:
         if piece.startswith(">"):  # the tail, after the last section
-            yield _schools(school_head, batch, piece[1:])
+            yield _part(head, lead, batch, piece[1:])
             return
-        if batch and size + len(piece) > max_bytes:
-            yield _schools(school_head, batch, CLOSE)
-            batch, size = [], 0
+        if (batch or lead) and size + len(piece) > max_bytes:
+            yield _part(head, lead, batch, CLOSE)
+            lead, size = "", 0
+            batch = []
         batch.append(piece)
         size += len(piece)
-    yield _schools(school_head, batch, CLOSE)
+    yield _part(head, lead, batch, CLOSE)
 
 
-def _summary(head: str, summary: str) -> Part:
-    own = _anchors(head + summary)
-    elsewhere = sorted(set(_HREF.findall(summary)) - own)
-    # Out of the flow and of zero size: nothing moves, no page is added.
+def _part(head: str, lead: str, sections: list[str], tail: str) -> Part:
+    """A document of the page's head, `lead` (the first part's: the head and the summary,
+    else nothing), `sections` and `tail`."""
+    body = "".join(sections)
+    own = _anchors(lead + body)
+    if not lead:  # "top" is the first part's, where the page starts
+        lead = head.replace(BODY, "<body><main>")
+    # For each anchor this part links to and another part holds, an element out of the flow
+    # and of zero size, so that the link prints: nothing moves, no page is added.
+    elsewhere = sorted(set(_HREF.findall(lead + body)) - own - {"top"})
     holders = "".join(f'<span id="{anchor}"></span>' for anchor in elsewhere)
     box = '<div style="position:absolute;top:0;left:0;width:0;height:0;overflow:hidden">'
-    html = head + summary + box + holders + "</div>" + _links(own) + CLOSE
-    return Part(html, frozenset(own))
-
-
-def _schools(head: str, sections: list[str], tail: str) -> Part:
-    own = _anchors("".join(sections))
-    return Part(head + "".join(sections) + _links(own) + tail, frozenset(own))
+    stand_ins = box + holders + "</div>" if holders else ""
+    return Part(lead + body + stand_ins + _links(own) + tail, frozenset(own))
 
 
 def _anchors(html: str) -> set[str]:

@@ -69,8 +69,10 @@ def test_each_school_once_in_order_and_the_summary_first(whole: str, piece: int)
 
 def test_schools_share_a_part_up_to_its_size(whole: str) -> None:
     sizes = [len(s) for s in sections(whole)]
-    parts = list(report_parts([whole], sizes[0] + sizes[1]))
-    assert [len(schools_of(p)) for p in parts[1:]] == [2, 2]
+    summary = whole.index(SECTION) - whole.index(BODY) - len(BODY)
+    parts = list(report_parts([whole], summary + sizes[0] + sizes[1]))
+    assert [len(schools_of(p)) for p in parts] == [2, 2]  # the summary and two, then two
+    assert parts[0].html.count(SECTION) == 2 and "Schools, worst first" in parts[0].html
     # a school larger than a part is a part of its own, never cut
     assert [len(schools_of(p)) for p in report_parts([whole], 10)] == [
         0,
