@@ -143,6 +143,7 @@ def test_the_parts_are_one_document_whose_links_lead_to_their_schools(
     parts = report_parts(html_chunks(report, city), PART_BYTES)
     assert [part.html.count('<section class="school"') for part in parts] == [2, 2]
     with pikepdf.open(pdf) as joined:
+        assert joined.check_pdf_syntax() == []  # the joined file as qpdf reads it
         page_of = {page.obj.objgen: n for n, page in enumerate(joined.pages)}
         dests = {str(name)[1:]: page_of[dest[0].objgen] for name, dest in joined.Root.Dests.items()}
         links = [
