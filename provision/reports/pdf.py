@@ -76,7 +76,8 @@ def write_pdf(
     """Print the HTML report `html` (the page, or its pieces as html_chunks yields them) to
     the PDF file `out` (replaced only once it is whole): the summary, then the schools in
     parts of about `part_bytes` of HTML, each printed by its own headless Chromium as it is
-    rendered, then joined and numbered page N / M throughout (default: PART_BYTES)."""
+    rendered, then joined and numbered page N / M throughout (default: PART_BYTES): each
+    part's page numbers printed apart once every part's pages are counted."""
     program = chromium or find_chromium()
     part_bytes = part_bytes or PART_BYTES
     with tempfile.TemporaryDirectory(prefix="provision-pdf-") as tmp:
@@ -90,11 +91,15 @@ def write_pdf(
                 program, print_ready_chunks([part.html], stamp, numbered=False), pages, work
             )
             printed.append((pages, part.anchors))
-        total = sum(page_count(path) for path, _anchors in printed)
-        numbers = work / "numbers.pdf"
-        _print_page(program, [page_numbers_page(stamp, total)], numbers, work)
+        counts = [page_count(path) for path, _anchors in printed]
+        numbered = []
+        for n, (path, anchors) in enumerate(printed):  # each part's numbers, on from the last
+            numbers = work / f"numbers-{n:04d}.pdf"
+            page = page_numbers_page(stamp, counts[n], sum(counts[:n]) + 1, sum(counts))
+            _print_page(program, [page], numbers, work)
+            numbered.append((path, anchors, numbers))
         joined = work / "report.pdf"
-        join_parts(printed, numbers, joined)
+        join_parts(numbered, joined)
         out.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(joined, out)
 

@@ -10,15 +10,17 @@ and, for the whole file, an offset per object, the page numbers and the destinat
 Pages keep their content and links. Named destinations (`/Dests`, where Chromium's links
 point, §12.3.2.3) are taken from the part that holds each anchor, so the summary's links
 open each school's page and "back to top" the first page. The page numbers run on across
-the parts: page N of a document printed with the numbers alone (print_page.page_numbers_page)
-is drawn over page N as a form XObject (§8.10), inside a saved graphics state. Chromium's
+the parts: each part's numbers are printed alone, counting on from the parts before it
+(print_page.page_numbers_page), and page N of them is drawn over the part's page N as a form
+XObject (§8.10), inside a saved graphics state. Chromium's
 structure tree (tagged PDF) is per part and is not carried over: the joined file is untagged.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -32,6 +34,15 @@ NUMBER = b"/ProvisionPageNumber"  # the page number's form XObject in each page'
 def page_count(path: Path) -> int:
     with pikepdf.open(path) as pdf:
         return len(pdf.pages)
+
+
+@contextmanager
+def _maybe_open(path: Path | None) -> Iterator[pikepdf.Pdf | None]:
+    if path is None:
+        yield None
+        return
+    with pikepdf.open(path) as pdf:
+        yield pdf
 
 
 class _Writer:
@@ -133,36 +144,28 @@ def _real(value: Decimal) -> bytes:
     return text.encode() or b"0"
 
 
-def join_parts(
-    parts: Sequence[tuple[Path, frozenset[str]]], numbers: Path | None, out: Path
-) -> None:
-    """Write the PDFs `parts` (each with the anchors it holds) as one PDF, `out`, each page
-    overlaid with the same page of `numbers` (when given)."""
+def join_parts(parts: Sequence[tuple[Path, frozenset[str], Path | None]], out: Path) -> None:
+    """Write the PDFs `parts` (each with the anchors it holds and the PDF of its page numbers,
+    if any) as one PDF, `out`, each page overlaid with the same page of its numbers."""
     with open(out, "wb") as fh:
         writer = _Writer(fh)
         for num, data in ((OPEN, b"q"), (CLOSE, b"Q q " + NUMBER + b" Do Q")):
             writer.write(num, b"<< /Length %d >>" % len(data), data)
-        stamps = pikepdf.open(numbers) if numbers is not None else None
-        stamper = _Copier(writer)
         pages: list[int] = []
         dests: list[bytes] = []
         info = b"<< >>"
         lang = b""
-        try:
-            for n, (path, anchors) in enumerate(parts):
-                with pikepdf.open(path) as source:
-                    if n == 0:
-                        info = _Copier(writer).dictionary(source.docinfo.items())
-                        if "/Lang" in source.Root:
-                            lang = b" /Lang " + bytes(source.Root.Lang.unparse())
-                    _copy_part(source, anchors, writer, stamps, stamper, pages, dests)
-            if stamps is not None and len(stamps.pages) != len(pages):
-                raise ValueError(
-                    f"the page numbers printed on {len(stamps.pages)} pages for {len(pages)}"
-                )
-        finally:
-            if stamps is not None:
-                stamps.close()
+        for n, (path, anchors, numbers) in enumerate(parts):
+            with pikepdf.open(path) as source, _maybe_open(numbers) as stamps:
+                if n == 0:
+                    info = _Copier(writer).dictionary(source.docinfo.items())
+                    if "/Lang" in source.Root:
+                        lang = b" /Lang " + bytes(source.Root.Lang.unparse())
+                if stamps is not None and len(stamps.pages) != len(source.pages):
+                    raise ValueError(
+                        f"{numbers}: {len(stamps.pages)} page numbers for {len(source.pages)} pages"
+                    )
+                _copy_part(source, anchors, writer, stamps, pages, dests)
         kids = b" ".join(b"%d 0 R" % num for num in pages)
         writer.write(PAGES, b"<< /Type /Pages /Count %d /Kids [%s] >>" % (len(pages), kids))
         writer.write(DESTS, b"<<" + b" ".join(dests) + b">>")
@@ -178,15 +181,14 @@ def _copy_part(
     anchors: frozenset[str],
     writer: _Writer,
     stamps: pikepdf.Pdf | None,
-    stamper: _Copier,
     pages: list[int],
     dests: list[bytes],
 ) -> None:
     """The part's pages and everything they use, then its destinations of `anchors`."""
-    copier = _Copier(writer)
+    copier, stamper = _Copier(writer), _Copier(writer)
     first = len(pages)
-    for page in source.pages:
-        stamp = _stamp(stamps.pages[len(pages)], writer, stamper) if stamps else None
+    for n, page in enumerate(source.pages):
+        stamp = _stamp(stamps.pages[n], writer, stamper) if stamps else None
         num = writer.number()
         writer.write(num, _page(page, copier, stamp))
         pages.append(num)

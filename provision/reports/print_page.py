@@ -134,14 +134,19 @@ def print_ready_chunks(
     yield _CLOSED_DETAILS.sub("<details open", pending)
 
 
-def page_numbers_page(stamp: PageStamp, pages: int) -> str:
+def page_numbers_page(stamp: PageStamp, pages: int, first: int = 1, total: int = 0) -> str:
     """A document of `pages` blank, transparent A4 pages that carry only the page number, in
-    the margin box and the font of a numbered report: printed once a report printed in parts
-    (without numbers) is joined, its page N laid over the report's page N, so the numbers
-    run on, "page N / M", across the parts."""
+    the margin box and the font of a numbered report, counting from `first`, out of `total`
+    (default: its own pages): printed for each part of a report printed in parts (without
+    numbers), its page N laid over the part's page N, so the numbers run on, "page N / M",
+    across the parts."""
     label = css_string(page_labels(stamp)["page_label"])
     number = _PAGE_NUMBER % {"page_label": label, "fonts": _FONTS}
+    if total:
+        number = number.replace("counter(pages)", f'"{total:d}"')
     style = f"@page{{{_PAGE}\n{number}}}\nhtml,body{{background:transparent;margin:0}}"
+    # the page counter starts from the root's counter-reset (Chromium 156: html, not @page)
+    style += f"\nhtml{{counter-reset:page {first - 1:d}}}"
     style += "\ndiv{height:1px}div+div{break-before:page}"  # an empty block makes no page
     return (
         f'<!DOCTYPE html><html><head><meta charset="utf-8">{_CSP}<style>{style}</style>'
