@@ -378,8 +378,10 @@ def _pct(value: float | None) -> str:
 def legend() -> Markup:
     """The key to the floor maps, as HTML with small inline SVG swatches."""
 
-    def swatch(fill: str, extra: str = "") -> str:
-        return (
+    # Markup, not str: `str + escape(...)` is Markup's __radd__, which escapes the str, and
+    # the key printed its swatches as SVG source.
+    def swatch(fill: str, extra: str = "") -> Markup:
+        return Markup(
             f'<svg width="18" height="12" aria-hidden="true"><rect width="18" height="12" '
             f'fill="{fill}" {extra}/></svg>'
         )
@@ -391,11 +393,16 @@ def legend() -> Markup:
     items += [
         swatch("#2f6fd0", 'fill-opacity="0.25" stroke="#2f6fd0"') + escape(_("camera footprint")),
         swatch(BLIND_RED) + escape(_("blind spot (measured)")),
-        '<svg width="18" height="12" aria-hidden="true"><path d="M5 6L16 6" stroke="#1b3f8b" '
-        'stroke-width="2"/><circle cx="5" cy="6" r="3.5" fill="#1b3f8b"/></svg>'
+        Markup(
+            '<svg width="18" height="12" aria-hidden="true"><path d="M5 6L16 6" '
+            'stroke="#1b3f8b" stroke-width="2"/><circle cx="5" cy="6" r="3.5" fill="#1b3f8b"/>'
+            "</svg>"
+        )
         + escape(_("camera and its heading")),
-        f'<svg width="18" height="12" aria-hidden="true"><path d="M4 1L14 11M4 11L14 1" '
-        f'stroke="{FAILED_RED}" stroke-width="2.5"/></svg>'
+        Markup(
+            f'<svg width="18" height="12" aria-hidden="true"><path d="M4 1L14 11M4 11L14 1" '
+            f'stroke="{FAILED_RED}" stroke-width="2.5"/></svg>'
+        )
         + escape(_("camera not ok (dashed: its planned footprint)")),
     ]
     return Markup("".join(f'<span class="key">{item}</span>' for item in items))

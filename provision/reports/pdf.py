@@ -27,7 +27,9 @@ from provision import __version__
 from provision.errors import ProvisionError
 from provision.i18n import _
 from provision.inventory.model import City
-from provision.reports.print_page import PageStamp, print_ready_chunks
+from provision.reports.pdf_join import join_parts, page_count
+from provision.reports.pdf_parts import report_parts
+from provision.reports.print_page import PageStamp, page_numbers_page, print_ready_chunks
 from provision.verify.model import CityReport
 
 CHROMIUM_ENV = "PROVISION_CHROMIUM"
@@ -36,6 +38,9 @@ CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrom
 # is a document of thousands of pages, so the limit grows with the page's size.
 BASE_TIMEOUT_S = 120.0
 TIMEOUT_S_PER_MB = 30.0
+# HTML printed by one Chromium: ~2 MB is ~16 schools, ~190 pages (a 5 MB page took Chromium to
+# 563 MiB; 54 MB past 6 GiB). Smaller parts cost a Chromium start (~2 s) each.
+PART_BYTES = 2_000_000
 
 _MISSING = (
     "writing a PDF report needs Chromium, run headless, and {what}: install it "
@@ -62,23 +67,54 @@ def find_chromium() -> str:
 
 
 def write_pdf(
-    html: str | Iterable[str], stamp: PageStamp, out: Path, chromium: str | None = None
+    html: str | Iterable[str],
+    stamp: PageStamp,
+    out: Path,
+    chromium: str | None = None,
+    part_bytes: int | None = None,
 ) -> None:
     """Print the HTML report `html` (the page, or its pieces as html_chunks yields them) to
-    the PDF file `out` (replaced only once it is whole)."""
+    the PDF file `out` (replaced only once it is whole): the summary, then the schools in
+    parts of about `part_bytes` of HTML, each printed by its own headless Chromium as it is
+    rendered, then joined and numbered page N / M throughout (default: PART_BYTES): each
+    part's page numbers printed apart once every part's pages are counted."""
     program = chromium or find_chromium()
+    part_bytes = part_bytes or PART_BYTES
     with tempfile.TemporaryDirectory(prefix="provision-pdf-") as tmp:
         work = Path(tmp)
-        source, printed = work / "report.html", work / "report.pdf"
-        with open(source, "w", encoding="utf-8") as fh:  # written as it is rendered
-            for piece in print_ready_chunks([html] if isinstance(html, str) else html, stamp):
-                fh.write(piece)
-        timeout = BASE_TIMEOUT_S + TIMEOUT_S_PER_MB * source.stat().st_size / 1e6
-        _print(program, source, printed, work / "profile", timeout)
-        if not printed.is_file() or _head(printed) != b"%PDF-":
-            raise ProvisionError(f"{program} printed no PDF of the report")
+        printed: list[tuple[Path, frozenset[str]]] = []
+        for n, part in enumerate(
+            report_parts([html] if isinstance(html, str) else html, part_bytes)
+        ):
+            pages = work / f"part-{n:04d}.pdf"
+            _print_page(
+                program, print_ready_chunks([part.html], stamp, numbered=False), pages, work
+            )
+            printed.append((pages, part.anchors))
+        counts = [page_count(path) for path, _anchors in printed]
+        numbered = []
+        for n, (path, anchors) in enumerate(printed):  # each part's numbers, on from the last
+            numbers = work / f"numbers-{n:04d}.pdf"
+            page = page_numbers_page(stamp, counts[n], sum(counts[:n]) + 1, sum(counts))
+            _print_page(program, [page], numbers, work)
+            numbered.append((path, anchors, numbers))
+        joined = work / "report.pdf"
+        join_parts(numbered, joined)
         out.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(printed, out)
+        shutil.move(joined, out)
+
+
+def _print_page(program: str, html: Iterable[str], printed: Path, work: Path) -> None:
+    """Print one page, written to a file a piece at a time, to the PDF `printed`."""
+    source = work / "page.html"
+    with open(source, "w", encoding="utf-8") as fh:
+        for piece in html:
+            fh.write(piece)
+    timeout = BASE_TIMEOUT_S + TIMEOUT_S_PER_MB * source.stat().st_size / 1e6
+    _print(program, source, printed, work / "profile", timeout)
+    if not printed.is_file() or _head(printed) != b"%PDF-":
+        raise ProvisionError(f"{program} printed no PDF of the report")
+    source.unlink()
 
 
 def _head(path: Path) -> bytes:

@@ -27,13 +27,18 @@ _CSP = (
 
 _FONTS = '"Noto Sans CJK SC","Noto Sans SC","WenQuanYi Micro Hei",sans-serif'
 
+_PAGE = "size:A4;margin:17mm 11mm 15mm 11mm;"
+# The page number: in the page's own CSS when it is printed whole, else alone on a page of
+# its own, laid over the page it numbers once the printed parts are joined (pdf_join.py).
+_PAGE_NUMBER = """@bottom-right{content:%(page_label)s counter(page) " / " counter(pages);
+font:8pt %(fonts)s;color:#444;vertical-align:top}"""
+
 _PRINT_CSS = """
-@page{size:A4;margin:17mm 11mm 15mm 11mm;
+@page{%(page)s
 @top-left{content:%(top_left)s;font:8pt %(fonts)s;color:#444;vertical-align:bottom}
 @top-right{content:%(top_right)s;font:8pt %(fonts)s;color:#444;vertical-align:bottom}
 @bottom-left{content:%(bottom_left)s;font:8pt %(fonts)s;color:#444;vertical-align:top}
-@bottom-right{content:%(page_label)s counter(page) " / " counter(pages);
-font:8pt %(fonts)s;color:#444;vertical-align:top}}
+%(page_number)s}
 @media print{
 html{-webkit-print-color-adjust:exact;print-color-adjust:exact}
 body{background:#fff;font-size:11px}
@@ -97,8 +102,11 @@ def print_ready(html: str, stamp: PageStamp) -> str:
     return "".join(print_ready_chunks([html], stamp))
 
 
-def print_ready_chunks(chunks: Iterable[str], stamp: PageStamp) -> Iterator[str]:
-    """`print_ready` of the page the chunks make up (html_chunks), a piece at a time."""
+def print_ready_chunks(
+    chunks: Iterable[str], stamp: PageStamp, numbered: bool = True
+) -> Iterator[str]:
+    """`print_ready` of the page the chunks make up (html_chunks), a piece at a time;
+    without the page number in the margin unless `numbered` (see `page_numbers_page`)."""
     pieces = iter(chunks)
     page = ""
     for chunk in pieces:  # the head, whole: the CSP goes after <head>, the style before </head>
@@ -110,7 +118,9 @@ def print_ready_chunks(chunks: Iterable[str], stamp: PageStamp) -> Iterator[str]
     if not sep or end < 0:
         raise ValueError("not an HTML report: no <head> element")
     values = {k: css_string(v) for k, v in page_labels(stamp).items()}
-    style = "<style>" + _PRINT_CSS % {**values, "fonts": _FONTS} + "</style>"
+    number = _PAGE_NUMBER % {**values, "fonts": _FONTS} if numbered else ""
+    css = _PRINT_CSS % {**values, "fonts": _FONTS, "page": _PAGE, "page_number": number}
+    style = "<style>" + css + "</style>"
     yield head + sep + _CSP
     pending = rest[:end] + style + rest[end:]
     for chunk in pieces:
@@ -122,3 +132,23 @@ def print_ready_chunks(chunks: Iterable[str], stamp: PageStamp) -> Iterator[str]
             yield _CLOSED_DETAILS.sub("<details open", pending[:cut])
             pending = pending[cut:]
     yield _CLOSED_DETAILS.sub("<details open", pending)
+
+
+def page_numbers_page(stamp: PageStamp, pages: int, first: int = 1, total: int = 0) -> str:
+    """A document of `pages` blank, transparent A4 pages that carry only the page number, in
+    the margin box and the font of a numbered report, counting from `first`, out of `total`
+    (default: its own pages): printed for each part of a report printed in parts (without
+    numbers), its page N laid over the part's page N, so the numbers run on, "page N / M",
+    across the parts."""
+    label = css_string(page_labels(stamp)["page_label"])
+    number = _PAGE_NUMBER % {"page_label": label, "fonts": _FONTS}
+    if total:
+        number = number.replace("counter(pages)", f'"{total:d}"')
+    style = f"@page{{{_PAGE}\n{number}}}\nhtml,body{{background:transparent;margin:0}}"
+    # the page counter starts from the root's counter-reset (Chromium 156: html, not @page)
+    style += f"\nhtml{{counter-reset:page {first - 1:d}}}"
+    style += "\ndiv{height:1px}div+div{break-before:page}"  # an empty block makes no page
+    return (
+        f'<!DOCTYPE html><html><head><meta charset="utf-8">{_CSP}<style>{style}</style>'
+        "</head><body>" + "<div></div>" * pages + "</body></html>"
+    )

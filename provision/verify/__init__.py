@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from provision.drivers.connect import Connector
 from provision.engine.nornir_run import DEFAULT_WORKERS
 from provision.errors import ProvisionError
 from provision.i18n import _
-from provision.inventory.loader import inventory_digest
+from provision.inventory.loader import files_digest, inventory_digest, school_files
 from provision.inventory.model import School
 from provision.inventory.selectors import Selection
 from provision.validate import load_valid
@@ -90,6 +91,13 @@ def verify(
     `on_school` is called in the calling thread as each newly verified school finishes."""
     session_started, clock = time.time(), time.perf_counter()
     checks = REGISTRY.known(checks)  # a misspelt check is an error, never silently skipped
+    if resume and run_dir is not None:
+        wanted = RunInfo(
+            str(Path(root).resolve()), "", "", checks, selection, threshold, connector.lab
+        )
+        finished = _finished_run(RunDir(run_dir), Path(root), wanted, session_started, clock)
+        if finished is not None:
+            return finished
     city, schools = load_valid(root, selection)
     if not schools:
         raise ProvisionError("no school selected")
@@ -148,6 +156,45 @@ def verify(
         report.started, report.seconds = info.started, info.seconds
     if failures:
         raise SchoolsNotVerified(failures, Path(run_dir) if run_dir is not None else None)
+    return report
+
+
+def _finished_run(
+    run: RunDir, root: Path, wanted: RunInfo, session_started: float, clock: float
+) -> CityReport | None:
+    """The report of a run that holds every selected school, from its schools.jsonl, without
+    loading the inventory; None when the run is not that (the full path then validates,
+    verifies what is left or says why the run is another).
+
+    When the files of the schools done hash to the run's digest (city.yaml and exactly the
+    selected schools' files: `files_digest`), the inventory is byte for byte the one that
+    was validated when the run started and every selected school is done: no device will be
+    contacted, so nothing needs validating again, and the report needs only the schools'
+    ids in inventory order. Validating would hold every school of the city at once (the
+    city rules compare them all), the one part of writing the final reports that grew with
+    the city's size."""
+    if not run.exists():
+        return None
+    with run.writing():
+        info = run.read_info()
+        done = run.done()
+        try:
+            digest = files_digest(root, done)
+        except OSError:
+            return None
+        if info.differences(replace(wanted, city=info.city, digest=digest)):
+            return None
+        info.sessions.append(
+            {
+                "started": format_started(session_started),
+                "seconds": round(time.perf_counter() - clock, 3),
+            }
+        )
+        run.write_info(info)
+        order = [path.stem for path in school_files(root) if path.stem in done]
+        report = CityReport(info.city, str(root), wanted.checks, lab=wanted.lab)
+        report.schools = run.reports(order)
+    report.started, report.seconds = info.started, info.seconds
     return report
 
 

@@ -24,6 +24,7 @@ from provision.i18n import speaking
 from provision.inventory.loader import load_inventory
 from provision.inventory.model import City, School
 from provision.reports.html import render_html
+from provision.reports.html_svg import legend
 from provision.verify.model import (
     ERROR,
     FAIL,
@@ -511,3 +512,9 @@ def test_an_optional_zone_is_not_counted_nor_drawn_red_and_a_failing_school_show
     assert not doc.xpath("//svg[@data-area='playground']//path[@class='blind-spot']")
     # the school fails (its alarm), so its floor maps are open though coverage passed
     assert section.xpath(".//details[@class='maps'][@open]")
+
+
+def test_the_map_key_draws_its_swatches() -> None:
+    key = lxml.html.fragment_fromstring(str(legend()), create_parent="p")
+    assert len(key.findall(".//svg")) == len(key.findall("span")) > 5
+    assert "<svg" not in key.text_content()  # not printed as SVG source

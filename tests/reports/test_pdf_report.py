@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
+import pikepdf
 import pytest
 from click.testing import CliRunner
 from PIL import Image
@@ -26,13 +27,17 @@ from provision.drivers.connect import Connector
 from provision.errors import ProvisionError
 from provision.inventory.loader import inventory_digest, load_inventory
 from provision.inventory.model import City, School
+from provision.reports import pdf as pdf_module
+from provision.reports.html import html_chunks
 from provision.reports.pdf import write_pdf
+from provision.reports.pdf_parts import report_parts
 from provision.reports.print_page import PageStamp, print_ready
 from provision.verify.checks import policy
 from provision.verify.contract import CheckContext
 from provision.verify.model import PASS, CheckResult, CityReport, Finding, SchoolReport
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "dalian"
+PART_BYTES = 90_000
 UNGUARDED = "dl-zs-h024"
 
 
@@ -58,9 +63,8 @@ def city() -> City:
 
 
 @pytest.fixture(scope="module")
-def pdf(city: City, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    require_program("chromium", "chromium")
-    report = CityReport(
+def report(city: City) -> CityReport:
+    return CityReport(
         city=city.id,
         inventory=str(EXAMPLE),
         checks=("reachability", "policy"),
@@ -68,8 +72,17 @@ def pdf(city: City, tmp_path_factory: pytest.TempPathFactory) -> Path:
         seconds=2.5,
         schools=[_school_report(s, city) for s in city.schools],
     )
+
+
+@pytest.fixture(scope="module")
+def pdf(report: CityReport, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    require_program("chromium", "chromium")
     out = tmp_path_factory.mktemp("pdf") / "audit" / "report.pdf"
-    write_report(report, format_of(out), str(EXAMPLE), out)
+    with pytest.MonkeyPatch.context() as patch:
+        # Two schools a part (their sections are 30-50 kB, the summary 7): the parts are
+        # printed apart and joined, as a city's hundreds of schools are.
+        patch.setattr(pdf_module, "PART_BYTES", PART_BYTES)
+        write_report(report, format_of(out), str(EXAMPLE), out)
     return out
 
 
@@ -121,6 +134,30 @@ def test_date_digest_and_version_on_every_page(pages: list[str], city: City) -> 
         assert f"inventory {digest} · provision {__version__}" in page, n
         assert f"page {n} / {len(pages)}" in page, n
         assert f"({city.id})" in page, n
+
+
+def test_the_parts_are_one_document_whose_links_lead_to_their_schools(
+    pdf: Path, pages: list[str], city: City, report: CityReport
+) -> None:
+    # printed in two parts: the summary and two schools, then two schools
+    parts = report_parts(html_chunks(report, city), PART_BYTES)
+    assert [part.html.count('<section class="school"') for part in parts] == [2, 2]
+    with pikepdf.open(pdf) as joined:
+        assert joined.check_pdf_syntax() == []  # the joined file as qpdf reads it
+        page_of = {page.obj.objgen: n for n, page in enumerate(joined.pages)}
+        dests = {str(name)[1:]: page_of[dest[0].objgen] for name, dest in joined.Root.Dests.items()}
+        links = [
+            (n, str(annot.Dest)[1:])
+            for n, page in enumerate(joined.pages)
+            for annot in page.obj.get("/Annots", [])
+        ]
+    assert {anchor for _n, anchor in links} <= set(dests)  # every link leads somewhere
+    for school in city.schools:
+        first = next(n for n, page in enumerate(pages) if f"{school.name} {school.id}" in page)
+        assert dests[f"school-{school.id}"] == first  # from the summary, in another part
+        assert dests[f"school-{school.id}.policy"] == first
+        assert (0, f"school-{school.id}") in links
+    assert dests["top"] == 0 and sum(anchor == "top" for _n, anchor in links) == 4
 
 
 def test_a_page_renders_with_its_colours(pdf: Path, tmp_path: Path) -> None:

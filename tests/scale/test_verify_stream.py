@@ -4,6 +4,7 @@ per-school audit is replaced by a fake, so these test the runner and the run dir
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 import tracemalloc
 from collections.abc import Callable
@@ -209,3 +210,31 @@ def test_workers_are_split_between_schools_and_their_devices(
     workers: int, schools: int, split: tuple[int, int]
 ) -> None:
     assert split_workers(workers, schools) == split
+
+
+def test_a_finished_run_is_read_back_without_loading_the_inventory(
+    tmp_path: Path, audit: FakeAudit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole = run(tmp_path / "run").to_dict()
+
+    def not_loaded(*_: Any) -> None:
+        raise AssertionError("the inventory was loaded to read back a finished run")
+
+    monkeypatch.setattr(verify_module, "load_valid", not_loaded)
+    audit.asked = []
+    again = run(tmp_path / "run", resume=True)
+    assert audit.asked == [] and [s.school for s in again.schools] == ORDER
+    assert {**again.to_dict(), "seconds": 0} == {**whole, "seconds": 0}
+    assert len(RunDir(tmp_path / "run").read_info().sessions) == 2
+
+
+def test_a_finished_run_of_other_bytes_is_not_read_back_as_it_was(
+    tmp_path: Path, audit: FakeAudit
+) -> None:
+    inventory = tmp_path / "city"
+    shutil.copytree(EXAMPLE, inventory)
+    verify(inventory, Selection(), LabConnector(), run_dir=tmp_path / "run")
+    school = inventory / "schools" / f"{ORDER[1]}.yaml"
+    school.write_text(school.read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
+    with pytest.raises(ProvisionError, match="files changed since the run started"):
+        verify(inventory, Selection(), LabConnector(), run_dir=tmp_path / "run", resume=True)
