@@ -31,8 +31,8 @@ class Stop:
     # Outside (validating, waiting for a lock) nothing is in flight: it interrupts at once.
     armed: bool = False
     run_id: str | None = None  # for the words said on a second signal
-    # When the handler took the stop (time.time(), as the journal's rows): a device whose
-    # intent is journaled after it had already passed the check (engine/journal.py `intend`).
+    # When the handler took the stop (time.time(), the clock of the journal's rows): after it,
+    # only a device already writing its intent journals one (engine/journal.py `intend`).
     at: float | None = None
 
     @contextlib.contextmanager
