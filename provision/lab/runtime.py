@@ -107,6 +107,16 @@ def _digest(text: str) -> int:
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big")
 
 
+def _firmware(seed: int, month: str = "2305") -> str:
+    """A Hikvision-style firmware version of its own per device, stable across lab runs."""
+    return f"V5.{seed % 8}.{seed % 5} build {month}{seed % 28 + 1:02d}"
+
+
+def _clock_offset_s(seed: int) -> float:
+    """Each device's clock is off a little (-30..+90 s), as factory devices' are."""
+    return float(seed % 121 - 30)
+
+
 def _camera(school: School, cam: CameraSpec, *, faults: Faults) -> Simulator:
     seed = _digest(f"{school.id}/{cam.name}")
     user, password = _login(cam.credentials)
@@ -117,9 +127,9 @@ def _camera(school: School, cam: CameraSpec, *, faults: Faults) -> Simulator:
         http_port=netmap.lab_port(80),
         rtsp_port=netmap.lab_port(554),
         model=cam.model or MODELS[seed % len(MODELS)],
-        firmware=f"V5.{seed % 8}.{seed % 5} build 2305{seed % 28 + 1:02d}",
+        firmware=_firmware(seed),
         serial=f"SN{seed:010d}",  # never a city's prefix: any city's lab runs on this
-        clock_offset_s=float(seed % 121 - 30),  # each camera's clock is off a little
+        clock_offset_s=_clock_offset_s(seed),
         users={user: (password, "Administrator")},
     )
 
@@ -135,7 +145,7 @@ def _dahua_camera(school: School, cam: CameraSpec, *, faults: Faults) -> DahuaCa
         rtsp_port=netmap.lab_port(554),
         model=cam.model or "IPC-HFW2441S-S",
         serial=f"7L0{seed:010d}",
-        clock_offset_s=float(seed % 121 - 30),
+        clock_offset_s=_clock_offset_s(seed),
         users={user: (password, "admin")},
     )
 
@@ -150,8 +160,8 @@ def _isapi_camera(school: School, cam: CameraSpec, *, faults: Faults) -> IsapiCa
         http_port=netmap.lab_port(80),
         rtsp_port=netmap.lab_port(554),
         model=cam.model or "DS-2CD2T47G2-L",
-        firmware=f"V5.{seed % 8}.{seed % 5} build 2305{seed % 28 + 1:02d}",
-        clock_offset_s=float(seed % 121 - 30),
+        firmware=_firmware(seed),
+        clock_offset_s=_clock_offset_s(seed),
         admin=(user, password),
     )
 
@@ -167,7 +177,7 @@ def _alarm_column(school: School, column: AlarmSpec, *, faults: Faults) -> Alarm
         http_port=netmap.lab_port(80),
         rtsp_port=netmap.lab_port(554),
         model=COLUMN_MODEL,
-        firmware=f"V5.{seed % 8}.{seed % 5} build 2309{seed % 28 + 1:02d}",
+        firmware=_firmware(seed, "2309"),
         admin=_login(column.credentials),
     )
 
