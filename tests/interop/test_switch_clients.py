@@ -344,3 +344,60 @@ def test_scrapli_reads_a_display(switches: dict[str, Switch], platform: str) -> 
     out = run_client(python, SCRAPLI_SCRIPT, *args, timeout=60)
     assert expect in out
     assert "Unrecognized" not in out and "Invalid input" not in out
+
+
+# A block pasted with a refused line in its middle, as netmiko sends it with cmd_verify=False:
+# each platform's port interface, a line it does not know, then a line typed after it.
+# The block enters and leaves configuration mode itself: netmiko's own config_mode and
+# exit_config_mode on Huawei and Ruijie read for 2 s of silence twice each (4.4 s apiece,
+# measured), which a test need not wait for.
+PASTED = {
+    "cisco_ios": ("GigabitEthernet0/3", "show running-config", "% Invalid input",
+                  ("configure terminal", "end")),
+    "ruijie_os": ("GigabitEthernet 0/3", "show running-config", "% Invalid input",
+                  ("configure terminal", "end")),
+    "hp_comware": ("GigabitEthernet1/0/3", "display current-configuration", "% Unrecognized",
+                   ("system-view", "return")),
+    "huawei": ("GigabitEthernet0/0/3", "display current-configuration", "Error: Unrecognized",
+               ("system-view", "return")),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("platform", list(PASTED))
+def test_netmiko_pasted_lines_after_a_refused_one_still_run(platform: str) -> None:
+    """A switch CLI runs every line typed ahead of it, also after one it refused (Huawei
+    NE20E V800R010C10 "Command Line Interface Fundamentals"; Cisco IOS "Managing
+    Configuration Files"): the lab switch must not be kinder. netmiko pastes the block without
+    waiting for each line's echo; the refusal shows in its output, and the line after it is in
+    the running configuration. A switch of its own: the module's shared one stays as built."""
+    port, show, refused, (enter, leave) = PASTED[platform]
+    lab = LabLoop()
+    sw = Switch(f"interop-paste-{platform}", "127.0.0.1", faults=Faults(), platform=platform,
+                ssh_port=0, username=USER, password=PASSWORD)  # fmt: skip
+    lines = [enter, f"interface {port}", "description pasted-first", "frobnicate now",
+             "description typed-ahead", leave]  # fmt: skip
+    try:
+        lab.run(sw.start())
+
+        def paste() -> tuple[str, str]:
+            conn = ConnectHandler(device_type=platform, host="127.0.0.1", port=sw.port,
+                                  username=USER, password=PASSWORD, secret=PASSWORD)  # fmt: skip
+            try:
+                conn.enable()
+                output = str(
+                    conn.send_config_set(
+                        lines, cmd_verify=False, enter_config_mode=False, exit_config_mode=False
+                    )
+                )
+                return output, str(conn.send_command(show))
+            finally:
+                conn.disconnect()
+
+        output, running = paste()
+    finally:
+        lab.run(sw.stop())
+        lab.close()
+    assert refused in output, output
+    # the port's section: up to the next "!" (IOS, RGOS) or "#" (VRP, Comware) line
+    section = re.split(r"^[!#]", running[running.index(f"interface {port}") :], flags=re.M)[0]
+    assert "description typed-ahead" in section, running
