@@ -9,7 +9,6 @@ ran as written, so the platform's answers are judged by a SIP stack no one here 
 from __future__ import annotations
 
 import hashlib
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -18,46 +17,21 @@ from pathlib import Path
 import pytest
 import requests
 from labsupport import LabLoop
+from test_gb28181_sipp import DOMAIN, REGISTER_STEPS, SERVER_ID, free_port
 from tooling import require_program
 
 from provision.lab.faults import Faults
 from provision.lab.gb28181.platform import Gb28181Platform
 
-SERVER_ID, DOMAIN = "21020200002000000001", "2102020000"
 COLUMN, PASSWORD = "21020200111340000051", "sipp-column-secret"
 API_PASSWORD = "sipp-api"
 
-COLUMN_UAC = """<?xml version="1.0" encoding="ISO-8859-1" ?>
+COLUMN_UAC = (
+    """<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="GB/T 28181 alarm column registers and reports a press">
-  <send retrans="500"><![CDATA[
-REGISTER sip:{server}@{domain} SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];rport;branch=[branch]
-From: <sip:{device}@{domain}>;tag=[pid]reg[call_number]
-To: <sip:{device}@{domain}>
-Call-ID: [call_id]
-CSeq: 1 REGISTER
-Contact: <sip:{device}@[local_ip]:[local_port]>
-Max-Forwards: 70
-Expires: 3600
-Content-Length: 0
-
-]]></send>
-  <recv response="401" auth="true"/>
-  <send retrans="500"><![CDATA[
-REGISTER sip:{server}@{domain} SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];rport;branch=[branch]
-From: <sip:{device}@{domain}>;tag=[pid]reg[call_number]
-To: <sip:{device}@{domain}>
-Call-ID: [call_id]
-CSeq: 2 REGISTER
-Contact: <sip:{device}@[local_ip]:[local_port]>
-[authentication username={device} password={password}]
-Max-Forwards: 70
-Expires: 3600
-Content-Length: 0
-
-]]></send>
-  <recv response="200"/>
+"""
+    + REGISTER_STEPS
+    + """  <recv response="200"/>
   <send retrans="500"><![CDATA[
 MESSAGE sip:{server}@{domain} SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];rport;branch=[branch]
@@ -83,12 +57,7 @@ Content-Length: [len]
   <recv response="{final}"/>
 </scenario>
 """
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+)
 
 
 @pytest.fixture(scope="module")

@@ -26,9 +26,9 @@ from provision.lab.gb28181.platform import Gb28181Platform
 SERVER_ID, DOMAIN = "21020200002000000001", "2102020000"
 DEVICE, PASSWORD = "21020200111320000011", "sipp-secret"
 
-UAC = """<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="GB/T 28181 device registers">
-  <send retrans="500"><![CDATA[
+# A device registering with Digest: REGISTER, the platform's 401, REGISTER again with the
+# credentials; a device's scenario goes on from there (the alarm column's reports a press).
+REGISTER_STEPS = """  <send retrans="500"><![CDATA[
 REGISTER sip:{server}@{domain} SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];rport;branch=[branch]
 From: <sip:{device}@{domain}>;tag=[pid]reg[call_number]
@@ -56,9 +56,17 @@ Expires: 3600
 Content-Length: 0
 
 ]]></send>
-  <recv response="{final}"/>
+"""
+
+UAC = (
+    """<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="GB/T 28181 device registers">
+"""
+    + REGISTER_STEPS
+    + """  <recv response="{final}"/>
 </scenario>
 """
+)
 
 UAS = """<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="GB/T 28181 platform takes a registration and a keepalive">
