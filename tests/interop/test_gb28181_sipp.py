@@ -68,27 +68,10 @@ UAC = (
 """
 )
 
-UAS = """<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="GB/T 28181 platform takes a registration and a keepalive">
-  <!-- Each new Call-ID is a call of this scenario: the REGISTER dialog, then a keepalive. -->
-  <recv request="REGISTER" optional="true" next="register"/>
-  <recv request="MESSAGE">
-    <action>
-      <ereg regexp="&lt;CmdType&gt;Keepalive&lt;/CmdType&gt;" search_in="body" check_it="true"
-            assign_to="keepalive"/>
-    </action>
-  </recv>
-  <send next="end"><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]plat[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]></send>
-  <label id="register"/>
+# The platform's side of a device's REGISTER dialog: a Digest challenge, the second REGISTER's
+# Digest checked by SIPp (`verifyauth`); a wrong one is answered 403 and goes to the
+# scenario's "failed" label, a good one to its "good" label, where the scenario answers 200.
+REGISTRAR_CHALLENGE = """  <label id="register"/>
   <send><![CDATA[
 SIP/2.0 401 Unauthorized
 [last_Via:]
@@ -117,7 +100,32 @@ Content-Length: 0
 
 ]]></send>
   <label id="good"/>
+"""
+
+UAS = (
+    """<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="GB/T 28181 platform takes a registration and a keepalive">
+  <!-- Each new Call-ID is a call of this scenario: the REGISTER dialog, then a keepalive. -->
+  <recv request="REGISTER" optional="true" next="register"/>
+  <recv request="MESSAGE">
+    <action>
+      <ereg regexp="&lt;CmdType&gt;Keepalive&lt;/CmdType&gt;" search_in="body" check_it="true"
+            assign_to="keepalive"/>
+    </action>
+  </recv>
   <send next="end"><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]plat[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+
+]]></send>
+"""
+    + REGISTRAR_CHALLENGE
+    + """  <send next="end"><![CDATA[
 SIP/2.0 200 OK
 [last_Via:]
 [last_From:]
@@ -136,6 +144,7 @@ Content-Length: 0
   <Reference variables="keepalive"/>
 </scenario>
 """
+)
 
 
 def free_port(kind: int = socket.SOCK_DGRAM) -> int:

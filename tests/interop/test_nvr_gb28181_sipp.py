@@ -18,7 +18,14 @@ from typing import Any
 
 import pytest
 from labsupport import LabLoop
-from test_gb28181_sipp import DOMAIN, SERVER_ID, free_port, protocol_errors, sipp_platform
+from test_gb28181_sipp import (
+    DOMAIN,
+    REGISTRAR_CHALLENGE,
+    SERVER_ID,
+    free_port,
+    protocol_errors,
+    sipp_platform,
+)
 from tooling import client, require_program, run_client
 
 from provision.lab.faults import Faults
@@ -66,7 +73,8 @@ print(json.dumps({
 # Each Call-ID is a call of this scenario: the NVR's REGISTER dialog, in which the platform
 # then asks for the Catalog; and the NVR's own MESSAGE carrying the Catalog response. The
 # heartbeat the client sets (60 s) keeps keepalives out of the few seconds this takes.
-UAS = """<?xml version="1.0" encoding="ISO-8859-1" ?>
+UAS = (
+    """<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="GB/T 28181 platform registers an NVR and reads its Catalog">
   <recv request="REGISTER" optional="true" next="register"/>
   <recv request="MESSAGE">
@@ -91,36 +99,9 @@ SIP/2.0 200 OK
 Content-Length: 0
 
 ]]></send>
-  <label id="register"/>
-  <send><![CDATA[
-SIP/2.0 401 Unauthorized
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]plat[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-WWW-Authenticate: Digest realm="{domain}",qop="auth",nonce="5c1e9a0b7d3f2e46",algorithm=MD5
-Content-Length: 0
-
-]]></send>
-  <recv request="REGISTER">
-    <action>
-      <verifyauth assign_to="authvalid" username="{device}" password="{password}"/>
-    </action>
-  </recv>
-  <nop hide="true" test="authvalid" next="good"/>
-  <send next="failed"><![CDATA[
-SIP/2.0 403 Forbidden
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]plat[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]></send>
-  <label id="good"/>
-  <send><![CDATA[
+"""
+    + REGISTRAR_CHALLENGE
+    + """  <send><![CDATA[
 SIP/2.0 200 OK
 [last_Via:]
 [last_From:]
@@ -158,6 +139,7 @@ Content-Length: [len]
   <Reference variables="catalog,sumnum,first,second"/>
 </scenario>
 """
+)
 
 
 @pytest.fixture(scope="module")
