@@ -238,3 +238,21 @@ def test_a_finished_run_of_other_bytes_is_not_read_back_as_it_was(
     school.write_text(school.read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
     with pytest.raises(ProvisionError, match="files changed since the run started"):
         verify(inventory, Selection(), LabConnector(), run_dir=tmp_path / "run", resume=True)
+
+
+def test_a_school_added_since_a_finished_run_is_not_left_out_of_its_read_back(
+    tmp_path: Path, audit: FakeAudit
+) -> None:
+    """The run's digest names the schools it started with: a school file added since, which
+    the selection (the whole city) now takes, sends resume down the validating path (which
+    here finds the copy's addresses taken: what matters is that it looked)."""
+    inventory = tmp_path / "city"
+    shutil.copytree(EXAMPLE, inventory)
+    verify(inventory, Selection(), LabConnector(), run_dir=tmp_path / "run")
+    source = inventory / "schools" / f"{ORDER[1]}.yaml"
+    added = inventory / "schools" / "dl-zs-p999.yaml"
+    added.write_text(
+        source.read_text(encoding="utf-8").replace(ORDER[1], "dl-zs-p999"), encoding="utf-8"
+    )
+    with pytest.raises(ProvisionError, match="no device was touched"):
+        verify(inventory, Selection(), LabConnector(), run_dir=tmp_path / "run", resume=True)
