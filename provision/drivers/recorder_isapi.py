@@ -104,6 +104,7 @@ class IsapiRecorderDriver(Driver):
         self.cameras = {c.name: c for c in recorded_by(target.school, self.recorder)}
         self._ids = {name: i for i, name in enumerate(self.cameras, 1)}
         self._isapi: IsapiSession | None = None
+        self._seen: dict[int, etree._Element] | None = None  # the channels `read` found
 
     # --- the contract -------------------------------------------------------------------------
 
@@ -131,12 +132,7 @@ class IsapiRecorderDriver(Driver):
 
     def read(self) -> Settings:
         isapi = self._session()
-        held = {
-            integer(c, "id"): c
-            for c in isapi.get(CHANNELS_PATH, "read input channels").iterfind(
-                "{*}InputProxyChannel"
-            )
-        }
+        held = self._seen = self._held()
         settings: Settings = {}
         tracks = _tracks(isapi) if held else {}
         for name, cid in self._ids.items():
@@ -208,7 +204,10 @@ class IsapiRecorderDriver(Driver):
         """Removed channels deleted, new ones added one POST each, changed ones set in one
         list PUT that carries every channel the NVR holds (module docstring)."""
         isapi = self._session()
-        held = self._held()
+        # What `read` found just before (the converge reads, then applies, under the school's
+        # lock), else a fresh read: on a slow link a second GET would only say the same.
+        seen, self._seen = self._seen, None
+        held = seen if seen is not None else self._held()
         changed: dict[int, etree._Element] = {}
         for change in changes:
             name = change.setting.split(".", 1)[1]
