@@ -190,6 +190,21 @@ class HttpClient(SecretScrubber):
                 operation, _("the answer is not JSON: {body!r}").format(body=shown)
             ) from None
 
+    def twin(self) -> HttpClient:
+        """A client to the same API on a connection of its own, with this one's settings,
+        secrets to scrub and cookies (a login), for requests sent at the same time as this
+        one's (`pacing.in_parallel`): a requests session is not made to be shared by threads."""
+        twin = HttpClient(
+            self.label,
+            self.base_url,
+            timeout=self.timeout,
+            auth=self.session.auth,  # type: ignore[arg-type]
+            verify=self.session.verify,
+        )
+        twin.hide(*self._secrets)
+        twin.session.cookies.update(self.session.cookies)
+        return twin
+
     def close(self) -> None:
         self.session.close()
 

@@ -20,6 +20,13 @@ option weighed) would have meant rewriting every transport and the libraries und
 (netmiko, zeep's requests, paramiko) for the same overlap. A transport without the hook still
 works: its thread keeps its slot while it waits, which is exactly today's behaviour.
 
+Lanes (`in_parallel`): a target whose work is independent requests, each to a device of its
+own or each an item the far side handles on its own, may run them at once under its clock and
+gate. The stream pass is one: it asks several cameras for their stream URL, and a precinct
+platform answers each proxy add only after pulling that camera (a few RTSP round trips on the
+school's link); one after another they added up to the longest wait of a school's apply on a
+slow link (bench/school_apply.py --profile). A device's own dependent calls never use lanes.
+
 The deadline (issue 18, finding 8): each exchange's timeout bounds one exchange, so a device
 answering each just inside it held a run for (exchanges x timeout). `device_run(deadline_s=)`
 gives each device an overall deadline; `exchange()` caps every exchange's timeout at what is
@@ -32,14 +39,17 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from provision.errors import DeviceError
 from provision.i18n import _
 
 DEFAULT_DEADLINE_S = 120.0
+R = TypeVar("R")
 
 
 class DeadlinePassed(DeviceError):
@@ -82,6 +92,13 @@ class DeviceClock:
     started: float = field(default_factory=time.monotonic)
     exchanges: int = 0
     exchange_s: float = 0.0
+    # Lanes of one device (`in_parallel`) count into the same clock.
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def count(self, seconds: float) -> None:
+        with self._lock:
+            self.exchanges += 1
+            self.exchange_s += seconds
 
     def left(self) -> float | None:
         if self.deadline_s is None:
@@ -112,18 +129,9 @@ _state = _ThreadState()
 def device_run(gate: CpuGate | None, deadline_s: float | None) -> Iterator[DeviceClock]:
     """Run one device's code in this thread: holding a slot of `gate` (None: no gate) and
     under an overall deadline (None: none)."""
-    saved = (_state.clock, _state.gate, _state.holding)
     clock = DeviceClock(deadline_s)
-    _state.clock, _state.gate, _state.holding = clock, gate, False
-    if gate is not None:
-        gate.acquire()
-        _state.holding = True
-    try:
+    with _running(clock, gate):
         yield clock
-    finally:
-        if _state.holding and gate is not None:
-            gate.release()
-        _state.clock, _state.gate, _state.holding = saved
 
 
 def current_clock() -> DeviceClock | None:
@@ -165,8 +173,7 @@ def exchange(timeout: float) -> Iterator[float]:
         raise
     else:
         if clock is not None:
-            clock.exchanges += 1
-            clock.exchange_s += time.monotonic() - started
+            clock.count(time.monotonic() - started)
     finally:
         if gate is not None:
             gate.acquire()
@@ -187,3 +194,51 @@ def waiting() -> Iterator[None]:
         if gate is not None:
             gate.acquire()
             _state.holding = True
+
+
+def in_parallel(calls: Sequence[Callable[[], R]], lanes: int) -> list[R | Exception]:
+    """Run independent calls of this device's task at once, in up to `lanes` threads: what
+    each returns, or the exception it raised, in the calls' order.
+
+    For a target whose work is independent requests, each waiting on the network on its own
+    (a precinct platform pulling several cameras; several cameras asked for their stream),
+    where one after another they would add up their waits. Each lane runs under this
+    thread's device clock (its deadline caps their exchanges, which count into it) and holds
+    a CPU slot of the same gate while it runs Python; this thread gives its slot back
+    meanwhile. Threads started here inherit this thread's signal mask, so the runner's
+    device threads' blocked stop signals stay blocked in them too.
+    """
+    if lanes <= 1 or len(calls) <= 1:
+        return [_outcome(call) for call in calls]
+    clock, gate = _state.clock, _state.gate
+
+    def lane(call: Callable[[], R]) -> R | Exception:
+        with _running(clock, gate):
+            return _outcome(call)
+
+    with waiting(), ThreadPoolExecutor(min(lanes, len(calls)), "lane") as pool:
+        return list(pool.map(lane, calls))
+
+
+def _outcome(call: Callable[[], R]) -> R | Exception:
+    try:
+        return call()
+    except Exception as exc:
+        return exc
+
+
+@contextmanager
+def _running(clock: DeviceClock | None, gate: CpuGate | None) -> Iterator[None]:
+    """This thread runs the code of the device whose clock and gate these are (its own, or
+    as one of its lanes), holding a slot of the gate (None: no gate)."""
+    saved = (_state.clock, _state.gate, _state.holding)
+    _state.clock, _state.gate, _state.holding = clock, gate, False
+    if gate is not None:
+        gate.acquire()
+        _state.holding = True
+    try:
+        yield
+    finally:
+        if _state.holding and gate is not None:
+            gate.release()
+        _state.clock, _state.gate, _state.holding = saved

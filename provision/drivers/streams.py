@@ -25,10 +25,13 @@ read into our settings and never touched.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from functools import partial
 from typing import Protocol, runtime_checkable
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from provision.drivers.base import Change, Driver, Settings, Target
+from provision.drivers.pacing import in_parallel
 from provision.drivers.platforms import StreamPlatform, open_platform
 from provision.drivers.registry import driver_class
 from provision.errors import DeviceError
@@ -37,6 +40,9 @@ from provision.inventory.model import Camera, Credentials
 from provision.templates import stream_name
 
 PREFIX = "proxy/"
+# Forwarded cameras asked for their stream URL at once: a handful per school (the same bound
+# as the proxies the platform adds at once).
+CAMERA_LANES = 8
 _USERINFO_IN_URL = re.compile(r"(rtsps?://)[^/@\s]*@")
 
 
@@ -120,6 +126,7 @@ class StreamsDriver(Driver):
         self._platform: StreamPlatform | None = None
         self._sources: dict[str, str] = {}  # stream → the camera's URL, once known
         self._unasked: dict[str, str] = {}  # stream → why its camera could not say its URL
+        self._listed: dict[str, str] | None = None  # the platform's proxies as `read` found them
 
     def desired(self) -> Settings:
         want: Settings = {}
@@ -131,16 +138,6 @@ class StreamsDriver(Driver):
             if (source := self._sources.get(name)) is not None:
                 want[PREFIX + name] = source
         return want
-
-    def _ask_cameras(self) -> None:
-        """Learn the URLs only the cameras can tell (read time: desired stays pure); a camera
-        that cannot say is remembered with why."""
-        for name, cam in self._cameras.items():
-            if cam.forward and name not in self._sources and reads_device(cam):
-                try:
-                    self._sources[name] = camera_source(self.target, cam)
-                except DeviceError as exc:
-                    self._unasked[name] = str(exc)
 
     def owns(self, setting: str) -> bool:
         stream = setting[len(PREFIX) :]
@@ -154,11 +151,30 @@ class StreamsDriver(Driver):
         return stream.startswith(self.prefix) and not stream.startswith(self._longer_ids)
 
     def read(self) -> Settings:
-        self._ask_cameras()
-        proxies = self._open().list_proxies()
+        """The school's proxies on the platform. The forwarded cameras whose URL only they can
+        tell are asked here (desired stays pure), each in a lane of its own beside the
+        platform's listing: on a slow link their exchanges overlap instead of adding up. A
+        camera that cannot say is remembered with why."""
+        asking: dict[str, Callable[[], dict[str, str] | str]] = {
+            name: partial(camera_source, self.target, cam)
+            for name, cam in self._cameras.items()
+            if cam.forward and name not in self._sources and reads_device(cam)
+        }
+        listed, *answers = in_parallel([self._open().list_proxies, *asking.values()], CAMERA_LANES)
+        for name, answer in zip(asking, answers, strict=True):
+            if isinstance(answer, DeviceError):
+                self._unasked[name] = str(answer)
+            elif isinstance(answer, Exception):
+                raise answer
+            elif isinstance(answer, str):
+                self._sources[name] = answer
+        if isinstance(listed, Exception):
+            raise listed
+        assert isinstance(listed, dict)
+        self._listed = listed
         return {
             PREFIX + stream: strip_userinfo(url)
-            for stream, url in sorted(proxies.items())
+            for stream, url in sorted(listed.items())
             if self._ours(stream)
         }
 
@@ -177,7 +193,12 @@ class StreamsDriver(Driver):
             return
         streams = [self._stream_of(change) for change in changes]  # refuse before any write
         platform = self._open()
-        current = {s: strip_userinfo(u) for s, u in platform.list_proxies().items()}
+        # What `read` listed just before (the converge reads, then applies, under the school's
+        # lock), else a fresh list: a second round trip would only say the same.
+        listed, self._listed = self._listed, None
+        if listed is None:
+            listed = platform.list_proxies()
+        current = {s: strip_userinfo(u) for s, u in listed.items()}
         to_add: dict[str, str] = {}
         for stream, change in zip(streams, changes, strict=True):
             to_add.pop(stream, None)  # a later change of the same stream wins
@@ -190,7 +211,8 @@ class StreamsDriver(Driver):
         if not to_add:
             return
         failed = platform.add_proxies(
-            {stream: self._authenticated(stream, url) for stream, url in to_add.items()}
+            {stream: self._authenticated(stream, url) for stream, url in to_add.items()},
+            present=current,
         )
         if failed:
             why = {s: platform.client.redact(_scrub(r)) for s, r in sorted(failed.items())}

@@ -3,6 +3,7 @@ platform on ephemeral loopback ports pulling real RTSP from clip-serving cameras
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import time
 from collections.abc import Callable, Iterator
@@ -27,6 +28,9 @@ CAMERA_PASSWORD = "SENTINEL-cam:pass/@word"  # characters that must be escaped i
 CAMERA_PATH = "/Streaming/Channels/101"
 API_HOST = "10.200.9.10"
 APIS = {"zlmediakit": 8080, "mediamtx": 9997}
+# Longer than requests arriving together take on a loaded machine; shorter than the client's
+# wait for an answer (platform(): 5 s, twice that for a ZLM add).
+GIVE_UP_S = 4.0
 
 
 @dataclasses.dataclass
@@ -230,4 +234,74 @@ def test_zlm_driver_logs_in_again_after_a_platform_restart(rig: Rig) -> None:
     assert api.list_proxies() == {}
     assert api.add_proxies({"x-1-gate": rig.source(0)}) == {}
     assert set(api.list_proxies()) == {"x-1-gate"}
+    api.close()
+
+
+@KINDS
+def test_a_schools_proxies_are_added_at_once(rig: Rig, kind: str) -> None:
+    # Each add waits in the platform until all three have arrived: added one after another,
+    # the first would wait out GIVE_UP_S alone and the check below would fail.
+    arrived: list[str] = []
+    everyone = asyncio.Event()
+    alone: list[str] = []  # the adds that gave up waiting for the others
+    deletes: list[str] = []
+
+    async def all_there(stream: str) -> None:
+        arrived.append(stream)
+        if len(arrived) == 3:
+            everyone.set()
+        try:
+            await asyncio.wait_for(everyone.wait(), GIVE_UP_S)
+        except TimeoutError:
+            alone.append(stream)
+
+    if kind == "zlmediakit":
+        routes = rig.sim.zlm.routes
+        add, delete = routes["/index/api/addStreamProxy"], routes["/index/api/delStreamProxy"]
+
+        async def adding(args: dict[str, str]) -> dict[str, Any]:
+            await all_there(args["stream"])
+            return await add(args)
+
+        async def deleting(args: dict[str, str]) -> dict[str, Any]:
+            deletes.append(args["key"])
+            return await delete(args)
+
+        routes["/index/api/addStreamProxy"] = adding
+        routes["/index/api/delStreamProxy"] = deleting
+    else:
+        write = rig.sim.mediamtx._write
+
+        async def writing(action: str, name: str, body: dict[str, Any]) -> None:
+            await all_there(name)
+            await write(action, name, body)
+
+        rig.sim.mediamtx._write = writing  # type: ignore[method-assign]
+    api = platform(rig, kind)
+    wanted = {f"x-1-{n}": rig.source(n) for n in range(3)}
+    assert api.add_proxies(wanted, present={}) == {}
+    assert alone == [], f"{alone} waited alone in the platform"
+    assert api.list_proxies() == wanted
+    # The platform held none of them (`present`): ZLM's delete-before-add was not sent.
+    assert deletes == []
+    api.close()
+
+
+def test_zlm_re_pointing_a_proxy_deletes_only_the_one_the_platform_holds(rig: Rig) -> None:
+    deletes: list[str] = []
+    routes = rig.sim.zlm.routes
+    delete = routes["/index/api/delStreamProxy"]
+
+    async def deleting(args: dict[str, str]) -> dict[str, Any]:
+        deletes.append(args["key"])
+        return await delete(args)
+
+    routes["/index/api/delStreamProxy"] = deleting
+    api = platform(rig, "zlmediakit")
+    assert api.add_proxies({"x-1-gate": rig.source(0)}) == {}  # not known: deleted first
+    assert deletes == ["__defaultVhost__/school/x-1-gate"]
+    moved = {"x-1-gate": rig.source(1), "x-1-yard": rig.source(2)}
+    assert api.add_proxies(moved, present=set(api.list_proxies())) == {}
+    assert deletes == ["__defaultVhost__/school/x-1-gate"] * 2
+    assert api.list_proxies() == moved
     api.close()

@@ -389,3 +389,29 @@ def test_an_onvif_camera_that_cannot_say_its_uri_keeps_its_proxy_and_is_named(
     finally:
         onvif.faults.clear()
     assert gate in held(rig, kind)
+
+
+def test_an_apply_right_after_its_read_lists_the_proxies_once(running: Rig) -> None:
+    # The converge reads, then applies: the apply decides what to add and what to re-point
+    # from the list its read got (one round trip fewer on a slow link); a later apply, with
+    # no read just before it, lists afresh.
+    routes = running.platforms["zlmediakit"].zlm.routes
+    listing = routes["/index/api/listStreamProxy"]
+    lists: list[int] = []
+
+    async def counted(args: dict[str, str]) -> dict[str, Any]:
+        lists.append(1)
+        return await listing(args)
+
+    routes["/index/api/listStreamProxy"] = counted
+    try:
+        streams = driver(running, "zlmediakit")
+        changes = streams.diff(streams.read(), streams.desired())
+        assert changes and len(lists) == 1
+        streams.apply(changes)
+        assert len(lists) == 1
+        streams.apply([c.reversed() for c in reversed(changes)])
+        assert len(lists) == 2
+        assert held(running, "zlmediakit") == {}
+    finally:
+        routes["/index/api/listStreamProxy"] = listing

@@ -10,12 +10,14 @@ from __future__ import annotations
 import re
 import threading
 import time
+from functools import partial
 from pathlib import Path
 
 from nornir.core.task import Result, Task
 
-from provision.drivers.pacing import CpuGate, exchange
+from provision.drivers.pacing import CpuGate, current_clock, exchange, in_parallel
 from provision.engine.nornir_run import OVERLAP, run_task
+from provision.errors import DeviceError
 from provision.inventory.loader import load_inventory
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "dalian"
@@ -153,3 +155,51 @@ def test_the_stream_pass_starts_once_its_pull_path_ran_not_after_the_slowest() -
     assert forwarded and switches and forwarded | switches <= seen_by_streams
     assert [h for h, r in results.items() if r.failed] == [broken]
     assert all(r[0].result is True for h, r in results.items() if h != broken)
+
+
+class GivingUpGate(CpuGate):
+    """A gate whose slot, never given back, fails the test rather than hanging it."""
+
+    def acquire(self) -> None:
+        assert self._free.acquire(timeout=GIVE_UP_S), "no CPU slot was given back"
+
+
+def test_lanes_of_one_device_wait_together_under_its_slot_and_deadline() -> None:
+    # One slot for the whole run: the device gives it back while its lanes run (else the
+    # lanes could never start), and the lanes are inside their exchanges at the same moment
+    # (else none gets past the barrier). Each lane's exchanges count into the device's clock,
+    # and are capped by its deadline.
+    lanes = 3
+    everyone = threading.Barrier(lanes, timeout=GIVE_UP_S)
+    caps: list[float] = []
+
+    def lane(n: int) -> int:
+        with exchange(GIVE_UP_S) as timeout:
+            caps.append(timeout)
+            everyone.wait()
+        if n == 1:
+            raise DeviceError("camera 1 could not say")
+        return n * 10
+
+    def device(task: Task) -> Result:
+        answers = in_parallel([partial(lane, n) for n in range(lanes)], lanes)
+        clock = current_clock()
+        assert clock is not None
+        return Result(task.host, result=(answers, clock.exchanges))
+
+    host = f"{SCHOOL.id}/core"
+    results = run_task(
+        CITY, [SCHOOL], device, workers=1, gate=GivingUpGate(1), devices={host}, deadline_s=20.0
+    )
+    assert not results.failed, results[host].exception
+    (first, failed, third), exchanges = results[host][0].result
+    assert (first, third) == (0, 20)  # in the calls' order, whichever finished first
+    assert isinstance(failed, DeviceError) and str(failed) == "camera 1 could not say"
+    assert exchanges == lanes
+    assert len(caps) == lanes and all(cap <= 20.0 for cap in caps)
+
+
+def test_one_lane_or_one_call_runs_in_the_calling_thread() -> None:
+    me = threading.get_ident()
+    assert in_parallel([threading.get_ident, threading.get_ident], 1) == [me, me]
+    assert in_parallel([threading.get_ident], 8) == [me]

@@ -13,14 +13,20 @@ before anything is shown or stored.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
+from functools import partial
 from typing import ClassVar
 
 from provision.drivers.connect import Connector
 from provision.drivers.http import HttpClient
+from provision.drivers.pacing import in_parallel
 from provision.errors import DeviceError
 from provision.i18n import _
 from provision.inventory.model import VideoPlatform
+
+# Proxies added at once: a school forwards a handful of cameras; this bounds the new pulls one
+# school's apply asks of the precinct's server (and of the school's uplink) at a time.
+PROXY_LANES = 8
 
 
 class StreamPlatform(ABC):
@@ -40,8 +46,14 @@ class StreamPlatform(ABC):
         """Every proxy under the app: stream name → source URL as the platform holds it."""
 
     @abstractmethod
-    def add_proxies(self, proxies: Mapping[str, str]) -> dict[str, str]:
-        """Create each proxy, or re-point it if it exists (stream → source URL).
+    def add_proxies(
+        self, proxies: Mapping[str, str], present: Collection[str] | None = None
+    ) -> dict[str, str]:
+        """Create each proxy, or re-point it if it exists (stream → source URL); `present`,
+        when the caller has just listed them, the streams the platform holds (None: not
+        known), so a platform that must delete before re-pointing skips it for a new one.
+        The streams are added at once (`PROXY_LANES`): a platform that answers only after
+        its first pull would otherwise make a school's pulls add up.
 
         Returns the streams the platform could not pull, with the reason; every other stream
         is added. A failure of the API itself (unreachable, bad secret) raises DeviceError."""
@@ -49,6 +61,22 @@ class StreamPlatform(ABC):
     @abstractmethod
     def remove_proxy(self, stream: str) -> None:
         """Remove a proxy; one that is already gone is not an error (idempotent)."""
+
+    def _add_at_once(
+        self, proxies: Mapping[str, str], add_one: Callable[[str, str], str | None]
+    ) -> dict[str, str]:
+        """`add_one(stream, url)` for every proxy at once (each in a lane of its own, on a
+        connection of its own): the streams it found the platform could not pull, with why.
+        A failure of the API itself is raised, the first in the proxies' order."""
+        streams = list(proxies)
+        calls = [partial(add_one, stream, proxies[stream]) for stream in streams]
+        failed: dict[str, str] = {}
+        for stream, outcome in zip(streams, in_parallel(calls, PROXY_LANES), strict=True):
+            if isinstance(outcome, Exception):
+                raise outcome
+            if outcome is not None:
+                failed[stream] = outcome
+        return failed
 
     def hide(self, *secrets: str) -> None:
         """Secrets sent in requests (camera passwords in source URLs) to scrub from errors."""

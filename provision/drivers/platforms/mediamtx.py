@@ -14,12 +14,13 @@ asks for it answers 401, which surfaces as a DeviceError.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 from urllib.parse import quote
 
 from provision.drivers.connect import Connector
 from provision.drivers.http import HttpClient, endpoint_from_url
+from provision.drivers.pacing import waiting
 from provision.drivers.platforms import StreamPlatform
 from provision.inventory.model import VideoPlatform
 
@@ -60,32 +61,37 @@ class MediaMtxPlatform(StreamPlatform):
             page += 1
         return found
 
-    def add_proxies(self, proxies: Mapping[str, str]) -> dict[str, str]:
-        for stream, url in proxies.items():
-            self.client.json(
+    def add_proxies(
+        self, proxies: Mapping[str, str], present: Collection[str] | None = None
+    ) -> dict[str, str]:
+        # `replace` needs no delete, so what is present now does not matter. Each stream is
+        # written and watched on a connection of its own: a school's pulls overlap.
+        return self._add_at_once(proxies, self._add_proxy)
+
+    def _add_proxy(self, stream: str, url: str) -> str | None:
+        """Write one path, then poll its runtime state until it is ready or the connector's
+        timeout passes: None, or why it is not ready."""
+        client = self.client.twin()
+        try:
+            client.json(
                 "POST",
                 f"/v3/config/paths/replace/{self._path(stream)}",
                 f"add proxy {stream}",
                 json={"source": url},
             )
-        return self._wait_ready(list(proxies))
+            deadline = time.monotonic() + self.connector.timeout
+            while not self._ready(client, stream):
+                if time.monotonic() >= deadline:
+                    return f"the platform has not pulled it within {self.connector.timeout:g} s"
+                with waiting():
+                    time.sleep(READY_POLL_S)
+            return None
+        finally:
+            client.close()
 
-    def _wait_ready(self, streams: list[str]) -> dict[str, str]:
-        """Poll the runtime state of the paths just written until all are ready or the
-        connector's timeout passes; the ones still not ready, with why."""
-        deadline = time.monotonic() + self.connector.timeout
-        waiting = list(streams)
-        while waiting:
-            waiting = [s for s in waiting if not self._ready(s)]
-            if not waiting or time.monotonic() >= deadline:
-                break
-            time.sleep(READY_POLL_S)
-        reason = f"the platform has not pulled it within {self.connector.timeout:g} s"
-        return {stream: reason for stream in waiting}
-
-    def _ready(self, stream: str) -> bool:
+    def _ready(self, client: HttpClient, stream: str) -> bool:
         operation = f"check proxy {stream}"
-        resp = self.client.call(
+        resp = client.call(
             "GET", f"/v3/paths/get/{self._path(stream)}", operation, expect=(200, 404)
         )
         if resp.status_code == 404:  # not in the runtime yet: not ready
@@ -93,7 +99,7 @@ class MediaMtxPlatform(StreamPlatform):
         try:
             state: Any = resp.json()
         except ValueError:
-            raise self.client.fail(operation, "the answer is not JSON") from None
+            raise client.fail(operation, "the answer is not JSON") from None
         return isinstance(state, dict) and bool(state.get("ready"))
 
     def remove_proxy(self, stream: str) -> None:

@@ -21,7 +21,8 @@ An empty list has no `data` key at all (jsoncpp drops empty arrays).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from functools import partial
 from typing import Any
 
 from provision.drivers.connect import Connector
@@ -59,23 +60,34 @@ class ZlmPlatform(StreamPlatform):
         self._legacy: bool | None = None  # unknown until the first call
 
     def _call(
-        self, name: str, operation: str, read_timeout: float | None = None, **args: Any
+        self,
+        name: str,
+        operation: str,
+        read_timeout: float | None = None,
+        client: HttpClient | None = None,
+        **args: Any,
     ) -> dict[str, Any]:
+        client = client or self.client
         if self._legacy is None:
-            self._log_in(operation)
+            self._log_in(operation, client)
         try:
-            return self._request(name, operation, read_timeout, **args)
+            return self._request(client, name, operation, read_timeout, **args)
         except ZlmError as exc:
             if exc.code != AUTH_FAILED or self._legacy:
                 raise
-        self._log_in(operation)  # the platform forgot our login (restarted, expired)
-        return self._request(name, operation, read_timeout, **args)
+        self._log_in(operation, client)  # the platform forgot our login (restarted, expired)
+        return self._request(client, name, operation, read_timeout, **args)
 
     def _request(
-        self, name: str, operation: str, read_timeout: float | None, **args: Any
+        self,
+        client: HttpClient,
+        name: str,
+        operation: str,
+        read_timeout: float | None,
+        **args: Any,
     ) -> dict[str, Any]:
         form = {"secret": self._secret, **args} if self._legacy else args
-        body = self.client.json(
+        body = client.json(
             "POST", f"/index/api/{name}", operation, data=form, read_timeout=read_timeout
         )
         return self._checked(body, name, operation)
@@ -98,11 +110,12 @@ class ZlmPlatform(StreamPlatform):
             reason,
         )
 
-    def _log_in(self, operation: str) -> None:
-        """Log in with the secret's digest, or note a release that only takes the secret."""
-        cookies = self.client.session.cookies
+    def _log_in(self, operation: str, client: HttpClient) -> None:
+        """Log in with the secret's digest, or note a release that only takes the secret.
+        The login is the client's (its cookie): a lane of `add_proxies` renews its own."""
+        cookies = client.session.cookies
         cookies.clear()
-        resp = self.client.call(
+        resp = client.call(
             "POST", "/index/api/login", operation, data={"digest": "challenge"}, expect=(200, 404)
         )
         challenge = _json(resp).get("cookie")
@@ -112,7 +125,7 @@ class ZlmPlatform(StreamPlatform):
         cookies.clear()
         cookies.set(UNLOGIN, challenge)
         digest = hashlib.md5(f"zlmediakit:{self._secret}:{challenge}".encode()).hexdigest()
-        resp = self.client.call("POST", "/index/api/login", operation, data={"digest": digest})
+        resp = client.call("POST", "/index/api/login", operation, data={"digest": digest})
         self._checked(_json(resp), "login", operation)
         logined = _set_cookie(resp, LOGINED)
         cookies.clear()
@@ -132,30 +145,43 @@ class ZlmPlatform(StreamPlatform):
                 found[str(src.get("stream"))] = str(item.get("url", ""))
         return found
 
-    def add_proxies(self, proxies: Mapping[str, str]) -> dict[str, str]:
-        failed: dict[str, str] = {}
-        pull_timeout = self.connector.timeout
-        for stream, url in proxies.items():
-            # ZLM refuses to add over an existing proxy, so re-pointing is delete + add; the
-            # delete of a proxy that is not there answers flag false, not an error.
-            self._call("delStreamProxy", f"add proxy {stream}", key=self._key(stream))
-            try:
+    def add_proxies(
+        self, proxies: Mapping[str, str], present: Collection[str] | None = None
+    ) -> dict[str, str]:
+        # ZLM answers an add only after its first pull of the camera (a few round trips of
+        # RTSP on the school's link): the streams are added at once, each on a connection of
+        # its own, so a school's pulls overlap instead of adding up.
+        return self._add_at_once(proxies, partial(self._add_proxy, present=present))
+
+    def _add_proxy(self, stream: str, url: str, present: Collection[str] | None) -> str | None:
+        """Add one proxy on a connection of its own; None, or why the platform cannot pull."""
+        client = self.client.twin()
+        try:
+            if present is None or stream in present:
+                # ZLM refuses to add over an existing proxy, so re-pointing is delete + add;
+                # the delete of a proxy that is not there answers flag false, not an error.
                 self._call(
-                    "addStreamProxy",
-                    f"add proxy {stream}",
-                    # ZLM answers after its first pull: wait for that, then for the answer.
-                    read_timeout=pull_timeout + self.connector.timeout,
-                    vhost=DEFAULT_VHOST,
-                    app=self.app,
-                    stream=stream,
-                    url=url,
-                    timeout_sec=pull_timeout,
+                    "delStreamProxy", f"add proxy {stream}", client=client, key=self._key(stream)
                 )
-            except ZlmError as exc:
-                if exc.code != OTHER_FAILED:
-                    raise  # the API itself refused (bad secret, bad arguments): stop here
-                failed[stream] = exc.reason
-        return failed
+            self._call(
+                "addStreamProxy",
+                f"add proxy {stream}",
+                # ZLM answers after its first pull: wait for that, then for the answer.
+                read_timeout=self.connector.timeout * 2,
+                client=client,
+                vhost=DEFAULT_VHOST,
+                app=self.app,
+                stream=stream,
+                url=url,
+                timeout_sec=self.connector.timeout,
+            )
+        except ZlmError as exc:
+            if exc.code != OTHER_FAILED:
+                raise
+            return exc.reason
+        finally:
+            client.close()
+        return None
 
     def remove_proxy(self, stream: str) -> None:
         self._call("delStreamProxy", f"remove proxy {stream}", key=self._key(stream))
