@@ -11,12 +11,14 @@ from dataclasses import replace
 from typing import Any
 
 from shapely.geometry import Polygon
+from shapely.geometry.base import BaseGeometry
 
-from provision.coverage import footprint, words
+from provision.coverage import words
 from provision.coverage.explain import explain_spot
+from provision.coverage.footprint import footprints, wall_segments
 from provision.coverage.school import camera_view, meets, school_coverage
 from provision.i18n import N_, _
-from provision.inventory.model import Camera, School
+from provision.inventory.model import Area, Camera, School
 from provision.verify.contract import Check, CheckContext
 from provision.verify.gather import DeviceState
 from provision.verify.model import FAIL, PASS, CheckResult, Finding
@@ -70,6 +72,17 @@ def _as_live(cam: Camera, state: DeviceState | None) -> Camera:
     return replace(cam, video=replace(cam.video, width=width, height=height))
 
 
+def _would_see(
+    lost: list[Camera], area: str, dori: str, areas: dict[str, Area]
+) -> list[tuple[str, BaseGeometry]]:
+    """Each camera of `area` among `lost`, with the ground it sees at `dori` past the walls."""
+    mine = [c for c in lost if c.area == area]
+    if not mine:
+        return []
+    seen = footprints([(camera_view(c), dori) for c in mine], wall_segments(areas[area].walls))
+    return [(c.name, geometry) for c, geometry in zip(mine, seen, strict=True)]
+
+
 def check(ctx: CheckContext) -> CheckResult:
     school, city, states = ctx.school, ctx.city, ctx.states
     tier = city.tiers[school.tier]
@@ -88,13 +101,13 @@ def check(ctx: CheckContext) -> CheckResult:
     for zone in school.zones():
         eff, plan = effective[zone.id], planned[zone.id]
         spots: list[dict[str, Any]] = []
+        # What each camera of the zone's area that is not fully usable would see at the
+        # zone's DORI level: computed once for the zone (not once per blind spot), and only
+        # for cameras of its area, in whose ground frame and behind whose walls it lies.
+        seen_by_lost = _would_see(lost, zone.area, zone.dori, areas) if eff.blind_spots else []
         for spot in eff.blind_spots:
             shape = Polygon(spot.polygon)
-            would = [
-                c.name
-                for c in lost
-                if footprint(camera_view(c), zone.dori, areas[zone.area].walls).intersects(shape)
-            ]
+            would = [name for name, seen in seen_by_lost if seen.intersects(shape)]
             views = [camera_view(c) for c in live if c.area == zone.area]
             why = explain_spot(spot.polygon, views, zone.dori, areas[zone.area].walls, zone.area)
             spots.append(
