@@ -27,7 +27,7 @@ from provision.protocols.rtsp import (
     RtspConnectionError,
     RtspError,
     RtspTimeout,
-    parse_rtp,
+    rtp_timing,
 )
 
 VIDEO_CLOCK = 90000  # RFC 3551 5: every video payload format's RTP clock rate
@@ -63,17 +63,17 @@ class _Window:
         if channel != 0 or self.full.is_set():  # channel 1 is RTCP
             return
         try:
-            packet = parse_rtp(data)
+            timestamp, size = rtp_timing(data)
         except ValueError:
             return
         if self.first is None:
-            self.first = packet.timestamp
-        offset = (packet.timestamp - self.first) % _WRAP
+            self.first = timestamp
+        offset = (timestamp - self.first) % _WRAP
         if offset >= self.span:
             self.elapsed = offset
             self.full.set()
             return
-        self.bytes += len(packet.payload)
+        self.bytes += size
         self.packets += 1
 
 

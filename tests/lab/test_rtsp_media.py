@@ -20,7 +20,7 @@ from provision.lab.media import (
     packetize_nal,
     split_annexb,
 )
-from provision.protocols.rtsp import parse_rtp
+from provision.protocols.rtsp import parse_rtp, rtp_timing
 from provision.protocols.sdp import build_sdp, parse_sdp, parse_sps, summarise
 
 # SPS NAL units from x264: 1080p High profile (crop 1088→1080), 720p interlaced Main (field
@@ -139,6 +139,8 @@ def test_parse_rtp_skips_csrc_and_extension_and_padding() -> None:
     assert packet.payload == b"\x41\x9a\x00"  # two padding bytes, the last says how many
     assert (packet.marker, packet.payload_type, packet.seq, packet.timestamp) == (True, 96, 7, 9000)
     assert packet.ssrc == 0xDEADBEEF
+    # What the bitrate meter reads of it, without the payload copied: the same figures.
+    assert rtp_timing(header + csrcs + extension + b"\x41\x9a\x00\x00\x02") == (9000, 3)
 
 
 def test_clip_subscription_numbers_packets_per_rfc3550() -> None:
