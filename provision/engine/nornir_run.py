@@ -44,6 +44,8 @@ DEFAULT_WORKERS = 20
 # computes (bench/city.py --latency-ms 50), so ten waiting per running keep the slots busy.
 OVERLAP = 10
 MAX_IN_FLIGHT = 1000  # threads of one run, whatever the workers: file descriptors, memory
+# (a target with lanes, `pacing.in_parallel`, adds a few of its own while they run: the stream
+# pass, up to `platforms.PROXY_LANES`)
 
 
 def _on_the_pull_path(host: Host) -> bool:
