@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
 from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
@@ -72,15 +74,29 @@ def _as_live(cam: Camera, state: DeviceState | None) -> Camera:
     return replace(cam, video=replace(cam.video, width=width, height=height))
 
 
-def _would_see(
-    lost: list[Camera], area: str, dori: str, areas: dict[str, Area]
-) -> list[tuple[str, BaseGeometry]]:
-    """Each camera of `area` among `lost`, with the ground it sees at `dori` past the walls."""
-    mine = [c for c in lost if c.area == area]
-    if not mine:
-        return []
-    seen = footprints([(camera_view(c), dori) for c in mine], wall_segments(areas[area].walls))
-    return [(c.name, geometry) for c, geometry in zip(mine, seen, strict=True)]
+class _LostViews:
+    """What each camera of an area that is not fully usable would see at a DORI level, past
+    the area's walls: worked out once per (area, level) however many of its zones have blind
+    spots, each area's walls flattened once and each camera swept once at any level
+    (`footprints`' `regions`). Only the cameras of the area count: a blind spot lies in its
+    area's ground frame and behind its walls (a camera one floor up does not cover it)."""
+
+    def __init__(self, lost: list[Camera], areas: dict[str, Area]) -> None:
+        self.lost, self.areas = lost, areas
+        self._segs: dict[str, NDArray[np.float64]] = {}
+        self._regions: dict[str, BaseGeometry | None] = {}  # by camera name
+        self._seen: dict[tuple[str, str], list[tuple[str, BaseGeometry]]] = {}
+
+    def at(self, area: str, dori: str) -> list[tuple[str, BaseGeometry]]:
+        key = (area, dori)
+        if key not in self._seen:
+            mine = [c for c in self.lost if c.area == area]
+            if area not in self._segs:
+                self._segs[area] = wall_segments(self.areas[area].walls)
+            jobs = [(camera_view(c), dori) for c in mine]
+            seen = footprints(jobs, self._segs[area], self._regions) if mine else []
+            self._seen[key] = [(c.name, g) for c, g in zip(mine, seen, strict=True)]
+        return self._seen[key]
 
 
 def check(ctx: CheckContext) -> CheckResult:
@@ -96,15 +112,13 @@ def check(ctx: CheckContext) -> CheckResult:
     effective = school_coverage(school, live)
     areas = {a.id: a for a in school.areas}
     lost = [c for c in school.cameras if cams[c.name]["state"] != OK]
+    lost_views = _LostViews(lost, areas)
     findings: list[Finding] = []
     zones: dict[str, Any] = {}
     for zone in school.zones():
         eff, plan = effective[zone.id], planned[zone.id]
         spots: list[dict[str, Any]] = []
-        # What each camera of the zone's area that is not fully usable would see at the
-        # zone's DORI level: computed once for the zone (not once per blind spot), and only
-        # for cameras of its area, in whose ground frame and behind whose walls it lies.
-        seen_by_lost = _would_see(lost, zone.area, zone.dori, areas) if eff.blind_spots else []
+        seen_by_lost = lost_views.at(zone.area, zone.dori) if eff.blind_spots else []
         for spot in eff.blind_spots:
             shape = Polygon(spot.polygon)
             would = [name for name, seen in seen_by_lost if seen.intersects(shape)]
