@@ -100,8 +100,18 @@ def _ensure_venv(
 
 
 def _build(venv: Path, requirements: Sequence[str], no_deps: Sequence[str]) -> None:
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
-    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
+    # uv, installed beside the project's python by `make`, where it could be; else pip.
+    uv = Path(sys.executable).with_name("uv")
+    python = str(venv / "bin" / "python")
+    if uv.exists():
+        venv_args = ["--without-pip"]
+        pip = [str(uv), "pip", "install", "--quiet", "--python", python]
+    else:
+        venv_args = []
+        pip = [python, "-m", "pip", "install", "--quiet"]
+    subprocess.run(
+        [sys.executable, "-m", "venv", *venv_args, str(venv)], check=True, capture_output=True
+    )
     if requirements:
         subprocess.run([*pip, *requirements], check=True, capture_output=True)
     if no_deps:
