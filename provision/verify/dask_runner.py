@@ -137,6 +137,8 @@ def dask_client(address: str) -> Iterator[Any]:
     (worker processes: SOAP parsing and geometry then use every core, not one GIL)."""
     from distributed import Client, LocalCluster
 
+    from provision.verify.dask_worker import NoStackSampling
+
     if address == LOCAL:
         processes = os.cpu_count() or 2
         cluster = LocalCluster(
@@ -147,6 +149,7 @@ def dask_client(address: str) -> Iterator[Any]:
         )
         try:
             with Client(cluster) as client:
+                client.register_plugin(NoStackSampling())
                 yield client
         finally:
             cluster.close()
@@ -160,6 +163,7 @@ def dask_client(address: str) -> Iterator[Any]:
             )
         ) from exc
     with client:
+        client.register_plugin(NoStackSampling())
         yield client
 
 

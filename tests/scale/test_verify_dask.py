@@ -10,6 +10,8 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,8 @@ from scalelab import EXAMPLE, Lab
 from provision.inventory.selectors import Selection
 from provision.lab.connector import LabConnector
 from provision.verify import SchoolsNotVerified, verify
+from provision.verify.dask_runner import dask_client
+from provision.verify.dask_worker import samples_stacks_safely
 
 THRESHOLD = 1.0  # the slow precinct's schools wait this long for their test alarms
 cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers cannot import tests/
@@ -116,6 +120,15 @@ def test_a_worker_with_another_copy_of_the_inventory_is_refused(
     assert "differs from the client's" in caught.value.failures["dl-xg-m016"]
 
 
+def test_workers_do_not_sample_their_threads_where_that_deadlocks(cluster: Client) -> None:
+    """On Python 3.11, distributed's stack sampler can hang a worker for good (see
+    provision/verify/dask_worker.py): the client provision opens stops it on every worker."""
+    with dask_client(cluster.scheduler.address):
+        sampling = cluster.run(lambda dask_worker: "profile" in dask_worker.periodic_callbacks)
+    assert len(sampling) == 2
+    assert set(sampling.values()) == {samples_stacks_safely()}
+
+
 class ExitOnce(WorkerPlugin):
     """Kills the first worker process that starts a verify task (once, across restarts)."""
 
@@ -134,26 +147,35 @@ class ExitOnce(WorkerPlugin):
         os._exit(1)  # as a worker killed by the OOM killer or a lost machine
 
 
-# Out of `make test` for now (`pytest -m slow` runs it): a fresh-clone run on 2026-12-06 sat
-# in this module for over 8 minutes with no deadline, and it was seen flaky under load; the
-# requeue path after a worker's death needs a look and this test a deadline of its own.
-@pytest.mark.slow
+# Was out of `make test` (a fresh-clone run sat in this module for over 8 minutes): that was
+# a worker deadlocked by Python 3.11's stack sampling (provision/verify/dask_worker.py, and
+# the test above). A deadline of its own all the same: a hang fails instead of waiting.
+DEATH_DEADLINE_S = 180
+
+
 def test_a_school_whose_worker_dies_is_requeued_and_the_run_completes(
     local: dict[str, Any], cluster: Client, tmp_path: Path
 ) -> None:
     marker = tmp_path / "killed"
     cluster.register_plugin(ExitOnce(str(marker)), name="exit-once")
+    pool = ThreadPoolExecutor(1)
+    run = pool.submit(
+        verify,
+        EXAMPLE,
+        Selection(),
+        LabConnector(),
+        threshold=THRESHOLD,
+        dask=cluster.scheduler.address,
+        run_dir=tmp_path / "run",
+    )
     try:
-        report = verify(
-            EXAMPLE,
-            Selection(),
-            LabConnector(),
-            threshold=THRESHOLD,
-            dask=cluster.scheduler.address,
-            run_dir=tmp_path / "run",
-        ).to_dict()
+        report = run.result(timeout=DEATH_DEADLINE_S).to_dict()
+    except FutureTimeout:
+        # (a deadlocked worker answers nothing: `py-spy dump --pid` on it tells where it is)
+        pytest.fail(f"no report in {DEATH_DEADLINE_S} s: a worker hangs")
     finally:
         cluster.unregister_worker_plugin("exit-once")
+        pool.shutdown(wait=False)
     killed = marker.read_text(encoding="utf-8")  # a worker did die running this school...
     assert killed.startswith("verify-dl-")
     assert findings(report) == findings(local)  # ...and it was verified all the same
