@@ -11,12 +11,14 @@ WORKERS ?= 3
 
 .PHONY: demo test setup interop-clients lint typecheck unit bench fuzz clean i18n
 
-# uv installs what pip would (the same `pip freeze`, checked) from a cold cache in 25 s where
-# pip takes 60 s; pip is the fallback where uv cannot be had.
+# uv installs what pip would (the same `pip freeze`, checked) from a cold cache in 17 s where
+# pip takes 60 s; pip is the fallback where uv cannot be had. Compiled, as pip does: where
+# PYTHONDONTWRITEBYTECODE is set (this machine sets it) nothing compiles later, and every
+# process would compile its imports from source again (pytest 8 min 10 s against 6 min).
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	( $(BIN)/python -m pip install --quiet uv && \
-	  $(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]' ) || \
+	  $(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e '.[dev]' ) || \
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
@@ -48,7 +50,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy provision
 
+# provision's own modules compiled first, for the same reason: the suite starts hundreds of
+# provision processes (CLI runs, lab daemons), each ~0.3 s faster to start with them.
 unit: $(STAMP)
+	$(BIN)/python -m compileall -q -j 0 provision > /dev/null
 	$(BIN)/pytest -n $(WORKERS) --dist loadfile
 
 bench: $(STAMP)

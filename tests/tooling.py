@@ -105,7 +105,7 @@ def _build(venv: Path, requirements: Sequence[str], no_deps: Sequence[str]) -> N
     python = str(venv / "bin" / "python")
     if uv.exists():
         venv_args = ["--without-pip"]
-        pip = [str(uv), "pip", "install", "--quiet", "--python", python]
+        pip = [str(uv), "pip", "install", "--quiet", "--compile-bytecode", "--python", python]
     else:
         venv_args = []
         pip = [python, "-m", "pip", "install", "--quiet"]
