@@ -35,7 +35,14 @@ from provision.drivers.switch_config import (
     flatten,
     parse_config,
 )
-from provision.drivers.switch_paste import Refusal, base_prompt, blocks, refusal, type_block
+from provision.drivers.switch_paste import (
+    Refusal,
+    base_prompt,
+    blocks,
+    mode_changes,
+    refusal,
+    type_block,
+)
 from provision.drivers.switch_platforms import UnknownSwitchPlatform, platform_named
 from provision.errors import DeviceError
 from provision.i18n import _
@@ -257,7 +264,7 @@ class SwitchDriver(Driver):
                 _("{name}: apply refused: {error}").format(name=self.name, error=exc)
             ) from None
         with self._guard("apply"):
-            self._paste(self._session(), [self.dialect.enter_config, *lines])
+            self._paste(self._session(), [self.dialect.enter_config, *lines], seen or current)
         self._save()
 
     def identity(self) -> dict[str, Any]:
@@ -303,11 +310,15 @@ class SwitchDriver(Driver):
             )
         return str(output)
 
-    def _paste(self, conn: BaseConnection, lines: list[str]) -> None:
-        """Type `lines` and leave configuration mode, a block at a time (`switch_paste`): the
-        run stops after the first block with a line the switch refused, naming that line, its
-        error and the lines of the block that ran after it."""
-        chunks = blocks([*lines, self.dialect.leave_config], self._changes_mode)
+    def _paste(
+        self, conn: BaseConnection, lines: list[str], present: list[ConfigLine] | None
+    ) -> None:
+        """Type `lines` and leave configuration mode, a block at a time (`switch_paste`;
+        `present`: the running config the plan was made from, if known): the run stops after
+        the first block with a line the switch refused, naming that line, its error and the
+        lines of the block that ran after it."""
+        typed = [*lines, self.dialect.leave_config]
+        chunks = blocks(typed, mode_changes(typed, self.dialect, present))
         prompt = ""
         for n, block in enumerate(chunks):
             last = n == len(chunks) - 1
@@ -320,10 +331,6 @@ class SwitchDriver(Driver):
         # The exec prompt the block ended at names the switch as it is now: netmiko would find
         # its prompt by the old name after a hostname line (and asking again is a round trip).
         conn.base_prompt = base_prompt(prompt)
-
-    def _changes_mode(self, line: str) -> bool:
-        """Whether the lines after `line` run in another mode if the switch refuses it."""
-        return line == self.dialect.enter_config or self.dialect.is_section(line)
 
     def _refused(self, refused: Refusal) -> SwitchError:
         text = _("{name}: apply: the switch refused {line!r}: {error}").format(

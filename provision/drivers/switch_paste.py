@@ -28,7 +28,11 @@ the lines after it run in. If the switch refused it, a pasted block would run it
 the enclosing mode and its `exit` would leave configuration mode altogether, and every later
 line would run where it was never meant to (the next `exit` logs the session out). So a block
 ends after each line that enters a section (`blocks`): the driver sees that the section was
-entered before it types what belongs inside it. A refused line inside a block does not stop
+entered before it types what belongs inside it. Except a section the running config that the
+plan was made from lists at that place (`mode_changes`): an interface, a VLAN or an ACL the
+switch printed seconds before, in the same session, is there, and the CLI enters it (a
+factory switch's ports are most of the sections an apply visits; each would cost a round trip
+for an answer known in advance). A refused line inside a block does not stop
 the lines after it in the same block, exactly as on the switch; `Refusal` says which ran.
 A line that asks a question (`[Y/N]`) would take the next typed line as its answer: no line
 the templates type asks one on the lab's dialects (they ask on save and `enable`, which are not
@@ -44,14 +48,14 @@ from __future__ import annotations
 import re
 import select
 import time
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import paramiko
 from netmiko import BaseConnection
 from netmiko.exceptions import ReadTimeout
 
-from provision.drivers.switch_config import ERROR
+from provision.drivers.switch_config import ERROR, ConfigLine, Dialect, find_section
 
 # Between two reads of a block's output where the channel is not paramiko's (which select() can
 # wait on): a fallback, not a measure.
@@ -68,13 +72,35 @@ class Refusal:
     also_refused: tuple[str, ...]  # those of them it refused as well
 
 
-def blocks(lines: list[str], changes_mode: Callable[[str], bool]) -> list[list[str]]:
-    """`lines` cut after every line that `changes_mode` (entering configuration mode or a
-    section: see the module docstring)."""
-    out: list[list[str]] = [[]]
+def mode_changes(
+    lines: list[str], dialect: Dialect, present: list[ConfigLine] | None
+) -> list[bool]:
+    """For each line, whether the lines after it run in another mode if the switch refuses it:
+    entering configuration mode, or a section, but not a section that `present` (the parsed
+    running config the plan was made from; None: not known) holds at that place."""
+    out: list[bool] = []
+    path: list[str] = []
     for line in lines:
+        if line == dialect.enter_config:
+            out.append(True)
+        elif line == dialect.exit_word:
+            del path[-1:]
+            out.append(False)
+        elif dialect.is_section(line):
+            path.append(line)
+            out.append(present is None or find_section(present, tuple(path)) is None)
+        else:
+            out.append(False)
+    return out
+
+
+def blocks(lines: list[str], cuts: Sequence[bool]) -> list[list[str]]:
+    """`lines` cut after every line whose `cuts` is true (`mode_changes`: see the module
+    docstring)."""
+    out: list[list[str]] = [[]]
+    for line, cut in zip(lines, cuts, strict=True):
         out[-1].append(line)
-        if changes_mode(line):
+        if cut:
             out.append([])
     return [block for block in out if block]
 

@@ -17,7 +17,7 @@ import logging
 import os
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,8 +31,8 @@ from provision.drivers.base import Change, Settings, Target
 from provision.drivers.connect import Connector
 from provision.drivers.switch import SwitchDriver, SwitchError, plan_lines
 from provision.drivers.switch_config import decode_key, parse_config
-from provision.drivers.switch_paste import blocks
-from provision.drivers.switch_platforms import SwitchPlatform, platform_named, platform_names
+from provision.drivers.switch_paste import blocks, mode_changes
+from provision.drivers.switch_platforms import platform_named, platform_names
 from provision.errors import DeviceError
 from provision.inventory.loader import load_inventory
 from provision.lab.faults import Faults
@@ -371,6 +371,7 @@ def refused_mid_block(lab: LabLoop, platform: str) -> Fault:
     sim, target = start_switch(lab, platform)
     sim.faults.latency_ms = 50
     driver = SwitchDriver(target)
+    factory = parse_config(lab.call(sim.running_config), driver.dialect)
     try:
         desired = driver.desired()
         plan = driver.diff(driver.read(), desired)
@@ -379,7 +380,7 @@ def refused_mid_block(lab: LabLoop, platform: str) -> Fault:
         plan.insert(plan.index(next(c for c in plan if c.setting == svi)) + 1, bogus)
         lines = plan_lines(driver.dialect, plan, list(desired))
         typed = [driver.dialect.enter_config, *lines, driver.dialect.leave_config]
-        expected = blocks(typed, driver._changes_mode)
+        expected = blocks(typed, mode_changes(typed, driver.dialect, factory))
         with _writes_of(driver) as writes, pytest.raises(SwitchError) as caught:
             driver.apply(plan)
         refused = caught.value.refusal
@@ -488,15 +489,15 @@ def test_apply_from_factory_is_a_round_trip_per_block_and_one_save(
     flow, switch = result(flows, platform), platform_named(platform)
     lines = plan_lines(switch.dialect, flow.plan, list(flow.desired))
     typed = [switch.dialect.enter_config, *lines, switch.dialect.leave_config]
-    expected = ["".join(f"{line}\n" for line in b) for b in blocks(typed, _changes_mode(switch))]
+    factory = parse_config(flow.factory, switch.dialect)
+    cut = blocks(typed, mode_changes(typed, switch.dialect, factory))
+    expected = ["".join(f"{line}\n" for line in b) for b in cut]
     # A save that asks nothing is one line; VRP's asks [Y/N] and is answered (netmiko's).
     saves = [f"{switch.save_command}\n"] if switch.save_command else ["save\n", "y\n"]
     assert flow.apply_writes == expected + saves
     assert len(expected) < len(lines) / 3  # not a round trip per line
-
-
-def _changes_mode(switch: SwitchPlatform) -> Callable[[str], bool]:
-    return lambda line: line == switch.dialect.enter_config or switch.dialect.is_section(line)
+    # The factory's ports are entered without waiting: fewer blocks than sections entered.
+    assert len(cut) < len(blocks(typed, mode_changes(typed, switch.dialect, None)))
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)

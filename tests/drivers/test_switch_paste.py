@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import re
 
-from provision.drivers.switch_paste import answers, base_prompt, blocks, refusal
+from provision.drivers.switch_config import parse_config
+from provision.drivers.switch_paste import answers, base_prompt, blocks, mode_changes, refusal
 from provision.drivers.switch_platforms import platform_named
 
 HUAWEI = platform_named("huawei").dialect
@@ -78,14 +79,32 @@ def test_blocks_end_after_each_line_that_changes_the_mode() -> None:
     lines = ["system-view", "sysname core", "vlan 10", "description video", "quit",
              "ntp-service unicast-server 10.0.0.1", "return"]  # fmt: skip
 
-    def changes_mode(line: str) -> bool:
-        return line == HUAWEI.enter_config or HUAWEI.is_section(line)
-
-    assert blocks(lines, changes_mode) == [
+    assert blocks(lines, mode_changes(lines, HUAWEI, None)) == [
         ["system-view"],
         ["sysname core", "vlan 10"],
         ["description video", "quit", "ntp-service unicast-server 10.0.0.1", "return"],
     ]
+
+
+def test_a_section_the_running_config_lists_is_typed_ahead_and_a_new_one_waits() -> None:
+    present = parse_config(
+        "interface GigabitEthernet0/0/1\n port link-type access\n#\nvlan 10\n#\n", HUAWEI
+    )
+    lines = ["system-view", "interface GigabitEthernet0/0/1", "description uplink", "quit",
+             "vlan 10", "description video", "quit", "vlan 20", "description alarm", "quit",
+             "interface GigabitEthernet0/0/2", "description spare", "quit", "return"]  # fmt: skip
+    assert blocks(lines, mode_changes(lines, HUAWEI, present)) == [
+        ["system-view"],
+        # Port 1 and VLAN 10 are there: entering them cannot be refused.
+        ["interface GigabitEthernet0/0/1", "description uplink", "quit",
+         "vlan 10", "description video", "quit", "vlan 20"],
+        # VLAN 20 is new, and so is port 2 to this config: each waits for its answer.
+        ["description alarm", "quit", "interface GigabitEthernet0/0/2"],
+        ["description spare", "quit", "return"],
+    ]  # fmt: skip
+    # Only at the same place: a VLAN 10 inside port 1 is not the top-level VLAN 10.
+    nested = ["system-view", "interface GigabitEthernet0/0/1", "vlan 10", "quit", "return"]
+    assert mode_changes(nested, HUAWEI, present) == [True, False, True, False, False]
 
 
 def test_the_base_prompt_is_the_name_inside_the_prompt_marks() -> None:
