@@ -17,6 +17,7 @@ CHECKS = {
     "coverage": N_("coverage"),
     "alarm": N_("alarm"),
     "budgets": N_("budgets"),
+    "recording": N_("recording"),
     "policy": N_("policy"),
     "gb28181": N_("gb28181"),
 }

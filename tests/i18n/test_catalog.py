@@ -92,3 +92,12 @@ def test_the_catalog_compiles_and_speaks_chinese() -> None:
         )
         assert i18n.ngettext("{n} school", "{n} schools", 2)  # no plural table trips it
     assert i18n._("{errors} error(s), {warnings} warning(s)").startswith("{errors} error")
+
+
+def test_every_verify_check_has_a_label_to_translate() -> None:
+    """A check without a label shows its English code in a Chinese report (the recording
+    check did: "recording检查" in the demo's findings)."""
+    from provision.verify.labels import CHECKS as LABELS
+    from provision.verify.registry import CHECKS
+
+    assert [name for name in CHECKS if name not in LABELS] == []
