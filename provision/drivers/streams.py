@@ -113,7 +113,9 @@ class StreamsDriver(Driver):
         school, city = target.school, target.city
         precinct = city.precincts[school.precinct]
         self.video = precinct.video_platform
-        self.label = f"{school.id} streams on {precinct.id} {self.video.kind}"
+        self.label = _("{school} streams on {precinct} {kind}").format(
+            school=school.id, precinct=precinct.id, kind=self.video.kind
+        )
         self.prefix = school.hostname_prefix
         # A school whose id extends ours ("x-1" and "x-1-annex") shares our prefix; its
         # streams are not ours however they are named.
@@ -216,9 +218,14 @@ class StreamsDriver(Driver):
         )
         if failed:
             why = {s: platform.client.redact(_scrub(r)) for s, r in sorted(failed.items())}
-            message = (
-                f"{self.label}: add proxy failed for {len(failed)} of {len(to_add)} stream(s) "
-                f"(the others were added): " + "; ".join(f"{s}: {r}" for s, r in why.items())
+            message = _(
+                "{label}: add proxy failed for {n} of {total} stream(s) (the others were "
+                "added): {reasons}"
+            ).format(
+                label=self.label,
+                n=len(failed),
+                total=len(to_add),
+                reasons="; ".join(f"{s}: {r}" for s, r in why.items()),
             )
             raise StreamPullError(message, why)
 

@@ -22,6 +22,7 @@ from provision.drivers.connect import Connector
 from provision.drivers.http import HttpClient, endpoint_from_url
 from provision.drivers.pacing import waiting
 from provision.drivers.platforms import StreamPlatform
+from provision.i18n import _
 from provision.inventory.model import VideoPlatform
 
 PAGE_SIZE = 100
@@ -82,7 +83,8 @@ class MediaMtxPlatform(StreamPlatform):
             deadline = time.monotonic() + self.connector.timeout
             while not self._ready(client, stream):
                 if time.monotonic() >= deadline:
-                    return f"the platform has not pulled it within {self.connector.timeout:g} s"
+                    text = _("the platform has not pulled it within {seconds:g} s")
+                    return text.format(seconds=self.connector.timeout)
                 with waiting():
                     time.sleep(READY_POLL_S)
             return None
