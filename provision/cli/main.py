@@ -8,8 +8,12 @@ that code, or any error the command raised, into the exit status in one place
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import importlib
+import os
 import sys
+import threading
 
 import click
 
@@ -84,4 +88,33 @@ def cli() -> None:
 
 def main() -> None:
     """The console script: the exit status is the one `ProvisionGroup` chose."""
-    sys.exit(cli.main(prog_name="provision"))
+    try:
+        cli.main(prog_name="provision")  # standalone: ends in SystemExit with the status
+    except SystemExit as done:
+        finish(done.code)
+        raise
+    finish(0)
+
+
+def finish(code: object) -> None:
+    """Exit with `code` at once, without the interpreter's teardown: it frees every module and
+    object one by one, ~0.3 s after a command's last atexit handler (a school's apply: wall
+    time 0.33 s after it, 0.05 s this way, measured around `python -m provision`), for memory
+    the system takes back at once (uWSGI's `--skip-atexit-teardown` and Instagram's
+    "Dismissing Python Garbage Collection at Instagram" skip it the same way). What a normal
+    exit does that
+    matters is still done: the atexit handlers run (logging, temporary directories,
+    multiprocessing) and the output is flushed. Files are written in `with` blocks and the
+    journal commits before a call returns, so nothing waits for the teardown. Returns, for the
+    normal exit, when a thread other than this one is still running (it would be killed) or
+    the code is not a status (a message to print)."""
+    if code is not None and not isinstance(code, int):
+        return
+    me = threading.current_thread()
+    if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not me):
+        return
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code or 0)
