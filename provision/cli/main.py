@@ -102,12 +102,11 @@ def finish(code: object) -> None:
     time 0.33 s after it, 0.05 s this way, measured around `python -m provision`), for memory
     the system takes back at once (uWSGI's `--skip-atexit-teardown` and Instagram's
     "Dismissing Python Garbage Collection at Instagram" skip it the same way). What a normal
-    exit does that
-    matters is still done: the atexit handlers run (logging, temporary directories,
-    multiprocessing) and the output is flushed. Files are written in `with` blocks and the
-    journal commits before a call returns, so nothing waits for the teardown. Returns, for the
-    normal exit, when a thread other than this one is still running (it would be killed) or
-    the code is not a status (a message to print)."""
+    exit does that matters is still done: the atexit handlers run (logging, temporary
+    directories, multiprocessing) and the output is flushed. Files are written in `with`
+    blocks and the journal commits before a call returns, so nothing waits for the teardown.
+    Returns, for the normal exit, when a thread other than this one is still running (it would
+    be killed) or the code is not a status (a message to print)."""
     if code is not None and not isinstance(code, int):
         return
     me = threading.current_thread()
