@@ -64,7 +64,7 @@ class AlarmDriver(DeviceApiDriver):
         return alarm_settings(self.target, self.panel)
 
     def read(self) -> Settings:
-        config = self._api().json("GET", "/api/config", "read config")
+        config = self._api().json("GET", "/api/config", _("read config"))
         if not isinstance(config, dict):
             raise DeviceError(
                 _("{label}: read config failed: expected a JSON object").format(label=self.label)
@@ -101,7 +101,7 @@ class AlarmDriver(DeviceApiDriver):
                         "{label}: write config failed: an alarm panel has no setting {setting!r}"
                     ).format(label=self.label, setting=change.setting)
                 )
-        client.json("PUT", "/api/config", "write config", json=body)
+        client.json("PUT", "/api/config", _("write config"), json=body)
 
     def _key_for(self, wanted: Any) -> str | None:
         return key_for(self.target, self.label, wanted)

@@ -93,7 +93,7 @@ class AxProAlarmDriver(Driver):
         return alarm_settings(self.target, self.panel)
 
     def identity(self) -> dict[str, Any]:
-        info = self.api().xml(DEVICE_INFO, "read identity")
+        info = self.api().xml(DEVICE_INFO, _("read identity"))
         return {
             "model": text(info, "model"),
             "serial": text(info, "serialNumber"),
@@ -121,7 +121,7 @@ class AxProAlarmDriver(Driver):
         return settings
 
     def _arc(self) -> dict[str, Any]:
-        doc = self.api().json("GET", ARC, "read ARC settings")
+        doc = self.api().json("GET", ARC, _("read ARC settings"))
         arc = doc.get("ARC") if isinstance(doc, dict) else None
         if not isinstance(arc, dict):
             raise DeviceError(
@@ -130,7 +130,7 @@ class AxProAlarmDriver(Driver):
         return arc
 
     def _panic_zone(self) -> tuple[int, str]:
-        doc = self.api().json("GET", ZONES, "read zones")
+        doc = self.api().json("GET", ZONES, _("read zones"))
         for item in doc.get("List", []) if isinstance(doc, dict) else []:
             zone = item.get("Zone", {}) if isinstance(item, dict) else {}
             if zone.get("detectorType") == PANIC_BUTTON:
@@ -143,7 +143,7 @@ class AxProAlarmDriver(Driver):
         )
 
     def _bypassed(self, zone_id: int) -> bool:
-        doc = self.api().json("GET", ZONE_STATUS, "read zone status")
+        doc = self.api().json("GET", ZONE_STATUS, _("read zone status"))
         for item in doc.get("ZoneList", []) if isinstance(doc, dict) else []:
             zone = item.get("Zone", {}) if isinstance(item, dict) else {}
             if zone.get("id") == zone_id:
@@ -191,7 +191,7 @@ class AxProAlarmDriver(Driver):
                 self.api().http.hide(key)
             arc["encryptionEnabled"] = key is not None
             arc["encryptionKey"] = key
-        self.api().json("PUT", ARC, "write ARC settings", {"ARC": arc})
+        self.api().json("PUT", ARC, _("write ARC settings"), {"ARC": arc})
 
     def _write_panic_zone(self, wanted: dict[str, Any]) -> None:
         zone_id, zone_type = self._panic_zone()
@@ -204,14 +204,14 @@ class AxProAlarmDriver(Driver):
         target = current | {k: v for k, v in wanted.items() if k in ZONE_SETTINGS}
         new_type = _zone_type(self.label, target)
         if new_type != zone_type:  # the zone's document, read and written whole
-            doc = self.api().json("GET", f"{ZONES}/{zone_id}", "read panic zone")
+            doc = self.api().json("GET", f"{ZONES}/{zone_id}", _("read panic zone"))
             zone = doc.get("Zone") if isinstance(doc, dict) else None
             if not isinstance(zone, dict):
                 raise DeviceError(
                     _("{label}: read panic zone failed: no Zone document").format(label=self.label)
                 )
             zone["zoneType"] = new_type
-            self.api().json("PUT", f"{ZONES}/{zone_id}", "write panic zone", {"Zone": zone})
+            self.api().json("PUT", f"{ZONES}/{zone_id}", _("write panic zone"), {"Zone": zone})
         bypass = new_type in TWENTY_FOUR_HOUR and bool(target["panic_zone_disarmable"])
         if bypass != self._bypassed(zone_id):
             action = "bypass" if bypass else "Recoverbypass"

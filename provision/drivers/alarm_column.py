@@ -81,7 +81,9 @@ class AlarmColumnDriver(Driver):
 
     def read(self) -> Settings:
         want = self.desired()
-        servers = self._session().get(isapi_sip.SIP_SERVERS, f"read {isapi_sip.SIP_SERVERS}")
+        servers = self._session().get(
+            isapi_sip.SIP_SERVERS, _("read {resource}").format(resource=isapi_sip.SIP_SERVERS)
+        )
         settings = isapi_sip.read_settings(servers, _NO_INFO, want.get(isapi_sip.PASSWORD))
         settings.pop(isapi_sip.CHANNELS, None)
         return settings
@@ -100,7 +102,7 @@ class AlarmColumnDriver(Driver):
             isapi_sip.write(self._session(), self.target, self.label, values)
 
     def identity(self) -> dict[str, Any]:
-        info = self._session().get(DEVICE_INFO, "read identity")
+        info = self._session().get(DEVICE_INFO, _("read identity"))
         return {
             "manufacturer": text(info, "manufacturer") or "Hikvision",
             "model": text(info, "model"),

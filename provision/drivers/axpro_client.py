@@ -101,7 +101,9 @@ class AxProSession:
         if self._cookie is not None:
             # Free the panel's session slot; a panel already gone is no error here.
             with contextlib.suppress(HttpError):
-                self.http.request("PUT", f"{LOGOUT}?format=json", "log out", headers=self._auth())
+                self.http.request(
+                    "PUT", f"{LOGOUT}?format=json", _("log out"), headers=self._auth()
+                )
             self._cookie = None
         self.http.close()
 

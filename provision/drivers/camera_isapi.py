@@ -157,7 +157,7 @@ class IsapiCameraDriver(Driver):
                 elif resource == isapi_sip.SIP_INFO:
                     root = self._doc(resource)
                     isapi_sip.edit_info(root, values[isapi_sip.CHANNELS])
-                    self._session().put(resource, root, "set gb28181.channels")
+                    self._session().put(resource, root, _("set gb28181.channels"))
                     self._docs.pop(resource, None)
                 else:
                     self._set_resource(resource, values)
@@ -167,7 +167,7 @@ class IsapiCameraDriver(Driver):
 
     def identity(self) -> dict[str, Any]:
         """Model, serial and firmware from /ISAPI/System/deviceInfo."""
-        info = self._session().get(DEVICE_INFO, "read identity")
+        info = self._session().get(DEVICE_INFO, _("read identity"))
         firmware = " ".join(
             part
             for part in (text(info, "firmwareVersion"), text(info, "firmwareReleasedDate"))
@@ -184,7 +184,7 @@ class IsapiCameraDriver(Driver):
         """{"snapshot": {"uniform", "stddev", ...}}: whether the main stream shows anything."""
         from provision.drivers import camera_audit  # PIL: verify only
 
-        picture = self._session().raw(SNAPSHOT, "read snapshot")
+        picture = self._session().raw(SNAPSHOT, _("read snapshot"))
         return {"snapshot": camera_audit.judge_snapshot(self.label, picture)}
 
     def stream_uri(self, stream: str = "main") -> str:
@@ -210,7 +210,7 @@ class IsapiCameraDriver(Driver):
         root = self._doc(resource)
         for setting, value in values.items():
             _EDITS[resource](root, setting, value)
-        self._session().put(resource, root, f"set {', '.join(values)}")
+        self._session().put(resource, root, _("set {settings}").format(settings=", ".join(values)))
         self._docs.pop(resource, None)
 
     def _set_sip_servers(self, values: dict[str, Any]) -> None:
@@ -228,7 +228,9 @@ class IsapiCameraDriver(Driver):
         isapi.http.hide(password)
         root = self._doc(isapi_sip.SIP_SERVERS)
         isapi_sip.edit_servers(root, values, password)
-        isapi.put(isapi_sip.SIP_SERVERS, root, f"set {', '.join(values)}")
+        isapi.put(
+            isapi_sip.SIP_SERVERS, root, _("set {settings}").format(settings=", ".join(values))
+        )
         self._docs.pop(isapi_sip.SIP_SERVERS, None)
 
     def _set_users(self, values: dict[str, Any]) -> None:
@@ -238,7 +240,9 @@ class IsapiCameraDriver(Driver):
             user_id, level = current.get(name, (None, None))
             if want is None:
                 if user_id is not None:
-                    isapi.delete(f"{USERS_PATH}/{user_id}", f"delete camera user {name}")
+                    isapi.delete(
+                        f"{USERS_PATH}/{user_id}", _("delete camera user {name}").format(name=name)
+                    )
                 continue
             if level == want["level"]:
                 continue
@@ -246,9 +250,11 @@ class IsapiCameraDriver(Driver):
             isapi.http.hide(password)
             user = _user_document(user_id, name, password, want["level"])
             if user_id is None:
-                isapi.post(USERS_PATH, user, f"create camera user {name}")
+                isapi.post(USERS_PATH, user, _("create camera user {name}").format(name=name))
             else:
-                isapi.put(f"{USERS_PATH}/{user_id}", user, f"set camera user {name}")
+                isapi.put(
+                    f"{USERS_PATH}/{user_id}", user, _("set camera user {name}").format(name=name)
+                )
         self._docs.pop(USERS_PATH, None)
 
     # --- what the camera holds now ------------------------------------------------------------
@@ -266,7 +272,9 @@ class IsapiCameraDriver(Driver):
 
     def _doc(self, resource: str) -> etree._Element:
         if resource not in self._docs:
-            self._docs[resource] = self._session().get(resource, f"read {resource}")
+            self._docs[resource] = self._session().get(
+                resource, _("read {resource}").format(resource=resource)
+            )
         return self._docs[resource]
 
     def _users(self) -> dict[str, tuple[str, str]]:

@@ -250,7 +250,7 @@ def _status_reason(resp: requests.Response) -> str:
 
 def device_info(client: HttpClient) -> dict[str, Any]:
     """Model, serial and firmware from a device's /api/info (panels and LED boards)."""
-    info = client.json("GET", "/api/info", "read identity")
+    info = client.json("GET", "/api/info", _("read identity"))
     if not isinstance(info, dict):
         return {}
     return {key: info.get(key) for key in ("model", "serial", "firmware")}

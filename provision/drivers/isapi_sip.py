@@ -173,13 +173,13 @@ def write(
         except SecretError as exc:
             raise DeviceError(f"{label}: cannot write GB/T 28181 access: {exc}") from None
         isapi.http.hide(password)
-        root = isapi.get(SIP_SERVERS, f"read {SIP_SERVERS}")
+        root = isapi.get(SIP_SERVERS, _("read {resource}").format(resource=SIP_SERVERS))
         edit_servers(root, servers, password)
-        isapi.put(SIP_SERVERS, root, f"set {', '.join(servers)}")
+        isapi.put(SIP_SERVERS, root, _("set {settings}").format(settings=", ".join(servers)))
     if CHANNELS in values:
-        info = isapi.get(SIP_INFO, f"read {SIP_INFO}")
+        info = isapi.get(SIP_INFO, _("read {resource}").format(resource=SIP_INFO))
         edit_info(info, values[CHANNELS], numbers)
-        isapi.put(SIP_INFO, info, "set gb28181.channels")
+        isapi.put(SIP_INFO, info, _("set gb28181.channels"))
 
 
 def _device(target: Target) -> Camera | Recorder | AlarmPanel:

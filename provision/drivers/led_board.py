@@ -31,7 +31,7 @@ class LedBoardDriver(DeviceApiDriver):
         return {MESSAGES: led_messages(self.target.city, self.target.school, self.board)}
 
     def read(self) -> Settings:
-        body = self._api().json("GET", "/api/messages", "read messages")
+        body = self._api().json("GET", "/api/messages", _("read messages"))
         messages = body.get(MESSAGES) if isinstance(body, dict) else None
         if not isinstance(messages, list):
             raise DeviceError(
@@ -51,4 +51,4 @@ class LedBoardDriver(DeviceApiDriver):
                 )
             # Removing the setting leaves the board blank rather than on its factory text.
             wanted = list(change.after) if change.after is not None else []
-            self._api().json("PUT", "/api/messages", "write messages", json={MESSAGES: wanted})
+            self._api().json("PUT", "/api/messages", _("write messages"), json={MESSAGES: wanted})

@@ -141,14 +141,16 @@ class IsapiRecorderDriver(Driver):
             settings[CHANNELS + name] = _channel_setting(channel, wanted["password"])
             track = tracks.get(cid * 100 + 1)
             if channel is not None and track is None:  # not in the list: ask for it alone
-                track = isapi.get(f"{TRACKS_PATH}/{cid}01", f"read schedule of {name}")
+                track = isapi.get(
+                    f"{TRACKS_PATH}/{cid}01", _("read schedule of {name}").format(name=name)
+                )
             settings[SCHEDULE + name] = describe_schedule(track) if channel is not None else None
         sip = isapi_sip.wanted(self.target, self.recorder)
         if sip:  # read only what is wanted: an NVR without GB/T 28181 access is not asked
             settings.update(
                 isapi_sip.read_settings(
-                    isapi.get(isapi_sip.SIP_SERVERS, "read GB/T 28181 access"),
-                    isapi.get(isapi_sip.SIP_INFO, "read GB/T 28181 channel IDs"),
+                    isapi.get(isapi_sip.SIP_SERVERS, _("read GB/T 28181 access")),
+                    isapi.get(isapi_sip.SIP_INFO, _("read GB/T 28181 channel IDs")),
                     sip.get(isapi_sip.PASSWORD),
                 )
             )
@@ -214,27 +216,31 @@ class IsapiRecorderDriver(Driver):
             cid = self._ids[name]
             if change.after is None:
                 if cid in held:
-                    isapi.delete(f"{CHANNELS_PATH}/{cid}", f"delete channel {cid}")
+                    isapi.delete(
+                        f"{CHANNELS_PATH}/{cid}", _("delete channel {cid}").format(cid=cid)
+                    )
                     del held[cid]
             elif cid in held:
                 changed[cid] = self._channel_doc(name, change.after)
             else:
                 doc = self._channel_doc(name, change.after)
-                isapi.post(CHANNELS_PATH, doc, f"add channel {cid} ({name})")
+                isapi.post(
+                    CHANNELS_PATH, doc, _("add channel {cid} ({name})").format(cid=cid, name=name)
+                )
         if changed:
             listed = etree.Element(f"{{{NS}}}InputProxyChannelList", nsmap={None: NS})
             listed.set("version", "2.0")
             for cid in sorted(held):
                 listed.append(changed.get(cid, _without_password(held[cid])))
             names = ", ".join(str(cid) for cid in sorted(changed))
-            isapi.put(CHANNELS_PATH, listed, f"set channels {names}")
+            isapi.put(CHANNELS_PATH, listed, _("set channels {names}").format(names=names))
 
     def _held(self) -> dict[int, etree._Element]:
-        channels = self._session().get(CHANNELS_PATH, "read input channels")
+        channels = self._session().get(CHANNELS_PATH, _("read input channels"))
         return {i: c for c in channels.iterfind("{*}InputProxyChannel") if (i := integer(c, "id"))}
 
     def identity(self) -> dict[str, Any]:
-        info = self._session().get(DEVICE_INFO, "read identity")
+        info = self._session().get(DEVICE_INFO, _("read identity"))
         firmware = " ".join(
             p for p in (text(info, "firmwareVersion"), text(info, "firmwareReleasedDate")) if p
         )
@@ -256,7 +262,7 @@ class IsapiRecorderDriver(Driver):
                 name: {**recordings.track_facts(isapi, cid * 100 + 1, now), "link": links.get(cid)}
                 for name, cid in self._ids.items()
             },
-            **_storage(isapi.get(recordings.STORAGE, "read storage")),
+            **_storage(isapi.get(recordings.STORAGE, _("read storage"))),
         }
 
     def close(self) -> None:
@@ -287,9 +293,9 @@ class IsapiRecorderDriver(Driver):
             track = tracks.get(self._ids[name] * 100 + 1)
             if track is None:  # not in the list: ask for it alone, as read() does
                 path = f"{TRACKS_PATH}/{self._ids[name]}01"
-                track = isapi.get(path, f"read schedule of {name}")
+                track = isapi.get(path, _("read schedule of {name}").format(name=name))
                 self._set_track(name, track, continuous)
-                isapi.put(path, track, f"set schedule of {name}")
+                isapi.put(path, track, _("set schedule of {name}").format(name=name))
             else:
                 self._set_track(name, track, continuous)
                 listed.append(name)
@@ -297,7 +303,9 @@ class IsapiRecorderDriver(Driver):
             root = etree.Element(f"{{{NS}}}TrackList", nsmap={None: NS})
             root.set("version", "2.0")
             root.extend(tracks[tid] for tid in sorted(tracks))
-            isapi.put(TRACKS_PATH, root, f"set schedules of {', '.join(listed)}")
+            isapi.put(
+                TRACKS_PATH, root, _("set schedules of {names}").format(names=", ".join(listed))
+            )
 
     def _set_track(self, name: str, track: etree._Element, continuous: bool) -> None:
         """Continuous 24x7, or (a rollback to "off") the schedule switched off as it was."""
@@ -332,7 +340,7 @@ def _tracks(isapi: IsapiSession) -> dict[int | None, etree._Element]:
     """Every track's schedule by track id, in one request (the TrackList of
     `GET /ISAPI/ContentMgmt/record/tracks`): one exchange instead of one per channel, which on
     a slow precinct link is most of an NVR's read."""
-    answer = isapi.get(TRACKS_PATH, "read schedules")
+    answer = isapi.get(TRACKS_PATH, _("read schedules"))
     return {integer(t, "id"): t for t in answer.iterfind("{*}Track")}
 
 

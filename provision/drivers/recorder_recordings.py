@@ -103,7 +103,9 @@ def search_files(
     for _page in range(MAX_PAGES):
         wanted = PAGE if limit is None else min(PAGE, limit - len(files))
         body = _search_body(track, start, end, wanted, len(files))
-        result = isapi.post_xml(SEARCH, body, f"search recordings of track {track}")
+        result = isapi.post_xml(
+            SEARCH, body, _("search recordings of track {track}").format(track=track)
+        )
         page = _files(result)
         files += page
         more = (text(result, "responseStatusStrg") or "").upper() == "MORE"
@@ -160,7 +162,7 @@ def disks(storage: etree._Element) -> list[dict[str, Any]]:
 def channel_links(isapi: IsapiSession) -> dict[int, dict[str, Any]]:
     """channel id → {"online": bool, "detect": chanDetectResult}; {} where not offered."""
     try:
-        answer = isapi.get(CHANNEL_STATUS, "read input channel status")
+        answer = isapi.get(CHANNEL_STATUS, _("read input channel status"))
     except HttpError as exc:
         if exc.status in (403, 404):  # an older firmware: the channels' state is not told
             return {}

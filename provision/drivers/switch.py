@@ -263,13 +263,13 @@ class SwitchDriver(Driver):
             raise SwitchError(
                 _("{name}: apply refused: {error}").format(name=self.name, error=exc)
             ) from None
-        with self._guard("apply"):
+        with self._guard(_("apply")):
             self._paste(self._session(), [self.dialect.enter_config, *lines], seen or current)
         self._save()
 
     def identity(self) -> dict[str, Any]:
         """Model, serial and software as the platform's version display prints them."""
-        with self._guard("read version"):
+        with self._guard(_("read version")):
             text = self._display(self._session(), self.platform.version_command)
         return dict(self.platform.parse_version(text))
 
@@ -285,7 +285,7 @@ class SwitchDriver(Driver):
         return self._owned
 
     def _running_config(self) -> list[ConfigLine]:
-        with self._guard("read running config"):
+        with self._guard(_("read running config")):
             text = self._display(self._session(), self.dialect.show_running)
         return parse_config(text, self.dialect)
 
@@ -364,7 +364,7 @@ class SwitchDriver(Driver):
             )
 
     def _save(self) -> None:
-        with self._guard("save config"):
+        with self._guard(_("save config")):
             conn = self._session()
             timeout = max(self.target.connector.timeout, SAVE_TIMEOUT_S)
             if self.platform.save_command:

@@ -49,11 +49,11 @@ class MediaMtxPlatform(StreamPlatform):
             body = self.client.json(
                 "GET",
                 "/v3/config/paths/list",
-                "list proxies",
+                _("list proxies"),
                 params={"itemsPerPage": PAGE_SIZE, "page": page},
             )
             if not isinstance(body, dict) or not isinstance(body.get("items"), list):
-                raise self.client.fail("list proxies", "unexpected answer: no items")
+                raise self.client.fail(_("list proxies"), "unexpected answer: no items")
             for conf in body["items"]:
                 name = str(conf.get("name", ""))
                 if name.startswith(prefix):
@@ -77,7 +77,7 @@ class MediaMtxPlatform(StreamPlatform):
             client.json(
                 "POST",
                 f"/v3/config/paths/replace/{self._path(stream)}",
-                f"add proxy {stream}",
+                _("add proxy {stream}").format(stream=stream),
                 json={"source": url},
             )
             deadline = time.monotonic() + self.connector.timeout
@@ -109,6 +109,6 @@ class MediaMtxPlatform(StreamPlatform):
         self.client.call(
             "DELETE",
             f"/v3/config/paths/delete/{self._path(stream)}",
-            f"remove proxy {stream}",
+            _("remove proxy {stream}").format(stream=stream),
             expect=(200, 404),
         )

@@ -137,7 +137,7 @@ class ZlmPlatform(StreamPlatform):
         return f"{DEFAULT_VHOST}/{self.app}/{stream}"
 
     def list_proxies(self) -> dict[str, str]:
-        body = self._call("listStreamProxy", "list proxies")
+        body = self._call("listStreamProxy", _("list proxies"))
         found: dict[str, str] = {}
         for item in body.get("data") or []:  # absent when there are none
             src = item.get("src") or {}
@@ -161,11 +161,14 @@ class ZlmPlatform(StreamPlatform):
                 # ZLM refuses to add over an existing proxy, so re-pointing is delete + add;
                 # the delete of a proxy that is not there answers flag false, not an error.
                 self._call(
-                    "delStreamProxy", f"add proxy {stream}", client=client, key=self._key(stream)
+                    "delStreamProxy",
+                    _("add proxy {stream}").format(stream=stream),
+                    client=client,
+                    key=self._key(stream),
                 )
             self._call(
                 "addStreamProxy",
-                f"add proxy {stream}",
+                _("add proxy {stream}").format(stream=stream),
                 # ZLM answers after its first pull: wait for that, then for the answer.
                 read_timeout=self.connector.timeout * 2,
                 client=client,
@@ -184,7 +187,11 @@ class ZlmPlatform(StreamPlatform):
         return None
 
     def remove_proxy(self, stream: str) -> None:
-        self._call("delStreamProxy", f"remove proxy {stream}", key=self._key(stream))
+        self._call(
+            "delStreamProxy",
+            _("remove proxy {stream}").format(stream=stream),
+            key=self._key(stream),
+        )
 
 
 def _json(resp: Any) -> dict[str, Any]:

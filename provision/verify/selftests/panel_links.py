@@ -134,7 +134,7 @@ class AxProLink:
 
     def _log(self) -> dict[str, Any]:
         body = {"LogSearchCond": {"searchID": "provision", "searchResultPosition": 0}}
-        found = self.api.json("POST", LOG_SEARCH, "search the panel's log", body)
+        found = self.api.json("POST", LOG_SEARCH, _("search the panel's log"), body)
         search = found.get("LogSearch") if isinstance(found, dict) else None
         return search if isinstance(search, dict) else {}
 
@@ -146,7 +146,7 @@ class AxProLink:
         try:
             before = {e.get("event_id") for e in self._entries()}
             path = f"/ISAPI/SecurityCP/control/oneKeyAlarm/{AREA}"
-            self.api.json("PUT", path, "send the panic test")
+            self.api.json("PUT", path, _("send the panic test"))
             new = [
                 e
                 for e in self._entries()
@@ -188,7 +188,7 @@ class AxProLink:
         """The panic latches on the panel: clear it, or the next real press finds it in alarm."""
         # A panel that cannot be reached now was already reported by the test.
         with contextlib.suppress(ProvisionError):
-            self.api.json("PUT", f"/ISAPI/SecurityCP/control/clearAlarm/{AREA}", "clear alarm")
+            self.api.json("PUT", f"/ISAPI/SecurityCP/control/clearAlarm/{AREA}", _("clear alarm"))
 
     def close(self) -> None:
         self.api.close()
