@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import importlib
+import logging
 import os
 import sys
 import threading
@@ -64,6 +65,13 @@ class LazyGroup(ProvisionGroup):
 
 
 speak_clicks_words()
+
+# paramiko's transport thread logs what it meets on the socket (a switch that closed the
+# connection while we logged out: "Socket exception: Broken pipe (32)", seen once in three
+# `make demo` runs) and, with no handler configured, Python's last-resort handler prints it on
+# the terminal in the middle of a command's output. What matters of it reaches the user as the
+# switch driver's own error, naming the switch and the operation.
+logging.getLogger("paramiko").addHandler(logging.NullHandler())
 
 EPILOG = """\b
 Examples:

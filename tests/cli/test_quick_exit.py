@@ -1,6 +1,7 @@
 """The command line exits without the interpreter's teardown (cli/main.py `finish`), and still
 does everything a normal exit does that matters: atexit handlers run, output is complete, the
-status is the command's; a thread still running makes it a normal exit, which waits for it."""
+status is the command's; a thread still running makes it a normal exit, which waits for it.
+And a library's own log lines (paramiko's) stay out of a command's output."""
 
 from __future__ import annotations
 
@@ -64,3 +65,16 @@ def test_a_thread_still_running_gets_a_normal_exit_that_waits_for_it(tmp_path: P
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "thread").read_text() == "finished"
     assert (tmp_path / "atexit").read_text() == "ran"
+
+
+def test_paramikos_own_log_lines_stay_off_the_terminal() -> None:
+    """A transport thread's "Socket exception" (a switch that hung up as we logged out) is not
+    printed in the middle of a command's output (the driver reports what matters itself)."""
+    script = (
+        "import logging, provision.cli.main\n"
+        "logging.getLogger('paramiko.transport').error('Socket exception: Broken pipe (32)')\n"
+        "logging.getLogger('provision.test').error('still shown')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert "Socket exception" not in done.stderr
+    assert "still shown" in done.stderr  # other loggers are left as they were
