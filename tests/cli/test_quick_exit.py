@@ -75,6 +75,8 @@ def test_paramikos_own_log_lines_stay_off_the_terminal() -> None:
         "logging.getLogger('paramiko.transport').error('Socket exception: Broken pipe (32)')\n"
         "logging.getLogger('provision.test').error('still shown')\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
     assert "Socket exception" not in done.stderr
     assert "still shown" in done.stderr  # other loggers are left as they were

@@ -92,7 +92,7 @@ class MediaMtxPlatform(StreamPlatform):
             client.close()
 
     def _ready(self, client: HttpClient, stream: str) -> bool:
-        operation = f"check proxy {stream}"
+        operation = _("check proxy {stream}").format(stream=stream)
         resp = client.call(
             "GET", f"/v3/paths/get/{self._path(stream)}", operation, expect=(200, 404)
         )
