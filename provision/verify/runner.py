@@ -4,13 +4,22 @@
 call is a round trip or two; the alarm test waits for the centre), so threads overlap it; but
 parsing SOAP answers (zeep, lxml) and the coverage geometry are CPU work under one GIL, so on
 the 2-core machines this runs on, beyond about 20 the threads contend more than they overlap.
-The N are split between schools in flight and devices within a school: a single school gets
-all N for its devices; a city keeps N schools in flight with one device each, which holds the
-same N device operations at once, pipelines one school's checks with another's gathering, and
-holds at most N schools' device states in memory. The N are CPU slots (`drivers.pacing`):
-each school gathers up to OVERLAP times its share of devices at once, waiting on the network
-with their slot given back, while all schools together run at most N devices' Python at once
-(issue 16: a city at 50 ms per exchange verifies about as fast as an instant one).
+The N are CPU slots (`drivers.pacing`): all schools together run at most N devices' Python at
+once, while each school gathers up to OVERLAP times its share of devices, waiting on the
+network with their slot given back. A single school gets all N for its devices; a city keeps
+`SCHOOLS_PER_SLOT` x N schools in flight with one device slot each.
+
+Why more schools than slots: a school's audit mostly waits, on any link. Its budgets check
+plays each camera's RTP for a GOP (1-3 s, 8 cameras at a time), the alarm self-test waits for
+the centre's receipt, its NVR answers ~120 requests in order; measured on the lab
+(`bench/city.py --sizes 45 --no-dask --latency-ms 50`, 2 cores), a school takes ~0.4 s of CPU
+over 12-20 s. With one school per slot the slots sat idle behind those waits: 45 schools took
+32 s instant and 53 s at 50 ms per exchange (0.62x; issue 16 aims at >= 0.8x). Two per slot:
+31 and 35 s (0.89x). Three: 32 and 35 s (0.92x), but each school in flight holds its device
+states and its streams' buffers until its report is out (~2 MiB): 60 schools in flight at 450
+schools peaked at 323 MiB against 209 MiB for 45 schools (1.55x; 213 and 166 MiB with one per
+slot), where two per slot keep the same 40 in flight at both sizes. The schools in flight also
+bound, with `bitrates.MAX_RUN_STREAMS`, the RTP the verifier pulls at once.
 """
 
 from __future__ import annotations
@@ -26,11 +35,16 @@ from provision.verify.model import SchoolReport
 from provision.verify.school import AuditJob, audit_school
 
 OnDone = Callable[[SchoolReport], None]
+SCHOOLS_PER_SLOT = 2  # measured, see the module docstring
 
 
 def split_workers(workers: int, schools: int) -> tuple[int, int]:
-    """(schools in flight, device threads per school), using about `workers` in all."""
-    in_flight = max(1, min(workers, schools))
+    """(schools in flight, device slots per school): `workers` CPU slots shared by up to
+    SCHOOLS_PER_SLOT x `workers` schools, a lone school's devices getting them all. One
+    worker is one school at a time, in inventory order, as someone slowing a run down to
+    follow it expects."""
+    per_slot = SCHOOLS_PER_SLOT if workers > 1 else 1
+    in_flight = max(1, min(workers * per_slot, schools))
     return in_flight, max(1, workers // in_flight)
 
 

@@ -204,12 +204,29 @@ def test_memory_stays_bounded_by_the_schools_in_flight(
 
 
 @pytest.mark.parametrize(
-    ("workers", "schools", "split"), [(20, 1, (1, 20)), (20, 4, (4, 5)), (20, 1000, (20, 1))]
+    ("workers", "schools", "split"),
+    [(20, 1, (1, 20)), (20, 4, (4, 5)), (20, 45, (40, 1)), (20, 1000, (40, 1)), (1, 4, (1, 1))],
 )
 def test_workers_are_split_between_schools_and_their_devices(
     workers: int, schools: int, split: tuple[int, int]
 ) -> None:
     assert split_workers(workers, schools) == split
+
+
+def test_schools_waiting_on_their_devices_do_not_hold_back_the_others(
+    tmp_path: Path, audit: FakeAudit
+) -> None:
+    # Two CPU slots, four schools: all four are in flight at once (SCHOOLS_PER_SLOT), as
+    # schools whose audits mostly wait should be. One school per slot would leave two of them
+    # waiting at the barrier for the other two, which never start: the run would fail.
+    everyone = threading.Barrier(len(ORDER), timeout=60)
+
+    def meet(_school: str) -> None:
+        everyone.wait()  # BrokenBarrierError, the school's failure, if they never all meet
+
+    audit.fail = meet
+    report = run(tmp_path / "run", workers=2)
+    assert sorted(audit.asked) == sorted(ORDER) and [s.school for s in report.schools] == ORDER
 
 
 def test_a_finished_run_is_read_back_without_loading_the_inventory(
