@@ -116,6 +116,22 @@ def print_profile(ms: int, rows: list[dict[str, Any]]) -> None:
         )
 
 
+def print_ceiling(ms: int, fast: dict[str, Any], slow_rows: list[dict[str, Any]]) -> None:
+    """The best ratio the longest in-order chain allows: the instant run with its device phase
+    stretched to that chain's waiting, if the chain is longer (all else overlapping perfectly).
+    On a faster machine the instant run is shorter and the same chain weighs more."""
+    longest = max((r for r in slow_rows if r["kind"] != "streams"), key=lambda r: r["exchanges"])
+    chain_s = longest["exchanges"] * ms / 1000
+    phase_s = max(r["end_s"] for r in fast["timeline"])
+    best_s = fast["wall_s"] + max(0.0, chain_s - phase_s)
+    print(
+        f"ceiling: {longest['device']}'s {longest['exchanges']} exchanges in order take "
+        f"{chain_s:.2f} s at {ms} ms against an instant device phase of {phase_s:.2f} s, so "
+        f"this apply takes at least {best_s:.1f} s at {ms} ms: at best "
+        f"{fast['wall_s'] / best_s:.2f}x on this machine"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--latency-ms", type=int, default=50)
@@ -163,6 +179,8 @@ def main() -> None:
             print_profile(ms, r["timeline"])
     fast, slow = median[0], median[args.latency_ms]
     ratio = (slow["devices"] / slow["wall_s"]) / (fast["devices"] / fast["wall_s"])
+    if fast["timeline"] and slow["timeline"]:
+        print_ceiling(args.latency_ms, fast, slow["timeline"])
     print(
         f"{args.latency_ms} ms per exchange: devices/s {ratio:.2f}x of the instant lab's, "
         f"medians (aim >= {LATENCY_AIM}x: {'met' if ratio >= LATENCY_AIM else 'NOT met'}); the "
