@@ -18,8 +18,9 @@ over 12-20 s. With one school per slot the slots sat idle behind those waits: 45
 31 and 35 s (0.89x). Three: 32 and 35 s (0.92x), but each school in flight holds its device
 states and its streams' buffers until its report is out (~2 MiB): 60 schools in flight at 450
 schools peaked at 323 MiB against 209 MiB for 45 schools (1.55x; 213 and 166 MiB with one per
-slot); two per slot keep the same 40 in flight at both sizes: 200 and 214 MiB (1.07x). The schools in flight also
-bound, with `bitrates.MAX_RUN_STREAMS`, the RTP the verifier pulls at once.
+slot); two per slot keep the same 40 in flight at both sizes: 200 and 214 MiB (1.07x). The
+schools in flight also bound, with `bitrates.MAX_RUN_STREAMS`, the RTP the verifier pulls at
+once.
 """
 
 from __future__ import annotations
