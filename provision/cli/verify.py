@@ -69,10 +69,11 @@ CHECK_FAILED = 2  # the run worked and found a problem: not the same as the run 
     type=click.IntRange(1, 64),
     default=DEFAULT_WORKERS,
     show_default=True,
-    help="Device operations at once (per process with --dask), split between schools in "
-    "flight and devices within a school. Device I/O waits on the network, but parsing SOAP "
-    "answers is CPU work under one GIL: on 2 cores more than ~20 threads contend more than "
-    "they overlap; use --dask to use more cores or machines.",
+    help="Device operations running at once (per process with --dask). Device I/O waits on "
+    "the network, so up to twice as many schools and ten times as many devices are in flight, "
+    "most of them waiting; parsing SOAP answers is CPU work under one GIL: on 2 cores more "
+    "than ~20 at once contend more than they overlap; use --dask to use more cores or "
+    "machines. 1: one school at a time, in inventory order.",
 )
 @click.option(
     "--run-dir",
