@@ -15,6 +15,7 @@ to 1e-9.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 from pathlib import Path
 from typing import Any
@@ -71,9 +72,12 @@ def figures(root: Path) -> dict[str, Any]:
 def numpy_avx512() -> bool:
     """Whether numpy dispatches its float kernels to AVX-512 here (NPY_DISABLE_CPU_FEATURES
     can turn that off): its own report of the CPU features it uses."""
-    from numpy._core._multiarray_umath import __cpu_features__
-
-    return any(__cpu_features__.get(name, False) for name in ("AVX512_SKX", "X86_V4"))
+    try:  # numpy 2 (shapely, which brings numpy, also takes numpy 1)
+        umath = importlib.import_module("numpy._core._multiarray_umath")
+    except ImportError:
+        umath = importlib.import_module("numpy.core._multiarray_umath")
+    features = umath.__cpu_features__
+    return any(features.get(name, False) for name in ("AVX512_SKX", "X86_V4"))
 
 
 @pytest.fixture(scope="module")
