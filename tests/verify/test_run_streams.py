@@ -100,3 +100,20 @@ def test_a_slot_handed_to_a_stream_cancelled_meanwhile_passes_on() -> None:
 
     asyncio.run(school())
     assert _free_slot_taken(cap)
+
+
+def test_a_stream_cancelled_once_handed_a_slot_gives_it_back() -> None:
+    cap = RunStreams(1)
+
+    async def school() -> None:
+        await cap.acquire()
+        waiting = asyncio.create_task(cap.acquire())
+        await asyncio.sleep(0)  # it queues behind the slot this school holds
+        cap.release()  # the slot is handed to it on this loop's next turn...
+        await asyncio.sleep(0)  # ...which runs now: it holds the slot, not yet resumed
+        waiting.cancel()  # and is cancelled before it resumes
+        with contextlib.suppress(asyncio.CancelledError):
+            await waiting
+
+    asyncio.run(school())
+    assert _free_slot_taken(cap)
